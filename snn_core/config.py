@@ -1,0 +1,254 @@
+"""One frozen, validated, JSON-serialisable config tree that describes a run.
+
+Every field carries its own spec in ``dataclasses.field(metadata=...)``: the CLI option
+name, a help line and the allowed values. Validation, the CLI parser, ``to_dict``/
+``from_dict`` and flat ``key=value`` overrides all loop over these specs, so adding a
+setting is one field here and nothing else.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+def spec(default, cli: str, help: str, *, choices=None, lo=None, hi=None, kind=None, length=None):
+    """A dataclass field with its validation spec (see ``check_value``)."""
+    meta = {"cli": cli, "help": help, "choices": choices, "lo": lo, "hi": hi, "kind": kind, "length": length}
+    if isinstance(default, tuple):
+        return field(default_factory=lambda: default, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def decay_from_tau(tau_steps: float) -> float:
+    """Per-step leak factor of the membrane, beta = exp(-1 / tau) with tau in time steps."""
+    return math.exp(-1.0 / tau_steps)
+
+
+def tau_from_decay(decay: float) -> float:
+    """Inverse of ``decay_from_tau``: tau = -1 / ln(beta); beta = 1 means no leak (tau = inf)."""
+    return math.inf if decay >= 1.0 else -1.0 / math.log(decay)
+
+
+class Section:
+    """Base of every config section: validates each field against its spec on construction."""
+
+    SECTION: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        for fld in dataclasses.fields(self):
+            value = _coerce(fld, getattr(self, fld.name))
+            object.__setattr__(self, fld.name, value)
+            check_value(self.SECTION, fld, value)
+
+
+@dataclass(frozen=True)
+class DataConfig(Section):
+    """Which dataset, how many time steps, and how static inputs become spikes."""
+
+    SECTION: ClassVar[str] = "data"
+
+    dataset: str = spec("digits", "dataset", "dataset to train on",
+                        choices=("digits", "events-shape", "events-direction"))
+    time_steps: int = spec(8, "T", "number of simulation time steps", lo=1, hi=64, kind=int)
+    encoding: str = spec("direct", "encoding", "spike encoding of static inputs (event data is already spikes)",
+                         choices=("direct", "poisson", "latency"))
+    train_samples: int = spec(2000, "train-samples",
+                              "events: samples generated for training; digits: cap on the 1437-image training split",
+                              lo=20, hi=20000, kind=int)
+    test_samples: int = spec(500, "test-samples",
+                             "events: samples generated for testing; digits: cap on the 360-image test split",
+                             lo=20, hi=5000, kind=int)
+    noise_level: float = spec(0.05, "noise", "events: background noise events per pixel per sample",
+                              lo=0.0, hi=2.0, kind=float)
+    data_seed: int = spec(0, "data-seed", "seed of the train/test split and of event generation",
+                          lo=0, hi=2**31 - 1, kind=int)
+
+
+@dataclass(frozen=True)
+class ModelConfig(Section):
+    """Network shape: an MLP for vectors, or a small conv SNN for images and event frames."""
+
+    SECTION: ClassVar[str] = "model"
+
+    arch: str = spec("mlp", "arch", "network architecture", choices=("mlp", "conv"))
+    hidden: tuple = spec((128,), "hidden", "sizes of the spiking fully connected layers (comma separated)",
+                         lo=1, hi=2048, kind=int, length=(0, 4))
+    channels: tuple = spec((16, 32), "channels", "conv: channels of each spiking conv layer (comma separated)",
+                           lo=1, hi=256, kind=int, length=(1, 4))
+    batch_norm: bool = spec(True, "batch-norm", "BatchNorm between synapse and neuron", kind=bool)
+
+
+@dataclass(frozen=True)
+class NeuronConfig(Section):
+    """Leaky integrate-and-fire parameters shared by every spiking layer."""
+
+    SECTION: ClassVar[str] = "neuron"
+
+    decay: float = spec(0.5, "decay", "membrane leak factor per step, beta = exp(-1/tau) (1 = no leak)",
+                        lo=0.01, hi=1.0, kind=float)
+    threshold: float = spec(1.0, "threshold", "firing threshold V_th", lo=0.01, hi=10.0, kind=float)
+    reset: str = spec("hard", "reset", "hard: V -> V_reset after a spike; soft: V -> V - V_th",
+                      choices=("hard", "soft"))
+    v_reset: float = spec(0.0, "v-reset", "hard reset potential", lo=-10.0, hi=10.0, kind=float)
+    surrogate: str = spec("atan", "surrogate", "surrogate gradient of the spike function",
+                          choices=("atan", "fast-sigmoid", "rectangular"))
+    surrogate_width: float = spec(1.0, "surrogate-width", "width of the surrogate gradient (voltage units)",
+                                  lo=0.01, hi=10.0, kind=float)
+    max_spikes: int = spec(0, "max-spikes", "cap K on spikes per neuron per sample (0 = unlimited, 1 = TTFS)",
+                           lo=0, hi=64, kind=int)
+
+
+@dataclass(frozen=True)
+class MethodsConfig(Section):
+    """Switches of the published methods; each allows only 'off' until its issue lands."""
+
+    SECTION: ClassVar[str] = "methods"
+
+    asa: str = spec("off", "asa", "Advance Spatial Attention on conv layers (arrives with the ASA issue)",
+                    choices=("off",))
+    trt: str = spec("off", "trt", "temporal reversed training (arrives with the TRT issue)", choices=("off",))
+
+
+@dataclass(frozen=True)
+class TrainingConfig(Section):
+    """Optimiser and schedule; ``seed`` fixes initialisation, batch order and Poisson spikes."""
+
+    SECTION: ClassVar[str] = "training"
+
+    epochs: int = spec(10, "epochs", "training epochs", lo=1, hi=500, kind=int)
+    batch_size: int = spec(64, "batch-size", "samples per gradient step", lo=1, hi=1024, kind=int)
+    lr: float = spec(3e-3, "lr", "Adam learning rate", lo=1e-6, hi=1.0, kind=float)
+    seed: int = spec(0, "seed", "seed of initialisation, batch order and stochastic encoding",
+                     lo=0, hi=2**31 - 1, kind=int)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The whole run: data -> model -> neuron -> methods -> training."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    neuron: NeuronConfig = field(default_factory=NeuronConfig)
+    methods: MethodsConfig = field(default_factory=MethodsConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def to_dict(self) -> dict:
+        return {f.name: dataclasses.asdict(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, tree: dict) -> "RunConfig":
+        """Build from a nested dict; missing fields take defaults, unknown ones raise ValueError."""
+        unknown = set(tree) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown config section(s) {sorted(unknown)}; allowed: {section_names()}")
+        sections = {}
+        for f in dataclasses.fields(cls):
+            section_cls = f.default_factory
+            values = dict(tree.get(f.name, {}))
+            allowed = {g.name for g in dataclasses.fields(section_cls)}
+            bad = set(values) - allowed
+            if bad:
+                raise ValueError(f"unknown field(s) {sorted(bad)} in '{f.name}'; allowed: {sorted(allowed)}")
+            sections[f.name] = section_cls(**values)
+        return cls(**sections)
+
+    def with_values(self, flat: dict[str, Any]) -> "RunConfig":
+        """A copy with fields replaced by CLI name (``{"T": 4, "max-spikes": 1}``); values may be strings."""
+        tree = self.to_dict()
+        index = cli_index()
+        for name, raw in flat.items():
+            if name not in index:
+                raise ValueError(f"unknown option '{name}'; allowed: {', '.join(sorted(index))}")
+            section, fld = index[name]
+            tree[section][fld.name] = parse_value(fld, raw)
+        return RunConfig.from_dict(tree)
+
+
+def section_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(RunConfig)]
+
+
+def cli_index() -> dict[str, tuple[str, dataclasses.Field]]:
+    """CLI option name -> (section name, field), over the whole tree."""
+    index = {}
+    for section in dataclasses.fields(RunConfig):
+        for fld in dataclasses.fields(section.default_factory):
+            index[fld.metadata["cli"]] = (section.name, fld)
+    return index
+
+
+def allowed_text(fld: dataclasses.Field) -> str:
+    """Human-readable allowed values of a field, used in every error message."""
+    m = fld.metadata
+    if m["choices"] is not None:
+        return ", ".join(m["choices"])
+    if m["kind"] is bool:
+        return "true, false"
+    word = {int: "integer", float: "number"}[m["kind"]]
+    span = f"{m['lo']}..{m['hi']}" if m["kind"] is int else f"{m['lo']:g}..{m['hi']:g}"
+    if m["length"] is not None:
+        return f"{m['length'][0]} to {m['length'][1]} comma-separated {word}s in {span}"
+    return f"{word} {span}"
+
+
+def parse_value(fld: dataclasses.Field, raw: Any) -> Any:
+    """Turn a CLI/URL string (or an already typed value) into the field's type; ValueError if it can't."""
+    m = fld.metadata
+    if not isinstance(raw, str):
+        return tuple(raw) if isinstance(raw, list) else raw
+    text = raw.strip()
+    try:
+        if m["length"] is not None:
+            return tuple(m["kind"](v) for v in text.split(",") if v.strip() != "")
+        if m["kind"] is bool:
+            lowered = text.lower()
+            if lowered not in ("true", "false", "1", "0", "on", "off", "yes", "no"):
+                raise ValueError
+            return lowered in ("true", "1", "on", "yes")
+        if m["kind"] is int:
+            return int(text)
+        if m["kind"] is float:
+            return float(text)
+        return text
+    except ValueError:
+        raise ValueError(f"{m['cli']}={raw!r} is not valid; allowed: {allowed_text(fld)}") from None
+
+
+def check_value(section: str, fld: dataclasses.Field, value: Any) -> None:
+    """Raise ValueError naming the field, the bad value and what is allowed."""
+    m = fld.metadata
+    where = f"{section}.{fld.name} (--{m['cli']})"
+    problem = f"{where}={value!r} is not allowed; allowed: {allowed_text(fld)}"
+    if m["choices"] is not None:
+        if value not in m["choices"]:
+            raise ValueError(problem)
+        return
+    if m["kind"] is bool:
+        if not isinstance(value, bool):
+            raise ValueError(problem)
+        return
+    items = value if m["length"] is not None else (value,)
+    if m["length"] is not None and (not isinstance(value, tuple) or not m["length"][0] <= len(value) <= m["length"][1]):
+        raise ValueError(problem)
+    for item in items:
+        is_number = isinstance(item, (int, float)) and not isinstance(item, bool)
+        if not is_number or (m["kind"] is int and not float(item).is_integer()):
+            raise ValueError(problem)
+        if not (m["lo"] <= item <= m["hi"]) or (isinstance(item, float) and math.isnan(item)):
+            raise ValueError(problem)
+
+
+def _coerce(fld: dataclasses.Field, value: Any) -> Any:
+    """JSON gives lists for tuples and may give 4.0 for 4: normalise before checking."""
+    m = fld.metadata
+    if m["length"] is not None and isinstance(value, list):
+        return tuple(value)
+    if m["kind"] is int and m["length"] is None and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -1,0 +1,41 @@
+"""A whole training run, headless: config in, JSON-ready result out (used by the CLI and comparisons)."""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from .config import RunConfig
+from .trainer import EpochRecord, Evaluation, Trainer
+
+
+def metrics_dict(evaluation: Evaluation, train_seconds: float) -> dict:
+    """The ``metrics`` object of a run's JSON: scalars at the top level, per-layer dicts beside them."""
+    activity = evaluation.activity
+    return {
+        "test_accuracy": evaluation.accuracy,
+        "test_loss": evaluation.loss,
+        "nasfr": activity.nasfr,
+        "spikes_per_sample": activity.total_spikes_per_sample,
+        "silent_fraction": activity.total_silent_fraction,
+        "wall_seconds": train_seconds,
+        "layer_firing_rates": activity.firing_rate,
+        "layer_firing_rates_per_step": activity.firing_rate_per_step,
+        "layer_spikes_per_sample": activity.spikes_per_sample,
+        "layer_silent_fraction": activity.silent_fraction,
+        "layer_neurons": activity.neurons,
+    }
+
+
+def train_run(cfg: RunConfig, device: str = "auto",
+              on_epoch: Callable[[EpochRecord], None] | None = None) -> dict:
+    """Train ``cfg`` to the end and return ``{config, history, metrics, timing}``."""
+    started = time.perf_counter()
+    trainer = Trainer(cfg, device=device)
+    trainer.fit(on_epoch)
+    evaluation = trainer.last_evaluation
+    return {
+        "config": cfg.to_dict(),
+        "history": [record.to_dict() for record in trainer.history],
+        "metrics": metrics_dict(evaluation, trainer.train_seconds),
+        "timing": {"total_seconds": time.perf_counter() - started, "device": str(trainer.device)},
+    }

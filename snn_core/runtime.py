@@ -1,0 +1,34 @@
+"""Where and how torch runs: the device (CPU by default, CUDA when present) and the CPU thread count."""
+from __future__ import annotations
+
+import os
+
+import torch
+
+THREADS_ENV = "SNN_THREADS"
+DEFAULT_THREADS = 1   # benchmarks/threads.py: on 2 cores one thread per process beat two (docs/PERFORMANCE.md)
+
+
+def resolve_device(requested: str = "auto") -> torch.device:
+    """``auto`` picks CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was asked for but no CUDA device is available; allowed here: auto, cpu")
+    if requested not in ("cpu", "cuda"):
+        raise ValueError(f"device={requested!r} is not known; allowed: auto, cpu, cuda")
+    return torch.device(requested)
+
+
+def configure_threads(threads: int | None = None) -> int:
+    """Set torch's intra-op threads: the argument, else $SNN_THREADS, else ``DEFAULT_THREADS``."""
+    if threads is None:
+        raw = os.environ.get(THREADS_ENV, str(DEFAULT_THREADS))
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"{THREADS_ENV}={raw!r} is not valid; allowed: a positive integer")
+        threads = int(raw)
+    if threads < 1:
+        raise ValueError(f"threads={threads} is not valid; allowed: a positive integer")
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads

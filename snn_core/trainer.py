@@ -1,0 +1,184 @@
+"""Training that advances one gradient step at a time, so a UI can run a few steps per refresh.
+
+``Trainer.step()`` is the only place where weights change: Play, Step and the CLI's whole
+epochs all go through it. At the end of each epoch the test set is evaluated and an
+``EpochRecord`` is appended to ``history``. Everything random (initialisation, batch order,
+Poisson spikes) draws from generators seeded by ``training.seed``; the global RNG is untouched.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, NamedTuple, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from .config import RunConfig
+from .data import Dataset, load_dataset
+from .encoders import encode, to_time_major
+from .metrics import ActivityMetrics, SpikeTally
+from .model import ModelOutput, Trace, build_model
+from .runtime import resolve_device
+
+ENCODING_SEED_OFFSET = 1_000_003   # keeps the Poisson stream independent of the batch-order stream
+EVAL_BATCH = 256
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    steps: int
+    train_loss: float
+    train_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    nasfr: float
+    spikes_per_sample: float
+    train_seconds: float          # cumulative time spent in gradient steps
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class StepResult(NamedTuple):
+    loss: float
+    accuracy: float
+    epoch_finished: EpochRecord | None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    accuracy: float
+    loss: float
+    activity: ActivityMetrics
+    predictions: torch.Tensor      # (N,) predicted class per test sample
+    trace: Trace | None            # internals of the recorded test samples
+
+
+class Trainer:
+    """Owns the model, optimiser, data order and history of one run."""
+
+    def __init__(self, cfg: RunConfig, device: str = "auto"):
+        self.cfg = cfg
+        self.device = resolve_device(device)
+        self.dataset: Dataset = load_dataset(cfg.data)
+        seed = cfg.training.seed
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.model = build_model(cfg, self.dataset.frame_shape, self.dataset.n_classes).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.training.lr)
+        self.order_rng = torch.Generator().manual_seed(seed)
+        self.encode_rng = torch.Generator().manual_seed(seed + ENCODING_SEED_OFFSET)
+        self.epoch = 0
+        self.steps = 0
+        self.train_seconds = 0.0
+        self.history: list[EpochRecord] = []
+        self.last_evaluation: Evaluation | None = None   # of the latest closed epoch
+        self._order = torch.empty(0, dtype=torch.long)
+        self._cursor = 0
+        self._epoch_sums = [0.0, 0.0, 0]      # loss * n, correct, n
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return -(-len(self.dataset.train_y) // self.cfg.training.batch_size)
+
+    @property
+    def finished(self) -> bool:
+        return self.epoch >= self.cfg.training.epochs
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the configured training done, 0..1."""
+        return min(1.0, self.steps / (self.batches_per_epoch * self.cfg.training.epochs))
+
+    def inputs(self, x: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
+        """A batch as the network sees it: time-major ``[T, B, C, H, W]`` on the run's device."""
+        x = x.to(self.device)
+        if self.dataset.has_time_axis:
+            return to_time_major(x)
+        return encode(x, self.cfg.data.encoding, self.cfg.data.time_steps, rng)
+
+    def forward(self, x: torch.Tensor, rng: torch.Generator | None = None,
+                record: torch.Tensor | None = None) -> ModelOutput:
+        return self.model(self.inputs(x, rng), record)
+
+    def step(self) -> StepResult:
+        """One Adam step on the next batch of the epoch's shuffled order."""
+        if self._cursor == 0:
+            self._order = torch.randperm(len(self.dataset.train_y), generator=self.order_rng)
+        batch = self._order[self._cursor:self._cursor + self.cfg.training.batch_size]
+        started = time.perf_counter()
+        self.model.train()
+        x, y = self.dataset.train_x[batch], self.dataset.train_y[batch].to(self.device)
+        logits = self.forward(x, self.encode_rng).logits
+        loss = F.cross_entropy(logits, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.train_seconds += time.perf_counter() - started
+        self.steps += 1
+        self._cursor += len(batch)
+        correct = int((logits.argmax(1) == y).sum())
+        sums = self._epoch_sums
+        sums[0], sums[1], sums[2] = sums[0] + loss.item() * len(batch), sums[1] + correct, sums[2] + len(batch)
+        record = self._close_epoch() if self._cursor >= len(self.dataset.train_y) else None
+        return StepResult(loss.item(), correct / len(batch), record)
+
+    def _close_epoch(self) -> EpochRecord:
+        loss_sum, correct, seen = self._epoch_sums
+        evaluation = self.last_evaluation = self.evaluate()
+        self.epoch += 1
+        record = EpochRecord(self.epoch, self.steps, loss_sum / seen, correct / seen, evaluation.loss,
+                             evaluation.accuracy, evaluation.activity.nasfr,
+                             evaluation.activity.total_spikes_per_sample, self.train_seconds)
+        self.history.append(record)
+        self._cursor, self._epoch_sums = 0, [0.0, 0.0, 0]
+        return record
+
+    def run_epoch(self) -> EpochRecord:
+        """Steps until the current epoch closes."""
+        while True:
+            result = self.step()
+            if result.epoch_finished is not None:
+                return result.epoch_finished
+
+    def fit(self, on_epoch: Callable[[EpochRecord], None] | None = None) -> list[EpochRecord]:
+        """Train the remaining configured epochs, calling ``on_epoch`` after each."""
+        while not self.finished:
+            record = self.run_epoch()
+            if on_epoch is not None:
+                on_epoch(record)
+        return self.history
+
+    @torch.no_grad()
+    def evaluate(self, record: Sequence[int] = ()) -> Evaluation:
+        """Accuracy, loss and spike activity on the whole test set; traces of the ``record`` samples."""
+        self.model.eval()
+        data = self.dataset
+        rng = torch.Generator().manual_seed(self.cfg.training.seed + ENCODING_SEED_OFFSET)
+        tally = SpikeTally(self.model.layer_names)
+        wanted = torch.as_tensor(list(record), dtype=torch.long)
+        if len(wanted) and (int(wanted.min()) < 0 or int(wanted.max()) >= len(data.test_y)):
+            raise ValueError(f"record={list(record)} is out of range; allowed: test indices 0..{len(data.test_y) - 1}")
+        loss_sum, predictions, trace = 0.0, [], None
+        for start in range(0, len(data.test_y), EVAL_BATCH):
+            x, y = data.test_x[start:start + EVAL_BATCH], data.test_y[start:start + EVAL_BATCH].to(self.device)
+            local = wanted[(wanted >= start) & (wanted < start + len(y))] - start
+            out = self.forward(x, rng, local.to(self.device) if len(local) else None)
+            loss_sum += float(F.cross_entropy(out.logits, y, reduction="sum"))
+            predictions.append(out.logits.argmax(1).cpu())
+            tally.add(out.spikes)
+            trace = out.trace if trace is None else _join_traces(trace, out.trace)
+        predictions = torch.cat(predictions)
+        accuracy = float((predictions == data.test_y).double().mean())
+        return Evaluation(accuracy, loss_sum / len(data.test_y), tally.summary(), predictions, trace)
+
+
+def _join_traces(first: Trace, second: Trace | None) -> Trace:
+    """Concatenate the recorded samples of two evaluation batches along the batch axis."""
+    if second is None:
+        return first
+    layers = tuple(type(a)(a.name, *(torch.cat([u, v], 1) for u, v in zip(a[1:], b[1:])))
+                   for a, b in zip(first.layers, second.layers))
+    return Trace(layers, torch.cat([first.logits, second.logits], 1))
