@@ -1,0 +1,55 @@
+"""The command line: JSON keys of a real run, and one-line errors with exit code 2."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from snn_core.cli import main
+
+METRIC_KEYS = {"test_accuracy", "nasfr", "layer_firing_rates", "spikes_per_sample", "silent_fraction", "wall_seconds"}
+
+
+def test_train_prints_and_writes_the_result_json(tmp_path):
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "snn_core", "train", "--dataset", "digits", "--arch", "mlp", "--T", "3",
+         "--epochs", "2", "--train-samples", "200", "--test-samples", "60", "--seed", "0", "--quiet",
+         "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    printed, written = json.loads(proc.stdout), json.loads(out.read_text())
+    assert printed["metrics"] == written["metrics"]
+    assert METRIC_KEYS <= set(written["metrics"])
+    assert written["config"]["data"]["time_steps"] == 3
+    assert [h["epoch"] for h in written["history"]] == [1, 2]
+    assert set(written["metrics"]["layer_firing_rates"]) == {"fc1"}
+    assert 0.0 <= written["metrics"]["nasfr"] <= 1.0
+
+
+def test_config_file_and_tau_option(tmp_path, capsys):
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"data": {"time_steps": 2, "train_samples": 40, "test_samples": 20},
+                                  "model": {"hidden": [8]}, "training": {"epochs": 1}}))
+    assert main(["train", "--config", str(config), "--tau", "2", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["config"]["data"]["time_steps"] == 2
+    assert result["config"]["neuron"]["decay"] == pytest.approx(0.60653066)
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["train", "--T", "0"], "--T)=0 is not allowed; allowed: integer 1..64"),
+    (["train", "--dataset", "cifar"], "allowed: digits, events-shape, events-direction"),
+    (["train", "--surrogate", "relu"], "allowed: atan, fast-sigmoid, rectangular"),
+    (["train", "--colour", "red"], "unrecognized arguments: --colour"),
+    (["train", "--device", "tpu"], "invalid choice: 'tpu'"),
+    (["train", "--tau", "-1"], "tau=-1.0 is not valid"),
+    (["train", "--config", "/no/such/file.json"], "No such file"),
+    (["fly"], "invalid choice: 'fly'"),
+])
+def test_bad_options_exit_2_with_one_line(argv, needle, capsys):
+    with pytest.raises(SystemExit) as stop:
+        code = main(argv)
+        raise SystemExit(code)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err

@@ -1,0 +1,64 @@
+"""Config tree: defaults, JSON round trip, overrides by CLI name, and validation messages."""
+import dataclasses
+import json
+
+import pytest
+
+from snn_core.config import RunConfig, cli_index, decay_from_tau, tau_from_decay
+
+
+def test_defaults_round_trip_through_json():
+    cfg = RunConfig()
+    assert RunConfig.from_dict(json.loads(cfg.to_json())) == cfg
+
+
+def test_overrides_by_cli_name_parse_strings():
+    cfg = RunConfig().with_values({"T": "4", "hidden": "64,32", "batch-norm": "false", "lr": "0.01",
+                                   "dataset": "events-shape", "max-spikes": 1})
+    assert cfg.data.time_steps == 4 and cfg.model.hidden == (64, 32)
+    assert cfg.model.batch_norm is False and cfg.training.lr == 0.01
+    assert cfg.data.dataset == "events-shape" and cfg.neuron.max_spikes == 1
+    assert RunConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_config_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RunConfig().data.time_steps = 3
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("T", "0", r"data.time_steps \(--T\)=0 is not allowed; allowed: integer 1..64"),
+    ("dataset", "mnist", "allowed: digits, events-shape, events-direction"),
+    ("decay", "1.5", r"neuron.decay \(--decay\)=1.5 is not allowed; allowed: number 0.01..1"),
+    ("reset", "zero", "allowed: hard, soft"),
+    ("hidden", "a,b", "hidden='a,b' is not valid; allowed: 0 to 4 comma-separated integers in 1..2048"),
+    ("hidden", "1,2,3,4,5", "model.hidden"),
+    ("batch-norm", "maybe", "allowed: true, false"),
+    ("asa", "clean", r"methods.asa \(--asa\)='clean' is not allowed; allowed: off"),
+    ("epochs", "2.5", "allowed: integer 1..500"),
+    ("lr", "nan", "training.lr"),
+    ("colour", "red", "unknown option 'colour'; allowed: "),
+])
+def test_bad_values_name_the_field_and_what_is_allowed(key, value, message):
+    with pytest.raises(ValueError, match=message):
+        RunConfig().with_values({key: value})
+
+
+def test_from_dict_rejects_unknown_fields_and_sections():
+    with pytest.raises(ValueError, match=r"unknown field\(s\) \['depth'\] in 'model'"):
+        RunConfig.from_dict({"model": {"depth": 3}})
+    with pytest.raises(ValueError, match="unknown config section"):
+        RunConfig.from_dict({"optimizer": {}})
+
+
+def test_every_field_has_a_unique_cli_name_and_help():
+    index = cli_index()
+    fields = [f for s in dataclasses.fields(RunConfig) for f in dataclasses.fields(s.default_factory)]
+    assert len(index) == len(fields)
+    assert all(f.metadata["help"] for f in fields)
+
+
+def test_tau_and_decay_convert_both_ways():
+    assert decay_from_tau(2.0) == pytest.approx(0.6065306597)
+    assert tau_from_decay(decay_from_tau(3.7)) == pytest.approx(3.7)
+    assert tau_from_decay(1.0) == float("inf")
