@@ -57,7 +57,7 @@ class DataConfig(Section):
                          choices=("direct", "poisson", "latency"))
     train_samples: int = spec(2000, "train-samples",
                               "events: samples generated for training; digits: cap on the 1437-image training split",
-                              lo=20, hi=20000, kind=int)
+                              lo=20, hi=10000, kind=int)
     test_samples: int = spec(500, "test-samples",
                              "events: samples generated for testing; digits: cap on the 360-image test split",
                              lo=20, hi=5000, kind=int)

@@ -94,7 +94,7 @@ class Trainer:
 
     def inputs(self, x: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
         """A batch as the network sees it: time-major ``[T, B, C, H, W]`` on the run's device."""
-        x = x.to(self.device)
+        x = x.to(self.device, torch.float32)                      # event frames are stored as uint8 counts
         if self.dataset.has_time_axis:
             return to_time_major(x)
         return encode(x, self.cfg.data.encoding, self.cfg.data.time_steps, rng)

@@ -84,3 +84,15 @@ def test_evaluate_traces_requested_samples_across_batches():
 def test_mlp_without_hidden_layers_is_rejected():
     with pytest.raises(ValueError, match="at least one hidden layer"):
         Trainer(tiny(hidden=""))
+
+
+@pytest.mark.parametrize("dataset,classes", [("events-shape", 5), ("events-direction", 4)])
+def test_event_datasets_train_a_conv_net_end_to_end(dataset, classes):
+    cfg = tiny(dataset=dataset, arch="conv", channels="4", T="4", **{"train-samples": "40", "test-samples": "20"})
+    trainer = Trainer(cfg)
+    assert trainer.dataset.frame_shape == (2, 32, 32) and trainer.dataset.n_classes == classes
+    assert trainer.dataset.train_x.dtype == torch.uint8
+    result = trainer.step()
+    assert result.loss > 0
+    evaluation = trainer.evaluate(record=[0])
+    assert evaluation.trace.layers[0].spikes.shape == (4, 1, 4, 16, 16)

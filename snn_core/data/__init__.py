@@ -1,7 +1,7 @@
 """Datasets by name: each loader turns a ``DataConfig`` into train/test tensors, cached per config.
 
-Static datasets give ``x[N, C, H, W]`` in [0, 1] (encoded into spikes later); event datasets
-give frames ``x[N, T, P, H, W]`` that already carry the time axis.
+Static datasets give float ``x[N, C, H, W]`` in [0, 1] (encoded into spikes later); event
+datasets give uint8 event counts ``x[N, T, P, H, W]`` that already carry the time axis.
 """
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def _events(label: str, cfg: DataConfig) -> Dataset:
 
     arrays = events.load_event_arrays(label, cfg.time_steps, cfg.train_samples, cfg.test_samples,
                                       cfg.noise_level, cfg.data_seed)
-    tensors = (torch.from_numpy(a.copy()) for a in (arrays.train_x, arrays.train_y, arrays.test_x, arrays.test_y))
+    parts = (arrays.train_x, arrays.train_y, arrays.test_x, arrays.test_y)
+    tensors = (torch.from_numpy(a.copy()) for a in parts)     # copy: the cached arrays are read-only
     return Dataset(f"events-{label}", *tensors, arrays.class_names, has_time_axis=True)
 
 
