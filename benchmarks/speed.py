@@ -48,23 +48,33 @@ def python(code_or_args: list[str], threads: int) -> str:
     return proc.stdout
 
 
-def step_seconds(values: dict, threads: int, steps: int) -> float:
+def step_seconds(values: dict, threads: int, steps: int, processes: int = 1) -> float:
+    """Seconds per step of one probe, or the mean over ``processes`` probes running at the same time."""
     code = STEP_PROBE.format(threads=threads, values=values, steps=steps)
-    return float(python(["-c", code], threads).strip())
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    probes = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, cwd=ROOT) for _ in range(processes)]
+    outputs = [probe.communicate() for probe in probes]
+    if any(probe.returncode for probe in probes):
+        raise RuntimeError(next(err for _, err in outputs if err).strip().splitlines()[-1])
+    return statistics.mean(float(out.strip()) for out, _ in outputs)
 
 
 def compare_threads(rounds: int) -> list[dict]:
-    """Seconds per gradient step with 1 and 2 threads, alternating, min over rounds."""
+    """Seconds per gradient step with 1 and 2 threads, alone and as two concurrent processes
+    (how comparison workers run); alternating 1 and 2, min over rounds."""
     cases = {"digits mlp T=8": ({"T": 8}, 40),
              "events-shape conv T=8": ({"dataset": "events-shape", "arch": "conv", "T": 8}, 8)}
     rows = []
     for name, (values, steps) in cases.items():
-        times = {1: [], 2: []}
-        for _ in range(rounds):
-            for threads in (1, 2):
-                times[threads].append(step_seconds(values, threads, steps))
-        one, two = min(times[1]), min(times[2])
-        rows.append({"case": name, "one_thread_ms": one * 1e3, "two_threads_ms": two * 1e3, "ratio": two / one})
+        for processes in (1, 2):
+            times = {1: [], 2: []}
+            for _ in range(rounds):
+                for threads in (1, 2):
+                    times[threads].append(step_seconds(values, threads, steps, processes))
+            one, two = min(times[1]), min(times[2])
+            rows.append({"case": name, "processes": processes, "one_thread_ms": one * 1e3,
+                         "two_threads_ms": two * 1e3, "ratio": two / one})
     return rows
 
 
@@ -87,9 +97,10 @@ def markdown(threads: list[dict], runs: list[dict]) -> str:
              f"{os.cpu_count()} cores, Python {platform.python_version()}, "
              f"{time.strftime('%Y-%m-%d')}. CPU only.", "",
              "## Torch threads per process", "",
-             "| case | 1 thread, ms/step | 2 threads, ms/step | 2-thread / 1-thread |", "|---|---|---|---|"]
-    lines += [f"| {r['case']} | {r['one_thread_ms']:.1f} | {r['two_threads_ms']:.1f} | {r['ratio']:.2f} |"
-              for r in threads]
+             "| case | processes at once | 1 thread, ms/step | 2 threads, ms/step | 2-thread / 1-thread |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {r['case']} | {r['processes']} | {r['one_thread_ms']:.1f} | {r['two_threads_ms']:.1f} | "
+              f"{r['ratio']:.2f} |" for r in threads]
     lines += ["", "## Foundation targets (defaults otherwise; training time = time in gradient steps)", "",
               "| run | seed | test accuracy | training s | whole process s | NASFR | target |", "|---|---|---|---|---|---|---|"]
     for r in runs:

@@ -121,6 +121,9 @@ class TrainingConfig(Section):
     epochs: int = spec(10, "epochs", "training epochs", lo=1, hi=500, kind=int)
     batch_size: int = spec(64, "batch-size", "samples per gradient step", lo=1, hi=1024, kind=int)
     lr: float = spec(3e-3, "lr", "Adam learning rate", lo=1e-6, hi=1.0, kind=float)
+    lr_schedule: str = spec("cosine", "lr-schedule",
+                            "cosine: lr decays to 0 over the configured epochs; constant: it stays",
+                            choices=("cosine", "constant"))
     seed: int = spec(0, "seed", "seed of initialisation, batch order and stochastic encoding",
                      lo=0, hi=2**31 - 1, kind=int)
 

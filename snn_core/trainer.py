@@ -7,6 +7,7 @@ Poisson spikes) draws from generators seeded by ``training.seed``; the global RN
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Callable, NamedTuple, Sequence
@@ -68,6 +69,7 @@ class Trainer:
             torch.manual_seed(seed)
             self.model = build_model(cfg, self.dataset.frame_shape, self.dataset.n_classes).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.training.lr)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.order_rng = torch.Generator().manual_seed(seed)
         self.encode_rng = torch.Generator().manual_seed(seed + ENCODING_SEED_OFFSET)
         self.epoch = 0
@@ -82,6 +84,13 @@ class Trainer:
     @property
     def batches_per_epoch(self) -> int:
         return -(-len(self.dataset.train_y) // self.cfg.training.batch_size)
+
+    def _lr_factor(self, step: int) -> float:
+        """Multiplier of the base lr after ``step`` steps: 1 (constant) or (1 + cos(pi s / S)) / 2 (cosine)."""
+        if self.cfg.training.lr_schedule == "constant":
+            return 1.0
+        total = self.batches_per_epoch * self.cfg.training.epochs
+        return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
 
     @property
     def finished(self) -> bool:
@@ -116,6 +125,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        self.scheduler.step()
         self.train_seconds += time.perf_counter() - started
         self.steps += 1
         self._cursor += len(batch)

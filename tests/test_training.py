@@ -63,7 +63,7 @@ def test_training_does_not_touch_the_global_rng():
 
 
 def test_loss_falls_and_epochs_are_recorded():
-    trainer = Trainer(tiny(epochs="3", T="4", **{"train-samples": "400"}))
+    trainer = Trainer(tiny(epochs="3", T="4", lr="0.01", **{"train-samples": "400"}))
     first = trainer.step().loss
     history = trainer.fit()
     assert [r.epoch for r in history] == [1, 2, 3] and trainer.finished
@@ -96,3 +96,12 @@ def test_event_datasets_train_a_conv_net_end_to_end(dataset, classes):
     assert result.loss > 0
     evaluation = trainer.evaluate(record=[0])
     assert evaluation.trace.layers[0].spikes.shape == (4, 1, 4, 16, 16)
+
+
+@pytest.mark.parametrize("schedule,last_factor", [("cosine", 0.0), ("constant", 1.0)])
+def test_learning_rate_schedule(schedule, last_factor):
+    trainer = Trainer(tiny(**{"lr-schedule": schedule, "lr": "0.01"}))
+    trainer.fit()
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.01 * last_factor, abs=1e-9)
+    halfway = trainer.batches_per_epoch * trainer.cfg.training.epochs / 2
+    assert trainer._lr_factor(int(halfway)) == pytest.approx(0.5 if schedule == "cosine" else 1.0, abs=0.05)
