@@ -1,7 +1,8 @@
 """Train & inspect: choose a dataset and a network, train it, then look inside one test sample."""
 import streamlit as st
 
-from snn_viz import figures, session
+from snn_app import session
+from snn_viz import run_figures, sample_figures
 
 st.session_state.setdefault("trainer", None)     # the trained run shown below; replaced only on success
 st.session_state.setdefault("run_id", "")        # changes with every trained run; keys the cached traces
@@ -80,8 +81,8 @@ columns[3].metric("silent neurons", f"{activity.total_silent_fraction:.1%}",
                   help="neurons that never fired on any test sample")
 
 left, right = st.columns(2)
-chart(left, figures.firing_rate_bars(activity))
-chart(right, figures.training_curves(trainer.history))
+chart(left, run_figures.firing_rate_bars(activity))
+chart(right, run_figures.training_curves(trainer.history))
 
 st.subheader("Inside one test sample")
 test_count = len(trainer.dataset.test_y)
@@ -93,10 +94,10 @@ label = int(trainer.dataset.test_y[index])
 verdict = ":green[correct]" if predicted == label else ":red[wrong]"
 picker.markdown(f"label **{trainer.dataset.class_names[label]}**, predicted "
                 f"**{trainer.dataset.class_names[predicted]}**: {verdict}")
-chart(image, figures.input_sample(trainer.dataset, int(index), predicted))
+chart(image, sample_figures.input_sample(trainer.dataset, int(index), predicted))
 
 threshold = trainer.cfg.neuron.threshold
 for layer in trace.layers:
     raster, membrane = st.columns(2)
-    chart(raster, figures.spike_raster(layer))
-    chart(membrane, figures.membrane_traces(layer, threshold))
+    chart(raster, sample_figures.spike_raster(layer))
+    chart(membrane, sample_figures.membrane_traces(layer, threshold))

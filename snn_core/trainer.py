@@ -37,6 +37,7 @@ class EpochRecord:
     nasfr: float
     spikes_per_sample: float
     train_seconds: float          # cumulative time spent in gradient steps
+    layer_firing_rates: dict      # layer name -> mean firing rate SFR_l on the test set
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -141,7 +142,8 @@ class Trainer:
         self.epoch += 1
         record = EpochRecord(self.epoch, self.steps, loss_sum / seen, correct / seen, evaluation.loss,
                              evaluation.accuracy, evaluation.activity.nasfr,
-                             evaluation.activity.total_spikes_per_sample, self.train_seconds)
+                             evaluation.activity.total_spikes_per_sample, self.train_seconds,
+                             dict(evaluation.activity.firing_rate))
         self.history.append(record)
         self._cursor, self._epoch_sums = 0, [0.0, 0.0, 0]
         return record
@@ -183,6 +185,28 @@ class Trainer:
         predictions = torch.cat(predictions)
         accuracy = float((predictions == data.test_y).double().mean())
         return Evaluation(accuracy, loss_sum / len(data.test_y), tally.summary(), predictions, trace)
+
+    @torch.no_grad()
+    def trace_samples(self, indices: Sequence[int]) -> SampleTrace:
+        """Internals of a few test samples, running only those (eval-mode BatchNorm makes each
+        sample independent of its batch, so the result equals what ``evaluate`` records)."""
+        wanted = [int(i) for i in indices]
+        count = len(self.dataset.test_y)
+        if not wanted or min(wanted) < 0 or max(wanted) >= count:
+            raise ValueError(f"indices={wanted} is not valid; allowed: 1 or more test indices 0..{count - 1}")
+        self.model.eval()
+        rng = torch.Generator().manual_seed(self.cfg.training.seed + ENCODING_SEED_OFFSET)
+        out = self.forward(self.dataset.test_x[wanted], rng, torch.arange(len(wanted), device=self.device))
+        predictions = tuple(out.logits.argmax(1).tolist())
+        return SampleTrace(tuple(wanted), out.trace, predictions, tuple(self.dataset.test_y[wanted].tolist()))
+
+
+@dataclass(frozen=True)
+class SampleTrace:
+    indices: tuple[int, ...]       # test-set indices, in the order of the trace's batch axis
+    trace: Trace
+    predictions: tuple[int, ...]
+    labels: tuple[int, ...]
 
 
 def _join_traces(first: Trace, second: Trace | None) -> Trace:

@@ -1,5 +1,5 @@
-"""SNN Explorer's views: Plotly figure builders and session glue between the engine and the pages.
+"""SNN Explorer's Plotly figure builders: they take engine records and return figures.
 
-``figures`` imports plotly, numpy and torch only; ``session`` imports the engine; neither imports
-streamlit, so both can be tested without a running app.
+Plotly, numpy and torch only (never streamlit), so the CLI can export the same figures as HTML
+and tests can build them without a running app. ``style`` holds the look all figures share.
 """

@@ -105,3 +105,16 @@ def test_learning_rate_schedule(schedule, last_factor):
     assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.01 * last_factor, abs=1e-9)
     halfway = trainer.batches_per_epoch * trainer.cfg.training.epochs / 2
     assert trainer._lr_factor(int(halfway)) == pytest.approx(0.5 if schedule == "cosine" else 1.0, abs=0.05)
+
+
+def test_trace_samples_equals_what_a_full_evaluation_records():
+    trainer = Trainer(tiny(arch="conv", channels="4"))
+    trainer.run_epoch()
+    full = trainer.evaluate(record=[5, 17])
+    few = trainer.trace_samples([5, 17])
+    assert few.predictions == tuple(full.predictions[[5, 17]].tolist())
+    assert few.labels == tuple(trainer.dataset.test_y[[5, 17]].tolist())
+    for a, b in zip(full.trace.layers, few.trace.layers):
+        assert torch.equal(a.spikes, b.spikes) and torch.allclose(a.v_pre, b.v_pre, atol=1e-5)
+    with pytest.raises(ValueError, match="allowed: 1 or more test indices 0..59"):
+        trainer.trace_samples([60])

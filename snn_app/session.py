@@ -56,9 +56,9 @@ def _status(trainer: Trainer, loss: float) -> str:
 
 
 def sample_trace(trainer: Trainer, index: int) -> tuple[Trace, int]:
-    """Internals of test sample ``index`` and its predicted class, from one evaluation of the test set."""
-    evaluation = trainer.evaluate(record=[index])
-    return evaluation.trace, int(evaluation.predictions[index])
+    """Internals of test sample ``index`` and its predicted class (only that sample is run)."""
+    traced = trainer.trace_samples([index])
+    return traced.trace, traced.predictions[0]
 
 
 def describe(cfg: RunConfig) -> str:

@@ -1,50 +1,21 @@
-"""Plotly figures of the engine's records: spike rasters, membrane traces, firing rates, curves and inputs."""
+"""Figures of what happens inside one sample: the input, spike rasters and membrane traces."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 
+from .style import FONT_SIZE, layer_colour, styled, time_axis
+
 if TYPE_CHECKING:
     from snn_core.data import Dataset
     from snn_core.layers import LayerTrace
-    from snn_core.metrics import ActivityMetrics
-    from snn_core.trainer import EpochRecord
 
-# One colour per spiking layer name, the same in every figure (model.py names them conv1..4, fc1..4).
-LAYER_COLOURS = {
-    "conv1": "#0072B2", "conv2": "#009E73", "conv3": "#56B4E9", "conv4": "#8C6D31",
-    "fc1": "#D55E00", "fc2": "#CC79A7", "fc3": "#E69F00", "fc4": "#882255",
-}
-OTHER_COLOUR = "#555555"
-SERIES_COLOURS = {"train": "#999999", "test": "#222222"}
-POLARITY_RGB = {"ON": np.array([255, 170, 40]), "OFF": np.array([60, 150, 255])}   # event polarity 1 / 0
-FONT_SIZE = 15                   # readable on a projector
-FONT_FAMILY = "Source Sans Pro, Source Sans 3, Arial, sans-serif"   # Streamlit's face
 MAX_RASTER_NEURONS = 256
 RASTER_PX = (440, 300)           # rough plot area (width, height) of a raster in half a wide page
 MEMBRANE_NEURONS = 4
-
-
-def layer_colour(name: str) -> str:
-    return LAYER_COLOURS.get(name, OTHER_COLOUR)
-
-
-def _styled(fig: go.Figure, title: str, height: int = 380, subtitle: str = "") -> go.Figure:
-    """The look every figure shares: white template, large fonts, title on top, legend below the x axis."""
-    heading = dict(text=title, font_size=FONT_SIZE + 2, subtitle=dict(text=subtitle, font_size=FONT_SIZE - 1))
-    fig.update_layout(template="plotly_white", height=height, title=heading,
-                      font=dict(size=FONT_SIZE, family=FONT_FAMILY),
-                      margin=dict(l=90, r=20, t=80 if subtitle else 60, b=60),
-                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))
-    if len(fig.data) > 1:                                           # plotly shows a legend: make room for it
-        fig.update_layout(height=height + 50, margin_b=120)
-    return fig
-
-
-def _time_axis(fig: go.Figure, steps: int) -> None:
-    fig.update_xaxes(title_text="time step", range=[-0.5, steps - 0.5], dtick=1 if steps <= 16 else None)
+POLARITY_RGB = {"ON": np.array([255, 170, 40]), "OFF": np.array([60, 150, 255])}   # event polarity 1 / 0
 
 
 def _sample_neurons(layer: LayerTrace, sample: int) -> tuple[np.ndarray, np.ndarray]:
@@ -66,8 +37,8 @@ def spike_raster(layer: LayerTrace, sample: int = 0, max_neurons: int = MAX_RAST
         x=t, y=shown[k], mode="markers", name=layer.name, hovertemplate="step %{x}<br>neuron %{y}<extra></extra>",
         marker=dict(symbol="line-ew-open", size=bar_px[0], color=colour, line=dict(width=bar_px[1], color=colour))))
     which = f"all {total} neurons" if len(shown) == total else f"{len(shown)} of {total} neurons (evenly spaced)"
-    _styled(fig, f"{layer.name} spikes", RASTER_PX[1] + 140, subtitle=f"{int(spikes.sum()):,} spikes, {which} shown")
-    _time_axis(fig, steps)
+    styled(fig, f"{layer.name} spikes", RASTER_PX[1] + 140, subtitle=f"{int(spikes.sum()):,} spikes, {which} shown")
+    time_axis(fig, steps)
     fig.update_yaxes(title_text="neuron index", range=[-0.5, total - 0.5])
     if len(t) == 0:
         fig.add_annotation(text="no spikes for this sample", showarrow=False, font_size=FONT_SIZE + 2,
@@ -102,36 +73,9 @@ def membrane_traces(layer: LayerTrace, threshold: float, sample: int = 0,
                         hovertemplate="spike at step %{x}<extra></extra>")
     fig.add_scatter(x=[-0.5, len(steps) - 0.5], y=[threshold, threshold], mode="lines", hoverinfo="skip",
                     name=f"threshold V_th = {threshold:g}", line=dict(dash="dash", color="black", width=2))
-    _styled(fig, f"{layer.name} membrane: {len(neurons)} most dynamic neurons (★ = spike)")
-    _time_axis(fig, len(steps))
+    styled(fig, f"{layer.name} membrane: {len(neurons)} most dynamic neurons (★ = spike)")
+    time_axis(fig, len(steps))
     fig.update_yaxes(title_text=f"membrane potential v_pre<br>(threshold V_th = {threshold:g})")
-    return fig
-
-
-def firing_rate_bars(activity: ActivityMetrics) -> go.Figure:
-    """Mean firing rate of each spiking layer over the test set, with silent fractions on hover."""
-    names = list(activity.firing_rate)
-    rates = [activity.firing_rate[n] for n in names]
-    fig = go.Figure(go.Bar(
-        x=names, y=rates, width=0.6, marker_color=[layer_colour(n) for n in names], text=[f"{r:.3f}" for r in rates],
-        textposition="outside", customdata=[[activity.neurons[n], activity.silent_fraction[n]] for n in names],
-        hovertemplate="%{x}: %{y:.4f}<br>%{customdata[0]} neurons, %{customdata[1]:.1%} silent<extra></extra>"))
-    _styled(fig, f"Mean firing rate per layer ({activity.samples} test samples)")
-    fig.update_xaxes(title_text="spiking layer")
-    fig.update_yaxes(title_text="spikes per neuron per step", range=[0, max(rates + [0.01]) * 1.25])
-    return fig
-
-
-def training_curves(history: Sequence[EpochRecord]) -> go.Figure:
-    """Train and test accuracy after each epoch."""
-    epochs = [r.epoch for r in history]
-    fig = go.Figure()
-    for split in ("train", "test"):
-        fig.add_scatter(x=epochs, y=[getattr(r, f"{split}_accuracy") for r in history], name=split,
-                        mode="lines+markers", line=dict(color=SERIES_COLOURS[split], width=3), marker=dict(size=9))
-    _styled(fig, "Accuracy per epoch")
-    fig.update_xaxes(title_text="epoch", dtick=1 if len(epochs) <= 20 else None)
-    fig.update_yaxes(title_text="accuracy", range=[0, 1.02], tickformat=".0%")
     return fig
 
 
@@ -150,7 +94,7 @@ def input_sample(dataset: Dataset, index: int, predicted: int | None = None) -> 
         fig = go.Figure(go.Heatmap(z=x[0], colorscale="Greys", zmin=0, zmax=1, showscale=False))  # x: (1, H, W)
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False)
     fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
-    return _styled(fig, title, 400, subtitle)
+    return styled(fig, title, 400, subtitle)
 
 
 def _event_image(frames: np.ndarray) -> go.Figure:

@@ -1,0 +1,1 @@
+"""Glue between Streamlit pages and the engine: session state, shared controls, URL state."""

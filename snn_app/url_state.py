@@ -1,0 +1,46 @@
+"""The run config in the page URL: one loop writes it, one loop reads it back (TF Playground's idea).
+
+Only fields that differ from the defaults are written, by their CLI names, so a shared link is
+short and readable (``?dataset=events-shape&arch=conv&T=4``). Reading never fails: a value that
+is unknown or invalid is dropped, the default is kept, and a notice says what happened.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from snn_core.config import RunConfig, cli_index
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def encode(cfg: RunConfig) -> dict[str, str]:
+    """Query parameters for ``cfg``: CLI name -> text, non-default fields only."""
+    default = RunConfig()
+    params = {}
+    for cli, (section, fld) in sorted(cli_index().items()):
+        value = getattr(getattr(cfg, section), fld.name)
+        if value != getattr(getattr(default, section), fld.name):
+            params[cli] = _text(value)
+    return params
+
+
+def decode(params: Mapping[str, str | list[str]]) -> tuple[RunConfig, list[str]]:
+    """The config a URL describes and one notice per value that could not be used."""
+    cfg, notices = RunConfig(), []
+    index = cli_index()
+    for key, raw in params.items():
+        value = raw[-1] if isinstance(raw, list) else raw
+        if key not in index:
+            notices.append(f"Ignored unknown link setting '{key}'.")
+            continue
+        try:
+            cfg = cfg.with_values({key: value})
+        except ValueError as problem:
+            notices.append(f"Link setting {key}={value!r} is not valid, so the default is used ({problem}).")
+    return cfg, notices

@@ -1,0 +1,32 @@
+"""URL state: a config survives the round trip, defaults stay out of the link, bad values fall back."""
+from snn_app.url_state import decode, encode
+from snn_core.config import RunConfig
+
+
+def test_default_config_gives_an_empty_query():
+    assert encode(RunConfig()) == {}
+
+
+def test_round_trip_of_a_changed_config():
+    cfg = RunConfig().with_values({"dataset": "events-shape", "arch": "conv", "T": 4, "hidden": "64,32",
+                                   "batch-norm": "false", "decay": "0.3", "max-spikes": 1, "seed": 7})
+    params = encode(cfg)
+    assert params["T"] == "4" and params["hidden"] == "64,32" and params["batch-norm"] == "false"
+    assert "lr" not in params
+    decoded, notices = decode(params)
+    assert decoded == cfg and notices == []
+
+
+def test_bad_and_unknown_values_fall_back_to_defaults_with_notices():
+    cfg, notices = decode({"T": "999", "dataset": "events-direction", "colour": "red", "decay": "abc"})
+    assert cfg.data.time_steps == RunConfig().data.time_steps
+    assert cfg.data.dataset == "events-direction"
+    assert cfg.neuron.decay == RunConfig().neuron.decay
+    assert len(notices) == 3
+    assert any("T='999'" in n and "integer 1..64" in n for n in notices)
+    assert any("unknown link setting 'colour'" in n for n in notices)
+
+
+def test_repeated_parameters_use_the_last_value():
+    cfg, _ = decode({"T": ["2", "6"]})
+    assert cfg.data.time_steps == 6
