@@ -1,12 +1,20 @@
-"""SNN Explorer's entry point: page setup, torch's thread count, then navigation between the pages."""
+"""SNN Explorer's entry point: page set-up, shared settings in the sidebar, URL state, navigation."""
 import streamlit as st
 
+from snn_app import sidebar, state
 from snn_core.runtime import configure_threads
 
 st.set_page_config(page_title="SNN Explorer", page_icon=":material/bolt:", layout="wide")
-configure_threads()    # before any page builds a network: one torch thread per process on small machines
+configure_threads()    # before any page builds a network (see docs/PERFORMANCE.md)
+state.start_session()
 
 page = st.navigation([
-    st.Page("pages/train.py", title="Train & inspect", icon=":material/model_training:", default=True),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/playground.py", title="Neuron playground", icon=":material/science:"),
+    st.Page("pages/train.py", title="Train & watch", icon=":material/model_training:"),
+    st.Page("pages/explorer.py", title="Spike explorer", icon=":material/grain:"),
 ])
+with st.sidebar:
+    state.publish_config(sidebar.render(st.session_state.config))
+state.show_url_notices()
 page.run()

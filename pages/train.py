@@ -1,103 +1,111 @@
-"""Train & inspect: choose a dataset and a network, train it, then look inside one test sample."""
+"""Train & watch: Play, Pause, Step and Reset a run and watch its curves and spiking activity move."""
 import streamlit as st
 
-from snn_app import session
-from snn_viz import run_figures, sample_figures
+from snn_app import session, state
+from snn_core.trainer import Trainer
+from snn_viz import run_figures
 
-st.session_state.setdefault("trainer", None)     # the trained run shown below; replaced only on success
-st.session_state.setdefault("run_id", "")        # changes with every trained run; keys the cached traces
-st.session_state.setdefault("sample", 0)         # the test sample looked inside; kept across runs
-
-
-@st.cache_data(max_entries=64, show_spinner="Recording the sample...")
-def sample_trace(_trainer, run_id: str, index: int):
-    """Trace and prediction of one test sample of the run ``run_id`` (the trainer itself is not hashed)."""
-    return session.sample_trace(_trainer, index)
+REFRESH_SECONDS = 0.5
 
 
-def chart(where, figure) -> None:
-    where.plotly_chart(figure, theme=None)     # keep the figures' own large fonts and layer colours
-
-
-def choice(label: str, cli: str, **kwargs):
-    spec = session.field_spec(cli)
-    return st.selectbox(label, spec["choices"], index=spec["choices"].index(spec["default"]),
-                        help=spec["help"], key=cli, **kwargs)
-
-
-def number(label: str, cli: str, widget=st.number_input, **kwargs):
-    spec = session.field_spec(cli)
-    return widget(label, spec["lo"], spec["hi"], spec["default"], help=spec["help"], key=cli, **kwargs)
-
-
-def sizes(label: str, cli: str, **kwargs):
-    spec = session.field_spec(cli)
-    return st.text_input(label, session.default_text(cli), help=f"{spec['help']}, e.g. 64,32", key=cli, **kwargs)
-
-
-with st.sidebar:
-    st.header("Run settings")
-    values = {"dataset": choice("dataset", "dataset"), "arch": choice("architecture", "arch")}
-    values["channels"] = sizes("conv channels", "channels", disabled=values["arch"] != "conv")
-    values["hidden"] = sizes("hidden layer sizes", "hidden")
-    values["T"] = number("time steps T", "T", widget=st.slider)
-    values["epochs"] = number("epochs", "epochs")
-    values["seed"] = number("seed", "seed")
-    train_clicked = st.button("Train", type="primary", width="stretch", key="train")
-
-st.title("Train & inspect")
-
-if train_clicked:
-    bar = st.progress(0.0, text="loading data and building the network...")
+def new_trainer() -> None:
+    """Start a fresh run from the sidebar settings (the previous one is replaced)."""
     try:
-        trainer, run_id = session.new_run(values, lambda done, text: bar.progress(done, text=text))
-    except ValueError as err:
-        st.error(f"Could not train with these settings: {err}")
+        st.session_state.trainer = Trainer(st.session_state.config)
+    except ValueError as problem:
+        st.session_state.train_error = str(problem)
+        return
+    st.session_state.step_log.clear()
+    st.session_state.running = False
+
+
+def ensure_trainer() -> Trainer | None:
+    """The current run; a new one when there is none yet or the untouched one has stale settings."""
+    trainer = st.session_state.trainer
+    if trainer is None or (trainer.steps == 0 and trainer.cfg != st.session_state.config):
+        new_trainer()
+    return st.session_state.trainer
+
+
+def play_or_pause() -> None:
+    """Play and Pause only flip the session's flag; the live view below does the training."""
+    st.session_state.running = not st.session_state.running and ensure_trainer() is not None
+
+
+def step_once() -> None:
+    trainer = ensure_trainer()
+    if trainer is not None and not trainer.finished:
+        st.session_state.step_log.append(trainer.step().loss)
+
+
+state.start_session()       # no-op inside the app; lets the page run on its own (tests)
+st.title("Train & watch")
+st.caption("Play trains a few batches per refresh; Step makes exactly one gradient step; Reset starts a new run "
+           "from the sidebar settings. Every spiking layer's firing rate is measured on the test set after each epoch.")
+st.session_state.setdefault("train_error", "")
+trainer = st.session_state.trainer
+running = st.session_state.running
+finished = trainer is not None and trainer.finished
+
+buttons = st.columns([1, 1, 1, 4])
+buttons[0].button("Pause" if running else "Play", icon=":material/pause:" if running else ":material/play_arrow:",
+                  on_click=play_or_pause, type="secondary" if running else "primary", width="stretch",
+                  key="play_pause", disabled=finished)
+buttons[1].button("Step", icon=":material/skip_next:", on_click=step_once, width="stretch", key="step",
+                  disabled=running or finished)
+buttons[2].button("Reset", icon=":material/restart_alt:", on_click=new_trainer, width="stretch", key="reset")
+if st.session_state.train_error:
+    st.error(f"Could not start a run with these settings: {st.session_state.train_error}")
+    st.session_state.train_error = ""
+if trainer is not None and trainer.cfg != st.session_state.config:
+    changed = ", ".join(session.changed_options(trainer.cfg, st.session_state.config))
+    st.info(f"The sidebar settings differ from this run's ({changed}). **Reset** starts a run with them; "
+            "Play and Step continue the current run.")
+
+
+@st.fragment(run_every=REFRESH_SECONDS if running else None)
+def live_view() -> None:
+    trainer = st.session_state.trainer
+    if trainer is None:
+        st.info("Press **Play** to train the network set in the sidebar, or **Step** to take one step at a time.")
+        return
+    if st.session_state.running:
+        session.train_chunk(trainer, st.session_state.step_log)
+        if trainer.finished:
+            st.session_state.running = False
+            st.rerun()                                   # whole page: stop the timer, swap Pause for Play
+    epochs = trainer.cfg.training.epochs
+    st.progress(trainer.progress, text=f"{session.describe(trainer.cfg)} — epoch {trainer.epoch} of {epochs}, "
+                                       f"step {trainer.steps} of {trainer.batches_per_epoch * epochs}")
+    history = trainer.history
+    last = history[-1] if history else None
+    metrics = st.columns(4)
+    metrics[0].metric("test accuracy", f"{last.test_accuracy:.1%}" if last else "–")
+    metrics[1].metric("NASFR", f"{last.nasfr:.4f}" if last else "–",
+                      help="network-average spike firing rate: spikes per neuron per time step, over all layers")
+    metrics[2].metric("spikes / sample", f"{last.spikes_per_sample:,.0f}" if last else "–",
+                      help="spikes of all layers for one test sample, averaged over the test set")
+    metrics[3].metric("training time", f"{trainer.train_seconds:.1f} s")
+    left, right = st.columns(2)
+    left.plotly_chart(run_figures.loss_curves(list(st.session_state.step_log), history), theme=None, key="loss")
+    right.plotly_chart(run_figures.training_curves(history), theme=None, key="accuracy")
+    if history:
+        left.plotly_chart(run_figures.activity_curves(history), theme=None, key="activity")
+        right.plotly_chart(run_figures.firing_rate_bars(trainer.last_evaluation.activity), theme=None, key="rates")
     else:
-        st.session_state.trainer, st.session_state.run_id = trainer, run_id
-    bar.empty()
+        st.caption("Accuracy and firing rates appear after the first epoch.")
+
+
+live_view()
 
 trainer = st.session_state.trainer
-if trainer is None:
-    st.info("Choose a dataset and a network in the sidebar, then press **Train**.")
-    st.stop()
-
-evaluation = trainer.last_evaluation
-activity = evaluation.activity
-st.caption(f"Trained run: {session.describe(trainer.cfg)}, {trainer.train_seconds:.1f} s of training")
-changed = session.changed_options(trainer.cfg, values)
-if changed is None:
-    st.warning("The sidebar settings are not valid; the results below are from the last trained run.")
-elif changed:
-    st.info(f"Sidebar settings changed ({', '.join(changed)}): press **Train** to apply them.")
-
-columns = st.columns(4)
-columns[0].metric("test accuracy", f"{evaluation.accuracy:.1%}", session.accuracy_change(trainer.history))
-columns[1].metric("NASFR", f"{activity.nasfr:.4f}",
-                  help="network-average spike firing rate: spikes per neuron per time step, over all layers")
-columns[2].metric("spikes / sample", f"{activity.total_spikes_per_sample:,.0f}",
-                  help="spikes of all layers for one test sample, averaged over the test set")
-columns[3].metric("silent neurons", f"{activity.total_silent_fraction:.1%}",
-                  help="neurons that never fired on any test sample")
-
-left, right = st.columns(2)
-chart(left, run_figures.firing_rate_bars(activity))
-chart(right, run_figures.training_curves(trainer.history))
-
-st.subheader("Inside one test sample")
-test_count = len(trainer.dataset.test_y)
-st.session_state.sample = min(st.session_state.sample, test_count - 1)
-picker, image = st.columns([1, 2])
-index = picker.number_input(f"test sample (0 to {test_count - 1})", 0, test_count - 1, key="sample")
-trace, predicted = sample_trace(trainer, st.session_state.run_id, int(index))
-label = int(trainer.dataset.test_y[index])
-verdict = ":green[correct]" if predicted == label else ":red[wrong]"
-picker.markdown(f"label **{trainer.dataset.class_names[label]}**, predicted "
-                f"**{trainer.dataset.class_names[predicted]}**: {verdict}")
-chart(image, sample_figures.input_sample(trainer.dataset, int(index), predicted))
-
-threshold = trainer.cfg.neuron.threshold
-for layer in trace.layers:
-    raster, membrane = st.columns(2)
-    chart(raster, sample_figures.spike_raster(layer))
-    chart(membrane, sample_figures.membrane_traces(layer, threshold))
+if trainer is not None and trainer.history and not st.session_state.running:
+    with st.expander("Download this run"):
+        columns = st.columns(3)
+        columns[0].download_button("history (CSV)", session.history_csv(trainer.history), "history.csv", "text/csv")
+        columns[0].download_button("metrics (CSV)", lambda: session.metrics_csv(trainer), "metrics.csv", "text/csv")
+        columns[1].download_button("run (JSON)", lambda: session.result_json(trainer), "run.json", "application/json")
+        columns[1].download_button("config (JSON)", trainer.cfg.to_json(), "config.json", "application/json")
+        columns[2].download_button("model (safetensors)", lambda: session.model_file(trainer), "model.safetensors")
+        columns[2].download_button("figures (HTML)", lambda: session.figures_html(trainer, st.session_state.step_log),
+                                   "figures.html", "text/html")

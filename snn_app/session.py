@@ -1,58 +1,31 @@
-"""Glue between page widgets and the engine: widget specs from the config, training with progress, traces."""
+"""Training glue for the pages: bounded chunks of steps, run descriptions, and what to download."""
 from __future__ import annotations
 
-import uuid
-from typing import Any, Callable, Sequence
+import csv
+import io
+import json
+import time
+from typing import Sequence
 
+from snn_core.checkpoint import model_to_bytes
 from snn_core.config import RunConfig, cli_index
 from snn_core.model import Trace
+from snn_core.run import metrics_dict, result_dict
 from snn_core.trainer import EpochRecord, Trainer
+from snn_viz import run_figures
+from snn_viz.export import figures_to_html
 
-Progress = Callable[[float, str], None]      # (fraction done 0..1, status line)
-
-
-def field_spec(cli: str) -> dict[str, Any]:
-    """A config field's spec by CLI name, with its default: choices, lo, hi, help, default."""
-    section, fld = cli_index()[cli]
-    default = getattr(getattr(RunConfig(), section), fld.name)
-    return {**fld.metadata, "default": default}
+CHUNK_SECONDS = 0.25      # training time per live refresh: keeps the page responsive
 
 
-def default_text(cli: str) -> str:
-    """A tuple field's default as the comma-separated text its widget shows, e.g. ``"16,32"``."""
-    return ",".join(str(v) for v in field_spec(cli)["default"])
-
-
-def config_or_none(values: dict[str, Any]) -> RunConfig | None:
-    """The config the widgets describe (values by CLI name), or None when it is invalid."""
-    try:
-        return RunConfig().with_values(values)
-    except ValueError:
-        return None
-
-
-def new_run(values: dict[str, Any], progress: Progress) -> tuple[Trainer, str]:
-    """Build and train the run the widgets describe; returns the trainer and a fresh run id.
-
-    Raises ValueError with the engine's message when the settings are invalid.
-    """
-    trainer = Trainer(RunConfig().with_values(values))
-    last_percent = -1
-    while not trainer.finished:
-        result = trainer.step()
-        percent = int(100 * trainer.progress)
-        if percent != last_percent or result.epoch_finished is not None:
-            last_percent = percent
-            progress(trainer.progress, _status(trainer, result.loss))
-    return trainer, uuid.uuid4().hex
-
-
-def _status(trainer: Trainer, loss: float) -> str:
-    epochs = trainer.cfg.training.epochs
-    text = f"epoch {min(trainer.epoch + 1, epochs)} of {epochs}, batch loss {loss:.3f}"
-    if trainer.history:
-        text += f", last test accuracy {trainer.history[-1].test_accuracy:.1%}"
-    return text
+def train_chunk(trainer: Trainer, step_losses: list | Sequence, seconds: float = CHUNK_SECONDS) -> int:
+    """Gradient steps until ``seconds`` have passed or training is finished; returns the steps done.
+    Each step's loss is appended to ``step_losses`` (a bounded deque in the session)."""
+    started, done = time.perf_counter(), 0
+    while not trainer.finished and (done == 0 or time.perf_counter() - started < seconds):
+        step_losses.append(trainer.step().loss)
+        done += 1
+    return done
 
 
 def sample_trace(trainer: Trainer, index: int) -> tuple[Trace, int]:
@@ -68,17 +41,48 @@ def describe(cfg: RunConfig) -> str:
             f"{cfg.training.epochs} epoch{'s' * (cfg.training.epochs != 1)} · seed {cfg.training.seed}")
 
 
-def accuracy_change(history: Sequence[EpochRecord]) -> str | None:
-    """The last epoch's change in test accuracy, e.g. ``"+1.2% vs epoch 3"``; None after one epoch."""
-    if len(history) < 2:
-        return None
-    return f"{history[-1].test_accuracy - history[-2].test_accuracy:+.1%} vs epoch {history[-2].epoch}"
-
-
-def changed_options(trained: RunConfig, values: dict[str, Any]) -> list[str] | None:
-    """CLI names of the widget values that differ from the trained run; None when the widgets are invalid."""
-    wanted = config_or_none(values)
-    if wanted is None:
-        return None
-    return [cli for cli, (section, fld) in cli_index().items()
+def changed_options(trained: RunConfig, wanted: RunConfig) -> list[str]:
+    """CLI names of the settings in which ``wanted`` differs from the run being trained."""
+    return [cli for cli, (section, fld) in sorted(cli_index().items())
             if getattr(getattr(trained, section), fld.name) != getattr(getattr(wanted, section), fld.name)]
+
+
+def history_csv(history: Sequence[EpochRecord]) -> str:
+    """One row per epoch; per-layer firing rates become ``rate_<layer>`` columns."""
+    rows = [{**{k: v for k, v in r.to_dict().items() if k != "layer_firing_rates"},
+             **{f"rate_{name}": rate for name, rate in r.layer_firing_rates.items()}} for r in history]
+    if not rows:
+        return ""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def result_json(trainer: Trainer) -> str:
+    """The same JSON as ``python -m snn_core train``: config, history and metrics of the latest epoch."""
+    return json.dumps(result_dict(trainer), indent=2)
+
+
+def metrics_csv(trainer: Trainer) -> str:
+    """The scalar metrics of the latest epoch and each layer's rate, as ``metric,value`` rows."""
+    metrics = metrics_dict(trainer.last_evaluation, trainer.train_seconds)
+    lines = ["metric,value"] + [f"{k},{v}" for k, v in metrics.items() if not isinstance(v, dict)]
+    lines += [f"firing_rate_{layer},{rate}" for layer, rate in metrics["layer_firing_rates"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def model_file(trainer: Trainer) -> bytes:
+    return model_to_bytes(trainer.model, trainer.cfg, trainer.dataset.frame_shape, trainer.dataset.n_classes)
+
+
+def run_figures_list(trainer: Trainer, step_losses: Sequence[float]) -> list:
+    """The Train & watch page's figures for a run, in page order."""
+    history = trainer.history
+    return [run_figures.loss_curves(list(step_losses), history), run_figures.training_curves(history),
+            run_figures.activity_curves(history), run_figures.firing_rate_bars(trainer.last_evaluation.activity)]
+
+
+def figures_html(trainer: Trainer, step_losses: Sequence[float]) -> str:
+    return figures_to_html(run_figures_list(trainer, step_losses), f"SNN Explorer run: {describe(trainer.cfg)}")

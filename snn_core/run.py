@@ -26,16 +26,21 @@ def metrics_dict(evaluation: Evaluation, train_seconds: float) -> dict:
     }
 
 
+def result_dict(trainer: Trainer) -> dict:
+    """``{config, history, metrics}`` of a trainer; metrics are those of its latest closed epoch."""
+    evaluation = trainer.last_evaluation
+    return {
+        "config": trainer.cfg.to_dict(),
+        "history": [record.to_dict() for record in trainer.history],
+        "metrics": None if evaluation is None else metrics_dict(evaluation, trainer.train_seconds),
+    }
+
+
 def train_run(cfg: RunConfig, device: str = "auto",
               on_epoch: Callable[[EpochRecord], None] | None = None) -> dict:
     """Train ``cfg`` to the end and return ``{config, history, metrics, timing}``."""
     started = time.perf_counter()
     trainer = Trainer(cfg, device=device)
     trainer.fit(on_epoch)
-    evaluation = trainer.last_evaluation
-    return {
-        "config": cfg.to_dict(),
-        "history": [record.to_dict() for record in trainer.history],
-        "metrics": metrics_dict(evaluation, trainer.train_seconds),
-        "timing": {"total_seconds": time.perf_counter() - started, "device": str(trainer.device)},
-    }
+    timing = {"total_seconds": time.perf_counter() - started, "device": str(trainer.device)}
+    return {**result_dict(trainer), "timing": timing}

@@ -1,60 +1,146 @@
-"""AppTest of the app and its Train & inspect page: a tiny run trains, shows results, and survives bad settings."""
-import json
-from pathlib import Path
+"""AppTest of the app frame and the Train & watch page: URL -> config, the sidebar, Play/Step/Reset, errors.
 
-import pytest
+``run_every`` does not tick under AppTest, so live training is driven by explicit ``.run()`` calls.
+AppTest (streamlit 1.67) executes the entry file of an ``st.navigation`` app only on its first run,
+so the frame is tested on first runs, the sidebar through ``from_function``, and each page as its own
+script (pages call the idempotent ``state.start_session()``); the browser test covers them together.
+"""
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY_RUN = {"dataset": "digits", "arch": "mlp", "T": 4, "epochs": 1}
+from snn_core.config import RunConfig
+
+TINY = {"T": "3", "epochs": "2", "train-samples": "200", "test-samples": "60", "hidden": "32"}
+LONGER = {**TINY, "epochs": "40", "train-samples": "1437"}
 
 
-@pytest.fixture
-def app() -> AppTest:
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+def first_run(script: str, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(f"../{script}", default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
 
 
-def train(app: AppTest, **widgets) -> AppTest:
-    """Set sidebar widgets by key (the config's CLI names), then press Train."""
-    for key, value in {**TINY_RUN, **widgets}.items():
-        [element] = [e for e in app.sidebar if getattr(e, "key", None) == key]
-        element.set_value(value)
-    return app.button(key="train").click().run()
+def sidebar_script() -> None:
+    import streamlit as st
+
+    from snn_app import sidebar
+    from snn_core.config import RunConfig
+
+    with st.sidebar:
+        st.session_state.rendered = sidebar.render(RunConfig().with_values({"hidden": "32"}))
 
 
-def chart_titles(app: AppTest) -> list[str]:
-    return [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in app.get("plotly_chart")]
+def run_sidebar(**widget_values) -> AppTest:
+    from snn_app.sidebar import widget_key
+
+    at = AppTest.from_function(sidebar_script, default_timeout=30).run()
+    for cli, value in widget_values.items():
+        at.session_state[widget_key(cli)] = value
+    return at.run()
 
 
-def test_app_starts_with_a_hint_and_no_exception(app):
-    assert not app.exception
-    assert "Train" in app.info[0].value
+def test_home_opens_with_default_settings_and_a_clean_url():
+    at = first_run("app.py")
+    assert not at.exception
+    assert at.session_state.config == RunConfig()
+    assert not dict(at.query_params)
 
 
-def test_training_a_tiny_run_shows_metrics_and_charts(app):
-    train(app)
-    assert not app.exception and not app.error
-    metrics = {metric.label: metric.value for metric in app.metric}
-    assert metrics["test accuracy"].endswith("%") and float(metrics["test accuracy"][:-1]) > 20
-    assert {"NASFR", "spikes / sample"} <= set(metrics)
-    titles = chart_titles(app)
-    assert any(t.startswith("Mean firing rate") for t in titles) and "Accuracy per epoch" in titles
-    assert "fc1 spikes" in titles and any(t.startswith("fc1 membrane") for t in titles)
+def test_a_shared_link_opens_the_same_settings_in_config_and_sidebar():
+    at = first_run("app.py", {"dataset": "events-shape", "arch": "conv", "T": "4"})
+    cfg = at.session_state.config
+    assert (cfg.data.dataset, cfg.model.arch, cfg.data.time_steps) == ("events-shape", "conv", 4)
+    assert at.slider(key="cfg:T").value == 4 and at.selectbox(key="cfg:arch").value == "conv"
+    assert at.query_params["T"] == "4" and not at.warning
 
 
-@pytest.mark.parametrize("hidden", ["", "12,abc"], ids=["model-error", "config-error"])
-def test_invalid_settings_show_an_error_and_keep_the_model(app, hidden):
-    run_id = train(app).session_state["run_id"]
-    train(app, hidden=hidden)
-    assert not app.exception
-    assert "hidden" in app.error[0].value
-    assert app.session_state["run_id"] == run_id
-    assert app.metric and app.get("plotly_chart")
+def test_a_tampered_link_falls_back_to_defaults_with_a_visible_notice():
+    at = first_run("app.py", {"T": "500", "arch": "transformer", "colour": "red"})
+    assert not at.exception
+    assert at.session_state.config == RunConfig()
+    text = at.warning[0].value
+    assert "T='500'" in text and "arch='transformer'" in text and "colour" in text
 
 
-def test_switching_the_sample_keeps_the_model(app):
-    trainer = train(app).session_state["trainer"]
-    app.number_input(key="sample").set_value(5).run()
-    assert not app.exception
-    assert app.session_state["trainer"] is trainer
-    assert any(t.startswith("test sample 5:") for t in chart_titles(app))
+def test_sidebar_widgets_build_the_config():
+    at = run_sidebar(T=3, epochs=2, **{"batch-norm": False, "reset": "soft"})
+    cfg = at.session_state.rendered
+    assert cfg.data.time_steps == 3 and cfg.training.epochs == 2
+    assert cfg.model.batch_norm is False and cfg.neuron.reset == "soft"
+    assert at.selectbox(key="cfg:asa").disabled and at.selectbox(key="cfg:trt").disabled
+
+
+def test_invalid_sidebar_value_shows_an_error_and_keeps_the_last_valid_config():
+    at = run_sidebar(hidden="12,abc")
+    assert not at.exception
+    assert "hidden='12,abc' is not valid" in at.error[0].value
+    assert at.session_state.rendered.model.hidden == (32,)
+
+
+def test_step_advances_one_gradient_step_deterministically():
+    losses = []
+    for _ in range(2):
+        at = first_run("pages/train.py", TINY)
+        at.button(key="step").click().run()
+        at.button(key="step").click().run()
+        assert at.session_state.trainer.steps == 2 and not at.exception
+        losses.append(list(at.session_state.step_log))
+    assert losses[0] == losses[1] and len(losses[0]) == 2
+
+
+def test_play_trains_in_bounded_chunks_until_done():
+    at = first_run("pages/train.py", LONGER)
+    at.button(key="play_pause").click().run()
+    trainer = at.session_state.trainer
+    assert at.session_state.running and 0 < trainer.steps < trainer.batches_per_epoch * 40
+    for _ in range(60):
+        if not at.session_state.running:
+            break
+        at.run()
+    assert trainer.finished and not at.session_state.running and not at.exception
+    assert len(at.get("plotly_chart")) == 4
+    assert at.metric[0].value.endswith("%")
+    assert at.button(key="play_pause").disabled            # finished: Reset to train again
+
+
+def test_pause_stops_training():
+    at = first_run("pages/train.py", LONGER)
+    at.button(key="play_pause").click().run()
+    at.button(key="play_pause").click().run()
+    steps = at.session_state.trainer.steps
+    at.run()
+    assert not at.session_state.running and at.session_state.trainer.steps == steps
+
+
+def test_reset_starts_a_new_run_and_a_changed_setting_is_announced():
+    at = first_run("pages/train.py", TINY)
+    at.button(key="step").click().run()
+    first = at.session_state.trainer
+    at.session_state.config = first.cfg.with_values({"seed": 5})      # what the sidebar does
+    at.run()
+    assert at.session_state.trainer is first
+    assert "seed" in at.info[0].value
+    at.button(key="reset").click().run()
+    assert at.session_state.trainer is not first and at.session_state.trainer.cfg.training.seed == 5
+    assert at.session_state.trainer.steps == 0 and len(at.session_state.step_log) == 0
+
+
+def test_a_model_error_is_shown_and_the_current_run_is_kept():
+    at = first_run("pages/train.py", TINY)
+    at.button(key="step").click().run()
+    kept = at.session_state.trainer
+    at.session_state.config = kept.cfg.with_values({"hidden": ""})     # an MLP needs a hidden layer
+    at.button(key="reset").click().run()
+    assert not at.exception
+    assert "at least one hidden layer" in at.error[0].value
+    assert at.session_state.trainer is kept
+
+
+def test_downloads_offer_every_format_after_an_epoch():
+    at = first_run("pages/train.py", TINY)
+    at.button(key="play_pause").click().run()
+    while at.session_state.running:
+        at.run()
+    labels = {button.label for button in at.get("download_button")}
+    assert labels == {"history (CSV)", "metrics (CSV)", "run (JSON)", "config (JSON)", "model (safetensors)",
+                      "figures (HTML)"}

@@ -1,0 +1,80 @@
+"""The shared run settings in the sidebar: one widget per config field, built from the field specs.
+
+Widgets are labelled and keyed by the field's CLI name (keys prefixed ``cfg:`` so they never clash
+with a page's own widgets), so the URL, the CLI and the sidebar all use the same names.
+``GROUPS`` is the only list to edit when a setting is added.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from snn_core.config import RunConfig, cli_index
+
+GROUPS = {
+    "Data": ("dataset", "T", "encoding", "noise", "train-samples", "test-samples", "data-seed"),
+    "Network": ("arch", "hidden", "channels", "batch-norm"),
+    "Neuron": ("decay", "threshold", "reset", "v-reset", "surrogate", "surrogate-width", "max-spikes"),
+    "Methods": ("asa", "max-spikes-note", "trt"),
+    "Training": ("epochs", "batch-size", "lr", "lr-schedule", "seed"),
+}
+SLIDERS = {"T", "decay", "max-spikes"}
+PENDING = {
+    "asa": "ASA arrives with the ASA issue.",
+    "trt": "Temporal reversed training arrives with the TRT issue.",
+    "max-spikes-note": "The spike cap K is live (Neuron ▸ max-spikes); TTFS readout and metrics arrive with the TTFS issue.",
+}
+EXPANDED = {"Data", "Network"}
+KEY_PREFIX = "cfg:"
+
+
+def widget_key(cli: str) -> str:
+    return KEY_PREFIX + cli
+
+
+def seed_widgets(cfg: RunConfig) -> None:
+    """Put ``cfg``'s values into the widgets' session state (used once, from the URL)."""
+    for cli, (section, fld) in cli_index().items():
+        st.session_state[widget_key(cli)] = _widget_value(fld, getattr(getattr(cfg, section), fld.name))
+
+
+def _widget_value(fld: dataclasses.Field, value):
+    return ",".join(str(v) for v in value) if fld.metadata["length"] is not None else value
+
+
+def _widget(cli: str, fld: dataclasses.Field, default):
+    m, label, key = fld.metadata, cli.replace("-", " "), widget_key(cli)
+    st.session_state.setdefault(key, _widget_value(fld, default))
+    if m["choices"] is not None:
+        return st.selectbox(label, m["choices"], key=key, help=m["help"], disabled=len(m["choices"]) == 1)
+    if m["kind"] is bool:
+        return st.toggle(label, key=key, help=m["help"])
+    if m["length"] is not None:
+        return st.text_input(label, key=key, help=f"{m['help']}, e.g. 64,32")
+    if cli in SLIDERS:
+        step = 1 if m["kind"] is int else 0.01
+        return st.slider(label, m["kind"](m["lo"]), m["kind"](m["hi"]), key=key, step=step, help=m["help"])
+    step = 1 if m["kind"] is int else None
+    return st.number_input(label, m["kind"](m["lo"]), m["kind"](m["hi"]), key=key, step=step, help=m["help"],
+                           format="%g" if m["kind"] is float else "%d")
+
+
+def render(last_valid: RunConfig) -> RunConfig:
+    """Draw every setting; return the config they describe, or ``last_valid`` with an error shown."""
+    index, defaults = cli_index(), RunConfig()
+    values = {}
+    st.header("Run settings")
+    for group, names in GROUPS.items():
+        with st.expander(group, expanded=group in EXPANDED):
+            for cli in names:
+                if cli in PENDING:
+                    st.caption(PENDING[cli])
+                if cli in index:
+                    section, fld = index[cli]
+                    values[cli] = _widget(cli, fld, getattr(getattr(defaults, section), fld.name))
+    try:
+        return RunConfig().with_values(values)
+    except ValueError as problem:
+        st.error(f"{problem}. Still using the last valid settings.")
+        return last_valid

@@ -1,0 +1,46 @@
+"""Session state: what one browser session owns (config, trainer, play flag, step log), in one place.
+
+The model being trained lives here, never in a global cache: caches are shared between users.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import streamlit as st
+
+from snn_core.config import RunConfig
+
+from . import sidebar, url_state
+
+STEP_LOG_LENGTH = 5000     # per-step training losses kept for the live chart
+
+
+def start_session() -> None:
+    """Defaults for every key; on a session's first run, settings come from the URL."""
+    if "config" in st.session_state:
+        return
+    cfg, notices = url_state.decode(st.query_params.to_dict())
+    sidebar.seed_widgets(cfg)
+    st.session_state.config = cfg
+    st.session_state.url_notices = notices
+    st.session_state.trainer = None
+    st.session_state.running = False
+    st.session_state.step_log = deque(maxlen=STEP_LOG_LENGTH)
+
+
+def publish_config(cfg: RunConfig) -> None:
+    """Make ``cfg`` the session's config and mirror it in the URL (re-written on every run:
+    Streamlit clears query parameters when the user navigates between pages)."""
+    st.session_state.config = cfg
+    wanted = url_state.encode(cfg)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def show_url_notices() -> None:
+    notices = st.session_state.url_notices
+    if notices:
+        st.warning("The link had settings that could not be used:\n\n" + "\n".join(f"- {n}" for n in notices))
+        if st.button("Dismiss", key="dismiss_url_notices"):
+            st.session_state.url_notices = []
+            st.rerun()

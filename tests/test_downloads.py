@@ -1,0 +1,43 @@
+"""What the Download buttons hand out: CSV and JSON of the run, a model file, and standalone HTML figures."""
+import csv
+import io
+import json
+
+from snn_app import session
+from snn_core.config import RunConfig
+from snn_core.trainer import Trainer
+
+
+def trained():
+    trainer = Trainer(RunConfig().with_values({"T": 3, "epochs": 2, "train-samples": 100, "test-samples": 40,
+                                               "hidden": "16"}))
+    losses = []
+    while not trainer.finished:
+        losses.append(trainer.step().loss)
+    return trainer, losses
+
+
+def test_history_csv_has_one_row_per_epoch_with_layer_rates():
+    trainer, _ = trained()
+    rows = list(csv.DictReader(io.StringIO(session.history_csv(trainer.history))))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert float(rows[-1]["rate_fc1"]) == trainer.history[-1].layer_firing_rates["fc1"]
+    assert float(rows[-1]["test_accuracy"]) == trainer.history[-1].test_accuracy
+
+
+def test_metrics_csv_and_run_json_agree_with_the_cli_format():
+    trainer, _ = trained()
+    result = json.loads(session.result_json(trainer))
+    assert set(result) == {"config", "history", "metrics"}
+    assert RunConfig.from_dict(result["config"]) == trainer.cfg
+    metrics = dict(line.split(",") for line in session.metrics_csv(trainer).strip().splitlines()[1:])
+    assert float(metrics["test_accuracy"]) == result["metrics"]["test_accuracy"]
+    assert "firing_rate_fc1" in metrics
+
+
+def test_figures_html_is_standalone_and_holds_every_figure():
+    trainer, losses = trained()
+    page = session.figures_html(trainer, losses)
+    assert page.startswith("<!DOCTYPE html>") and "SNN Explorer run: digits" in page
+    assert page.count('class="plotly-graph-div"') == 4
+    assert '<script src="https://cdn.plot.ly' not in page and len(page) > 1_000_000   # plotly.js embedded
