@@ -144,3 +144,11 @@ def test_downloads_offer_every_format_after_an_epoch():
     labels = {button.label for button in at.get("download_button")}
     assert labels == {"history (CSV)", "metrics (CSV)", "run (JSON)", "config (JSON)", "model (safetensors)",
                       "figures (HTML)"}
+
+
+def test_home_explains_with_a_live_neuron_and_offers_the_quick_start():
+    at = first_run("app.py")                                   # Home is the default page
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 1
+    assert at.button(key="quick_start").label == "Train the default model"
+    assert len(at.get("page_link")) == 3

@@ -95,3 +95,13 @@ def test_play_trains_until_the_accuracy_chart_moves(page, server):
     page.get_by_text("epoch 10 of 10").wait_for(timeout=120_000)       # the default run trained to the end
     assert page.locator(".js-plotly-plot").count() >= 4
     assert_no_errors(page, "train-played")
+
+
+def test_quick_start_on_home_trains_the_default_model(page, server):
+    open_page(page, server, PAGES["home"])
+    page.get_by_role("button", name="Train the default model").click()
+    page.get_by_role("heading", name="Train & watch").wait_for(timeout=60_000)   # st.switch_page: no page load
+    assert page.url.rstrip("/").endswith("/train")
+    page.locator("[data-testid='stMetric']").filter(has_text="test accuracy").filter(has_text="%").wait_for(
+        timeout=90_000)
+    assert_no_errors(page, "quick-start")
