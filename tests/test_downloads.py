@@ -41,3 +41,17 @@ def test_figures_html_is_standalone_and_holds_every_figure():
     assert page.startswith("<!DOCTYPE html>") and "SNN Explorer run: digits" in page
     assert page.count('class="plotly-graph-div"') == 4
     assert '<script src="https://cdn.plot.ly' not in page and len(page) > 1_000_000   # plotly.js embedded
+
+
+def test_cli_exports_a_run_json_as_standalone_html(tmp_path, capsys):
+    from snn_viz.__main__ import main
+
+    trainer, _ = trained()
+    run = tmp_path / "run.json"
+    run.write_text(session.result_json(trainer))
+    out = tmp_path / "figures.html"
+    assert main(["export", str(run), "--out", str(out)]) == 0
+    assert out.read_text().count('class="plotly-graph-div"') == 3
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    assert main(["export", str(tmp_path / "bad.json"), "--out", str(out)]) == 2
+    assert "is not a run JSON" in capsys.readouterr().err
