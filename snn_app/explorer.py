@@ -16,7 +16,7 @@ def weights_key(trainer: Trainer) -> str:
     return f"{id(trainer)}:{trainer.steps}:{trainer.cfg!r}"
 
 
-@st.cache_data(max_entries=32, show_spinner="Running the sample through the network...")
+@st.cache_data(max_entries=16, show_spinner="Running the sample through the network...")
 def sample_trace(_trainer: Trainer, weights: str, index: int) -> SampleTrace:
     """Internals of test sample ``index`` under the weights named ``weights`` (only that sample is run)."""
     return _trainer.trace_samples([index])

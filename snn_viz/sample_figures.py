@@ -1,21 +1,26 @@
-"""Figures of what happens inside one sample: the input, spike rasters and membrane traces."""
+"""Figures of what happens inside one test sample: its input, the readout, and each layer's spikes and membranes."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import FONT_SIZE, layer_colour, styled, time_axis
+from .style import FONT_SIZE, OTHER_COLOUR, layer_colour, styled, time_axis
 
 if TYPE_CHECKING:
+    import torch
+
     from snn_core.data import Dataset
     from snn_core.layers import LayerTrace
 
 MAX_RASTER_NEURONS = 256
 RASTER_PX = (440, 300)           # rough plot area (width, height) of a raster in half a wide page
 MEMBRANE_NEURONS = 4
+MARKERS = ("circle", "square", "diamond", "triangle-up", "cross", "x")     # one per followed neuron
+MAX_CHANNEL_MAPS = 16
 POLARITY_RGB = {"ON": np.array([255, 170, 40]), "OFF": np.array([60, 150, 255])}   # event polarity 1 / 0
+READOUT_COLOURS = {"label": "#222222", "wrong": "#CC3311", "other": "#BBBBBB"}
 
 
 def _sample_neurons(layer: LayerTrace, sample: int) -> tuple[np.ndarray, np.ndarray]:
@@ -25,86 +30,242 @@ def _sample_neurons(layer: LayerTrace, sample: int) -> tuple[np.ndarray, np.ndar
     return spikes, v_pre
 
 
+def has_channels(layer: LayerTrace) -> bool:
+    """Whether the layer is convolutional: its records are ``[T, b, C, H, W]``."""
+    return layer.spikes.dim() == 5
+
+
+def neuron_names(layer: LayerTrace, neurons: Sequence[int] | np.ndarray | None = None) -> list[str]:
+    """Labels of flat neuron indices (default: all), e.g. ``neuron 70: ch 1, row 0, col 6`` in conv layers."""
+    shape = tuple(layer.spikes.shape[2:])                                      # (N,) or (C, H, W)
+    neurons = range(int(np.prod(shape))) if neurons is None else neurons
+    if len(shape) != 3:
+        return [f"neuron {n}" for n in neurons]
+    channel, row, col = np.unravel_index(np.asarray(neurons, dtype=int), shape)
+    return [f"neuron {n}: ch {c}, row {r}, col {w}" for n, c, r, w in zip(neurons, channel, row, col)]
+
+
 def spike_raster(layer: LayerTrace, sample: int = 0, max_neurons: int = MAX_RASTER_NEURONS) -> go.Figure:
     """Spikes of one layer for one recorded sample: a mark at (time step, neuron index) per spike."""
-    spikes, _ = _sample_neurons(layer, sample)
+    spikes, v_pre = _sample_neurons(layer, sample)
     steps, total = spikes.shape
     shown = np.unique(np.linspace(0, total - 1, min(total, max_neurons)).round().astype(int))
     t, k = np.nonzero(spikes[:, shown])
     bar_px = (max(3, RASTER_PX[0] * 4 // (5 * steps)), max(1, min(12, RASTER_PX[1] // len(shown))))  # (long, thick)
     colour = layer_colour(layer.name)
     fig = go.Figure(go.Scattergl(                       # a spike is a bar filling most of its (step, neuron) cell
-        x=t, y=shown[k], mode="markers", name=layer.name, hovertemplate="step %{x}<br>neuron %{y}<extra></extra>",
+        x=t, y=shown[k], mode="markers", name=layer.name, text=neuron_names(layer, shown[k]),
+        customdata=v_pre[t, shown[k]], hovertemplate="%{text}<br>step %{x}<br>membrane before reset "
+                                                     "%{customdata:.3f}<extra>spike</extra>",
         marker=dict(symbol="line-ew-open", size=bar_px[0], color=colour, line=dict(width=bar_px[1], color=colour))))
     which = f"all {total} neurons" if len(shown) == total else f"{len(shown)} of {total} neurons (evenly spaced)"
     styled(fig, f"{layer.name} spikes", RASTER_PX[1] + 140, subtitle=f"{int(spikes.sum()):,} spikes, {which} shown")
     time_axis(fig, steps)
     fig.update_yaxes(title_text="neuron index", range=[-0.5, total - 0.5])
+    _channel_bounds(fig, layer)
     if len(t) == 0:
         fig.add_annotation(text="no spikes for this sample", showarrow=False, font_size=FONT_SIZE + 2,
                            x=0.5, y=0.5, xref="paper", yref="paper")
     return fig
 
 
+def _channel_bounds(fig: go.Figure, layer: LayerTrace) -> None:
+    """Thin grey lines between the channels of a conv layer's flattened neuron index."""
+    if has_channels(layer) and layer.spikes.shape[2] <= 64:
+        per_channel = int(np.prod(layer.spikes.shape[3:]))                     # H * W
+        fig.update_layout(shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=y, y1=y, layer="below",
+                                       line=dict(color="#BBBBBB", width=1))
+                                  for y in np.arange(1, layer.spikes.shape[2]) * per_channel - 0.5])
+
+
 def _shades(colour: str, count: int) -> list[str]:
     """``count`` variants of a hex colour, from a light tint to a dark shade, so a layer keeps its hue."""
     rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])               # (3,)
-    mixes = np.linspace(0.5, -0.5, count) if count > 1 else np.zeros(1)        # > 0: towards white, < 0: black
+    mixes = np.linspace(0.6, -0.6, count) if count > 1 else np.zeros(1)        # > 0: towards white, < 0: black
     targets = np.where(mixes[:, None] > 0, 255, 0)                              # (count, 3)
     shades = rgb + (targets - rgb) * np.abs(mixes)[:, None]                     # (count, 3)
     return [f"rgb({r:.0f}, {g:.0f}, {b:.0f})" for r, g, b in shades]
 
 
-def membrane_traces(layer: LayerTrace, threshold: float, sample: int = 0,
-                    count: int = MEMBRANE_NEURONS) -> go.Figure:
-    """Pre-reset membrane of the neurons that fire on some steps but not all, spikes starred, threshold dashed."""
+def informative_neurons(layer: LayerTrace, sample: int = 0, count: int = MEMBRANE_NEURONS) -> list[int]:
+    """Neurons with different spike trains, those firing on about half the steps first, then the most varied."""
+    spikes, v_pre = _sample_neurons(layer, sample)
+    fired = spikes.sum(0)                                                        # (N,)
+    mixed = fired * (spikes.shape[0] - fired)                    # largest for neurons firing on half the steps
+    ranked = [int(n) for n in np.lexsort((-v_pre.std(0), -mixed))]
+    chosen, trains = [], set()
+    for n in ranked:                                             # the best-ranked neuron of each spike train
+        if len(chosen) < count and spikes[:, n].tobytes() not in trains:
+            chosen.append(n)
+            trains.add(spikes[:, n].tobytes())
+    chosen += [n for n in ranked if n not in chosen][:count - len(chosen)]
+    return sorted(chosen)
+
+
+def membrane_traces(layer: LayerTrace, threshold: float, neurons: Sequence[int], sample: int = 0) -> go.Figure:
+    """Pre-reset membrane of the chosen neurons over time, spikes starred, the threshold V_th dashed."""
     spikes, v_pre = _sample_neurons(layer, sample)
     steps = np.arange(v_pre.shape[0])
-    count_spikes = spikes.sum(0)                                                 # (N,)
-    mixed = count_spikes * (len(steps) - count_spikes)           # largest for neurons firing on half the steps
-    neurons = np.lexsort((-v_pre.std(0), -mixed))[:count]        # then the most varied membranes
     fig = go.Figure()
-    for colour, n in zip(_shades(layer_colour(layer.name), len(neurons)), neurons):
+    shades = _shades(layer_colour(layer.name), len(neurons))
+    for colour, symbol, n, name in zip(shades, MARKERS, neurons, neuron_names(layer, neurons)):
         fired = spikes[:, n]
-        fig.add_scatter(x=steps, y=v_pre[:, n], mode="lines+markers", name=f"neuron {n}", legendgroup=str(n),
-                        line=dict(color=colour, width=3), marker=dict(size=7))
+        fig.add_scatter(x=steps, y=v_pre[:, n], mode="lines+markers", name=str(n), legendgroup=str(n),
+                        line=dict(color=colour, width=3), marker=dict(size=9, symbol=symbol),
+                        hovertemplate=f"{name}<br>step %{{x}}<br>membrane %{{y:.3f}}<extra></extra>")
         fig.add_scatter(x=steps[fired], y=v_pre[fired, n], mode="markers", legendgroup=str(n), showlegend=False,
                         marker=dict(symbol="star", size=16, color=colour, line=dict(width=1, color="white")),
-                        hovertemplate="spike at step %{x}<extra></extra>")
+                        hovertemplate=f"{name}<br>spike at step %{{x}}<br>membrane %{{y:.3f}}<extra></extra>")
     fig.add_scatter(x=[-0.5, len(steps) - 0.5], y=[threshold, threshold], mode="lines", hoverinfo="skip",
                     name=f"threshold V_th = {threshold:g}", line=dict(dash="dash", color="black", width=2))
-    styled(fig, f"{layer.name} membrane: {len(neurons)} most dynamic neurons (★ = spike)")
+    fig.update_layout(legend_title_text="neuron")
+    styled(fig, f"{layer.name} membrane before reset (★ = spike)",
+           subtitle="a spike where it reaches V_th, then a reset")
     time_axis(fig, len(steps))
-    fig.update_yaxes(title_text=f"membrane potential v_pre<br>(threshold V_th = {threshold:g})")
+    fig.update_yaxes(title_text="membrane potential<br>before reset")
+    if not len(neurons):
+        fig.add_annotation(text="choose neurons to follow", showarrow=False, font_size=FONT_SIZE + 2,
+                           x=0.5, y=0.5, xref="paper", yref="paper")
     return fig
 
 
-def input_sample(dataset: Dataset, index: int, predicted: int | None = None) -> go.Figure:
-    """A test input: the digit image, or event frames summed over time with ON and OFF coloured."""
+def rate_per_step(layer: LayerTrace, sample: int = 0, test_average: Sequence[float] | None = None) -> go.Figure:
+    """Fraction of the layer's neurons that spike at each step, for this sample and averaged over the test set."""
+    spikes, _ = _sample_neurons(layer, sample)
+    steps = np.arange(spikes.shape[0])
+    fig = go.Figure()
+    fig.add_scatter(x=steps, y=spikes.mean(1), name="this sample", mode="lines+markers",
+                    line=dict(color=layer_colour(layer.name), width=3), marker=dict(size=8),
+                    hovertemplate="this sample<br>step %{x}<br>rate %{y:.3f}<extra></extra>")
+    if test_average is not None:
+        fig.add_scatter(x=steps, y=list(test_average), name="test set average", mode="lines+markers",
+                        line=dict(color=OTHER_COLOUR, width=2, dash="dash"), marker=dict(size=6),
+                        hovertemplate="test set average<br>step %{x}<br>rate %{y:.3f}<extra></extra>")
+    styled(fig, f"{layer.name} firing rate per time step")
+    time_axis(fig, len(steps))
+    fig.update_yaxes(title_text="firing rate<br>(spikes per neuron)", rangemode="tozero")
+    return fig
+
+
+def channel_rates(layer: LayerTrace, sample: int = 0) -> np.ndarray:
+    """Firing rate of each channel of a conv layer at each step, ``(C, T)``: the fraction of its H*W neurons firing."""
+    spikes = layer.spikes[:, sample].float().cpu().numpy()                     # (T, C, H, W)
+    return spikes.mean((2, 3)).T                                                 # (C, T)
+
+
+def _rate_scale(colour: str) -> list[list]:
+    return [[0.0, "white"], [1.0, colour]]
+
+
+def channel_rate_over_time(layer: LayerTrace, sample: int = 0) -> go.Figure:
+    """Heatmap of channel x time step: which feature maps are busy, and when."""
+    rates = channel_rates(layer, sample)                                         # (C, T)
+    fig = go.Figure(go.Heatmap(
+        z=rates, colorscale=_rate_scale(layer_colour(layer.name)), zmin=0, zmax=max(float(rates.max()), 1e-3),
+        colorbar=dict(title=dict(text="rate", side="right")), xgap=1, ygap=1,
+        hovertemplate="channel %{y}<br>step %{x}<br>rate %{z:.3f}<extra></extra>"))
+    styled(fig, f"{layer.name} firing rate per channel", 300 + 12 * rates.shape[0],
+           subtitle="fraction of the channel's neurons spiking at each step")
+    time_axis(fig, rates.shape[1])
+    fig.update_yaxes(title_text="channel", autorange="reversed", dtick=1 if rates.shape[0] <= 16 else None)
+    return fig
+
+
+def channel_rate_maps(layer: LayerTrace, sample: int = 0, max_channels: int = MAX_CHANNEL_MAPS) -> go.Figure:
+    """One small map per channel of each position's firing rate over the sample's steps, tiled on one colour scale."""
+    rates = layer.spikes[:, sample].float().mean(0).cpu().numpy()[:max_channels]   # (C, H, W)
+    count, height, width = rates.shape
+    cols = min(count, 4 if count <= 8 else 8)
+    rows = -(-count // cols)
+    tiles = np.full((rows * cols, height + 1, width + 1), np.nan)             # each map with a 1-cell NaN gap
+    tiles[:count, :height, :width] = rates
+    mosaic = tiles.reshape(rows, cols, height + 1, width + 1).transpose(0, 2, 1, 3)      # (rows, H+1, cols, W+1)
+    mosaic = mosaic.reshape(rows * (height + 1), cols * (width + 1))[:-1, :-1]      # no gap after the last
+    row, col = np.indices(mosaic.shape)
+    channel = row // (height + 1) * cols + col // (width + 1)
+    fig = go.Figure(go.Heatmap(
+        z=mosaic, zmin=0, zmax=max(float(rates.max()), 1e-3), colorscale=_rate_scale(layer_colour(layer.name)),
+        customdata=np.stack([channel, row % (height + 1), col % (width + 1)], -1), hoverongaps=False,
+        colorbar=dict(title=dict(text="rate", side="right")),
+        hovertemplate="channel %{customdata[0]}<br>row %{customdata[1]}, col %{customdata[2]}<br>"
+                      "rate %{z:.3f}<extra></extra>"))
+    tiles = [(c % cols * (width + 1) - 0.5, c // cols * (height + 1) - 0.5) for c in range(count)]   # (x, y) corners
+    fig.update_layout(
+        shapes=[dict(type="rect", x0=x, x1=x + width, y0=y, y1=y + height, line=dict(color="#CCCCCC", width=1))
+                for x, y in tiles],
+        annotations=[dict(text=f"ch {c}", x=x + width / 2, y=y, yanchor="bottom", showarrow=False,
+                          font_size=FONT_SIZE - 2) for c, (x, y) in enumerate(tiles)])
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    total = layer.spikes.shape[2]
+    which = "" if count == total else f", first {count} of {total} channels shown"
+    return styled(fig, f"{layer.name} firing rate map per channel", 140 + 210 * rows,
+                  subtitle=f"spikes per step at each position, averaged over the {layer.spikes.shape[0]} steps{which}")
+
+
+def readout_over_time(logits: torch.Tensor, class_names: Sequence[str], label: int, predicted: int) -> go.Figure:
+    """The readout's score for every class at each step (``logits[T, classes]``); label and wrong guess stand out."""
+    scores = logits.float().cpu().numpy()                                      # (T, classes)
+    steps = np.arange(scores.shape[0])
+    others = [k for k in range(len(class_names)) if k not in (label, predicted)]
+    fig = go.Figure()
+    for k in [*others, predicted, label] if predicted != label else [*others, label]:   # highlights drawn last
+        role = "label" if k == label else "wrong" if k == predicted else "other"
+        name = class_names[k]
+        fig.add_scatter(x=steps, y=scores[:, k], mode="lines+markers", legendgroup=role,
+                        name={"label": f"label {name}", "wrong": f"predicted {name}", "other": "other classes"}[role],
+                        showlegend=role != "other" or k == others[0],
+                        line=dict(color=READOUT_COLOURS[role], width=1.5 if role == "other" else 4),
+                        hovertemplate=f"class {name}<br>step %{{x}}<br>score %{{y:.2f}}<extra></extra>")
+    styled(fig, "Readout score per time step", subtitle="the prediction is the class with the highest mean score")
+    time_axis(fig, len(steps))
+    fig.update_yaxes(title_text="class score (logit)")
+    return fig
+
+
+def input_sample(dataset: Dataset, index: int) -> go.Figure:
+    """A test input: the digit image, or the event frames as an animation over time steps with ON and OFF coloured."""
     x = dataset.test_x[index].float().cpu().numpy()
-    label = dataset.class_names[int(dataset.test_y[index])]
-    title = f"test sample {index}: label {label}"
-    if predicted is not None:
-        title += f", predicted {dataset.class_names[predicted]}"
-    subtitle = ""
+    title = f"test sample {index}: {dataset.class_names[int(dataset.test_y[index])]}"
     if dataset.has_time_axis:
-        fig = _event_image(x)                                                    # x: (T, 2, H, W)
-        subtitle = f"events summed over {x.shape[0]} steps: orange = ON, blue = OFF"
+        fig = _event_animation(x)                                                # x: (T, 2, H, W)
+        subtitle = "events: orange = ON, blue = OFF"
     else:
-        fig = go.Figure(go.Heatmap(z=x[0], colorscale="Greys", zmin=0, zmax=1, showscale=False))  # x: (1, H, W)
+        fig = go.Figure(go.Heatmap(z=x[0], colorscale="Greys", zmin=0, zmax=1, showscale=False,  # x: (1, H, W)
+                                   hovertemplate="row %{y}, col %{x}<br>intensity %{z:.2f}<extra></extra>"))
+        subtitle = "pixel intensity, 0 to 1"
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False)
     fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
-    return styled(fig, title, 400, subtitle)
+    return styled(fig, title, 460 if dataset.has_time_axis else 400, subtitle)
 
 
-def _event_image(frames: np.ndarray) -> go.Figure:
-    """RGB image of ``frames[T, 2, H, W]`` on black: channel 1 (ON) orange, channel 0 (OFF) blue.
-
-    Counts saturate at their 98th percentile over active pixels, so a few hot pixels do not darken the rest.
-    """
-    counts = frames.sum(0)                                                       # (2, H, W)
-    active = counts[counts > 0]
-    full_scale = np.percentile(active, 98) if active.size else 1.0
+def _event_image(counts: np.ndarray, full_scale: float) -> go.Image:
+    """RGB image of ``counts[2, H, W]`` on black: channel 1 (ON) orange, channel 0 (OFF) blue; counts on hover."""
     scaled = np.clip(counts / full_scale, 0, 1)                                  # (2, H, W)
     rgb = scaled[1, ..., None] * POLARITY_RGB["ON"] + scaled[0, ..., None] * POLARITY_RGB["OFF"]  # (H, W, 3)
-    return go.Figure(go.Image(z=np.clip(rgb, 0, 255).astype(np.uint8), hoverinfo="skip"))
+    return go.Image(z=np.clip(rgb, 0, 255).astype(np.uint8), customdata=counts.transpose(1, 2, 0).astype(int),
+                    hovertemplate="row %{y}, col %{x}<br>ON %{customdata[1]}, OFF %{customdata[0]}<extra></extra>")
+
+
+def _full_scale(counts: np.ndarray) -> float:
+    """The 98th percentile of the non-zero counts, so a few hot pixels do not darken the rest."""
+    active = counts[counts > 0]
+    return float(np.percentile(active, 98)) if active.size else 1.0
+
+
+def _event_animation(frames: np.ndarray) -> go.Figure:
+    """Event frames ``[T, 2, H, W]``: all steps summed first, then one animation frame per time step."""
+    step_scale = _full_scale(frames)
+    images = [("all", _event_image(frames.sum(0), _full_scale(frames.sum(0))))]
+    images += [(str(t), _event_image(frame, step_scale)) for t, frame in enumerate(frames)]
+    fig = go.Figure(data=[images[0][1]], frames=[go.Frame(data=[image], name=name) for name, image in images])
+    show = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
+    steps = [dict(label=name, method="animate", args=[[name], show]) for name, _ in images]
+    play = dict(label="▶", method="animate",
+                args=[[name for name, _ in images[1:]], dict(show, frame=dict(duration=500, redraw=True))])
+    fig.update_layout(
+        sliders=[dict(active=0, currentvalue=dict(prefix="time step: ", xanchor="right"), pad=dict(t=10),
+                      len=0.85, x=0.15, steps=steps)],
+        updatemenus=[dict(type="buttons", showactive=False, x=0, y=0, xanchor="left", yanchor="top",
+                          pad=dict(t=10), buttons=[play])])
+    return fig

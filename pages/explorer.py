@@ -1,0 +1,70 @@
+"""Spike explorer: pick a test sample of the current model and look inside it, one spiking layer at a time."""
+import streamlit as st
+
+from snn_app import explorer, session
+from snn_viz import sample_figures
+
+st.title("Spike explorer")
+st.caption("Pick a test sample, then a spiking layer: see which neurons fire when, how their membranes "
+           "climb to the threshold, and how busy each layer is compared with the whole test set.")
+trainer = st.session_state.get("trainer")
+if trainer is None:
+    st.info("No model yet: train one on the **Train & watch** page, then come back here to look inside it.")
+    st.page_link("pages/train.py", label="Train & watch", icon=":material/model_training:")
+    st.stop()
+
+
+def chart(where, figure) -> None:
+    where.plotly_chart(figure, theme=None)     # keep the figures' own large fonts and layer colours
+
+
+def show_next_wrong(wrong: list[int]) -> None:
+    """Button callback: move the sample picker to the next wrongly predicted test sample."""
+    found = explorer.next_wrong(wrong, st.session_state.explorer_sample)
+    if found is not None:
+        st.session_state.explorer_sample = found
+
+
+weights = explorer.weights_key(trainer)
+evaluation = explorer.test_evaluation(trainer, weights)
+data, threshold = trainer.dataset, trainer.cfg.neuron.threshold
+count = len(data.test_y)
+st.caption(f"Model: {session.describe(trainer.cfg)}, after {trainer.steps} training steps")
+
+st.session_state.explorer_sample = min(st.session_state.get("explorer_sample", 0), count - 1)
+pick, image, readout = st.columns([1, 1.3, 1.7])
+index = int(pick.number_input(f"test sample (0 to {count - 1})", 0, count - 1, key="explorer_sample",
+                              persist_state="session"))
+wrong = explorer.wrong_indices(evaluation.predictions, data.test_y)
+pick.button("next wrong prediction", on_click=show_next_wrong, args=(wrong,),
+            disabled=not wrong, help="jump to the next test sample the model gets wrong",
+            icon=":material/skip_next:")
+traced = explorer.sample_trace(trainer, weights, index)
+label, predicted = traced.labels[0], traced.predictions[0]
+verdict = ":green[correct]" if predicted == label else ":red[wrong]"
+pick.markdown(f"label **{data.class_names[label]}**, predicted **{data.class_names[predicted]}**: {verdict}")
+pick.caption(f"{count - len(wrong)} of {count} test samples are predicted correctly.")
+chart(image, sample_figures.input_sample(data, index))
+chart(readout, sample_figures.readout_over_time(traced.trace.logits[:, 0], data.class_names, label, predicted))
+
+st.subheader("Inside one layer")
+names = [layer.name for layer in traced.trace.layers]
+if st.session_state.get("explorer_layer") not in names:
+    st.session_state.explorer_layer = names[0]
+which, follow = st.columns([1, 2])
+name = which.radio("spiking layer", names, horizontal=True, key="explorer_layer", persist_state="session")
+layer = traced.trace.layers[names.index(name)]
+labels = sample_figures.neuron_names(layer)
+neurons = follow.multiselect(
+    "neurons to follow (membrane traces)", range(len(labels)), sample_figures.informative_neurons(layer),
+    format_func=labels.__getitem__, max_selections=6, key=f"explorer_neurons_{name}_{index}", wrap=True,
+    help="type a neuron index to find it; the defaults fire on some steps but not all")
+
+raster, membrane = st.columns(2)
+chart(raster, sample_figures.spike_raster(layer))
+chart(membrane, sample_figures.membrane_traces(layer, threshold, neurons))
+rate, channels = st.columns(2)
+chart(rate, sample_figures.rate_per_step(layer, 0, evaluation.activity.firing_rate_per_step[name]))
+if sample_figures.has_channels(layer):
+    chart(channels, sample_figures.channel_rate_over_time(layer))
+    chart(st, sample_figures.channel_rate_maps(layer))
