@@ -9,10 +9,10 @@ configure_threads()    # before any page builds a network (see docs/PERFORMANCE.
 state.start_session()
 
 page = st.navigation([
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/playground.py", title="Neuron playground", icon=":material/science:"),
-    st.Page("pages/train.py", title="Train & watch", icon=":material/model_training:"),
-    st.Page("pages/explorer.py", title="Spike explorer", icon=":material/grain:"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/playground.py", title="Neuron playground", icon=":material/science:"),
+    st.Page("app_pages/train.py", title="Train & watch", icon=":material/model_training:"),
+    st.Page("app_pages/explorer.py", title="Spike explorer", icon=":material/grain:"),
 ])
 with st.sidebar:
     state.publish_config(sidebar.render(st.session_state.config))

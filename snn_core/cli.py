@@ -1,9 +1,13 @@
 """Command line: everything the app does, headless, with JSON output.
 
     python -m snn_core train --dataset digits --arch mlp --T 8 --epochs 10 --seed 0 --out results.json
+    python -m snn_core compare --base "dataset=events-shape T=4" --variant "max-spikes=1" --seeds 10 --workers 2
+    python -m snn_core sweep --base "T=4" --param max-spikes --values 1,2,3,5,0 --seeds 5 --out sweep.json
 
-Every config field is an option (generated from the config specs). A bad option or value
-exits with code 2 and one line naming the option and what is allowed.
+Every config field is an option (generated from the config specs); ``compare`` and ``sweep``
+take the same names without dashes as ``key=value`` words. A bad option or value exits with
+code 2 and one line naming the option and what is allowed. ``compare`` and ``sweep`` exit 1
+when some run failed (its error is in the JSON), else 0.
 """
 from __future__ import annotations
 
@@ -51,15 +55,47 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where to run")
     train.add_argument("--threads", type=int, default=None, help="torch CPU threads (default $SNN_THREADS or 1)")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
+    compare = commands.add_parser("compare", help="train two configs on the same seeds; paired differences as JSON")
+    compare.add_argument("--base", default="", metavar="'KEY=V ...'", help="base arm: train options without dashes")
+    compare.add_argument("--variant", default="", metavar="'KEY=V ...'",
+                         help="variant arm: changes on top of the base arm")
+    compare.add_argument("--compute-match", type=float, default=None, metavar="K",
+                         help="train the base arm K times the epochs (compute-matched control, e.g. 2 for TRT)")
+    _add_batch_options(compare)
+    sweep = commands.add_parser("sweep", help="train one config over the values of one option on the same seeds")
+    sweep.add_argument("--base", default="", metavar="'KEY=V ...'", help="the config: train options without dashes")
+    sweep.add_argument("--param", required=True, metavar="OPTION", help="train option to vary, e.g. max-spikes")
+    sweep.add_argument("--values", required=True, metavar="V,V,...",
+                       help="values, comma separated (semicolon separated for list options such as hidden)")
+    _add_batch_options(sweep)
     return parser
+
+
+def _add_batch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="start from a config JSON (e.g. a result's 'config')")
+    parser.add_argument("--seeds", type=int, default=10, help="number of seeds, the same in every arm (default 10)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed + 1, ...")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (1: run here)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads per worker (default $SNN_THREADS or 1)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where to run")
+    parser.add_argument("--cache", metavar="DIR", default=None, help="result cache folder (default .cache/runs)")
+    parser.add_argument("--no-cache", action="store_true", help="train every run, even if cached")
+    parser.add_argument("--out", metavar="FILE", help="also write the JSON here")
+    parser.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
+
+
+def _start_config(args: argparse.Namespace) -> RunConfig:
+    """The --config file's config, or the defaults."""
+    if not args.config:
+        return RunConfig()
+    with open(args.config) as handle:
+        return RunConfig.from_dict(json.load(handle))
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """The run config: --config file (or defaults), then every option given on the command line."""
-    base = RunConfig()
-    if args.config:
-        with open(args.config) as handle:
-            base = RunConfig.from_dict(json.load(handle))
+    base = _start_config(args)
     overrides = {key[4:]: value for key, value in vars(args).items() if key.startswith("cfg:") and value is not None}
     if args.tau is not None:
         if not (math.isfinite(args.tau) and args.tau > 0):
@@ -88,9 +124,79 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_assignments(text: str) -> dict[str, str]:
+    """``"T=4 max-spikes=1"`` -> ``{"T": "4", "max-spikes": "1"}``; a word without '=' is an error."""
+    pairs = {}
+    for word in text.split():
+        key, sep, value = word.partition("=")
+        if not sep or not key:
+            raise ValueError(f"'{word}' is not KEY=VALUE; keys are train options without dashes")
+        pairs[key] = value
+    return pairs
+
+
+def _with(cfg: RunConfig, text: str, option: str) -> RunConfig:
+    try:
+        return cfg.with_values(parse_assignments(text))
+    except ValueError as problem:
+        raise ValueError(f"{option}: {problem}") from None
+
+
+def _batch_setup(args: argparse.Namespace) -> dict:
+    """Seeds, workers, cache and progress printer shared by ``compare`` and ``sweep``."""
+    from .workers import DEFAULT_CACHE_DIR, RunCache
+
+    if args.seeds < 1:
+        raise ValueError(f"--seeds {args.seeds} is not valid; allowed: a positive integer")
+    if args.workers < 1:
+        raise ValueError(f"--workers {args.workers} is not valid; allowed: a positive integer")
+    configure_threads(args.threads)
+
+    def report(done: int, total: int, slot: dict) -> None:
+        if not args.quiet:
+            seed = slot["config"]["training"]["seed"]
+            outcome = slot["error"] or f"test accuracy {slot['metrics']['test_accuracy']:.3f}"
+            print(f"run {done}/{total} (seed {seed}): {outcome}{' (cached)' if slot['cached'] else ''}",
+                  file=sys.stderr)
+
+    cache = None if args.no_cache else RunCache(args.cache or DEFAULT_CACHE_DIR)
+    return {"seeds": range(args.first_seed, args.first_seed + args.seeds), "workers": args.workers,
+            "threads": args.threads, "device": args.device, "cache": cache, "progress": report}
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .compare import compare, compute_matched
+
+    base = _with(_start_config(args), args.base, "--base")
+    variant = _with(base, args.variant, "--variant")
+    if args.compute_match is not None:
+        base = compute_matched(base, args.compute_match)
+    return _emit(compare(base, variant, **_batch_setup(args)), args.out)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .compare import sweep
+
+    cfg = _with(_start_config(args), args.base, "--base")
+    values = args.values.split(";" if ";" in args.values else ",")
+    return _emit(sweep(cfg, args.param, values, **_batch_setup(args)), args.out)
+
+
+def _emit(result: dict, out: str | None) -> int:
+    """Print (and write) the JSON; exit code 1 when a run failed, else 0."""
+    text = json.dumps(result, indent=2)
+    if out:
+        with open(out, "w") as handle:
+            handle.write(text + "\n")
+    print(text)
+    if result["failed_runs"]:
+        print(f"warning: {result['failed_runs']} run(s) failed; see 'error' in the JSON", file=sys.stderr)
+    return 1 if result["failed_runs"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"train": _train}[args.command](args)
+        return {"train": _train, "compare": _compare, "sweep": _sweep}[args.command](args)
     except (ValueError, OSError) as problem:
         return _fail(str(problem).splitlines()[0])

@@ -12,7 +12,7 @@ OTHER_COLOUR = "#555555"
 SERIES_COLOURS = {"train": "#999999", "test": "#222222"}
 METHOD_COLOURS = {"without": "#7F7F7F", "with": "#AA3377"}      # "with/without method" in comparisons
 FONT_SIZE = 15                   # readable on a projector
-FONT_FAMILY = "Source Sans Pro, Source Sans 3, Arial, sans-serif"   # Streamlit's face
+FONT_FAMILY = "Arial, sans-serif"   # Plotly measures legend widths right with it (Source Sans clipped labels)
 
 
 def layer_colour(name: str) -> str:

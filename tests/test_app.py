@@ -1,9 +1,8 @@
 """AppTest of the app frame and the Train & watch page: URL -> config, the sidebar, Play/Step/Reset, errors.
 
 ``run_every`` does not tick under AppTest, so live training is driven by explicit ``.run()`` calls.
-AppTest (streamlit 1.67) executes the entry file of an ``st.navigation`` app only on its first run,
-so the frame is tested on first runs, the sidebar through ``from_function``, and each page as its own
-script (pages call the idempotent ``state.start_session()``); the browser test covers them together.
+Pages call the idempotent ``state.start_session()``, so most page tests run a page as its own script;
+one test drives the whole frame (sidebar -> page) through ``app.py``.
 """
 from streamlit.testing.v1 import AppTest
 
@@ -77,10 +76,24 @@ def test_invalid_sidebar_value_shows_an_error_and_keeps_the_last_valid_config():
     assert at.session_state.rendered.model.hidden == (32,)
 
 
+def test_sidebar_settings_reach_the_run_started_on_another_page():
+    at = first_run("app.py")
+    at.slider(key="cfg:T").set_value(3)
+    at.text_input(key="cfg:hidden").set_value("16")
+    at.number_input(key="cfg:train-samples").set_value(100)
+    at.run()
+    at.switch_page("app_pages/train.py").run()
+    at.button(key="step").click().run()
+    trainer = at.session_state.trainer
+    assert trainer.cfg.data.time_steps == 3 and trainer.cfg.model.hidden == (16,) and trainer.steps == 1
+    assert at.slider(key="cfg:T").value == 3 and not at.exception and not at.error
+    assert at.query_params["T"] == "3"
+
+
 def test_step_advances_one_gradient_step_deterministically():
     losses = []
     for _ in range(2):
-        at = first_run("pages/train.py", TINY)
+        at = first_run("app_pages/train.py", TINY)
         at.button(key="step").click().run()
         at.button(key="step").click().run()
         assert at.session_state.trainer.steps == 2 and not at.exception
@@ -89,7 +102,7 @@ def test_step_advances_one_gradient_step_deterministically():
 
 
 def test_play_trains_in_bounded_chunks_until_done():
-    at = first_run("pages/train.py", LONGER)
+    at = first_run("app_pages/train.py", LONGER)
     at.button(key="play_pause").click().run()
     trainer = at.session_state.trainer
     assert at.session_state.running and 0 < trainer.steps < trainer.batches_per_epoch * 40
@@ -104,7 +117,7 @@ def test_play_trains_in_bounded_chunks_until_done():
 
 
 def test_pause_stops_training():
-    at = first_run("pages/train.py", LONGER)
+    at = first_run("app_pages/train.py", LONGER)
     at.button(key="play_pause").click().run()
     at.button(key="play_pause").click().run()
     steps = at.session_state.trainer.steps
@@ -113,7 +126,7 @@ def test_pause_stops_training():
 
 
 def test_reset_starts_a_new_run_and_a_changed_setting_is_announced():
-    at = first_run("pages/train.py", TINY)
+    at = first_run("app_pages/train.py", TINY)
     at.button(key="step").click().run()
     first = at.session_state.trainer
     at.session_state.config = first.cfg.with_values({"seed": 5})      # what the sidebar does
@@ -126,7 +139,7 @@ def test_reset_starts_a_new_run_and_a_changed_setting_is_announced():
 
 
 def test_a_model_error_is_shown_and_the_current_run_is_kept():
-    at = first_run("pages/train.py", TINY)
+    at = first_run("app_pages/train.py", TINY)
     at.button(key="step").click().run()
     kept = at.session_state.trainer
     at.session_state.config = kept.cfg.with_values({"hidden": ""})     # an MLP needs a hidden layer
@@ -137,7 +150,7 @@ def test_a_model_error_is_shown_and_the_current_run_is_kept():
 
 
 def test_downloads_offer_every_format_after_an_epoch():
-    at = first_run("pages/train.py", TINY)
+    at = first_run("app_pages/train.py", TINY)
     at.button(key="play_pause").click().run()
     while at.session_state.running:
         at.run()

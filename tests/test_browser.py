@@ -77,6 +77,8 @@ def assert_no_errors(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"))
     assert page.locator("[data-testid='stException']").count() == 0, f"{name} shows an exception"
+    errors = page.locator("[data-testid='stAlertContentError']")
+    assert errors.count() == 0, f"{name} shows an error: {errors.all_inner_texts()}"
     assert "Traceback" not in page.inner_text("body")
 
 

@@ -191,7 +191,7 @@ def explorer_page(trainer: Trainer | None) -> AppTest:
     """The app opened on the Spike explorer with ``trainer`` as the session's model."""
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     app.session_state["trainer"] = trainer
-    return app.switch_page("pages/explorer.py").run()
+    return app.switch_page("app_pages/explorer.py").run()
 
 
 def figures(app: AppTest) -> dict[str, dict]:

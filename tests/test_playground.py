@@ -142,7 +142,7 @@ def test_bad_arguments_raise_value_errors_that_name_them(call, named):
 @pytest.fixture(scope="module")
 def page() -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    app.switch_page("pages/playground.py").run()
+    app.switch_page("app_pages/playground.py").run()
     return app
 
 

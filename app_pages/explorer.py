@@ -10,7 +10,7 @@ st.caption("Pick a test sample, then a spiking layer: see which neurons fire whe
 trainer = st.session_state.get("trainer")
 if trainer is None:
     st.info("No model yet: train one on the **Train & watch** page, then come back here to look inside it.")
-    st.page_link("pages/train.py", label="Train & watch", icon=":material/model_training:")
+    st.page_link("app_pages/train.py", label="Train & watch", icon=":material/model_training:")
     st.stop()
 
 

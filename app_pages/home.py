@@ -10,11 +10,11 @@ from snn_core.trainer import Trainer
 from snn_viz.neuron_figures import neuron_traces
 
 TOUR = {
-    "pages/playground.py": ("Neuron playground", "One LIF neuron and its dials: leak, threshold, reset, the spike "
+    "app_pages/playground.py": ("Neuron playground", "One LIF neuron and its dials: leak, threshold, reset, the spike "
                             "cap K. Watch the membrane charge, fire and reset, and read its f–I curve."),
-    "pages/train.py": ("Train & watch", "Play, pause and step the training of a whole network on handwritten "
+    "app_pages/train.py": ("Train & watch", "Play, pause and step the training of a whole network on handwritten "
                        "digits or event-camera clips; loss, accuracy and every layer's firing rate move live."),
-    "pages/explorer.py": ("Spike explorer", "Open the trained network on one test sample: spike rasters, membrane "
+    "app_pages/explorer.py": ("Spike explorer", "Open the trained network on one test sample: spike rasters, membrane "
                           "traces with the threshold, and which channels fire when."),
 }
 
@@ -57,7 +57,7 @@ with right:
     st.button("Train the default model", type="primary", icon=":material/play_arrow:", key="quick_start",
               on_click=quick_start)
     if st.session_state.pop("go_to_training", False):
-        st.switch_page("pages/train.py")
+        st.switch_page("app_pages/train.py")
     st.subheader("What each page teaches")
     for path, (title, text) in TOUR.items():
         st.page_link(path, label=title)
