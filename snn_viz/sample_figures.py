@@ -45,11 +45,25 @@ def neuron_names(layer: LayerTrace, neurons: Sequence[int] | np.ndarray | None =
     return [f"neuron {n}: ch {c}, row {r}, col {w}" for n, c, r, w in zip(neurons, channel, row, col)]
 
 
+def raster_neurons(spikes: np.ndarray, max_neurons: int) -> np.ndarray:
+    """Which neurons a capped raster shows: every neuron that spiked (up to the cap, evenly spaced among
+    them), the rest of the cap filled with evenly spaced silent ones, so sparse layers never look empty."""
+    total = spikes.shape[1]
+    if total <= max_neurons:
+        return np.arange(total)
+    active, silent = np.flatnonzero(spikes.any(0)), np.flatnonzero(~spikes.any(0))
+    keep = active[np.linspace(0, len(active) - 1, min(len(active), max_neurons)).round().astype(int)] \
+        if len(active) else active
+    room = max_neurons - len(keep)
+    fill = silent[np.linspace(0, len(silent) - 1, min(len(silent), room)).round().astype(int)] if room else silent[:0]
+    return np.unique(np.concatenate([keep, fill]))
+
+
 def spike_raster(layer: LayerTrace, sample: int = 0, max_neurons: int = MAX_RASTER_NEURONS) -> go.Figure:
     """Spikes of one layer for one recorded sample: a mark at (time step, neuron index) per spike."""
     spikes, v_pre = _sample_neurons(layer, sample)
     steps, total = spikes.shape
-    shown = np.unique(np.linspace(0, total - 1, min(total, max_neurons)).round().astype(int))
+    shown = raster_neurons(spikes, max_neurons)
     t, k = np.nonzero(spikes[:, shown])
     bar_px = (max(3, RASTER_PX[0] * 4 // (5 * steps)), max(1, min(12, RASTER_PX[1] // len(shown))))  # (long, thick)
     colour = layer_colour(layer.name)
@@ -58,7 +72,8 @@ def spike_raster(layer: LayerTrace, sample: int = 0, max_neurons: int = MAX_RAST
         customdata=v_pre[t, shown[k]], hovertemplate="%{text}<br>step %{x}<br>membrane before reset "
                                                      "%{customdata:.3f}<extra>spike</extra>",
         marker=dict(symbol="line-ew-open", size=bar_px[0], color=colour, line=dict(width=bar_px[1], color=colour))))
-    which = f"all {total} neurons" if len(shown) == total else f"{len(shown)} of {total} neurons (evenly spaced)"
+    which = f"all {total} neurons" if len(shown) == total else \
+        f"{len(shown)} of {total} neurons ({int(spikes[:, shown].any(0).sum())} of them spiking)"
     styled(fig, f"{layer.name} spikes", RASTER_PX[1] + 140, subtitle=f"{int(spikes.sum()):,} spikes, {which} shown")
     time_axis(fig, steps)
     fig.update_yaxes(title_text="neuron index", range=[-0.5, total - 0.5])

@@ -53,6 +53,16 @@ def test_raster_caps_the_neurons_shown_and_says_so():
     assert "50 of 1000 neurons" in fig.layout.title.subtitle.text
 
 
+def test_capped_raster_of_a_sparse_layer_shows_the_neurons_that_spiked():
+    spikes = torch.zeros(4, 1000, dtype=torch.bool)
+    spikes[1, [3, 517, 998]] = True                                       # none on the evenly spaced grid
+    fig = sample_figures.spike_raster(recorded(spikes), max_neurons=50)
+    [points] = fig.data
+    assert sorted(points.y) == [3, 517, 998] and list(points.x) == [1, 1, 1]
+    assert "50 of 1000 neurons (3 of them spiking)" in fig.layout.title.subtitle.text
+    assert not fig.layout.annotations
+
+
 def test_conv_raster_names_channel_row_and_column():
     layer = recorded(torch.ones(2, 2, 3, 4, dtype=torch.bool), "conv1")
     assert sample_figures.neuron_names(layer, [17]) == ["neuron 17: ch 1, row 1, col 1"]
