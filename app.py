@@ -13,6 +13,7 @@ page = st.navigation([
     st.Page("app_pages/playground.py", title="Neuron playground", icon=":material/science:"),
     st.Page("app_pages/train.py", title="Train & watch", icon=":material/model_training:"),
     st.Page("app_pages/explorer.py", title="Spike explorer", icon=":material/grain:"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/balance:"),
 ])
 with st.sidebar:
     state.publish_config(sidebar.render(st.session_state.config))

@@ -1,7 +1,7 @@
 """Spike explorer: pick a test sample of the current model and look inside it, one spiking layer at a time."""
 import streamlit as st
 
-from snn_app import explorer, session
+from snn_app import explorer, session, state
 from snn_viz import sample_figures
 
 st.title("Spike explorer")
@@ -14,8 +14,9 @@ if trainer is None:
     st.stop()
 
 
-def chart(where, figure) -> None:
-    where.plotly_chart(figure, theme=None)     # keep the figures' own large fonts and layer colours
+def chart(where, key: tuple, build) -> None:
+    """A figure, built once per session for what it shows (``key``), in its own large fonts and colours."""
+    where.plotly_chart(state.memo_figure(("explorer", weights, *key), build), theme=None)
 
 
 def show_next_wrong(wrong: list[int]) -> None:
@@ -44,8 +45,9 @@ label, predicted = traced.labels[0], traced.predictions[0]
 verdict = ":green[correct]" if predicted == label else ":red[wrong]"
 pick.markdown(f"label **{data.class_names[label]}**, predicted **{data.class_names[predicted]}**: {verdict}")
 pick.caption(f"{count - len(wrong)} of {count} test samples are predicted correctly.")
-chart(image, sample_figures.input_sample(data, index))
-chart(readout, sample_figures.readout_over_time(traced.trace.logits[:, 0], data.class_names, label, predicted))
+chart(image, ("input", index), lambda: sample_figures.input_sample(data, index))
+chart(readout, ("readout", index),
+      lambda: sample_figures.readout_over_time(traced.trace.logits[:, 0], data.class_names, label, predicted))
 
 st.subheader("Inside one layer")
 names = [layer.name for layer in traced.trace.layers]
@@ -61,10 +63,12 @@ neurons = follow.multiselect(
     help="type a neuron index to find it; the defaults fire on some steps but not all")
 
 raster, membrane = st.columns(2)
-chart(raster, sample_figures.spike_raster(layer))
-chart(membrane, sample_figures.membrane_traces(layer, threshold, neurons))
+chart(raster, ("raster", index, name), lambda: sample_figures.spike_raster(layer))
+chart(membrane, ("membrane", index, name, tuple(neurons)),
+      lambda: sample_figures.membrane_traces(layer, threshold, neurons))
 rate, channels = st.columns(2)
-chart(rate, sample_figures.rate_per_step(layer, 0, evaluation.activity.firing_rate_per_step[name]))
+chart(rate, ("rate", index, name),
+      lambda: sample_figures.rate_per_step(layer, 0, evaluation.activity.firing_rate_per_step[name]))
 if sample_figures.has_channels(layer):
-    chart(channels, sample_figures.channel_rate_over_time(layer))
-    chart(st, sample_figures.channel_rate_maps(layer))
+    chart(channels, ("channel-time", index, name), lambda: sample_figures.channel_rate_over_time(layer))
+    chart(st, ("channel-maps", index, name), lambda: sample_figures.channel_rate_maps(layer))

@@ -16,6 +16,8 @@ TOUR = {
                        "digits or event-camera clips; loss, accuracy and every layer's firing rate move live."),
     "app_pages/explorer.py": ("Spike explorer", "Open the trained network on one test sample: spike rasters, membrane "
                           "traces with the threshold, and which channels fire when."),
+    "app_pages/compare.py": ("Compare", "Is a change really better? Both settings train on the same seeds; the "
+                         "page reports paired differences with 95% confidence intervals and wins."),
 }
 
 

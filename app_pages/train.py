@@ -5,7 +5,7 @@ from snn_app import session, state
 from snn_core.trainer import Trainer
 from snn_viz import run_figures
 
-REFRESH_SECONDS = 0.5
+REFRESH_SECONDS = 0.3
 
 
 def new_trainer() -> None:
@@ -87,11 +87,16 @@ def live_view() -> None:
                       help="spikes of all layers for one test sample, averaged over the test set")
     metrics[3].metric("training time", f"{trainer.train_seconds:.1f} s")
     left, right = st.columns(2)
+    epoch_key = (trainer.cfg, trainer.epoch)   # change only when an epoch closes; seeded runs repeat exactly
     left.plotly_chart(run_figures.loss_curves(list(st.session_state.step_log), history), theme=None, key="loss")
-    right.plotly_chart(run_figures.training_curves(history), theme=None, key="accuracy")
+    right.plotly_chart(state.memo_figure(("accuracy", *epoch_key), lambda: run_figures.training_curves(history)),
+                       theme=None, key="accuracy")
     if history:
-        left.plotly_chart(run_figures.activity_curves(history), theme=None, key="activity")
-        right.plotly_chart(run_figures.firing_rate_bars(trainer.last_evaluation.activity), theme=None, key="rates")
+        left.plotly_chart(state.memo_figure(("activity", *epoch_key), lambda: run_figures.activity_curves(history)),
+                          theme=None, key="activity")
+        right.plotly_chart(state.memo_figure(("rates", *epoch_key),
+                                             lambda: run_figures.firing_rate_bars(trainer.last_evaluation.activity)),
+                           theme=None, key="rates")
     else:
         st.caption("Accuracy and firing rates appear after the first epoch.")
 

@@ -4,7 +4,8 @@ The model being trained lives here, never in a global cache: caches are shared b
 """
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
+from typing import Callable, Hashable
 
 import streamlit as st
 
@@ -13,6 +14,7 @@ from snn_core.config import RunConfig
 from . import sidebar, url_state
 
 STEP_LOG_LENGTH = 5000     # per-step training losses kept for the live chart
+FIGURE_MEMO_SIZE = 48      # built figures kept per session
 
 
 def start_session() -> None:
@@ -44,3 +46,20 @@ def show_url_notices() -> None:
         if st.button("Dismiss", key="dismiss_url_notices"):
             st.session_state.url_notices = []
             st.rerun()
+
+
+def memo_figure(key: Hashable, build: Callable):
+    """The figure ``build()`` makes, kept per session under ``key`` (what it shows, e.g. run and epoch).
+
+    Building a Plotly figure costs ~30 ms (every property is validated); re-sending a built one ~2 ms.
+    ``st.cache_data`` would return a pickled copy, and unpickling re-validates (~17 ms), so figures are
+    kept here, uncopied, least recently used first out (benchmarks/app_refresh.py measures the effect).
+    """
+    memo = st.session_state.setdefault("figure_memo", OrderedDict())
+    if key in memo:
+        memo.move_to_end(key)
+    else:
+        memo[key] = build()
+        while len(memo) > FIGURE_MEMO_SIZE:
+            memo.popitem(last=False)
+    return memo[key]

@@ -16,7 +16,7 @@ import json
 import math
 import sys
 
-from .config import RunConfig, allowed_text, cli_index, decay_from_tau
+from .config import RunConfig, allowed_text, cli_index, decay_from_tau, parse_assignments
 from .runtime import configure_threads
 
 USAGE_ERROR = 2
@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--values", required=True, metavar="V,V,...",
                        help="values, comma separated (semicolon separated for list options such as hidden)")
     _add_batch_options(sweep)
+    reproduce = commands.add_parser("reproduce", help="regenerate the reproduction report (Markdown)")
+    reproduce.add_argument("--out", default="docs/REPRODUCTION.md", metavar="FILE", help="where to write it")
+    reproduce.add_argument("--seeds", type=int, default=5, help="seeds per measurement (default 5)")
+    reproduce.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    reproduce.add_argument("--no-cache", action="store_true", help="retrain everything instead of reusing runs")
     return parser
 
 
@@ -122,17 +127,6 @@ def _train(args: argparse.Namespace) -> int:
             handle.write(text + "\n")
     print(text)
     return 0
-
-
-def parse_assignments(text: str) -> dict[str, str]:
-    """``"T=4 max-spikes=1"`` -> ``{"T": "4", "max-spikes": "1"}``; a word without '=' is an error."""
-    pairs = {}
-    for word in text.split():
-        key, sep, value = word.partition("=")
-        if not sep or not key:
-            raise ValueError(f"'{word}' is not KEY=VALUE; keys are train options without dashes")
-        pairs[key] = value
-    return pairs
 
 
 def _with(cfg: RunConfig, text: str, option: str) -> RunConfig:
@@ -194,9 +188,24 @@ def _emit(result: dict, out: str | None) -> int:
     return 1 if result["failed_runs"] else 0
 
 
+def _reproduce(args: argparse.Namespace) -> int:
+    from .reproduce import report
+    from .workers import DEFAULT_CACHE_DIR, RunCache
+
+    if args.seeds < 2 or args.workers < 1:
+        raise ValueError(f"--seeds {args.seeds} --workers {args.workers} are not valid; allowed: seeds >= 2, "
+                         "workers >= 1")
+    cache = None if args.no_cache else RunCache(DEFAULT_CACHE_DIR)
+    text = report(args.seeds, args.workers, cache, log=lambda message: print(message, file=sys.stderr))
+    with open(args.out, "w") as handle:
+        handle.write(text)
+    print(args.out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"train": _train, "compare": _compare, "sweep": _sweep}[args.command](args)
+        return {"train": _train, "compare": _compare, "sweep": _sweep, "reproduce": _reproduce}[args.command](args)
     except (ValueError, OSError) as problem:
         return _fail(str(problem).splitlines()[0])

@@ -173,6 +173,17 @@ class RunConfig:
         return RunConfig.from_dict(tree)
 
 
+def parse_assignments(text: str) -> dict[str, str]:
+    """``"T=4 max-spikes=1"`` -> ``{"T": "4", "max-spikes": "1"}``; a word without '=' is an error."""
+    pairs = {}
+    for word in text.split():
+        key, sep, value = word.partition("=")
+        if not sep or not key:
+            raise ValueError(f"'{word}' is not KEY=VALUE; keys are the train options without dashes, e.g. T=4")
+        pairs[key] = value
+    return pairs
+
+
 def section_names() -> list[str]:
     return [f.name for f in dataclasses.fields(RunConfig)]
 

@@ -1,0 +1,66 @@
+"""Compare: the sidebar settings against a variant, trained on the same seeds, with paired statistics."""
+import json
+import os
+
+import streamlit as st
+
+from snn_app import comparison, session, state
+from snn_core.verdict import verdict
+from snn_viz import compare_figures
+
+state.start_session()
+st.title("Compare")
+st.markdown(
+    "One training run's accuracy moves by a point or two from seed to seed — as much as many method effects. "
+    "So both arms train on the **same seeds** (same data, initialisation and batch order), and each seed gives "
+    "one paired difference. A difference counts only when its **95% confidence interval** excludes zero.")
+
+base_cfg = st.session_state.config
+st.caption(f"Base: the sidebar settings — {session.describe(base_cfg)}")
+left, right = st.columns([3, 2])
+changes = left.text_input("Variant: the base with these changes (KEY=VALUE, space separated)", "max-spikes=1",
+                          key="cmp_changes", help="the train options without dashes, e.g. `max-spikes=1 T=4`; "
+                                                  "`python -m snn_core train --help` lists them all")
+factor = right.number_input("Train the base × longer (compute-matched control; 1 = off)", 1.0, 4.0, 1.0, 0.5,
+                            key="cmp_factor")
+columns = st.columns(3)
+seeds = columns[0].number_input("seeds", 2, 20, 5, key="cmp_seeds")
+first_seed = columns[1].number_input("first seed", 0, 10_000, 0, key="cmp_first_seed")
+workers = columns[2].number_input("worker processes", 1, max(1, os.cpu_count() or 1), 1, key="cmp_workers",
+                                  help="runs in parallel, one torch thread each")
+
+if st.button("Run comparison", type="primary", icon=":material/balance:", key="cmp_run"):
+    try:
+        base, variant = comparison.arms(base_cfg, changes, factor)
+    except ValueError as problem:
+        st.error(f"Cannot compare: {problem}")
+    else:
+        bar = st.progress(0.0, text="starting...")
+
+        def progress(done: int, total: int, slot: dict) -> None:
+            seed = slot["config"]["training"]["seed"]
+            outcome = "failed" if slot["error"] else f"{slot['metrics']['test_accuracy']:.1%}"
+            bar.progress(done / total, text=f"{done} of {total} runs finished (seed {seed}: {outcome})")
+
+        st.session_state.comparison = comparison.run(base, variant, int(seeds), int(first_seed), int(workers),
+                                                     progress)
+        st.session_state.comparison_changes = changes
+        bar.empty()
+
+result = st.session_state.get("comparison")
+if result is None:
+    st.info("Set the variant and press **Run comparison**. Small settings (few epochs, T ≤ 8) take seconds a seed.")
+    st.stop()
+
+st.subheader(f"Variant `{st.session_state.comparison_changes}` against the base, {len(result['seeds'])} seeds")
+if result["failed_runs"]:
+    errors = {slot["error"] for run in result["per_seed"] for slot in (run["base"], run["variant"]) if slot["error"]}
+    st.warning(f"{result['failed_runs']} run(s) failed and are left out of the statistics: {'; '.join(errors)}")
+st.markdown("\n".join(f"- {sentence}" for sentence in verdict(result["paired"])) or "No paired seeds.")
+st.plotly_chart(compare_figures.arm_bars(result), theme=None, key="cmp_bars")
+left, right = st.columns(2)
+left.plotly_chart(compare_figures.paired_differences(result), theme=None, key="cmp_paired")
+right.plotly_chart(compare_figures.tradeoff_scatter(result), theme=None, key="cmp_tradeoff")
+downloads = st.columns(2)
+downloads[0].download_button("per-seed metrics (CSV)", comparison.per_seed_csv(result), "comparison.csv", "text/csv")
+downloads[1].download_button("comparison (JSON)", json.dumps(result, indent=2), "comparison.json", "application/json")

@@ -1,0 +1,43 @@
+"""Glue for the Compare page: build the two arms from the sidebar config, run them, tabulate the result."""
+from __future__ import annotations
+
+import csv
+import io
+
+from snn_core.compare import compare, compute_matched, numeric_metrics
+from snn_core.config import RunConfig, parse_assignments
+from snn_core.workers import DEFAULT_CACHE_DIR, Progress, RunCache
+
+
+def arms(base: RunConfig, changes: str, base_epochs_factor: float) -> tuple[RunConfig, RunConfig]:
+    """(base, variant): the variant is the base with ``changes`` (``"max-spikes=1 T=4"``) applied; a
+    factor above 1 trains the base that many times longer (the compute-matched control)."""
+    if not changes.strip():
+        raise ValueError("the variant needs at least one change, e.g. max-spikes=1")
+    variant = base.with_values(parse_assignments(changes))
+    if variant == base:
+        raise ValueError(f"'{changes}' leaves the settings as they are: the two arms would be identical")
+    return (compute_matched(base, base_epochs_factor) if base_epochs_factor != 1 else base), variant
+
+
+def run(base: RunConfig, variant: RunConfig, seeds: int, first_seed: int, workers: int,
+        progress: Progress | None = None) -> dict:
+    """``compare`` on seeds first_seed.. with the on-disk run cache, so repeating a comparison is free."""
+    return compare(base, variant, range(first_seed, first_seed + seeds), workers=workers,
+                   cache=RunCache(DEFAULT_CACHE_DIR), progress=progress)
+
+
+def per_seed_csv(result: dict) -> str:
+    """One row per (seed, arm) with every numeric metric; failed runs keep their error text."""
+    rows = []
+    for run in result["per_seed"]:
+        for arm in ("base", "variant"):
+            slot = run[arm]
+            metrics = numeric_metrics(slot["metrics"]) if slot["metrics"] else {}
+            rows.append({"seed": run["seed"], "arm": arm, "error": slot["error"] or "", **metrics})
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
