@@ -77,7 +77,7 @@ def tradeoff_scatter(result: dict) -> go.Figure:
                         y=[100 * r[arm]["metrics"]["test_accuracy"] for r in pairs], mode="markers", name=label,
                         marker=dict(size=12, color=colour), text=[f"seed {r['seed']}" for r in pairs],
                         hovertemplate="%{text}: %{y:.1f}% at %{x:,.0f} spikes<extra>" + label + "</extra>")
-    styled(fig, "Accuracy against spikes, every seed (lines join a seed's two arms)")
+    styled(fig, "Accuracy against spikes per seed", subtitle="a grey line joins one seed's two arms")
     fig.update_xaxes(title_text="spikes per test sample")
     fig.update_yaxes(title_text="test accuracy (%)")
     return fig
