@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from .config import RunConfig, cli_index
+from .config import ALIASES, RunConfig, cli_index
 from .stats import mean_ci, paired
 from .workers import Progress, RunCache, run_many
 
@@ -104,6 +104,7 @@ def compare(base: RunConfig, variant: RunConfig, seeds: Sequence[int], *, worker
 
 def sweep_points(cfg: RunConfig, parameter: str, values: Sequence) -> list[RunConfig]:
     """One config per value of the CLI option ``parameter``, all validated before anything trains."""
+    parameter = ALIASES.get(parameter, parameter)
     if parameter == SEED_OPTION:
         raise ValueError(f"parameter '{SEED_OPTION}' cannot be swept: the seeds are the repetitions; "
                          f"allowed: any other option, e.g. data-seed")
@@ -121,6 +122,7 @@ def sweep(cfg: RunConfig, parameter: str, values: Sequence, seeds: Sequence[int]
     paired difference of each value against the first one (the reference)."""
     seeds = check_seeds(seeds)
     points = sweep_points(cfg, parameter, values)
+    parameter = ALIASES.get(parameter, parameter)
     section, fld = cli_index()[parameter]
     configs = [with_seed(point, seed) for point in points for seed in seeds]
     slots = run_many(configs, workers=workers, threads=threads, device=device, cache=cache, progress=progress)

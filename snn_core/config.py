@@ -162,15 +162,20 @@ class RunConfig:
         return cls(**sections)
 
     def with_values(self, flat: dict[str, Any]) -> "RunConfig":
-        """A copy with fields replaced by CLI name (``{"T": 4, "max-spikes": 1}``); values may be strings."""
+        """A copy with fields replaced by CLI name (``{"T": 4, "max-spikes": 1}``, or an alias such as
+        ``K``); values may be strings."""
         tree = self.to_dict()
         index = cli_index()
         for name, raw in flat.items():
+            name = ALIASES.get(name, name)
             if name not in index:
                 raise ValueError(f"unknown option '{name}'; allowed: {', '.join(sorted(index))}")
             section, fld = index[name]
             tree[section][fld.name] = parse_value(fld, raw)
         return RunConfig.from_dict(tree)
+
+
+ALIASES = {"K": "max-spikes"}     # the papers' name for the spike cap, accepted wherever CLI names are
 
 
 def parse_assignments(text: str) -> dict[str, str]:

@@ -214,3 +214,9 @@ def test_bad_compare_and_sweep_options_exit_2_with_one_line(argv, needle, capsys
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and needle in err
+
+
+def test_sweep_accepts_the_papers_name_k_for_the_spike_cap():
+    from snn_core.compare import sweep_points
+    points = sweep_points(RunConfig(), "K", ["1", "0"])
+    assert [p.neuron.max_spikes for p in points] == [1, 0]

@@ -62,3 +62,7 @@ def test_tau_and_decay_convert_both_ways():
     assert decay_from_tau(2.0) == pytest.approx(0.6065306597)
     assert tau_from_decay(decay_from_tau(3.7)) == pytest.approx(3.7)
     assert tau_from_decay(1.0) == float("inf")
+
+
+def test_k_is_an_alias_of_the_spike_cap():
+    assert RunConfig().with_values({"K": "3"}).neuron.max_spikes == 3
