@@ -16,15 +16,17 @@ GROUPS = {
     "Data": ("dataset", "T", "encoding", "noise", "train-samples", "test-samples", "data-seed"),
     "Network": ("arch", "hidden", "channels", "batch-norm"),
     "Neuron": ("decay", "threshold", "reset", "v-reset", "surrogate", "surrogate-width", "max-spikes"),
-    "Methods": ("asa", "max-spikes-note", "trt"),
+    "Methods": ("asa", "asa-lambda", "asa-reduction", "asa-layers", "asa-rule", "asa-gate-important",
+                "asa-gate-sub", "max-spikes-note", "trt"),
     "Training": ("epochs", "batch-size", "lr", "lr-schedule", "seed"),
 }
 SLIDERS = {"T", "decay", "max-spikes"}
 PENDING = {
-    "asa": "ASA arrives with the ASA issue.",
+    "asa": "ASA gates conv layers (arch conv); 'clean' is a re-implementation, not the paper's code.",
     "trt": "Temporal reversed training arrives with the TRT issue.",
     "max-spikes-note": "The spike cap K is live (Neuron ▸ max-spikes); TTFS readout and metrics arrive with the TTFS issue.",
 }
+EXAMPLES = {"asa-layers": "1,2"}       # comma-separated fields whose example is not a list of sizes
 EXPANDED = {"Data", "Network"}
 KEY_PREFIX = "cfg:"
 
@@ -51,7 +53,7 @@ def _widget(cli: str, fld: dataclasses.Field, default):
     if m["kind"] is bool:
         return st.toggle(label, key=key, help=m["help"])
     if m["length"] is not None:
-        return st.text_input(label, key=key, help=f"{m['help']}, e.g. 64,32")
+        return st.text_input(label, key=key, help=f"{m['help']}, e.g. {EXAMPLES.get(cli, '64,32')}")
     if cli in SLIDERS:
         step = 1 if m["kind"] is int else 0.01
         return st.slider(label, m["kind"](m["lo"]), m["kind"](m["hi"]), key=key, step=step, help=m["help"])

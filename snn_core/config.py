@@ -103,13 +103,42 @@ class NeuronConfig(Section):
 
 @dataclass(frozen=True)
 class MethodsConfig(Section):
-    """Switches of the published methods; each allows only 'off' until its issue lands."""
+    """Switches of the published methods; a method's own settings are prefixed with its name.
+
+    ASA (``snn_core.asa``) gates the current of conv layers: ``faithful`` reproduces the official code
+    (XOR, batch-pooled top-k masks, a score path that never learns), ``clean`` is a re-implementation
+    (per-sample masks, a selectable rule, a straight-through score). ``asa_layers`` lists 1-based conv
+    layer numbers; empty means every conv layer. ``asa_reduction`` defaults to 1: the paper's r = 4 is
+    for T = 60 (a 15-wide bottleneck); at our T = 8 a full T×T map costs only 64 weights, and r = 4 would
+    leave a 2-wide bottleneck. TRT allows only 'off' until its issue lands.
+    """
 
     SECTION: ClassVar[str] = "methods"
 
-    asa: str = spec("off", "asa", "Advance Spatial Attention on conv layers (arrives with the ASA issue)",
-                    choices=("off",))
+    asa: str = spec("off", "asa", "Advance Spatial Attention on conv layers: faithful = the published code, "
+                    "clean = a re-implementation with per-sample masks and a learnable score",
+                    choices=("off", "faithful", "clean"))
+    asa_lambda: float = spec(0.5, "asa-lambda", "ASA: fraction lambda of channels and of time steps marked top-k",
+                             lo=0.05, hi=0.95, kind=float)
+    asa_reduction: int = spec(1, "asa-reduction",
+                              "ASA: reduction r of the score's time FC (T -> T/r -> T; 1 = one T x T map)",
+                              lo=1, hi=16, kind=int)
+    asa_layers: tuple = spec((), "asa-layers",
+                             "ASA: conv layer numbers that get ASA (1-based; empty = every conv layer)",
+                             lo=1, hi=4, kind=int, length=(0, 4))
+    asa_rule: str = spec("xor", "asa-rule", "ASA: important = rule(channel top-k, time top-k); faithful needs xor",
+                         choices=("xor", "and", "or"))
+    asa_gate_important: bool = spec(True, "asa-gate-important",
+                                    "ASA: gate the important group (false passes it through ungated)", kind=bool)
+    asa_gate_sub: bool = spec(True, "asa-gate-sub",
+                              "ASA: gate the sub-important group (false passes it through ungated)", kind=bool)
     trt: str = spec("off", "trt", "temporal reversed training (arrives with the TRT issue)", choices=("off",))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.asa == "faithful" and self.asa_rule != "xor":
+            raise ValueError(f"methods.asa_rule (--asa-rule)={self.asa_rule!r} is not allowed with asa='faithful' "
+                             "(the published code uses xor); allowed: xor, or use --asa clean for and/or")
 
 
 @dataclass(frozen=True)

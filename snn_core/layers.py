@@ -17,8 +17,11 @@ from .neuron import LIFParams, lif_sequence
 class LayerTrace(NamedTuple):
     """What one spiking layer did for the recorded samples, each ``[T, b, ...]``.
 
-    ``current`` is the (gated) input current I_t, ``v_pre`` the membrane before reset (so
-    threshold crossings show), ``v_post`` after reset; ``spikes`` is stored as bool.
+    ``current`` is the input current I_t the neuron integrates (after the gate), ``v_pre`` the
+    membrane before reset (so threshold crossings show), ``v_post`` after reset; ``spikes`` is
+    stored as bool. ``ungated`` is the current before the gate (synapse -> norm); without a gate
+    it is the same tensor as ``current``. Layers always fill it; the default only lets older
+    five-field constructions (test fixtures) stand.
     """
 
     name: str
@@ -26,6 +29,7 @@ class LayerTrace(NamedTuple):
     v_pre: torch.Tensor
     v_post: torch.Tensor
     spikes: torch.Tensor
+    ungated: torch.Tensor | None = None
 
 
 class LayerOutput(NamedTuple):
@@ -49,10 +53,13 @@ class SpikingLayer(nn.Module):
         """``x[T, B, ...]`` -> spikes ``[T, B, ...]``; ``record`` holds batch indices to trace."""
         steps, batch = x.shape[:2]
         rows = self.norm(self.synapse(x.flatten(0, 1)))                # (T*B, ...)
-        current = self.gate(rows.reshape(steps, batch, *rows.shape[1:]))  # (T, B, ...)
+        ungated = rows.reshape(steps, batch, *rows.shape[1:])            # (T, B, ...)
+        current = self.gate(ungated)                                       # (T, B, ...)
         out = lif_sequence(current, self.neuron, keep_potentials=record is not None)
         if record is None:
             return LayerOutput(out.spikes, None)
-        trace = LayerTrace(self.name, current[:, record].detach(), out.v_pre[:, record].detach(),
-                           out.v_post[:, record].detach(), out.spikes[:, record].detach().bool())
+        kept = current[:, record].detach()
+        before = kept if current is ungated else ungated[:, record].detach()
+        trace = LayerTrace(self.name, kept, out.v_pre[:, record].detach(),
+                           out.v_post[:, record].detach(), out.spikes[:, record].detach().bool(), before)
         return LayerOutput(out.spikes, trace)

@@ -4,6 +4,7 @@
 ``conv``: spiking 3x3 conv layers ``model.channels`` (each first average-pools its input by 2
 while the input is wider than 8 pixels: pooling before a conv costs 4x less than after, and the
 two linear maps commute up to borders), then the spiking FC layers, then the readout.
+Conv layers chosen by ``methods.asa_layers`` get an ASA gate (``snn_core.asa``) between norm and neuron.
 The readout is non-spiking: ``logits = mean_t W s_L[t] + b``, trained with cross-entropy.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from .asa import ASA
 from .config import RunConfig
 from .layers import LayerTrace, SpikingLayer
 from .neuron import LIFParams
@@ -63,9 +65,31 @@ class SpikingNetwork(nn.Module):
         return ModelOutput(step_logits.mean(0), tuple(spikes), trace)
 
 
+def _asa_layers(cfg: RunConfig, n_conv: int) -> set[int]:
+    """1-based numbers of the conv layers that get ASA; ValueError if the config asks for the impossible."""
+    methods = cfg.methods
+    if methods.asa == "off":
+        return set()
+    if cfg.model.arch != "conv":
+        raise ValueError(f"methods.asa (--asa)={methods.asa!r} gates conv layers, but arch={cfg.model.arch!r} "
+                         "has none; allowed: --arch conv, or --asa off")
+    too_big = [i for i in methods.asa_layers if i > n_conv]
+    if too_big:
+        raise ValueError(f"methods.asa_layers (--asa-layers)={methods.asa_layers} names conv layer(s) {too_big}, "
+                         f"but the network has {n_conv}; allowed: numbers 1..{n_conv}, or empty for all")
+    return set(methods.asa_layers) or set(range(1, n_conv + 1))
+
+
+def _asa_gate(cfg: RunConfig) -> ASA:
+    m = cfg.methods
+    return ASA(cfg.data.time_steps, m.asa_lambda, m.asa_reduction, m.asa, m.asa_rule,
+               m.asa_gate_important, m.asa_gate_sub)
+
+
 def _conv_layers(channels: tuple[int, ...], frame_shape: tuple[int, ...], cfg: RunConfig, neuron: LIFParams):
     """Spiking conv layers; returns them and the flattened size of their output."""
     layers, (in_ch, height, width) = [], frame_shape
+    gated = _asa_layers(cfg, len(channels))
     for index, out_ch in enumerate(channels, start=1):
         ops: list[nn.Module] = []
         if width > POOL_ABOVE_WIDTH:
@@ -73,7 +97,8 @@ def _conv_layers(channels: tuple[int, ...], frame_shape: tuple[int, ...], cfg: R
             height, width = height // 2, width // 2
         ops.append(nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=not cfg.model.batch_norm))
         norm = nn.BatchNorm2d(out_ch) if cfg.model.batch_norm else None
-        layers.append(SpikingLayer(f"conv{index}", nn.Sequential(*ops), norm, neuron))
+        gate = _asa_gate(cfg) if index in gated else None
+        layers.append(SpikingLayer(f"conv{index}", nn.Sequential(*ops), norm, neuron, gate))
         in_ch = out_ch
     return layers, in_ch * height * width
 
@@ -81,6 +106,7 @@ def _conv_layers(channels: tuple[int, ...], frame_shape: tuple[int, ...], cfg: R
 def build_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> SpikingNetwork:
     """The network a config describes, for inputs of ``frame_shape`` per time step."""
     neuron = LIFParams.from_config(cfg.neuron)
+    _asa_layers(cfg, len(cfg.model.channels) if cfg.model.arch == "conv" else 0)     # fail early on a bad ASA setup
     if cfg.model.arch == "conv":
         if len(frame_shape) != 3:
             raise ValueError(f"arch='conv' needs image-shaped inputs (C, H, W); got frame shape {frame_shape}")

@@ -7,10 +7,18 @@ from typing import Callable
 from .config import RunConfig
 from .trainer import EpochRecord, Evaluation, Trainer
 
+REDUNDANCY_SCALARS = ("noise_channels", "null_channels", "temporal_similarity", "channel_similarity")
+
 
 def metrics_dict(evaluation: Evaluation, train_seconds: float) -> dict:
-    """The ``metrics`` object of a run's JSON: scalars at the top level, per-layer dicts beside them."""
+    """The ``metrics`` object of a run's JSON: scalars at the top level, per-layer dicts beside them.
+
+    ``redundancy`` is ``{"layers": {layer: scores}, "overall": scores}`` (None without conv layers);
+    its overall scores are repeated as top-level scalars so that comparisons pair them.
+    """
     activity = evaluation.activity
+    redundancy = evaluation.redundancy
+    overall = {} if redundancy is None else {key: getattr(redundancy.overall, key) for key in REDUNDANCY_SCALARS}
     return {
         "test_accuracy": evaluation.accuracy,
         "test_loss": evaluation.loss,
@@ -23,6 +31,8 @@ def metrics_dict(evaluation: Evaluation, train_seconds: float) -> dict:
         "layer_spikes_per_sample": activity.spikes_per_sample,
         "layer_silent_fraction": activity.silent_fraction,
         "layer_neurons": activity.neurons,
+        **overall,
+        "redundancy": None if redundancy is None else redundancy.to_dict(),
     }
 
 

@@ -20,6 +20,7 @@ from .data import Dataset, load_dataset
 from .encoders import encode, to_time_major
 from .metrics import ActivityMetrics, SpikeTally
 from .model import ModelOutput, Trace, build_model
+from .redundancy import PatternThresholds, RedundancyMetrics, RedundancyTally
 from .runtime import resolve_device
 
 ENCODING_SEED_OFFSET = 1_000_003   # keeps the Poisson stream independent of the batch-order stream
@@ -56,6 +57,7 @@ class Evaluation:
     activity: ActivityMetrics
     predictions: torch.Tensor      # (N,) predicted class per test sample
     trace: Trace | None            # internals of the recorded test samples
+    redundancy: RedundancyMetrics | None = None    # of the conv layers; None without conv layers
 
 
 class Trainer:
@@ -164,12 +166,15 @@ class Trainer:
         return self.history
 
     @torch.no_grad()
-    def evaluate(self, record: Sequence[int] = ()) -> Evaluation:
-        """Accuracy, loss and spike activity on the whole test set; traces of the ``record`` samples."""
+    def evaluate(self, record: Sequence[int] = (),
+                 thresholds: PatternThresholds = PatternThresholds()) -> Evaluation:
+        """Accuracy, loss, spike activity and conv-layer redundancy (channel patterns split by
+        ``thresholds``) on the whole test set; traces of the ``record`` samples."""
         self.model.eval()
         data = self.dataset
         rng = torch.Generator().manual_seed(self.cfg.training.seed + ENCODING_SEED_OFFSET)
         tally = SpikeTally(self.model.layer_names)
+        redundancy = RedundancyTally(self.model.layer_names, thresholds)
         wanted = torch.as_tensor(list(record), dtype=torch.long)
         if len(wanted) and (int(wanted.min()) < 0 or int(wanted.max()) >= len(data.test_y)):
             raise ValueError(f"record={list(record)} is out of range; allowed: test indices 0..{len(data.test_y) - 1}")
@@ -181,19 +186,27 @@ class Trainer:
             loss_sum += float(F.cross_entropy(out.logits, y, reduction="sum"))
             predictions.append(out.logits.argmax(1).cpu())
             tally.add(out.spikes)
+            redundancy.add(out.spikes)
             trace = out.trace if trace is None else _join_traces(trace, out.trace)
         predictions = torch.cat(predictions)
         accuracy = float((predictions == data.test_y).double().mean())
-        return Evaluation(accuracy, loss_sum / len(data.test_y), tally.summary(), predictions, trace)
+        return Evaluation(accuracy, loss_sum / len(data.test_y), tally.summary(), predictions, trace,
+                          redundancy.summary())
 
     @torch.no_grad()
     def trace_samples(self, indices: Sequence[int]) -> SampleTrace:
-        """Internals of a few test samples, running only those (eval-mode BatchNorm makes each
-        sample independent of its batch, so the result equals what ``evaluate`` records)."""
+        """Internals of a few test samples, equal to what ``evaluate`` records for them. Usually only
+        those samples run (eval-mode BatchNorm makes each sample independent of its batch); a gate whose
+        output depends on its batch (faithful ASA) makes them run inside their evaluation batches."""
         wanted = [int(i) for i in indices]
         count = len(self.dataset.test_y)
         if not wanted or min(wanted) < 0 or max(wanted) >= count:
             raise ValueError(f"indices={wanted} is not valid; allowed: 1 or more test indices 0..{count - 1}")
+        if any(getattr(layer.gate, "batch_dependent", False) for layer in self.model.layers):
+            wanted = sorted(set(wanted))                 # evaluate records them in test-set order
+            evaluation = self.evaluate(record=wanted)
+            return SampleTrace(tuple(wanted), evaluation.trace, tuple(evaluation.predictions[wanted].tolist()),
+                               tuple(self.dataset.test_y[wanted].tolist()))
         self.model.eval()
         rng = torch.Generator().manual_seed(self.cfg.training.seed + ENCODING_SEED_OFFSET)
         out = self.forward(self.dataset.test_x[wanted], rng, torch.arange(len(wanted), device=self.device))

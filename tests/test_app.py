@@ -66,7 +66,8 @@ def test_sidebar_widgets_build_the_config():
     cfg = at.session_state.rendered
     assert cfg.data.time_steps == 3 and cfg.training.epochs == 2
     assert cfg.model.batch_norm is False and cfg.neuron.reset == "soft"
-    assert at.selectbox(key="cfg:asa").disabled and at.selectbox(key="cfg:trt").disabled
+    assert not at.selectbox(key="cfg:asa").disabled and at.selectbox(key="cfg:trt").disabled
+    assert at.selectbox(key="cfg:asa").options == ["off", "faithful", "clean"]
 
 
 def test_invalid_sidebar_value_shows_an_error_and_keeps_the_last_valid_config():

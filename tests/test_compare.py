@@ -165,7 +165,7 @@ def test_sweep_summarises_each_value(tiny):
     assert first["summary"]["test_accuracy"]["n"] == 2 and len(second["runs"]) == 2
     assert first["paired_vs_first"]["test_accuracy"]["mean"] == 0.0
     assert second["runs"][1]["seed"] == 1
-    for parameter, values, needle in [("K", ["1"], "unknown parameter 'K'; allowed: T,"),
+    for parameter, values, needle in [("depth", ["1"], "unknown parameter 'depth'; allowed: T,"),
                                       ("seed", ["1"], "cannot be swept"),
                                       ("max-spikes", ["1", "x"], "max-spikes='x' is not valid")]:
         with pytest.raises(ValueError, match=needle):
@@ -200,14 +200,14 @@ def test_sweep_command_and_failed_runs_exit_1(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv,needle", [
-    (["compare", "--base", "K=3"], "--base: unknown option 'K'; allowed: T, arch"),
+    (["compare", "--base", "depth=3"], "--base: unknown option 'depth'; allowed: T, arch"),
     (["compare", "--variant", "T=0"], "--variant: data.time_steps (--T)=0 is not allowed; allowed: integer 1..64"),
     (["compare", "--base", "dataset=cifar"], "allowed: digits, events-shape, events-direction"),
     (["compare", "--base", "T"], "'T' is not KEY=VALUE"),
     (["compare", "--seeds", "0"], "--seeds 0 is not valid"),
     (["compare", "--workers", "0"], "--workers 0 is not valid"),
     (["compare", "--compute-match", "0"], "factor=0.0 is not valid"),
-    (["sweep", "--param", "K", "--values", "1,2"], "unknown parameter 'K'; allowed: T, arch"),
+    (["sweep", "--param", "depth", "--values", "1,2"], "unknown parameter 'depth'; allowed: T, arch"),
     (["sweep", "--param", "max-spikes", "--values", "1,x"], "max-spikes='x' is not valid; allowed: integer 0..64"),
 ])
 def test_bad_compare_and_sweep_options_exit_2_with_one_line(argv, needle, capsys):
