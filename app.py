@@ -14,6 +14,7 @@ page = st.navigation([
     st.Page("app_pages/train.py", title="Train & watch", icon=":material/model_training:"),
     st.Page("app_pages/explorer.py", title="Spike explorer", icon=":material/grain:"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/balance:"),
+    st.Page("app_pages/redundancy.py", title="Redundancy & ASA", icon=":material/filter_alt:"),
 ])
 with st.sidebar:
     state.publish_config(sidebar.render(st.session_state.config))

@@ -18,6 +18,8 @@ TOUR = {
                           "traces with the threshold, and which channels fire when."),
     "app_pages/compare.py": ("Compare", "Is a change really better? Both settings train on the same seeds; the "
                          "page reports paired differences with 95% confidence intervals and wins."),
+    "app_pages/redundancy.py": ("Redundancy & ASA", "Noise events make whole channels fire for nothing; watch "
+                                "Advance Spatial Attention gate their current and the firing rate drop."),
 }
 
 

@@ -21,10 +21,11 @@ GROUPS = {
     "Training": ("epochs", "batch-size", "lr", "lr-schedule", "seed"),
 }
 SLIDERS = {"T", "decay", "max-spikes"}
-PENDING = {
+NOTES = {          # a caption shown above the setting (or alone, for a key that is not a setting)
     "asa": "ASA gates conv layers (arch conv); 'clean' is a re-implementation, not the paper's code.",
     "trt": "Temporal reversed training arrives with the TRT issue.",
-    "max-spikes-note": "The spike cap K is live (Neuron ▸ max-spikes); TTFS readout and metrics arrive with the TTFS issue.",
+    "max-spikes-note": "The spike cap K is live (Neuron ▸ max-spikes); TTFS readout and metrics arrive with "
+                       "the TTFS issue.",
 }
 EXAMPLES = {"asa-layers": "1,2"}       # comma-separated fields whose example is not a list of sizes
 EXPANDED = {"Data", "Network"}
@@ -70,8 +71,8 @@ def render(last_valid: RunConfig) -> RunConfig:
     for group, names in GROUPS.items():
         with st.expander(group, expanded=group in EXPANDED):
             for cli in names:
-                if cli in PENDING:
-                    st.caption(PENDING[cli])
+                if cli in NOTES:
+                    st.caption(NOTES[cli])
                 if cli in index:
                     section, fld = index[cli]
                     values[cli] = _widget(cli, fld, getattr(getattr(defaults, section), fld.name))

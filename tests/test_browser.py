@@ -17,7 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
-PAGES = {"home": "", "playground": "playground", "train": "train", "explorer": "explorer"}
+PAGES = {"home": "", "playground": "playground", "train": "train", "explorer": "explorer", "compare": "compare",
+         "redundancy": "redundancy"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 

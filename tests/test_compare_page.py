@@ -96,6 +96,11 @@ def test_reproduce_report_measures_variability_and_lists_unbuilt_methods(monkeyp
 
     tiny = RunConfig().with_values(TINY)
     monkeypatch.setattr(reproduce, "VARIABILITY_RUNS", {"tiny digits": tiny})
+    monkeypatch.setattr(reproduce, "ASA_BASE", tiny.with_values({"dataset": "events-shape", "arch": "conv",
+                                                                  "channels": "4", "noise": 0.2}))
+    monkeypatch.setattr(reproduce, "ASA_NOISE_KNOB", (0.5,))
     text = reproduce.report(seeds=2, workers=1)
     assert "| tiny digits | test accuracy |" in text and "| tiny digits | NASFR |" in text
-    assert text.count("not measured yet") == 9 and "arrives with issue #5" in text
+    assert "| clean vs off, noise 0.2 |" in text and "| faithful vs off, noise 0.2 |" in text
+    assert "| clean vs off, noise 0.5 |" in text and "NASFR −78.4%" in text
+    assert text.count("not measured yet") == 7 and "arrives with issue #6" in text

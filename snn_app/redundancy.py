@@ -1,0 +1,84 @@
+"""Glue for the Redundancy page: the ASA off/on pair of runs, and the per-channel views taken from them."""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+import torch
+
+from snn_core.config import RunConfig
+from snn_core.redundancy import RedundancyMetrics, mpd_histogram
+from snn_core.trainer import SampleTrace, Trainer
+
+ARMS = ("ASA off", "ASA on")
+TRACED_SAMPLES = 16          # test samples whose currents make the MPD histograms
+Progress = Callable[[float, str], None]
+
+
+def pair_configs(base: RunConfig, variant: str, noise: float, epochs: int, train_samples: int) -> tuple[RunConfig, ...]:
+    """The sidebar settings as a conv net on event data (ASA gates conv layers; noise lives in event data),
+    once without ASA and once with the chosen variant; everything else, seed included, is shared."""
+    dataset = base.data.dataset if base.data.dataset != "digits" else "events-shape"
+    off = base.with_values({"dataset": dataset, "arch": "conv", "noise": noise, "epochs": epochs,
+                            "train-samples": train_samples, "asa": "off", "asa-rule": "xor"})
+    return off, off.with_values({"asa": variant})
+
+
+def train_pair(configs: tuple[RunConfig, ...], progress: Progress) -> dict[str, Trainer]:
+    """Train both arms to the end, one after the other, reporting the fraction done."""
+    trainers = {}
+    for number, (arm, cfg) in enumerate(zip(ARMS, configs)):
+        trainer = Trainer(cfg)
+        while not trainer.finished:
+            trainer.step()
+            progress((number + trainer.progress) / len(ARMS), f"training {arm}: epoch {trainer.epoch + 1}")
+        trainers[arm] = trainer
+    return trainers
+
+
+class ChannelPick(NamedTuple):
+    noise: int | None
+    normal: int | None
+
+
+def pick_channels(redundancy: RedundancyMetrics, layer: str) -> ChannelPick:
+    """The busiest channel classified noise and the busiest classified normal, in the run without ASA."""
+    rates = redundancy.firing_maps[layer].flatten(1).mean(1)                      # (C,)
+    patterns = redundancy.patterns[layer]
+
+    def busiest(pattern: str) -> int | None:
+        chosen = [c for c, p in enumerate(patterns) if p == pattern]
+        return max(chosen, key=lambda c: float(rates[c])) if chosen else None
+
+    return ChannelPick(busiest("noise"), busiest("normal"))
+
+
+def traced(trainer: Trainer) -> SampleTrace:
+    return trainer.trace_samples(range(min(TRACED_SAMPLES, len(trainer.dataset.test_y))))
+
+
+def channel_mpd(trace: SampleTrace, layer: str, channel: int, field: str = "current") -> tuple[np.ndarray, ...]:
+    """Histogram of one channel's gated input current (or ``v_pre``) over the traced samples and steps."""
+    record = next(r for r in trace.trace.layers if r.name == layer)
+    values = getattr(record, field)[:, :, channel]                                 # (T, b, H, W)
+    return mpd_histogram(values)
+
+
+def gate_view(trainer: Trainer, trace: SampleTrace, layer: str, sample: int) -> dict | None:
+    """ASA's decisions for one traced sample of a gated layer: its two spatial gates and (t, c) mask."""
+    index = [l.name for l in trainer.model.layers].index(layer)
+    gate = trainer.model.layers[index].gate
+    if not hasattr(gate, "explain"):
+        return None
+    with torch.no_grad():
+        maps = gate.explain(trace.trace.layers[index].ungated)                   # batch of the traced samples
+    return {"important gate": maps.gate_important[sample].cpu().numpy(),
+            "sub-important gate": maps.gate_sub_important[sample].cpu().numpy(),
+            "mask": maps.important[sample].cpu().numpy()}
+
+
+def input_image(trainer: Trainer, test_index: int) -> np.ndarray:
+    """A test clip's events summed over time and polarity, ``(H, W)``, clipped at the 98th percentile
+    so that a few hot pixels do not wash out the moving shape."""
+    image = trainer.dataset.test_x[test_index].float().sum((0, 1)).cpu().numpy()
+    return np.minimum(image, np.percentile(image, 98))
