@@ -35,7 +35,10 @@ def play_or_pause() -> None:
 def step_once() -> None:
     trainer = ensure_trainer()
     if trainer is not None and not trainer.finished:
-        st.session_state.step_log.append(trainer.step().loss)
+        try:
+            st.session_state.step_log.append(trainer.step().loss)
+        except ValueError as problem:                       # e.g. faithful ASA given a batch of one sample
+            st.session_state.train_error = str(problem)
 
 
 state.start_session()       # no-op inside the app; lets the page run on its own (tests)
@@ -55,7 +58,7 @@ buttons[1].button("Step", icon=":material/skip_next:", on_click=step_once, width
                   disabled=running or finished)
 buttons[2].button("Reset", icon=":material/restart_alt:", on_click=new_trainer, width="stretch", key="reset")
 if st.session_state.train_error:
-    st.error(f"Could not start a run with these settings: {st.session_state.train_error}")
+    st.error(f"Cannot train with these settings: {st.session_state.train_error}")
     st.session_state.train_error = ""
 if trainer is not None and trainer.cfg != st.session_state.config:
     changed = ", ".join(session.changed_options(trainer.cfg, st.session_state.config))
@@ -70,7 +73,11 @@ def live_view() -> None:
         st.info("Press **Play** to train the network set in the sidebar, or **Step** to take one step at a time.")
         return
     if st.session_state.running:
-        session.train_chunk(trainer, st.session_state.step_log)
+        try:
+            session.train_chunk(trainer, st.session_state.step_log)
+        except ValueError as problem:                       # the run cannot go on: stop, say why, keep it
+            st.session_state.running, st.session_state.train_error = False, str(problem)
+            st.rerun()
         if trainer.finished:
             st.session_state.running = False
             st.rerun()                                   # whole page: stop the timer, swap Pause for Play

@@ -166,3 +166,17 @@ def test_home_explains_with_a_live_neuron_and_offers_the_quick_start():
     assert len(at.get("plotly_chart")) == 1
     assert at.button(key="quick_start").label == "Train the default model"
     assert len(at.get("page_link")) == 5
+
+
+def test_an_error_during_training_stops_play_and_is_shown():
+    faithful = {"T": "2", "arch": "conv", "channels": "4", "hidden": "8", "train-samples": "65", "test-samples": "40",
+                "asa": "faithful"}                               # the second batch holds one sample
+    at = first_run("app_pages/train.py", faithful)
+    at.button(key="play_pause").click().run()
+    for _ in range(5):
+        if not at.session_state.running:
+            break
+        at.run()
+    assert not at.exception and not at.session_state.running
+    assert "batch size 1" in at.error[0].value
+    assert at.session_state.trainer.steps == 1
