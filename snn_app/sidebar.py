@@ -14,8 +14,9 @@ from snn_core.config import RunConfig, cli_index
 
 GROUPS = {
     "Data": ("dataset", "T", "encoding", "noise", "train-samples", "test-samples", "data-seed"),
-    "Network": ("arch", "hidden", "channels", "batch-norm"),
-    "Neuron": ("decay", "threshold", "reset", "v-reset", "surrogate", "surrogate-width", "max-spikes"),
+    "Network": ("arch", "hidden", "channels", "batch-norm", "readout", "tau-loss"),
+    "Neuron": ("neuron", "decay", "tau-syn", "threshold", "reset", "v-reset", "surrogate", "surrogate-width",
+               "max-spikes"),
     "Methods": ("asa", "asa-lambda", "asa-reduction", "asa-layers", "asa-rule", "asa-gate-important",
                 "asa-gate-sub", "max-spikes-note", "trt"),
     "Training": ("epochs", "batch-size", "lr", "lr-schedule", "seed"),
@@ -24,8 +25,8 @@ SLIDERS = {"T", "decay", "max-spikes"}
 NOTES = {          # a caption shown above the setting (or alone, for a key that is not a setting)
     "asa": "ASA gates conv layers (arch conv); 'clean' is a re-implementation, not the paper's code.",
     "trt": "Temporal reversed training arrives with the TRT issue.",
-    "max-spikes-note": "The spike cap K is live (Neuron ▸ max-spikes); TTFS readout and metrics arrive with "
-                       "the TTFS issue.",
+    "max-spikes-note": "The spike cap K is live (Neuron ▸ max-spikes); the first-spike readout is Network ▸ "
+                       "readout, the TTFS neuron Neuron ▸ neuron = cuba.",
 }
 EXAMPLES = {"asa-layers": "1,2"}       # comma-separated fields whose example is not a list of sizes
 EXPANDED = {"Data", "Network"}

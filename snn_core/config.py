@@ -69,7 +69,11 @@ class DataConfig(Section):
 
 @dataclass(frozen=True)
 class ModelConfig(Section):
-    """Network shape: an MLP for vectors, or a small conv SNN for images and event frames."""
+    """Network shape: an MLP for vectors, or a small conv SNN for images and event frames.
+
+    ``readout`` ``rate`` is a non-spiking time-averaged linear readout; ``first-spike`` and ``count``
+    add a spiking output layer "out" (``snn_core.readout``); ``tau_loss`` is used by first-spike only.
+    """
 
     SECTION: ClassVar[str] = "model"
 
@@ -79,11 +83,22 @@ class ModelConfig(Section):
     channels: tuple = spec((16, 32), "channels", "conv: channels of each spiking conv layer (comma separated)",
                            lo=1, hi=256, kind=int, length=(1, 4))
     batch_norm: bool = spec(True, "batch-norm", "BatchNorm between synapse and neuron", kind=bool)
+    readout: str = spec("rate", "readout",
+                        "rate: time-averaged linear readout; first-spike: spiking output layer, logits "
+                        "-t_first/tau_loss, prediction = earliest output; count: spiking output layer, "
+                        "logits = spike counts", choices=("rate", "first-spike", "count"))
+    tau_loss: float = spec(4.0, "tau-loss", "first-spike readout: temperature tau_loss of the logits "
+                           "-t_first/tau_loss (time steps)", lo=0.1, hi=100.0, kind=float)
 
 
 @dataclass(frozen=True)
 class NeuronConfig(Section):
-    """Leaky integrate-and-fire parameters shared by every spiking layer."""
+    """Neuron parameters shared by every spiking layer.
+
+    ``model`` picks the neuron (``snn_core.neurons``): ``lif`` uses decay, threshold, reset and
+    v_reset; ``cuba`` (``snn_core.cuba``) uses tau_syn and threshold, always resets by subtraction
+    and ignores decay, reset and v_reset. Both honour the surrogate and the spike cap K.
+    """
 
     SECTION: ClassVar[str] = "neuron"
 
@@ -99,6 +114,11 @@ class NeuronConfig(Section):
                                   lo=0.01, hi=10.0, kind=float)
     max_spikes: int = spec(0, "max-spikes", "cap K on spikes per neuron per sample (0 = unlimited, 1 = TTFS)",
                            lo=0, hi=64, kind=int)
+    model: str = spec("lif", "neuron", "lif: leaky integrate-and-fire (decay, reset); cuba: current-based LIF "
+                      "with synaptic current, tau_m = 2 tau_syn, reset by subtraction (TTFS papers)",
+                      choices=("lif", "cuba"))
+    tau_syn: float = spec(4.0, "tau-syn", "cuba only: synaptic time constant tau_s in time steps "
+                          "(membrane tau_m = 2 tau_s)", lo=0.5, hi=100.0, kind=float)
 
 
 @dataclass(frozen=True)

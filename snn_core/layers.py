@@ -1,7 +1,9 @@
-"""A spiking layer: synapse -> optional BatchNorm -> optional current gate -> LIF, over ``[T, B, ...]``.
+"""A spiking layer: synapse -> optional BatchNorm -> optional current gate -> neuron, over ``[T, B, ...]``.
+
+The neuron is picked by name from ``snn_core.neurons.NEURON_MODELS`` ("lif" by default).
 
 The synapse (Linear or Conv) and the norm are stateless, so they run once over all T*B rows;
-only the LIF recurrence loops over time. The gate slot sees the whole sequence of currents
+only the neuron recurrence loops over time. The gate slot sees the whole sequence of currents
 ``[T, B, ...]`` at once (ASA needs that) and must return a tensor of the same shape.
 """
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .neuron import LIFParams, lif_sequence
+from .neurons import neuron_model
 
 
 class LayerTrace(NamedTuple):
@@ -35,31 +37,39 @@ class LayerTrace(NamedTuple):
 class LayerOutput(NamedTuple):
     spikes: torch.Tensor                 # (T, B, ...) float 0/1, differentiable
     trace: LayerTrace | None             # only when samples were selected for recording
+    v_pre: torch.Tensor | None = None    # (T, B, ...) membrane before reset, only with keep_potentials
 
 
 class SpikingLayer(nn.Module):
-    """One population of LIF neurons fed by a synapse; ``name`` labels it in records and figures."""
+    """One population of neurons fed by a synapse; ``name`` labels it in records and figures.
 
-    def __init__(self, name: str, synapse: nn.Module, norm: nn.Module | None, neuron: LIFParams,
-                 gate: nn.Module | None = None):
+    ``neuron`` holds the parameters of the model named ``model`` (LIFParams for "lif")."""
+
+    def __init__(self, name: str, synapse: nn.Module, norm: nn.Module | None, neuron,
+                 gate: nn.Module | None = None, model: str = "lif"):
         super().__init__()
         self.name = name
         self.synapse = synapse
         self.norm = norm if norm is not None else nn.Identity()
         self.gate = gate if gate is not None else nn.Identity()
         self.neuron = neuron
+        self.neuron_name = model
+        neuron_model(model)                                                # fail early on an unknown name
 
-    def forward(self, x: torch.Tensor, record: torch.Tensor | None = None) -> LayerOutput:
-        """``x[T, B, ...]`` -> spikes ``[T, B, ...]``; ``record`` holds batch indices to trace."""
+    def forward(self, x: torch.Tensor, record: torch.Tensor | None = None,
+                keep_potentials: bool = False) -> LayerOutput:
+        """``x[T, B, ...]`` -> spikes ``[T, B, ...]``; ``record`` holds batch indices to trace;
+        ``keep_potentials`` also returns the whole batch's membrane before reset."""
         steps, batch = x.shape[:2]
         rows = self.norm(self.synapse(x.flatten(0, 1)))                # (T*B, ...)
         ungated = rows.reshape(steps, batch, *rows.shape[1:])            # (T, B, ...)
         current = self.gate(ungated)                                       # (T, B, ...)
-        out = lif_sequence(current, self.neuron, keep_potentials=record is not None)
+        out = neuron_model(self.neuron_name).sequence(current, self.neuron, keep_potentials or record is not None)
+        v_pre = out.v_pre if keep_potentials else None
         if record is None:
-            return LayerOutput(out.spikes, None)
+            return LayerOutput(out.spikes, None, v_pre)
         kept = current[:, record].detach()
         before = kept if current is ungated else ungated[:, record].detach()
         trace = LayerTrace(self.name, kept, out.v_pre[:, record].detach(),
                            out.v_post[:, record].detach(), out.spikes[:, record].detach().bool(), before)
-        return LayerOutput(out.spikes, trace)
+        return LayerOutput(out.spikes, trace, v_pre)

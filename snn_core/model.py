@@ -5,7 +5,11 @@
 while the input is wider than 8 pixels: pooling before a conv costs 4x less than after, and the
 two linear maps commute up to borders), then the spiking FC layers, then the readout.
 Conv layers chosen by ``methods.asa_layers`` get an ASA gate (``snn_core.asa``) between norm and neuron.
-The readout is non-spiking: ``logits = mean_t W s_L[t] + b``, trained with cross-entropy.
+``model.readout``: ``rate`` (default) is non-spiking, ``logits = mean_t W s_L[t] + b``. ``first-spike``
+and ``count`` end in a spiking output layer named "out" (Linear -> neuron; no BatchNorm, no gate) whose
+logits come from ``snn_core.readout``; it is one of ``layers``, so its spikes are in ``ModelOutput.spikes``
+and NASFR counts it (as the ASA paper's NASFR counts every spiking layer). Either way the trainer's loss
+is ``cross_entropy(out.logits, y)`` and ``out.predictions`` is the predicted class.
 """
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ from torch import nn
 from .asa import ASA
 from .config import RunConfig
 from .layers import LayerTrace, SpikingLayer
-from .neuron import LIFParams
+from .neurons import neuron_model
+from .readout import spiking_readout
 
 POOL_ABOVE_WIDTH = 8
 
@@ -26,43 +31,54 @@ class Trace(NamedTuple):
     """Recorded internals of one forward pass for the selected samples."""
 
     layers: tuple[LayerTrace, ...]
-    logits: torch.Tensor                  # (T, b, classes) readout at each step
+    logits: torch.Tensor                  # (T, b, classes) readout at each step (spiking readouts:
+                                          # as if only steps <= t were seen)
 
 
 class ModelOutput(NamedTuple):
-    logits: torch.Tensor                  # (B, classes), averaged over time
-    spikes: tuple[torch.Tensor, ...]      # per spiking layer, (T, B, ...)
+    logits: torch.Tensor                  # (B, classes) what cross-entropy sees
+    spikes: tuple[torch.Tensor, ...]      # per spiking layer, (T, B, ...); the output layer last if spiking
     trace: Trace | None
+    predictions: torch.Tensor | None = None       # (B,) predicted class (first-spike: with the tie-break)
+    output_potential: torch.Tensor | None = None  # (T, B, classes) output membrane before reset; spiking only
 
 
 class SpikingNetwork(nn.Module):
     """Feed-forward SNN over time-major input ``[T, B, C, H, W]``."""
 
-    def __init__(self, layers: list[SpikingLayer], readout: nn.Linear, flatten_before: int):
+    def __init__(self, layers: list[SpikingLayer], readout: nn.Linear | None, flatten_before: int,
+                 readout_kind: str = "rate", tau_loss: float = 4.0):
         super().__init__()
         self.layers = nn.ModuleList(layers)
-        self.readout = readout
+        self.readout = readout                  # None when the last layer is the spiking output "out"
         self.flatten_before = flatten_before    # index of the first fully connected layer
+        self.readout_kind = readout_kind
+        self.tau_loss = tau_loss
 
     @property
     def layer_names(self) -> list[str]:
         return [layer.name for layer in self.layers]
 
     def forward(self, x: torch.Tensor, record: torch.Tensor | None = None) -> ModelOutput:
-        spikes, traces = [], []
+        spikes, traces, spiking_out = [], [], self.readout is None
         for index, layer in enumerate(self.layers):
             if index == self.flatten_before:
                 x = x.flatten(2)                                   # (T, B, features)
-            out = layer(x, record)
+            out = layer(x, record, keep_potentials=spiking_out and index == len(self.layers) - 1)
             x = out.spikes
             spikes.append(out.spikes)
             if out.trace is not None:
                 traces.append(out.trace)
+        if spiking_out:
+            read = spiking_readout(self.readout_kind, x, out.v_pre, self.tau_loss)   # x: (T, B, classes)
+            trace = None if record is None else Trace(tuple(traces), read.step_logits[:, record].detach())
+            return ModelOutput(read.logits, tuple(spikes), trace, read.predictions, out.v_pre)
         if self.flatten_before == len(self.layers):
             x = x.flatten(2)
         step_logits = self.readout(x)                              # (T, B, classes)
         trace = None if record is None else Trace(tuple(traces), step_logits[:, record].detach())
-        return ModelOutput(step_logits.mean(0), tuple(spikes), trace)
+        logits = step_logits.mean(0)                               # (B, classes)
+        return ModelOutput(logits, tuple(spikes), trace, logits.detach().argmax(1))
 
 
 def _asa_layers(cfg: RunConfig, n_conv: int) -> set[int]:
@@ -86,7 +102,7 @@ def _asa_gate(cfg: RunConfig) -> ASA:
                m.asa_gate_important, m.asa_gate_sub)
 
 
-def _conv_layers(channels: tuple[int, ...], frame_shape: tuple[int, ...], cfg: RunConfig, neuron: LIFParams):
+def _conv_layers(channels: tuple[int, ...], frame_shape: tuple[int, ...], cfg: RunConfig, neuron):
     """Spiking conv layers; returns them and the flattened size of their output."""
     layers, (in_ch, height, width) = [], frame_shape
     gated = _asa_layers(cfg, len(channels))
@@ -98,14 +114,14 @@ def _conv_layers(channels: tuple[int, ...], frame_shape: tuple[int, ...], cfg: R
         ops.append(nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=not cfg.model.batch_norm))
         norm = nn.BatchNorm2d(out_ch) if cfg.model.batch_norm else None
         gate = _asa_gate(cfg) if index in gated else None
-        layers.append(SpikingLayer(f"conv{index}", nn.Sequential(*ops), norm, neuron, gate))
+        layers.append(SpikingLayer(f"conv{index}", nn.Sequential(*ops), norm, neuron, gate, cfg.neuron.model))
         in_ch = out_ch
     return layers, in_ch * height * width
 
 
 def build_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> SpikingNetwork:
     """The network a config describes, for inputs of ``frame_shape`` per time step."""
-    neuron = LIFParams.from_config(cfg.neuron)
+    neuron = neuron_model(cfg.neuron.model).params_from_config(cfg.neuron)
     _asa_layers(cfg, len(cfg.model.channels) if cfg.model.arch == "conv" else 0)     # fail early on a bad ASA setup
     if cfg.model.arch == "conv":
         if len(frame_shape) != 3:
@@ -121,6 +137,10 @@ def build_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) ->
     for index, size in enumerate(cfg.model.hidden, start=1):
         norm = nn.BatchNorm1d(size) if cfg.model.batch_norm else None
         layers.append(SpikingLayer(f"fc{index}", nn.Linear(features, size, bias=not cfg.model.batch_norm),
-                                   norm, neuron))
+                                   norm, neuron, model=cfg.neuron.model))
         features = size
-    return SpikingNetwork(layers, nn.Linear(features, n_classes), flatten_before)
+    kind = cfg.model.readout
+    if kind == "rate":
+        return SpikingNetwork(layers, nn.Linear(features, n_classes), flatten_before)
+    layers.append(SpikingLayer("out", nn.Linear(features, n_classes), None, neuron, model=cfg.neuron.model))
+    return SpikingNetwork(layers, None, flatten_before, kind, cfg.model.tau_loss)

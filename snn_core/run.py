@@ -14,7 +14,9 @@ def metrics_dict(evaluation: Evaluation, train_seconds: float) -> dict:
     """The ``metrics`` object of a run's JSON: scalars at the top level, per-layer dicts beside them.
 
     ``redundancy`` is ``{"layers": {layer: scores}, "overall": scores}`` (None without conv layers);
-    its overall scores are repeated as top-level scalars so that comparisons pair them.
+    its overall scores are repeated as top-level scalars so that comparisons pair them. With
+    ``readout=first-spike`` the decision metrics (``decision_step_mean``, ``decision_step_median``,
+    ``no_decision_fraction``, ``accuracy_vs_tcut``) are added; other readouts leave them out.
     """
     activity = evaluation.activity
     redundancy = evaluation.redundancy
@@ -33,6 +35,7 @@ def metrics_dict(evaluation: Evaluation, train_seconds: float) -> dict:
         "layer_neurons": activity.neurons,
         **overall,
         "redundancy": None if redundancy is None else redundancy.to_dict(),
+        **({} if evaluation.decision is None else evaluation.decision.to_dict()),
     }
 
 

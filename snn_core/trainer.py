@@ -20,6 +20,7 @@ from .data import Dataset, load_dataset
 from .encoders import encode, to_time_major
 from .metrics import ActivityMetrics, SpikeTally
 from .model import ModelOutput, Trace, build_model
+from .readout import DecisionMetrics, DecisionTally
 from .redundancy import PatternThresholds, RedundancyMetrics, RedundancyTally
 from .runtime import resolve_device
 
@@ -58,6 +59,7 @@ class Evaluation:
     predictions: torch.Tensor      # (N,) predicted class per test sample
     trace: Trace | None            # internals of the recorded test samples
     redundancy: RedundancyMetrics | None = None    # of the conv layers; None without conv layers
+    decision: DecisionMetrics | None = None        # first-output-spike statistics; first-spike readout only
 
 
 class Trainer:
@@ -123,8 +125,8 @@ class Trainer:
         started = time.perf_counter()
         self.model.train()
         x, y = self.dataset.train_x[batch], self.dataset.train_y[batch].to(self.device)
-        logits = self.forward(x, self.encode_rng).logits
-        loss = F.cross_entropy(logits, y)
+        out = self.forward(x, self.encode_rng)
+        loss = F.cross_entropy(out.logits, y)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -132,7 +134,7 @@ class Trainer:
         self.train_seconds += time.perf_counter() - started
         self.steps += 1
         self._cursor += len(batch)
-        correct = int((logits.argmax(1) == y).sum())
+        correct = int((out.predictions == y).sum())
         sums = self._epoch_sums
         sums[0], sums[1], sums[2] = sums[0] + loss.item() * len(batch), sums[1] + correct, sums[2] + len(batch)
         record = self._close_epoch() if self._cursor >= len(self.dataset.train_y) else None
@@ -175,6 +177,7 @@ class Trainer:
         rng = torch.Generator().manual_seed(self.cfg.training.seed + ENCODING_SEED_OFFSET)
         tally = SpikeTally(self.model.layer_names)
         redundancy = RedundancyTally(self.model.layer_names, thresholds)
+        decisions = DecisionTally() if self.cfg.model.readout == "first-spike" else None
         wanted = torch.as_tensor(list(record), dtype=torch.long)
         if len(wanted) and (int(wanted.min()) < 0 or int(wanted.max()) >= len(data.test_y)):
             raise ValueError(f"record={list(record)} is out of range; allowed: test indices 0..{len(data.test_y) - 1}")
@@ -184,14 +187,16 @@ class Trainer:
             local = wanted[(wanted >= start) & (wanted < start + len(y))] - start
             out = self.forward(x, rng, local.to(self.device) if len(local) else None)
             loss_sum += float(F.cross_entropy(out.logits, y, reduction="sum"))
-            predictions.append(out.logits.argmax(1).cpu())
+            predictions.append(out.predictions.cpu())
+            if decisions is not None:
+                decisions.add(out.spikes[-1], out.output_potential, y)
             tally.add(out.spikes)
             redundancy.add(out.spikes)
             trace = out.trace if trace is None else _join_traces(trace, out.trace)
         predictions = torch.cat(predictions)
         accuracy = float((predictions == data.test_y).double().mean())
         return Evaluation(accuracy, loss_sum / len(data.test_y), tally.summary(), predictions, trace,
-                          redundancy.summary())
+                          redundancy.summary(), None if decisions is None else decisions.summary())
 
     @torch.no_grad()
     def trace_samples(self, indices: Sequence[int]) -> SampleTrace:
@@ -210,7 +215,7 @@ class Trainer:
         self.model.eval()
         rng = torch.Generator().manual_seed(self.cfg.training.seed + ENCODING_SEED_OFFSET)
         out = self.forward(self.dataset.test_x[wanted], rng, torch.arange(len(wanted), device=self.device))
-        predictions = tuple(out.logits.argmax(1).tolist())
+        predictions = tuple(out.predictions.tolist())
         return SampleTrace(tuple(wanted), out.trace, predictions, tuple(self.dataset.test_y[wanted].tolist()))
 
 

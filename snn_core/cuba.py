@@ -1,0 +1,99 @@
+"""Current-based LIF (CUBA) with an exponential synaptic current, the discrete TTFS neuron.
+
+One time step (dt = 1, tau_s in steps, tau_m = 2 tau_s so the model maps onto the
+Fast & Deep / BATS closed form; see shared/papers/ttfs.md §1.1 and §5.1)::
+
+    I[t]     = alpha * I[t-1] + x[t]                         alpha = exp(-1 / tau_s)
+    v_pre[t] = beta * v[t-1] + (1 - beta) * I[t]              beta  = exp(-1 / (2 tau_s))
+    s[t]     = H(v_pre[t] - V_th) * 1[count[t-1] < K]         (K = 0: no cap)
+    v[t]     = v_pre[t] - V_th * s[t]                         (reset by subtraction, always)
+    count[t] = count[t-1] + s[t]
+
+Only ``threshold``, the surrogate and ``max_spikes`` are shared with the LIF settings; the
+LIF's ``decay``, ``reset`` and ``v_reset`` do not apply to this neuron.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+from .config import decay_from_tau
+from .neuron import LIFSequence, spike
+
+CUBA_EQUATIONS = (
+    r"I_t = \alpha I_{t-1} + x_t,\quad V^{pre}_t = \beta V_{t-1} + (1-\beta) I_t,\quad "
+    r"S_t = \Theta(V^{pre}_t - V_{th})\,[n_{t-1} < K],\quad V_t = V^{pre}_t - V_{th} S_t,\quad "
+    r"\alpha = e^{-1/\tau_s},\ \beta = e^{-1/(2\tau_s)}"
+)
+
+
+class CUBAParams(NamedTuple):
+    """Parameters of one CUBA population; ``tau_syn`` is tau_s in time steps (tau_m = 2 tau_s)."""
+
+    tau_syn: float = 4.0
+    threshold: float = 1.0
+    surrogate: str = "atan"
+    surrogate_width: float = 1.0
+    max_spikes: int = 0
+
+    @classmethod
+    def from_config(cls, neuron_cfg) -> "CUBAParams":
+        return cls(neuron_cfg.tau_syn, neuron_cfg.threshold, neuron_cfg.surrogate,
+                   neuron_cfg.surrogate_width, neuron_cfg.max_spikes)
+
+    @property
+    def alpha(self) -> float:
+        return decay_from_tau(self.tau_syn)
+
+    @property
+    def beta(self) -> float:
+        return decay_from_tau(2.0 * self.tau_syn)
+
+
+class CUBAState(NamedTuple):
+    """Synaptic current, membrane potential after reset and spikes emitted so far, per neuron."""
+
+    i: torch.Tensor
+    v: torch.Tensor
+    count: torch.Tensor
+
+    @classmethod
+    def zeros_like(cls, current: torch.Tensor) -> "CUBAState":
+        zeros = torch.zeros_like(current)
+        return cls(zeros, zeros, zeros)
+
+
+class CUBAStep(NamedTuple):
+    spikes: torch.Tensor
+    v_pre: torch.Tensor
+    state: CUBAState
+
+
+def cuba_step(x: torch.Tensor, state: CUBAState, p: CUBAParams) -> CUBAStep:
+    """Advance every neuron by one time step; ``x`` is the synaptic input of this step."""
+    beta = p.beta
+    i = p.alpha * state.i + x
+    v_pre = beta * state.v + (1.0 - beta) * i
+    spikes = spike(v_pre - p.threshold, p.surrogate, p.surrogate_width)
+    if p.max_spikes > 0:
+        spikes = spikes * (state.count < p.max_spikes).to(spikes.dtype)
+    v = v_pre - p.threshold * spikes
+    return CUBAStep(spikes, v_pre, CUBAState(i, v, state.count + spikes.detach()))
+
+
+def cuba_sequence(currents: torch.Tensor, p: CUBAParams, keep_potentials: bool = False) -> LIFSequence:
+    """Run ``cuba_step`` over ``currents[T, B, ...]`` from rest; same record type as ``lif_sequence``."""
+    state = CUBAState.zeros_like(currents[0])
+    spikes, v_pre, v_post = [], [], []
+    for current in currents:                      # current: (B, ...)
+        out = cuba_step(current, state, p)
+        state = out.state
+        spikes.append(out.spikes)
+        if keep_potentials:
+            v_pre.append(out.v_pre)
+            v_post.append(state.v)
+    stacked = torch.stack(spikes)                 # (T, B, ...)
+    if not keep_potentials:
+        return LIFSequence(stacked, None, None)
+    return LIFSequence(stacked, torch.stack(v_pre), torch.stack(v_post))

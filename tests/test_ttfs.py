@@ -1,0 +1,145 @@
+"""TTFS groundwork: the CUBA neuron, first-spike / count readouts and the decision metrics."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from snn_core.cli import main
+from snn_core.config import RunConfig
+from snn_core.cuba import CUBAParams, cuba_sequence
+from snn_core.model import build_model
+from snn_core.neuron import LIFParams, lif_sequence
+from snn_core.neurons import NEURON_MODELS
+from snn_core.readout import (DecisionTally, first_spike_predictions, first_spike_times,
+                              running_first_spike_times, spiking_readout)
+from snn_core.trainer import Trainer
+
+
+def test_cuba_constant_input_matches_hand_computed_values():
+    # tau_s = 1: alpha = e^-1 = 0.367879, beta = e^-1/2 = 0.606531, 1 - beta = 0.393469; x = 1, V_th = 1
+    # t=0: I = 1.000000, V_pre = 0.393469 * 1          = 0.393469
+    # t=1: I = 1.367879, V_pre = 0.606531 * 0.393469 + 0.393469 * 1.367879 = 0.776870
+    # t=2: I = 1.503215, V_pre = 0.606531 * 0.776870 + 0.393469 * 1.503215 = 1.062664 -> spike, V = 0.062664
+    # t=3: I = 1.553002, V_pre = 0.606531 * 0.062664 + 0.393469 * 1.553002 = 0.649066
+    # t=4: I = 1.571317, V_pre = 0.606531 * 0.649066 + 0.393469 * 1.571317 = 1.011944 -> spike, V = 0.011944
+    out = cuba_sequence(torch.ones(5, 1), CUBAParams(tau_syn=1.0, threshold=1.0), keep_potentials=True)
+    assert out.v_pre[:, 0].tolist() == pytest.approx([0.393469, 0.776870, 1.062664, 0.649066, 1.011944], abs=1e-6)
+    assert out.spikes[:, 0].tolist() == [0, 0, 1, 0, 1]
+    assert out.v_post[:, 0].tolist() == pytest.approx([0.393469, 0.776870, 0.062664, 0.649066, 0.011944], abs=1e-6)
+    capped = cuba_sequence(torch.ones(5, 1), CUBAParams(tau_syn=1.0, threshold=1.0, max_spikes=1))
+    assert capped.spikes[:, 0].tolist() == [0, 0, 1, 0, 0]
+    assert CUBAParams(tau_syn=1.0).alpha == pytest.approx(math.exp(-1))
+    assert CUBAParams(tau_syn=1.0).beta == pytest.approx(math.exp(-0.5))
+
+
+@pytest.mark.parametrize("cap", [1, 2, 3])
+def test_cuba_never_exceeds_the_spike_cap(cap):
+    gen = torch.Generator().manual_seed(cap)
+    currents = 3 * torch.rand(40, 16, 12, generator=gen)                     # (T, B, N)
+    spikes = cuba_sequence(currents, CUBAParams(tau_syn=2.0, threshold=0.5, max_spikes=cap)).spikes
+    counts = spikes.sum(0)
+    assert counts.max() <= cap and counts.max() == cap
+
+
+def test_the_registry_keeps_lif_unchanged():
+    assert NEURON_MODELS["lif"].sequence is lif_sequence
+    assert NEURON_MODELS["lif"].params_from_config(RunConfig().neuron) == LIFParams.from_config(RunConfig().neuron)
+    assert isinstance(NEURON_MODELS["cuba"].params_from_config(RunConfig().neuron), CUBAParams)
+
+
+def test_first_spike_time_hand_cases_and_gradient():
+    spikes = torch.zeros(5, 1, 3)               # (T, B, C): silent, first spike at 2, spikes at 0 and 3
+    spikes[2, 0, 1] = 1
+    spikes[0, 0, 2] = spikes[3, 0, 2] = 1
+    assert first_spike_times(spikes)[0].tolist() == [5, 2, 0]
+    running = running_first_spike_times(spikes)[:, 0]          # (T, C), silent-so-far counts as T
+    assert running.tolist() == [[5, 5, 0], [5, 5, 0], [5, 2, 0], [5, 2, 0], [5, 2, 0]]
+
+    drive = torch.ones(5, 1, 2, requires_grad=True)               # (T, B, C); the second output stays silent
+    scale = torch.tensor([1.0, 0.1])
+    spikes_out = cuba_sequence(drive * scale, CUBAParams(tau_syn=1.0, threshold=1.0, max_spikes=1)).spikes
+    t_first = first_spike_times(spikes_out)                       # first spike at step 2 (see the CUBA test)
+    assert t_first[0].tolist() == [2.0, 5.0]
+    t_first.sum().backward()
+    assert torch.isfinite(drive.grad).all()
+    assert drive.grad[:, 0, 0].abs().sum() > 0 and drive.grad[:, 0, 1].abs().sum() > 0
+
+
+def test_tie_break_picks_the_higher_membrane():
+    t_first = torch.tensor([[2.0, 2.0, 5.0], [5.0, 5.0, 5.0], [3.0, 1.0, 1.0]])
+    v_max = torch.tensor([[1.1, 1.4, 9.0], [0.2, 0.7, 0.1], [5.0, 1.2, 1.0]])
+    assert first_spike_predictions(t_first, v_max).tolist() == [1, 1, 1]
+
+
+def test_spiking_readouts_logits_and_predictions():
+    spikes = torch.zeros(4, 2, 3)                                 # (T, B, C)
+    spikes[1, 0, 0] = spikes[1, 0, 2] = spikes[3, 0, 2] = 1       # sample 0: tie at step 1
+    spikes[0, 1, 1] = spikes[2, 1, 0] = spikes[3, 1, 0] = 1
+    v_pre = torch.zeros(4, 2, 3)
+    v_pre[1, 0, 2] = 2.0
+    v_pre[1, 0, 0] = 1.5
+    count = spiking_readout("count", spikes, v_pre, 4.0)
+    assert count.logits.tolist() == spikes.sum(0).tolist() == [[1, 0, 2], [2, 1, 0]]
+    first = spiking_readout("first-spike", spikes, v_pre, 2.0)
+    assert first.logits.tolist() == [[-0.5, -2.0, -0.5], [-1.0, 0.0, -2.0]]
+    assert first.predictions.tolist() == [2, 1]
+    assert first.step_logits[-1].tolist() == first.logits.tolist()
+
+
+def test_decision_tally_by_hand():
+    spikes = torch.zeros(3, 3, 2)                                 # (T, B, C), labels 0, 1, 0
+    spikes[0, 0, 0] = 1                                           # decides at 0, right
+    spikes[2, 1, 0] = 1                                           # decides at 2, wrong
+    tally = DecisionTally()                                       # sample 2 never decides
+    tally.add(spikes, torch.zeros(3, 3, 2), torch.tensor([0, 1, 0]))
+    summary = tally.summary()
+    assert summary.decision_step_mean == 1.0 and summary.decision_step_median == 1.0
+    assert summary.no_decision_fraction == pytest.approx(1 / 3)
+    assert summary.accuracy_vs_tcut == pytest.approx([1 / 3, 1 / 3, 1 / 3])
+
+
+def tiny_first_spike() -> RunConfig:
+    return RunConfig().with_values({"readout": "first-spike", "encoding": "latency", "max-spikes": 1,
+                                    "neuron": "cuba", "T": 6, "hidden": "16", "epochs": 2,
+                                    "train-samples": 60, "test-samples": 40, "threshold": 0.3})
+
+
+def test_first_spike_model_has_a_spiking_output_layer():
+    cfg = tiny_first_spike()
+    model = build_model(cfg, (1, 8, 8), 10)
+    assert model.layer_names == ["fc1", "out"] and model.readout is None
+    out = model(torch.rand(6, 3, 1, 8, 8), record=torch.tensor([0]))
+    assert out.logits.shape == (3, 10) and out.predictions.shape == (3,)
+    assert out.spikes[-1].shape == (6, 3, 10) and out.output_potential.shape == (6, 3, 10)
+    assert out.trace.logits.shape == (6, 1, 10) and [t.name for t in out.trace.layers] == ["fc1", "out"]
+    rate = build_model(RunConfig(), (1, 8, 8), 10)(torch.rand(6, 3, 1, 8, 8))
+    assert torch.equal(rate.predictions, rate.logits.argmax(1))
+
+
+def test_tiny_first_spike_run_reports_decision_metrics():
+    from snn_core.run import result_dict
+    trainer = Trainer(tiny_first_spike(), device="cpu")
+    trainer.fit()
+    metrics = result_dict(trainer)["metrics"]
+    assert 0.0 <= metrics["no_decision_fraction"] <= 1.0
+    assert len(metrics["accuracy_vs_tcut"]) == 6
+    assert all(0.0 <= a <= 1.0 for a in metrics["accuracy_vs_tcut"])
+    assert "decision_step_mean" in metrics and "decision_step_median" in metrics
+    rate = Trainer(RunConfig().with_values({"T": 2, "hidden": "8", "epochs": 1, "train-samples": 40,
+                                            "test-samples": 20}), device="cpu")
+    rate.fit()
+    assert "accuracy_vs_tcut" not in result_dict(rate)["metrics"]
+
+
+def test_cli_accepts_and_reports_the_new_options(capsys):
+    assert main(["train", "--readout", "count", "--neuron", "cuba", "--tau-syn", "2", "--tau-loss", "3",
+                 "--T", "2", "--hidden", "8", "--epochs", "1", "--train-samples", "40", "--test-samples", "20",
+                 "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["config"]["neuron"]["model"] == "cuba" and result["config"]["neuron"]["tau_syn"] == 2.0
+    assert result["config"]["model"]["readout"] == "count" and result["config"]["model"]["tau_loss"] == 3.0
+    assert "out" in result["metrics"]["layer_firing_rates"]
+    assert "no_decision_fraction" not in result["metrics"]
