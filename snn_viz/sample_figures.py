@@ -135,7 +135,7 @@ def membrane_traces(layer: LayerTrace, threshold: float, neurons: Sequence[int],
                     name=f"threshold V_th = {threshold:g}", line=dict(dash="dash", color="black", width=2))
     fig.update_layout(legend_title_text="neuron")
     styled(fig, f"{layer.name} membrane before reset (★ = spike)",
-           subtitle="a spike where it reaches V_th, then a reset (unless the neuron used up its K spikes)")
+           subtitle="spike and reset at V_th, while under the spike cap K")
     time_axis(fig, len(steps))
     fig.update_yaxes(title_text="membrane potential<br>before reset")
     if not len(neurons):
