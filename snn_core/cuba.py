@@ -19,7 +19,7 @@ from typing import NamedTuple
 import torch
 
 from .config import decay_from_tau
-from .neuron import LIFSequence, spike
+from .neuron import LIFSequence, cap_spikes, run_sequence, spike
 
 CUBA_EQUATIONS = (
     r"I_t = \alpha I_{t-1} + x_t,\quad V^{pre}_t = \beta V_{t-1} + (1-\beta) I_t,\quad "
@@ -75,25 +75,11 @@ def cuba_step(x: torch.Tensor, state: CUBAState, p: CUBAParams) -> CUBAStep:
     beta = p.beta
     i = p.alpha * state.i + x
     v_pre = beta * state.v + (1.0 - beta) * i
-    spikes = spike(v_pre - p.threshold, p.surrogate, p.surrogate_width)
-    if p.max_spikes > 0:
-        spikes = spikes * (state.count < p.max_spikes).to(spikes.dtype)
+    spikes = cap_spikes(spike(v_pre - p.threshold, p.surrogate, p.surrogate_width), state.count, p.max_spikes)
     v = v_pre - p.threshold * spikes
     return CUBAStep(spikes, v_pre, CUBAState(i, v, state.count + spikes.detach()))
 
 
 def cuba_sequence(currents: torch.Tensor, p: CUBAParams, keep_potentials: bool = False) -> LIFSequence:
     """Run ``cuba_step`` over ``currents[T, B, ...]`` from rest; same record type as ``lif_sequence``."""
-    state = CUBAState.zeros_like(currents[0])
-    spikes, v_pre, v_post = [], [], []
-    for current in currents:                      # current: (B, ...)
-        out = cuba_step(current, state, p)
-        state = out.state
-        spikes.append(out.spikes)
-        if keep_potentials:
-            v_pre.append(out.v_pre)
-            v_post.append(state.v)
-    stacked = torch.stack(spikes)                 # (T, B, ...)
-    if not keep_potentials:
-        return LIFSequence(stacked, None, None)
-    return LIFSequence(stacked, torch.stack(v_pre), torch.stack(v_post))
+    return run_sequence(cuba_step, CUBAState.zeros_like(currents[0]), currents, p, keep_potentials)

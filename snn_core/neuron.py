@@ -102,12 +102,17 @@ class LIFStep(NamedTuple):
     state: LIFState
 
 
+def cap_spikes(spikes: torch.Tensor, count: torch.Tensor, max_spikes: int) -> torch.Tensor:
+    """Silence neurons that already fired ``max_spikes`` times (0 = no cap); the mask is not differentiated."""
+    if max_spikes <= 0:
+        return spikes
+    return spikes * (count < max_spikes).to(spikes.dtype)
+
+
 def lif_step(current: torch.Tensor, state: LIFState, p: LIFParams) -> LIFStep:
     """Advance every neuron by one time step; shapes of current and state match."""
     v_pre = p.decay * state.v + current
-    spikes = spike(v_pre - p.threshold, p.surrogate, p.surrogate_width)
-    if p.max_spikes > 0:
-        spikes = spikes * (state.count < p.max_spikes).to(spikes.dtype)
+    spikes = cap_spikes(spike(v_pre - p.threshold, p.surrogate, p.surrogate_width), state.count, p.max_spikes)
     if p.reset == "hard":
         v = v_pre * (1.0 - spikes) + p.v_reset * spikes
     elif p.reset == "soft":
@@ -125,12 +130,14 @@ class LIFSequence(NamedTuple):
     v_post: torch.Tensor | None
 
 
-def lif_sequence(currents: torch.Tensor, p: LIFParams, keep_potentials: bool = False) -> LIFSequence:
-    """Run ``lif_step`` over ``currents[T, B, ...]`` from rest (v = 0, no spikes yet)."""
-    state = LIFState.zeros_like(currents[0])
+def run_sequence(step, state, currents: torch.Tensor, p, keep_potentials: bool = False) -> LIFSequence:
+    """Apply a neuron's ``step(current, state, params)`` over ``currents[T, B, ...]`` from ``state``.
+
+    The step returns (spikes, v_pre, new state with ``.v``); any neuron model with that shape fits.
+    """
     spikes, v_pre, v_post = [], [], []
     for current in currents:                      # current: (B, ...)
-        out = lif_step(current, state, p)
+        out = step(current, state, p)
         state = out.state
         spikes.append(out.spikes)
         if keep_potentials:
@@ -140,3 +147,8 @@ def lif_sequence(currents: torch.Tensor, p: LIFParams, keep_potentials: bool = F
     if not keep_potentials:
         return LIFSequence(stacked, None, None)
     return LIFSequence(stacked, torch.stack(v_pre), torch.stack(v_post))
+
+
+def lif_sequence(currents: torch.Tensor, p: LIFParams, keep_potentials: bool = False) -> LIFSequence:
+    """Run ``lif_step`` over ``currents[T, B, ...]`` from rest (v = 0, no spikes yet)."""
+    return run_sequence(lif_step, LIFState.zeros_like(currents[0]), currents, p, keep_potentials)
