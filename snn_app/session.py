@@ -15,7 +15,7 @@ from snn_core.trainer import EpochRecord, Trainer
 from snn_viz import run_figures
 from snn_viz.export import figures_to_html
 
-CHUNK_SECONDS = 0.12      # training time per live refresh: keeps a refresh under ~300 ms (docs/APP_PERFORMANCE.md)
+CHUNK_SECONDS = 0.10      # training time per live refresh: keeps a refresh under ~300 ms (docs/APP_PERFORMANCE.md)
 
 
 def train_chunk(trainer: Trainer, step_losses: list | Sequence, seconds: float = CHUNK_SECONDS) -> int:
