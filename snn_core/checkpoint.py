@@ -30,7 +30,7 @@ def _metadata(data: bytes) -> dict:
 
 
 def model_from_bytes(data: bytes) -> tuple[RunConfig, SpikingNetwork]:
-    """Rebuild the network a ``model_to_bytes`` file describes and load its weights."""
+    """Rebuild the network a ``model_to_bytes`` file describes and load its weights (on the CPU)."""
     metadata = _metadata(data)
     if metadata.get("format") != FORMAT:
         raise ValueError(f"not an SNN Explorer model file (format {metadata.get('format')!r}); expected {FORMAT!r}")

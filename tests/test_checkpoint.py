@@ -13,7 +13,8 @@ def test_saved_model_rebuilds_with_its_config_and_gives_identical_outputs():
     trainer = Trainer(cfg)
     trainer.run_epoch()
     data = model_to_bytes(trainer.model, cfg, trainer.dataset.frame_shape, trainer.dataset.n_classes)
-    loaded_cfg, model = model_from_bytes(data)
+    loaded_cfg, model = model_from_bytes(data)          # on the CPU: move it where the trainer runs
+    model = model.to(trainer.device)
     assert loaded_cfg == cfg
     x = trainer.inputs(trainer.dataset.test_x[:5], None)
     trainer.model.eval(), model.eval()
