@@ -12,11 +12,7 @@ TINY = {"T": "3", "epochs": "2", "train-samples": "200", "test-samples": "60", "
 LONGER = {**TINY, "epochs": "40", "train-samples": "1437"}
 
 
-def first_run(script: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(f"../{script}", default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
+from app_runner import open_script as first_run
 
 
 def sidebar_script() -> None:

@@ -3,7 +3,7 @@ import csv
 import io
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from app_runner import open_script
 
 from snn_app import comparison
 from snn_core.config import RunConfig
@@ -69,10 +69,7 @@ def test_arms_reject_empty_identical_and_invalid_variants():
 
 
 def test_compare_page_runs_a_tiny_comparison_and_shows_the_verdict():
-    at = AppTest.from_file("../app_pages/compare.py", default_timeout=120)
-    for key, value in TINY.items():
-        at.query_params[key] = value
-    at.run()
+    at = open_script("app_pages/compare.py", TINY, timeout=120)
     assert not at.exception and "Run comparison" in at.info[0].value
     at.number_input(key="cmp_seeds").set_value(2)
     at.button(key="cmp_run").click().run()
@@ -84,7 +81,7 @@ def test_compare_page_runs_a_tiny_comparison_and_shows_the_verdict():
 
 
 def test_compare_page_shows_a_bad_variant_as_an_error():
-    at = AppTest.from_file("../app_pages/compare.py", default_timeout=60).run()
+    at = open_script("app_pages/compare.py")
     at.text_input(key="cmp_changes").set_value("colour=red")
     at.button(key="cmp_run").click().run()
     assert not at.exception

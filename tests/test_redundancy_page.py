@@ -1,6 +1,6 @@
 """The Redundancy & ASA page and its figures on a tiny event-data pair."""
 import numpy as np
-from streamlit.testing.v1 import AppTest
+from app_runner import open_script
 
 from snn_app import redundancy as glue
 from snn_core.config import RunConfig
@@ -28,10 +28,7 @@ def test_figures_show_both_arms_and_the_threshold():
 
 
 def test_page_trains_the_pair_and_shows_fig1_and_gates():
-    at = AppTest.from_file("../app_pages/redundancy.py", default_timeout=180)
-    for key, value in TINY.items():
-        at.query_params[key] = value
-    at.run()
+    at = open_script("app_pages/redundancy.py", TINY, timeout=180)
     assert not at.exception and "Train ASA off and on" in at.info[0].value
     at.number_input(key="red_epochs").set_value(1)
     at.number_input(key="red_samples").set_value(200)

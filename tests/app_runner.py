@@ -1,0 +1,14 @@
+"""Shared test helpers: open an app script under Streamlit's AppTest with settings in its URL."""
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def open_script(script: str, query: dict | None = None, timeout: float = 60) -> AppTest:
+    """Run ``script`` (relative to the repo root) once, with ``query`` as the URL's query parameters."""
+    at = AppTest.from_file(str(ROOT / script), default_timeout=timeout)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
