@@ -96,6 +96,7 @@ def test_play_trains_until_the_accuracy_chart_moves(page, server):
     accuracy.filter(has_text="%").wait_for(timeout=90_000)            # the first epoch closed
     assert_no_errors(page, "train-playing")
     page.get_by_text("epoch 10 of 10").wait_for(timeout=120_000)       # the default run trained to the end
+    page.locator(".js-plotly-plot").nth(3).wait_for(timeout=30_000)  # the page re-renders once after the last step
     assert page.locator(".js-plotly-plot").count() >= 4
     assert_no_errors(page, "train-played")
 
