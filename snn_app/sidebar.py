@@ -14,17 +14,19 @@ from snn_core.config import RunConfig, cli_index
 
 GROUPS = {
     "Data": ("dataset", "T", "encoding", "noise", "train-samples", "test-samples", "data-seed"),
-    "Network": ("arch", "hidden", "channels", "batch-norm", "readout", "tau-loss"),
+    "Network": ("arch", "hidden", "channels", "batch-norm", "readout", "tau-loss", "engine"),
     "Neuron": ("neuron", "decay", "tau-syn", "threshold", "reset", "v-reset", "surrogate", "surrogate-width",
                "max-spikes"),
     "Methods": ("asa", "asa-lambda", "asa-reduction", "asa-layers", "asa-rule", "asa-gate-important",
-                "asa-gate-sub", "max-spikes-note", "trt"),
-    "Training": ("epochs", "batch-size", "lr", "lr-schedule", "seed"),
+                "asa-gate-sub", "max-spikes-note", "trt", "trt-perturbation", "trt-kl-weight", "trt-tau",
+                "trt-ce-reversed", "trt-star"),
+    "Training": ("epochs", "batch-size", "lr", "lr-schedule", "seed", "target-accuracy", "weight-bump",
+                 "robustness"),
 }
 SLIDERS = {"T", "decay", "max-spikes"}
 NOTES = {          # a caption shown above the setting (or alone, for a key that is not a setting)
     "asa": "ASA gates conv layers (arch conv); 'clean' is a re-implementation, not the paper's code.",
-    "trt": "Temporal reversed training arrives with the TRT issue.",
+    "trt": "TRT adds a time-reversed training branch; inference is unchanged.",
     "max-spikes-note": "The spike cap K is live (Neuron ▸ max-spikes); the first-spike readout is Network ▸ "
                        "readout, the TTFS neuron Neuron ▸ neuron = cuba.",
 }

@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--seeds", type=int, default=5, help="seeds per measurement (default 5)")
     reproduce.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     reproduce.add_argument("--no-cache", action="store_true", help="retrain everything instead of reusing runs")
+    reproduce.add_argument("--sections", default=None, metavar="NAME,...",
+                           help="only these sections, comma separated (default: all; e.g. ttfs)")
     return parser
 
 
@@ -196,7 +198,9 @@ def _reproduce(args: argparse.Namespace) -> int:
         raise ValueError(f"--seeds {args.seeds} --workers {args.workers} are not valid; allowed: seeds >= 2, "
                          "workers >= 1")
     cache = None if args.no_cache else RunCache(DEFAULT_CACHE_DIR)
-    text = report(args.seeds, args.workers, cache, log=lambda message: print(message, file=sys.stderr))
+    sections = None if args.sections is None else [name.strip() for name in args.sections.split(",") if name.strip()]
+    text = report(args.seeds, args.workers, cache, log=lambda message: print(message, file=sys.stderr),
+                  sections=sections)
     with open(args.out, "w") as handle:
         handle.write(text)
     print(args.out)

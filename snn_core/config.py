@@ -89,6 +89,10 @@ class ModelConfig(Section):
                         "logits = spike counts", choices=("rate", "first-spike", "count"))
     tau_loss: float = spec(4.0, "tau-loss", "first-spike readout: temperature tau_loss of the logits "
                            "-t_first/tau_loss (time steps)", lo=0.1, hi=100.0, kind=float)
+    engine: str = spec("discrete", "engine",
+                       "discrete: time-stepped simulation with surrogate gradients; exact: event-based closed-form "
+                       "spike times with exact gradients (MLP, latency encoding, cuba neuron, K <= 10)",
+                       choices=("discrete", "exact"))
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,11 @@ class MethodsConfig(Section):
     (per-sample masks, a selectable rule, a straight-through score). ``asa_layers`` lists 1-based conv
     layer numbers; empty means every conv layer. ``asa_reduction`` defaults to 1: the paper's r = 4 is
     for T = 60 (a 15-wide bottleneck); at our T = 8 a full T×T map costs only 64 weights, and r = 4 would
-    leave a 2-wide bottleneck. TRT allows only 'off' until its issue lands.
+    leave a 2-wide bottleneck.
+
+    TRT (``snn_core.trt``) trains with a second, time-perturbed branch: reversed input for event data,
+    the first spiking layer's spikes reversed for static data. Each ``trt_*`` weight scales one loss term
+    (0 switches it off); inference never sees TRT.
     """
 
     SECTION: ClassVar[str] = "methods"
@@ -152,7 +160,20 @@ class MethodsConfig(Section):
                                     "ASA: gate the important group (false passes it through ungated)", kind=bool)
     asa_gate_sub: bool = spec(True, "asa-gate-sub",
                               "ASA: gate the sub-important group (false passes it through ungated)", kind=bool)
-    trt: str = spec("off", "trt", "temporal reversed training (arrives with the TRT issue)", choices=("off",))
+    trt: str = spec("off", "trt", "temporal reversed training: a time-perturbed second branch during training "
+                    "only", choices=("off", "on"))
+    trt_perturbation: str = spec("reverse", "trt-perturbation",
+                                 "TRT: how the second branch's time axis is perturbed (permute and none are controls)",
+                                 choices=("reverse", "permute", "none"))
+    trt_kl_weight: float = spec(1.0, "trt-kl-weight", "TRT: weight lambda of the consistency term "
+                                "lambda tau^2 KL(p_tau(O) || p_tau(O_rev))", lo=0.0, hi=10.0, kind=float)
+    trt_tau: float = spec(2.0, "trt-tau", "TRT: temperature tau of the consistency term", lo=0.1, hi=20.0,
+                          kind=float)
+    trt_ce_reversed: float = spec(1.0, "trt-ce-reversed", "TRT: weight of cross-entropy on the perturbed "
+                                  "branch's output", lo=0.0, hi=10.0, kind=float)
+    trt_star: float = spec(1.0, "trt-star", "TRT: weight of the star head's cross-entropy (a training-only "
+                           "classifier on r * r_rev, the two branches' last hidden firing rates)",
+                           lo=0.0, hi=10.0, kind=float)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -175,6 +196,13 @@ class TrainingConfig(Section):
                             choices=("cosine", "constant"))
     seed: int = spec(0, "seed", "seed of initialisation, batch order and stochastic encoding",
                      lo=0, hi=2**31 - 1, kind=int)
+    target_accuracy: float = spec(0.9, "target-accuracy", "convergence: epochs_to_target counts the epochs "
+                                  "until test accuracy first reaches this", lo=0.05, hi=1.0, kind=float)
+    weight_bump: float = spec(5e-4, "weight-bump", "exact engine: Fast & Deep weight bumping, added to the input "
+                              "weights of silent neurons (doubling on consecutive bumps; 0 = off)",
+                              lo=0.0, hi=0.1, kind=float)
+    robustness: bool = spec(True, "robustness", "after training, measure accuracy under input spike jitter, "
+                            "spike deletion and weight noise (fixed noise seed)", kind=bool)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import platform
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 from .compare import compare, summary_table, with_seed
 from .config import RunConfig
-from .verdict import style_of
+from .report_parts import RunCounter, claim_verdict, summary_row
 from .workers import RunCache, run_many
 
 PAPER_CLAIMS = {
@@ -36,25 +36,6 @@ VARIABILITY_RUNS = {
 }
 
 
-def _row(name: str, table: dict, metric: str) -> str:
-    stats, style = table[metric], style_of(metric)
-    unit = "%" if style.unit == " points" else style.unit       # a level in %, a difference in points
-    return (f"| {name} | {style.label} | {stats['mean'] * style.scale:.{style.digits}f}{unit} | "
-            f"{stats['sd'] * style.scale:.{style.digits}f} | [{stats['ci_low'] * style.scale:.{style.digits}f}, "
-            f"{stats['ci_high'] * style.scale:.{style.digits}f}] | {stats['n']} |")
-
-
-class RunCounter:
-    """Counts finished runs and how many of them came from the run cache (a ``Progress`` callback)."""
-
-    def __init__(self):
-        self.runs, self.cached = 0, 0
-
-    def __call__(self, done: int, total: int, slot: dict) -> None:
-        self.runs += 1
-        self.cached += bool(slot.get("cached"))
-
-
 def variability_section(seeds: list[int], workers: int, cache: RunCache | None, log: Callable[[str], None],
                         counter: RunCounter) -> str:
     """How much one configuration moves between seeds: the reason every claim here is a paired comparison."""
@@ -65,7 +46,7 @@ def variability_section(seeds: list[int], workers: int, cache: RunCache | None, 
         log(f"variability: {name}")
         slots = run_many([with_seed(cfg, s) for s in seeds], workers=workers, cache=cache, progress=counter)
         table = summary_table(slots)
-        lines += [_row(name, table, metric) for metric in ("test_accuracy", "nasfr")]
+        lines += [summary_row(name, table, metric) for metric in ("test_accuracy", "nasfr")]
     lines += ["", "A method's effect smaller than about twice the sd above cannot be told apart by one run per arm."]
     return "\n".join(lines)
 
@@ -82,14 +63,6 @@ def _asa_row(label: str, result: dict) -> tuple[str, dict]:
            f"{points['mean']:+.2f} [{points['ci_low']:+.2f}, {points['ci_high']:+.2f}] | "
            f"{accuracy['wins']}/{accuracy['n']} | {'met' if met else 'missed'} |")
     return row, {"change": change, "points": points}
-
-
-def _verdict(low: float, high: float, claimed: str) -> str:
-    """Reproduced when the 95% CI lies on the claimed side of zero, not reproduced when on the other, else mixed."""
-    if low > 0 or high < 0:
-        found = "up" if low > 0 else "down"
-        return f"{found}: {'reproduced (direction)' if found == claimed else 'not reproduced'}"
-    return "mixed: the CI includes 0, no evidence either way"
 
 
 def asa_section(seeds: list[int], workers: int, cache: RunCache | None, log: Callable[[str], None],
@@ -118,10 +91,10 @@ def asa_section(seeds: list[int], workers: int, cache: RunCache | None, log: Cal
     claims = ["", "| paper's claim | measured here (clean ASA, noise 0.2) | verdict |", "|---|---|---|",
               f"| DVS128 Gesture accuracy 91.3% → 95.2% with ASA (up) | {clean['points']['mean']:+.2f} points "
               f"[{clean['points']['ci_low']:+.2f}, {clean['points']['ci_high']:+.2f}] | accuracy "
-              f"{_verdict(clean['points']['ci_low'], clean['points']['ci_high'], 'up')} |",
+              f"{claim_verdict(clean['points']['ci_low'], clean['points']['ci_high'], 'up')} |",
               f"| NASFR −78.4% on a shallow, densely firing net | {clean['change']['mean']:+.1f}% "
               f"[{clean['change']['ci_low']:+.1f}, {clean['change']['ci_high']:+.1f}] | NASFR "
-              f"{_verdict(clean['change']['ci_low'], clean['change']['ci_high'], 'down')}, "
+              f"{claim_verdict(clean['change']['ci_low'], clean['change']['ci_high'], 'down')}, "
               f"magnitude {-clean['change']['mean']:.0f}% against 78% |"]
     return "\n".join(header + rows + claims)
 
@@ -136,19 +109,32 @@ def method_sections() -> str:
     return "\n".join(parts)
 
 
+Section = Callable[[list, int, "RunCache | None", Callable[[str], None], RunCounter], str]
+SECTIONS: dict[str, Section] = {     # name -> section builder, in report order
+    "variability": variability_section,
+    "asa": asa_section,
+}
+
+
 def report(seeds: int = 5, workers: int = 2, cache: RunCache | None = None,
-           log: Callable[[str], None] = lambda message: None) -> str:
-    """The whole report as Markdown (measured in this call; cached runs are reused when a cache is given)."""
+           log: Callable[[str], None] = lambda message: None, sections: Sequence[str] | None = None) -> str:
+    """The report as Markdown (measured in this call; cached runs are reused when a cache is given).
+
+    ``sections`` picks some of ``SECTIONS`` (default: all); the methods not built yet are listed either way.
+    """
+    chosen = list(SECTIONS) if sections is None else list(sections)
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown or not chosen:
+        raise ValueError(f"sections={chosen} is not valid; allowed: one or more of {', '.join(SECTIONS)}")
     started = time.perf_counter()
     counter = RunCounter()
-    variability = variability_section(list(range(seeds)), workers, cache, log, counter)
-    asa = asa_section(list(range(seeds)), workers, cache, log, counter)
+    measured = [SECTIONS[name](list(range(seeds)), workers, cache, log, counter) for name in chosen]
     header = ["# Reproduction report", "",
               f"Generated by `python -m snn_core reproduce` on {time.strftime('%Y-%m-%d')} "
               f"({platform.machine()}, Python {platform.python_version()}, CPU, {workers} worker processes). "
               "Every number below was measured by that command; nothing is copied from the papers except "
               "their claims.", ""]
-    body = [variability, "", asa, "", method_sections()]
+    body = [part for section in measured for part in (section, "")] + [method_sections()]
     footer = [f"Wall time of this report: {time.perf_counter() - started:.0f} s; {counter.cached} of {counter.runs} "
               "runs were read from the run cache (`.cache/runs`) of an earlier identical run instead of retrained."]
     return "\n".join(header + body + footer) + "\n"

@@ -35,7 +35,7 @@ def test_config_is_frozen():
     ("hidden", "1,2,3,4,5", "model.hidden"),
     ("batch-norm", "maybe", "allowed: true, false"),
     ("asa", "on", r"methods.asa \(--asa\)='on' is not allowed; allowed: off, faithful, clean"),
-    ("trt", "on", r"methods.trt \(--trt\)='on' is not allowed; allowed: off"),
+    ("trt", "yes", r"methods.trt \(--trt\)='yes' is not allowed; allowed: off, on"),
     ("asa-lambda", "1.0", r"methods.asa_lambda \(--asa-lambda\)=1.0 is not allowed; allowed: number 0.05..0.95"),
     ("epochs", "2.5", "allowed: integer 1..500"),
     ("lr", "nan", "training.lr"),

@@ -1,0 +1,31 @@
+"""Pieces every section of the reproduction report shares: a table row, a claim verdict, a run counter."""
+from __future__ import annotations
+
+from .verdict import style_of
+
+
+def summary_row(name: str, table: dict, metric: str) -> str:
+    stats, style = table[metric], style_of(metric)
+    unit = "%" if style.unit == " points" else style.unit       # a level in %, a difference in points
+    return (f"| {name} | {style.label} | {stats['mean'] * style.scale:.{style.digits}f}{unit} | "
+            f"{stats['sd'] * style.scale:.{style.digits}f} | [{stats['ci_low'] * style.scale:.{style.digits}f}, "
+            f"{stats['ci_high'] * style.scale:.{style.digits}f}] | {stats['n']} |")
+
+
+class RunCounter:
+    """Counts finished runs and how many of them came from the run cache (a ``Progress`` callback)."""
+
+    def __init__(self):
+        self.runs, self.cached = 0, 0
+
+    def __call__(self, done: int, total: int, slot: dict) -> None:
+        self.runs += 1
+        self.cached += bool(slot.get("cached"))
+
+
+def claim_verdict(low: float, high: float, claimed: str) -> str:
+    """Reproduced when the 95% CI lies on the claimed side of zero, not reproduced when on the other, else mixed."""
+    if low > 0 or high < 0:
+        found = "up" if low > 0 else "down"
+        return f"{found}: {'reproduced (direction)' if found == claimed else 'not reproduced'}"
+    return "mixed: the CI includes 0, no evidence either way"
