@@ -59,9 +59,30 @@ class SpikingNetwork(nn.Module):
     def layer_names(self) -> list[str]:
         return [layer.name for layer in self.layers]
 
-    def forward(self, x: torch.Tensor, record: torch.Tensor | None = None) -> ModelOutput:
+    @property
+    def hidden_features(self) -> int:
+        """Neurons of the last hidden layer (flattened): the inputs of the readout or of the output layer "out"."""
+        return (self.layers[-1].synapse if self.readout is None else self.readout).in_features
+
+    def hidden_spikes(self, out: ModelOutput) -> torch.Tensor:
+        """The last hidden layer's spikes ``(T, B, ...)`` in ``out``: the last spiking layer for the rate
+        readout, the one before "out" for spiking readouts."""
+        return out.spikes[-1] if self.readout is not None else out.spikes[-2]
+
+    def first_spikes(self, x: torch.Tensor) -> torch.Tensor:
+        """Spikes ``(T, B, ...)`` of the first spiking layer for the input ``x[T, B, ...]``; ``forward(s, start=1)``
+        continues from them exactly as ``forward(x)`` would."""
+        if self.flatten_before == 0:
+            x = x.flatten(2)
+        return self.layers[0](x).spikes
+
+    def forward(self, x: torch.Tensor, record: torch.Tensor | None = None, start: int = 0) -> ModelOutput:
+        """Logits of input ``x[T, B, ...]``. ``start`` > 0: ``x`` is the spike train of layer ``start - 1`` and
+        layers ``start..`` run on it from rest (TRT's perturbed branch); ``spikes`` then holds those layers only."""
         spikes, traces, spiking_out = [], [], self.readout is None
-        for index, layer in enumerate(self.layers):
+        if not 0 <= start <= len(self.layers) - spiking_out:
+            raise ValueError(f"start={start} is not valid; allowed: 0..{len(self.layers) - spiking_out}")
+        for index, layer in enumerate(self.layers[start:], start=start):
             if index == self.flatten_before:
                 x = x.flatten(2)                                   # (T, B, features)
             out = layer(x, record, keep_potentials=spiking_out and index == len(self.layers) - 1)

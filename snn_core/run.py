@@ -40,12 +40,15 @@ def metrics_dict(evaluation: Evaluation, train_seconds: float) -> dict:
 
 
 def result_dict(trainer: Trainer) -> dict:
-    """``{config, history, metrics}`` of a trainer; metrics are those of its latest closed epoch."""
+    """``{config, history, metrics}`` of a trainer; metrics are those of its latest closed epoch, plus
+    ``Trainer.generalisation()`` (``reversal_agreement``, ``reversal_kl``, ``train_eval_accuracy``,
+    ``train_test_gap``) at the current weights."""
     evaluation = trainer.last_evaluation
     return {
         "config": trainer.cfg.to_dict(),
         "history": [record.to_dict() for record in trainer.history],
-        "metrics": None if evaluation is None else metrics_dict(evaluation, trainer.train_seconds),
+        "metrics": None if evaluation is None else {**metrics_dict(evaluation, trainer.train_seconds),
+                                                    **trainer.generalisation()},
     }
 
 

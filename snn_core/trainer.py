@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Callable, NamedTuple, Sequence
 
 import torch
 import torch.nn.functional as F
 
+from . import trt
 from .config import RunConfig
 from .data import Dataset, load_dataset
 from .encoders import encode, to_time_major
@@ -25,6 +26,7 @@ from .redundancy import PatternThresholds, RedundancyMetrics, RedundancyTally
 from .runtime import resolve_device
 
 ENCODING_SEED_OFFSET = 1_000_003   # keeps the Poisson stream independent of the batch-order stream
+PERTURB_SEED_OFFSET = 2_000_029    # TRT's random time permutations: a stream of their own
 EVAL_BATCH = 256
 
 
@@ -40,6 +42,7 @@ class EpochRecord:
     spikes_per_sample: float
     train_seconds: float          # cumulative time spent in gradient steps
     layer_firing_rates: dict      # layer name -> mean firing rate SFR_l on the test set
+    loss_terms: dict = field(default_factory=dict)   # TRT: term -> epoch mean (trt.trt_loss); {} for trt=off
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,13 +73,20 @@ class Trainer:
         self.device = resolve_device(device)
         self.dataset: Dataset = load_dataset(cfg.data)
         seed = cfg.training.seed
+        trt.check_setup(cfg, self.dataset.has_time_axis)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.model = build_model(cfg, self.dataset.frame_shape, self.dataset.n_classes).to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.training.lr)
+            # TRT's star head: trained with the model, never part of it (inference and checkpoints skip it);
+            # drawn after the model, so the model's initial weights are those of the same run without TRT
+            self.star_head = (trt.star_head(self.model, self.dataset.n_classes).to(self.device)
+                              if cfg.methods.trt == "on" else None)
+        heads = [] if self.star_head is None else list(self.star_head.parameters())
+        self.optimizer = torch.optim.Adam([*self.model.parameters(), *heads], lr=cfg.training.lr)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.order_rng = torch.Generator().manual_seed(seed)
         self.encode_rng = torch.Generator().manual_seed(seed + ENCODING_SEED_OFFSET)
+        self.perturb_rng = torch.Generator().manual_seed(seed + PERTURB_SEED_OFFSET)
         self.epoch = 0
         self.steps = 0
         self.train_seconds = 0.0
@@ -85,6 +95,8 @@ class Trainer:
         self._order = torch.empty(0, dtype=torch.long)
         self._cursor = 0
         self._epoch_sums = [0.0, 0.0, 0]      # loss * n, correct, n
+        self._term_sums: dict[str, float] = {}   # TRT loss term -> term * n
+        self._generalisation: tuple[int, dict] | None = None   # (steps, generalisation()) cache
 
     @property
     def batches_per_epoch(self) -> int:
@@ -118,15 +130,23 @@ class Trainer:
         return self.model(self.inputs(x, rng), record)
 
     def step(self) -> StepResult:
-        """One Adam step on the next batch of the epoch's shuffled order."""
+        """One Adam step on the next batch of the epoch's shuffled order; with TRT on, on the TRT loss
+        (``trt.trt_loss``, whose ``total`` is the step's loss)."""
         if self._cursor == 0:
             self._order = torch.randperm(len(self.dataset.train_y), generator=self.order_rng)
         batch = self._order[self._cursor:self._cursor + self.cfg.training.batch_size]
         started = time.perf_counter()
         self.model.train()
         x, y = self.dataset.train_x[batch], self.dataset.train_y[batch].to(self.device)
-        out = self.forward(x, self.encode_rng)
-        loss = F.cross_entropy(out.logits, y)
+        if self.star_head is None:
+            out = self.forward(x, self.encode_rng)
+            loss = F.cross_entropy(out.logits, y)
+        else:
+            terms, out = trt.trt_loss(self.model, self.star_head, self.inputs(x, self.encode_rng), y,
+                                      self.cfg.methods, self.dataset.has_time_axis, self.perturb_rng)
+            loss = terms["total"]
+            for name, value in terms.items():
+                self._term_sums[name] = self._term_sums.get(name, 0.0) + value.item() * len(batch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -147,9 +167,10 @@ class Trainer:
         record = EpochRecord(self.epoch, self.steps, loss_sum / seen, correct / seen, evaluation.loss,
                              evaluation.accuracy, evaluation.activity.nasfr,
                              evaluation.activity.total_spikes_per_sample, self.train_seconds,
-                             dict(evaluation.activity.firing_rate))
+                             dict(evaluation.activity.firing_rate),
+                             {name: total / seen for name, total in self._term_sums.items()})
         self.history.append(record)
-        self._cursor, self._epoch_sums = 0, [0.0, 0.0, 0]
+        self._cursor, self._epoch_sums, self._term_sums = 0, [0.0, 0.0, 0], {}
         return record
 
     def run_epoch(self) -> EpochRecord:
@@ -197,6 +218,39 @@ class Trainer:
         accuracy = float((predictions == data.test_y).double().mean())
         return Evaluation(accuracy, loss_sum / len(data.test_y), tally.summary(), predictions, trace,
                           redundancy.summary(), None if decisions is None else decisions.summary())
+
+    @torch.no_grad()
+    def generalisation(self) -> dict:
+        """At the current weights, for every run (TRT or not, so the arms of a comparison pair):
+
+        ``reversal_agreement``: fraction of test samples predicted the same on the original and the
+        time-reversed sample (reversed at TRT's cut: the input for event data, the first spiking layer's
+        spikes for static data); ``reversal_kl``: mean KL(p(O) ‖ p(Ô)) at τ = 1 over the test set;
+        ``train_test_gap`` = ``train_eval_accuracy`` (eval mode, whole training set) - test accuracy.
+        Costs about one extra pass over the test set and one over the training set; cached per step count.
+        """
+        if self._generalisation is not None and self._generalisation[0] == self.steps:
+            return dict(self._generalisation[1])
+        self.model.eval()
+        data, has_time = self.dataset, self.dataset.has_time_axis
+        rng = torch.Generator().manual_seed(self.cfg.training.seed + ENCODING_SEED_OFFSET)
+        same, correct, kl_sum = 0, 0, 0.0
+        for start in range(0, len(data.test_y), EVAL_BATCH):
+            x, y = data.test_x[start:start + EVAL_BATCH], data.test_y[start:start + EVAL_BATCH].to(self.device)
+            predictions, reversed_predictions, kl = trt.reversal_scores(self.model, self.inputs(x, rng), has_time)
+            same += int((predictions == reversed_predictions).sum())
+            correct += int((predictions == y).sum())
+            kl_sum += kl
+        train_correct = 0
+        for start in range(0, len(data.train_y), EVAL_BATCH):
+            x, y = data.train_x[start:start + EVAL_BATCH], data.train_y[start:start + EVAL_BATCH].to(self.device)
+            train_correct += int((self.forward(x, rng).predictions == y).sum())
+        count = len(data.test_y)
+        train_accuracy = train_correct / len(data.train_y)
+        result = {"reversal_agreement": same / count, "reversal_kl": kl_sum / count,
+                  "train_eval_accuracy": train_accuracy, "train_test_gap": train_accuracy - correct / count}
+        self._generalisation = (self.steps, result)
+        return dict(result)
 
     @torch.no_grad()
     def trace_samples(self, indices: Sequence[int]) -> SampleTrace:

@@ -1,0 +1,149 @@
+"""TRT, temporal reversed training (Zuo et al., 2024): a time-perturbed second branch, during training only.
+
+Where the time axis is perturbed (``branches``): data with a time axis (event frames) perturb the
+input ``x[T, B, ...]`` and run the whole network on it; static data (digits, whose direct encoding
+repeats one frame T times, so reversing the input would change nothing) perturb the spike train of
+the first spiking layer and run layers 2..L on it. Every spiking layer starts its neurons from rest
+on each call (``neuron.run_sequence``), so the second branch has fresh neuron state.
+
+The loss (``trt_loss``), each term switched off by a zero weight::
+
+    L = CE(O, y) + a CE(Ô, y) + λ τ² KL(p_τ(O) ‖ p_τ(Ô)) + b CE(head(r ⊙ r̂), y),   p_τ(z) = softmax(z / τ)
+
+with ``a = trt_ce_reversed``, ``λ = trt_kl_weight``, ``τ = trt_tau``, ``b = trt_star``; ``r`` and ``r̂``
+are the time-averaged firing rates of the last hidden layer in the two branches (the star operation
+is their element-wise product) and ``head`` is ``StarHead``, a linear classifier the Trainer owns
+and never saves: inference runs the original path and the main readout only.
+
+The consistency KL is not detached on either side: both branches share every weight and neither is
+a teacher (the paper's form is unknown; its summaries speak of pulling the two outputs together), so
+the gradient moves both outputs towards each other.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import MethodsConfig, RunConfig
+from .model import ModelOutput, SpikingNetwork
+
+PERTURBATIONS = ("reverse", "permute", "none")
+
+
+def perturb_time(x: torch.Tensor, kind: str, generator: torch.Generator | None = None) -> torch.Tensor:
+    """``x[T, B, ...]`` with its time axis perturbed and nothing else touched.
+
+    ``reverse``: x̂_t = x_{T-1-t} (flip along T; twice is the identity). ``permute``: x̂_t = x_{π_b(t)} with
+    π_b a uniformly random permutation of 0..T-1 drawn per sample b from ``generator`` (at T = 2 it is the
+    reversal half the time and the identity otherwise). ``none``: x itself (a control).
+    """
+    if kind == "reverse":
+        return x.flip(0)
+    if kind == "none":
+        return x
+    if kind == "permute":
+        if x.dim() < 2:
+            raise ValueError(f"x has shape {tuple(x.shape)}; permute needs time-major [T, B, ...]")
+        steps, batch = x.shape[:2]
+        order = torch.rand(batch, steps, generator=generator).argsort(1).T.to(x.device)   # (T, B): π_b(t)
+        index = order.reshape(steps, batch, *([1] * (x.dim() - 2))).expand_as(x)
+        return x.gather(0, index)
+    raise ValueError(f"kind={kind!r} is not known; allowed: {', '.join(PERTURBATIONS)}")
+
+
+def consistency_kl(logits: torch.Tensor, logits_perturbed: torch.Tensor, tau: float) -> torch.Tensor:
+    """τ² KL(p_τ(O) ‖ p_τ(Ô)) = τ² Σ_c p_c (log p_c - log q_c), batch mean; p = softmax(O/τ), q = softmax(Ô/τ).
+
+    τ² keeps the gradient's size independent of τ (as in distillation). Neither side is detached.
+    """
+    if not tau > 0:
+        raise ValueError(f"tau={tau!r} is not valid; allowed: a positive temperature")
+    log_p = F.log_softmax(logits / tau, dim=-1)
+    log_q = F.log_softmax(logits_perturbed / tau, dim=-1)
+    return tau * tau * F.kl_div(log_q, log_p, reduction="batchmean", log_target=True)
+
+
+class StarHead(nn.Linear):
+    """The star head: logits = W (r ⊙ r̂) + b on the last hidden layer's rates; training only."""
+
+    def forward(self, rates: torch.Tensor, rates_perturbed: torch.Tensor) -> torch.Tensor:
+        return super().forward(rates * rates_perturbed)
+
+
+def star_head(model: SpikingNetwork, n_classes: int) -> StarHead:
+    """A star head sized to ``model``'s last hidden layer (initialised from the global RNG)."""
+    return StarHead(model.hidden_features, n_classes)
+
+
+def check_setup(cfg: RunConfig, has_time_axis: bool) -> None:
+    """ValueError for TRT setups that cannot work; silent for trt=off."""
+    if cfg.methods.trt == "off":
+        return
+    if cfg.model.engine != "discrete":
+        raise ValueError(f"methods.trt (--trt)='on' needs model.engine (--engine)='discrete'; got "
+                         f"{cfg.model.engine!r} (the exact engine has no time-stepped spike trains to reverse); "
+                         "allowed: --engine discrete, or --trt off")
+    if has_time_axis:
+        return
+    n_layers = (len(cfg.model.channels) if cfg.model.arch == "conv" else 0) + len(cfg.model.hidden)
+    if cfg.model.readout == "rate" and n_layers < 2:
+        raise ValueError("methods.trt (--trt)='on' on static data perturbs the first spiking layer's spikes, but "
+                         f"this network has {n_layers} spiking layer(s) and the time-averaged rate readout, which "
+                         "the order of time steps cannot change; allowed: 2 or more spiking layers (e.g. "
+                         "--hidden 128,128), a spiking readout (--readout count), event data, or --trt off")
+
+
+def branches(model: SpikingNetwork, x: torch.Tensor, kind: str, has_time_axis: bool,
+             generator: torch.Generator | None = None) -> tuple[ModelOutput, ModelOutput]:
+    """The original output and the perturbed one for the network input ``x[T, B, ...]``.
+
+    Time-axis data: ``model(x)`` and ``model(perturb(x))``. Static data: s₁ = the first spiking layer's
+    spikes (computed once, shared), then layers 2..L on s₁ and on ``perturb(s₁)``. The spikes in the
+    outputs are those of every layer, the first one's perturbed in the perturbed branch.
+    """
+    if has_time_axis:
+        return model(x), model(perturb_time(x, kind, generator))
+    first = model.first_spikes(x)
+    perturbed = perturb_time(first, kind, generator)
+    return tuple(out._replace(spikes=(spikes,) + out.spikes)
+                 for out, spikes in ((model(first, start=1), first), (model(perturbed, start=1), perturbed)))
+
+
+def _rates(model: SpikingNetwork, out: ModelOutput) -> torch.Tensor:
+    """(B, features) time-averaged firing rate of the last hidden layer, r = (1/T) Σ_t s_t."""
+    return model.hidden_spikes(out).mean(0).flatten(1)
+
+
+def trt_loss(model: SpikingNetwork, head: StarHead, x: torch.Tensor, y: torch.Tensor, methods: MethodsConfig,
+             has_time_axis: bool, generator: torch.Generator | None = None) -> tuple[dict, ModelOutput]:
+    """The TRT loss terms of one batch by name, and the original branch's output.
+
+    Always ``ce`` and ``total``; ``ce_perturbed``, ``kl`` (τ² KL, before its weight λ) and ``star`` only
+    when their weight is positive. ``total`` = ce + a ce_perturbed + λ kl + b star is what backward sees.
+    With all three weights zero the perturbed branch is not run and ``total`` = ``ce``.
+    """
+    weights = {"ce_perturbed": methods.trt_ce_reversed, "kl": methods.trt_kl_weight, "star": methods.trt_star}
+    if not any(weight > 0 for weight in weights.values()):
+        out = model(x)
+        ce = F.cross_entropy(out.logits, y)
+        return {"ce": ce, "total": ce}, out
+    out, perturbed = branches(model, x, methods.trt_perturbation, has_time_axis, generator)
+    terms = {"ce": F.cross_entropy(out.logits, y)}
+    if weights["ce_perturbed"] > 0:
+        terms["ce_perturbed"] = F.cross_entropy(perturbed.logits, y)
+    if weights["kl"] > 0:
+        terms["kl"] = consistency_kl(out.logits, perturbed.logits, methods.trt_tau)
+    if weights["star"] > 0:
+        terms["star"] = F.cross_entropy(head(_rates(model, out), _rates(model, perturbed)), y)
+    terms["total"] = terms["ce"] + sum(weights[name] * value for name, value in terms.items() if name != "ce")
+    return terms, out
+
+
+@torch.no_grad()
+def reversal_scores(model: SpikingNetwork, x: torch.Tensor, has_time_axis: bool) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """For a batch (same cut as training): the predictions on the original and on the time-reversed
+    sample, and the summed KL(p(O) ‖ p(Ô)) at τ = 1. Used for every run, TRT or not."""
+    out, reversed_out = branches(model, x, "reverse", has_time_axis)
+    kl = float(consistency_kl(out.logits, reversed_out.logits, 1.0)) * len(out.logits)
+    return out.predictions, reversed_out.predictions, kl
