@@ -163,10 +163,12 @@ class MethodsConfig(Section):
     trt: str = spec("off", "trt", "temporal reversed training: a time-perturbed second branch during training "
                     "only", choices=("off", "on"))
     trt_perturbation: str = spec("reverse", "trt-perturbation",
-                                 "TRT: how the second branch's time axis is perturbed (permute and none are controls)",
+                                 "TRT: how the second branch's time axis is perturbed: reverse flips it; permute "
+                                 "(a random order per sample) and none (unchanged) are controls",
                                  choices=("reverse", "permute", "none"))
     trt_kl_weight: float = spec(1.0, "trt-kl-weight", "TRT: weight lambda of the consistency term "
-                                "lambda tau^2 KL(p_tau(O) || p_tau(O_rev))", lo=0.0, hi=10.0, kind=float)
+                                "lambda tau^2 KL(p_tau(O) || p_tau(O_rev)), gradient through both branches",
+                                lo=0.0, hi=10.0, kind=float)
     trt_tau: float = spec(2.0, "trt-tau", "TRT: temperature tau of the consistency term", lo=0.1, hi=20.0,
                           kind=float)
     trt_ce_reversed: float = spec(1.0, "trt-ce-reversed", "TRT: weight of cross-entropy on the perturbed "

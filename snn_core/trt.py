@@ -6,7 +6,7 @@ repeats one frame T times, so reversing the input would change nothing) perturb 
 the first spiking layer and run layers 2..L on it. Every spiking layer starts its neurons from rest
 on each call (``neuron.run_sequence``), so the second branch has fresh neuron state.
 
-The loss (``trt_loss``), each term switched off by a zero weight::
+The loss (``trt_loss``; ``LOSS_LATEX``), each term switched off by a zero weight::
 
     L = CE(O, y) + a CE(Ô, y) + λ τ² KL(p_τ(O) ‖ p_τ(Ô)) + b CE(head(r ⊙ r̂), y),   p_τ(z) = softmax(z / τ)
 
@@ -29,6 +29,9 @@ from .config import MethodsConfig, RunConfig
 from .model import ModelOutput, SpikingNetwork
 
 PERTURBATIONS = ("reverse", "permute", "none")
+LOSS_LATEX = (r"L = \mathrm{CE}(O, y) + a\,\mathrm{CE}(\hat O, y) + \lambda\,\tau^2\,"
+              r"\mathrm{KL}\big(p_\tau(O)\,\|\,p_\tau(\hat O)\big) + b\,\mathrm{CE}\big(W(r \odot \hat r) + c, y\big),"
+              r"\quad p_\tau(z) = \mathrm{softmax}(z/\tau),\ r = \tfrac{1}{T}\textstyle\sum_t s_t")
 
 
 def perturb_time(x: torch.Tensor, kind: str, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -141,7 +144,8 @@ def trt_loss(model: SpikingNetwork, head: StarHead, x: torch.Tensor, y: torch.Te
 
 
 @torch.no_grad()
-def reversal_scores(model: SpikingNetwork, x: torch.Tensor, has_time_axis: bool) -> tuple[torch.Tensor, torch.Tensor, float]:
+def reversal_scores(model: SpikingNetwork, x: torch.Tensor,
+                    has_time_axis: bool) -> tuple[torch.Tensor, torch.Tensor, float]:
     """For a batch (same cut as training): the predictions on the original and on the time-reversed
     sample, and the summed KL(p(O) ‖ p(Ô)) at τ = 1. Used for every run, TRT or not."""
     out, reversed_out = branches(model, x, "reverse", has_time_axis)

@@ -23,6 +23,9 @@ METRIC_STYLES = {
     "silent_fraction": MetricStyle("silent neurons", 100.0, " points", 1),
     "test_loss": MetricStyle("test loss", 1.0, "", 3),
     "wall_seconds": MetricStyle("training time", 1.0, " s", 2),
+    "reversal_agreement": MetricStyle("agreement of original and time-reversed predictions", 100.0, " points", 1),
+    "reversal_kl": MetricStyle("KL between original and time-reversed outputs", 1.0, "", 3),
+    "train_test_gap": MetricStyle("train-test accuracy gap", 100.0, " points", 1),
 }
 HEADLINE_METRICS = ("test_accuracy", "nasfr", "spikes_per_sample", "silent_fraction", "wall_seconds")
 

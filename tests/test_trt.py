@@ -191,3 +191,24 @@ def test_cli_result_json_has_the_trt_keys(tmp_path, capsys):
     capsys.readouterr()
     assert main(["train", "--trt", "sideways"]) == 2
     assert "sideways" in capsys.readouterr().err
+
+
+def test_reproduction_section_measures_every_row_and_gives_verdicts(monkeypatch):
+    from snn_core import reproduce, reproduce_trt
+    from snn_core.report_parts import RunCounter
+
+    tiny = RunConfig().with_values({**EVENTS, "T": 2})
+    monkeypatch.setattr(reproduce_trt, "EVENTS", tiny)
+    monkeypatch.setattr(reproduce_trt, "DIGITS", RunConfig().with_values({**TINY, "T": 2}))
+    monkeypatch.setattr(reproduce_trt, "MIN_SEEDS", 3)
+    counter, logged = RunCounter(), []
+    text = reproduce.SECTIONS["trt"]([0, 1], 1, None, logged.append, counter)
+    assert "3 paired seeds (the report's seeds topped up to at least 3" in text
+    for row in reproduce_trt.rows():
+        assert f"| {row.label} |" in text
+    assert len(logged) == 7 and counter.runs == 7 * 2 * 3
+    assert "| fc1 |" in text                                       # per-layer firing rates of the main row
+    verdicts = [line for line in text.splitlines()
+                if line.startswith("| ") and ("reproduced" in line or "mixed" in line)]
+    assert len(verdicts) == 7                                      # every measured claim gets a verdict
+    assert "TRT vs off with 2x epochs" in text and "reversal vs permutation" in text
