@@ -1,0 +1,138 @@
+"""Temporal reversal (TRT): a sample run both ways, then TRT against a baseline on paired seeds, with two controls."""
+import os
+
+import streamlit as st
+
+from snn_app import session, state
+from snn_app import trt as glue
+from snn_core.verdict import verdict
+from snn_viz import trt_figures as figs
+
+state.start_session()
+st.title("Temporal reversal (TRT)")
+st.markdown(
+    "**TRT** (Zuo et al. 2024) is a training-only regulariser. Every training batch also runs with its **time axis "
+    "reversed**, and the loss pulls the two outputs together. Event clips are reversed at the input. A static "
+    "image repeats the same frame at every step, so reversing it would change nothing; there the first spiking "
+    "layer's spike train is reversed and layers 2..L run on it. A **star head** classifies the element-wise "
+    "product of the two branches' firing rates. **Inference is unchanged**: the test set runs the original path "
+    "and the main readout only, so any gain costs no time at test. Training costs about two passes a step.")
+st.latex(r"L = \mathrm{CE}(O, y) + a\,\mathrm{CE}(\hat O, y) + \lambda\,\tau^2\,"
+         r"\mathrm{KL}\big(p_\tau(O)\,\|\,p_\tau(\hat O)\big) + b\,\mathrm{CE}\big(\mathrm{head}(r \odot \hat r), y\big)")
+st.caption("O, Ô: outputs of the original and reversed branch; r, r̂: last hidden layer's firing rates; "
+           "a, λ, τ, b: sidebar ▸ Methods ▸ trt-ce-reversed, trt-kl-weight, trt-tau, trt-star.")
+with st.expander("Why direction labels contradict reversal invariance"):
+    st.markdown(
+        "TRT teaches the network that a clip and its reversal mean the same thing. That holds for **what** "
+        "moves (a shape stays a square backwards), but not for **how** it moves. Played backwards, a left-moving "
+        "clip is a right-moving one, so on `events-direction` TRT asks for the label *left* on what is really a "
+        "*right* clip. DVS Gesture has the same trap: its clockwise and counter-clockwise arm-rotation classes "
+        "are each other's time reversal.")
+
+st.header("A sample both ways")
+cfg = st.session_state.config
+own = st.session_state.get("trainer")
+sources = ["a small run trained here"] + (["the Train & watch run"] if own is not None and own.history else [])
+source = st.radio("network", sources, horizontal=True, key="trt_source")
+if source == "the Train & watch run":
+    trainer = own
+else:
+    left, middle, right = st.columns([2, 1, 1])
+    datasets = ("events-shape", "events-direction", "digits")
+    dataset = left.selectbox("dataset", datasets, datasets.index(cfg.data.dataset), key="trt_dataset")
+    with_trt = middle.toggle("train with TRT", True, key="trt_demo_trt")
+    try:
+        demo_cfg = glue.demo_config(cfg, dataset, with_trt)
+    except ValueError as problem:
+        st.error(f"These settings cannot train the sample network: {problem}")
+        demo_cfg = None
+    if right.button("Train", type="primary", key="trt_train", disabled=demo_cfg is None):
+        bar = st.progress(0.0, text="loading data...")
+        try:
+            st.session_state.trt_demo = glue.train_demo(demo_cfg, bar.progress)
+        except ValueError as problem:
+            st.error(f"Training failed: {problem}")
+        bar.empty()
+    trainer = st.session_state.get("trt_demo")
+    if trainer is None:
+        st.info("Press **Train** for a small network on the chosen dataset "
+                f"({glue.TRAIN_SAMPLES} training samples, the sidebar's network and epochs).")
+    elif demo_cfg is not None and trainer.cfg != demo_cfg:
+        st.caption("The settings changed since this network was trained: press **Train** to update it.")
+if trainer is not None:
+    st.caption(f"Network: {session.describe(trainer.cfg)}, TRT {trainer.cfg.methods.trt}, "
+               f"test accuracy {trainer.history[-1].test_accuracy:.1%}")
+    count = len(trainer.dataset.test_y)
+    index = st.number_input("test sample", 0, count - 1, 0, key="trt_sample")
+    view = glue.both_ways(trainer, int(index))
+    key = (id(trainer), trainer.steps, int(index))
+    if view.frames is not None:
+        st.plotly_chart(state.memo_figure(("trt-frames", *key), lambda: figs.frames_both_ways(
+            view.frames, f"test sample {index}: {view.class_names[view.label]}, original and reversed")), theme=None)
+    else:
+        st.plotly_chart(state.memo_figure(("trt-raster", *key), lambda: figs.rasters_both_ways(
+            view.spikes, view.layer)), theme=None)
+    st.plotly_chart(state.memo_figure(("trt-outputs", *key), lambda: figs.outputs_both_ways(
+        view.probabilities, view.class_names, view.label)), theme=None)
+    twin = glue.reversed_label(trainer.dataset.name, view.label)
+    if twin is not None:
+        st.caption(f"Reversed, this **{view.class_names[view.label]}** clip moves **{view.class_names[twin]}**: "
+                   f"TRT would still ask for the label {view.class_names[view.label]}.")
+
+st.header("Does TRT help here?")
+st.markdown(
+    "Each experiment trains a baseline and TRT on the same seeds and reports the paired difference with its 95% "
+    "confidence interval. The **controls** separate three claims: *reversal helps* (TRT against the baseline), "
+    "*any time perturbation helps* (a random order of the steps instead of the reversal), and *more compute "
+    "helps* (a baseline trained twice the epochs, about TRT's cost).")
+names = st.multiselect("experiments", list(glue.EXPERIMENTS), list(glue.DEFAULT_EXPERIMENTS), key="trt_experiments")
+for name in names:
+    st.caption(f"**{name}**: {glue.EXPERIMENTS[name].question}")
+columns = st.columns([1, 1, 3])
+seeds = columns[0].number_input("seeds", 2, 10, 5, key="trt_seeds")
+workers = columns[1].number_input("worker processes", 1, max(1, os.cpu_count() or 1), min(2, os.cpu_count() or 1),
+                                  key="trt_workers", help="runs in parallel, one torch thread each")
+changes = columns[2].text_input("TRT arm changes (KEY=VALUE, optional)", "", key="trt_changes",
+                                help="ablations, e.g. `trt-star=0 trt-ce-reversed=0` (KL consistency only)")
+arms = None
+if not names:
+    st.error("Pick at least one experiment.")
+else:
+    try:
+        arms = {name: glue.experiment_arms(cfg, name, changes) for name in names}
+    except ValueError as problem:
+        st.error(f"Cannot run these experiments: {problem}")
+st.caption(f"Network and training: the sidebar's ({session.describe(cfg).split(' · seed')[0]}) with "
+           f"{glue.TRAIN_SAMPLES} training samples, the dataset and T of each experiment, and a second hidden layer "
+           f"if the MLP has one. Seeds 0..{int(seeds) - 1} here; the reproduction report "
+           "(docs/REPRODUCTION.md) uses 10. Finished runs are cached, so a repeat is instant.")
+if st.button("Run experiments", type="primary", icon=":material/balance:", key="trt_run", disabled=arms is None):
+    bar = st.progress(0.0, text="starting...")
+    st.session_state.trt_results = {"arms": arms, "results": glue.run_experiments(
+        arms, int(seeds), int(workers), lambda done, text: bar.progress(done, text=text))}
+    bar.empty()
+
+ran = st.session_state.get("trt_results")
+if ran is None:
+    st.info("Pick experiments and press **Run experiments**.")
+    st.stop()
+if ran["arms"] != arms:
+    st.caption("The settings above changed since these results: press **Run experiments** to update them.")
+results = ran["results"]
+st.plotly_chart(figs.accuracy_by_experiment(results), theme=None, key="trt_forest")
+shown = st.radio("details of", list(results), horizontal=True, key="trt_shown") if len(results) > 1 else \
+    next(iter(results))
+result, labels = results[shown], glue.EXPERIMENTS[shown].arm_labels
+if result["failed_runs"]:
+    errors = {slot["error"] for run in result["per_seed"] for slot in (run["base"], run["variant"]) if slot["error"]}
+    st.warning(f"{result['failed_runs']} run(s) failed and are left out: {'; '.join(errors)}")
+sentences = verdict(result["paired"], figs.AGREEMENT_METRICS)
+st.markdown(f"**{shown}**, {labels[1]} against {labels[0]}:\n" +
+            "\n".join(f"- {s.replace('the variant', labels[1])}" for s in sentences))
+st.plotly_chart(figs.arm_metrics(result, labels), theme=None, key="trt_arms")
+left, right = st.columns(2)
+left.plotly_chart(figs.layer_rates(result, labels), theme=None, key="trt_rates")
+terms = glue.mean_loss_terms(result)
+if terms:
+    right.plotly_chart(figs.loss_terms(terms, f"{labels[1]}: loss terms per epoch (mean of the seeds)"),
+                       theme=None, key="trt_terms")

@@ -1,0 +1,154 @@
+"""Figures of temporal reversed training (TRT): a sample both ways, the outputs both ways, TRT against baseline."""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .sample_figures import _event_image, _full_scale
+from .style import FONT_SIZE, METHOD_COLOURS, styled
+
+WAY_COLOURS = {"original": "#222222", "reversed": "#EE7733"}       # the two ways a sample runs
+ARM_COLOURS = (METHOD_COLOURS["without"], METHOD_COLOURS["with"])  # baseline arm, TRT arm
+MAX_FRAMES = 16                    # event frames drawn per row; later steps are left out
+TERM_COLOURS = ("#222222", "#EE7733", "#0077BB", "#AA3377", "#009988", "#BBBBBB")
+AGREEMENT_METRICS = ("test_accuracy", "reversal_agreement", "reversal_kl", "train_test_gap", "nasfr")
+LABELS = {"test_accuracy": "test accuracy", "reversal_agreement": "agreement orig. vs reversed",
+          "reversal_kl": "KL orig. ‖ reversed", "train_test_gap": "train − test accuracy", "nasfr": "NASFR"}
+PERCENT_METRICS = {"test_accuracy", "reversal_agreement", "train_test_gap"}
+
+
+def frames_both_ways(ways: Mapping[str, np.ndarray], title: str) -> go.Figure:
+    """Event frames ``[T, 2, H, W]`` of each way (original, reversed) in one row per way, time left to right;
+    both rows share one brightness scale, so the same frame looks the same in either row."""
+    names = list(ways)
+    steps = next(iter(ways.values())).shape[0]
+    shown = min(steps, MAX_FRAMES)
+    scale = _full_scale(np.stack(list(ways.values())))
+    fig = make_subplots(rows=len(names), cols=shown, horizontal_spacing=0.008, vertical_spacing=0.12,
+                        subplot_titles=[f"t={t}" for _ in names for t in range(shown)], row_titles=names)
+    for row, name in enumerate(names, start=1):
+        for t in range(shown):
+            fig.add_trace(_event_image(ways[name][t], scale), row=row, col=t + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    fig.update_annotations(font_size=FONT_SIZE - 3)
+    cut = "" if shown == steps else f"; the first {shown} of {steps} steps shown"
+    return styled(fig, title, 120 + 150 * len(names), subtitle=f"orange = ON events, blue = OFF{cut}")
+
+
+def rasters_both_ways(ways: Mapping[str, np.ndarray], layer: str) -> go.Figure:
+    """A layer's spikes ``[T, N]`` (bool) for each way side by side: a mark at (time step, neuron) per spike."""
+    names = list(ways)
+    fig = make_subplots(rows=1, cols=len(names), shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[f"{name}: {int(ways[name].sum()):,} spikes" for name in names])
+    for column, name in enumerate(names, start=1):
+        t, n = np.nonzero(ways[name])
+        fig.add_scatter(x=t, y=n, mode="markers", name=name, showlegend=False, row=1, col=column,
+                        marker=dict(symbol="line-ew-open", size=14, color=WAY_COLOURS.get(name, "#555555"),
+                                    line=dict(width=2)),
+                        hovertemplate="neuron %{y}<br>step %{x}<extra>" + name + "</extra>")
+    steps, neurons = next(iter(ways.values())).shape
+    styled(fig, f"{layer} spikes, original and reversed in time", 420,
+           subtitle="the reversed branch sends the right-hand raster on to the next layer")
+    for column in range(1, len(names) + 1):
+        fig.update_xaxes(title_text="time step", range=[-0.5, steps - 0.5], dtick=1 if steps <= 16 else None,
+                         row=1, col=column)
+    fig.update_yaxes(title_text="neuron index", range=[-0.5, neurons - 0.5], row=1, col=1)
+    return fig
+
+
+def outputs_both_ways(probabilities: Mapping[str, np.ndarray], class_names: Sequence[str], label: int) -> go.Figure:
+    """The network's class probabilities softmax(O) for each way, grouped per class; the label's name is starred."""
+    names = [f"{name} ★" if k == label else name for k, name in enumerate(class_names)]
+    fig = go.Figure()
+    for way, probs in probabilities.items():
+        fig.add_bar(x=names, y=probs, name=f"{way}: predicts {class_names[int(np.argmax(probs))]}",
+                    marker_color=WAY_COLOURS.get(way, "#555555"),
+                    hovertemplate="%{x}: %{y:.1%}<extra>" + way + "</extra>")
+    styled(fig, "The network's output both ways", subtitle="★ = the sample's label")
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text="class probability", range=[0, 1], tickformat=".0%")
+    return fig
+
+
+def _points(stats: dict, scale: float) -> tuple[float, float, float]:
+    """(mean, upper, lower whisker lengths) of a ``mean_ci``/``paired`` result; no CI draws no whisker."""
+    mean = stats["mean"] * scale
+    if stats["ci_low"] is None:
+        return mean, 0.0, 0.0
+    return mean, stats["ci_high"] * scale - mean, mean - stats["ci_low"] * scale
+
+
+def accuracy_by_experiment(results: Mapping[str, dict]) -> go.Figure:
+    """Per experiment: the paired test-accuracy difference TRT − baseline in points, with its 95% CI and wins."""
+    rows = [(name, *_points(r["paired"]["test_accuracy"], 100.0), r["paired"]["test_accuracy"])
+            for name, r in results.items() if "test_accuracy" in r["paired"]]
+    fig = go.Figure(go.Scatter(
+        x=[row[1] for row in rows], y=[row[0] for row in rows], mode="markers",
+        marker=dict(size=14, color=ARM_COLOURS[1]),
+        error_x=dict(type="data", symmetric=False, array=[row[2] for row in rows],
+                     arrayminus=[row[3] for row in rows], thickness=3, width=10),
+        customdata=[f"TRT ahead on {s['wins']} of {s['n']} seeds" for *_, s in rows],
+        hovertemplate="%{y}: %{x:+.1f} points<br>%{customdata}<extra></extra>"))
+    fig.add_vline(x=0, line=dict(color="#444444", dash="dash"))
+    styled(fig, "Test accuracy, TRT − baseline (paired seeds, 95% CI)", height=120 + 60 * max(len(rows), 2))
+    fig.update_xaxes(title_text="difference (accuracy points)", zeroline=False)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_layout(margin_l=20)
+    return fig
+
+
+def arm_metrics(result: dict, arm_labels: Sequence[str], metrics: Sequence[str] = AGREEMENT_METRICS) -> go.Figure:
+    """One small panel per metric: each arm's mean over the seeds, whiskers = 95% CI."""
+    names = [m for m in metrics if m in result["summary"]["base"] and m in result["summary"]["variant"]]
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[LABELS.get(m, m) for m in names],
+                        horizontal_spacing=0.07)
+    for column, metric in enumerate(names, start=1):
+        scale = 100.0 if metric in PERCENT_METRICS else 1.0
+        for arm, label, colour in zip(("base", "variant"), arm_labels, ARM_COLOURS):
+            mean, up, down = _points(result["summary"][arm][metric], scale)
+            fig.add_bar(x=[label], y=[mean], marker_color=colour, name=label, showlegend=column == 1,
+                        error_y=dict(type="data", symmetric=False, array=[up], arrayminus=[down], thickness=2,
+                                     width=8),
+                        hovertemplate=f"{label}: %{{y:.3f}}{' %' if scale == 100 else ''}<extra></extra>",
+                        row=1, col=column)
+        fig.update_xaxes(showticklabels=False, row=1, col=column)
+    styled(fig, f"Baseline and TRT, mean over {len(result['seeds'])} seeds (whiskers: 95% CI)", height=340,
+           subtitle="accuracy, agreement and gap in %; KL in nats")
+    fig.update_annotations(font_size=FONT_SIZE - 2)
+    return fig
+
+
+def layer_rates(result: dict, arm_labels: Sequence[str]) -> go.Figure:
+    """Mean firing rate of each spiking layer for each arm over the seeds, whiskers = 95% CI."""
+    fig = go.Figure()
+    for arm, label, colour in zip(("base", "variant"), arm_labels, ARM_COLOURS):
+        summary = result["summary"][arm]
+        layers = [name.split(".", 1)[1] for name in summary if name.startswith("layer_firing_rates.")]
+        stats = [_points(summary[f"layer_firing_rates.{layer}"], 1.0) for layer in layers]
+        fig.add_bar(x=layers, y=[s[0] for s in stats], name=label, marker_color=colour,
+                    error_y=dict(type="data", symmetric=False, array=[s[1] for s in stats],
+                                 arrayminus=[s[2] for s in stats], thickness=2, width=8),
+                    hovertemplate="%{x}: %{y:.4f}<extra>" + label + "</extra>")
+    styled(fig, "Firing rate per layer on the test set")
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title_text="spiking layer")
+    fig.update_yaxes(title_text="spikes per neuron per step", rangemode="tozero")
+    return fig
+
+
+def loss_terms(terms: Mapping[str, Sequence[float]], title: str) -> go.Figure:
+    """Each training loss term's mean over an epoch's steps, per epoch, on a log axis: the KL term is often
+    hundreds of times smaller than the cross-entropies and would lie flat on a linear one."""
+    fig = go.Figure()
+    for colour, (name, values) in zip(TERM_COLOURS, terms.items()):
+        fig.add_scatter(x=np.arange(1, len(values) + 1), y=list(values), name=name, mode="lines+markers",
+                        line=dict(color=colour, width=3), marker=dict(size=8),
+                        hovertemplate="epoch %{x}: %{y:.3f}<extra>" + name + "</extra>")
+    styled(fig, title)
+    fig.update_xaxes(title_text="epoch", dtick=1 if len(next(iter(terms.values()), ())) <= 20 else None)
+    fig.update_yaxes(title_text="loss (log scale)", type="log")
+    return fig
