@@ -88,8 +88,11 @@ st.markdown(
 names = st.multiselect("experiments", list(glue.EXPERIMENTS), list(glue.DEFAULT_EXPERIMENTS), key="trt_experiments")
 for name in names:
     st.caption(f"**{name}**: {glue.EXPERIMENTS[name].question}")
+settings = st.radio("network and training", list(glue.SETTINGS), format_func=glue.SETTINGS.get, horizontal=True,
+                    key="trt_settings", help="the report's: a small conv net on events (an MLP on digits), 20 "
+                                             "epochs; runs the report has made come from the cache")
 columns = st.columns([1, 1, 3])
-seeds = columns[0].number_input("seeds", 2, 10, 5, key="trt_seeds")
+seeds = columns[0].number_input("seeds", 2, 10, 4, key="trt_seeds")
 workers = columns[1].number_input("worker processes", 1, max(1, os.cpu_count() or 1), min(2, os.cpu_count() or 1),
                                   key="trt_workers", help="runs in parallel, one torch thread each")
 changes = columns[2].text_input("TRT arm changes (KEY=VALUE, optional)", "", key="trt_changes",
@@ -99,13 +102,14 @@ if not names:
     st.error("Pick at least one experiment.")
 else:
     try:
-        arms = {name: glue.experiment_arms(cfg, name, changes) for name in names}
+        arms = {name: glue.experiment_arms(cfg, name, changes, settings) for name in names}
     except ValueError as problem:
         st.error(f"Cannot run these experiments: {problem}")
-st.caption(f"Network and training: the sidebar's ({session.describe(cfg).split(' · seed')[0]}) with "
-           f"{glue.TRAIN_SAMPLES} training samples, the dataset and T of each experiment, and a second hidden layer "
-           f"if the MLP has one. Seeds 0..{int(seeds) - 1} here; the reproduction report "
-           "(docs/REPRODUCTION.md) uses 10. Finished runs are cached, so a repeat is instant.")
+if arms:
+    first = next(iter(arms.values()))[0]
+    st.caption(f"First baseline: {session.describe(first).split(' · seed')[0]}. Seeds 0..{int(seeds) - 1} here, "
+               "a quick look; the reproduction report (docs/REPRODUCTION.md) uses 10. Finished runs are cached, "
+               "so a repeat is instant.")
 if st.button("Run experiments", type="primary", icon=":material/balance:", key="trt_run", disabled=arms is None):
     bar = st.progress(0.0, text="starting...")
     st.session_state.trt_results = {"arms": arms, "results": glue.run_experiments(

@@ -1,8 +1,8 @@
 """Glue for the Temporal reversal (TRT) page: one sample run both ways, and the preset TRT-versus-baseline runs.
 
-The presets follow the pilot in docs of the method (a small training set, where a network overfits, and
-T from 2 to 8): each sets the dataset, T and the training-set size on top of the sidebar settings, and
-pairs a baseline (``trt = off``) with TRT (``trt = on``) on the same seeds. Two of them are controls: a
+The presets follow the pilot of the method's notes (a small training set, where a network overfits, and
+T from 2 to 8): each sets the dataset and T on top of the reproduction report's network and training (or
+the sidebar's), and pairs a baseline (``trt = off``) with TRT (``trt = on``) on the same seeds. Two of them are controls: a
 random time permutation instead of the reversal ("does any perturbation help?"), and a baseline trained
 twice as many epochs, as TRT costs about two passes a step ("does more compute help?").
 """
@@ -15,11 +15,13 @@ import torch
 
 from snn_core.compare import compare, compute_matched
 from snn_core.config import RunConfig, parse_assignments
+from snn_core.reproduce_trt import DIGITS, EVENTS
 from snn_core.trainer import Trainer
 from snn_core.trt import branches, check_setup, perturb_time
 from snn_core.workers import DEFAULT_CACHE_DIR, RunCache
 
 TRAIN_SAMPLES = 400          # small enough that the baseline overfits: where the pilot saw TRT help
+SETTINGS = {"report": "the reproduction report's", "sidebar": f"the sidebar's, with {TRAIN_SAMPLES} training samples"}
 WAYS = ("original", "reversed")
 
 
@@ -68,13 +70,21 @@ def _two_layers(cfg: RunConfig) -> RunConfig:
     return cfg
 
 
-def preset_config(base: RunConfig, dataset: str, time_steps: int) -> RunConfig:
-    """The sidebar settings with a preset's dataset, T and small training set, TRT off."""
-    cfg = base.with_values({"dataset": dataset, "T": time_steps, "train-samples": TRAIN_SAMPLES, "trt": "off"})
-    return _two_layers(cfg)
+def preset_config(sidebar: RunConfig, settings: str, dataset: str, time_steps: int) -> RunConfig:
+    """A preset's baseline: its dataset and T, TRT off, on the network and training of ``settings``:
+    ``report``, the reproduction report's (``reproduce_trt.EVENTS`` / ``DIGITS``: the page's runs are then
+    the report's runs and share its cache), or ``sidebar``, the sidebar's with a small training set."""
+    if settings == "report":
+        start = DIGITS if dataset == "digits" else EVENTS
+    elif settings == "sidebar":
+        start = _two_layers(sidebar.with_values({"train-samples": TRAIN_SAMPLES}))
+    else:
+        raise ValueError(f"settings={settings!r} is not known; allowed: {', '.join(SETTINGS)}")
+    return start.with_values({"dataset": dataset, "T": time_steps, "trt": "off"})
 
 
-def experiment_arms(base: RunConfig, name: str, trt_changes: str = "") -> tuple[RunConfig, RunConfig]:
+def experiment_arms(sidebar: RunConfig, name: str, trt_changes: str = "",
+                    settings: str = "report") -> tuple[RunConfig, RunConfig]:
     """(baseline, TRT) of a preset; ``trt_changes`` (``"trt-star=0 trt-kl-weight=2"``) applies to the TRT arm
     only, and must name TRT settings (the arms may differ in nothing else)."""
     if name not in EXPERIMENTS:
@@ -85,7 +95,7 @@ def experiment_arms(base: RunConfig, name: str, trt_changes: str = "") -> tuple[
         raise ValueError(f"TRT arm changes {', '.join(foreign)} are not TRT settings; allowed: trt-perturbation, "
                          "trt-kl-weight, trt-tau, trt-ce-reversed, trt-star")
     experiment = EXPERIMENTS[name]
-    off = preset_config(base, experiment.dataset, experiment.time_steps)
+    off = preset_config(sidebar, settings, experiment.dataset, experiment.time_steps)
     on = off.with_values({"trt": "on", "trt-perturbation": experiment.perturbation, **changes})
     check_setup(on, has_time_axis=experiment.dataset != "digits")     # digits is the one static dataset
     return (compute_matched(off, experiment.base_factor) if experiment.base_factor != 1 else off), on

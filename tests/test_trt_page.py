@@ -14,16 +14,25 @@ TINY = {"T": "2", "epochs": "1", "hidden": "8", "test-samples": "40"}
 
 def test_presets_differ_only_in_trt_and_the_controls_in_what_they_control():
     base = RunConfig().with_values(TINY)
-    off, on = glue.experiment_arms(base, "events-shape, T = 4")
+    off, on = glue.experiment_arms(base, "events-shape, T = 4", settings="sidebar")
     assert (off.data.dataset, off.data.time_steps, off.data.train_samples) == ("events-shape", 4, glue.TRAIN_SAMPLES)
     assert off.model.hidden == (8, 8)             # a layer must follow the first one, where static data is cut
     assert off.methods.trt == "off" and on.methods.trt == "on" and on.with_values({"trt": "off"}) == off
-    _, permuted = glue.experiment_arms(base, "control: permutation (events-shape, T = 4)")
+    _, permuted = glue.experiment_arms(base, "control: permutation (events-shape, T = 4)", settings="sidebar")
     assert permuted.methods.trt_perturbation == "permute"
-    longer, trt = glue.experiment_arms(base, "control: baseline 2× epochs (events-shape, T = 4)")
+    longer, trt = glue.experiment_arms(base, "control: baseline 2× epochs (events-shape, T = 4)", settings="sidebar")
     assert longer.training.epochs == 2 * trt.training.epochs and longer.with_values({"epochs": 1}) == off
-    _, ablated = glue.experiment_arms(base, "digits, T = 4", "trt-star=0 trt-ce-reversed=0")
+    _, ablated = glue.experiment_arms(base, "digits, T = 4", "trt-star=0 trt-ce-reversed=0", "sidebar")
     assert (ablated.methods.trt_star, ablated.methods.trt_ce_reversed, ablated.methods.trt_kl_weight) == (0, 0, 1)
+
+
+def test_report_settings_are_the_reproduction_reports_runs():
+    from snn_core.reproduce_trt import rows
+
+    report = {(row.base, row.variant) for row in rows()}
+    for name in ("events-shape, T = 4", "digits, T = 4", "events-direction, T = 4",
+                 "control: permutation (events-shape, T = 4)", "control: baseline 2× epochs (events-shape, T = 4)"):
+        assert glue.experiment_arms(RunConfig().with_values(TINY), name) in report, name
 
 
 def test_presets_reject_unknown_names_non_trt_changes_and_bad_values():
@@ -34,6 +43,8 @@ def test_presets_reject_unknown_names_non_trt_changes_and_bad_values():
         glue.experiment_arms(base, "digits, T = 4", "hidden=4")
     with pytest.raises(ValueError, match="trt-tau"):
         glue.experiment_arms(base, "digits, T = 4", "trt-tau=-1")
+    with pytest.raises(ValueError, match="settings='mine' is not known; allowed: report, sidebar"):
+        glue.experiment_arms(base, "digits, T = 4", settings="mine")
 
 
 def test_loss_terms_are_averaged_over_the_seeds_that_finished():
@@ -107,6 +118,7 @@ def test_digits_show_the_first_layer_raster_reversed():
 def test_a_tiny_comparison_shows_its_figures_and_verdict_then_bad_input_keeps_them():
     at = open_script("app_pages/trt.py", TINY, timeout=180)
     at.multiselect(key="trt_experiments").set_value(["digits, T = 4"]).run()
+    at.radio(key="trt_settings").set_value("sidebar")
     at.number_input(key="trt_seeds").set_value(2)
     at.number_input(key="trt_workers").set_value(1)
     at.button(key="trt_run").click().run()
