@@ -33,7 +33,7 @@ st.header("A sample both ways")
 cfg = st.session_state.config
 own = st.session_state.get("trainer")
 sources = ["a small run trained here"] + (["the Train & watch run"] if own is not None and own.history else [])
-source = st.radio("network", sources, horizontal=True, key="trt_source")
+source = st.radio("network", sources, horizontal=True, key="trt_source") if len(sources) > 1 else sources[0]
 if source == "the Train & watch run":
     trainer = own
 else:
@@ -63,7 +63,7 @@ if trainer is not None:
     st.caption(f"Network: {session.describe(trainer.cfg)}, TRT {trainer.cfg.methods.trt}, "
                f"test accuracy {trainer.history[-1].test_accuracy:.1%}")
     count = len(trainer.dataset.test_y)
-    index = st.number_input("test sample", 0, count - 1, 0, key="trt_sample")
+    index = st.columns([1, 3])[0].number_input("test sample", 0, count - 1, 0, key="trt_sample")
     view = glue.both_ways(trainer, int(index))
     key = (id(trainer), trainer.steps, int(index))
     if view.frames is not None:

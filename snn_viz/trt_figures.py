@@ -27,16 +27,18 @@ def frames_both_ways(ways: Mapping[str, np.ndarray], title: str) -> go.Figure:
     steps = next(iter(ways.values())).shape[0]
     shown = min(steps, MAX_FRAMES)
     scale = _full_scale(np.stack(list(ways.values())))
-    fig = make_subplots(rows=len(names), cols=shown, horizontal_spacing=0.008, vertical_spacing=0.12,
-                        subplot_titles=[f"t={t}" for _ in names for t in range(shown)], row_titles=names)
+    fig = make_subplots(rows=len(names), cols=shown, horizontal_spacing=0.008, vertical_spacing=0.1,
+                        subplot_titles=[f"t={t}" for t in range(shown)], row_titles=names)
     for row, name in enumerate(names, start=1):
         for t in range(shown):
             fig.add_trace(_event_image(ways[name][t], scale), row=row, col=t + 1)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
-    fig.update_annotations(font_size=FONT_SIZE - 3)
+    fig.update_annotations(font_size=FONT_SIZE - 2)
     cut = "" if shown == steps else f"; the first {shown} of {steps} steps shown"
-    return styled(fig, title, 120 + 150 * len(names), subtitle=f"orange = ON events, blue = OFF{cut}")
+    tile = min(150, 900 // shown)                   # a frame's height in px at the page's usual width
+    styled(fig, title, subtitle=f"orange = ON events, blue = OFF{cut}")
+    return fig.update_layout(height=130 + len(names) * (tile + 30), showlegend=False, margin=dict(t=110, b=10))
 
 
 def rasters_both_ways(ways: Mapping[str, np.ndarray], layer: str) -> go.Figure:
