@@ -5,6 +5,7 @@ import streamlit as st
 
 from snn_app import session, state
 from snn_app import trt as glue
+from snn_core.data import DATASETS
 from snn_core.verdict import verdict
 from snn_viz import trt_figures as figs
 
@@ -38,7 +39,7 @@ if source == "the Train & watch run":
     trainer = own
 else:
     left, middle, right = st.columns([2, 1, 1])
-    datasets = ("events-shape", "events-direction", "digits")
+    datasets = list(DATASETS)
     dataset = left.selectbox("dataset", datasets, datasets.index(cfg.data.dataset), key="trt_dataset")
     with_trt = middle.toggle("train with TRT", True, key="trt_demo_trt")
     try:
@@ -59,13 +60,18 @@ else:
                 f"({glue.TRAIN_SAMPLES} training samples, the sidebar's network and epochs).")
     elif demo_cfg is not None and trainer.cfg != demo_cfg:
         st.caption("The settings changed since this network was trained: press **Train** to update it.")
+view = None
 if trainer is not None:
     st.caption(f"Network: {session.describe(trainer.cfg)}, TRT {trainer.cfg.methods.trt}, "
                f"test accuracy {trainer.history[-1].test_accuracy:.1%}")
     count = len(trainer.dataset.test_y)
     index = st.columns([1, 3])[0].number_input("test sample", 0, count - 1, 0, key="trt_sample")
-    view = glue.both_ways(trainer, int(index))
-    key = (id(trainer), trainer.steps, int(index))
+    try:
+        view = glue.both_ways(trainer, int(index))
+    except ValueError as problem:
+        st.error(f"This network cannot run a sample both ways: {problem}")
+if view is not None:
+    key = (id(trainer), trainer.cfg, trainer.steps, int(index))
     if view.frames is not None:
         st.plotly_chart(state.memo_figure(("trt-frames", *key), lambda: figs.frames_both_ways(
             view.frames, f"test sample {index}: {view.class_names[view.label]}, original and reversed")), theme=None)

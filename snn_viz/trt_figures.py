@@ -14,6 +14,7 @@ WAY_COLOURS = {"original": "#222222", "reversed": "#EE7733"}       # the two way
 ARM_COLOURS = (METHOD_COLOURS["without"], METHOD_COLOURS["with"])  # baseline arm, TRT arm
 MAX_FRAMES = 16                    # event frames drawn per row; later steps are left out
 TERM_COLOURS = ("#222222", "#EE7733", "#0077BB", "#AA3377", "#009988", "#BBBBBB")
+TERM_DASHES = ("solid", "dash", "solid", "solid", "dot", "solid")   # CE on the perturbed branch often hides CE
 AGREEMENT_METRICS = ("test_accuracy", "reversal_agreement", "reversal_kl", "train_test_gap", "nasfr")
 LABELS = {"test_accuracy": "test accuracy", "reversal_agreement": "agreement orig. vs reversed",
           "reversal_kl": "KL orig. ‖ reversed", "train_test_gap": "train − test accuracy", "nasfr": "NASFR"}
@@ -59,7 +60,7 @@ def rasters_both_ways(ways: Mapping[str, np.ndarray], layer: str) -> go.Figure:
         fig.update_xaxes(title_text="time step", range=[-0.5, steps - 0.5], dtick=1 if steps <= 16 else None,
                          row=1, col=column)
     fig.update_yaxes(title_text="neuron index", range=[-0.5, neurons - 0.5], row=1, col=1)
-    return fig
+    return fig.update_layout(height=420, showlegend=False, margin_b=60)
 
 
 def outputs_both_ways(probabilities: Mapping[str, np.ndarray], class_names: Sequence[str], label: int) -> go.Figure:
@@ -121,7 +122,7 @@ def arm_metrics(result: dict, arm_labels: Sequence[str], metrics: Sequence[str] 
     styled(fig, f"Baseline and TRT, mean over {len(result['seeds'])} seeds (whiskers: 95% CI)", height=340,
            subtitle="accuracy, agreement and gap in %; KL in nats")
     fig.update_annotations(font_size=FONT_SIZE - 2)
-    return fig
+    return fig.update_layout(margin_t=115)
 
 
 def layer_rates(result: dict, arm_labels: Sequence[str]) -> go.Figure:
@@ -146,11 +147,11 @@ def loss_terms(terms: Mapping[str, Sequence[float]], title: str) -> go.Figure:
     """Each training loss term's mean over an epoch's steps, per epoch, on a log axis: the KL term is often
     hundreds of times smaller than the cross-entropies and would lie flat on a linear one."""
     fig = go.Figure()
-    for colour, (name, values) in zip(TERM_COLOURS, terms.items()):
+    for colour, dash, (name, values) in zip(TERM_COLOURS, TERM_DASHES, terms.items()):
         fig.add_scatter(x=np.arange(1, len(values) + 1), y=list(values), name=name, mode="lines+markers",
-                        line=dict(color=colour, width=3), marker=dict(size=8),
+                        line=dict(color=colour, width=3, dash=dash), marker=dict(size=7),
                         hovertemplate="epoch %{x}: %{y:.3f}<extra>" + name + "</extra>")
     styled(fig, title)
-    fig.update_xaxes(title_text="epoch", dtick=1 if len(next(iter(terms.values()), ())) <= 20 else None)
+    fig.update_xaxes(title_text="epoch", dtick=1 if len(next(iter(terms.values()), ())) <= 12 else None)
     fig.update_yaxes(title_text="loss (log scale)", type="log")
     return fig
