@@ -60,7 +60,7 @@ def rasters_both_ways(ways: Mapping[str, np.ndarray], layer: str) -> go.Figure:
         fig.update_xaxes(title_text="time step", range=[-0.5, steps - 0.5], dtick=1 if steps <= 16 else None,
                          row=1, col=column)
     fig.update_yaxes(title_text="neuron index", range=[-0.5, neurons - 0.5], row=1, col=1)
-    return fig.update_layout(height=420, showlegend=False, margin_b=60)
+    return fig.update_layout(height=440, showlegend=False, margin=dict(t=110, b=60))
 
 
 def outputs_both_ways(probabilities: Mapping[str, np.ndarray], class_names: Sequence[str], label: int) -> go.Figure:
