@@ -80,6 +80,9 @@ if view is not None:
             view.spikes, view.layer)), theme=None)
     st.plotly_chart(state.memo_figure(("trt-outputs", *key), lambda: figs.outputs_both_ways(
         view.probabilities, view.class_names, view.label)), theme=None)
+    if view.spikes is not None and len(trainer.model.layers) == 1:
+        st.caption("This network has one spiking layer and a time-averaged readout: a reversal after that layer "
+                   "cannot change the output (TRT needs a second layer here).")
     twin = glue.reversed_label(trainer.dataset.name, view.label)
     if twin is not None:
         st.caption(f"Reversed, this **{view.class_names[view.label]}** clip moves **{view.class_names[twin]}**: "

@@ -117,16 +117,23 @@ def test_digits_show_the_first_layer_raster_reversed():
 
 def test_a_tiny_comparison_shows_its_figures_and_verdict_then_bad_input_keeps_them():
     at = open_script("app_pages/trt.py", TINY, timeout=180)
-    at.multiselect(key="trt_experiments").set_value(["digits, T = 4"]).run()
+    control = "control: permutation (events-shape, T = 4)"
+    at.multiselect(key="trt_experiments").set_value(["digits, T = 4", control]).run()
     at.radio(key="trt_settings").set_value("sidebar")
     at.number_input(key="trt_seeds").set_value(2)
     at.number_input(key="trt_workers").set_value(1)
     at.button(key="trt_run").click().run()
     assert not at.exception and not at.error
-    result = at.session_state.trt_results["results"]["digits, T = 4"]
+    results = at.session_state.trt_results["results"]
+    assert results[control]["variant"]["methods"]["trt_perturbation"] == "permute"
+    result = results["digits, T = 4"]
     assert result["seeds"] == [0, 1] and result["failed_runs"] == 0
-    for title in ("Test accuracy, TRT − baseline", "Baseline and TRT", "Firing rate per layer", "loss terms"):
+    assert list(decoded(chart(at, "Test accuracy, TRT − baseline")["data"][0]["y"])) == list(results)
+    for title in ("Baseline and TRT", "Firing rate per layer", "loss terms"):
         chart(at, title)
+    at.radio(key="trt_shown").set_value(control).run()
+    assert any("TRT with permute against baseline" in m.value for m in at.markdown)
+    at.radio(key="trt_shown").set_value("digits, T = 4").run()
     verdicts = [m.value for m in at.markdown if "TRT against baseline" in m.value]
     assert len(verdicts) == 1 and verdicts[0].count("\n- ") == 5          # accuracy, agreement, KL, gap, NASFR
     assert "test accuracy" in verdicts[0] and "agreement" in verdicts[0]
@@ -136,3 +143,21 @@ def test_a_tiny_comparison_shows_its_figures_and_verdict_then_bad_input_keeps_th
     chart(at, "Test accuracy, TRT − baseline")                             # the earlier results stay
     at.multiselect(key="trt_experiments").set_value([]).run()
     assert not at.exception and "at least one experiment" in at.error[0].value
+
+
+def test_the_train_and_watch_run_can_be_shown_both_ways():
+    from snn_core.trainer import Trainer
+
+    at = open_script("app_pages/trt.py", TINY, timeout=120)
+    trainer = Trainer(RunConfig().with_values({**TINY, "T": "4", "epochs": "3", "hidden": "32",
+                                               "train-samples": "200"}))
+    trainer.fit()
+    at.session_state.trainer = trainer                                  # what the Train & watch page leaves
+    at.run()
+    at.radio(key="trt_source").set_value("the Train & watch run").run()
+    assert not at.exception and not at.error
+    assert "TRT off" in next(c.value for c in at.caption if c.value.startswith("Network: digits"))
+    chart(at, "fc1 spikes, original and reversed")
+    probabilities = [decoded(bars["y"]) for bars in chart(at, "output both ways")["data"]]
+    assert np.allclose(*probabilities, atol=1e-6)          # one layer, rate readout: a reversal changes nothing
+    assert any("cannot change the output" in c.value for c in at.caption)
