@@ -2,9 +2,9 @@
 verdict per paper claim (``reproduce.SECTIONS["trt"]``).
 
 Settings: event clips with shape labels (invariant under time reversal) at T = 4 and T = 2, static digits
-(reversal after the first spiking layer), event clips with direction labels (reversal swaps them: a
-contrast, not a claim), and two controls at events-shape T = 4: a random time permutation instead of the
-reversal, and a baseline trained twice the epochs (``compare.compute_matched``; TRT costs about two
+(reversal after the first spiking layer), event clips with direction labels (playing a clip backwards
+swaps them: a contrast, not a claim), and two controls at events-shape T = 4: a random time permutation
+instead of the reversal, and a baseline trained twice the epochs (``compare.compute_matched``; TRT costs about two
 passes per step). The report's seed list is topped up to ``MIN_SEEDS``: the pilot's per-run sd is about
 half the effect, so fewer pairs could not tell it apart.
 """
@@ -136,8 +136,13 @@ def trt_section(seeds: list[int], workers: int, cache: RunCache | None, log: Cal
         "default: L = CE(O) + CE(Ô) + 1·τ²·KL(p_τ(O) ‖ p_τ(Ô)) with τ = 2 + CE(star head(r ⊙ r̂)); event clips "
         "are reversed at the input, digits after the first spiking layer. Accuracy is that of the original path "
         "(inference is unchanged). Reversal agreement: fraction of test samples predicted the same on the "
-        "original and the time-reversed sample, measured for both arms. Direction labels swap under reversal: "
-        "that row is a contrast where TRT should not help.", "",
+        "original and the time-reversed sample, measured for both arms. Direction labels: a recording played "
+        "backwards moves the other way, so TRT's invariance is wrong for them; but the paper's reversal (frames "
+        "flipped along T, polarity kept, as here) is not a playback in reverse (that also swaps ON and OFF, "
+        "`data.events.reverse_events`), and the ON/OFF layout of a moving edge still shows its direction: high "
+        "accuracy with high reversal agreement in that row means the network reads direction from polarity, "
+        "not from the order of the frames.",
+        "",
         "| comparison (base → variant) | test accuracy % | Δ accuracy, points [95% CI] | wins | NASFR (Δ [95% CI]) | "
         "reversal agreement % | train–test gap % | s per run (base / variant) |",
         "|---|---|---|---|---|---|---|---|"]
