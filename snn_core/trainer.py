@@ -40,6 +40,8 @@ class EpochRecord:
     spikes_per_sample: float
     train_seconds: float          # cumulative time spent in gradient steps
     layer_firing_rates: dict      # layer name -> mean firing rate SFR_l on the test set
+    decision_step_mean: float | None = None      # first-spike readout: mean first output spike step (test set)
+    no_decision_fraction: float | None = None    # first-spike readout: test samples with no output spike
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,7 +113,8 @@ class Trainer:
         x = x.to(self.device, torch.float32)                      # event frames are stored as uint8 counts
         if self.dataset.has_time_axis:
             return to_time_major(x)
-        return encode(x, self.cfg.data.encoding, self.cfg.data.time_steps, rng)
+        data = self.cfg.data
+        return encode(x, data.encoding, data.time_steps, rng, data.latency_window)
 
     def forward(self, x: torch.Tensor, rng: torch.Generator | None = None,
                 record: torch.Tensor | None = None) -> ModelOutput:
@@ -143,11 +146,14 @@ class Trainer:
     def _close_epoch(self) -> EpochRecord:
         loss_sum, correct, seen = self._epoch_sums
         evaluation = self.last_evaluation = self.evaluate()
+        decision = evaluation.decision
         self.epoch += 1
         record = EpochRecord(self.epoch, self.steps, loss_sum / seen, correct / seen, evaluation.loss,
                              evaluation.accuracy, evaluation.activity.nasfr,
                              evaluation.activity.total_spikes_per_sample, self.train_seconds,
-                             dict(evaluation.activity.firing_rate))
+                             dict(evaluation.activity.firing_rate),
+                             decision_step_mean=None if decision is None else decision.decision_step_mean,
+                             no_decision_fraction=None if decision is None else decision.no_decision_fraction)
         self.history.append(record)
         self._cursor, self._epoch_sums = 0, [0.0, 0.0, 0]
         return record

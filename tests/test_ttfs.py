@@ -143,3 +143,66 @@ def test_cli_accepts_and_reports_the_new_options(capsys):
     assert result["config"]["model"]["readout"] == "count" and result["config"]["model"]["tau_loss"] == 3.0
     assert "out" in result["metrics"]["layer_firing_rates"]
     assert "no_decision_fraction" not in result["metrics"]
+
+
+# --- metrics of issue #6: convergence, robustness, decisions per epoch, the latency window -------------
+
+ISSUE_KEYS = ("decision_step_mean", "decision_step_median", "no_decision_fraction", "accuracy_vs_tcut",
+              "robustness", "epochs_to_target")
+
+
+def test_epochs_to_target_is_the_first_epoch_at_or_above_the_target():
+    from snn_core.run import epochs_to_target
+    from snn_core.trainer import EpochRecord
+    history = [EpochRecord(epoch, epoch, 0.0, 0.0, 0.0, accuracy, 0.0, 0.0, 0.0, {})
+               for epoch, accuracy in enumerate([0.5, 0.89, 0.9, 0.95, 0.85], start=1)]
+    assert epochs_to_target(history, 0.9) == 3
+    assert epochs_to_target(history, 0.5) == 1
+    assert epochs_to_target(history, 0.96) is None
+    assert epochs_to_target([], 0.1) is None
+
+
+def test_cli_train_json_has_every_key_of_the_issue(capsys):
+    assert main(["train", "--readout", "first-spike", "--encoding", "latency", "--neuron", "cuba", "--max-spikes", "1",
+                 "--T", "6", "--latency-window", "4", "--hidden", "8", "--epochs", "2", "--train-samples", "60",
+                 "--test-samples", "30", "--target-accuracy", "0.05", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    metrics = result["metrics"]
+    assert all(key in metrics for key in ISSUE_KEYS)
+    reached = [record["epoch"] for record in result["history"] if record["test_accuracy"] >= 0.05]
+    assert metrics["epochs_to_target"] == (reached[0] if reached else None)
+    assert set(metrics["robustness"]) == {"jitter", "deletion", "weight_noise"}
+    assert metrics["robustness"]["jitter"]["0"] == metrics["test_accuracy"]
+    assert len(metrics["accuracy_vs_tcut"]) == 6
+    assert [set(record) >= {"decision_step_mean", "no_decision_fraction"} for record in result["history"]] == [True] * 2
+    assert result["history"][-1]["no_decision_fraction"] == metrics["no_decision_fraction"]
+    assert result["timing"]["robustness_seconds"] >= 0
+
+
+def test_robustness_off_leaves_it_null_and_rate_readouts_have_no_decisions(capsys):
+    assert main(["train", "--T", "2", "--hidden", "8", "--epochs", "1", "--train-samples", "40",
+                 "--test-samples", "20", "--robustness", "false", "--target-accuracy", "1", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["metrics"]["robustness"] is None and result["metrics"]["epochs_to_target"] is None
+    assert result["history"][0]["decision_step_mean"] is None and result["history"][0]["no_decision_fraction"] is None
+
+
+def test_latency_window_packs_the_spikes_into_the_first_steps():
+    from snn_core.encoders import encode
+    x = torch.tensor([[1.0, 0.5, 0.1, 0.0]])
+    seq = encode(x, "latency", 10, latency_window=5)             # t = round((1 - x) * 4) = 0, 2, 4 (3.6)
+    assert seq.shape == (10, 1, 4) and seq[5:].sum() == 0
+    assert seq.sum(0).flatten().tolist() == [1, 1, 1, 0]
+    assert seq.argmax(0).flatten().tolist()[:3] == [0, 2, 4]
+    assert torch.equal(encode(x, "latency", 10, latency_window=0), encode(x, "latency", 10))
+    assert torch.equal(encode(x, "latency", 10, latency_window=10), encode(x, "latency", 10))
+    assert torch.equal(encode(x, "direct", 10, latency_window=5), encode(x, "direct", 10))   # latency only
+    with pytest.raises(ValueError, match="latency_window=11 is not valid"):
+        encode(x, "latency", 10, latency_window=11)
+
+
+def test_a_latency_window_longer_than_t_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"data.latency_window \(--latency-window\)=9 is longer than T=8; "
+                                         r"allowed: 0 \(all T steps\) to 8"):
+        RunConfig().with_values({"encoding": "latency", "latency-window": 9, "T": 8})
+    assert RunConfig().with_values({"encoding": "direct", "latency-window": 9}).data.latency_window == 9
