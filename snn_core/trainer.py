@@ -133,6 +133,9 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        after_step = getattr(self.model, "after_step", None)      # engine exact: weight bumping
+        if after_step is not None:
+            after_step()
         self.scheduler.step()
         self.train_seconds += time.perf_counter() - started
         self.steps += 1
