@@ -3,7 +3,9 @@
 Layers ``fc1..`` (``model.hidden``) and "out" (n_classes) are bias-free Linear weights: a bias would
 be a constant current, whose PSP is not of the form b/z - a/z^2, so the closed form would not hold.
 There is no BatchNorm (``model.batch_norm`` is ignored). Spike times come from ``snn_core.exact``
-with K = ``neuron.max_spikes``; the readout is first-spike only::
+with K = ``neuron.max_spikes`` and ``neuron.threshold`` read in the discrete engine's units (the
+continuous threshold is beta V_th, ``exact.continuous_threshold``), so the same weights fire first
+spikes in the same step bins in both engines. The readout is first-spike only::
 
     t_first_c = first spike time of output c (continuous, in steps), T if it stays silent
     logits    = -t_first / tau_loss,    prediction = argmin_c t_first_c (ties: highest output membrane)
