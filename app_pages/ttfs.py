@@ -3,6 +3,7 @@ import streamlit as st
 
 from snn_app import state
 from snn_app import ttfs as glue
+from snn_core.presets import ttfs_config
 from snn_viz import ttfs_figures as figs
 
 ENGINES = {
@@ -28,18 +29,19 @@ start = controls[0].radio("start from", ("TTFS preset", "sidebar settings"), hor
                           help="the preset: digits, latency coding, CUBA neurons, first-spike readout")
 engine = controls[1].radio("engine", tuple(ENGINES), horizontal=True, key="ttfs_engine")
 seeds = controls[2].number_input("seeds", 2, 10, 3, key="ttfs_seeds", help="the CIs are over these seeds")
-epochs = controls[3].number_input("epochs", 1, 60, glue.preset_config().training.epochs, key="ttfs_epochs")
+preset = ttfs_config()
+epochs = controls[3].number_input("epochs", 1, 60, preset.training.epochs, key="ttfs_epochs")
 st.caption(ENGINES[engine])
-preset = glue.preset_config()
-st.button("Load the TTFS preset into the sidebar", key="ttfs_load", on_click=glue.load_into_sidebar, args=(preset,),
-          help="then Train & watch and Spike explorer use it too")
 try:
     cfg = glue.page_config(preset if start == "TTFS preset" else st.session_state.config, engine, int(epochs))
 except ValueError as problem:
     st.error(f"These settings cannot run: {problem}")
     st.stop()
-k = st.select_slider("spike cap K (1 = TTFS, ∞ = unlimited)", [glue.k_label(v) for v in glue.K_CHOICES],
-                     key="ttfs_k")
+left, right = st.columns([2, 1], vertical_alignment="bottom")
+k = left.select_slider("spike cap K ∈ {1, 2, 3, 5, ∞} (1 = TTFS): the run below, shaded in the sweep",
+                       [glue.k_label(v) for v in glue.K_CHOICES], key="ttfs_k")
+right.button("Load the TTFS preset into the sidebar", key="ttfs_load", on_click=glue.load_into_sidebar,
+             args=(preset,), help="then Train & watch and Spike explorer start from it too")
 k_value = 0 if k == "∞" else int(k)
 
 st.header("The trade-off over K")
@@ -55,7 +57,7 @@ if st.button(f"Run the K sweep ({runs} runs)", type="primary", key="ttfs_sweep_r
         bar.progress(done / total, text=f"{done} of {total} runs finished (K = "
                                         f"{glue.k_label(slot['config']['neuron']['max_spikes'])}: {outcome})")
 
-    st.session_state.ttfs_sweep = {"key": (cfg, int(seeds)), "result": glue.run_sweep(cfg, values, int(seeds),
+    st.session_state.ttfs_sweep = {"key": (cfg.to_json(), int(seeds)), "result": glue.run_sweep(cfg, values, int(seeds),
                                                                                        progress)}
     bar.empty()
 stored = st.session_state.get("ttfs_sweep")
@@ -64,11 +66,10 @@ if stored is None:
             "Finished runs are cached on disk, so a repeat is instant.")
 else:
     result, key = stored["result"], stored["key"]
-    if key != (cfg, int(seeds)):
+    if key != (cfg.to_json(), int(seeds)):
         st.info("The settings changed since this sweep ran: press **Run the K sweep** to update.")
-    sweep_cfg = key[0]
-    st.caption(f"Each point: mean and 95% CI over {len(result['seeds'])} seeds, {sweep_cfg.training.epochs} "
-               f"epochs each, {sweep_cfg.model.engine} engine.")
+    st.caption(f"Each point: mean and 95% CI over {len(result['seeds'])} seeds, "
+               f"{result['config']['training']['epochs']} epochs each, {result['config']['model']['engine']} engine.")
     if result["failed_runs"]:
         errors = {run["error"] for p in result["points"] for run in p["runs"] if run["error"]}
         st.warning(f"{result['failed_runs']} run(s) failed and are left out: {'; '.join(errors)}")

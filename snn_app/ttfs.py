@@ -23,21 +23,8 @@ K_CHOICES = (1, 2, 3, 5, 0)      # 0 = unlimited: the relaxed end of the axis
 SWEEP_WORKERS = 2                # processes, one torch thread each
 TRACED_SAMPLES = 16              # test samples the single run can show
 KEPT_RUNS = 6                    # trained single runs kept per session
-FALLBACK_PRESET = {"dataset": "digits", "encoding": "latency", "neuron": "cuba", "readout": "first-spike",
-                   "T": 32, "tau-syn": 4, "threshold": 0.3, "hidden": "64", "epochs": 8}
-
-
 def k_label(k: int) -> str:
     return "∞" if int(k) == 0 else str(int(k))
-
-
-def preset_config() -> RunConfig:
-    """The tuned TTFS digits run (``snn_core.presets.TTFS_PRESET``, CLI names) as a config."""
-    try:
-        from snn_core.presets import TTFS_PRESET
-    except ImportError:
-        return RunConfig().with_values(FALLBACK_PRESET)
-    return RunConfig().with_values(TTFS_PRESET)
 
 
 def load_into_sidebar(cfg: RunConfig) -> None:

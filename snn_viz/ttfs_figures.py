@@ -97,6 +97,7 @@ def robustness_curves(curves: Mapping[str, Mapping[str, tuple[Sequence[float], S
                             row=1, col=column)
     styled(fig, "Robustness: test accuracy under noise", 360,
            subtitle="level 0 is the clean test set; mean and 95% CI over seeds; fixed noise seed")
+    fig.update_layout(margin_t=120)                          # room for the panel titles under the subtitle
     fig.update_yaxes(tickformat=".0%")
     fig.update_yaxes(title_text="test accuracy", row=1, col=1)
     return fig
@@ -111,14 +112,18 @@ def silent_by_layer(stats: Mapping[str, Mapping[str, Mapping]]) -> go.Figure:
         fig.add_bar(x=layers, y=means, name=f"K = {label}", marker_color=k_colour(label),
                     error_y=dict(type="data", array=up, arrayminus=down, thickness=1.5, width=4),
                     hovertemplate=f"K = {label}<br>%{{x}}: %{{y:.1%}} silent<extra></extra>")
-    styled(fig, "Silent neurons per layer", 330, subtitle="never fired on any test sample (TTFS's dead neurons)")
+    styled(fig, "Silent neurons per layer", 330, subtitle="never fired on the test set (dead neurons)")
     fig.update_layout(barmode="group")
     fig.update_xaxes(title_text="spiking layer")
     fig.update_yaxes(title_text="share of neurons", tickformat=".0%", rangemode="tozero")
+    if not any(any(s["mean"] for s in per_layer.values()) for per_layer in stats.values()):
+        fig.add_annotation(text="no silent neurons at any K", showarrow=False, font_size=FONT_SIZE,
+                           x=0.5, y=0.6, xref="paper", yref="paper")
     return fig
 
 
-def capped_raster(name: str, spikes: np.ndarray, cap: int | None, neuron_labels: Sequence[str] | None = None) -> go.Figure:
+def capped_raster(name: str, spikes: np.ndarray, cap: int | None,
+                  neuron_labels: Sequence[str] | None = None) -> go.Figure:
     """One sample's spikes ``[T, N]`` of one layer: each neuron's first spike black, later ones coloured,
     and the largest spike count of any neuron set against the cap K (0 = unlimited, None = not capped)."""
     steps, count = spikes.shape
@@ -137,7 +142,8 @@ def capped_raster(name: str, spikes: np.ndarray, cap: int | None, neuron_labels:
                         hovertemplate="%{text}<br>step %{x}<extra>" + role + "</extra>")
     most = int(spikes.sum(0).max()) if count else 0
     bound = {None: "(not capped)", 0: "(K = ∞, no cap)"}.get(cap, f"≤ K = {cap}")
-    styled(fig, f"{name}: {int(spikes.sum())} spikes, {int(spikes.any(0).sum())} of {count} neurons fire",
+    total = int(spikes.sum())
+    styled(fig, f"{name}: {total} spike{'' if total == 1 else 's'}, {int(spikes.any(0).sum())} of {count} neurons fire",
            260 + min(count, 64) * 3, subtitle=f"max spikes of any neuron = {most} {bound}")
     time_axis(fig, steps)
     fig.update_yaxes(title_text="neuron", range=[-0.5, count - 0.5])

@@ -4,7 +4,7 @@ import pytest
 from app_runner import open_script
 
 from snn_app import ttfs as glue
-from snn_core.config import RunConfig
+from snn_core.presets import ttfs_config
 from snn_viz import ttfs_figures as figs
 
 TINY = {"dataset": "digits", "encoding": "latency", "neuron": "cuba", "readout": "first-spike", "T": "6",
@@ -58,9 +58,11 @@ def test_over_k_draws_ci_bars_and_skips_ks_without_runs():
     assert list(fig.data[0].error_y.arrayminus) == pytest.approx([0.1, 0.0])
 
 
-def test_the_fallback_preset_is_a_first_spike_ttfs_digits_run():
-    cfg = glue.preset_config()
-    assert cfg.data.encoding == "latency" and cfg.model.readout == "first-spike" and cfg.neuron.model == "cuba"
+def test_loading_the_preset_sets_the_sidebar_and_the_session_config():
+    at = open_script("app_pages/ttfs.py")
+    at.button(key="ttfs_load").click().run()
+    assert not at.exception
+    assert at.session_state.config == ttfs_config() and at.session_state["cfg:encoding"] == "latency"
 
 
 @pytest.fixture
@@ -89,6 +91,8 @@ def test_page_renders_and_the_sweep_draws_the_trade_off(tiny_page):
                   "Accuracy vs readout time", "Convergence", "Robustness", "Accuracy under jitter"):
         assert any(title in spec for spec in titles), title
     assert any("95% CI over 2 seeds, 1 epochs" in c.value for c in at.caption)
+    at.run()                                                  # a later rerun keeps the sweep as current
+    assert not any("settings changed" in info.value for info in at.info)
 
 
 def test_single_run_at_k_one_shows_no_neuron_above_one_spike(tiny_page):
