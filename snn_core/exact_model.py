@@ -34,12 +34,16 @@ from .readout import first_spike_predictions
 MAX_HIDDEN = 2
 MAX_WIDTH = 256
 MAX_K = 10
+MAX_SLOTS = 100_000            # sum over layers of presynaptic spike slots x neurons, per sample (memory)
 SILENT_FRACTION = 0.3          # hidden layers: bump when more than this fraction is silent on the batch
 INIT_DRIVE = 3.0               # initial mean weight = INIT_DRIVE * V_th * 4 / fan_in (see ``_init``)
 
 
-def check_exact_config(cfg: RunConfig) -> None:
-    """ValueError unless the config is one the exact engine can run."""
+def check_exact_config(cfg: RunConfig, features: int = 64, classes: int = 10) -> None:
+    """ValueError unless the config is one the exact engine can run on ``features`` inputs (digits: 64).
+
+    Every layer holds (presynaptic spike slots) x neurons float64 values per sample several times
+    over, the slots of a hidden layer's output being neurons x K, hence the MAX_SLOTS budget."""
     needs = [
         (cfg.model.arch == "mlp", f"model.arch (--arch)={cfg.model.arch!r}; allowed: mlp"),
         (cfg.data.dataset == "digits", f"data.dataset (--dataset)={cfg.data.dataset!r}; allowed: digits "
@@ -59,6 +63,12 @@ def check_exact_config(cfg: RunConfig) -> None:
     for ok, text in needs:
         if not ok:
             raise ValueError(f"engine exact: {text}")
+    sizes, cap = [features, *cfg.model.hidden, classes], cfg.neuron.max_spikes
+    slots = sum(n_in * (1 if i == 0 else cap) * n_out for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])))
+    if slots > MAX_SLOTS:
+        raise ValueError(f"engine exact: model.hidden (--hidden)={list(cfg.model.hidden)} with neuron.max_spikes "
+                         f"(--max-spikes)={cap} needs {slots} spike slots x neurons per sample; allowed: at most "
+                         f"{MAX_SLOTS} (fewer or narrower hidden layers, or a smaller K)")
 
 
 class ExactLayer(nn.Module):
@@ -154,6 +164,6 @@ def _init(weight: torch.Tensor, threshold: float) -> None:
 
 def build_exact_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> ExactNetwork:
     """The exact-engine network a config describes (ValueError if the config does not fit it)."""
-    check_exact_config(cfg)
     sizes = [int(math.prod(frame_shape)), *cfg.model.hidden, n_classes]
+    check_exact_config(cfg, sizes[0], n_classes)
     return ExactNetwork(sizes, cfg)

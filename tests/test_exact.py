@@ -205,7 +205,7 @@ def test_weight_bumping_raises_silent_neurons_only_and_doubles():
     ({"neuron": "lif"}, "neuron.model"), ({"readout": "count"}, "model.readout"),
     ({"max-spikes": 0}, "neuron.max_spikes"), ({"max-spikes": 11}, "neuron.max_spikes"),
     ({"hidden": (300,)}, "model.hidden"), ({"hidden": (8, 8, 8)}, "model.hidden"),
-    ({"dataset": "events-shape"}, "data.dataset"),
+    ({"dataset": "events-shape"}, "data.dataset"), ({"hidden": (256, 256), "max-spikes": 3}, "model.hidden"),
 ])
 def test_config_errors_name_the_field(change, field):
     cfg = RunConfig().with_values({**EXACT, "hidden": (8,), **change})
