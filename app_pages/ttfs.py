@@ -12,7 +12,7 @@ ENGINES = {
                 "silent neurons, which hides TTFS's dead-neuron problem.",
     "exact": "**exact** computes each spike time in closed form between input events (τ_m = 2τ_s) and "
              "differentiates it exactly, like Fast & Deep and BATS: a silent neuron gets no gradient, so "
-             "weight bumping revives it. It needs 1 ≤ K ≤ 10.",
+             "weight bumping revives it. It needs 1 ≤ K ≤ 10 and is slower, more so as K grows.",
 }
 
 state.start_session()
@@ -57,8 +57,8 @@ if st.button(f"Run the K sweep ({runs} runs)", type="primary", key="ttfs_sweep_r
         bar.progress(done / total, text=f"{done} of {total} runs finished (K = "
                                         f"{glue.k_label(slot['config']['neuron']['max_spikes'])}: {outcome})")
 
-    st.session_state.ttfs_sweep = {"key": (cfg.to_json(), int(seeds)), "result": glue.run_sweep(cfg, values, int(seeds),
-                                                                                       progress)}
+    result = glue.run_sweep(cfg, values, int(seeds), progress)
+    st.session_state.ttfs_sweep = {"key": (cfg.to_json(), int(seeds)), "result": result}
     bar.empty()
 stored = st.session_state.get("ttfs_sweep")
 if stored is None:
@@ -73,28 +73,17 @@ else:
     if result["failed_runs"]:
         errors = {run["error"] for p in result["points"] for run in p["runs"] if run["error"]}
         st.warning(f"{result['failed_runs']} run(s) failed and are left out: {'; '.join(errors)}")
-    panels = [("accuracy", lambda: glue.per_k(result, lambda m: m["test_accuracy"]), "Test accuracy",
-               "test accuracy", True),
-              ("spikes", lambda: glue.per_k(result, lambda m: m["spikes_per_sample"]), "Spikes per sample",
-               "spikes per sample", False),
-              ("decision", lambda: glue.per_k(result, lambda m: m.get("decision_step_mean")),
-               "Decision step (first output spike)", "time step", False),
-              ("undecided", lambda: glue.per_k(result, lambda m: m.get("no_decision_fraction")),
-               "No decision (no output spike)", "share of test samples", True)]
-    level = glue.middle_level(result, "jitter")
-    if level is not None:
-        panels.append(("jitter", lambda: glue.robustness_at(result, "jitter", level),
-                       f"Accuracy under jitter σ = {level} steps", "test accuracy", True))
+    panels = glue.tradeoff_panels(result)
     columns = st.columns(3)
-    for index, (name, stats, title, y_title, percent) in enumerate(panels):
-        columns[index % 3].plotly_chart(state.memo_figure(("ttfs-k", key, name, k), lambda: figs.over_k(
-            stats(), title, y_title, k, percent)), theme=None)
+    for index, (title, y_title, percent, stats) in enumerate(panels):
+        columns[index % 3].plotly_chart(state.memo_figure(("ttfs-k", key, title, k), lambda: figs.over_k(
+            stats, title, y_title, k, percent)), theme=None)
     columns[len(panels) % 3].plotly_chart(state.memo_figure(("ttfs-silent", key), lambda: figs.silent_by_layer(
         glue.silent_per_k(result))), theme=None)
     left, right = st.columns(2)
     left.plotly_chart(state.memo_figure(("ttfs-tcut", key), lambda: figs.curves_by_k(
-        glue.curve_per_k(result, lambda m: m["accuracy_vs_tcut"], ("1", "∞")), "Accuracy vs readout time t_cut",
-        "t_cut (steps seen)", "test accuracy", subtitle="an undecided sample counts as wrong")), theme=None)
+        glue.tcut_curves(result), "Accuracy vs readout time t_cut", "t_cut (steps seen)", "test accuracy",
+        subtitle="an undecided sample counts as wrong (first-spike readout only)")), theme=None)
     right.plotly_chart(state.memo_figure(("ttfs-epochs", key), lambda: figs.curves_by_k(
         glue.epoch_curves(result), "Convergence: accuracy after each epoch", "epoch", "test accuracy")), theme=None)
     robustness = glue.robustness_curves(result)
@@ -135,4 +124,4 @@ st.caption("One test sample: ◆ marks each neuron's first spike, dashes its lat
 columns = st.columns(len(rasters))
 for column, (name, (spikes, labels)) in zip(columns, rasters.items()):
     column.plotly_chart(state.memo_figure(("ttfs-raster", single, sample, name), lambda: figs.capped_raster(
-        name, spikes, None if name.startswith("input") else k_value, labels)), theme=None)
+        name, spikes, None if name == glue.INPUT else k_value, labels)), theme=None)

@@ -23,6 +23,7 @@ K_CHOICES = (1, 2, 3, 5, 0)      # 0 = unlimited: the relaxed end of the axis
 SWEEP_WORKERS = 2                # processes, one torch thread each
 TRACED_SAMPLES = 16              # test samples the single run can show
 KEPT_RUNS = 6                    # trained single runs kept per session
+INPUT = "input"                  # the raster of the encoded input (not capped by K)
 def k_label(k: int) -> str:
     return "∞" if int(k) == 0 else str(int(k))
 
@@ -73,6 +74,24 @@ def _stats(values: list) -> dict:
     return mean_ci([v for v in values if v is not None])
 
 
+PANELS = (("test_accuracy", "Test accuracy", "test accuracy", True),
+          ("spikes_per_sample", "Spikes per sample", "spikes per sample", False),
+          ("decision_step_mean", "Decision step (first output spike)", "time step", False),
+          ("no_decision_fraction", "No decision (no output spike)", "share of test samples", True))
+
+
+def tradeoff_panels(result: dict) -> list[tuple[str, str, bool, dict[str, dict]]]:
+    """(title, y title, percent?, ``mean_ci`` per K) of each trade-off metric the runs report (a rate
+    readout has no decision metrics), accuracy under the middle jitter level last."""
+    panels = [(title, y_title, percent, per_k(result, lambda m, name=name: m.get(name)))
+              for name, title, y_title, percent in PANELS]
+    level = middle_level(result, "jitter")
+    if level is not None:
+        panels.append((f"Accuracy under jitter σ = {level} steps", "test accuracy", True,
+                       robustness_at(result, "jitter", level)))
+    return [panel for panel in panels if any(s["mean"] is not None for s in panel[3].values())]
+
+
 def per_k(result: dict, extract: Callable[[dict], float | None]) -> dict[str, dict]:
     """K label -> ``mean_ci`` of ``extract(metrics)`` over the point's successful runs (None skipped)."""
     return {k_label(p["value"]): _stats([extract(m) for m in _metrics(p)]) for p in result["points"]}
@@ -84,11 +103,17 @@ def curve_per_k(result: dict, extract: Callable[[dict], list], labels: tuple[str
     curves = {}
     for point in result["points"]:
         label = k_label(point["value"])
-        lists = [extract(m) for m in _metrics(point)]
+        lists = [values for values in map(extract, _metrics(point)) if values]
         if (labels is None or label in labels) and lists:
             length = min(len(values) for values in lists)
             curves[label] = (list(range(1, length + 1)), [_stats([v[i] for v in lists]) for i in range(length)])
     return curves
+
+
+def tcut_curves(result: dict) -> dict[str, tuple[list[int], list[dict]]]:
+    """Accuracy vs t_cut for the sweep's two ends, K = 1 (TTFS) and its largest K (unlimited: ∞)."""
+    ends = (k_label(result["points"][0]["value"]), k_label(result["points"][-1]["value"]))
+    return curve_per_k(result, lambda m: m.get("accuracy_vs_tcut"), ends)
 
 
 def epoch_curves(result: dict) -> dict[str, tuple[list[int], list[dict]]]:
@@ -169,7 +194,7 @@ def sample_rasters(trainer: Trainer, sample: int) -> dict[str, tuple[np.ndarray,
     trace = trainer.trace_samples([sample])
     rng = torch.Generator().manual_seed(trainer.cfg.training.seed + ENCODING_SEED_OFFSET)
     inputs = trainer.inputs(trainer.dataset.test_x[[sample]], rng)                  # (T, 1, C, H, W)
-    rasters = {"input (latency-coded pixels)": (inputs[:, 0].flatten(1).bool().cpu().numpy(), None)}
+    rasters = {INPUT: (inputs[:, 0].flatten(1).bool().cpu().numpy(), None)}
     for layer in trace.trace.layers:
         labels = list(trainer.dataset.class_names) if layer.name == "out" else None
         rasters[layer.name] = (layer.spikes[:, 0].flatten(1).cpu().numpy(), labels)   # (T, N)
@@ -178,4 +203,4 @@ def sample_rasters(trainer: Trainer, sample: int) -> dict[str, tuple[np.ndarray,
 
 def max_spike_count(rasters: Mapping[str, tuple[np.ndarray, list | None]]) -> int:
     """The largest number of spikes any neuron of any spiking layer fired (the input is not capped)."""
-    return max(int(spikes.sum(0).max()) for name, (spikes, _) in rasters.items() if not name.startswith("input"))
+    return max(int(spikes.sum(0).max()) for name, (spikes, _) in rasters.items() if name != INPUT)

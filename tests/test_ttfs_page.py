@@ -38,6 +38,10 @@ def test_summaries_average_over_seeds_and_put_the_clean_accuracy_at_noise_level_
     assert glue.middle_level(result, "jitter") == "4"
     assert glue.silent_per_k(result)["1"]["fc1"]["mean"] == pytest.approx(0.375)
     assert [s["mean"] for s in glue.epoch_curves(result)["1"][1]] == pytest.approx([0.3, 0.7])
+    assert list(glue.tcut_curves(result)) == ["1", "∞"]
+    panels = glue.tradeoff_panels(result)                     # no decision metrics in these runs: left out
+    assert [p[0] for p in panels] == ["Test accuracy", "Accuracy under jitter σ = 4 steps"]
+    assert panels[1][3]["1"]["mean"] == pytest.approx(0.1)
 
 
 def test_capped_raster_marks_first_spikes_and_states_the_largest_count():
