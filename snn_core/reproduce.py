@@ -13,13 +13,10 @@ from typing import Callable, Sequence
 from .compare import compare, summary_table, with_seed
 from .config import RunConfig
 from .report_parts import RunCounter, claim_verdict, summary_row
+from .reproduce_ttfs import ttfs_section
 from .workers import RunCache, run_many
 
 PAPER_CLAIMS = {
-    "TTFS versus relaxed multi-spike (Bacho & Chu, 2023)": (
-        "issue #6",
-        ["relaxing time-to-first-spike to several spikes per neuron gives higher accuracy",
-         "… faster convergence", "… similar sparsity", "… comparable latency", "… better noise robustness"]),
     "TRT — temporal reversed training (Zuo et al., 2024)": (
         "issue #7",
         ["74.77% ImageNet top-1 with 2 time steps; training-only, inference unchanged",
@@ -113,6 +110,7 @@ Section = Callable[[list, int, "RunCache | None", Callable[[str], None], RunCoun
 SECTIONS: dict[str, Section] = {     # name -> section builder, in report order
     "variability": variability_section,
     "asa": asa_section,
+    "ttfs": ttfs_section,
 }
 
 

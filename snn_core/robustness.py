@@ -54,17 +54,17 @@ def jitter(frames: torch.Tensor, sigma: float, generator: torch.Generator) -> to
     if sigma == 0:
         return frames
     source = frames.detach().cpu()
-    time_steps = source.shape[0]
-    if _is_count(source):      # the k-th event of every count moves on its own
-        units = [(source >= k).to(source.dtype) for k in range(1, int(source.max()) + 1)]
-    else:                      # one event per entry, carrying its value
-        units = [source]
-    moved = torch.zeros_like(source)
-    steps = torch.arange(time_steps).view(-1, *([1] * (source.dim() - 1))).expand(source.shape)
-    for unit in units:
-        offset = torch.round(sigma * torch.randn(source.shape, generator=generator)).long()
-        moved.scatter_add_(0, fold(steps + offset, time_steps), unit)
-    return moved.to(frames.device, frames.dtype)
+    flat = source.reshape(source.shape[0], -1)                                  # (T, M)
+    steps, where = flat.nonzero(as_tuple=True)                                  # (E,) one entry per non-zero
+    if _is_count(source):                      # a count of n is n events, each moving on its own
+        repeats = flat[steps, where].long()
+        steps, where = steps.repeat_interleave(repeats), where.repeat_interleave(repeats)
+        values = torch.ones(len(steps), dtype=source.dtype)
+    else:                                      # one event per entry, carrying its value
+        values = flat[steps, where]
+    offset = torch.round(sigma * torch.randn(len(steps), generator=generator)).long()
+    moved = torch.zeros_like(flat).index_put_((fold(steps + offset, flat.shape[0]), where), values, accumulate=True)
+    return moved.reshape(source.shape).to(frames.device, frames.dtype)
 
 
 def deletion(frames: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
