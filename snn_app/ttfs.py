@@ -24,6 +24,13 @@ SWEEP_WORKERS = 2                # processes, one torch thread each
 TRACED_SAMPLES = 16              # test samples the single run can show
 KEPT_RUNS = 6                    # trained single runs kept per session
 INPUT = "input"                  # the raster of the encoded input (not capped by K)
+PANELS = (                       # (metric, title, y title, percent?) of the trade-off figures
+    ("test_accuracy", "Test accuracy", "test accuracy", True),
+    ("spikes_per_sample", "Spikes per sample", "spikes per sample", False),
+    ("decision_step_mean", "Decision step (first output spike)", "time step", False),
+    ("no_decision_fraction", "No decision (no output spike)", "share of test samples", True))
+
+
 def k_label(k: int) -> str:
     return "∞" if int(k) == 0 else str(int(k))
 
@@ -35,6 +42,7 @@ def load_into_sidebar(cfg: RunConfig) -> None:
 
 
 def page_config(start: RunConfig, engine: str, epochs: int) -> RunConfig:
+    """The page's base run: ``start`` (preset or sidebar) with the page's engine and epochs."""
     return start.with_values({"engine": engine, "epochs": epochs})
 
 
@@ -72,12 +80,6 @@ def _metrics(point: dict) -> list[dict]:
 
 def _stats(values: list) -> dict:
     return mean_ci([v for v in values if v is not None])
-
-
-PANELS = (("test_accuracy", "Test accuracy", "test accuracy", True),
-          ("spikes_per_sample", "Spikes per sample", "spikes per sample", False),
-          ("decision_step_mean", "Decision step (first output spike)", "time step", False),
-          ("no_decision_fraction", "No decision (no output spike)", "share of test samples", True))
 
 
 def tradeoff_panels(result: dict) -> list[tuple[str, str, bool, dict[str, dict]]]:
