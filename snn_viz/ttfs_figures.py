@@ -11,6 +11,7 @@ from .style import FONT_SIZE, OTHER_COLOUR, styled, time_axis
 
 # K = 1 (TTFS) blue to K = inf (relaxed) red; keys are the page's K labels.
 K_COLOURS = {"1": "#0072B2", "2": "#56B4E9", "3": "#009E73", "5": "#E69F00", "10": "#CC79A7", "∞": "#D55E00"}
+RASTER_HEIGHT = 450              # one height for every layer, so rasters side by side line up
 FIRST_SPIKE_COLOUR = "#000000"
 LATER_SPIKE_COLOUR = "#D55E00"
 
@@ -144,7 +145,7 @@ def capped_raster(name: str, spikes: np.ndarray, cap: int | None,
     bound = {None: "(not capped)", 0: "(K = ∞, no cap)"}.get(cap, f"≤ K = {cap}")
     total = int(spikes.sum())
     styled(fig, f"{name}: {total} spike{'' if total == 1 else 's'}, {int(spikes.any(0).sum())} of {count} neurons fire",
-           260 + min(count, 64) * 3, subtitle=f"max spikes of any neuron = {most} {bound}")
+           RASTER_HEIGHT, subtitle=f"max spikes of any neuron = {most} {bound}")
     time_axis(fig, steps)
     fig.update_yaxes(title_text="neuron", range=[-0.5, count - 0.5])
     if neuron_labels is not None and count <= 20:                          # e.g. the output classes
