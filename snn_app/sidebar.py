@@ -13,7 +13,7 @@ import streamlit as st
 from snn_core.config import RunConfig, cli_index
 
 GROUPS = {
-    "Data": ("dataset", "T", "encoding", "noise", "train-samples", "test-samples", "data-seed"),
+    "Data": ("dataset", "T", "encoding", "latency-window", "noise", "train-samples", "test-samples", "data-seed"),
     "Network": ("arch", "hidden", "channels", "batch-norm", "readout", "tau-loss", "engine"),
     "Neuron": ("neuron", "decay", "tau-syn", "threshold", "reset", "v-reset", "surrogate", "surrogate-width",
                "max-spikes"),

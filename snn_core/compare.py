@@ -32,14 +32,15 @@ def compute_matched(cfg: RunConfig, factor: float) -> RunConfig:
     return cfg.with_values({"epochs": max(1, round(cfg.training.epochs * factor))})
 
 
-def numeric_metrics(metrics: dict) -> dict[str, float]:
-    """Scalar metrics, with per-layer dicts of scalars flattened to ``name.layer`` (``layer_firing_rates.fc1``)."""
+def numeric_metrics(metrics: dict, prefix: str = "") -> dict[str, float]:
+    """Scalar metrics, with nested dicts flattened to dotted names at any depth (``layer_firing_rates.fc1``,
+    ``robustness.jitter.2``); lists and None are left out."""
     flat = {}
     for name, value in metrics.items():
         if _is_number(value):
-            flat[name] = float(value)
+            flat[f"{prefix}{name}"] = float(value)
         elif isinstance(value, dict):
-            flat.update({f"{name}.{layer}": float(v) for layer, v in value.items() if _is_number(v)})
+            flat.update(numeric_metrics(value, f"{prefix}{name}."))
     return flat
 
 

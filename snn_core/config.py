@@ -55,6 +55,9 @@ class DataConfig(Section):
     time_steps: int = spec(8, "T", "number of simulation time steps", lo=1, hi=64, kind=int)
     encoding: str = spec("direct", "encoding", "spike encoding of static inputs (event data is already spikes)",
                          choices=("direct", "poisson", "latency"))
+    latency_window: int = spec(0, "latency-window", "latency encoding: input spikes fall in the first W steps, "
+                               "t = round((1 - x)(W - 1)), and the rest of T is left for the network "
+                               "to answer (0 = all T steps)", lo=0, hi=64, kind=int)
     train_samples: int = spec(2000, "train-samples",
                               "events: samples generated for training; digits: cap on the 1437-image training split",
                               lo=20, hi=10000, kind=int)
@@ -65,6 +68,12 @@ class DataConfig(Section):
                               lo=0.0, hi=2.0, kind=float)
     data_seed: int = spec(0, "data-seed", "seed of the train/test split and of event generation",
                           lo=0, hi=2**31 - 1, kind=int)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.encoding == "latency" and self.latency_window > self.time_steps:
+            raise ValueError(f"data.latency_window (--latency-window)={self.latency_window} is longer than "
+                             f"T={self.time_steps}; allowed: 0 (all T steps) to {self.time_steps}")
 
 
 @dataclass(frozen=True)

@@ -35,11 +35,18 @@ def latency(x: torch.Tensor, time_steps: int, generator: torch.Generator | None 
 ENCODERS: dict[str, Encoder] = {"direct": direct, "poisson": poisson, "latency": latency}
 
 
-def encode(x: torch.Tensor, name: str, time_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Encode a static batch with the named encoder."""
+def encode(x: torch.Tensor, name: str, time_steps: int, generator: torch.Generator | None = None,
+           latency_window: int = 0) -> torch.Tensor:
+    """Encode a static batch with the named encoder. ``latency_window`` W (latency only; 0 = T) spreads
+    the latency spikes over the first W steps and leaves steps W..T-1 silent, time for the network to answer."""
     if name not in ENCODERS:
         raise ValueError(f"encoding={name!r} is not known; allowed: {', '.join(ENCODERS)}")
-    return ENCODERS[name](x, time_steps, generator)
+    if name != "latency" or latency_window in (0, time_steps):
+        return ENCODERS[name](x, time_steps, generator)
+    if not 0 < latency_window < time_steps:
+        raise ValueError(f"latency_window={latency_window} is not valid; allowed: 0 (all T) to T={time_steps}")
+    spikes = latency(x, latency_window, generator)                     # (W, B, ...)
+    return torch.cat([spikes, spikes.new_zeros(time_steps - latency_window, *x.shape)])   # (T, B, ...)
 
 
 def to_time_major(frames: torch.Tensor) -> torch.Tensor:

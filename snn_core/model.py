@@ -41,6 +41,7 @@ class ModelOutput(NamedTuple):
     trace: Trace | None
     predictions: torch.Tensor | None = None       # (B,) predicted class (first-spike: with the tie-break)
     output_potential: torch.Tensor | None = None  # (T, B, classes) output membrane before reset; spiking only
+    spike_times: tuple[torch.Tensor, ...] | None = None   # engine exact: per layer (B, N, K), inf = no spike
 
 
 class SpikingNetwork(nn.Module):
@@ -142,6 +143,9 @@ def _conv_layers(channels: tuple[int, ...], frame_shape: tuple[int, ...], cfg: R
 
 def build_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> SpikingNetwork:
     """The network a config describes, for inputs of ``frame_shape`` per time step."""
+    if cfg.model.engine == "exact":
+        from .exact_model import build_exact_model         # here: exact_model imports this module
+        return build_exact_model(cfg, frame_shape, n_classes)
     neuron = neuron_model(cfg.neuron.model).params_from_config(cfg.neuron)
     _asa_layers(cfg, len(cfg.model.channels) if cfg.model.arch == "conv" else 0)     # fail early on a bad ASA setup
     if cfg.model.arch == "conv":

@@ -75,8 +75,9 @@ class DecisionTally:
         self.time_steps = 0
 
     def add(self, spikes: torch.Tensor, v_pre: torch.Tensor, labels: torch.Tensor) -> None:
-        """One batch: output ``spikes`` and ``v_pre`` ``[T, B, C]``, ``labels[B]``."""
-        spikes, v_pre, labels = spikes.detach(), v_pre.detach(), labels.to(spikes.device)
+        """One batch: output ``spikes`` and ``v_pre`` ``[T, B, C]``, ``labels[B]``. Spike counts above 1 in
+        a step (the exact engine bins continuous spike times) count as one spike: only "any spike" matters."""
+        spikes, v_pre, labels = spikes.detach().clamp(max=1.0), v_pre.detach(), labels.to(spikes.device)
         steps = spikes.shape[0]
         running = running_first_spike_times(spikes)                  # (T, B, C)
         v_max = v_pre.cummax(0).values                                # (T, B, C)

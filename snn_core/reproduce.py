@@ -1,8 +1,8 @@
 """The reproduction report: each paper's claims next to what we measured at toy scale, with a verdict.
 
-``python -m snn_core reproduce --out docs/REPRODUCTION.md`` regenerates it. Methods not built yet
-get a section that lists their claims and says so; nothing is quoted as measured unless this
-command measured it in the same run.
+``python -m snn_core reproduce --out docs/REPRODUCTION.md`` regenerates it, one section per entry
+of ``SECTIONS`` (the TTFS and TRT sections live in ``reproduce_ttfs`` and ``reproduce_trt``); nothing
+is quoted as measured unless this command measured it in the same run.
 """
 from __future__ import annotations
 
@@ -14,16 +14,11 @@ from .compare import compare, summary_table, with_seed
 from .config import RunConfig
 from .report_parts import RunCounter, claim_verdict, summary_row
 from .reproduce_trt import trt_section
+from .reproduce_ttfs import ttfs_section
 from .workers import RunCache, run_many
 
-PAPER_CLAIMS = {
-    "TTFS versus relaxed multi-spike (Bacho & Chu, 2023)": (
-        "issue #6",
-        ["relaxing time-to-first-spike to several spikes per neuron gives higher accuracy",
-         "… faster convergence", "… similar sparsity", "… comparable latency", "… better noise robustness"]),
-}
 ASA_BASE = RunConfig().with_values({"dataset": "events-shape", "arch": "conv", "noise": 0.2, "epochs": 6,
-                                     "train-samples": 1000, "test-samples": 300})
+                                     "train-samples": 1000, "test-samples": 300, "robustness": False})
 ASA_NOISE_KNOB = (0.05, 0.5)          # noise levels tried besides the base's, clean ASA against none
 ASA_TARGET = {"nasfr_drop": 0.40, "accuracy_drop_points": 1.0}
 VARIABILITY_RUNS = {
@@ -96,20 +91,11 @@ def asa_section(seeds: list[int], workers: int, cache: RunCache | None, log: Cal
     return "\n".join(header + rows + claims)
 
 
-def method_sections() -> str:
-    parts = []
-    for method, (issue, claims) in PAPER_CLAIMS.items():
-        parts += [f"## {method}", "", f"Not built yet: this method arrives with {issue}. Its claims, not yet measured:",
-                  "", "| paper's claim | measured here | verdict |", "|---|---|---|"]
-        parts += [f"| {claim} | — | not measured yet |" for claim in claims]
-        parts.append("")
-    return "\n".join(parts)
-
-
 Section = Callable[[list, int, "RunCache | None", Callable[[str], None], RunCounter], str]
 SECTIONS: dict[str, Section] = {     # name -> section builder, in report order
     "variability": variability_section,
     "asa": asa_section,
+    "ttfs": ttfs_section,
     "trt": trt_section,
 }
 
@@ -118,7 +104,7 @@ def report(seeds: int = 5, workers: int = 2, cache: RunCache | None = None,
            log: Callable[[str], None] = lambda message: None, sections: Sequence[str] | None = None) -> str:
     """The report as Markdown (measured in this call; cached runs are reused when a cache is given).
 
-    ``sections`` picks some of ``SECTIONS`` (default: all); the methods not built yet are listed either way.
+    ``sections`` picks some of ``SECTIONS`` (default: all).
     """
     chosen = list(SECTIONS) if sections is None else list(sections)
     unknown = [name for name in chosen if name not in SECTIONS]
@@ -132,7 +118,7 @@ def report(seeds: int = 5, workers: int = 2, cache: RunCache | None = None,
               f"({platform.machine()}, Python {platform.python_version()}, CPU, {workers} worker processes). "
               "Every number below was measured by that command; nothing is copied from the papers except "
               "their claims.", ""]
-    body = [part for section in measured for part in (section, "")] + [method_sections()]
+    body = [part for section in measured for part in (section, "")]
     footer = [f"Wall time of this report: {time.perf_counter() - started:.0f} s; {counter.cached} of {counter.runs} "
               "runs were read from the run cache (`.cache/runs`) of an earlier identical run instead of retrained."]
     return "\n".join(header + body + footer) + "\n"

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 from .config import RunConfig
+from .robustness import robustness
 from .trainer import EpochRecord, Evaluation, Trainer
 
 REDUNDANCY_SCALARS = ("noise_channels", "null_channels", "temporal_similarity", "channel_similarity")
@@ -39,24 +40,36 @@ def metrics_dict(evaluation: Evaluation, train_seconds: float) -> dict:
     }
 
 
-def result_dict(trainer: Trainer) -> dict:
+def epochs_to_target(history: Sequence[EpochRecord], target: float) -> int | None:
+    """Convergence: the first epoch whose test accuracy is >= ``target``; None if none reached it."""
+    return next((record.epoch for record in history if record.test_accuracy >= target), None)
+
+
+def result_dict(trainer: Trainer, robustness: dict | None = None) -> dict:
     """``{config, history, metrics}`` of a trainer; metrics are those of its latest closed epoch, plus
-    ``Trainer.generalisation()`` (``reversal_agreement``, ``reversal_kl``, ``train_eval_accuracy``,
-    ``train_test_gap``) at the current weights."""
+    ``epochs_to_target`` (``training.target_accuracy``), ``robustness`` (``snn_core.robustness``; None
+    when not measured) and ``Trainer.generalisation()`` (``reversal_agreement``, ``reversal_kl``,
+    ``train_eval_accuracy``, ``train_test_gap``) at the current weights."""
     evaluation = trainer.last_evaluation
-    return {
-        "config": trainer.cfg.to_dict(),
-        "history": [record.to_dict() for record in trainer.history],
-        "metrics": None if evaluation is None else {**metrics_dict(evaluation, trainer.train_seconds),
-                                                    **trainer.generalisation()},
+    metrics = None if evaluation is None else {
+        **metrics_dict(evaluation, trainer.train_seconds),
+        "epochs_to_target": epochs_to_target(trainer.history, trainer.cfg.training.target_accuracy),
+        "robustness": robustness,
+        **trainer.generalisation(),
     }
+    return {"config": trainer.cfg.to_dict(), "history": [record.to_dict() for record in trainer.history],
+            "metrics": metrics}
 
 
 def train_run(cfg: RunConfig, device: str = "auto",
               on_epoch: Callable[[EpochRecord], None] | None = None) -> dict:
-    """Train ``cfg`` to the end and return ``{config, history, metrics, timing}``."""
+    """Train ``cfg`` to the end and return ``{config, history, metrics, timing}``; with
+    ``training.robustness`` the trained net is also tested under noise (``timing.robustness_seconds``)."""
     started = time.perf_counter()
     trainer = Trainer(cfg, device=device)
     trainer.fit(on_epoch)
-    timing = {"total_seconds": time.perf_counter() - started, "device": str(trainer.device)}
-    return {**result_dict(trainer), "timing": timing}
+    trained = time.perf_counter()
+    noisy = robustness(trainer) if cfg.training.robustness else None
+    timing = {"total_seconds": time.perf_counter() - started, "robustness_seconds": time.perf_counter() - trained,
+              "device": str(trainer.device)}
+    return {**result_dict(trainer, noisy), "timing": timing}

@@ -42,6 +42,8 @@ class EpochRecord:
     spikes_per_sample: float
     train_seconds: float          # cumulative time spent in gradient steps
     layer_firing_rates: dict      # layer name -> mean firing rate SFR_l on the test set
+    decision_step_mean: float | None = None      # first-spike readout: mean first output spike step (test set)
+    no_decision_fraction: float | None = None    # first-spike readout: test samples with no output spike
     loss_terms: dict = field(default_factory=dict)   # TRT: term -> epoch mean (trt.trt_loss); {} for trt=off
 
     def to_dict(self) -> dict:
@@ -123,7 +125,8 @@ class Trainer:
         x = x.to(self.device, torch.float32)                      # event frames are stored as uint8 counts
         if self.dataset.has_time_axis:
             return to_time_major(x)
-        return encode(x, self.cfg.data.encoding, self.cfg.data.time_steps, rng)
+        data = self.cfg.data
+        return encode(x, data.encoding, data.time_steps, rng, data.latency_window)
 
     def forward(self, x: torch.Tensor, rng: torch.Generator | None = None,
                 record: torch.Tensor | None = None) -> ModelOutput:
@@ -150,6 +153,9 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        after_step = getattr(self.model, "after_step", None)      # engine exact: weight bumping
+        if after_step is not None:
+            after_step()
         self.scheduler.step()
         self.train_seconds += time.perf_counter() - started
         self.steps += 1
@@ -163,12 +169,15 @@ class Trainer:
     def _close_epoch(self) -> EpochRecord:
         loss_sum, correct, seen = self._epoch_sums
         evaluation = self.last_evaluation = self.evaluate()
+        decision = evaluation.decision
         self.epoch += 1
         record = EpochRecord(self.epoch, self.steps, loss_sum / seen, correct / seen, evaluation.loss,
                              evaluation.accuracy, evaluation.activity.nasfr,
                              evaluation.activity.total_spikes_per_sample, self.train_seconds,
                              dict(evaluation.activity.firing_rate),
-                             {name: total / seen for name, total in self._term_sums.items()})
+                             decision_step_mean=None if decision is None else decision.decision_step_mean,
+                             no_decision_fraction=None if decision is None else decision.no_decision_fraction,
+                             loss_terms={name: total / seen for name, total in self._term_sums.items()})
         self.history.append(record)
         self._cursor, self._epoch_sums, self._term_sums = 0, [0.0, 0.0, 0], {}
         return record
@@ -228,15 +237,20 @@ class Trainer:
         spikes for static data); ``reversal_kl``: mean KL(p(O) ‖ p(Ô)) at τ = 1 over the test set;
         ``train_test_gap`` = ``train_eval_accuracy`` (eval mode, whole training set) - test accuracy.
         Costs about one extra pass over the test set and one over the training set; cached per step count.
+        The exact engine has no time-stepped spike trains to reverse: its reversal scores are None.
         """
         if self._generalisation is not None and self._generalisation[0] == self.steps:
             return dict(self._generalisation[1])
         self.model.eval()
         data, has_time = self.dataset, self.dataset.has_time_axis
         rng = torch.Generator().manual_seed(self.cfg.training.seed + ENCODING_SEED_OFFSET)
+        reversible = self.cfg.model.engine == "discrete"
         same, correct, kl_sum = 0, 0, 0.0
         for start in range(0, len(data.test_y), EVAL_BATCH):
             x, y = data.test_x[start:start + EVAL_BATCH], data.test_y[start:start + EVAL_BATCH].to(self.device)
+            if not reversible:
+                correct += int((self.forward(x, rng).predictions == y).sum())
+                continue
             predictions, reversed_predictions, kl = trt.reversal_scores(self.model, self.inputs(x, rng), has_time)
             same += int((predictions == reversed_predictions).sum())
             correct += int((predictions == y).sum())
@@ -247,7 +261,8 @@ class Trainer:
             train_correct += int((self.forward(x, rng).predictions == y).sum())
         count = len(data.test_y)
         train_accuracy = train_correct / len(data.train_y)
-        result = {"reversal_agreement": same / count, "reversal_kl": kl_sum / count,
+        result = {"reversal_agreement": same / count if reversible else None,
+                  "reversal_kl": kl_sum / count if reversible else None,
                   "train_eval_accuracy": train_accuracy, "train_test_gap": train_accuracy - correct / count}
         self._generalisation = (self.steps, result)
         return dict(result)

@@ -14,26 +14,41 @@ class MetricStyle(NamedTuple):
     scale: float          # multiply raw values by this for display (fractions -> points)
     unit: str
     digits: int
+    better: str | None = None     # "higher" or "lower" when one direction is plainly better, else None
 
 
 METRIC_STYLES = {
-    "test_accuracy": MetricStyle("test accuracy", 100.0, " points", 1),
+    "test_accuracy": MetricStyle("test accuracy", 100.0, " points", 1, "higher"),
     "nasfr": MetricStyle("NASFR", 1.0, "", 4),
-    "spikes_per_sample": MetricStyle("spikes per sample", 1.0, "", 0),
+    "spikes_per_sample": MetricStyle("spikes per sample", 1.0, "", 0, "lower"),
     "silent_fraction": MetricStyle("silent neurons", 100.0, " points", 1),
-    "test_loss": MetricStyle("test loss", 1.0, "", 3),
-    "wall_seconds": MetricStyle("training time", 1.0, " s", 2),
-    "reversal_agreement": MetricStyle("agreement of original and time-reversed predictions", 100.0, " points", 1),
-    "reversal_kl": MetricStyle("KL between original and time-reversed outputs", 1.0, "", 3),
-    "train_test_gap": MetricStyle("train-test accuracy gap", 100.0, " points", 1),
+    "test_loss": MetricStyle("test loss", 1.0, "", 3, "lower"),
+    "wall_seconds": MetricStyle("training time", 1.0, " s", 2, "lower"),
+    "decision_step_mean": MetricStyle("mean decision step", 1.0, " steps", 2, "lower"),
+    "decision_step_median": MetricStyle("median decision step", 1.0, " steps", 1, "lower"),
+    "no_decision_fraction": MetricStyle("samples without a decision", 100.0, " points", 1, "lower"),
+    "epochs_to_target": MetricStyle("epochs to the target accuracy", 1.0, " epochs", 1, "lower"),
+    "reversal_agreement": MetricStyle("agreement of original and time-reversed predictions", 100.0, " points", 1,
+                                      "higher"),
+    "reversal_kl": MetricStyle("KL between original and time-reversed outputs", 1.0, "", 3, "lower"),
+    "train_test_gap": MetricStyle("train-test accuracy gap", 100.0, " points", 1, "lower"),
+}
+ROBUSTNESS_STYLES = {     # robustness.<kind>.<level>: test accuracy under that perturbation
+    "jitter": "accuracy under input jitter sigma = {} steps",
+    "deletion": "accuracy with input spikes deleted at p = {}",
+    "weight_noise": "accuracy under weight noise sigma = {}",
 }
 HEADLINE_METRICS = ("test_accuracy", "nasfr", "spikes_per_sample", "silent_fraction", "wall_seconds")
 
 
 def style_of(metric: str) -> MetricStyle:
-    """How a metric is named and scaled; per-layer metrics (``layer_firing_rates.fc1``) read as rates."""
+    """How a metric is named and scaled; ``robustness.<kind>.<level>`` reads as an accuracy, per-layer
+    metrics (``layer_firing_rates.fc1``) as rates."""
     if metric in METRIC_STYLES:
         return METRIC_STYLES[metric]
+    parts = metric.split(".", 2)
+    if len(parts) == 3 and parts[0] == "robustness" and parts[1] in ROBUSTNESS_STYLES:
+        return MetricStyle(ROBUSTNESS_STYLES[parts[1]].format(parts[2]), 100.0, " points", 1, "higher")
     family, _, layer = metric.partition(".")
     return MetricStyle(f"{family.replace('_', ' ')} of {layer}" if layer else family.replace("_", " "), 1.0, "", 4)
 

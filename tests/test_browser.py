@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
 PAGES = {"home": "", "playground": "playground", "train": "train", "explorer": "explorer", "compare": "compare",
-         "redundancy": "redundancy"}
+         "redundancy": "redundancy", "ttfs": "ttfs", "trt": "trt"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 

@@ -143,3 +143,104 @@ def test_cli_accepts_and_reports_the_new_options(capsys):
     assert result["config"]["model"]["readout"] == "count" and result["config"]["model"]["tau_loss"] == 3.0
     assert "out" in result["metrics"]["layer_firing_rates"]
     assert "no_decision_fraction" not in result["metrics"]
+
+
+# --- metrics of issue #6: convergence, robustness, decisions per epoch, the latency window -------------
+
+ISSUE_KEYS = ("decision_step_mean", "decision_step_median", "no_decision_fraction", "accuracy_vs_tcut",
+              "robustness", "epochs_to_target")
+
+
+def test_epochs_to_target_is_the_first_epoch_at_or_above_the_target():
+    from snn_core.run import epochs_to_target
+    from snn_core.trainer import EpochRecord
+    history = [EpochRecord(epoch, epoch, 0.0, 0.0, 0.0, accuracy, 0.0, 0.0, 0.0, {})
+               for epoch, accuracy in enumerate([0.5, 0.89, 0.9, 0.95, 0.85], start=1)]
+    assert epochs_to_target(history, 0.9) == 3
+    assert epochs_to_target(history, 0.5) == 1
+    assert epochs_to_target(history, 0.96) is None
+    assert epochs_to_target([], 0.1) is None
+
+
+def test_cli_train_json_has_every_key_of_the_issue(capsys):
+    assert main(["train", "--readout", "first-spike", "--encoding", "latency", "--neuron", "cuba", "--max-spikes", "1",
+                 "--T", "6", "--latency-window", "4", "--hidden", "8", "--epochs", "2", "--train-samples", "60",
+                 "--test-samples", "30", "--target-accuracy", "0.05", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    metrics = result["metrics"]
+    assert all(key in metrics for key in ISSUE_KEYS)
+    reached = [record["epoch"] for record in result["history"] if record["test_accuracy"] >= 0.05]
+    assert metrics["epochs_to_target"] == (reached[0] if reached else None)
+    assert set(metrics["robustness"]) == {"jitter", "deletion", "weight_noise"}
+    assert metrics["robustness"]["jitter"]["0"] == metrics["test_accuracy"]
+    assert len(metrics["accuracy_vs_tcut"]) == 6
+    assert [set(record) >= {"decision_step_mean", "no_decision_fraction"} for record in result["history"]] == [True] * 2
+    assert result["history"][-1]["no_decision_fraction"] == metrics["no_decision_fraction"]
+    assert result["timing"]["robustness_seconds"] >= 0
+
+
+def test_robustness_off_leaves_it_null_and_rate_readouts_have_no_decisions(capsys):
+    assert main(["train", "--T", "2", "--hidden", "8", "--epochs", "1", "--train-samples", "40",
+                 "--test-samples", "20", "--robustness", "false", "--target-accuracy", "1", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["metrics"]["robustness"] is None and result["metrics"]["epochs_to_target"] is None
+    assert result["history"][0]["decision_step_mean"] is None and result["history"][0]["no_decision_fraction"] is None
+
+
+def test_latency_window_packs_the_spikes_into_the_first_steps():
+    from snn_core.encoders import encode
+    x = torch.tensor([[1.0, 0.5, 0.1, 0.0]])
+    seq = encode(x, "latency", 10, latency_window=5)             # t = round((1 - x) * 4) = 0, 2, 4 (3.6)
+    assert seq.shape == (10, 1, 4) and seq[5:].sum() == 0
+    assert seq.sum(0).flatten().tolist() == [1, 1, 1, 0]
+    assert seq.argmax(0).flatten().tolist()[:3] == [0, 2, 4]
+    assert torch.equal(encode(x, "latency", 10, latency_window=0), encode(x, "latency", 10))
+    assert torch.equal(encode(x, "latency", 10, latency_window=10), encode(x, "latency", 10))
+    assert torch.equal(encode(x, "direct", 10, latency_window=5), encode(x, "direct", 10))   # latency only
+    with pytest.raises(ValueError, match="latency_window=11 is not valid"):
+        encode(x, "latency", 10, latency_window=11)
+
+
+def test_a_latency_window_longer_than_t_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"data.latency_window \(--latency-window\)=9 is longer than T=8; "
+                                         r"allowed: 0 \(all T steps\) to 8"):
+        RunConfig().with_values({"encoding": "latency", "latency-window": 9, "T": 8})
+    assert RunConfig().with_values({"encoding": "direct", "latency-window": 9}).data.latency_window == 9
+
+
+def test_reproduce_ttfs_section_checks_every_claim_on_a_tiny_preset(monkeypatch):
+    from snn_core import reproduce, reproduce_ttfs
+    tiny = {"T": 6, "latency-window": 4, "hidden": "8", "epochs": 2, "train-samples": 60, "test-samples": 30,
+            "tau-syn": 2, "threshold": 0.3}
+    monkeypatch.setattr(reproduce_ttfs, "TTFS_BASE", reproduce_ttfs.TTFS_BASE.with_values(tiny))
+    monkeypatch.setattr(reproduce_ttfs, "EXACT_BASE", reproduce_ttfs.EXACT_BASE.with_values({**tiny, "epochs": 1}))
+    text = reproduce.report(seeds=2, workers=1, sections=["ttfs"])
+    assert "## TTFS versus relaxed multi-spike" in text and "2 paired seeds" in text
+    for claim in ("higher accuracy", "faster convergence", "similar sparsity", "comparable latency",
+                  "better noise robustness"):
+        assert f"| {claim} |" in text
+    for measure in ("input spike jitter sigma = 2 steps", "input spike deletion p = 0.3", "epochs to 90%",
+                    "mean decision step", "spikes per sample"):
+        assert measure in text
+    table = text.split("| paper's claim (relaxed vs TTFS) |")[1].split("\n\n")[0].splitlines()[2:]
+    assert len(table) == 13                                     # 6 claim rows + 7 noise levels
+    verdicts = [line.split("|")[-2].strip() for line in table]
+    assert all(v.startswith(("up", "down", "mixed", "similar", "not similar", "undecided", "no claim"))
+               for v in verdicts)
+    assert "Where we disagree with the paper:" in text
+    assert "| K = 1 |" in text and "| K = 3 |" in text
+    assert "TTFS versus relaxed multi-spike (Bacho & Chu, 2023)\n\nNot built yet" not in text
+    assert text.count("not measured yet") == 2                  # only TRT's claims are left
+
+
+def test_similar_claims_use_the_margin_and_up_claims_the_ci():
+    from snn_core.reproduce_ttfs import Claim, _number
+    fmt = _number(1)
+    similar = Claim("similar sparsity", "spikes", [100, 102, 98, 101], [103, 104, 99, 102], "similar", "lower",
+                    fmt, fmt)
+    assert similar.verdict.startswith("similar") and not similar.disagrees
+    apart = Claim("similar sparsity", "spikes", [100, 102, 98, 101], [160, 170, 150, 166], "similar", "lower", fmt, fmt)
+    assert apart.verdict.startswith("not similar: relaxed more") and apart.disagrees
+    up = Claim("higher accuracy", "accuracy", [0.90, 0.91, 0.92], [0.80, 0.82, 0.81], "up", "higher", fmt, fmt)
+    assert up.verdict == "down: not reproduced" and up.disagrees
+    assert "| 0/3 |" in up.row()

@@ -1,0 +1,127 @@
+"""TTFS vs multi-spike: the spike cap K from 1 (time-to-first-spike) to unlimited, and what each K costs."""
+import streamlit as st
+
+from snn_app import state
+from snn_app import ttfs as glue
+from snn_core.presets import ttfs_config
+from snn_viz import ttfs_figures as figs
+
+ENGINES = {
+    "discrete": "**discrete** steps time in whole steps and trains with surrogate gradients: spike times are "
+                "quantised to a step, ties between outputs are common, and the surrogate lets gradient reach "
+                "silent neurons, which hides TTFS's dead-neuron problem.",
+    "exact": "**exact** computes each spike time in closed form between input events (τ_m = 2τ_s) and "
+             "differentiates it exactly, like Fast & Deep and BATS: a silent neuron gets no gradient, so "
+             "weight bumping revives it. It needs 1 ≤ K ≤ 10 and is slower, more so as K grows.",
+}
+
+state.start_session()
+st.title("TTFS vs multi-spike")
+st.markdown(
+    "Each neuron may fire at most **K** times per sample. **K = 1 is time-to-first-spike (TTFS)** coding: "
+    "a neuron says everything with *when* it fires, once. Raising K relaxes it (Bacho & Chu 2023) — "
+    "**K = ∞** is an ordinary multi-spike network. The output class is the one whose neuron fires first. "
+    "Look for what relaxing buys (accuracy, robustness to noise, fewer dead neurons) and what it costs "
+    "(spikes per sample, decision latency).")
+
+controls = st.columns([2, 2, 1, 1])
+start = controls[0].radio("start from", ("TTFS preset", "sidebar settings"), horizontal=True, key="ttfs_start",
+                          help="the preset: digits, latency coding, CUBA neurons, first-spike readout")
+engine = controls[1].radio("engine", tuple(ENGINES), horizontal=True, key="ttfs_engine")
+seeds = controls[2].number_input("seeds", 2, 10, 3, key="ttfs_seeds", help="the CIs are over these seeds")
+preset = ttfs_config()
+epochs = controls[3].number_input("epochs", 1, 60, preset.training.epochs, key="ttfs_epochs")
+st.caption(ENGINES[engine])
+try:
+    cfg = glue.page_config(preset if start == "TTFS preset" else st.session_state.config, engine, int(epochs))
+except ValueError as problem:
+    st.error(f"These settings cannot run: {problem}")
+    st.stop()
+left, right = st.columns([2, 1], vertical_alignment="bottom")
+k = left.select_slider("spike cap K ∈ {1, 2, 3, 5, ∞} (1 = TTFS): the run below, shaded in the sweep",
+                       [glue.k_label(v) for v in glue.K_CHOICES], key="ttfs_k")
+right.button("Load the TTFS preset into the sidebar", key="ttfs_load", on_click=glue.load_into_sidebar,
+             args=(preset,), help="then Train & watch and Spike explorer start from it too")
+k_value = 0 if k == "∞" else int(k)
+
+st.header("The trade-off over K")
+values, left_out = glue.sweep_values(cfg)
+for label, problem in left_out.items():
+    st.warning(f"K = {label} is left out of the sweep: {problem}")
+runs = len(values) * int(seeds)
+if st.button(f"Run the K sweep ({runs} runs)", type="primary", key="ttfs_sweep_run", disabled=not values):
+    bar = st.progress(0.0, text="starting...")
+
+    def progress(done: int, total: int, slot: dict) -> None:
+        outcome = slot["error"] or f"{slot['metrics']['test_accuracy']:.1%}{' (cached)' if slot['cached'] else ''}"
+        bar.progress(done / total, text=f"{done} of {total} runs finished (K = "
+                                        f"{glue.k_label(slot['config']['neuron']['max_spikes'])}: {outcome})")
+
+    result = glue.run_sweep(cfg, values, int(seeds), progress)
+    st.session_state.ttfs_sweep = {"key": (cfg.to_json(), int(seeds)), "result": result}
+    bar.empty()
+stored = st.session_state.get("ttfs_sweep")
+if stored is None:
+    st.info(f"Press **Run the K sweep**: every K on {seeds} seeds × {epochs} epochs, two runs at a time. "
+            "Finished runs are cached on disk, so a repeat is instant.")
+else:
+    result, key = stored["result"], stored["key"]
+    if key != (cfg.to_json(), int(seeds)):
+        st.info("The settings changed since this sweep ran: press **Run the K sweep** to update.")
+    st.caption(f"Each point: mean and 95% CI over {len(result['seeds'])} seeds, "
+               f"{result['config']['training']['epochs']} epochs each, {result['config']['model']['engine']} engine.")
+    if result["failed_runs"]:
+        errors = {run["error"] for p in result["points"] for run in p["runs"] if run["error"]}
+        st.warning(f"{result['failed_runs']} run(s) failed and are left out: {'; '.join(errors)}")
+    panels = glue.tradeoff_panels(result)
+    columns = st.columns(3)
+    for index, (title, y_title, percent, stats) in enumerate(panels):
+        columns[index % 3].plotly_chart(state.memo_figure(("ttfs-k", key, title, k), lambda: figs.over_k(
+            stats, title, y_title, k, percent)), theme=None)
+    columns[len(panels) % 3].plotly_chart(state.memo_figure(("ttfs-silent", key), lambda: figs.silent_by_layer(
+        glue.silent_per_k(result))), theme=None)
+    left, right = st.columns(2)
+    left.plotly_chart(state.memo_figure(("ttfs-tcut", key), lambda: figs.curves_by_k(
+        glue.tcut_curves(result), "Accuracy vs readout time t_cut", "t_cut (steps seen)", "test accuracy",
+        subtitle="an undecided sample counts as wrong (first-spike readout only)")), theme=None)
+    right.plotly_chart(state.memo_figure(("ttfs-epochs", key), lambda: figs.curves_by_k(
+        glue.epoch_curves(result), "Convergence: accuracy after each epoch", "epoch", "test accuracy")), theme=None)
+    robustness = glue.robustness_curves(result)
+    if robustness:
+        st.plotly_chart(state.memo_figure(("ttfs-robust", key), lambda: figs.robustness_curves(robustness)),
+                        theme=None)
+    else:
+        st.caption("These runs measured no robustness (Training ▸ robustness off).")
+
+st.header(f"One run at K = {k}")
+problem = glue.engine_problem(cfg, k_value)
+if problem is not None:
+    st.error(f"K = {k} cannot run on the {engine} engine: {problem}")
+    st.stop()
+single = cfg.with_values({"max-spikes": k_value})
+if st.button(f"Train one run at K = {k}", key="ttfs_single_run", disabled=glue.kept_run(single) is not None):
+    bar = st.progress(0.0, text="starting...")
+    glue.trained_run(single, bar.progress)
+    bar.empty()
+trainer = glue.kept_run(single)
+if trainer is None:
+    st.info(f"Press **Train one run at K = {k}** (seed {single.training.seed}, {single.training.epochs} epochs) "
+            "to see its spikes.")
+    st.stop()
+sample = st.slider("test sample", 0, min(glue.TRACED_SAMPLES, len(trainer.dataset.test_y)) - 1, 0,
+                   key="ttfs_sample")
+rasters = glue.sample_rasters(trainer, sample)
+evaluation, most = trainer.last_evaluation, glue.max_spike_count(rasters)
+decision = evaluation.decision
+numbers = st.columns(4)
+numbers[0].metric("test accuracy", f"{evaluation.accuracy:.1%}")
+numbers[1].metric("spikes per sample", f"{evaluation.activity.total_spikes_per_sample:.0f}")
+numbers[2].metric("mean decision step", "—" if decision is None or decision.decision_step_mean is None
+                  else f"{decision.decision_step_mean:.1f}")
+numbers[3].metric("max spikes of any neuron", f"{most} {'(no cap)' if k_value == 0 else f'≤ K = {k_value}'}")
+st.caption("One test sample: ◆ marks each neuron's first spike, dashes its later spikes (none when K = 1). "
+           "The input is not capped: latency coding gives each non-black pixel one spike, brighter ones earlier.")
+columns = st.columns(len(rasters))
+for column, (name, (spikes, labels)) in zip(columns, rasters.items()):
+    column.plotly_chart(state.memo_figure(("ttfs-raster", single, sample, name), lambda: figs.capped_raster(
+        name, spikes, None if name == glue.INPUT else k_value, labels)), theme=None)
