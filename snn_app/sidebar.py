@@ -14,7 +14,8 @@ from snn_core.config import RunConfig, cli_index
 
 GROUPS = {
     "Data": ("dataset", "T", "encoding", "latency-window", "noise", "train-samples", "test-samples", "data-seed"),
-    "Network": ("arch", "hidden", "channels", "batch-norm", "readout", "tau-loss", "engine"),
+    "Network": ("arch", "hidden", "channels", "batch-norm", "readout", "tau-loss", "first-spike-reg",
+                "engine"),
     "Neuron": ("neuron", "decay", "tau-syn", "threshold", "reset", "v-reset", "surrogate", "surrogate-width",
                "max-spikes"),
     "Methods": ("asa", "asa-lambda", "asa-reduction", "asa-layers", "asa-rule", "asa-gate-important",

@@ -98,10 +98,20 @@ class ModelConfig(Section):
                         "logits = spike counts", choices=("rate", "first-spike", "count"))
     tau_loss: float = spec(4.0, "tau-loss", "first-spike readout: temperature tau_loss of the logits "
                            "-t_first/tau_loss (time steps)", lo=0.1, hi=100.0, kind=float)
+    first_spike_reg: float = spec(0.0, "first-spike-reg",
+                                  "first-spike readout: weight alpha of Fast & Deep's regulariser "
+                                  "alpha exp(t_label / tau_syn), which pulls the true class's first spike earlier "
+                                  "(0 = off; Fast & Deep used 0.005)", lo=0.0, hi=1.0, kind=float)
     engine: str = spec("discrete", "engine",
                        "discrete: time-stepped simulation with surrogate gradients; exact: event-based closed-form "
                        "spike times with exact gradients (MLP, latency encoding, cuba neuron, K <= 10)",
                        choices=("discrete", "exact"))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.first_spike_reg > 0 and self.readout != "first-spike":
+            raise ValueError(f"model.first_spike_reg (--first-spike-reg)={self.first_spike_reg:g} needs first-spike "
+                             f"times, but readout={self.readout!r}; allowed: --readout first-spike, or 0")
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,15 @@ def first_spike_predictions(t_first: torch.Tensor, v_max: torch.Tensor) -> torch
     return score.argmax(1)                                           # (B,)
 
 
+def first_spike_regulariser(logits: torch.Tensor, labels: torch.Tensor, tau_loss: float, tau_syn: float,
+                            alpha: float) -> torch.Tensor:
+    """Fast & Deep's regulariser, alpha * mean_b exp(t_label / tau_syn), from first-spike ``logits[B, C]``
+    (= -t_first / tau_loss, so t_label = -tau_loss * logits[b, y_b]). It grows fastest for a late or silent
+    (t = T) true-class output, pushing that output's first spike earlier; alpha = 0 gives exactly 0."""
+    t_label = -tau_loss * logits.gather(1, labels.view(-1, 1)).squeeze(1)
+    return alpha * torch.exp(t_label / tau_syn).mean()
+
+
 class SpikingReadout(NamedTuple):
     logits: torch.Tensor          # (B, C) what cross-entropy sees
     step_logits: torch.Tensor     # (T, B, C) the same readout if only steps <= t were seen

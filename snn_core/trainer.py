@@ -21,7 +21,7 @@ from .data import Dataset, load_dataset
 from .encoders import encode, to_time_major
 from .metrics import ActivityMetrics, SpikeTally
 from .model import ModelOutput, Trace, build_model
-from .readout import DecisionMetrics, DecisionTally
+from .readout import DecisionMetrics, DecisionTally, first_spike_regulariser
 from .redundancy import PatternThresholds, RedundancyMetrics, RedundancyTally
 from .runtime import resolve_device
 
@@ -150,6 +150,10 @@ class Trainer:
             loss = terms["total"]
             for name, value in terms.items():
                 self._term_sums[name] = self._term_sums.get(name, 0.0) + value.item() * len(batch)
+        if self.cfg.model.first_spike_reg > 0:
+            model_cfg = self.cfg.model
+            loss = loss + first_spike_regulariser(out.logits, y, model_cfg.tau_loss, self.cfg.neuron.tau_syn,
+                                                  model_cfg.first_spike_reg)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
