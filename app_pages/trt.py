@@ -6,6 +6,7 @@ import streamlit as st
 from snn_app import session, state
 from snn_app import trt as glue
 from snn_core.data import DATASETS
+from snn_core.trt import LOSS_LATEX
 from snn_core.verdict import verdict
 from snn_viz import trt_figures as figs
 
@@ -18,8 +19,7 @@ st.markdown(
     "layer's spike train is reversed and layers 2..L run on it. A **star head** classifies the element-wise "
     "product of the two branches' firing rates. **Inference is unchanged**: the test set runs the original path "
     "and the main readout only, so any gain costs no time at test. Training costs about two passes a step.")
-st.latex(r"L = \mathrm{CE}(O, y) + a\,\mathrm{CE}(\hat O, y) + \lambda\,\tau^2\,"
-         r"\mathrm{KL}\big(p_\tau(O)\,\|\,p_\tau(\hat O)\big) + b\,\mathrm{CE}\big(\mathrm{head}(r \odot \hat r), y\big)")
+st.latex(LOSS_LATEX)
 st.caption("O, Ô: outputs of the original and reversed branch; r, r̂: last hidden layer's firing rates; "
            "a, λ, τ, b: sidebar ▸ Methods ▸ trt-ce-reversed, trt-kl-weight, trt-tau, trt-star.")
 with st.expander("Why direction labels contradict reversal invariance"):
