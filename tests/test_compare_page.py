@@ -101,3 +101,4 @@ def test_reproduce_report_measures_variability_and_lists_unbuilt_methods(monkeyp
     assert "| clean vs off, noise 0.2 |" in text and "| faithful vs off, noise 0.2 |" in text
     assert "| clean vs off, noise 0.5 |" in text and "NASFR −78.4%" in text
     assert "not measured yet" not in text
+    assert text.count("Wall time of this section:") == 2 and "s for 2 runs" in text
