@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from snn_core.config import RunConfig, cli_index
+from snn_core.config import ALIASES, RunConfig, cli_index
 
 
 def _text(value) -> str:
@@ -36,7 +36,7 @@ def decode(params: Mapping[str, str | list[str]]) -> tuple[RunConfig, list[str]]
     index = cli_index()
     for key, raw in params.items():
         value = raw[-1] if isinstance(raw, list) else raw
-        if key not in index:
+        if key not in index and key not in ALIASES:       # an alias such as K works as in the CLI
             notices.append(f"Ignored unknown link setting '{key}'.")
             continue
         try:

@@ -16,7 +16,7 @@ import json
 import math
 import sys
 
-from .config import RunConfig, allowed_text, cli_index, decay_from_tau, parse_assignments
+from .config import ALIASES, RunConfig, allowed_text, cli_index, decay_from_tau, parse_assignments
 from .runtime import configure_threads
 
 USAGE_ERROR = 2
@@ -39,7 +39,8 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
     for cli_name, (section, fld) in sorted(cli_index().items()):
         default = defaults[section][fld.name]
         shown = ",".join(map(str, default)) if isinstance(default, list) else str(default).lower()
-        parser.add_argument(f"--{cli_name}", metavar="V", dest=f"cfg:{cli_name}", default=None,
+        aliases = [f"--{alias}" for alias, target in ALIASES.items() if target == cli_name]     # e.g. --K
+        parser.add_argument(f"--{cli_name}", *aliases, metavar="V", dest=f"cfg:{cli_name}", default=None,
                             help=f"{fld.metadata['help']} [{allowed_text(fld)}; default {shown}]")
     parser.add_argument("--tau", type=float, default=None, metavar="STEPS",
                         help="membrane time constant in steps; sets --decay to exp(-1/tau)")

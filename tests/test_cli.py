@@ -30,9 +30,10 @@ def test_config_file_and_tau_option(tmp_path, capsys):
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"data": {"time_steps": 2, "train_samples": 40, "test_samples": 20},
                                   "model": {"hidden": [8]}, "training": {"epochs": 1}}))
-    assert main(["train", "--config", str(config), "--tau", "2", "--quiet"]) == 0
+    assert main(["train", "--config", str(config), "--tau", "2", "--K", "2", "--quiet"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["config"]["data"]["time_steps"] == 2
+    assert result["config"]["neuron"]["max_spikes"] == 2                  # --K: the papers' name of --max-spikes
     assert result["config"]["neuron"]["decay"] == pytest.approx(0.60653066)
 
 

@@ -30,3 +30,8 @@ def test_bad_and_unknown_values_fall_back_to_defaults_with_notices():
 def test_repeated_parameters_use_the_last_value():
     cfg, _ = decode({"T": ["2", "6"]})
     assert cfg.data.time_steps == 6
+
+
+def test_the_papers_alias_k_works_in_a_link_as_in_the_cli():
+    cfg, notices = decode({"K": "3"})
+    assert cfg.neuron.max_spikes == 3 and notices == []
