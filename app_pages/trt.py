@@ -28,7 +28,12 @@ with st.expander("Why direction labels contradict reversal invariance"):
         "moves (a shape stays a square backwards), but not for **how** it moves. Played backwards, a left-moving "
         "clip is a right-moving one, so on `events-direction` TRT asks for the label *left* on what is really a "
         "*right* clip. DVS Gesture has the same trap: its clockwise and counter-clockwise arm-rotation classes "
-        "are each other's time reversal.")
+        "are each other's time reversal.\n\n"
+        "A catch, measured in docs/REPRODUCTION.md: the paper's reversal flips the frames but keeps each event's "
+        "polarity, and a true playback would also swap ON and OFF (a brightness increase seen backwards is a "
+        "decrease). A moving edge's ON/OFF layout therefore still shows its direction after the flip, and the "
+        "network can agree both ways and still be right. The experiment *events-direction, playback* "
+        "(`--trt-perturbation playback`) plays the clips really backwards.")
 
 st.header("A sample both ways")
 cfg = st.session_state.config

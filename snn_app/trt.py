@@ -47,9 +47,15 @@ EXPERIMENTS = {
                                                          "leaving TRT less to add."),
     "digits, T = 4": Experiment("digits", 4, "Static images: TRT reverses the first layer's spike train, which "
                                              "direct encoding makes nearly periodic, so expect little."),
-    "events-direction, T = 4": Experiment("events-direction", 4, "Direction labels flip under reversal: TRT pulls "
-                                                                 "a left-moving clip towards its right-moving "
-                                                                 "twin, so it can only hurt."),
+    "events-direction, T = 4": Experiment("events-direction", 4, "Direction labels with the paper's reversal, "
+                                                                 "which flips the frames but keeps ON/OFF: a "
+                                                                 "moving edge's polarity layout still shows its "
+                                                                 "direction, so the network can agree both ways "
+                                                                 "and still be right."),
+    "events-direction, playback (T = 4)": Experiment(
+        "events-direction", 4, "Direction labels with the clip really played backwards (frames flipped and ON/OFF "
+                               "swapped): TRT now pulls a left-moving clip towards its right-moving twin.",
+        perturbation="playback"),
     "control: permutation (events-shape, T = 4)": Experiment(
         "events-shape", 4, "Same losses with a random order of the time steps instead of the reversal: separates "
                            "'reversal helps' from 'any time perturbation helps'.", perturbation="permute"),

@@ -182,9 +182,10 @@ class MethodsConfig(Section):
     trt: str = spec("off", "trt", "temporal reversed training: a time-perturbed second branch during training "
                     "only", choices=("off", "on"))
     trt_perturbation: str = spec("reverse", "trt-perturbation",
-                                 "TRT: how the second branch's time axis is perturbed: reverse flips it; permute "
-                                 "(a random order per sample) and none (unchanged) are controls",
-                                 choices=("reverse", "permute", "none"))
+                                 "TRT: how the second branch's time axis is perturbed: reverse flips it (the paper); "
+                                 "permute (a random order per sample) and none (unchanged) are controls; playback "
+                                 "(events only) flips it and swaps ON/OFF, a clip really played backwards",
+                                 choices=("reverse", "permute", "none", "playback"))
     trt_kl_weight: float = spec(1.0, "trt-kl-weight", "TRT: weight lambda of the consistency term "
                                 "lambda tau^2 KL(p_tau(O) || p_tau(O_rev)), gradient through both branches",
                                 lo=0.0, hi=10.0, kind=float)

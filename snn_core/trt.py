@@ -28,7 +28,8 @@ from torch import nn
 from .config import MethodsConfig, RunConfig
 from .model import ModelOutput, SpikingNetwork
 
-PERTURBATIONS = ("reverse", "permute", "none")
+PERTURBATIONS = ("reverse", "permute", "none", "playback")
+POLARITY_AXIS = 2          # event input [T, B, P, H, W]: P = (OFF, ON)
 LOSS_LATEX = (r"L = \mathrm{CE}(O, y) + a\,\mathrm{CE}(\hat O, y) + \lambda\,\tau^2\,"
               r"\mathrm{KL}\big(p_\tau(O)\,\|\,p_\tau(\hat O)\big) + b\,\mathrm{CE}\big(W(r \odot \hat r) + c, y\big),"
               r"\quad p_\tau(z) = \mathrm{softmax}(z/\tau),\ r = \tfrac{1}{T}\textstyle\sum_t s_t")
@@ -39,10 +40,18 @@ def perturb_time(x: torch.Tensor, kind: str, generator: torch.Generator | None =
 
     ``reverse``: x̂_t = x_{T-1-t} (flip along T; twice is the identity). ``permute``: x̂_t = x_{π_b(t)} with
     π_b a uniformly random permutation of 0..T-1 drawn per sample b from ``generator`` (at T = 2 it is the
-    reversal half the time and the identity otherwise). ``none``: x itself (a control).
+    reversal half the time and the identity otherwise). ``none``: x itself (a control). ``playback``: event
+    input ``[T, B, P, H, W]`` played backwards: the flip along T and ON <-> OFF (a brightness increase seen
+    backwards is a decrease), i.e. the frames of ``data.events.reverse_events``; a moving edge then really
+    moves the other way, polarity layout included.
     """
     if kind == "reverse":
         return x.flip(0)
+    if kind == "playback":
+        if x.dim() != 5 or x.shape[POLARITY_AXIS] != 2:
+            raise ValueError(f"x has shape {tuple(x.shape)}; playback needs event input [T, B, 2, H, W] "
+                             "(two polarities)")
+        return x.flip(0, POLARITY_AXIS)
     if kind == "none":
         return x
     if kind == "permute":
@@ -89,6 +98,10 @@ def check_setup(cfg: RunConfig, has_time_axis: bool) -> None:
                          "allowed: --engine discrete, or --trt off")
     if has_time_axis:
         return
+    if cfg.methods.trt_perturbation == "playback":
+        raise ValueError("methods.trt_perturbation (--trt-perturbation)='playback' plays event clips backwards "
+                         f"(ON <-> OFF swapped), but dataset={cfg.data.dataset!r} has no events; allowed: "
+                         "reverse, permute or none, or an events dataset")
     n_layers = (len(cfg.model.channels) if cfg.model.arch == "conv" else 0) + len(cfg.model.hidden)
     if cfg.model.readout == "rate" and n_layers < 2:
         raise ValueError("methods.trt (--trt)='on' on static data perturbs the first spiking layer's spikes, but "

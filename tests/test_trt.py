@@ -31,6 +31,21 @@ def test_reversal_flips_time_only_and_twice_is_identity():
     assert trt.perturb_time(x, "none") is x
 
 
+def test_playback_is_the_frames_of_the_recording_played_backwards():
+    from snn_core.data import events as ev
+
+    samples = ev.generate_event_samples(3, noise_level=0.2, seed=5)
+    frames = torch.stack([torch.from_numpy(ev.events_to_frames(e, 6)) for e in samples.events], 1)  # (T, B, P, H, W)
+    backwards = torch.stack([torch.from_numpy(ev.events_to_frames(ev.reverse_events(e), 6))
+                             for e in samples.events], 1)
+    played = trt.perturb_time(frames, "playback")
+    assert torch.equal(played, backwards)                                  # T flipped and ON <-> OFF swapped
+    assert not torch.equal(played, trt.perturb_time(frames, "reverse"))    # the paper's flip keeps polarity
+    assert torch.equal(trt.perturb_time(played, "playback"), frames)
+    with pytest.raises(ValueError, match=r"playback needs event input \[T, B, 2, H, W\]"):
+        trt.perturb_time(torch.zeros(4, 2, 3), "playback")
+
+
 def test_permutation_reorders_each_samples_time_steps_reproducibly():
     x = torch.arange(6 * 5 * 2, dtype=torch.float32).reshape(6, 5, 2)       # (T, B, C)
     permuted = trt.perturb_time(x, "permute", torch.Generator().manual_seed(3))
@@ -45,7 +60,7 @@ def test_permutation_reorders_each_samples_time_steps_reproducibly():
 
 
 def test_bad_perturbation_and_temperature_are_rejected():
-    with pytest.raises(ValueError, match="kind='shuffle' is not known; allowed: reverse, permute, none"):
+    with pytest.raises(ValueError, match="kind='shuffle' is not known; allowed: reverse, permute, none, playback"):
         trt.perturb_time(torch.zeros(2, 1), "shuffle")
     with pytest.raises(ValueError, match="tau=0.0 is not valid"):
         trt.consistency_kl(torch.zeros(1, 2), torch.zeros(1, 2), 0.0)
@@ -171,6 +186,9 @@ def test_impossible_setups_are_rejected():
         _trainer(trt="on", hidden="8")
     _trainer(trt="on", hidden="8", readout="count")                 # a spiking output layer sees the order
     Trainer(RunConfig().with_values({**EVENTS, "trt": "on"}), device="cpu")   # event data: the input is cut
+    with pytest.raises(ValueError, match=r"'playback' plays event clips backwards .* has no events"):
+        _trainer(trt="on", **{"trt-perturbation": "playback"})
+    Trainer(RunConfig().with_values({**EVENTS, "trt": "on", "trt-perturbation": "playback"}), device="cpu")
     with pytest.raises(ValueError, match=r"needs model.engine \(--engine\)='discrete'; got 'exact'"):
         trt.check_setup(RunConfig().with_values({"trt": "on", "engine": "exact"}), True)
 
@@ -206,7 +224,7 @@ def test_reproduction_section_measures_every_row_and_gives_verdicts(monkeypatch)
     assert "3 paired seeds (the report's seeds topped up to at least 3" in text
     for row in reproduce_trt.rows():
         assert f"| {row.label} |" in text
-    assert len(logged) == 7 and counter.runs == 7 * 2 * 3
+    assert len(logged) == 8 and counter.runs == 8 * 2 * 3
     assert "| fc1 |" in text                                       # per-layer firing rates of the main row
     verdicts = [line for line in text.splitlines()
                 if line.startswith("| ") and ("reproduced" in line or "mixed" in line)]

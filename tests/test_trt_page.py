@@ -31,6 +31,7 @@ def test_report_settings_are_the_reproduction_reports_runs():
 
     report = {(row.base, row.variant) for row in rows()}
     for name in ("events-shape, T = 4", "digits, T = 4", "events-direction, T = 4",
+                 "events-direction, playback (T = 4)",
                  "control: permutation (events-shape, T = 4)", "control: baseline 2× epochs (events-shape, T = 4)"):
         assert glue.experiment_arms(RunConfig().with_values(TINY), name) in report, name
 
