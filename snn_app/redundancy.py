@@ -10,6 +10,8 @@ from snn_core.config import RunConfig
 from snn_core.redundancy import RedundancyMetrics, mpd_histogram
 from snn_core.trainer import SampleTrace, Trainer
 
+from .session import train_to_end
+
 ARMS = ("ASA off", "ASA on")
 TRACED_SAMPLES = 16          # test samples whose currents make the MPD histograms
 Progress = Callable[[float, str], None]
@@ -28,11 +30,8 @@ def train_pair(configs: tuple[RunConfig, ...], progress: Progress) -> dict[str, 
     """Train both arms to the end, one after the other, reporting the fraction done."""
     trainers = {}
     for number, (arm, cfg) in enumerate(zip(ARMS, configs)):
-        trainer = Trainer(cfg)
-        while not trainer.finished:
-            trainer.step()
-            progress((number + trainer.progress) / len(ARMS), f"training {arm}: epoch {trainer.epoch + 1}")
-        trainers[arm] = trainer
+        trainers[arm] = train_to_end(cfg, lambda run, number=number, arm=arm: progress(
+            (number + run.progress) / len(ARMS), f"training {arm}: epoch {run.epoch + 1}"))
     return trainers
 
 

@@ -5,7 +5,7 @@ import csv
 import io
 import json
 import time
-from typing import Sequence
+from typing import Callable, Sequence
 
 from snn_core.checkpoint import model_to_bytes
 from snn_core.config import RunConfig, cli_index
@@ -26,6 +26,15 @@ def train_chunk(trainer: Trainer, step_losses: list | Sequence, seconds: float =
         step_losses.append(trainer.step().loss)
         done += 1
     return done
+
+
+def train_to_end(cfg: RunConfig, on_step: Callable[[Trainer], None]) -> Trainer:
+    """A new run of ``cfg`` trained to its last epoch one step at a time, ``on_step`` after each (progress bars)."""
+    trainer = Trainer(cfg)
+    while not trainer.finished:
+        trainer.step()
+        on_step(trainer)
+    return trainer
 
 
 def sample_trace(trainer: Trainer, index: int) -> tuple[Trace, int]:

@@ -20,6 +20,8 @@ from snn_core.trainer import Trainer
 from snn_core.trt import branches, check_setup, perturb_time
 from snn_core.workers import DEFAULT_CACHE_DIR, RunCache
 
+from .session import train_to_end
+
 TRAIN_SAMPLES = 400          # small enough that the baseline overfits: where the pilot saw TRT help
 SETTINGS = {"report": "the reproduction report's", "sidebar": f"the sidebar's, with {TRAIN_SAMPLES} training samples"}
 WAYS = ("original", "reversed")
@@ -137,11 +139,8 @@ def demo_config(base: RunConfig, dataset: str, trt: bool) -> RunConfig:
 
 
 def train_demo(cfg: RunConfig, progress: Callable[[float, str], None]) -> Trainer:
-    trainer = Trainer(cfg)
-    while not trainer.finished:
-        trainer.step()
-        progress(trainer.progress, f"training: epoch {trainer.epoch + 1} of {cfg.training.epochs}")
-    return trainer
+    return train_to_end(cfg, lambda run: progress(run.progress,
+                                                  f"training: epoch {run.epoch + 1} of {cfg.training.epochs}"))
 
 
 class BothWays(NamedTuple):

@@ -18,6 +18,7 @@ from snn_core.trainer import ENCODING_SEED_OFFSET, Trainer
 from snn_core.workers import DEFAULT_CACHE_DIR, Progress, RunCache
 
 from . import sidebar
+from .session import train_to_end
 
 K_CHOICES = (1, 2, 3, 5, 0)      # 0 = unlimited: the relaxed end of the axis
 SWEEP_WORKERS = 2                # processes, one torch thread each
@@ -176,11 +177,8 @@ def trained_run(cfg: RunConfig, progress: Callable[[float, str], None]) -> Train
     """``cfg`` trained to the end, kept per session (the last few), so returning to a K is instant."""
     runs = st.session_state.setdefault("ttfs_runs", OrderedDict())
     if cfg not in runs:
-        trainer = Trainer(cfg)
-        while not trainer.finished:
-            trainer.step()
-            progress(trainer.progress, f"training K = {k_label(cfg.neuron.max_spikes)}: epoch {trainer.epoch + 1}")
-        runs[cfg] = trainer
+        label = f"training K = {k_label(cfg.neuron.max_spikes)}"
+        runs[cfg] = train_to_end(cfg, lambda run: progress(run.progress, f"{label}: epoch {run.epoch + 1}"))
         while len(runs) > KEPT_RUNS:
             runs.popitem(last=False)
     runs.move_to_end(cfg)

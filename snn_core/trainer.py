@@ -112,6 +112,11 @@ class Trainer:
         return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
 
     @property
+    def evaluated_weights_current(self) -> bool:
+        """True when ``last_evaluation`` is of the current weights: no step since the epoch it closed."""
+        return bool(self.history) and self.history[-1].steps == self.steps
+
+    @property
     def finished(self) -> bool:
         return self.epoch >= self.cfg.training.epochs
 

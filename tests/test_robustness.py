@@ -134,3 +134,14 @@ def test_nested_metrics_flatten_to_dotted_names_with_readable_labels():
     assert style_of("robustness.deletion.0.3").label == "accuracy with input spikes deleted at p = 0.3"
     assert style_of("robustness.weight_noise.0.1").better == "higher"
     assert style_of("decision_step_mean").better == "lower"
+
+
+def test_clean_accuracy_reuses_the_latest_evaluation_only_while_the_weights_are_unchanged():
+    trainer = Trainer(RunConfig().with_values({"encoding": "latency", "T": 4, "hidden": "8", "epochs": 2,
+                                               "train-samples": 64, "test-samples": 30, "batch-size": 16}), device="cpu")
+    trainer.run_epoch()
+    assert trainer.evaluated_weights_current
+    assert robustness(trainer, {"deletion": (0.5,)})["deletion"]["0"] == trainer.last_evaluation.accuracy
+    trainer.step()                                                       # weights moved since that evaluation
+    assert not trainer.evaluated_weights_current
+    assert robustness(trainer, {"deletion": (0.5,)})["deletion"]["0"] == accuracy(trainer)
