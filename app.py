@@ -14,7 +14,7 @@ page = st.navigation([
     st.Page("app_pages/train.py", title="Train & watch", icon=":material/model_training:"),
     st.Page("app_pages/explorer.py", title="Spike explorer", icon=":material/grain:"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/balance:"),
-    st.Page("app_pages/redundancy.py", title="Redundancy & ASA", icon=":material/filter_alt:"),
+    st.Page("app_pages/asa.py", title="Redundancy & ASA", icon=":material/filter_alt:", url_path="redundancy"),
     st.Page("app_pages/ttfs.py", title="TTFS vs multi-spike", icon=":material/timer:"),
     st.Page("app_pages/trt.py", title="Temporal reversal (TRT)", icon=":material/history:"),
 ])

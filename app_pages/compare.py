@@ -4,8 +4,8 @@ import os
 
 import streamlit as st
 
-from snn_app import comparison, session, state
-from snn_core.verdict import verdict
+from snn_app import comparison, state, training
+from snn_core.report.verdict import verdict
 from snn_viz import compare_figures
 
 state.start_session()
@@ -16,7 +16,7 @@ st.markdown(
     "one paired difference. A difference counts only when its **95% confidence interval** excludes zero.")
 
 base_cfg = st.session_state.config
-st.caption(f"Base: the sidebar settings — {session.describe(base_cfg)}")
+st.caption(f"Base: the sidebar settings — {training.describe(base_cfg)}")
 left, right = st.columns([3, 2])
 changes = left.text_input("Variant: the base with these changes (KEY=VALUE, space separated)", "max-spikes=1",
                           key="cmp_changes", help="the train options without dashes, e.g. `max-spikes=1 T=4`; "

@@ -1,7 +1,7 @@
 """Spike explorer: pick a test sample of the current model and look inside it, one spiking layer at a time."""
 import streamlit as st
 
-from snn_app import explorer, session, state
+from snn_app import explorer, state, training
 from snn_viz import sample_figures
 
 st.title("Spike explorer")
@@ -30,7 +30,7 @@ weights = explorer.weights_key(trainer)
 evaluation = explorer.test_evaluation(trainer, weights)
 data, threshold = trainer.dataset, trainer.cfg.neuron.threshold
 count = len(data.test_y)
-st.caption(f"Model: {session.describe(trainer.cfg)}, after {trainer.steps} training steps")
+st.caption(f"Model: {training.describe(trainer.cfg)}, after {trainer.steps} training steps")
 
 st.session_state.explorer_sample = min(st.session_state.get("explorer_sample", 0), count - 1)
 pick, image, readout = st.columns([1, 1.3, 1.7])

@@ -3,10 +3,10 @@ import streamlit as st
 
 from snn_app import state
 from snn_app.sidebar import seed_widgets
-from snn_core.config import RunConfig
-from snn_core.neuron import LIFParams
-from snn_core.playground import simulate
-from snn_core.trainer import Trainer
+from snn_core.config.run_config import RunConfig
+from snn_core.neurons.lif import LIFParams
+from snn_core.neurons.playground import simulate
+from snn_core.training.trainer import Trainer
 from snn_viz.neuron_figures import neuron_traces
 
 TOUR = {
@@ -18,7 +18,7 @@ TOUR = {
                           "traces with the threshold, and which channels fire when."),
     "app_pages/compare.py": ("Compare", "Is a change really better? Both settings train on the same seeds; the "
                          "page reports paired differences with 95% confidence intervals and wins."),
-    "app_pages/redundancy.py": ("Redundancy & ASA", "Noise events make whole channels fire for nothing; watch "
+    "app_pages/asa.py": ("Redundancy & ASA", "Noise events make whole channels fire for nothing; watch "
                                 "Advance Spatial Attention gate their current and the firing rate drop."),
 }
 

@@ -1,8 +1,8 @@
 """Train & watch: Play, Pause, Step and Reset a run and watch its curves and spiking activity move."""
 import streamlit as st
 
-from snn_app import session, state
-from snn_core.trainer import Trainer
+from snn_app import state, training
+from snn_core.training.trainer import Trainer
 from snn_viz import run_figures
 
 REFRESH_SECONDS = 0.3
@@ -61,7 +61,7 @@ if st.session_state.train_error:
     st.error(f"Cannot train with these settings: {st.session_state.train_error}")
     st.session_state.train_error = ""
 if trainer is not None and trainer.cfg != st.session_state.config:
-    changed = ", ".join(session.changed_options(trainer.cfg, st.session_state.config))
+    changed = ", ".join(training.changed_options(trainer.cfg, st.session_state.config))
     st.info(f"The sidebar settings differ from this run's ({changed}). **Reset** starts a run with them; "
             "Play and Step continue the current run.")
 
@@ -74,7 +74,7 @@ def live_view() -> None:
         return
     if st.session_state.running:
         try:
-            session.train_chunk(trainer, st.session_state.step_log)
+            training.train_chunk(trainer, st.session_state.step_log)
         except ValueError as problem:                       # the run cannot go on: stop, say why, keep it
             st.session_state.running, st.session_state.train_error = False, str(problem)
             st.rerun()
@@ -82,7 +82,7 @@ def live_view() -> None:
             st.session_state.running = False
             st.rerun()                                   # whole page: stop the timer, swap Pause for Play
     epochs = trainer.cfg.training.epochs
-    st.progress(trainer.progress, text=f"{session.describe(trainer.cfg)} — epoch {trainer.epoch} of {epochs}, "
+    st.progress(trainer.progress, text=f"{training.describe(trainer.cfg)} — epoch {trainer.epoch} of {epochs}, "
                                        f"step {trainer.steps} of {trainer.batches_per_epoch * epochs}")
     history = trainer.history
     last = history[-1] if history else None
@@ -114,10 +114,10 @@ trainer = st.session_state.trainer
 if trainer is not None and trainer.history and not st.session_state.running:
     with st.expander("Download this run"):
         columns = st.columns(3)
-        columns[0].download_button("history (CSV)", session.history_csv(trainer.history), "history.csv", "text/csv")
-        columns[0].download_button("metrics (CSV)", lambda: session.metrics_csv(trainer), "metrics.csv", "text/csv")
-        columns[1].download_button("run (JSON)", lambda: session.result_json(trainer), "run.json", "application/json")
+        columns[0].download_button("history (CSV)", training.history_csv(trainer.history), "history.csv", "text/csv")
+        columns[0].download_button("metrics (CSV)", lambda: training.metrics_csv(trainer), "metrics.csv", "text/csv")
+        columns[1].download_button("run (JSON)", lambda: training.result_json(trainer), "run.json", "application/json")
         columns[1].download_button("config (JSON)", trainer.cfg.to_json(), "config.json", "application/json")
-        columns[2].download_button("model (safetensors)", lambda: session.model_file(trainer), "model.safetensors")
-        columns[2].download_button("figures (HTML)", lambda: session.figures_html(trainer, st.session_state.step_log),
+        columns[2].download_button("model (safetensors)", lambda: training.model_file(trainer), "model.safetensors")
+        columns[2].download_button("figures (HTML)", lambda: training.figures_html(trainer, st.session_state.step_log),
                                    "figures.html", "text/html")

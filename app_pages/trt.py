@@ -3,11 +3,11 @@ import os
 
 import streamlit as st
 
-from snn_app import session, state
+from snn_app import state, training
 from snn_app import trt as glue
 from snn_core.data import DATASETS
-from snn_core.trt import LOSS_LATEX
-from snn_core.verdict import verdict
+from snn_core.methods.trt import LOSS_LATEX
+from snn_core.report.verdict import verdict
 from snn_viz import trt_figures as figs
 
 state.start_session()
@@ -67,7 +67,7 @@ else:
         st.caption("The settings changed since this network was trained: press **Train** to update it.")
 view = None
 if trainer is not None:
-    st.caption(f"Network: {session.describe(trainer.cfg)}, TRT {trainer.cfg.methods.trt}, "
+    st.caption(f"Network: {training.describe(trainer.cfg)}, TRT {trainer.cfg.methods.trt}, "
                f"test accuracy {trainer.history[-1].test_accuracy:.1%}")
     count = len(trainer.dataset.test_y)
     index = st.columns([1, 3])[0].number_input("test sample", 0, count - 1, 0, key="trt_sample")
@@ -121,7 +121,7 @@ else:
         st.error(f"Cannot run these experiments: {problem}")
 if arms:
     first = next(iter(arms.values()))[0]
-    st.caption(f"First baseline: {session.describe(first).split(' · seed')[0]}. Seeds 0..{int(seeds) - 1} here, "
+    st.caption(f"First baseline: {training.describe(first).split(' · seed')[0]}. Seeds 0..{int(seeds) - 1} here, "
                "a quick look; the reproduction report (docs/REPRODUCTION.md) uses 10. Finished runs are cached, "
                "so a repeat is instant.")
 if st.button("Run experiments", type="primary", icon=":material/balance:", key="trt_run", disabled=arms is None):

@@ -3,7 +3,7 @@ import streamlit as st
 
 from snn_app import state
 from snn_app import ttfs as glue
-from snn_core.presets import ttfs_config
+from snn_core.methods.ttfs.presets import ttfs_config
 from snn_viz import ttfs_figures as figs
 
 ENGINES = {

@@ -26,9 +26,9 @@ TARGETS = {
 }
 STEP_PROBE = """
 import time, torch
-from snn_core.config import RunConfig
+from snn_core.config.run_config import RunConfig
 from snn_core.runtime import configure_threads
-from snn_core.trainer import Trainer
+from snn_core.training.trainer import Trainer
 configure_threads({threads})
 trainer = Trainer(RunConfig().with_values({values!r}))
 for _ in range(3):

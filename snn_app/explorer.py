@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from snn_core.trainer import Evaluation, SampleTrace, Trainer
+from snn_core.training.trainer import Evaluation, SampleTrace, Trainer
 
 
 def weights_key(trainer: Trainer) -> str:

@@ -10,7 +10,7 @@ import dataclasses
 
 import streamlit as st
 
-from snn_core.config import RunConfig, cli_index
+from snn_core.config.run_config import RunConfig, cli_index
 
 GROUPS = {
     "Data": ("dataset", "T", "encoding", "latency-window", "noise", "train-samples", "test-samples", "data-seed"),

@@ -9,7 +9,7 @@ from typing import Callable, Hashable
 
 import streamlit as st
 
-from snn_core.config import RunConfig
+from snn_core.config.run_config import RunConfig
 
 from . import sidebar, url_state
 

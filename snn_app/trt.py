@@ -13,14 +13,14 @@ from typing import Callable, NamedTuple
 import numpy as np
 import torch
 
-from snn_core.compare import compare, compute_matched
-from snn_core.config import RunConfig, parse_assignments
-from snn_core.reproduce_trt import DIGITS, EVENTS
-from snn_core.trainer import Trainer
-from snn_core.trt import branches, check_setup, perturb_time
-from snn_core.workers import DEFAULT_CACHE_DIR, RunCache
+from snn_core.experiments.compare import compare, compute_matched
+from snn_core.config.run_config import RunConfig, parse_assignments
+from snn_core.report.trt import DIGITS, EVENTS
+from snn_core.training.trainer import Trainer
+from snn_core.methods.trt import branches, check_setup, perturb_time
+from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
 
-from .session import train_to_end
+from .training import train_to_end
 
 TRAIN_SAMPLES = 400          # small enough that the baseline overfits: where the pilot saw TRT help
 SETTINGS = {"report": "the reproduction report's", "sidebar": f"the sidebar's, with {TRAIN_SAMPLES} training samples"}
@@ -80,7 +80,7 @@ def _two_layers(cfg: RunConfig) -> RunConfig:
 
 def preset_config(sidebar: RunConfig, settings: str, dataset: str, time_steps: int) -> RunConfig:
     """A preset's baseline: its dataset and T, TRT off, on the network and training of ``settings``:
-    ``report``, the reproduction report's (``reproduce_trt.EVENTS`` / ``DIGITS``: the page's runs are then
+    ``report``, the reproduction report's (``snn_core.report.trt.EVENTS`` / ``DIGITS``: the page's runs are then
     the report's runs and share its cache), or ``sidebar``, the sidebar's with a small training set."""
     if settings == "report":
         start = DIGITS if dataset == "digits" else EVENTS

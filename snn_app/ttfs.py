@@ -9,16 +9,16 @@ import numpy as np
 import streamlit as st
 import torch
 
-from snn_core.compare import sweep
-from snn_core.config import RunConfig
+from snn_core.experiments.compare import sweep
+from snn_core.config.run_config import RunConfig
 from snn_core.data import load_dataset
-from snn_core.model import build_model
-from snn_core.stats import mean_ci
-from snn_core.trainer import ENCODING_SEED_OFFSET, Trainer
-from snn_core.workers import DEFAULT_CACHE_DIR, Progress, RunCache
+from snn_core.network.discrete import build_model
+from snn_core.experiments.stats import mean_ci
+from snn_core.training.trainer import ENCODING_SEED_OFFSET, Trainer
+from snn_core.experiments.batch import DEFAULT_CACHE_DIR, Progress, RunCache
 
 from . import sidebar
-from .session import train_to_end
+from .training import train_to_end
 
 K_CHOICES = (1, 2, 3, 5, 0)      # 0 = unlimited: the relaxed end of the axis
 SWEEP_WORKERS = 2                # processes, one torch thread each

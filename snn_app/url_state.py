@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from snn_core.config import ALIASES, RunConfig, cli_index
+from snn_core.config.run_config import ALIASES, RunConfig, cli_index
 
 
 def _text(value) -> str:

@@ -6,8 +6,8 @@ import json
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from .config import RunConfig
-from .model import SpikingNetwork, build_model
+from .config.run_config import RunConfig
+from .network.discrete import SpikingNetwork, build_model
 
 FORMAT = "snn-explorer/1"
 

@@ -16,7 +16,7 @@ import json
 import math
 import sys
 
-from .config import ALIASES, RunConfig, allowed_text, cli_index, decay_from_tau, parse_assignments
+from .config.run_config import ALIASES, RunConfig, allowed_text, cli_index, decay_from_tau, parse_assignments
 from .runtime import configure_threads
 
 USAGE_ERROR = 2
@@ -113,7 +113,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .run import train_run   # torch-heavy imports only once the arguments are valid
+    from .experiments.run import train_run   # torch-heavy imports only once the arguments are valid
 
     cfg = config_from_args(args)
     configure_threads(args.threads)
@@ -141,7 +141,7 @@ def _with(cfg: RunConfig, text: str, option: str) -> RunConfig:
 
 def _batch_setup(args: argparse.Namespace) -> dict:
     """Seeds, workers, cache and progress printer shared by ``compare`` and ``sweep``."""
-    from .workers import DEFAULT_CACHE_DIR, RunCache
+    from .experiments.batch import DEFAULT_CACHE_DIR, RunCache
 
     if args.seeds < 1:
         raise ValueError(f"--seeds {args.seeds} is not valid; allowed: a positive integer")
@@ -162,7 +162,7 @@ def _batch_setup(args: argparse.Namespace) -> dict:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .compare import compare, compute_matched
+    from .experiments.compare import compare, compute_matched
 
     base = _with(_start_config(args), args.base, "--base")
     variant = _with(base, args.variant, "--variant")
@@ -172,7 +172,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .compare import sweep
+    from .experiments.compare import sweep
 
     cfg = _with(_start_config(args), args.base, "--base")
     values = args.values.split(";" if ";" in args.values else ",")
@@ -192,8 +192,8 @@ def _emit(result: dict, out: str | None) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from .reproduce import report
-    from .workers import DEFAULT_CACHE_DIR, RunCache
+    from .report.reproduce import report
+    from .experiments.batch import DEFAULT_CACHE_DIR, RunCache
 
     if args.seeds < 2 or args.workers < 1:
         raise ValueError(f"--seeds {args.seeds} --workers {args.workers} are not valid; allowed: seeds >= 2, "

@@ -7,8 +7,8 @@ import argparse
 import json
 import sys
 
-from snn_core.config import RunConfig
-from snn_core.trainer import EpochRecord
+from snn_core.config.run_config import RunConfig
+from snn_core.training.trainer import EpochRecord
 
 from . import run_figures
 from .export import figures_to_html

@@ -6,7 +6,7 @@ from typing import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from snn_core.verdict import HEADLINE_METRICS, style_of
+from snn_core.report.verdict import HEADLINE_METRICS, style_of
 
 from .style import METHOD_COLOURS, styled
 

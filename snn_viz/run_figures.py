@@ -12,8 +12,8 @@ from .style import SERIES_COLOURS, layer_colour, styled
 MAX_LOSS_POINTS = 600          # per-step losses are averaged into at most this many points
 
 if TYPE_CHECKING:
-    from snn_core.metrics import ActivityMetrics
-    from snn_core.trainer import EpochRecord
+    from snn_core.metrics.activity import ActivityMetrics
+    from snn_core.training.trainer import EpochRecord
 
 
 def firing_rate_bars(activity: ActivityMetrics) -> go.Figure:

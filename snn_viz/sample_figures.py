@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import torch
 
     from snn_core.data import Dataset
-    from snn_core.layers import LayerTrace
+    from snn_core.network.layers import LayerTrace
 
 MAX_RASTER_NEURONS = 256
 RASTER_PX = (440, 300)           # rough plot area (width, height) of a raster in half a wide page

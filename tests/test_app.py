@@ -6,7 +6,7 @@ one test drives the whole frame (sidebar -> page) through ``app.py``.
 """
 from streamlit.testing.v1 import AppTest
 
-from snn_core.config import RunConfig
+from snn_core.config.run_config import RunConfig
 
 TINY = {"T": "3", "epochs": "2", "train-samples": "200", "test-samples": "60", "hidden": "32"}
 LONGER = {**TINY, "epochs": "40", "train-samples": "1437"}
@@ -19,7 +19,7 @@ def sidebar_script() -> None:
     import streamlit as st
 
     from snn_app import sidebar
-    from snn_core.config import RunConfig
+    from snn_core.config.run_config import RunConfig
 
     with st.sidebar:
         st.session_state.rendered = sidebar.render(RunConfig().with_values({"hidden": "32"}))

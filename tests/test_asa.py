@@ -5,11 +5,11 @@ import json
 import pytest
 import torch
 
-from snn_core.asa import ASA, parameter_count
+from snn_core.methods.asa import ASA, parameter_count
 from snn_core.cli import main
-from snn_core.config import RunConfig
-from snn_core.model import build_model
-from snn_core.trainer import Trainer
+from snn_core.config.run_config import RunConfig
+from snn_core.network.discrete import build_model
+from snn_core.training.trainer import Trainer
 
 TINY = {"dataset": "digits", "arch": "conv", "channels": "4,8", "hidden": "16", "T": "4", "train-samples": "64",
         "test-samples": "20", "epochs": "1"}

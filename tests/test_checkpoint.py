@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from snn_core.checkpoint import model_from_bytes, model_to_bytes
-from snn_core.config import RunConfig
-from snn_core.trainer import Trainer
+from snn_core.config.run_config import RunConfig
+from snn_core.training.trainer import Trainer
 
 
 def test_saved_model_rebuilds_with_its_config_and_gives_identical_outputs():

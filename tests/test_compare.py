@@ -6,12 +6,12 @@ import math
 import pytest
 import torch
 
-import snn_core.workers as workers
+import snn_core.experiments.batch as workers
 from snn_core.cli import main
-from snn_core.compare import compare, compute_matched, numeric_metrics, sweep
-from snn_core.config import RunConfig
-from snn_core.stats import mean_ci, paired, t_quantile, t_two_sided_cdf
-from snn_core.workers import RunCache
+from snn_core.experiments.compare import compare, compute_matched, numeric_metrics, sweep
+from snn_core.config.run_config import RunConfig
+from snn_core.experiments.stats import mean_ci, paired, t_quantile, t_two_sided_cdf
+from snn_core.experiments.batch import RunCache
 
 TINY = {"T": "2", "hidden": "16", "epochs": "2", "train-samples": "120", "test-samples": "40",
         "lr": "0.03", "batch-size": "32"}
@@ -217,6 +217,6 @@ def test_bad_compare_and_sweep_options_exit_2_with_one_line(argv, needle, capsys
 
 
 def test_sweep_accepts_the_papers_name_k_for_the_spike_cap():
-    from snn_core.compare import sweep_points
+    from snn_core.experiments.compare import sweep_points
     points = sweep_points(RunConfig(), "K", ["1", "0"])
     assert [p.neuron.max_spikes for p in points] == [1, 0]

@@ -6,8 +6,8 @@ import pytest
 from app_runner import open_script
 
 from snn_app import comparison
-from snn_core.config import RunConfig
-from snn_core.verdict import describe, verdict
+from snn_core.config.run_config import RunConfig
+from snn_core.report.verdict import describe, verdict
 from snn_viz import compare_figures
 
 TINY = {"T": "2", "epochs": "1", "train-samples": "80", "test-samples": "40", "hidden": "8"}
@@ -37,7 +37,7 @@ def test_one_seed_gives_no_interval():
 @pytest.fixture(scope="module")
 def result():
     base, variant = comparison.arms(RunConfig().with_values(TINY), "max-spikes=1", 1.0)
-    from snn_core.compare import compare
+    from snn_core.experiments.compare import compare
     return compare(base, variant, [0, 1], workers=1)
 
 
@@ -89,7 +89,7 @@ def test_compare_page_shows_a_bad_variant_as_an_error():
 
 
 def test_reproduce_report_measures_variability_and_lists_unbuilt_methods(monkeypatch):
-    from snn_core import reproduce
+    from snn_core.report import reproduce
 
     tiny = RunConfig().with_values(TINY)
     monkeypatch.setattr(reproduce, "VARIABILITY_RUNS", {"tiny digits": tiny})

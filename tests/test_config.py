@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from snn_core.config import RunConfig, cli_index, decay_from_tau, tau_from_decay
+from snn_core.config.run_config import RunConfig, cli_index, decay_from_tau, tau_from_decay
 
 
 def test_defaults_round_trip_through_json():

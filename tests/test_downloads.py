@@ -3,9 +3,9 @@ import csv
 import io
 import json
 
-from snn_app import session
-from snn_core.config import RunConfig
-from snn_core.trainer import Trainer
+from snn_app import training
+from snn_core.config.run_config import RunConfig
+from snn_core.training.trainer import Trainer
 
 
 def trained():
@@ -19,7 +19,7 @@ def trained():
 
 def test_history_csv_has_one_row_per_epoch_with_layer_rates():
     trainer, _ = trained()
-    rows = list(csv.DictReader(io.StringIO(session.history_csv(trainer.history))))
+    rows = list(csv.DictReader(io.StringIO(training.history_csv(trainer.history))))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert float(rows[-1]["rate_fc1"]) == trainer.history[-1].layer_firing_rates["fc1"]
     assert float(rows[-1]["test_accuracy"]) == trainer.history[-1].test_accuracy
@@ -27,17 +27,17 @@ def test_history_csv_has_one_row_per_epoch_with_layer_rates():
 
 def test_metrics_csv_and_run_json_agree_with_the_cli_format():
     trainer, _ = trained()
-    result = json.loads(session.result_json(trainer))
+    result = json.loads(training.result_json(trainer))
     assert set(result) == {"config", "history", "metrics"}
     assert RunConfig.from_dict(result["config"]) == trainer.cfg
-    metrics = dict(line.split(",") for line in session.metrics_csv(trainer).strip().splitlines()[1:])
+    metrics = dict(line.split(",") for line in training.metrics_csv(trainer).strip().splitlines()[1:])
     assert float(metrics["test_accuracy"]) == result["metrics"]["test_accuracy"]
     assert "firing_rate_fc1" in metrics
 
 
 def test_figures_html_is_standalone_and_holds_every_figure():
     trainer, losses = trained()
-    page = session.figures_html(trainer, losses)
+    page = training.figures_html(trainer, losses)
     assert page.startswith("<!DOCTYPE html>") and "SNN Explorer run: digits" in page
     assert page.count('class="plotly-graph-div"') == 4
     assert '<script src="https://cdn.plot.ly' not in page and len(page) > 1_000_000   # plotly.js embedded
@@ -48,7 +48,7 @@ def test_cli_exports_a_run_json_as_standalone_html(tmp_path, capsys):
 
     trainer, _ = trained()
     run = tmp_path / "run.json"
-    run.write_text(session.result_json(trainer))
+    run.write_text(training.result_json(trainer))
     out = tmp_path / "figures.html"
     assert main(["export", str(run), "--out", str(out)]) == 0
     assert out.read_text().count('class="plotly-graph-div"') == 3

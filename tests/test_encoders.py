@@ -1,7 +1,7 @@
 """Encoders: shapes, the spike rules each one promises, and determinism."""
 import torch
 
-from snn_core.encoders import direct, encode, latency, poisson, to_time_major
+from snn_core.network.encoders import direct, encode, latency, poisson, to_time_major
 import pytest
 
 

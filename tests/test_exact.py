@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from snn_core.cli import main
-from snn_core.config import RunConfig
-from snn_core.cuba import CUBAParams, cuba_sequence
-from snn_core.exact import (binned_spikes, continuous_threshold, grid_states, input_spike_times,
+from snn_core.config.run_config import RunConfig
+from snn_core.neurons.cuba import CUBAParams, cuba_sequence
+from snn_core.methods.ttfs.exact import (binned_spikes, continuous_threshold, grid_states, input_spike_times,
                             layer_spike_times)
-from snn_core.exact_model import ExactNetwork, build_exact_model
-from snn_core.model import build_model
-from snn_core.trainer import Trainer
+from snn_core.methods.ttfs.exact_network import ExactNetwork, build_exact_model
+from snn_core.network.discrete import build_model
+from snn_core.training.trainer import Trainer
 
 EXACT = {"engine": "exact", "encoding": "latency", "neuron": "cuba", "readout": "first-spike", "max-spikes": 1}
 

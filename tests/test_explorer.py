@@ -9,10 +9,10 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from snn_app import explorer
-from snn_core.config import RunConfig
+from snn_core.config.run_config import RunConfig
 from snn_core.data import Dataset
-from snn_core.layers import LayerTrace
-from snn_core.trainer import Trainer
+from snn_core.network.layers import LayerTrace
+from snn_core.training.trainer import Trainer
 from snn_viz import sample_figures
 
 ROOT = Path(__file__).resolve().parents[1]

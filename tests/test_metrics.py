@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from snn_core.metrics import SpikeTally
+from snn_core.metrics.activity import SpikeTally
 
 
 def test_firing_rates_nasfr_and_silent_neurons_match_hand_counts():

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from snn_core.neuron import SURROGATE_GRADIENTS, LIFParams, lif_sequence, spike
+from snn_core.neurons.lif import SURROGATE_GRADIENTS, LIFParams, lif_sequence, spike
 
 
 def run(current, steps, **params):

@@ -11,15 +11,15 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from snn_core import playground
-from snn_core.neuron import LIFParams
-from snn_core.playground import INPUT_OPTIONS, INPUTS, analytic_rate, fi_curve, make_input, simulate
+from snn_core.neurons import playground
+from snn_core.neurons.lif import LIFParams
+from snn_core.neurons.playground import INPUT_OPTIONS, INPUTS, analytic_rate, fi_curve, make_input, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_playground_engine_imports_no_ui_libraries():
-    code = "import sys, snn_core.playground; print([m for m in ('streamlit', 'plotly') if m in sys.modules])"
+    code = "import sys, snn_core.neurons.playground; print([m for m in ('streamlit', 'plotly') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from snn_core import cli
-from snn_core.config import RunConfig
-from snn_core.redundancy import (PatternThresholds, RedundancyTally, channel_similarity_sums,
+from snn_core.config.run_config import RunConfig
+from snn_core.metrics.redundancy import (PatternThresholds, RedundancyTally, channel_similarity_sums,
                                  classify_channels, mpd_histogram, temporal_similarity_sums,
                                  would_fire_fraction)
-from snn_core.run import metrics_dict
-from snn_core.trainer import Trainer
+from snn_core.experiments.run import metrics_dict
+from snn_core.training.trainer import Trainer
 
 
 def test_classifier_on_constructed_maps():

@@ -3,13 +3,13 @@ import pytest
 import torch
 from torch import nn
 
-from snn_core.compare import numeric_metrics
-from snn_core.config import RunConfig
-from snn_core.encoders import latency
-from snn_core.robustness import (LEVELS, accuracy, deletion, fold, jitter, noise_generator, robustness,
+from snn_core.experiments.compare import numeric_metrics
+from snn_core.config.run_config import RunConfig
+from snn_core.network.encoders import latency
+from snn_core.metrics.robustness import (LEVELS, accuracy, deletion, fold, jitter, noise_generator, robustness,
                                  synapse_weights, weight_noise)
-from snn_core.trainer import Trainer
-from snn_core.verdict import style_of
+from snn_core.training.trainer import Trainer
+from snn_core.report.verdict import style_of
 
 
 def gen(seed: int = 0) -> torch.Generator:

@@ -2,10 +2,10 @@
 import pytest
 import torch
 
-from snn_core.config import RunConfig
+from snn_core.config.run_config import RunConfig
 from snn_core.data import load_dataset
-from snn_core.model import build_model
-from snn_core.trainer import Trainer
+from snn_core.network.discrete import build_model
+from snn_core.training.trainer import Trainer
 
 TINY = {"T": "3", "epochs": "2", "train-samples": "200", "test-samples": "60", "hidden": "32"}
 

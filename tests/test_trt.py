@@ -7,12 +7,12 @@ import math
 import pytest
 import torch
 
-from snn_core import trt
+from snn_core.methods import trt
 from snn_core.checkpoint import model_from_bytes, model_to_bytes
 from snn_core.cli import main
-from snn_core.config import RunConfig
-from snn_core.model import build_model
-from snn_core.trainer import Trainer
+from snn_core.config.run_config import RunConfig
+from snn_core.network.discrete import build_model
+from snn_core.training.trainer import Trainer
 
 TINY = {"T": 3, "epochs": 1, "train-samples": 64, "test-samples": 40, "hidden": "8,6", "batch-size": 32}
 EVENTS = {**TINY, "dataset": "events-shape", "hidden": "8"}
@@ -212,8 +212,8 @@ def test_cli_result_json_has_the_trt_keys(tmp_path, capsys):
 
 
 def test_reproduction_section_measures_every_row_and_gives_verdicts(monkeypatch):
-    from snn_core import reproduce, reproduce_trt
-    from snn_core.report_parts import RunCounter
+    from snn_core.report import reproduce, trt as reproduce_trt
+    from snn_core.report.parts import RunCounter
 
     tiny = RunConfig().with_values({**EVENTS, "T": 2})
     monkeypatch.setattr(reproduce_trt, "EVENTS", tiny)

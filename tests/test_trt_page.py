@@ -7,7 +7,7 @@ import pytest
 from app_runner import open_script
 
 from snn_app import trt as glue
-from snn_core.config import RunConfig
+from snn_core.config.run_config import RunConfig
 
 TINY = {"T": "2", "epochs": "1", "hidden": "8", "test-samples": "40"}
 
@@ -27,7 +27,7 @@ def test_presets_differ_only_in_trt_and_the_controls_in_what_they_control():
 
 
 def test_report_settings_are_the_reproduction_reports_runs():
-    from snn_core.reproduce_trt import rows
+    from snn_core.report.trt import rows
 
     report = {(row.base, row.variant) for row in rows()}
     for name in ("events-shape, T = 4", "digits, T = 4", "events-direction, T = 4",
@@ -147,7 +147,7 @@ def test_a_tiny_comparison_shows_its_figures_and_verdict_then_bad_input_keeps_th
 
 
 def test_the_train_and_watch_run_can_be_shown_both_ways():
-    from snn_core.trainer import Trainer
+    from snn_core.training.trainer import Trainer
 
     at = open_script("app_pages/trt.py", TINY, timeout=120)
     trainer = Trainer(RunConfig().with_values({**TINY, "T": "4", "epochs": "3", "hidden": "32",

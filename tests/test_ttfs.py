@@ -8,14 +8,14 @@ import pytest
 import torch
 
 from snn_core.cli import main
-from snn_core.config import RunConfig
-from snn_core.cuba import CUBAParams, cuba_sequence
-from snn_core.model import build_model
-from snn_core.neuron import LIFParams, lif_sequence
-from snn_core.neurons import NEURON_MODELS
-from snn_core.readout import (DecisionTally, first_spike_predictions, first_spike_times,
+from snn_core.config.run_config import RunConfig
+from snn_core.neurons.cuba import CUBAParams, cuba_sequence
+from snn_core.network.discrete import build_model
+from snn_core.neurons.lif import LIFParams, lif_sequence
+from snn_core.neurons.registry import NEURON_MODELS
+from snn_core.network.readout import (DecisionTally, first_spike_predictions, first_spike_times,
                               running_first_spike_times, spiking_readout)
-from snn_core.trainer import Trainer
+from snn_core.training.trainer import Trainer
 
 
 def test_cuba_constant_input_matches_hand_computed_values():
@@ -120,7 +120,7 @@ def test_first_spike_model_has_a_spiking_output_layer():
 
 
 def test_tiny_first_spike_run_reports_decision_metrics():
-    from snn_core.run import result_dict
+    from snn_core.experiments.run import result_dict
     trainer = Trainer(tiny_first_spike(), device="cpu")
     trainer.fit()
     metrics = result_dict(trainer)["metrics"]
@@ -152,8 +152,8 @@ ISSUE_KEYS = ("decision_step_mean", "decision_step_median", "no_decision_fractio
 
 
 def test_epochs_to_target_is_the_first_epoch_at_or_above_the_target():
-    from snn_core.run import epochs_to_target
-    from snn_core.trainer import EpochRecord
+    from snn_core.experiments.run import epochs_to_target
+    from snn_core.training.trainer import EpochRecord
     history = [EpochRecord(epoch, epoch, 0.0, 0.0, 0.0, accuracy, 0.0, 0.0, 0.0, {})
                for epoch, accuracy in enumerate([0.5, 0.89, 0.9, 0.95, 0.85], start=1)]
     assert epochs_to_target(history, 0.9) == 3
@@ -188,7 +188,7 @@ def test_robustness_off_leaves_it_null_and_rate_readouts_have_no_decisions(capsy
 
 
 def test_latency_window_packs_the_spikes_into_the_first_steps():
-    from snn_core.encoders import encode
+    from snn_core.network.encoders import encode
     x = torch.tensor([[1.0, 0.5, 0.1, 0.0]])
     seq = encode(x, "latency", 10, latency_window=5)             # t = round((1 - x) * 4) = 0, 2, 4 (3.6)
     assert seq.shape == (10, 1, 4) and seq[5:].sum() == 0
@@ -209,7 +209,7 @@ def test_a_latency_window_longer_than_t_is_refused_by_name():
 
 
 def test_reproduce_ttfs_section_checks_every_claim_on_a_tiny_preset(monkeypatch):
-    from snn_core import reproduce, reproduce_ttfs
+    from snn_core.report import reproduce, ttfs as reproduce_ttfs
     tiny = {"T": 6, "latency-window": 4, "hidden": "8", "epochs": 2, "train-samples": 60, "test-samples": 30,
             "tau-syn": 2, "threshold": 0.3}
     monkeypatch.setattr(reproduce_ttfs, "TTFS_BASE", reproduce_ttfs.TTFS_BASE.with_values(tiny))
@@ -233,7 +233,7 @@ def test_reproduce_ttfs_section_checks_every_claim_on_a_tiny_preset(monkeypatch)
 
 
 def test_similar_claims_use_the_margin_and_up_claims_the_ci():
-    from snn_core.reproduce_ttfs import Claim, _number
+    from snn_core.report.ttfs import Claim, _number
     fmt = _number(1)
     similar = Claim("similar sparsity", "spikes", [100, 102, 98, 101], [103, 104, 99, 102], "similar", "lower",
                     fmt, fmt)
@@ -246,7 +246,7 @@ def test_similar_claims_use_the_margin_and_up_claims_the_ci():
 
 
 def test_fast_and_deep_regulariser_hand_value_and_effect_on_training():
-    from snn_core.readout import first_spike_regulariser
+    from snn_core.network.readout import first_spike_regulariser
     logits = torch.tensor([[-1.0, -2.0], [-0.5, -3.0]])          # -t_first / tau_loss with tau_loss = 2
     labels = torch.tensor([1, 0])                                 # t_label = 4 and 1
     expected = 0.01 * (math.exp(4 / 2) + math.exp(1 / 2)) / 2     # alpha mean exp(t_label / tau_syn), tau_syn = 2

@@ -4,7 +4,7 @@ import pytest
 from app_runner import open_script
 
 from snn_app import ttfs as glue
-from snn_core.presets import ttfs_config
+from snn_core.methods.ttfs.presets import ttfs_config
 from snn_viz import ttfs_figures as figs
 
 TINY = {"dataset": "digits", "encoding": "latency", "neuron": "cuba", "readout": "first-spike", "T": "6",

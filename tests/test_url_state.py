@@ -1,6 +1,6 @@
 """URL state: a config survives the round trip, defaults stay out of the link, bad values fall back."""
 from snn_app.url_state import decode, encode
-from snn_core.config import RunConfig
+from snn_core.config.run_config import RunConfig
 
 
 def test_default_config_gives_an_empty_query():

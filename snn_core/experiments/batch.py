@@ -10,15 +10,18 @@ import hashlib
 import json
 import multiprocessing
 import os
+import sys
+import types
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import torch
 
-from .config import RunConfig
+from ..config.run_config import RunConfig
 from .run import train_run
-from .runtime import configure_threads, resolve_device
+from ..runtime import configure_threads, resolve_device
 
 DEFAULT_CACHE_DIR = Path(".cache") / "runs"     # git-ignored
 Progress = Callable[[int, int, dict], None]     # (done, total, run slot)
@@ -129,8 +132,8 @@ def _execute(configs: Sequence[RunConfig], pending: list[int], workers: int, thr
         for index in pending:
             yield index, run_safely(configs[index], device)
         return
-    with ProcessPoolExecutor(min(workers, len(pending)), mp_context=_context(),
-                             initializer=configure_threads, initargs=(threads,)) as pool:
+    with _main_script_hidden(), ProcessPoolExecutor(min(workers, len(pending)), mp_context=_context(),
+                                                    initializer=configure_threads, initargs=(threads,)) as pool:
         futures = {pool.submit(run_safely, configs[index], device): index for index in pending}
         for future in as_completed(futures):
             index = futures[future]
@@ -138,6 +141,19 @@ def _execute(configs: Sequence[RunConfig], pending: list[int], workers: int, thr
                 yield index, future.result()
             except Exception as problem:   # noqa: BLE001 - e.g. a worker killed for memory
                 yield index, failed_slot(configs[index], problem)
+
+
+@contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """Start workers without the parent's ``__main__`` script: multiprocessing re-imports that file in the
+    fork server, and under Streamlit (and AppTest) ``__main__`` is whichever page script ran last, which
+    must not run again, headless, in a worker."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _context():
@@ -150,5 +166,5 @@ def _context():
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["snn_core.run", "torch._dynamo"])
+    context.set_forkserver_preload(["snn_core.experiments.run", "torch._dynamo"])
     return context

@@ -6,7 +6,7 @@ noise robustness (shared/papers/ttfs.md §4). Both arms here train ``TTFS_PRESET
 and differ only in the spike cap K; every claim is read off the paired per-seed differences
 relaxed - TTFS with a 95% CI:
 
-- up/down claims use ``report_parts.claim_verdict`` (reproduced when the CI lies on the claimed side);
+- up/down claims use ``report.parts.claim_verdict`` (reproduced when the CI lies on the claimed side);
 - "similar"/"comparable" claims are judged against an equivalence margin of ``SIMILAR_MARGIN`` of the
   TTFS mean: similar when the whole CI of the difference lies inside it, not similar when it lies
   wholly outside, undecided otherwise;
@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from .compare import compare
-from .config import RunConfig
-from .presets import ttfs_config
-from .report_parts import RunCounter, claim_verdict
-from .stats import mean_ci, paired
-from .workers import RunCache
+from ..experiments.compare import compare
+from ..config.run_config import RunConfig
+from ..methods.ttfs.presets import ttfs_config
+from .parts import RunCounter, claim_verdict
+from ..experiments.stats import mean_ci, paired
+from ..experiments.batch import RunCache
 
 TTFS_BASE = ttfs_config()                                   # K = 1
 RELAXED_CHANGES = {"max-spikes": 0}                         # K unlimited
@@ -196,7 +196,7 @@ def ttfs_section(seeds: list[int], workers: int, cache: RunCache | None, log: Ca
     training = TTFS_BASE.training
     rows = claims(result, training.target_accuracy, training.epochs)
     lines = ["## TTFS versus relaxed multi-spike (Bacho & Chu, 2023)", "",
-             f"{_setting(TTFS_BASE)} (`snn_core.presets.TTFS_PRESET`); discrete engine with surrogate gradients. "
+             f"{_setting(TTFS_BASE)} (`snn_core.methods.ttfs.presets.TTFS_PRESET`); discrete engine with surrogate gradients. "
              f"TTFS is K = 1 spike per neuron, relaxed is K unlimited; nothing else differs. {rows[0].diff['n']} "
              "paired seeds; differences are relaxed − TTFS with 95% CIs; robustness uses a fixed noise seed, so both "
              "arms see the same perturbations.", "",

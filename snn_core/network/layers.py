@@ -1,6 +1,6 @@
 """A spiking layer: synapse -> optional BatchNorm -> optional current gate -> neuron, over ``[T, B, ...]``.
 
-The neuron is picked by name from ``snn_core.neurons.NEURON_MODELS`` ("lif" by default).
+The neuron is picked by name from ``snn_core.neurons.registry.NEURON_MODELS`` ("lif" by default).
 
 The synapse (Linear or Conv) and the norm are stateless, so they run once over all T*B rows;
 only the neuron recurrence loops over time. The gate slot sees the whole sequence of currents
@@ -13,7 +13,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .neurons import neuron_model
+from ..neurons.registry import neuron_model
 
 
 class LayerTrace(NamedTuple):

@@ -15,7 +15,7 @@ Why these values:
 """
 from __future__ import annotations
 
-from .config import RunConfig
+from ...config.run_config import RunConfig
 
 TTFS_PRESET = {
     "dataset": "digits",

@@ -6,11 +6,11 @@ from typing import Callable, NamedTuple
 import numpy as np
 import torch
 
-from snn_core.config import RunConfig
-from snn_core.redundancy import RedundancyMetrics, mpd_histogram
-from snn_core.trainer import SampleTrace, Trainer
+from snn_core.config.run_config import RunConfig
+from snn_core.metrics.redundancy import RedundancyMetrics, mpd_histogram
+from snn_core.training.trainer import SampleTrace, Trainer
 
-from .session import train_to_end
+from .training import train_to_end
 
 ARMS = ("ASA off", "ASA on")
 TRACED_SAMPLES = 16          # test samples whose currents make the MPD histograms

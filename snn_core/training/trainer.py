@@ -15,15 +15,15 @@ from typing import Callable, NamedTuple, Sequence
 import torch
 import torch.nn.functional as F
 
-from . import trt
-from .config import RunConfig
-from .data import Dataset, load_dataset
-from .encoders import encode, to_time_major
-from .metrics import ActivityMetrics, SpikeTally
-from .model import ModelOutput, Trace, build_model
-from .readout import DecisionMetrics, DecisionTally, first_spike_regulariser
-from .redundancy import PatternThresholds, RedundancyMetrics, RedundancyTally
-from .runtime import resolve_device
+from ..methods import trt
+from ..config.run_config import RunConfig
+from ..data import Dataset, load_dataset
+from ..network.encoders import encode, to_time_major
+from ..metrics.activity import ActivityMetrics, SpikeTally
+from ..network.discrete import ModelOutput, Trace, build_model
+from ..network.readout import DecisionMetrics, DecisionTally, first_spike_regulariser
+from ..metrics.redundancy import PatternThresholds, RedundancyMetrics, RedundancyTally
+from ..runtime import resolve_device
 
 ENCODING_SEED_OFFSET = 1_000_003   # keeps the Poisson stream independent of the batch-order stream
 PERTURB_SEED_OFFSET = 2_000_029    # TRT's random time permutations: a stream of their own

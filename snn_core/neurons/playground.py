@@ -14,8 +14,8 @@ from typing import Callable, NamedTuple
 import numpy as np
 import torch
 
-from .config import NeuronConfig
-from .neuron import LIFParams, lif_sequence
+from ..config.run_config import NeuronConfig
+from .lif import LIFParams, lif_sequence
 
 DTYPE = torch.float64
 MAX_STEPS = 10_000

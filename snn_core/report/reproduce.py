@@ -1,7 +1,7 @@
 """The reproduction report: each paper's claims next to what we measured at toy scale, with a verdict.
 
 ``python -m snn_core reproduce --out docs/REPRODUCTION.md`` regenerates it, one section per entry
-of ``SECTIONS`` (the TTFS and TRT sections live in ``reproduce_ttfs`` and ``reproduce_trt``); nothing
+of ``SECTIONS`` (the TTFS and TRT sections live in ``report.ttfs`` and ``report.trt``); nothing
 is quoted as measured unless this command measured it in the same run.
 """
 from __future__ import annotations
@@ -10,12 +10,12 @@ import platform
 import time
 from typing import Callable, Sequence
 
-from .compare import compare, summary_table, with_seed
-from .config import RunConfig
-from .report_parts import RunCounter, claim_verdict, summary_row
-from .reproduce_trt import trt_section
-from .reproduce_ttfs import ttfs_section
-from .workers import RunCache, run_many
+from ..experiments.compare import compare, summary_table, with_seed
+from ..config.run_config import RunConfig
+from .parts import RunCounter, claim_verdict, summary_row
+from .trt import trt_section
+from .ttfs import ttfs_section
+from ..experiments.batch import RunCache, run_many
 
 ASA_BASE = RunConfig().with_values({"dataset": "events-shape", "arch": "conv", "noise": 0.2, "epochs": 6,
                                      "train-samples": 1000, "test-samples": 300, "robustness": False})

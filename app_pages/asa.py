@@ -1,9 +1,9 @@
 """Redundancy & ASA: the same network with and without Advance Spatial Attention, side by side."""
 import streamlit as st
 
-from snn_app import redundancy as glue
+from snn_app import asa as glue
 from snn_app import state
-from snn_viz import redundancy_figures as figs
+from snn_viz import asa_figures as figs
 
 state.start_session()
 st.title("Redundancy & ASA")

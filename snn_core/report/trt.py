@@ -14,10 +14,10 @@ from __future__ import annotations
 from statistics import mean
 from typing import Callable, NamedTuple
 
-from .compare import compare, compute_matched
-from .config import RunConfig
-from .report_parts import RunCounter, claim_verdict
-from .workers import RunCache
+from ..experiments.compare import compare, compute_matched
+from ..config.run_config import RunConfig
+from .parts import RunCounter, claim_verdict
+from ..experiments.batch import RunCache
 
 MIN_SEEDS = 10
 COMPUTE_FACTOR = 2

@@ -18,8 +18,8 @@ from typing import NamedTuple
 
 import torch
 
-from .config import decay_from_tau
-from .neuron import LIFSequence, cap_spikes, run_sequence, spike
+from ..config.run_config import decay_from_tau
+from .lif import LIFSequence, cap_spikes, run_sequence, spike
 
 CUBA_EQUATIONS = (
     r"I_t = \alpha I_{t-1} + x_t,\quad V^{pre}_t = \beta V_{t-1} + (1-\beta) I_t,\quad "

@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 import torch
 from torch import nn
 
-from .trainer import ENCODING_SEED_OFFSET, EVAL_BATCH, Trainer
+from ..training.trainer import ENCODING_SEED_OFFSET, EVAL_BATCH, Trainer
 
 NOISE_SEED = 20_231_001
 LEVELS = {                       # kind -> perturbation strengths; 0 (clean) is added to every curve

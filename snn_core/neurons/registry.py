@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 from .cuba import CUBAParams, cuba_sequence
-from .neuron import LIFParams, lif_sequence
+from .lif import LIFParams, lif_sequence
 
 
 class NeuronModel(NamedTuple):

@@ -81,7 +81,7 @@ class ModelConfig(Section):
     """Network shape: an MLP for vectors, or a small conv SNN for images and event frames.
 
     ``readout`` ``rate`` is a non-spiking time-averaged linear readout; ``first-spike`` and ``count``
-    add a spiking output layer "out" (``snn_core.readout``); ``tau_loss`` is used by first-spike only.
+    add a spiking output layer "out" (``snn_core.network.readout``); ``tau_loss`` is used by first-spike only.
     """
 
     SECTION: ClassVar[str] = "model"
@@ -118,8 +118,8 @@ class ModelConfig(Section):
 class NeuronConfig(Section):
     """Neuron parameters shared by every spiking layer.
 
-    ``model`` picks the neuron (``snn_core.neurons``): ``lif`` uses decay, threshold, reset and
-    v_reset; ``cuba`` (``snn_core.cuba``) uses tau_syn and threshold, always resets by subtraction
+    ``model`` picks the neuron (``snn_core.neurons.registry``): ``lif`` uses decay, threshold, reset and
+    v_reset; ``cuba`` (``snn_core.neurons.cuba``) uses tau_syn and threshold, always resets by subtraction
     and ignores decay, reset and v_reset. Both honour the surrogate and the spike cap K.
     """
 
@@ -148,14 +148,14 @@ class NeuronConfig(Section):
 class MethodsConfig(Section):
     """Switches of the published methods; a method's own settings are prefixed with its name.
 
-    ASA (``snn_core.asa``) gates the current of conv layers: ``faithful`` reproduces the official code
+    ASA (``snn_core.methods.asa``) gates the current of conv layers: ``faithful`` reproduces the official code
     (XOR, batch-pooled top-k masks, a score path that never learns), ``clean`` is a re-implementation
     (per-sample masks, a selectable rule, a straight-through score). ``asa_layers`` lists 1-based conv
     layer numbers; empty means every conv layer. ``asa_reduction`` defaults to 1: the paper's r = 4 is
     for T = 60 (a 15-wide bottleneck); at our T = 8 a full T×T map costs only 64 weights, and r = 4 would
     leave a 2-wide bottleneck.
 
-    TRT (``snn_core.trt``) trains with a second, time-perturbed branch: reversed input for event data,
+    TRT (``snn_core.methods.trt``) trains with a second, time-perturbed branch: reversed input for event data,
     the first spiking layer's spikes reversed for static data. Each ``trt_*`` weight scales one loss term
     (0 switches it off); inference never sees TRT.
     """

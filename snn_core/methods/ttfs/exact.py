@@ -1,6 +1,6 @@
 """Exact event-based spike times of the current-based LIF with tau_m = 2 tau_s (Fast & Deep / BATS).
 
-The continuous-time limit of the discrete neuron in ``snn_core.cuba`` (time in steps, C_m = 1)::
+The continuous-time limit of the discrete neuron in ``snn_core.neurons.cuba`` (time in steps, C_m = 1)::
 
     dI/dt = -I / tau_s + sum_j w_j delta(t - t_j)          tau_m dV/dt = -V + I,   tau_m = 2 tau_s
     V reaches V_th (upward)  ->  spike at t_k, V <- V - V_th  (at most K spikes per neuron)

@@ -2,9 +2,9 @@
 import numpy as np
 from app_runner import open_script
 
-from snn_app import redundancy as glue
-from snn_core.config import RunConfig
-from snn_viz import redundancy_figures as figs
+from snn_app import asa as glue
+from snn_core.config.run_config import RunConfig
+from snn_viz import asa_figures as figs
 
 TINY = {"T": "4", "channels": "4,8", "hidden": "16", "test-samples": "40"}
 
@@ -28,7 +28,7 @@ def test_figures_show_both_arms_and_the_threshold():
 
 
 def test_page_trains_the_pair_and_shows_fig1_and_gates():
-    at = open_script("app_pages/redundancy.py", TINY, timeout=180)
+    at = open_script("app_pages/asa.py", TINY, timeout=180)
     assert not at.exception and "Train ASA off and on" in at.info[0].value
     at.number_input(key="red_epochs").set_value(1)
     at.number_input(key="red_samples").set_value(200)

@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import MethodsConfig, RunConfig
-from .model import ModelOutput, SpikingNetwork
+from ..config.run_config import MethodsConfig, RunConfig
+from ..network.discrete import ModelOutput, SpikingNetwork
 
 PERTURBATIONS = ("reverse", "permute", "none", "playback")
 POLARITY_AXIS = 2          # event input [T, B, P, H, W]: P = (OFF, ON)

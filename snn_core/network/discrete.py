@@ -4,10 +4,10 @@
 ``conv``: spiking 3x3 conv layers ``model.channels`` (each first average-pools its input by 2
 while the input is wider than 8 pixels: pooling before a conv costs 4x less than after, and the
 two linear maps commute up to borders), then the spiking FC layers, then the readout.
-Conv layers chosen by ``methods.asa_layers`` get an ASA gate (``snn_core.asa``) between norm and neuron.
+Conv layers chosen by ``methods.asa_layers`` get an ASA gate (``snn_core.methods.asa``) between norm and neuron.
 ``model.readout``: ``rate`` (default) is non-spiking, ``logits = mean_t W s_L[t] + b``. ``first-spike``
 and ``count`` end in a spiking output layer named "out" (Linear -> neuron; no BatchNorm, no gate) whose
-logits come from ``snn_core.readout``; it is one of ``layers``, so its spikes are in ``ModelOutput.spikes``
+logits come from ``snn_core.network.readout``; it is one of ``layers``, so its spikes are in ``ModelOutput.spikes``
 and NASFR counts it (as the ASA paper's NASFR counts every spiking layer). Either way the trainer's loss
 is ``cross_entropy(out.logits, y)`` and ``out.predictions`` is the predicted class.
 """
@@ -18,10 +18,10 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .asa import ASA
-from .config import RunConfig
+from ..methods.asa import ASA
+from ..config.run_config import RunConfig
 from .layers import LayerTrace, SpikingLayer
-from .neurons import neuron_model
+from ..neurons.registry import neuron_model
 from .readout import spiking_readout
 
 POOL_ABOVE_WIDTH = 8
@@ -144,7 +144,7 @@ def _conv_layers(channels: tuple[int, ...], frame_shape: tuple[int, ...], cfg: R
 def build_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> SpikingNetwork:
     """The network a config describes, for inputs of ``frame_shape`` per time step."""
     if cfg.model.engine == "exact":
-        from .exact_model import build_exact_model         # here: exact_model imports this module
+        from ..methods.ttfs.exact_network import build_exact_model         # here: exact_model imports this module
         return build_exact_model(cfg, frame_shape, n_classes)
     neuron = neuron_model(cfg.neuron.model).params_from_config(cfg.neuron)
     _asa_layers(cfg, len(cfg.model.channels) if cfg.model.arch == "conv" else 0)     # fail early on a bad ASA setup

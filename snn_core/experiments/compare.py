@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from .config import ALIASES, RunConfig, cli_index
+from ..config.run_config import ALIASES, RunConfig, cli_index
 from .stats import mean_ci, paired
-from .workers import Progress, RunCache, run_many
+from .batch import Progress, RunCache, run_many
 
 SEED_OPTION = "seed"
 

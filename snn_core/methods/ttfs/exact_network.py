@@ -2,7 +2,7 @@
 
 Layers ``fc1..`` (``model.hidden``) and "out" (n_classes) are bias-free Linear weights: a bias would
 be a constant current, whose PSP is not of the form b/z - a/z^2, so the closed form would not hold.
-There is no BatchNorm (``model.batch_norm`` is ignored). Spike times come from ``snn_core.exact``
+There is no BatchNorm (``model.batch_norm`` is ignored). Spike times come from ``snn_core.methods.ttfs.exact``
 with K = ``neuron.max_spikes`` and ``neuron.threshold`` read in the discrete engine's units (the
 continuous threshold is beta V_th, ``exact.continuous_threshold``), so the same weights fire first
 spikes in the same step bins in both engines. The readout is first-spike only::
@@ -24,12 +24,12 @@ import math
 import torch
 from torch import nn
 
-from .config import RunConfig
+from ...config.run_config import RunConfig
 from .exact import (as_presynaptic, binned_spikes, continuous_threshold, grid_states, input_spike_times,
                     layer_spike_times)
-from .layers import LayerTrace
-from .model import ModelOutput, Trace
-from .readout import first_spike_predictions
+from ...network.layers import LayerTrace
+from ...network.discrete import ModelOutput, Trace
+from ...network.readout import first_spike_predictions
 
 MAX_HIDDEN = 2
 MAX_WIDTH = 256

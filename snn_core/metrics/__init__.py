@@ -1,0 +1,1 @@
+"""Metrics of a network's spikes: activity, redundancy, robustness."""

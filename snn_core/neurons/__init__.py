@@ -1,0 +1,1 @@
+"""Neuron models: pure step and sequence functions over time-major tensors, and their registry."""

@@ -1,0 +1,1 @@
+"""The reproduction report: one section per paper, shared table parts and plain-language verdicts."""

@@ -1,0 +1,1 @@
+"""Training: the one-step-at-a-time trainer."""
