@@ -1,31 +1,42 @@
-# Two commands: `make run` serves the app, `make test` runs the whole suite.
-# Both create .venv on first use and re-install only when a requirements file changed.
+# Two commands: `make run` serves the app, `make test` runs ruff and the whole suite.
+# Both create the venv on first use and re-install only when pyproject.toml or a requirements file changed.
+# Dependencies are declared in pyproject.toml only; requirements*.txt install this project from it.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# Optional extra package index for torch's CPU build on a machine whose pip would otherwise pull the CUDA one:
+#   make run TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
+# --no-build-isolation: the venv's own setuptools builds the editable install, so nothing is fetched to build.
+PIP_INSTALL := $(PY) -m pip install --quiet --no-build-isolation $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 
-.PHONY: run test install install-dev browser clean
+.PHONY: run test lint install install-dev browser clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt | $(VENV)/bin/activate
+$(VENV)/.installed: pyproject.toml requirements.txt | $(VENV)/bin/activate
 	$(PY) -m pip install --upgrade --quiet pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet "setuptools>=70.1"
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: pyproject.toml requirements-dev.txt $(VENV)/.installed
+	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The same server as the `snn-explorer` entry point (snn_app/launch.py holds the flags).
 run: install
-	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(VENV)/bin/snn-explorer --server.port $(PORT)
 
-test: install-dev browser
+lint: install-dev
+	$(PY) -m ruff check .
+
+test: lint browser
 	$(PY) -m pytest -q
 
 # The browser test drives Debian's Chromium; install it when missing and we may (root with apt-get).
@@ -37,4 +48,4 @@ browser:
 	else echo "chromium is missing and cannot be installed here: the browser test will skip"; fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache artifacts
+	rm -rf $(VENV) .pytest_cache artifacts *.egg-info

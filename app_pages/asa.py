@@ -3,6 +3,7 @@ import streamlit as st
 
 from snn_app import asa as glue
 from snn_app import state
+from snn_core.metrics.redundancy import REDUNDANCY_EQUATIONS, PatternThresholds
 from snn_viz import asa_figures as figs
 
 state.start_session()
@@ -16,6 +17,15 @@ st.markdown(
     "between 0 and 1 before the neurons integrate it. A gate can only shrink the current, never amplify it.")
 st.caption("`faithful` behaves like the published code, quirks included (XOR masks pooled over the batch, a score "
            "path without gradient); `clean` is our re-implementation with per-sample masks and a learning score.")
+with st.expander("How channels are classified noise, normal or null"):
+    st.latex(REDUNDANCY_EQUATIONS)
+    limits = PatternThresholds()
+    st.caption(f"F_c is channel c's firing rate per position over the M test clips and T steps (the firing-rate "
+               f"maps below). A channel is **noise** when more than {limits.noise_pixel_fraction:.0%} of its "
+               f"positions fire at a rate above {limits.noise_rate:g}, **null** when its mean rate is below "
+               f"{limits.null_rate:g}, **normal** otherwise. sim_T (consecutive steps) and sim_C (pairs of "
+               "channels) are cosine similarity proxies of redundancy, in each run's metrics (temporal_similarity, "
+               "channel_similarity).")
 
 controls = st.columns(4)
 variant = controls[0].radio("ASA variant", ("clean", "faithful"), key="red_variant", horizontal=True)

@@ -5,6 +5,7 @@ import os
 import streamlit as st
 
 from snn_app import comparison, state, training
+from snn_core.experiments.stats import CI_LATEX, T_CDF_LATEX
 from snn_core.report.verdict import verdict
 from snn_viz import compare_figures
 
@@ -14,6 +15,12 @@ st.markdown(
     "One training run's accuracy moves by a point or two from seed to seed — as much as many method effects. "
     "So both arms train on the **same seeds** (same data, initialisation and batch order), and each seed gives "
     "one paired difference. A difference counts only when its **95% confidence interval** excludes zero.")
+with st.expander("How the interval is computed"):
+    st.latex(CI_LATEX)
+    st.caption("d̄ and s_d: mean and standard deviation of the n per-seed differences (variant − base); α = 0.05. "
+               "The Student-t quantile comes from the t distribution's closed form for whole degrees of freedom "
+               "ν = n − 1, inverted by bisection:")
+    st.latex(T_CDF_LATEX)
 
 base_cfg = st.session_state.config
 st.caption(f"Base: the sidebar settings — {training.describe(base_cfg)}")

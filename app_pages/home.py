@@ -4,8 +4,8 @@ import streamlit as st
 from snn_app import state
 from snn_app.sidebar import seed_widgets
 from snn_core.config.run_config import RunConfig
+from snn_core.experiments.playground import simulate
 from snn_core.neurons.lif import LIFParams
-from snn_core.neurons.playground import simulate
 from snn_core.training.trainer import Trainer
 from snn_viz.neuron_figures import neuron_traces
 

@@ -3,9 +3,10 @@ import math
 
 import streamlit as st
 
-from snn_core.neurons import playground
-from snn_core.config.run_config import cli_index, decay_from_tau, tau_from_decay
+from snn_core.config.run_config import cli_index
+from snn_core.experiments import playground
 from snn_core.neurons.lif import LIF_EQUATIONS, LIFParams
+from snn_core.neurons.units import decay_from_tau, tau_from_decay
 from snn_viz import neuron_figures
 
 INPUT_LABELS = {"constant": "constant", "step": "step (off, then on)", "ramp": "ramp (0 up to the amplitude)",

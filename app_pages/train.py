@@ -2,6 +2,7 @@
 import streamlit as st
 
 from snn_app import state, training
+from snn_core.metrics.activity import FIRING_RATE_EQUATIONS
 from snn_core.training.trainer import Trainer
 from snn_viz import run_figures
 
@@ -109,6 +110,11 @@ def live_view() -> None:
 
 
 live_view()
+with st.expander("How the firing rates and NASFR are computed"):
+    st.latex(FIRING_RATE_EQUATIONS)
+    st.caption("On the test set after each epoch: M samples, T steps, N_l neurons in layer l, s the spikes. SFR_l "
+               "is a layer's bar in the firing-rate chart; NASFR, the network average, weights each layer by its "
+               "neurons, so it is the total spikes over every neuron and step.")
 
 trainer = st.session_state.trainer
 if trainer is not None and trainer.history and not st.session_state.running:

@@ -99,9 +99,9 @@ st.markdown(
     "confidence interval. The **controls** separate three claims: *reversal helps* (TRT against the baseline), "
     "*any time perturbation helps* (a random order of the steps instead of the reversal), and *more compute "
     "helps* (a baseline trained twice the epochs, about TRT's cost).")
-names = st.multiselect("experiments", list(glue.EXPERIMENTS), list(glue.DEFAULT_EXPERIMENTS), key="trt_experiments")
+names = st.multiselect("experiments", list(glue.PRESETS), list(glue.DEFAULT_EXPERIMENTS), key="trt_experiments")
 for name in names:
-    st.caption(f"**{name}**: {glue.EXPERIMENTS[name].question}")
+    st.caption(f"**{name}**: {glue.PRESETS[name].question}")
 settings = st.radio("network and training", list(glue.SETTINGS), format_func=glue.SETTINGS.get, horizontal=True,
                     key="trt_settings", help="the report's: a small conv net on events (an MLP on digits), 20 "
                                              "epochs; runs the report has made come from the cache")
@@ -140,7 +140,7 @@ results = ran["results"]
 st.plotly_chart(figs.accuracy_by_experiment(results), theme=None, key="trt_forest")
 shown = st.radio("details of", list(results), horizontal=True, key="trt_shown") if len(results) > 1 else \
     next(iter(results))
-result, labels = results[shown], glue.EXPERIMENTS[shown].arm_labels
+result, labels = results[shown], glue.PRESETS[shown].arm_labels
 if result["failed_runs"]:
     errors = {slot["error"] for run in result["per_seed"] for slot in (run["base"], run["variant"]) if slot["error"]}
     st.warning(f"{result['failed_runs']} run(s) failed and are left out: {'; '.join(errors)}")

@@ -4,6 +4,8 @@ import streamlit as st
 from snn_app import state
 from snn_app import ttfs as glue
 from snn_core.methods.ttfs.presets import ttfs_config
+from snn_core.network.readout import FIRST_SPIKE_EQUATIONS
+from snn_core.neurons.cuba import CUBA_EQUATIONS
 from snn_viz import ttfs_figures as figs
 
 ENGINES = {
@@ -23,6 +25,14 @@ st.markdown(
     "**K = ∞** is an ordinary multi-spike network. The output class is the one whose neuron fires first. "
     "Look for what relaxing buys (accuracy, robustness to noise, fewer dead neurons) and what it costs "
     "(spikes per sample, decision latency).")
+st.latex(CUBA_EQUATIONS)
+st.caption("The preset's neuron, current-based LIF (CUBA) with τ_m = 2τ_s: the input x charges a synaptic current "
+           "I, which charges the membrane V; a spike S resets V by V_th, and the count n of spikes so far stops it "
+           "firing after K (K = ∞: no cap).")
+st.latex(FIRST_SPIKE_EQUATIONS)
+st.caption("The first-spike readout: output c's first spike step t_c (T when it stays silent) gives the logit z_c "
+           "trained with cross-entropy, and the earliest output is the class; the decision step in the figures "
+           "below is that first spike.")
 
 controls = st.columns([2, 2, 1, 1])
 start = controls[0].radio("start from", ("TTFS preset", "sidebar settings"), horizontal=True, key="ttfs_start",

@@ -93,7 +93,8 @@ def target_runs(seeds: int) -> list[dict]:
 
 
 def markdown(threads: list[dict], runs: list[dict]) -> str:
-    lines = ["# Performance", "", f"Measured by `python benchmarks/speed.py` on {platform.processor() or platform.machine()}, "
+    cpu = platform.processor() or platform.machine()
+    lines = ["# Performance", "", f"Measured by `python benchmarks/speed.py` on {cpu}, "
              f"{os.cpu_count()} cores, Python {platform.python_version()}, "
              f"{time.strftime('%Y-%m-%d')}. CPU only.", "",
              "## Torch threads per process", "",
@@ -102,7 +103,8 @@ def markdown(threads: list[dict], runs: list[dict]) -> str:
     lines += [f"| {r['case']} | {r['processes']} | {r['one_thread_ms']:.1f} | {r['two_threads_ms']:.1f} | "
               f"{r['ratio']:.2f} |" for r in threads]
     lines += ["", "## Foundation targets (defaults otherwise; training time = time in gradient steps)", "",
-              "| run | seed | test accuracy | training s | whole process s | NASFR | target |", "|---|---|---|---|---|---|---|"]
+              "| run | seed | test accuracy | training s | whole process s | NASFR | target |",
+              "|---|---|---|---|---|---|---|"]
     for r in runs:
         met = r["accuracy"] >= r["target_accuracy"] and r["train_seconds"] <= r["target_seconds"]
         lines.append(f"| {r['run']} | {r['seed']} | {r['accuracy']:.3f} | {r['train_seconds']:.2f} | "

@@ -8,7 +8,8 @@ import torch
 
 from snn_core.config.run_config import RunConfig
 from snn_core.metrics.redundancy import RedundancyMetrics, mpd_histogram
-from snn_core.training.trainer import SampleTrace, Trainer
+from snn_core.training.evaluate import SampleTrace
+from snn_core.training.trainer import Trainer
 
 from .training import train_to_end
 

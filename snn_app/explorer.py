@@ -4,7 +4,8 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from snn_core.training.trainer import Evaluation, SampleTrace, Trainer
+from snn_core.training.evaluate import Evaluation, SampleTrace
+from snn_core.training.trainer import Trainer
 
 
 def weights_key(trainer: Trainer) -> str:
@@ -29,9 +30,8 @@ def test_evaluation(_trainer: Trainer, weights: str) -> Evaluation:
     The evaluation that closed the last epoch is reused when no step was taken since; otherwise
     (a run paused mid-epoch) the test set is evaluated again.
     """
-    history, evaluation = _trainer.history, _trainer.last_evaluation
-    if evaluation is not None and history and history[-1].steps == _trainer.steps:
-        return evaluation
+    if _trainer.last_evaluation is not None and _trainer.evaluated_weights_current:
+        return _trainer.last_evaluation
     return _trainer.evaluate()
 
 

@@ -2,6 +2,8 @@
 
 Widgets are labelled and keyed by the field's CLI name (keys prefixed ``cfg:`` so they never clash
 with a page's own widgets), so the URL, the CLI and the sidebar all use the same names.
+Settings that cannot run together (``snn_core.config.check``) are listed under the widgets as the
+user edits, and the session keeps its last valid config until they are fixed.
 ``GROUPS`` is the only list to edit when a setting is added.
 """
 from __future__ import annotations
@@ -10,6 +12,7 @@ import dataclasses
 
 import streamlit as st
 
+from snn_core.config.check import check
 from snn_core.config.run_config import RunConfig, cli_index
 
 GROUPS = {
@@ -68,7 +71,7 @@ def _widget(cli: str, fld: dataclasses.Field, default):
 
 
 def render(last_valid: RunConfig) -> RunConfig:
-    """Draw every setting; return the config they describe, or ``last_valid`` with an error shown."""
+    """Draw every setting; return the config they describe, or ``last_valid`` with the problems shown."""
     index, defaults = cli_index(), RunConfig()
     values = {}
     st.header("Run settings")
@@ -81,7 +84,13 @@ def render(last_valid: RunConfig) -> RunConfig:
                     section, fld = index[cli]
                     values[cli] = _widget(cli, fld, getattr(getattr(defaults, section), fld.name))
     try:
-        return RunConfig().with_values(values)
+        cfg = RunConfig().with_values(values)
     except ValueError as problem:
         st.error(f"{problem}. Still using the last valid settings.")
         return last_valid
+    problems = check(cfg)
+    if problems:
+        st.error("These settings cannot run together, so the last valid ones are still used:\n\n"
+                 + "\n".join(f"- {problem}" for problem in problems))
+        return last_valid
+    return cfg

@@ -9,6 +9,7 @@ from typing import Callable, Hashable
 
 import streamlit as st
 
+from snn_core.config.check import check
 from snn_core.config.run_config import RunConfig
 
 from . import sidebar, url_state
@@ -18,12 +19,15 @@ FIGURE_MEMO_SIZE = 48      # built figures kept per session
 
 
 def start_session() -> None:
-    """Defaults for every key; on a session's first run, settings come from the URL."""
+    """Defaults for every key; on a session's first run, settings come from the URL.
+
+    A link whose settings cannot run together still fills the sidebar (which lists the problems),
+    while the session runs the defaults until they are fixed."""
     if "config" in st.session_state:
         return
     cfg, notices = url_state.decode(st.query_params.to_dict())
     sidebar.seed_widgets(cfg)
-    st.session_state.config = cfg
+    st.session_state.config = RunConfig() if check(cfg) else cfg
     st.session_state.url_notices = notices
     st.session_state.trainer = None
     st.session_state.running = False

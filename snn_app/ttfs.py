@@ -1,20 +1,18 @@
 """Glue for the TTFS page: the K sweep (cached runs, CIs per K) and one trained run at a chosen K."""
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from typing import Callable, Mapping
 
 import numpy as np
 import streamlit as st
-import torch
 
 from snn_core.experiments.compare import sweep
+from snn_core.config.check import check, one_line
 from snn_core.config.run_config import RunConfig
-from snn_core.data import load_dataset
-from snn_core.network.discrete import build_model
 from snn_core.experiments.stats import mean_ci
-from snn_core.training.trainer import ENCODING_SEED_OFFSET, Trainer
+from snn_core.training.evaluate import sample_inputs
+from snn_core.training.trainer import Trainer
 from snn_core.experiments.batch import DEFAULT_CACHE_DIR, Progress, RunCache
 
 from . import sidebar
@@ -48,19 +46,9 @@ def page_config(start: RunConfig, engine: str, epochs: int) -> RunConfig:
 
 
 def engine_problem(cfg: RunConfig, k: int) -> str | None:
-    """Why ``cfg`` cannot build a network with spike cap ``k`` (the engine's own ValueError), or None."""
-    return _build_problem(cfg.with_values({"max-spikes": k}).to_json())
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _build_problem(cfg_json: str) -> str | None:
-    cfg = RunConfig.from_dict(json.loads(cfg_json))
-    try:
-        dataset = load_dataset(cfg.data)
-        build_model(cfg, dataset.frame_shape, dataset.n_classes)
-    except ValueError as problem:
-        return str(problem)
-    return None
+    """Why ``cfg`` cannot run with spike cap ``k`` (``check``'s problems on one line), or None."""
+    problems = check(cfg.with_values({"max-spikes": k}))
+    return one_line(problems) if problems else None
 
 
 def sweep_values(cfg: RunConfig) -> tuple[list[int], dict[str, str]]:
@@ -192,8 +180,7 @@ def kept_run(cfg: RunConfig) -> Trainer | None:
 def sample_rasters(trainer: Trainer, sample: int) -> dict[str, tuple[np.ndarray, list[str] | None]]:
     """Layer name -> (spikes ``[T, N]`` of test sample ``sample``, neuron labels), the encoded input first."""
     trace = trainer.trace_samples([sample])
-    rng = torch.Generator().manual_seed(trainer.cfg.training.seed + ENCODING_SEED_OFFSET)
-    inputs = trainer.inputs(trainer.dataset.test_x[[sample]], rng)                  # (T, 1, C, H, W)
+    inputs = sample_inputs(trainer, [sample])                                       # (T, 1, C, H, W)
     rasters = {INPUT: (inputs[:, 0].flatten(1).bool().cpu().numpy(), None)}
     for layer in trace.trace.layers:
         labels = list(trainer.dataset.class_names) if layer.name == "out" else None

@@ -2,12 +2,15 @@
 
 Only fields that differ from the defaults are written, by their CLI names, so a shared link is
 short and readable (``?dataset=events-shape&arch=conv&T=4``). Reading never fails: a value that
-is unknown or invalid is dropped, the default is kept, and a notice says what happened.
+is unknown or invalid is dropped, the default is kept, and a notice says what happened. The valid
+values are applied together, so a rule across fields (``snn_core.config.check``) is judged on the
+whole link, never on a half-applied one; each problem it finds gets a notice too.
 """
 from __future__ import annotations
 
 from typing import Mapping
 
+from snn_core.config.check import check
 from snn_core.config.run_config import ALIASES, RunConfig, cli_index
 
 
@@ -31,8 +34,10 @@ def encode(cfg: RunConfig) -> dict[str, str]:
 
 
 def decode(params: Mapping[str, str | list[str]]) -> tuple[RunConfig, list[str]]:
-    """The config a URL describes and one notice per value that could not be used."""
-    cfg, notices = RunConfig(), []
+    """The config a URL describes, with one notice per value that could not be used and one per
+    problem of the settings together (the config is then the link's, for the sidebar to show, and
+    ``check`` of it is not empty)."""
+    values, notices = {}, []
     index = cli_index()
     for key, raw in params.items():
         value = raw[-1] if isinstance(raw, list) else raw
@@ -40,7 +45,11 @@ def decode(params: Mapping[str, str | list[str]]) -> tuple[RunConfig, list[str]]
             notices.append(f"Ignored unknown link setting '{key}'.")
             continue
         try:
-            cfg = cfg.with_values({key: value})
+            RunConfig().with_values({key: value})          # the value on its own
         except ValueError as problem:
             notices.append(f"Link setting {key}={value!r} is not valid, so the default is used ({problem}).")
+            continue
+        values[key] = value
+    cfg = RunConfig().with_values(values)
+    notices += [f"The link's settings cannot run together: {problem}" for problem in check(cfg)]
     return cfg, notices

@@ -7,12 +7,13 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from .config.run_config import RunConfig
-from .network.discrete import SpikingNetwork, build_model
+from .methods.registry import build_model
+from .network.protocol import Network
 
 FORMAT = "snn-explorer/1"
 
 
-def model_to_bytes(model: SpikingNetwork, cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> bytes:
+def model_to_bytes(model: Network, cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> bytes:
     """A safetensors file whose metadata holds the config, input frame shape and class count."""
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     metadata = {"format": FORMAT, "config": cfg.to_json(),
@@ -29,7 +30,7 @@ def _metadata(data: bytes) -> dict:
         raise ValueError("not a safetensors file: its header is not valid JSON") from None
 
 
-def model_from_bytes(data: bytes) -> tuple[RunConfig, SpikingNetwork]:
+def model_from_bytes(data: bytes) -> tuple[RunConfig, Network]:
     """Rebuild the network a ``model_to_bytes`` file describes and load its weights (on the CPU)."""
     metadata = _metadata(data)
     if metadata.get("format") != FORMAT:

@@ -5,8 +5,9 @@
     python -m snn_core sweep --base "T=4" --param max-spikes --values 1,2,3,5,0 --seeds 5 --out sweep.json
 
 Every config field is an option (generated from the config specs); ``compare`` and ``sweep``
-take the same names without dashes as ``key=value`` words. A bad option or value exits with
-code 2 and one line naming the option and what is allowed. ``compare`` and ``sweep`` exit 1
+take the same names without dashes as ``key=value`` words. A bad option or value, or settings
+that cannot run together (``snn_core.config.check``, every problem listed), exit with code 2 and
+one line naming the options and what is allowed, before anything trains. ``compare`` and ``sweep`` exit 1
 when some run failed (its error is in the JSON), else 0.
 """
 from __future__ import annotations
@@ -16,7 +17,9 @@ import json
 import math
 import sys
 
-from .config.run_config import ALIASES, RunConfig, allowed_text, cli_index, decay_from_tau, parse_assignments
+from .config.check import require_valid
+from .config.run_config import ALIASES, RunConfig, allowed_text, cli_index, parse_assignments
+from .neurons.units import decay_from_tau
 from .runtime import configure_threads
 
 USAGE_ERROR = 2
@@ -116,6 +119,7 @@ def _train(args: argparse.Namespace) -> int:
     from .experiments.run import train_run   # torch-heavy imports only once the arguments are valid
 
     cfg = config_from_args(args)
+    require_valid(cfg)
     configure_threads(args.threads)
 
     def report(record) -> None:

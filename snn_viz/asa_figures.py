@@ -1,7 +1,7 @@
 """Figures of spiking redundancy with ASA off and on: rates, channel patterns, MPDs, firing maps, gates."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import plotly.graph_objects as go

@@ -1,7 +1,7 @@
 """Figures of a paired comparison: each arm's mean with its CI, the paired differences, the trade-off."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots

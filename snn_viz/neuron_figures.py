@@ -10,8 +10,8 @@ from plotly.subplots import make_subplots
 from .style import FONT_SIZE, OTHER_COLOUR, styled, time_axis
 
 if TYPE_CHECKING:
+    from snn_core.experiments.playground import FICurve, NeuronRun
     from snn_core.neurons.lif import LIFParams
-    from snn_core.neurons.playground import FICurve, NeuronRun
 
 MEMBRANE_COLOUR = "#0072B2"      # Okabe-Ito blue, as the first layer elsewhere
 SPIKE_COLOUR = "#D55E00"         # Okabe-Ito vermillion: spikes and the operating point stand out

@@ -1,10 +1,10 @@
 """Figures of a whole run: learning curves, firing rate per layer, and spiking activity over training."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-
 import plotly.graph_objects as go
 
 from .style import SERIES_COLOURS, layer_colour, styled

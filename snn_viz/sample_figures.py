@@ -1,7 +1,8 @@
 """Figures of what happens inside one test sample: its input, the readout, and each layer's spikes and membranes."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
     import torch
 
     from snn_core.data import Dataset
-    from snn_core.network.layers import LayerTrace
+    from snn_core.network.records import LayerTrace
 
 MAX_RASTER_NEURONS = 256
 RASTER_PX = (440, 300)           # rough plot area (width, height) of a raster in half a wide page

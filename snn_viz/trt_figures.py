@@ -1,7 +1,7 @@
 """Figures of temporal reversed training (TRT): a sample both ways, the outputs both ways, TRT against baseline."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go

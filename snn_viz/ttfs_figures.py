@@ -1,7 +1,7 @@
 """Figures of the TTFS trade-off: metrics over the spike cap K with 95% CIs, curves per K, capped rasters."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go

@@ -73,6 +73,38 @@ def test_invalid_sidebar_value_shows_an_error_and_keeps_the_last_valid_config():
     assert at.session_state.rendered.model.hidden == (32,)
 
 
+def test_sidebar_groups_show_every_config_field_exactly_once():
+    from snn_app.sidebar import GROUPS, NOTES
+    from snn_core.config.run_config import cli_index
+    names = [cli for group in GROUPS.values() for cli in group]
+    assert sorted(cli for cli in names if cli in cli_index()) == sorted(cli_index())     # each field, none twice
+    assert all(cli in NOTES for cli in names if cli not in cli_index())                 # the rest are captions
+
+
+def test_settings_that_cannot_run_together_are_listed_and_the_last_valid_config_is_kept():
+    at = run_sidebar(**{"first-spike-reg": 0.5, "encoding": "latency", "latency-window": 20})
+    assert not at.exception
+    text = at.error[0].value
+    assert text.startswith("These settings cannot run together, so the last valid ones are still used")
+    assert "data.latency_window (--latency-window)=20 is longer than T=8" in text
+    assert "model.first_spike_reg (--first-spike-reg)=0.5 needs first-spike times" in text
+    assert at.session_state.rendered == RunConfig().with_values({"hidden": "32"})
+    at.session_state["cfg:readout"] = "first-spike"
+    at.session_state["cfg:latency-window"] = 8
+    cfg = at.run().session_state.rendered                       # fixed: the edited settings are used
+    assert not at.error and (cfg.model.readout, cfg.model.first_spike_reg, cfg.data.latency_window) == (
+        "first-spike", 0.5, 8)
+
+
+def test_a_link_whose_settings_cannot_run_together_fills_the_sidebar_and_runs_the_defaults():
+    at = first_run("app.py", {"first-spike-reg": "0.5", "T": "4"})
+    assert not at.exception
+    assert at.session_state.config == RunConfig()
+    assert at.number_input(key="cfg:first-spike-reg").value == 0.5 and at.slider(key="cfg:T").value == 4
+    assert "model.first_spike_reg (--first-spike-reg)=0.5 needs first-spike times" in at.warning[0].value
+    assert "needs first-spike times" in at.error[0].value
+
+
 def test_sidebar_settings_reach_the_run_started_on_another_page():
     at = first_run("app.py")
     at.slider(key="cfg:T").set_value(3)

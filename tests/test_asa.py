@@ -5,10 +5,10 @@ import json
 import pytest
 import torch
 
-from snn_core.methods.asa import ASA, parameter_count
+from snn_core.methods.asa import ASA, gate_factory, parameter_count
 from snn_core.cli import main
 from snn_core.config.run_config import RunConfig
-from snn_core.network.discrete import build_model
+from snn_core.methods.registry import build_model
 from snn_core.training.trainer import Trainer
 
 TINY = {"dataset": "digits", "arch": "conv", "channels": "4,8", "hidden": "16", "T": "4", "train-samples": "64",
@@ -125,7 +125,6 @@ def test_bad_arguments_name_the_argument_and_what_is_allowed(kwargs, needle):
 
 
 @pytest.mark.parametrize("values,needle", [
-    ({"asa": "faithful", "asa-rule": "and"}, r"asa_rule \(--asa-rule\)='and' is not allowed with asa='faithful'"),
     ({"asa": "clean", "arch": "mlp"}, r"--asa\)='clean' gates conv layers, but arch='mlp' has none"),
     ({"asa": "clean", "arch": "conv", "asa-layers": "1,3"}, r"names conv layer\(s\) \[3\], but the network has 2"),
 ])
@@ -142,6 +141,9 @@ def test_asa_layers_pick_the_gated_conv_layers():
     assert [type(layer.gate).__name__ for layer in every.layers] == ["ASA", "ASA", "Identity"]
     assert [type(layer.gate).__name__ for layer in second.layers] == ["Identity", "ASA", "Identity"]
     assert every.layers[0].gate.time_steps == 8 and every.layers[0].gate.reduction == 2
+    gate_for = gate_factory(cfg.with_values({"asa-layers": "2"}))               # what the network is handed
+    assert gate_for(1) is None and isinstance(gate_for(2), ASA) and gate_for(2) is not gate_for(2)
+    assert gate_factory(RunConfig())(1) is None                                 # asa=off gates nothing
 
 
 def test_a_clean_asa_conv_net_trains_a_step_and_records_the_ungated_current():

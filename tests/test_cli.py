@@ -54,3 +54,14 @@ def test_bad_options_exit_2_with_one_line(argv, needle, capsys):
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and needle in err
+
+
+def test_settings_that_cannot_run_together_exit_2_listing_every_problem_before_training(monkeypatch, capsys):
+    def no_training(*args, **kwargs):
+        raise AssertionError("nothing may train")
+    monkeypatch.setattr("snn_core.experiments.run.train_run", no_training)
+    assert main(["train", "--encoding", "latency", "--latency-window", "20", "--first-spike-reg", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("error: 2 problems: (1) data.latency_window (--latency-window)=20 is longer than T=8")
+    assert "(2) model.first_spike_reg (--first-spike-reg)=0.5 needs first-spike times" in err

@@ -149,12 +149,15 @@ def test_a_failing_run_is_reported_not_raised(tiny, monkeypatch):
 
 
 def test_process_pool_matches_in_process_and_captures_worker_errors(tiny):
-    broken = tiny.with_values({"hidden": ""})          # valid config, but an MLP needs a hidden layer
+    # passes the config check, but fails while training: the last batch of 121 at batch size 60 holds one
+    # sample, which faithful ASA refuses
+    broken = tiny.with_values({"arch": "conv", "channels": "4", "asa": "faithful", "train-samples": 121,
+                               "batch-size": 60})
     pooled = compare(tiny, broken, [0, 1], workers=2)
     local = compare(tiny, tiny, [0, 1])
     for pool_seed, local_seed in zip(pooled["per_seed"], local["per_seed"]):
         assert untimed(pool_seed["base"]) == untimed(local_seed["base"])
-        assert "hidden layer" in pool_seed["variant"]["error"]
+        assert "batch size 1" in pool_seed["variant"]["error"]
     assert pooled["paired"] == {} and pooled["failed_runs"] == 2
 
 
@@ -189,14 +192,21 @@ def test_compare_command_writes_paired_json(tmp_path, capsys):
     assert {"mean", "ci_low", "ci_high", "sd", "wins", "n"} <= set(result["paired"]["test_accuracy"])
 
 
-def test_sweep_command_and_failed_runs_exit_1(tmp_path, capsys):
-    code = main(["sweep", "--base", TINY_ARGS, "--param", "hidden", "--values", "16;8,8;", "--seeds", "1",
+def test_sweep_command_and_failed_runs_exit_1(tmp_path, capsys, monkeypatch):
+    real = workers.train_run
+
+    def fails_with_two_layers(cfg, device="auto"):
+        if len(cfg.model.hidden) == 2:
+            raise RuntimeError("out of memory")
+        return real(cfg, device=device)
+    monkeypatch.setattr(workers, "train_run", fails_with_two_layers)
+    code = main(["sweep", "--base", TINY_ARGS, "--param", "hidden", "--values", "16;8,8", "--seeds", "1",
                  "--no-cache"])
     captured = capsys.readouterr()
     result = json.loads(captured.out)
     assert code == 1 and "1 run(s) failed" in captured.err
-    assert result["values"] == [[16], [8, 8], []]
-    assert result["points"][2]["runs"][0]["error"].startswith("ValueError")
+    assert result["values"] == [[16], [8, 8]]
+    assert result["points"][1]["runs"][0]["error"].startswith("RuntimeError")
 
 
 @pytest.mark.parametrize("argv,needle", [
@@ -209,6 +219,8 @@ def test_sweep_command_and_failed_runs_exit_1(tmp_path, capsys):
     (["compare", "--compute-match", "0"], "factor=0.0 is not valid"),
     (["sweep", "--param", "depth", "--values", "1,2"], "unknown parameter 'depth'; allowed: T, arch"),
     (["sweep", "--param", "max-spikes", "--values", "1,x"], "max-spikes='x' is not valid; allowed: integer 0..64"),
+    (["sweep", "--param", "hidden", "--values", "16;8,8;"], "hidden=: model.hidden (--hidden) is empty"),
+    (["compare", "--variant", "first-spike-reg=0.5"], "variant arm: model.first_spike_reg (--first-spike-reg)=0.5"),
 ])
 def test_bad_compare_and_sweep_options_exit_2_with_one_line(argv, needle, capsys):
     assert main(argv) == 2

@@ -89,13 +89,13 @@ def test_compare_page_shows_a_bad_variant_as_an_error():
 
 
 def test_reproduce_report_measures_variability_and_lists_unbuilt_methods(monkeypatch):
-    from snn_core.report import reproduce
+    from snn_core.report import asa, reproduce
 
     tiny = RunConfig().with_values(TINY)
     monkeypatch.setattr(reproduce, "VARIABILITY_RUNS", {"tiny digits": tiny})
-    monkeypatch.setattr(reproduce, "ASA_BASE", tiny.with_values({"dataset": "events-shape", "arch": "conv",
-                                                                  "channels": "4", "noise": 0.2}))
-    monkeypatch.setattr(reproduce, "ASA_NOISE_KNOB", (0.5,))
+    monkeypatch.setattr(asa, "ASA_BASE", tiny.with_values({"dataset": "events-shape", "arch": "conv",
+                                                           "channels": "4", "noise": 0.2}))
+    monkeypatch.setattr(asa, "ASA_NOISE_KNOB", (0.5,))
     text = reproduce.report(seeds=2, workers=1, sections=["variability", "asa"])     # ttfs: tests/test_ttfs.py
     assert "| tiny digits | test accuracy |" in text and "| tiny digits | NASFR |" in text
     assert "| clean vs off, noise 0.2 |" in text and "| faithful vs off, noise 0.2 |" in text

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from snn_core.config.run_config import RunConfig, cli_index, decay_from_tau, tau_from_decay
+from snn_core.config.run_config import RunConfig, cli_index
 
 
 def test_defaults_round_trip_through_json():
@@ -58,12 +58,6 @@ def test_every_field_has_a_unique_cli_name_and_help():
     fields = [f for s in dataclasses.fields(RunConfig) for f in dataclasses.fields(s.default_factory)]
     assert len(index) == len(fields)
     assert all(f.metadata["help"] for f in fields)
-
-
-def test_tau_and_decay_convert_both_ways():
-    assert decay_from_tau(2.0) == pytest.approx(0.6065306597)
-    assert tau_from_decay(decay_from_tau(3.7)) == pytest.approx(3.7)
-    assert tau_from_decay(1.0) == float("inf")
 
 
 def test_k_is_an_alias_of_the_spike_cap():

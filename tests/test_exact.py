@@ -13,7 +13,8 @@ from snn_core.neurons.cuba import CUBAParams, cuba_sequence
 from snn_core.methods.ttfs.exact import (binned_spikes, continuous_threshold, grid_states, input_spike_times,
                             layer_spike_times)
 from snn_core.methods.ttfs.exact_network import ExactNetwork, build_exact_model
-from snn_core.network.discrete import build_model
+from snn_core.methods.registry import build_hooks, build_model
+from snn_core.methods.ttfs.weight_bump import WeightBump
 from snn_core.training.trainer import Trainer
 
 EXACT = {"engine": "exact", "encoding": "latency", "neuron": "cuba", "readout": "first-spike", "max-spikes": 1}
@@ -97,6 +98,10 @@ def test_exact_gradients_match_finite_differences():
     assert torch.autograd.gradcheck(spike_times, (pre, weight), eps=1e-7, atol=1e-5)
 
 
+def test_continuous_threshold_is_beta_v_th_with_tau_m_twice_tau_s():
+    assert continuous_threshold(2.0, 4.0) == 2.0 * math.exp(-1 / 8)               # beta = e^{-1/tau_m}, tau_m = 8
+
+
 def discrete_and_exact(fine: int, steps: int, cap: int, seed: int = 0):
     """Spike steps of the discrete engine and exact spike times on the same weights and inputs, with
     tau_s = 2 and the input times scaled by ``fine`` (one fine step = 1/fine of a coarse one)."""
@@ -109,8 +114,7 @@ def discrete_and_exact(fine: int, steps: int, cap: int, seed: int = 0):
     tau_syn = 2.0 * fine
     exact = layer_spike_times(times, source, weight, tau_syn, continuous_threshold(1.0, tau_syn), cap,
                               float(steps * fine))                           # (B, N, K)
-    discrete = cuba_sequence(frames @ weight.t(), CUBAParams(tau_syn=tau_syn, threshold=1.0, max_spikes=cap),
-                             keep_potentials=True)
+    discrete = cuba_sequence(frames @ weight.t(), CUBAParams(tau_syn=tau_syn, threshold=1.0, max_spikes=cap))
     return exact, discrete, (times, source, weight, tau_syn)
 
 
@@ -179,6 +183,7 @@ def test_network_output_feeds_the_trainer_records():
 def test_weight_bumping_raises_silent_neurons_only_and_doubles():
     cfg = RunConfig().with_values({**EXACT, "hidden": (4,), "T": 6, "weight-bump": 0.01})
     net: ExactNetwork = build_exact_model(cfg, (3,), 2)
+    bump = WeightBump(cfg.training.weight_bump, len(net.layers))
     with torch.no_grad():
         net.layers[0].synapse.weight.copy_(torch.tensor([[9.0] * 3, [9.0] * 3, [-1.0] * 3, [-1.0] * 3]))
         net.layers[1].synapse.weight.fill_(9.0)
@@ -186,18 +191,17 @@ def test_weight_bumping_raises_silent_neurons_only_and_doubles():
     frames[0] = 1
     before = [l.synapse.weight.detach().clone() for l in net.layers]
     net.train()
-    net(frames)                                          # half of fc1 silent (> 0.3), no silent output
-    net.after_step()
-    net(frames)
-    net.after_step()
+    bump.after_step(net, net(frames))                    # half of fc1 silent (> 0.3), no silent output
+    bump.after_step(net, net(frames))
     delta = net.layers[0].synapse.weight.detach() - before[0]
     assert torch.allclose(delta[2:], torch.full((2, 3), 0.01 + 0.02)) and (delta[:2] == 0).all()
-    assert torch.equal(net.layers[1].synapse.weight.detach(), before[1]) and net.bumps == [2, 0]
+    assert torch.equal(net.layers[1].synapse.weight.detach(), before[1]) and bump.bumps == [2, 0]
     with torch.no_grad():
         net.layers[0].synapse.weight.fill_(9.0)          # the layer recovers: its doubling restarts
-    net(frames)
-    net.after_step()
-    assert net.bumps == [0, 0]
+    bump.after_step(net, net(frames))
+    assert bump.bumps == [0, 0]
+    with pytest.raises(ValueError, match="weight bumping reads ModelOutput.spike_times"):
+        bump.after_step(net, net(frames)._replace(spike_times=None))
 
 
 @pytest.mark.parametrize("change, field", [
@@ -213,10 +217,15 @@ def test_config_errors_name_the_field(change, field):
         build_model(cfg, (64,), 10)
 
 
-def test_discrete_engine_is_untouched():
-    cfg = RunConfig().with_values({k: v for k, v in EXACT.items() if k != "engine"} | {"hidden": (8,)})
-    assert type(build_model(cfg, (64,), 10)).__name__ == "SpikingNetwork"
-    assert not hasattr(build_model(cfg, (64,), 10), "after_step")
+def test_weight_bumping_is_a_hook_of_the_exact_engine_only():
+    exact = RunConfig().with_values({**EXACT, "hidden": (8,)})
+    discrete = exact.with_values({"engine": "discrete"})
+    assert type(build_model(discrete, (64,), 10)).__name__ == "SpikingNetwork"
+    data = Trainer(exact, "cpu").dataset
+    assert [type(h) for h in build_hooks(exact, build_model(exact, (64,), 10), data)] == [WeightBump]
+    assert build_hooks(discrete, build_model(discrete, (64,), 10), data) == []
+    no_bump = exact.with_values({"weight-bump": 0})
+    assert build_hooks(no_bump, build_model(no_bump, (64,), 10), data) == []
 
 
 def test_training_steps_change_the_weights_and_learn_something():

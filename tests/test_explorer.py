@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from snn_app import explorer
 from snn_core.config.run_config import RunConfig
 from snn_core.data import Dataset
-from snn_core.network.layers import LayerTrace
+from snn_core.network.records import LayerTrace
 from snn_core.training.trainer import Trainer
 from snn_viz import sample_figures
 
@@ -26,7 +26,7 @@ def recorded(spikes: torch.Tensor, name: str = "fc1", v_pre: torch.Tensor | None
     if v_pre is None:
         v_pre = torch.arange(spikes.numel(), dtype=torch.float32).reshape(spikes.shape) / 100 + spikes
     spikes, v_pre = spikes.bool().unsqueeze(1), v_pre.unsqueeze(1)              # (T, 1, ...)
-    return LayerTrace(name, v_pre, v_pre, v_pre * ~spikes, spikes)
+    return LayerTrace(name, v_pre, v_pre, v_pre * ~spikes, spikes, v_pre)           # no gate: ungated = current
 
 
 def random_spikes(*shape: int, seed: int = 0, p: float = 0.3) -> torch.Tensor:

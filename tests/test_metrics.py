@@ -1,4 +1,7 @@
-"""Firing-rate metrics against a hand-counted spike pattern."""
+"""Firing-rate metrics against a hand-counted spike pattern; metrics sit below training in the import order."""
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -28,3 +31,13 @@ def test_firing_rates_nasfr_and_silent_neurons_match_hand_counts():
 def test_summary_without_batches_is_an_error():
     with pytest.raises(ValueError, match="at least one evaluated sample"):
         SpikeTally(["a"]).summary()
+
+
+def test_metrics_import_nothing_from_training_or_above():
+    code = ("import pkgutil, sys, snn_core.metrics\n"
+            "for m in pkgutil.iter_modules(snn_core.metrics.__path__): __import__('snn_core.metrics.' + m.name)\n"
+            "above = ('snn_core.training', 'snn_core.experiments', 'snn_core.report')\n"
+            "print(sorted(m for m in sys.modules if m.startswith(above)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

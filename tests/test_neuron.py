@@ -1,15 +1,20 @@
-"""LIF dynamics against hand-computed values, the closed form for constant input, and surrogates."""
+"""LIF dynamics against hand-computed values, the closed form for constant input, surrogates and units."""
+import ast
 import math
+from pathlib import Path
 
 import pytest
 import torch
 
-from snn_core.neurons.lif import SURROGATE_GRADIENTS, LIFParams, lif_sequence, spike
+from snn_core import neurons
+from snn_core.neurons.lif import LIFParams, lif_sequence, lif_spikes
+from snn_core.neurons.spike import SURROGATE_GRADIENTS, spike
+from snn_core.neurons.units import decay_from_tau, tau_from_decay
 
 
 def run(current, steps, **params):
     currents = torch.full((steps, 1, 1), current)
-    return lif_sequence(currents, LIFParams(**params), keep_potentials=True)
+    return lif_sequence(currents, LIFParams(**params))
 
 
 def flat(tensor):
@@ -36,7 +41,8 @@ def test_soft_reset_subtracts_threshold():
     assert flat(out.v_post) == [0.8, 0.2, 0.9, 0.25, 0.925]
 
 
-@pytest.mark.parametrize("decay,current,threshold", [(0.5, 0.6, 1.0), (0.9, 0.15, 1.0), (0.8, 0.5, 0.7), (1.0, 0.3, 1.0)])
+@pytest.mark.parametrize("decay,current,threshold",
+                         [(0.5, 0.6, 1.0), (0.9, 0.15, 1.0), (0.8, 0.5, 0.7), (1.0, 0.3, 1.0)])
 def test_first_spike_and_period_follow_the_closed_form(decay, current, threshold):
     """From rest with hard reset to 0, v_pre[t] = I (1 - beta^(t+1)) / (1 - beta) (= I (t+1) without leak)."""
     def v(t):
@@ -56,7 +62,7 @@ def test_spike_cap_limits_each_neuron_to_k_spikes(cap):
 def test_spike_cap_holds_for_random_inputs():
     torch.manual_seed(0)
     currents = torch.rand(30, 8, 50) * 2
-    spikes = lif_sequence(currents, LIFParams(max_spikes=2)).spikes
+    spikes = lif_spikes(currents, LIFParams(max_spikes=2))
     assert spikes.sum(0).max() <= 2
     assert (spikes.sum(0) == 2).any()
 
@@ -80,7 +86,7 @@ def test_spike_gradient_is_finite_and_nonzero_near_threshold(name):
 
 def test_gradient_flows_through_the_whole_sequence():
     currents = (torch.rand(6, 4, 10) * 1.5).requires_grad_()
-    lif_sequence(currents, LIFParams(surrogate="fast-sigmoid")).spikes.sum().backward()
+    lif_spikes(currents, LIFParams(surrogate="fast-sigmoid")).sum().backward()
     assert torch.isfinite(currents.grad).all() and currents.grad.abs().sum() > 0
 
 
@@ -92,3 +98,28 @@ def test_unknown_surrogate_names_allowed_values():
 def test_atan_surrogate_at_threshold_equals_one_over_width():
     assert float(SURROGATE_GRADIENTS["atan"](torch.tensor(0.0), 0.25)) == pytest.approx(4.0)
     assert float(SURROGATE_GRADIENTS["atan"](torch.tensor(0.25 / math.pi), 0.25)) == pytest.approx(2.0)
+
+
+def test_spikes_only_run_equals_the_recorded_spikes_bit_for_bit():
+    currents = torch.rand(10, 3, 7, generator=torch.Generator().manual_seed(1)) * 1.5    # (T, B, N)
+    for params in (LIFParams(), LIFParams(reset="soft", decay=0.9, max_spikes=2)):
+        spikes = lif_spikes(currents, params)
+        recorded = lif_sequence(currents, params)
+        assert isinstance(spikes, torch.Tensor) and torch.equal(spikes, recorded.spikes)
+        assert recorded.v_pre.shape == recorded.v_post.shape == currents.shape
+
+
+def test_tau_and_decay_convert_both_ways():
+    assert decay_from_tau(2.0) == pytest.approx(0.6065306597)
+    assert tau_from_decay(decay_from_tau(3.7)) == pytest.approx(3.7)
+    assert tau_from_decay(1.0) == float("inf")
+
+
+def test_neurons_import_only_each_other():
+    """The neurons room is pure maths: its modules import torch and each other, never the config or the network."""
+    outside = []
+    for path in Path(neurons.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.level > 1 or (node.module or "").startswith("snn_core")):
+                outside.append(f"{path.name}: {'.' * node.level}{node.module}")
+    assert outside == []

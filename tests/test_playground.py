@@ -11,15 +11,16 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from snn_core.neurons import playground
+from snn_core.experiments import playground
+from snn_core.experiments.playground import INPUT_OPTIONS, INPUTS, analytic_rate, fi_curve, make_input, simulate
 from snn_core.neurons.lif import LIFParams
-from snn_core.neurons.playground import INPUT_OPTIONS, INPUTS, analytic_rate, fi_curve, make_input, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_playground_engine_imports_no_ui_libraries():
-    code = "import sys, snn_core.neurons.playground; print([m for m in ('streamlit', 'plotly') if m in sys.modules])"
+    code = ("import sys, snn_core.experiments.playground\n"
+            "print([m for m in ('streamlit', 'plotly') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
@@ -112,8 +113,8 @@ def test_fi_curve_equals_the_closed_form(decay, threshold):
 
 def test_fi_curve_is_one_batched_engine_call(monkeypatch):
     calls = []
-    real = playground.lif_sequence
-    monkeypatch.setattr(playground, "lif_sequence", lambda c, p, **kw: calls.append(c.shape) or real(c, p, **kw))
+    real = playground.lif_spikes
+    monkeypatch.setattr(playground, "lif_spikes", lambda c, p: calls.append(c.shape) or real(c, p))
     fi_curve(LIFParams(), np.linspace(0, 2, 50), 12)
     assert calls == [(12, 50)]
 

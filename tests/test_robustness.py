@@ -3,13 +3,23 @@ import pytest
 import torch
 from torch import nn
 
-from snn_core.experiments.compare import numeric_metrics
 from snn_core.config.run_config import RunConfig
+from snn_core.experiments.compare import numeric_metrics
+from snn_core.metrics.robustness import (
+    LEVELS,
+    deletion,
+    fold,
+    jitter,
+    noise_generator,
+    robustness_curves,
+    synapse_weights,
+    weight_noise,
+)
 from snn_core.network.encoders import latency
-from snn_core.metrics.robustness import (LEVELS, accuracy, deletion, fold, jitter, noise_generator, robustness,
-                                 synapse_weights, weight_noise)
-from snn_core.training.trainer import Trainer
 from snn_core.report.verdict import style_of
+from snn_core.training.evaluate import accuracy
+from snn_core.training.robustness import robustness
+from snn_core.training.trainer import Trainer
 
 
 def gen(seed: int = 0) -> torch.Generator:
@@ -97,6 +107,23 @@ def test_bad_levels_name_the_perturbation():
         jitter(latency_frames(), -1, gen())
 
 
+def test_curves_measure_each_level_through_the_given_accuracy_and_reuse_a_given_clean_value():
+    model = nn.Linear(2, 1, bias=False)
+    frames = torch.ones(4, 3, 2)                                               # (T, B, N): 24 events
+    calls = []
+
+    def kept_events(perturb):                                                  # fraction of the events left
+        calls.append(perturb)
+        return float((frames if perturb is None else perturb(frames)).sum()) / 24
+
+    levels = {"jitter": (3.0,), "deletion": (1.0,)}
+    assert robustness_curves(kept_events, model, levels, clean=0.75) == {"jitter": {"0": 0.75, "3": 1.0},
+                                                                         "deletion": {"0": 0.75, "1": 0.0}}
+    assert len(calls) == 2 and None not in calls                               # one call per level
+    assert robustness_curves(kept_events, model, {"deletion": (1.0,)}) == {"deletion": {"0": 1.0, "1": 0.0}}
+    assert calls[2] is None and len(calls) == 4                                # clean measured first
+
+
 @pytest.fixture(scope="module")
 def trained():
     cfg = RunConfig().with_values({"encoding": "latency", "T": 8, "latency-window": 6, "hidden": "32",
@@ -137,8 +164,9 @@ def test_nested_metrics_flatten_to_dotted_names_with_readable_labels():
 
 
 def test_clean_accuracy_reuses_the_latest_evaluation_only_while_the_weights_are_unchanged():
-    trainer = Trainer(RunConfig().with_values({"encoding": "latency", "T": 4, "hidden": "8", "epochs": 2,
-                                               "train-samples": 64, "test-samples": 30, "batch-size": 16}), device="cpu")
+    cfg = RunConfig().with_values({"encoding": "latency", "T": 4, "hidden": "8", "epochs": 2,
+                                   "train-samples": 64, "test-samples": 30, "batch-size": 16})
+    trainer = Trainer(cfg, device="cpu")
     trainer.run_epoch()
     assert trainer.evaluated_weights_current
     assert robustness(trainer, {"deletion": (0.5,)})["deletion"]["0"] == trainer.last_evaluation.accuracy

@@ -4,7 +4,8 @@ import torch
 
 from snn_core.config.run_config import RunConfig
 from snn_core.data import load_dataset
-from snn_core.network.discrete import build_model
+from snn_core.methods.registry import build_model
+from snn_core.training.evaluate import EVAL_BATCH, encoding_generator, eval_batches
 from snn_core.training.trainer import Trainer
 
 TINY = {"T": "3", "epochs": "2", "train-samples": "200", "test-samples": "60", "hidden": "32"}
@@ -79,6 +80,26 @@ def test_evaluate_traces_requested_samples_across_batches():
     assert evaluation.activity.samples == 300 and len(evaluation.predictions) == 300
     with pytest.raises(ValueError, match="allowed: test indices 0..299"):
         trainer.evaluate(record=[300])
+
+
+def test_eval_batches_cover_a_split_in_order_as_the_network_sees_it():
+    trainer = Trainer(tiny(**{"test-samples": "300"}))
+    batches = list(eval_batches(trainer))
+    assert [b.start for b in batches] == [0, EVAL_BATCH]
+    assert [tuple(b.inputs.shape) for b in batches] == [(3, EVAL_BATCH, 1, 8, 8), (3, 300 - EVAL_BATCH, 1, 8, 8)]
+    assert torch.equal(torch.cat([b.labels for b in batches]), trainer.dataset.test_y)
+    with pytest.raises(ValueError, match="split='val' is not known; allowed: test, train"):
+        next(eval_batches(trainer, "val"))
+
+
+def test_poisson_passes_repeat_and_a_shared_generator_continues_its_stream():
+    trainer = Trainer(tiny(encoding="poisson"))
+    first, again = next(eval_batches(trainer)), next(eval_batches(trainer))
+    assert torch.equal(first.inputs, again.inputs)                 # every test pass sees the same spikes
+    rng = encoding_generator(trainer.cfg.training.seed)
+    list(eval_batches(trainer, "test", rng))
+    continued, fresh = next(eval_batches(trainer, "train", rng)), next(eval_batches(trainer, "train"))
+    assert not torch.equal(continued.inputs, fresh.inputs)        # generalisation: train after test, one stream
 
 
 def test_mlp_without_hidden_layers_is_rejected():

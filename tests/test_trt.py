@@ -11,7 +11,7 @@ from snn_core.methods import trt
 from snn_core.checkpoint import model_from_bytes, model_to_bytes
 from snn_core.cli import main
 from snn_core.config.run_config import RunConfig
-from snn_core.network.discrete import build_model
+from snn_core.methods.registry import build_model
 from snn_core.training.trainer import Trainer
 
 TINY = {"T": 3, "epochs": 1, "train-samples": 64, "test-samples": 40, "hidden": "8,6", "batch-size": 32}
@@ -80,14 +80,15 @@ def test_kl_is_zero_for_identical_outputs_and_matches_hand_values():
     assert float(trt.consistency_kl(batch, torch.zeros(2, 2), 2.0)) == pytest.approx(expected / 2)
 
 
-def test_starting_after_the_first_layer_continues_the_plain_forward_pass():
+def test_resuming_after_the_cut_continues_the_plain_forward_pass():
     model = build_model(RunConfig().with_values({"hidden": "8,6"}), (64,), 10).eval()
     x = torch.rand(4, 5, 64)
-    first = model.first_spikes(x)
-    assert torch.equal(first, model(x).spikes[0])
-    assert torch.equal(model(first, start=1).logits, model(x).logits)
-    with pytest.raises(ValueError, match="start=3 is not valid; allowed: 0..2"):
-        model(first, start=3)
+    first, plain = trt.cut_spikes(model, x), model(x)
+    assert torch.equal(first, plain.spikes[0])
+    resumed = model.resume((first,))
+    assert torch.equal(resumed.logits, plain.logits) and torch.equal(resumed.predictions, plain.predictions)
+    assert len(resumed.spikes) == 2 and resumed.spikes[0] is first               # every layer, the given one first
+    assert torch.equal(resumed.spikes[1], plain.spikes[1])
 
 
 def test_static_data_is_reversed_after_the_first_spiking_layer():
@@ -98,7 +99,7 @@ def test_static_data_is_reversed_after_the_first_spiking_layer():
     out, rev = trt.branches(model, x, "reverse", has_time_axis=False)
     assert torch.equal(rev.spikes[0], out.spikes[0].flip(0))      # the cut: the first layer's spike train
     assert not torch.equal(rev.spikes[0], out.spikes[0])          # (which does vary in time)
-    assert torch.equal(rev.logits, model(out.spikes[0].flip(0), start=1).logits)
+    assert torch.equal(rev.logits, model.resume((out.spikes[0].flip(0),)).logits)
     assert torch.equal(out.logits, model(x).logits)
 
 
@@ -118,7 +119,7 @@ def test_each_loss_switch_changes_the_loss_and_total_is_the_weighted_sum():
 
     def terms(**weights):
         methods = trainer.cfg.with_values({"trt": "on", **weights}).methods
-        found, _ = trt.trt_loss(trainer.model, trainer.star_head, x, y, methods, False)
+        found, _ = trt.trt_loss(trainer.model, trainer.hooks[0].head, x, y, methods, False)
         return {name: value.item() for name, value in found.items()}
 
     full = terms(**{"trt-kl-weight": 0.5, "trt-ce-reversed": 2.0, "trt-star": 3.0})
@@ -136,7 +137,7 @@ def test_star_head_is_trained_but_absent_from_the_inference_model():
     for key, value in plain.model.state_dict().items():          # same initial weights, same keys
         assert torch.equal(value, with_trt.model.state_dict()[key])
     assert plain.model.state_dict().keys() == with_trt.model.state_dict().keys()
-    head = with_trt.star_head
+    head = with_trt.hooks[0].head
     assert head.in_features == 6 and head.out_features == 10       # last hidden layer -> classes
     optimised = {id(p) for group in with_trt.optimizer.param_groups for p in group["params"]}
     assert {id(p) for p in head.parameters()} <= optimised
@@ -212,12 +213,13 @@ def test_cli_result_json_has_the_trt_keys(tmp_path, capsys):
 
 
 def test_reproduction_section_measures_every_row_and_gives_verdicts(monkeypatch):
+    from snn_core.experiments import trt_table
     from snn_core.report import reproduce, trt as reproduce_trt
     from snn_core.report.parts import RunCounter
 
     tiny = RunConfig().with_values({**EVENTS, "T": 2})
-    monkeypatch.setattr(reproduce_trt, "EVENTS", tiny)
-    monkeypatch.setattr(reproduce_trt, "DIGITS", RunConfig().with_values({**TINY, "T": 2}))
+    monkeypatch.setattr(trt_table, "EVENTS", tiny)
+    monkeypatch.setattr(trt_table, "DIGITS", RunConfig().with_values({**TINY, "T": 2}))
     monkeypatch.setattr(reproduce_trt, "MIN_SEEDS", 3)
     counter, logged = RunCounter(), []
     text = reproduce.SECTIONS["trt"]([0, 1], 1, None, logged.append, counter)

@@ -26,19 +26,21 @@ def test_presets_differ_only_in_trt_and_the_controls_in_what_they_control():
     assert (ablated.methods.trt_star, ablated.methods.trt_ce_reversed, ablated.methods.trt_kl_weight) == (0, 0, 1)
 
 
-def test_report_settings_are_the_reproduction_reports_runs():
+def test_a_preset_the_report_also_shows_trains_the_reports_runs_on_the_report_settings():
     from snn_core.report.trt import rows
 
-    report = {(row.base, row.variant) for row in rows()}
-    for name in ("events-shape, T = 4", "digits, T = 4", "events-direction, T = 4",
-                 "events-direction, playback (T = 4)",
-                 "control: permutation (events-shape, T = 4)", "control: baseline 2× epochs (events-shape, T = 4)"):
-        assert glue.experiment_arms(RunConfig().with_values(TINY), name) in report, name
+    report = {row.label: (row.base, row.variant) for row in rows()}
+    shared = [experiment for experiment in glue.PRESETS.values() if experiment.report_label]
+    assert len(shared) == 7                                 # all presets but events-shape T = 8
+    for experiment in shared:
+        arms = glue.experiment_arms(RunConfig().with_values(TINY), experiment.page_name)
+        assert arms == report[experiment.report_label], experiment.page_name
+        assert glue.experiment_arms(RunConfig().with_values(TINY), experiment.page_name, settings="sidebar") != arms
 
 
 def test_presets_reject_unknown_names_non_trt_changes_and_bad_values():
     base = RunConfig().with_values(TINY)
-    with pytest.raises(ValueError, match="not known; allowed: events-shape, T = 2"):
+    with pytest.raises(ValueError, match="not known; allowed: events-shape, T = 4, events-shape, T = 2"):
         glue.experiment_arms(base, "cifar10")
     with pytest.raises(ValueError, match="hidden are not TRT settings"):
         glue.experiment_arms(base, "digits, T = 4", "hidden=4")
@@ -162,3 +164,19 @@ def test_the_train_and_watch_run_can_be_shown_both_ways():
     probabilities = [decoded(bars["y"]) for bars in chart(at, "output both ways")["data"]]
     assert np.allclose(*probabilities, atol=1e-6)          # one layer, rate readout: a reversal changes nothing
     assert any("cannot change the output" in c.value for c in at.caption)
+
+
+def test_both_ways_shows_the_poisson_inputs_that_the_single_sample_trace_runs():
+    import torch
+
+    from snn_core.training.evaluate import sample_inputs
+    from snn_core.training.trainer import Trainer
+
+    trainer = Trainer(RunConfig().with_values({**TINY, "encoding": "poisson", "T": "4", "hidden": "32,16",
+                                               "train-samples": "40", "threshold": "0.3"}))
+    view, traced = glue.both_ways(trainer, 3), trainer.trace_samples([3])
+    first = traced.trace.layers[0].spikes[:, 0].flatten(1).bool().numpy()           # (T, N)
+    assert first.any() and np.array_equal(view.spikes["original"], first)
+    assert int(view.probabilities["original"].argmax()) == traced.predictions[0]
+    bare_seed = trainer.inputs(trainer.dataset.test_x[[3]], torch.Generator().manual_seed(0))
+    assert not torch.equal(bare_seed, sample_inputs(trainer, [3]))      # the stream the page used to show

@@ -8,13 +8,16 @@ import pytest
 import torch
 
 from snn_core.cli import main
-from snn_core.config.run_config import RunConfig
-from snn_core.neurons.cuba import CUBAParams, cuba_sequence
-from snn_core.network.discrete import build_model
-from snn_core.neurons.lif import LIFParams, lif_sequence
+from snn_core.config.check import require_valid
+from snn_core.config.run_config import RunConfig, cli_index
+from snn_core.neurons.cuba import CUBAParams, cuba_sequence, cuba_spikes, membrane_tau
+from snn_core.methods.registry import build_model
+from snn_core.neurons.lif import LIFParams, lif_sequence, lif_spikes
 from snn_core.neurons.registry import NEURON_MODELS
-from snn_core.network.readout import (DecisionTally, first_spike_predictions, first_spike_times,
-                              running_first_spike_times, spiking_readout)
+from snn_core.methods.ttfs.regulariser import first_spike_regulariser
+from snn_core.metrics.decisions import DecisionTally
+from snn_core.network.readout import (first_spike_predictions, first_spike_times, running_first_spike_times,
+                                      spiking_readout)
 from snn_core.training.trainer import Trainer
 
 
@@ -25,29 +28,38 @@ def test_cuba_constant_input_matches_hand_computed_values():
     # t=2: I = 1.503215, V_pre = 0.606531 * 0.776870 + 0.393469 * 1.503215 = 1.062664 -> spike, V = 0.062664
     # t=3: I = 1.553002, V_pre = 0.606531 * 0.062664 + 0.393469 * 1.553002 = 0.649066
     # t=4: I = 1.571317, V_pre = 0.606531 * 0.649066 + 0.393469 * 1.571317 = 1.011944 -> spike, V = 0.011944
-    out = cuba_sequence(torch.ones(5, 1), CUBAParams(tau_syn=1.0, threshold=1.0), keep_potentials=True)
+    out = cuba_sequence(torch.ones(5, 1), CUBAParams(tau_syn=1.0, threshold=1.0))
     assert out.v_pre[:, 0].tolist() == pytest.approx([0.393469, 0.776870, 1.062664, 0.649066, 1.011944], abs=1e-6)
     assert out.spikes[:, 0].tolist() == [0, 0, 1, 0, 1]
     assert out.v_post[:, 0].tolist() == pytest.approx([0.393469, 0.776870, 0.062664, 0.649066, 0.011944], abs=1e-6)
-    capped = cuba_sequence(torch.ones(5, 1), CUBAParams(tau_syn=1.0, threshold=1.0, max_spikes=1))
-    assert capped.spikes[:, 0].tolist() == [0, 0, 1, 0, 0]
+    capped = cuba_spikes(torch.ones(5, 1), CUBAParams(tau_syn=1.0, threshold=1.0, max_spikes=1))
+    assert capped[:, 0].tolist() == [0, 0, 1, 0, 0]
     assert CUBAParams(tau_syn=1.0).alpha == pytest.approx(math.exp(-1))
     assert CUBAParams(tau_syn=1.0).beta == pytest.approx(math.exp(-0.5))
+    assert membrane_tau(4.0) == 8.0 and CUBAParams(tau_syn=4.0).beta == math.exp(-1 / 8)
 
 
 @pytest.mark.parametrize("cap", [1, 2, 3])
 def test_cuba_never_exceeds_the_spike_cap(cap):
     gen = torch.Generator().manual_seed(cap)
     currents = 3 * torch.rand(40, 16, 12, generator=gen)                     # (T, B, N)
-    spikes = cuba_sequence(currents, CUBAParams(tau_syn=2.0, threshold=0.5, max_spikes=cap)).spikes
+    params = CUBAParams(tau_syn=2.0, threshold=0.5, max_spikes=cap)
+    spikes = cuba_spikes(currents, params)
+    assert torch.equal(spikes, cuba_sequence(currents, params).spikes)
     counts = spikes.sum(0)
     assert counts.max() <= cap and counts.max() == cap
 
 
 def test_the_registry_keeps_lif_unchanged():
-    assert NEURON_MODELS["lif"].sequence is lif_sequence
+    assert NEURON_MODELS["lif"].sequence is lif_sequence and NEURON_MODELS["lif"].spikes is lif_spikes
+    assert NEURON_MODELS["cuba"].sequence is cuba_sequence and NEURON_MODELS["cuba"].spikes is cuba_spikes
     assert NEURON_MODELS["lif"].params_from_config(RunConfig().neuron) == LIFParams.from_config(RunConfig().neuron)
     assert isinstance(NEURON_MODELS["cuba"].params_from_config(RunConfig().neuron), CUBAParams)
+
+
+def test_config_choices_are_the_registry_names():
+    assert cli_index()["neuron"][1].metadata["choices"] == tuple(NEURON_MODELS) == ("lif", "cuba")
+    assert cli_index()["surrogate"][1].metadata["choices"] == ("atan", "fast-sigmoid", "rectangular")
 
 
 def test_first_spike_time_hand_cases_and_gradient():
@@ -60,7 +72,7 @@ def test_first_spike_time_hand_cases_and_gradient():
 
     drive = torch.ones(5, 1, 2, requires_grad=True)               # (T, B, C); the second output stays silent
     scale = torch.tensor([1.0, 0.1])
-    spikes_out = cuba_sequence(drive * scale, CUBAParams(tau_syn=1.0, threshold=1.0, max_spikes=1)).spikes
+    spikes_out = cuba_spikes(drive * scale, CUBAParams(tau_syn=1.0, threshold=1.0, max_spikes=1))
     t_first = first_spike_times(spikes_out)                       # first spike at step 2 (see the CUBA test)
     assert t_first[0].tolist() == [2.0, 5.0]
     t_first.sum().backward()
@@ -204,7 +216,7 @@ def test_latency_window_packs_the_spikes_into_the_first_steps():
 def test_a_latency_window_longer_than_t_is_refused_by_name():
     with pytest.raises(ValueError, match=r"data.latency_window \(--latency-window\)=9 is longer than T=8; "
                                          r"allowed: 0 \(all T steps\) to 8"):
-        RunConfig().with_values({"encoding": "latency", "latency-window": 9, "T": 8})
+        require_valid(RunConfig().with_values({"encoding": "latency", "latency-window": 9, "T": 8}))
     assert RunConfig().with_values({"encoding": "direct", "latency-window": 9}).data.latency_window == 9
 
 
@@ -246,7 +258,6 @@ def test_similar_claims_use_the_margin_and_up_claims_the_ci():
 
 
 def test_fast_and_deep_regulariser_hand_value_and_effect_on_training():
-    from snn_core.network.readout import first_spike_regulariser
     logits = torch.tensor([[-1.0, -2.0], [-0.5, -3.0]])          # -t_first / tau_loss with tau_loss = 2
     labels = torch.tensor([1, 0])                                 # t_label = 4 and 1
     expected = 0.01 * (math.exp(4 / 2) + math.exp(1 / 2)) / 2     # alpha mean exp(t_label / tau_syn), tau_syn = 2
@@ -259,4 +270,4 @@ def test_fast_and_deep_regulariser_hand_value_and_effect_on_training():
     assert plain.step().loss < regularised.step().loss               # same seed and batch: only the term differs
     with pytest.raises(ValueError, match=r"first_spike_reg \(--first-spike-reg\)=0.5 needs first-spike times, "
                                          r"but readout='rate'; allowed: --readout first-spike, or 0"):
-        RunConfig().with_values({"first-spike-reg": 0.5})
+        require_valid(RunConfig().with_values({"first-spike-reg": 0.5}))

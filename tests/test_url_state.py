@@ -35,3 +35,18 @@ def test_repeated_parameters_use_the_last_value():
 def test_the_papers_alias_k_works_in_a_link_as_in_the_cli():
     cfg, notices = decode({"K": "3"})
     assert cfg.neuron.max_spikes == 3 and notices == []
+
+
+def test_settings_that_depend_on_each_other_are_judged_together_whatever_their_order():
+    link = {"first-spike-reg": "0.005", "readout": "first-spike"}     # sorted: the regulariser comes first
+    cfg, notices = decode(link)
+    assert cfg.model.first_spike_reg == 0.005 and cfg.model.readout == "first-spike" and notices == []
+    assert decode(dict(reversed(link.items()))) == (cfg, [])
+
+
+def test_settings_that_cannot_run_together_get_a_notice_per_problem_and_stay_in_the_config():
+    cfg, notices = decode({"first-spike-reg": "0.5", "encoding": "latency", "latency-window": "20", "T": "abc"})
+    assert cfg.model.first_spike_reg == 0.5 and cfg.data.latency_window == 20     # kept for the sidebar to show
+    assert len(notices) == 3 and "T='abc' is not valid" in notices[0]
+    assert notices[1].startswith("The link's settings cannot run together: data.latency_window (--latency-window)=20")
+    assert "model.first_spike_reg (--first-spike-reg)=0.5 needs first-spike times" in notices[2]

@@ -13,6 +13,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..data import DATASETS
+from ..methods.asa import RULES, VARIANTS
+from ..methods.registry import ENGINES
+from ..methods.trt import PERTURBATIONS
+from ..network.encoders import ENCODERS
+from ..network.readout import READOUTS
+from ..neurons.registry import NEURON_MODELS
+from ..neurons.spike import SURROGATE_GRADIENTS
+
 
 def spec(default, cli: str, help: str, *, choices=None, lo=None, hi=None, kind=None, length=None):
     """A dataclass field with its validation spec (see ``check_value``)."""
@@ -22,18 +31,11 @@ def spec(default, cli: str, help: str, *, choices=None, lo=None, hi=None, kind=N
     return field(default=default, metadata=meta)
 
 
-def decay_from_tau(tau_steps: float) -> float:
-    """Per-step leak factor of the membrane, beta = exp(-1 / tau) with tau in time steps."""
-    return math.exp(-1.0 / tau_steps)
-
-
-def tau_from_decay(decay: float) -> float:
-    """Inverse of ``decay_from_tau``: tau = -1 / ln(beta); beta = 1 means no leak (tau = inf)."""
-    return math.inf if decay >= 1.0 else -1.0 / math.log(decay)
-
-
 class Section:
-    """Base of every config section: validates each field against its spec on construction."""
+    """Base of every config section: validates each field against its spec on construction.
+
+    Only each field on its own (type, range, choices): whether the fields can run together is
+    ``snn_core.config.check``'s question, so any combination of valid fields can be built, then checked."""
 
     SECTION: ClassVar[str] = ""
 
@@ -51,10 +53,10 @@ class DataConfig(Section):
     SECTION: ClassVar[str] = "data"
 
     dataset: str = spec("digits", "dataset", "dataset to train on",
-                        choices=("digits", "events-shape", "events-direction"))
+                        choices=tuple(DATASETS))
     time_steps: int = spec(8, "T", "number of simulation time steps", lo=1, hi=64, kind=int)
     encoding: str = spec("direct", "encoding", "spike encoding of static inputs (event data is already spikes)",
-                         choices=("direct", "poisson", "latency"))
+                         choices=tuple(ENCODERS))
     latency_window: int = spec(0, "latency-window", "latency encoding: input spikes fall in the first W steps, "
                                "t = round((1 - x)(W - 1)), and the rest of T is left for the network "
                                "to answer (0 = all T steps)", lo=0, hi=64, kind=int)
@@ -68,12 +70,6 @@ class DataConfig(Section):
                               lo=0.0, hi=2.0, kind=float)
     data_seed: int = spec(0, "data-seed", "seed of the train/test split and of event generation",
                           lo=0, hi=2**31 - 1, kind=int)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.encoding == "latency" and self.latency_window > self.time_steps:
-            raise ValueError(f"data.latency_window (--latency-window)={self.latency_window} is longer than "
-                             f"T={self.time_steps}; allowed: 0 (all T steps) to {self.time_steps}")
 
 
 @dataclass(frozen=True)
@@ -95,7 +91,7 @@ class ModelConfig(Section):
     readout: str = spec("rate", "readout",
                         "rate: time-averaged linear readout; first-spike: spiking output layer, logits "
                         "-t_first/tau_loss, prediction = earliest output; count: spiking output layer, "
-                        "logits = spike counts", choices=("rate", "first-spike", "count"))
+                        "logits = spike counts", choices=READOUTS)
     tau_loss: float = spec(4.0, "tau-loss", "first-spike readout: temperature tau_loss of the logits "
                            "-t_first/tau_loss (time steps)", lo=0.1, hi=100.0, kind=float)
     first_spike_reg: float = spec(0.0, "first-spike-reg",
@@ -105,13 +101,7 @@ class ModelConfig(Section):
     engine: str = spec("discrete", "engine",
                        "discrete: time-stepped simulation with surrogate gradients; exact: event-based closed-form "
                        "spike times with exact gradients (MLP, latency encoding, cuba neuron, K <= 10)",
-                       choices=("discrete", "exact"))
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.first_spike_reg > 0 and self.readout != "first-spike":
-            raise ValueError(f"model.first_spike_reg (--first-spike-reg)={self.first_spike_reg:g} needs first-spike "
-                             f"times, but readout={self.readout!r}; allowed: --readout first-spike, or 0")
+                       choices=tuple(ENGINES))
 
 
 @dataclass(frozen=True)
@@ -132,14 +122,14 @@ class NeuronConfig(Section):
                       choices=("hard", "soft"))
     v_reset: float = spec(0.0, "v-reset", "hard reset potential", lo=-10.0, hi=10.0, kind=float)
     surrogate: str = spec("atan", "surrogate", "surrogate gradient of the spike function",
-                          choices=("atan", "fast-sigmoid", "rectangular"))
+                          choices=tuple(SURROGATE_GRADIENTS))
     surrogate_width: float = spec(1.0, "surrogate-width", "width of the surrogate gradient (voltage units)",
                                   lo=0.01, hi=10.0, kind=float)
     max_spikes: int = spec(0, "max-spikes", "cap K on spikes per neuron per sample (0 = unlimited, 1 = TTFS)",
                            lo=0, hi=64, kind=int)
     model: str = spec("lif", "neuron", "lif: leaky integrate-and-fire (decay, reset); cuba: current-based LIF "
                       "with synaptic current, tau_m = 2 tau_syn, reset by subtraction (TTFS papers)",
-                      choices=("lif", "cuba"))
+                      choices=tuple(NEURON_MODELS))
     tau_syn: float = spec(4.0, "tau-syn", "cuba only: synaptic time constant tau_s in time steps "
                           "(membrane tau_m = 2 tau_s)", lo=0.5, hi=100.0, kind=float)
 
@@ -164,7 +154,7 @@ class MethodsConfig(Section):
 
     asa: str = spec("off", "asa", "Advance Spatial Attention on conv layers: faithful = the published code, "
                     "clean = a re-implementation with per-sample masks and a learnable score",
-                    choices=("off", "faithful", "clean"))
+                    choices=("off", *VARIANTS))
     asa_lambda: float = spec(0.5, "asa-lambda", "ASA: fraction lambda of channels and of time steps marked top-k",
                              lo=0.05, hi=0.95, kind=float)
     asa_reduction: int = spec(1, "asa-reduction",
@@ -174,7 +164,7 @@ class MethodsConfig(Section):
                              "ASA: conv layer numbers that get ASA (1-based; empty = every conv layer)",
                              lo=1, hi=4, kind=int, length=(0, 4))
     asa_rule: str = spec("xor", "asa-rule", "ASA: important = rule(channel top-k, time top-k); faithful needs xor",
-                         choices=("xor", "and", "or"))
+                         choices=RULES)
     asa_gate_important: bool = spec(True, "asa-gate-important",
                                     "ASA: gate the important group (false passes it through ungated)", kind=bool)
     asa_gate_sub: bool = spec(True, "asa-gate-sub",
@@ -185,7 +175,7 @@ class MethodsConfig(Section):
                                  "TRT: how the second branch's time axis is perturbed: reverse flips it (the paper); "
                                  "permute (a random order per sample) and none (unchanged) are controls; playback "
                                  "(events only) flips it and swaps ON/OFF, a clip really played backwards",
-                                 choices=("reverse", "permute", "none", "playback"))
+                                 choices=PERTURBATIONS)
     trt_kl_weight: float = spec(1.0, "trt-kl-weight", "TRT: weight lambda of the consistency term "
                                 "lambda tau^2 KL(p_tau(O) || p_tau(O_rev)), gradient through both branches",
                                 lo=0.0, hi=10.0, kind=float)
@@ -196,12 +186,6 @@ class MethodsConfig(Section):
     trt_star: float = spec(1.0, "trt-star", "TRT: weight of the star head's cross-entropy (a training-only "
                            "classifier on r * r_rev, the two branches' last hidden firing rates)",
                            lo=0.0, hi=10.0, kind=float)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.asa == "faithful" and self.asa_rule != "xor":
-            raise ValueError(f"methods.asa_rule (--asa-rule)={self.asa_rule!r} is not allowed with asa='faithful' "
-                             "(the published code uses xor); allowed: xor, or use --asa clean for and/or")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Datasets by name: each loader turns a ``DataConfig`` into train/test tensors, cached per config.
+"""Datasets by name: what each one is (known without loading it) and how to load it, cached per config.
 
 Static datasets give float ``x[N, C, H, W]`` in [0, 1] (encoded into spikes later); event
 datasets give uint8 event counts ``x[N, T, P, H, W]`` that already carry the time axis.
@@ -6,13 +6,14 @@ datasets give uint8 event counts ``x[N, T, P, H, W]`` that already carry the tim
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import torch
 
-from ..config import DataConfig
-from . import digits
+if TYPE_CHECKING:       # the config's dataset choices come from DATASETS, so config imports this module
+    from ..config.run_config import DataConfig
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,27 @@ class Dataset:
         return len(self.class_names)
 
 
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a dataset is without loading it: the facts config checks need (``snn_core.config.check``),
+    and its loader. A test holds each one to the dataset it loads."""
+
+    has_time_axis: bool               # event frames (True) or static images to encode (False)
+    frame_shape: tuple[int, ...]      # (C, H, W) of one time step
+    n_classes: int
+    load: Callable[[DataConfig], Dataset]
+
+
 def _digits(cfg: DataConfig) -> Dataset:
+    from . import digits  # scikit-learn is imported only when digits are asked for
+
     train_x, train_y, test_x, test_y = digits.load_digit_arrays(cfg.train_samples, cfg.test_samples, cfg.data_seed)
     return Dataset("digits", *map(torch.from_numpy, (train_x, train_y, test_x, test_y)),
                    digits.CLASS_NAMES, has_time_axis=False)
 
 
 def _events(label: str, cfg: DataConfig) -> Dataset:
-    from . import events   # tonic is imported only when event data is asked for
+    from . import events  # tonic is imported only when event data is asked for
 
     arrays = events.load_event_arrays(label, cfg.time_steps, cfg.train_samples, cfg.test_samples,
                                       cfg.noise_level, cfg.data_seed)
@@ -51,10 +65,10 @@ def _events(label: str, cfg: DataConfig) -> Dataset:
     return Dataset(f"events-{label}", *tensors, arrays.class_names, has_time_axis=True)
 
 
-DATASETS: dict[str, Callable[[DataConfig], Dataset]] = {
-    "digits": _digits,
-    "events-shape": functools.partial(_events, "shape"),
-    "events-direction": functools.partial(_events, "direction"),
+DATASETS: dict[str, DatasetInfo] = {
+    "digits": DatasetInfo(False, (1, 8, 8), 10, _digits),
+    "events-shape": DatasetInfo(True, (2, 32, 32), 5, functools.partial(_events, "shape")),
+    "events-direction": DatasetInfo(True, (2, 32, 32), 4, functools.partial(_events, "direction")),
 }
 
 
@@ -63,4 +77,4 @@ def load_dataset(cfg: DataConfig) -> Dataset:
     """The dataset a config names; identical configs share one (read-only) copy."""
     if cfg.dataset not in DATASETS:
         raise ValueError(f"dataset={cfg.dataset!r} is not known; allowed: {', '.join(DATASETS)}")
-    return DATASETS[cfg.dataset](cfg)
+    return DATASETS[cfg.dataset].load(cfg)

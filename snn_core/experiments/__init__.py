@@ -1,1 +1,1 @@
-"""Experiments: one headless run, many runs on a cached process pool, paired comparisons and statistics."""
+"""Experiments: one run, many runs on a cached process pool, paired comparisons, statistics, the neuron playground."""

@@ -4,12 +4,16 @@ Seeds replace ``training.seed`` (initialisation, batch order, Poisson spikes) an
 same in every arm; ``data.data_seed`` is left as configured, so every seed trains and tests
 on the same split and the same generated events. The spread across seeds is then that of
 training alone, and each seed's difference between arms is a paired measurement.
+
+Every arm and sweep point is checked (``snn_core.config.check``) before anything trains, so a
+config that cannot run fails at once with its problems instead of as one failed run per seed.
 """
 from __future__ import annotations
 
 import math
 from typing import Sequence
 
+from ..config.check import require_valid
 from ..config.run_config import ALIASES, RunConfig, cli_index
 from .stats import mean_ci, paired
 from .batch import Progress, RunCache, run_many
@@ -19,6 +23,15 @@ SEED_OPTION = "seed"
 
 def with_seed(cfg: RunConfig, seed: int) -> RunConfig:
     return cfg.with_values({SEED_OPTION: seed})
+
+
+def runnable(cfg: RunConfig, label: str) -> RunConfig:
+    """``cfg`` if it can run, else ValueError with ``label`` (which arm or point) and all its problems."""
+    try:
+        require_valid(cfg)
+    except ValueError as problem:
+        raise ValueError(f"{label}: {problem}") from None
+    return cfg
 
 
 def compute_matched(cfg: RunConfig, factor: float) -> RunConfig:
@@ -87,6 +100,7 @@ def compare(base: RunConfig, variant: RunConfig, seeds: Sequence[int], *, worker
             progress: Progress | None = None, confidence: float = 0.95) -> dict:
     """Train both arms on every seed; per-seed results and, per metric, the paired variant - base difference."""
     seeds = check_seeds(seeds)
+    base, variant = runnable(base, "base arm"), runnable(variant, "variant arm")
     configs = [with_seed(cfg, seed) for seed in seeds for cfg in (base, variant)]   # b0, v0, b1, v1, ...
     slots = run_many(configs, workers=workers, threads=threads, device=device, cache=cache, progress=progress)
     base_slots, variant_slots = slots[0::2], slots[1::2]
@@ -104,7 +118,7 @@ def compare(base: RunConfig, variant: RunConfig, seeds: Sequence[int], *, worker
 
 
 def sweep_points(cfg: RunConfig, parameter: str, values: Sequence) -> list[RunConfig]:
-    """One config per value of the CLI option ``parameter``, all validated before anything trains."""
+    """One config per value of the CLI option ``parameter``, all validated and checked before anything trains."""
     parameter = ALIASES.get(parameter, parameter)
     if parameter == SEED_OPTION:
         raise ValueError(f"parameter '{SEED_OPTION}' cannot be swept: the seeds are the repetitions; "
@@ -113,7 +127,7 @@ def sweep_points(cfg: RunConfig, parameter: str, values: Sequence) -> list[RunCo
         raise ValueError(f"unknown parameter '{parameter}'; allowed: {', '.join(sorted(cli_index()))}")
     if not values:
         raise ValueError(f"values of '{parameter}' are empty; allowed: 1 or more values")
-    return [cfg.with_values({parameter: value}) for value in values]
+    return [runnable(cfg.with_values({parameter: value}), f"{parameter}={value}") for value in values]
 
 
 def sweep(cfg: RunConfig, parameter: str, values: Sequence, seeds: Sequence[int], *, workers: int = 1,

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from ..config.run_config import RunConfig
-from ..metrics.robustness import robustness
-from ..training.trainer import EpochRecord, Evaluation, Trainer
+from ..training.evaluate import Evaluation
+from ..training.robustness import robustness
+from ..training.trainer import EpochRecord, Trainer
 
 REDUNDANCY_SCALARS = ("noise_channels", "null_channels", "temporal_similarity", "channel_similarity")
 
@@ -47,7 +48,7 @@ def epochs_to_target(history: Sequence[EpochRecord], target: float) -> int | Non
 
 def result_dict(trainer: Trainer, robustness: dict | None = None) -> dict:
     """``{config, history, metrics}`` of a trainer; metrics are those of its latest closed epoch, plus
-    ``epochs_to_target`` (``training.target_accuracy``), ``robustness`` (``snn_core.metrics.robustness``; None
+    ``epochs_to_target`` (``training.target_accuracy``), ``robustness`` (``snn_core.training.robustness``; None
     when not measured) and ``Trainer.generalisation()`` (``reversal_agreement``, ``reversal_kl``,
     ``train_eval_accuracy``, ``train_test_gap``) at the current weights."""
     evaluation = trainer.last_evaluation

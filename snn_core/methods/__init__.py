@@ -1,1 +1,1 @@
-"""What each paper adds: ASA (``asa``), temporal reversed training (``trt``), TTFS and its exact engine (``ttfs``)."""
+"""What each paper adds, through ``hooks``: ASA (``asa``), TRT (``trt``), TTFS (``ttfs``); ``registry`` wires them."""

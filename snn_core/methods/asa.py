@@ -26,14 +26,21 @@ Variants:
   mask (forward: the hard mask; backward: the gradient of a sigmoid relaxation of the score around the
   top-k threshold), so α, β and FC_T learn; frac_g is the group's actual fraction of slices and the max
   pools over the selected slices only. Works at batch size 1.
+
+Which conv layers get a gate (``gated_layers``): ``methods.asa_layers`` (1-based), or every conv layer
+when it is empty; ``gate_factory`` hands the discrete network the gates through its ``gate_for`` slot.
 """
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from ..config.run_config import RunConfig
 
 VARIANTS = ("faithful", "clean")
 RULES = ("xor", "and", "or")
@@ -187,3 +194,33 @@ def parameter_count(time_steps: int, reduction: int = 1) -> int:
     """Weights of one ASA module: FC_T (T² or 2·T·⌊T/r⌋) + two 2→1 3×3 convs (36) + α, β (2)."""
     fc = time_steps * time_steps if reduction == 1 else 2 * time_steps * (time_steps // reduction)
     return fc + 2 * 2 * 3 * 3 + 2
+
+
+def gated_layers(cfg: RunConfig) -> set[int]:
+    """1-based numbers of the conv layers that get ASA; ValueError if the config asks for the impossible."""
+    methods = cfg.methods
+    if methods.asa == "off":
+        return set()
+    if cfg.model.arch != "conv":
+        raise ValueError(f"methods.asa (--asa)={methods.asa!r} gates conv layers, but arch={cfg.model.arch!r} "
+                         "has none; allowed: --arch conv, or --asa off")
+    n_conv = len(cfg.model.channels)
+    too_big = [i for i in methods.asa_layers if i > n_conv]
+    if too_big:
+        raise ValueError(f"methods.asa_layers (--asa-layers)={methods.asa_layers} names conv layer(s) {too_big}, "
+                         f"but the network has {n_conv}; allowed: numbers 1..{n_conv}, or empty for all")
+    return set(methods.asa_layers) or set(range(1, n_conv + 1))
+
+
+def gate_factory(cfg: RunConfig) -> Callable[[int], ASA | None]:
+    """``gate_for(conv_number)``: a fresh ASA gate for each gated conv layer, None for the others.
+    Checks the layer choice now (``gated_layers``), before any layer is built."""
+    gated, m = gated_layers(cfg), cfg.methods
+
+    def gate_for(conv_number: int) -> ASA | None:
+        if conv_number not in gated:
+            return None
+        return ASA(cfg.data.time_steps, m.asa_lambda, m.asa_reduction, m.asa, m.asa_rule,
+                   m.asa_gate_important, m.asa_gate_sub)
+
+    return gate_for

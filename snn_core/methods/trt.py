@@ -4,7 +4,7 @@ Where the time axis is perturbed (``branches``): data with a time axis (event fr
 input ``x[T, B, ...]`` and run the whole network on it; static data (digits, whose direct encoding
 repeats one frame T times, so reversing the input would change nothing) perturb the spike train of
 the first spiking layer and run layers 2..L on it. Every spiking layer starts its neurons from rest
-on each call (``neuron.run_sequence``), so the second branch has fresh neuron state.
+on each call (``snn_core.neurons.loop``), so the second branch has fresh neuron state.
 
 The loss (``trt_loss``; ``LOSS_LATEX``), each term switched off by a zero weight::
 
@@ -12,8 +12,8 @@ The loss (``trt_loss``; ``LOSS_LATEX``), each term switched off by a zero weight
 
 with ``a = trt_ce_reversed``, ``λ = trt_kl_weight``, ``τ = trt_tau``, ``b = trt_star``; ``r`` and ``r̂``
 are the time-averaged firing rates of the last hidden layer in the two branches (the star operation
-is their element-wise product) and ``head`` is ``StarHead``, a linear classifier the Trainer owns
-and never saves: inference runs the original path and the main readout only.
+is their element-wise product) and ``head`` is ``StarHead``, a linear classifier that ``TrtHook`` (the
+method's training hook) owns and nothing saves: inference runs the original path and the main readout only.
 
 The consistency KL is not detached on either side: both branches share every weight and neither is
 a teacher (the paper's form is unknown; its summaries speak of pulling the two outputs together), so
@@ -21,14 +21,21 @@ the gradient moves both outputs towards each other.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config.run_config import MethodsConfig, RunConfig
-from ..network.discrete import ModelOutput, SpikingNetwork
+from ..network.discrete import SpikingNetwork
+from ..network.records import ModelOutput
+from .hooks import BatchLoss, MethodHook
+
+if TYPE_CHECKING:
+    from ..config.run_config import MethodsConfig, RunConfig
 
 PERTURBATIONS = ("reverse", "permute", "none", "playback")
+PERTURB_SEED_OFFSET = 2_000_029    # the random time permutations: a stream of their own, from training.seed
 POLARITY_AXIS = 2          # event input [T, B, P, H, W]: P = (OFF, ON)
 LOSS_LATEX = (r"L = \mathrm{CE}(O, y) + a\,\mathrm{CE}(\hat O, y) + \lambda\,\tau^2\,"
               r"\mathrm{KL}\big(p_\tau(O)\,\|\,p_\tau(\hat O)\big) + b\,\mathrm{CE}\big(W(r \odot \hat r) + c, y\big),"
@@ -110,25 +117,29 @@ def check_setup(cfg: RunConfig, has_time_axis: bool) -> None:
                          "--hidden 128,128), a spiking readout (--readout count), event data, or --trt off")
 
 
+def cut_spikes(model: SpikingNetwork, x: torch.Tensor) -> torch.Tensor:
+    """Where static data are perturbed: the first spiking layer's spikes ``(T, B, ...)`` for the input ``x``."""
+    return model.layer_spikes(0, x)
+
+
 def branches(model: SpikingNetwork, x: torch.Tensor, kind: str, has_time_axis: bool,
              generator: torch.Generator | None = None) -> tuple[ModelOutput, ModelOutput]:
     """The original output and the perturbed one for the network input ``x[T, B, ...]``.
 
-    Time-axis data: ``model(x)`` and ``model(perturb(x))``. Static data: s₁ = the first spiking layer's
-    spikes (computed once, shared), then layers 2..L on s₁ and on ``perturb(s₁)``. The spikes in the
-    outputs are those of every layer, the first one's perturbed in the perturbed branch.
+    Time-axis data: ``model(x)`` and ``model(perturb(x))``. Static data: s₁ = ``cut_spikes`` (computed
+    once, shared), then layers 2..L on s₁ and on ``perturb(s₁)``. The spikes in the outputs are those of
+    every layer, the first one's perturbed in the perturbed branch.
     """
     if has_time_axis:
         return model(x), model(perturb_time(x, kind, generator))
-    first = model.first_spikes(x)
+    first = cut_spikes(model, x)
     perturbed = perturb_time(first, kind, generator)
-    return tuple(out._replace(spikes=(spikes,) + out.spikes)
-                 for out, spikes in ((model(first, start=1), first), (model(perturbed, start=1), perturbed)))
+    return model.resume((first,)), model.resume((perturbed,))
 
 
 def _rates(model: SpikingNetwork, out: ModelOutput) -> torch.Tensor:
     """(B, features) time-averaged firing rate of the last hidden layer, r = (1/T) Σ_t s_t."""
-    return model.hidden_spikes(out).mean(0).flatten(1)
+    return out.spikes[model.last_hidden].mean(0).flatten(1)
 
 
 def trt_loss(model: SpikingNetwork, head: StarHead, x: torch.Tensor, y: torch.Tensor, methods: MethodsConfig,
@@ -164,3 +175,19 @@ def reversal_scores(model: SpikingNetwork, x: torch.Tensor,
     out, reversed_out = branches(model, x, "reverse", has_time_axis)
     kl = float(consistency_kl(out.logits, reversed_out.logits, 1.0)) * len(out.logits)
     return out.predictions, reversed_out.predictions, kl
+
+
+class TrtHook(MethodHook):
+    """TRT in training: runs both branches on each batch and trains on ``trt_loss``'s ``total``, logging
+    every term; owns the star head (drawn from the global RNG when built) and the permutations' generator."""
+
+    def __init__(self, model: SpikingNetwork, n_classes: int, methods: MethodsConfig, has_time_axis: bool,
+                 seed: int):
+        super().__init__()
+        self.head = star_head(model, n_classes)
+        self.methods, self.has_time_axis = methods, has_time_axis
+        self.generator = torch.Generator().manual_seed(seed + PERTURB_SEED_OFFSET)
+
+    def run(self, model: SpikingNetwork, x: torch.Tensor, y: torch.Tensor) -> BatchLoss:
+        terms, out = trt_loss(model, self.head, x, y, self.methods, self.has_time_axis, self.generator)
+        return BatchLoss(out, terms["total"], terms)

@@ -1,1 +1,1 @@
-"""Metrics of a network's spikes: activity, redundancy, robustness."""
+"""Metrics of a network's spikes: activity, redundancy, first-spike decisions, robustness perturbations."""

@@ -1,4 +1,4 @@
-"""Robustness of a trained network: test accuracy under input spike jitter, spike deletion and weight noise.
+"""Robustness of a trained network: accuracy curves under input spike jitter, spike deletion and weight noise.
 
 Inputs are time-major frames ``x[T, B, ...]`` as the network sees them (latency or Poisson
 spikes, event counts, or direct analog currents). An *event* is one unit of a whole-number
@@ -11,19 +11,20 @@ non-integer values (direct encoding) has one event per non-zero entry, carrying 
     weight_noise(sigma):  every synapse weight w <- w (1 + sigma eps), eps ~ N(0, 1), restored afterwards
 
 Every level draws its noise from its own generator seeded by ``NOISE_SEED`` (and the level), so
-every run sees the same noise on the same data: two arms of a comparison pair on it.
+every run sees the same noise on the same data: two arms of a comparison pair on it. The curves are
+built over any accuracy function (``snn_core.training.robustness`` passes the test-set pass).
 """
 from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import torch
 from torch import nn
 
-from ..training.trainer import ENCODING_SEED_OFFSET, EVAL_BATCH, Trainer
+Perturbation = Callable[[torch.Tensor], torch.Tensor]     # inputs [T, B, ...] -> perturbed inputs
 
 NOISE_SEED = 20_231_001
 LEVELS = {                       # kind -> perturbation strengths; 0 (clean) is added to every curve
@@ -120,47 +121,28 @@ def noise_generator(kind: str, level: float) -> torch.Generator:
     return torch.Generator().manual_seed(NOISE_SEED + zlib.crc32(f"{kind}={level_key(level)}".encode()))
 
 
-@torch.no_grad()
-def accuracy(trainer: Trainer, perturb: Callable[[torch.Tensor], torch.Tensor] | None = None) -> float:
-    """Test accuracy of ``trainer``'s model with every test batch's frames passed through ``perturb``.
+def robustness_curves(accuracy: Callable[[Perturbation | None], float], model: nn.Module,
+                      levels: dict[str, tuple[float, ...]] = LEVELS,
+                      clean: float | None = None) -> dict[str, dict[str, float]]:
+    """``{kind: {level: accuracy}}`` for kind in jitter, deletion, weight_noise; level "0" is ``clean``.
 
-    The encoding generator is seeded as in ``Trainer.evaluate``, so Poisson inputs match the clean evaluation.
-    """
-    trainer.model.eval()
-    data = trainer.dataset
-    rng = torch.Generator().manual_seed(trainer.cfg.training.seed + ENCODING_SEED_OFFSET)
-    correct = 0
-    for start in range(0, len(data.test_y), EVAL_BATCH):
-        frames = trainer.inputs(data.test_x[start:start + EVAL_BATCH], rng)
-        if perturb is not None:
-            frames = perturb(frames)
-        predictions = trainer.model(frames).predictions.cpu()
-        correct += int((predictions == data.test_y[start:start + EVAL_BATCH]).sum())
-    return correct / len(data.test_y)
-
-
-def robustness(trainer: Trainer, levels: dict[str, tuple[float, ...]] = LEVELS) -> dict[str, dict[str, float]]:
-    """``{kind: {level: test accuracy}}`` for kind in jitter, deletion, weight_noise; level "0" is clean.
-
-    Costs one test pass per level (7 with the default levels); the clean accuracy is that of the trainer's
-    latest evaluation when it is of the current weights (``evaluate`` runs the same batches and encoding
-    seed), else one more pass.
+    ``accuracy(perturb)`` measures ``model`` with its inputs passed through ``perturb`` (None: clean);
+    it is called once per level, and once more for the clean accuracy when ``clean`` is None.
     """
     unknown = set(levels) - set(LEVELS)
     if unknown:
         raise ValueError(f"robustness kinds {sorted(unknown)} are not known; allowed: {', '.join(LEVELS)}")
-    latest = trainer.last_evaluation
-    clean = latest.accuracy if latest is not None and trainer.evaluated_weights_current else accuracy(trainer)
+    clean = accuracy(None) if clean is None else clean
     result = {}
     for kind, strengths in levels.items():
         curve = {level_key(0.0): clean}
         for level in strengths:
             generator = noise_generator(kind, level)
             if kind == "weight_noise":
-                with weight_noise(trainer.model, level, generator):
-                    curve[level_key(level)] = accuracy(trainer)
+                with weight_noise(model, level, generator):
+                    curve[level_key(level)] = accuracy(None)
             else:
                 perturb = jitter if kind == "jitter" else deletion
-                curve[level_key(level)] = accuracy(trainer, lambda frames: perturb(frames, level, generator))
+                curve[level_key(level)] = accuracy(lambda frames: perturb(frames, level, generator))
         result[kind] = curve
     return result

@@ -1,1 +1,1 @@
-"""The network: spiking layers, encoders, readouts and the discrete-time network built from a config."""
+"""The network: records and interface, spiking layers, encoders, readouts and the discrete-time network."""

@@ -8,36 +8,11 @@ only the neuron recurrence loops over time. The gate slot sees the whole sequenc
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import torch
 from torch import nn
 
 from ..neurons.registry import neuron_model
-
-
-class LayerTrace(NamedTuple):
-    """What one spiking layer did for the recorded samples, each ``[T, b, ...]``.
-
-    ``current`` is the input current I_t the neuron integrates (after the gate), ``v_pre`` the
-    membrane before reset (so threshold crossings show), ``v_post`` after reset; ``spikes`` is
-    stored as bool. ``ungated`` is the current before the gate (synapse -> norm); without a gate
-    it is the same tensor as ``current``. Layers always fill it; the default only lets older
-    five-field constructions (test fixtures) stand.
-    """
-
-    name: str
-    current: torch.Tensor
-    v_pre: torch.Tensor
-    v_post: torch.Tensor
-    spikes: torch.Tensor
-    ungated: torch.Tensor | None = None
-
-
-class LayerOutput(NamedTuple):
-    spikes: torch.Tensor                 # (T, B, ...) float 0/1, differentiable
-    trace: LayerTrace | None             # only when samples were selected for recording
-    v_pre: torch.Tensor | None = None    # (T, B, ...) membrane before reset, only with keep_potentials
+from .records import LayerOutput, LayerTrace
 
 
 class SpikingLayer(nn.Module):
@@ -64,7 +39,10 @@ class SpikingLayer(nn.Module):
         rows = self.norm(self.synapse(x.flatten(0, 1)))                # (T*B, ...)
         ungated = rows.reshape(steps, batch, *rows.shape[1:])            # (T, B, ...)
         current = self.gate(ungated)                                       # (T, B, ...)
-        out = neuron_model(self.neuron_name).sequence(current, self.neuron, keep_potentials or record is not None)
+        model = neuron_model(self.neuron_name)
+        if record is None and not keep_potentials:
+            return LayerOutput(model.spikes(current, self.neuron), None)                # (T, B, ...)
+        out = model.sequence(current, self.neuron)                                      # each (T, B, ...)
         v_pre = out.v_pre if keep_potentials else None
         if record is None:
             return LayerOutput(out.spikes, None, v_pre)

@@ -18,8 +18,9 @@ from typing import NamedTuple
 
 import torch
 
-from ..config.run_config import decay_from_tau
-from .lif import LIFSequence, cap_spikes, run_sequence, spike
+from .loop import NeuronSequence, record_sequence, spike_sequence
+from .spike import cap_spikes, spike
+from .units import decay_from_tau
 
 CUBA_EQUATIONS = (
     r"I_t = \alpha I_{t-1} + x_t,\quad V^{pre}_t = \beta V_{t-1} + (1-\beta) I_t,\quad "
@@ -28,8 +29,18 @@ CUBA_EQUATIONS = (
 )
 
 
+def membrane_tau(tau_syn: float) -> float:
+    """The membrane time constant tau_m = 2 tau_s, in the same units as ``tau_syn``.
+
+    The ratio is fixed because with 1/tau_m - 1/tau_s = -1/tau_m the PSP is a difference of
+    e^{-t/tau_m} and its square, so the threshold crossing solves a quadratic in closed form
+    (Fast & Deep / BATS; ``snn_core.methods.ttfs.exact``).
+    """
+    return 2.0 * tau_syn
+
+
 class CUBAParams(NamedTuple):
-    """Parameters of one CUBA population; ``tau_syn`` is tau_s in time steps (tau_m = 2 tau_s)."""
+    """Parameters of one CUBA population; ``tau_syn`` is tau_s in time steps (tau_m = ``membrane_tau``)."""
 
     tau_syn: float = 4.0
     threshold: float = 1.0
@@ -38,7 +49,7 @@ class CUBAParams(NamedTuple):
     max_spikes: int = 0
 
     @classmethod
-    def from_config(cls, neuron_cfg) -> "CUBAParams":
+    def from_config(cls, neuron_cfg) -> CUBAParams:
         return cls(neuron_cfg.tau_syn, neuron_cfg.threshold, neuron_cfg.surrogate,
                    neuron_cfg.surrogate_width, neuron_cfg.max_spikes)
 
@@ -48,7 +59,7 @@ class CUBAParams(NamedTuple):
 
     @property
     def beta(self) -> float:
-        return decay_from_tau(2.0 * self.tau_syn)
+        return decay_from_tau(membrane_tau(self.tau_syn))
 
 
 class CUBAState(NamedTuple):
@@ -59,7 +70,7 @@ class CUBAState(NamedTuple):
     count: torch.Tensor
 
     @classmethod
-    def zeros_like(cls, current: torch.Tensor) -> "CUBAState":
+    def zeros_like(cls, current: torch.Tensor) -> CUBAState:
         zeros = torch.zeros_like(current)
         return cls(zeros, zeros, zeros)
 
@@ -80,6 +91,11 @@ def cuba_step(x: torch.Tensor, state: CUBAState, p: CUBAParams) -> CUBAStep:
     return CUBAStep(spikes, v_pre, CUBAState(i, v, state.count + spikes.detach()))
 
 
-def cuba_sequence(currents: torch.Tensor, p: CUBAParams, keep_potentials: bool = False) -> LIFSequence:
-    """Run ``cuba_step`` over ``currents[T, B, ...]`` from rest; same record type as ``lif_sequence``."""
-    return run_sequence(cuba_step, CUBAState.zeros_like(currents[0]), currents, p, keep_potentials)
+def cuba_sequence(currents: torch.Tensor, p: CUBAParams) -> NeuronSequence:
+    """Run ``cuba_step`` over ``currents[T, B, ...]`` from rest, recording the membrane (as ``lif_sequence``)."""
+    return record_sequence(cuba_step, CUBAState.zeros_like(currents[0]), currents, p)
+
+
+def cuba_spikes(currents: torch.Tensor, p: CUBAParams) -> torch.Tensor:
+    """Spikes ``[T, B, ...]`` of ``cuba_step`` over ``currents[T, B, ...]`` from rest; no potentials kept."""
+    return spike_sequence(cuba_step, CUBAState.zeros_like(currents[0]), currents, p)

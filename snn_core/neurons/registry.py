@@ -1,25 +1,31 @@
-"""Registry of neuron models: ``neuron.model`` name -> (params from the config, sequence function).
+"""Registry of neuron models: ``neuron.model`` name -> (params from the config, recording and spikes-only runs).
 
-Every sequence function has the signature of ``lif_sequence``:
-``(currents[T, B, ...], params, keep_potentials) -> LIFSequence``. Adding a neuron is one
-module with a step and a sequence function plus one line here.
+Every ``sequence`` function has the signature of ``lif_sequence``:
+``(currents[T, B, ...], params) -> NeuronSequence`` (spikes, v_pre, v_post, each ``[T, B, ...]``);
+every ``spikes`` function that of ``lif_spikes``: ``(currents, params) -> spikes[T, B, ...]``.
+Adding a neuron is one module with a step and these two functions plus one line here.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from .cuba import CUBAParams, cuba_sequence
-from .lif import LIFParams, lif_sequence
+import torch
+
+from .cuba import CUBAParams, cuba_sequence, cuba_spikes
+from .lif import LIFParams, lif_sequence, lif_spikes
+from .loop import NeuronSequence
 
 
 class NeuronModel(NamedTuple):
     params_from_config: Callable[[Any], Any]
-    sequence: Callable
+    sequence: Callable[[torch.Tensor, Any], NeuronSequence]     # recording path
+    spikes: Callable[[torch.Tensor, Any], torch.Tensor]         # training path, no potentials kept
 
 
 NEURON_MODELS: dict[str, NeuronModel] = {
-    "lif": NeuronModel(LIFParams.from_config, lif_sequence),
-    "cuba": NeuronModel(CUBAParams.from_config, cuba_sequence),
+    "lif": NeuronModel(LIFParams.from_config, lif_sequence, lif_spikes),
+    "cuba": NeuronModel(CUBAParams.from_config, cuba_sequence, cuba_spikes),
 }
 
 

@@ -1,31 +1,29 @@
 """The TRT section of the reproduction report: TRT against no TRT on paired seeds, its controls, and a
 verdict per paper claim (``reproduce.SECTIONS["trt"]``).
 
-Settings: event clips with shape labels (invariant under time reversal) at T = 4 and T = 2, static digits
-(reversal after the first spiking layer), event clips with direction labels (playing a clip backwards
-swaps them: a contrast, not a claim; once with the paper's frame flip and once with a true playback that
-also swaps ON and OFF), and two controls at events-shape T = 4: a random time permutation
-instead of the reversal, and a baseline trained twice the epochs (``compare.compute_matched``; TRT costs about two
-passes per step). The report's seed list is topped up to ``MIN_SEEDS``: the pilot's per-run sd is about
-half the effect, so fewer pairs could not tell it apart.
+The rows are the experiments of ``experiments.trt_table`` that carry a report label, in its order, each on
+the report's network and training (``trt_table.EVENTS`` / ``DIGITS``): event clips with shape labels
+(invariant under time reversal) at T = 4 and T = 2, static digits (reversal after the first spiking layer),
+event clips with direction labels (playing a clip backwards swaps them: a contrast, not a claim; once with
+the paper's frame flip and once with a true playback that also swaps ON and OFF), and controls at
+events-shape T = 4: a random time permutation instead of the reversal, and a baseline trained twice the
+epochs (``compare.compute_matched``; TRT costs about two passes per step). The report's seed list is
+topped up to ``MIN_SEEDS``: the pilot's per-run sd is about half the effect, so fewer pairs could not tell
+it apart.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from statistics import mean
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
-from ..experiments.compare import compare, compute_matched
 from ..config.run_config import RunConfig
-from .parts import RunCounter, claim_verdict
+from ..experiments import trt_table
 from ..experiments.batch import RunCache
+from ..experiments.compare import compare
+from .parts import RunCounter, claim_verdict
 
 MIN_SEEDS = 10
-COMPUTE_FACTOR = 2
-EVENTS = RunConfig().with_values({"dataset": "events-shape", "arch": "conv", "channels": "8", "hidden": "64",
-                                  "T": 4, "epochs": 20, "train-samples": 400, "test-samples": 300})
-DIGITS = RunConfig().with_values({"dataset": "digits", "hidden": "64,64", "T": 4, "epochs": 20,
-                                  "train-samples": 200})
-TRT_ON = {"trt": "on"}
 
 
 class Row(NamedTuple):
@@ -35,23 +33,10 @@ class Row(NamedTuple):
 
 
 def rows() -> list[Row]:
-    """The comparisons of the section, each (label, base arm, variant arm); built from the module's configs."""
-    on = EVENTS.with_values(TRT_ON)
-    return [
-        Row("events-shape, T=4: TRT vs off", EVENTS, on),
-        Row("events-shape, T=2: TRT vs off", EVENTS.with_values({"T": 2}),
-            EVENTS.with_values({"T": 2, **TRT_ON})),
-        Row("digits (static), T=4: TRT vs off", DIGITS, DIGITS.with_values(TRT_ON)),
-        Row("events-direction, T=4: TRT vs off", EVENTS.with_values({"dataset": "events-direction"}),
-            EVENTS.with_values({"dataset": "events-direction", **TRT_ON})),
-        Row("events-direction, T=4: playback (flip T, swap ON/OFF) vs off",
-            EVENTS.with_values({"dataset": "events-direction"}),
-            EVENTS.with_values({"dataset": "events-direction", "trt-perturbation": "playback", **TRT_ON})),
-        Row("events-shape, T=4: permutation vs off", EVENTS, on.with_values({"trt-perturbation": "permute"})),
-        Row("events-shape, T=4: reversal vs permutation", on.with_values({"trt-perturbation": "permute"}), on),
-        Row(f"events-shape, T=4: TRT vs off with {COMPUTE_FACTOR}x epochs", compute_matched(EVENTS, COMPUTE_FACTOR),
-            on),
-    ]
+    """The comparisons of the section, each (label, base arm, variant arm): the ``trt_table`` experiments with a
+    report label, on the report's network and training."""
+    return [Row(experiment.report_label, *experiment.arms(trt_table.report_network(experiment.dataset)))
+            for experiment in trt_table.EXPERIMENTS if experiment.report_label]
 
 
 def _arrow(result: dict, metric: str, scale: float, digits: int) -> str:
@@ -111,7 +96,7 @@ def claims(results: dict[str, dict]) -> list[str]:
         f"{_verdict(shape4, 'train_test_gap', 'down', 100, 2, ' points')} |",
         f"| v3: lower average firing rate (NASFR; events-shape, T=4) | "
         f"{_verdict(shape4, 'nasfr', 'down', 1, 4, '')} |",
-        f"| the gain is not just more compute (TRT vs a baseline with {COMPUTE_FACTOR}x epochs) | "
+        f"| the gain is not just more compute (TRT vs a baseline with {trt_table.COMPUTE_FACTOR}x epochs) | "
         f"{_verdict(matched, 'test_accuracy', 'up', 100, 2, ' points')} |",
         f"| the reversal itself matters, not any reordering (reversal vs random permutation; implied by the "
         f"method, not stated) | {_verdict(reverse_vs_permute, 'test_accuracy', 'up', 100, 2, ' points')} |",
@@ -128,7 +113,7 @@ def trt_section(seeds: list[int], workers: int, cache: RunCache | None, log: Cal
     for row in rows():
         log(f"TRT: {row.label}")
         results[row.label] = compare(row.base, row.variant, seeds, workers=workers, cache=cache, progress=counter)
-    events, digits = EVENTS, DIGITS
+    events, digits = trt_table.EVENTS, trt_table.DIGITS
     header = [
         "## TRT — temporal reversed training (Zuo et al., 2024)", "",
         f"{len(seeds)} paired seeds (the report's seeds topped up to at least {MIN_SEEDS}: a per-run sd of 1–2 "

@@ -24,6 +24,7 @@ from typing import Callable, Sequence
 from ..experiments.compare import compare
 from ..config.run_config import RunConfig
 from ..methods.ttfs.presets import ttfs_config
+from ..neurons.cuba import membrane_tau
 from .parts import RunCounter, claim_verdict
 from ..experiments.stats import mean_ci, paired
 from ..experiments.batch import RunCache
@@ -182,7 +183,7 @@ def _setting(cfg: RunConfig) -> str:
     d, m, n, t = cfg.data, cfg.model, cfg.neuron, cfg.training
     window = d.latency_window or d.time_steps
     return (f"{d.dataset}, latency code in the first {window} of T = {d.time_steps} steps, MLP "
-            f"{'-'.join(map(str, m.hidden))}, CUBA neuron (tau_s = {n.tau_syn:g}, tau_m = {2 * n.tau_syn:g} steps, "
+            f"{'-'.join(map(str, m.hidden))}, CUBA neuron (tau_s = {n.tau_syn:g}, tau_m = {membrane_tau(n.tau_syn):g} steps, "
             f"V_th = {n.threshold:g}), first-spike readout (tau_loss = {m.tau_loss:g}), Adam lr {t.lr:g}, "
             f"{t.epochs} epochs, batch {t.batch_size}")
 

@@ -1,1 +1,1 @@
-"""Training: the one-step-at-a-time trainer."""
+"""Training: the one-step-at-a-time trainer and the one evaluation path (test-set passes, sample traces)."""

@@ -13,21 +13,20 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, NamedTuple, Sequence
 
 import torch
-import torch.nn.functional as F
+from torch import nn
 
-from ..methods import trt
+from ..config.check import require_valid
 from ..config.run_config import RunConfig
 from ..data import Dataset, load_dataset
+from ..methods.hooks import batch_loss
+from ..methods.registry import build_hooks, build_model
 from ..network.encoders import encode, to_time_major
-from ..metrics.activity import ActivityMetrics, SpikeTally
-from ..network.discrete import ModelOutput, Trace, build_model
-from ..network.readout import DecisionMetrics, DecisionTally, first_spike_regulariser
-from ..metrics.redundancy import PatternThresholds, RedundancyMetrics, RedundancyTally
+from ..network.protocol import Network
+from ..network.records import ModelOutput
+from ..metrics.redundancy import PatternThresholds
 from ..runtime import resolve_device
-
-ENCODING_SEED_OFFSET = 1_000_003   # keeps the Poisson stream independent of the batch-order stream
-PERTURB_SEED_OFFSET = 2_000_029    # TRT's random time permutations: a stream of their own
-EVAL_BATCH = 256
+from . import evaluate
+from .evaluate import Evaluation, SampleTrace, encoding_generator
 
 
 @dataclass(frozen=True)
@@ -56,17 +55,6 @@ class StepResult(NamedTuple):
     epoch_finished: EpochRecord | None
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    accuracy: float
-    loss: float
-    activity: ActivityMetrics
-    predictions: torch.Tensor      # (N,) predicted class per test sample
-    trace: Trace | None            # internals of the recorded test samples
-    redundancy: RedundancyMetrics | None = None    # of the conv layers; None without conv layers
-    decision: DecisionMetrics | None = None        # first-output-spike statistics; first-spike readout only
-
-
 class Trainer:
     """Owns the model, optimiser, data order and history of one run."""
 
@@ -75,20 +63,17 @@ class Trainer:
         self.device = resolve_device(device)
         self.dataset: Dataset = load_dataset(cfg.data)
         seed = cfg.training.seed
-        trt.check_setup(cfg, self.dataset.has_time_axis)
+        require_valid(cfg)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.model = build_model(cfg, self.dataset.frame_shape, self.dataset.n_classes).to(self.device)
-            # TRT's star head: trained with the model, never part of it (inference and checkpoints skip it);
-            # drawn after the model, so the model's initial weights are those of the same run without TRT
-            self.star_head = (trt.star_head(self.model, self.dataset.n_classes).to(self.device)
-                              if cfg.methods.trt == "on" else None)
-        heads = [] if self.star_head is None else list(self.star_head.parameters())
-        self.optimizer = torch.optim.Adam([*self.model.parameters(), *heads], lr=cfg.training.lr)
+            self.model: Network = build_model(cfg, self.dataset.frame_shape, self.dataset.n_classes).to(self.device)
+            # the methods' hooks; their parameters (TRT's star head) are trained with the model, never part of
+            # it, and drawn after it, so the model's initial weights are those of the same run without them
+            self.hooks = nn.ModuleList(build_hooks(cfg, self.model, self.dataset)).to(self.device)
+        self.optimizer = torch.optim.Adam([*self.model.parameters(), *self.hooks.parameters()], lr=cfg.training.lr)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.order_rng = torch.Generator().manual_seed(seed)
-        self.encode_rng = torch.Generator().manual_seed(seed + ENCODING_SEED_OFFSET)
-        self.perturb_rng = torch.Generator().manual_seed(seed + PERTURB_SEED_OFFSET)
+        self.encode_rng = encoding_generator(seed)
         self.epoch = 0
         self.steps = 0
         self.train_seconds = 0.0
@@ -97,7 +82,7 @@ class Trainer:
         self._order = torch.empty(0, dtype=torch.long)
         self._cursor = 0
         self._epoch_sums = [0.0, 0.0, 0]      # loss * n, correct, n
-        self._term_sums: dict[str, float] = {}   # TRT loss term -> term * n
+        self._term_sums: dict[str, float] = {}   # a hook's logged loss term -> term * n
         self._generalisation: tuple[int, dict] | None = None   # (steps, generalisation()) cache
 
     @property
@@ -138,33 +123,22 @@ class Trainer:
         return self.model(self.inputs(x, rng), record)
 
     def step(self) -> StepResult:
-        """One Adam step on the next batch of the epoch's shuffled order; with TRT on, on the TRT loss
-        (``trt.trt_loss``, whose ``total`` is the step's loss)."""
+        """One Adam step on the next batch of the epoch's shuffled order, on ``methods.hooks.batch_loss``:
+        cross-entropy, or what the config's methods make of it (e.g. TRT's ``total``), then their after-step."""
         if self._cursor == 0:
             self._order = torch.randperm(len(self.dataset.train_y), generator=self.order_rng)
         batch = self._order[self._cursor:self._cursor + self.cfg.training.batch_size]
         started = time.perf_counter()
         self.model.train()
         x, y = self.dataset.train_x[batch], self.dataset.train_y[batch].to(self.device)
-        if self.star_head is None:
-            out = self.forward(x, self.encode_rng)
-            loss = F.cross_entropy(out.logits, y)
-        else:
-            terms, out = trt.trt_loss(self.model, self.star_head, self.inputs(x, self.encode_rng), y,
-                                      self.cfg.methods, self.dataset.has_time_axis, self.perturb_rng)
-            loss = terms["total"]
-            for name, value in terms.items():
-                self._term_sums[name] = self._term_sums.get(name, 0.0) + value.item() * len(batch)
-        if self.cfg.model.first_spike_reg > 0:
-            model_cfg = self.cfg.model
-            loss = loss + first_spike_regulariser(out.logits, y, model_cfg.tau_loss, self.cfg.neuron.tau_syn,
-                                                  model_cfg.first_spike_reg)
+        out, loss, terms = batch_loss(self.hooks, self.model, self.inputs(x, self.encode_rng), y)
+        for name, value in terms.items():
+            self._term_sums[name] = self._term_sums.get(name, 0.0) + value.item() * len(batch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        after_step = getattr(self.model, "after_step", None)      # engine exact: weight bumping
-        if after_step is not None:
-            after_step()
+        for hook in self.hooks:
+            hook.after_step(self.model, out)
         self.scheduler.step()
         self.train_seconds += time.perf_counter() - started
         self.steps += 1
@@ -206,109 +180,17 @@ class Trainer:
                 on_epoch(record)
         return self.history
 
-    @torch.no_grad()
     def evaluate(self, record: Sequence[int] = (),
                  thresholds: PatternThresholds = PatternThresholds()) -> Evaluation:
-        """Accuracy, loss, spike activity and conv-layer redundancy (channel patterns split by
-        ``thresholds``) on the whole test set; traces of the ``record`` samples."""
-        self.model.eval()
-        data = self.dataset
-        rng = torch.Generator().manual_seed(self.cfg.training.seed + ENCODING_SEED_OFFSET)
-        tally = SpikeTally(self.model.layer_names)
-        redundancy = RedundancyTally(self.model.layer_names, thresholds)
-        decisions = DecisionTally() if self.cfg.model.readout == "first-spike" else None
-        wanted = torch.as_tensor(list(record), dtype=torch.long)
-        if len(wanted) and (int(wanted.min()) < 0 or int(wanted.max()) >= len(data.test_y)):
-            raise ValueError(f"record={list(record)} is out of range; allowed: test indices 0..{len(data.test_y) - 1}")
-        loss_sum, predictions, trace = 0.0, [], None
-        for start in range(0, len(data.test_y), EVAL_BATCH):
-            x, y = data.test_x[start:start + EVAL_BATCH], data.test_y[start:start + EVAL_BATCH].to(self.device)
-            local = wanted[(wanted >= start) & (wanted < start + len(y))] - start
-            out = self.forward(x, rng, local.to(self.device) if len(local) else None)
-            loss_sum += float(F.cross_entropy(out.logits, y, reduction="sum"))
-            predictions.append(out.predictions.cpu())
-            if decisions is not None:
-                decisions.add(out.spikes[-1], out.output_potential, y)
-            tally.add(out.spikes)
-            redundancy.add(out.spikes)
-            trace = out.trace if trace is None else _join_traces(trace, out.trace)
-        predictions = torch.cat(predictions)
-        accuracy = float((predictions == data.test_y).double().mean())
-        return Evaluation(accuracy, loss_sum / len(data.test_y), tally.summary(), predictions, trace,
-                          redundancy.summary(), None if decisions is None else decisions.summary())
+        """``evaluate.evaluate`` at the current weights: the whole test set, traces of ``record``."""
+        return evaluate.evaluate(self, record, thresholds)
 
-    @torch.no_grad()
     def generalisation(self) -> dict:
-        """At the current weights, for every run (TRT or not, so the arms of a comparison pair):
+        """``evaluate.generalisation`` at the current weights, cached per step count."""
+        if self._generalisation is None or self._generalisation[0] != self.steps:
+            self._generalisation = (self.steps, evaluate.generalisation(self))
+        return dict(self._generalisation[1])
 
-        ``reversal_agreement``: fraction of test samples predicted the same on the original and the
-        time-reversed sample (reversed at TRT's cut: the input for event data, the first spiking layer's
-        spikes for static data); ``reversal_kl``: mean KL(p(O) ‖ p(Ô)) at τ = 1 over the test set;
-        ``train_test_gap`` = ``train_eval_accuracy`` (eval mode, whole training set) - test accuracy.
-        Costs about one extra pass over the test set and one over the training set; cached per step count.
-        The exact engine has no time-stepped spike trains to reverse: its reversal scores are None.
-        """
-        if self._generalisation is not None and self._generalisation[0] == self.steps:
-            return dict(self._generalisation[1])
-        self.model.eval()
-        data, has_time = self.dataset, self.dataset.has_time_axis
-        rng = torch.Generator().manual_seed(self.cfg.training.seed + ENCODING_SEED_OFFSET)
-        reversible = self.cfg.model.engine == "discrete"
-        same, correct, kl_sum = 0, 0, 0.0
-        for start in range(0, len(data.test_y), EVAL_BATCH):
-            x, y = data.test_x[start:start + EVAL_BATCH], data.test_y[start:start + EVAL_BATCH].to(self.device)
-            if not reversible:
-                correct += int((self.forward(x, rng).predictions == y).sum())
-                continue
-            predictions, reversed_predictions, kl = trt.reversal_scores(self.model, self.inputs(x, rng), has_time)
-            same += int((predictions == reversed_predictions).sum())
-            correct += int((predictions == y).sum())
-            kl_sum += kl
-        train_correct = 0
-        for start in range(0, len(data.train_y), EVAL_BATCH):
-            x, y = data.train_x[start:start + EVAL_BATCH], data.train_y[start:start + EVAL_BATCH].to(self.device)
-            train_correct += int((self.forward(x, rng).predictions == y).sum())
-        count = len(data.test_y)
-        train_accuracy = train_correct / len(data.train_y)
-        result = {"reversal_agreement": same / count if reversible else None,
-                  "reversal_kl": kl_sum / count if reversible else None,
-                  "train_eval_accuracy": train_accuracy, "train_test_gap": train_accuracy - correct / count}
-        self._generalisation = (self.steps, result)
-        return dict(result)
-
-    @torch.no_grad()
     def trace_samples(self, indices: Sequence[int]) -> SampleTrace:
-        """Internals of a few test samples, equal to what ``evaluate`` records for them. Usually only
-        those samples run (eval-mode BatchNorm makes each sample independent of its batch); a gate whose
-        output depends on its batch (faithful ASA) makes them run inside their evaluation batches."""
-        wanted = [int(i) for i in indices]
-        count = len(self.dataset.test_y)
-        if not wanted or min(wanted) < 0 or max(wanted) >= count:
-            raise ValueError(f"indices={wanted} is not valid; allowed: 1 or more test indices 0..{count - 1}")
-        if any(getattr(layer.gate, "batch_dependent", False) for layer in self.model.layers):
-            wanted = sorted(set(wanted))                 # evaluate records them in test-set order
-            evaluation = self.evaluate(record=wanted)
-            return SampleTrace(tuple(wanted), evaluation.trace, tuple(evaluation.predictions[wanted].tolist()),
-                               tuple(self.dataset.test_y[wanted].tolist()))
-        self.model.eval()
-        rng = torch.Generator().manual_seed(self.cfg.training.seed + ENCODING_SEED_OFFSET)
-        out = self.forward(self.dataset.test_x[wanted], rng, torch.arange(len(wanted), device=self.device))
-        predictions = tuple(out.predictions.tolist())
-        return SampleTrace(tuple(wanted), out.trace, predictions, tuple(self.dataset.test_y[wanted].tolist()))
-
-
-@dataclass(frozen=True)
-class SampleTrace:
-    indices: tuple[int, ...]       # test-set indices, in the order of the trace's batch axis
-    trace: Trace
-    predictions: tuple[int, ...]
-    labels: tuple[int, ...]
-
-
-def _join_traces(first: Trace, second: Trace | None) -> Trace:
-    """Concatenate the recorded samples of two evaluation batches along the batch axis."""
-    if second is None:
-        return first
-    layers = tuple(type(a)(a.name, *(torch.cat([u, v], 1) for u, v in zip(a[1:], b[1:])))
-                   for a, b in zip(first.layers, second.layers))
-    return Trace(layers, torch.cat([first.logits, second.logits], 1))
+        """``evaluate.trace_samples``: internals of a few test samples, equal to what ``evaluate`` records."""
+        return evaluate.trace_samples(self, indices)

@@ -1,1 +1,1 @@
-"""Time-to-first-spike (Bacho & Chu 2023): the exact event-based engine and the tuned preset."""
+"""Time-to-first-spike (Bacho & Chu 2023; Fast & Deep): the exact engine, regulariser, weight bumping, preset."""

@@ -36,12 +36,15 @@ import math
 
 import torch
 
+from ...neurons.cuba import membrane_tau
+from ...neurons.units import decay_from_tau
+
 INF = math.inf
 
 
 def continuous_threshold(threshold: float, tau_syn: float) -> float:
     """The continuous threshold beta V_th equivalent to the discrete engine's V_th (module docstring)."""
-    return threshold * math.exp(-1.0 / (2.0 * tau_syn))
+    return threshold * decay_from_tau(membrane_tau(tau_syn))
 
 
 def input_spike_times(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,7 +72,7 @@ def layer_spike_times(times: torch.Tensor, source: torch.Tensor, weight: torch.T
                       threshold: float, max_spikes: int, t_max: float) -> torch.Tensor:
     """Spike times ``[B, N, K]`` (ascending, ``inf`` = none) of N neurons with input weights ``weight[N, F]``
     driven by presynaptic spikes ``times[B, M]`` from inputs ``source[M]`` (see the module docstring)."""
-    tau_m = 2.0 * tau_syn
+    tau_m = membrane_tau(tau_syn)
     t_sorted, order = times.sort(dim=1, stable=True)                           # (B, M), inf last
     w = weight.t()[source[order]]                                              # (B, M, N)
     present = torch.isfinite(t_sorted)                                         # (B, M)
@@ -133,7 +136,7 @@ def grid_states(times: torch.Tensor, source: torch.Tensor, weight: torch.Tensor,
     Step m shows what the discrete engine's step m holds: the current I(m) (inputs at t <= m) and the
     membrane V(m+1) / beta at the end of the bin. ``v_pre`` leaves out the resets of the spikes inside
     bin m (as the discrete v_pre does), ``v_post`` includes them; each reset is V_th e^{-(t - t_k)/tau_m}."""
-    tau_m = 2.0 * tau_syn
+    tau_m = membrane_tau(tau_syn)
     w = weight.detach().t()[source]                                            # (M, N)
     own = spike_times.detach()                                                 # (B, N, K)
     fired = torch.isfinite(own)

@@ -11,31 +11,28 @@ spikes in the same step bins in both engines. The readout is first-spike only::
     logits    = -t_first / tau_loss,    prediction = argmin_c t_first_c (ties: highest output membrane)
 
 A count readout has no exact gradient (counts are piecewise constant in the weights) and is rejected.
-
-Weight bumping (Fast & Deep): after an optimiser step, a layer in which more than ``SILENT_FRACTION``
-of the neurons (hidden layers) or any neuron (the output layer) stayed silent on the whole batch gets
-``training.weight_bump * 2^n`` added to the input weights of its silent neurons, n counting that layer's
-consecutive bumps (reset to 0 once the layer recovers): silent neurons have no gradient otherwise.
+Silent neurons have no gradient either: training raises their weights (``methods.ttfs.weight_bump``).
 """
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-from ...config.run_config import RunConfig
+from ...network.readout import first_spike_predictions
+from ...network.records import LayerTrace, ModelOutput, Trace
 from .exact import (as_presynaptic, binned_spikes, continuous_threshold, grid_states, input_spike_times,
                     layer_spike_times)
-from ...network.layers import LayerTrace
-from ...network.discrete import ModelOutput, Trace
-from ...network.readout import first_spike_predictions
+
+if TYPE_CHECKING:
+    from ...config.run_config import RunConfig
 
 MAX_HIDDEN = 2
 MAX_WIDTH = 256
 MAX_K = 10
 MAX_SLOTS = 100_000            # sum over layers of presynaptic spike slots x neurons, per sample (memory)
-SILENT_FRACTION = 0.3          # hidden layers: bump when more than this fraction is silent on the batch
 INIT_DRIVE = 3.0               # initial mean weight = INIT_DRIVE * V_th * 4 / fan_in (see ``_init``)
 
 
@@ -72,7 +69,7 @@ def check_exact_config(cfg: RunConfig, features: int = 64, classes: int = 10) ->
 
 
 class ExactLayer(nn.Module):
-    """Bias-free input weights of one layer; ``gate`` is None (the trainer asks every layer for it)."""
+    """Bias-free input weights of one layer; ``gate`` is None (``network.protocol``: every layer has one)."""
 
     gate = None
 
@@ -91,9 +88,6 @@ class ExactNetwork(nn.Module):
         self.layers = nn.ModuleList(ExactLayer(n, a, b) for n, a, b in zip(names, sizes[:-1], sizes[1:]))
         self.tau_syn, self.threshold = cfg.neuron.tau_syn, cfg.neuron.threshold
         self.max_spikes, self.tau_loss = cfg.neuron.max_spikes, cfg.model.tau_loss
-        self.weight_bump = cfg.training.weight_bump
-        self.bumps = [0] * len(self.layers)         # consecutive bumps per layer
-        self.silent: list[torch.Tensor] = []        # (N,) per layer: silent on the last training batch
         for layer in self.layers:
             _init(layer.synapse.weight, self.threshold)
 
@@ -121,8 +115,6 @@ class ExactNetwork(nn.Module):
             spikes.append(binned_spikes(out, steps))                         # (T, B, N)
             all_times.append(out)
             times, source = as_presynaptic(out)
-        if self.training:
-            self.silent = [~torch.isfinite(t[..., 0]).any(0) for t in all_times]
         first = all_times[-1][..., 0]                                        # (B, C)
         t_first = torch.where(torch.isfinite(first), first, float(steps))
         logits = (-t_first / self.tau_loss).float()
@@ -133,20 +125,6 @@ class ExactNetwork(nn.Module):
             running = _running_first(first.detach()[record], steps)         # (T, b, C)
             trace = Trace(tuple(traces), (-running / self.tau_loss).float())
         return ModelOutput(logits, tuple(spikes), trace, predictions, v_out, tuple(all_times))
-
-    @torch.no_grad()
-    def after_step(self) -> None:
-        """Weight bumping after an optimiser step (see the module docstring)."""
-        if self.weight_bump <= 0 or not self.silent:
-            return
-        for index, (layer, silent) in enumerate(zip(self.layers, self.silent)):
-            limit = 0.0 if layer.name == "out" else SILENT_FRACTION
-            if float(silent.double().mean()) > limit:
-                weight = layer.synapse.weight
-                weight[silent] += self.weight_bump * 2.0 ** self.bumps[index]
-                self.bumps[index] += 1
-            else:
-                self.bumps[index] = 0
 
 
 def _running_first(first: torch.Tensor, steps: int) -> torch.Tensor:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from ..config.run_config import NeuronConfig
-from .lif import LIFParams, lif_sequence
+from ..neurons.lif import LIFParams, lif_sequence, lif_spikes
 
 DTYPE = torch.float64
 MAX_STEPS = 10_000
@@ -150,7 +151,7 @@ class NeuronRun(NamedTuple):
 def simulate(input_name: str, params: LIFParams, steps: int, **options) -> NeuronRun:
     """Drive one LIF neuron from rest with the named input for ``steps`` steps and record everything."""
     current = make_input(input_name, steps, **options)                          # (T,)
-    out = lif_sequence(current[:, None], check_params(params), keep_potentials=True)   # each (T, 1)
+    out = lif_sequence(current[:, None], check_params(params))                  # each (T, 1)
     spikes = out.spikes[:, 0].numpy() > 0                                       # (T,)
     count = int(spikes.sum())
     first = int(np.argmax(spikes)) if count else None
@@ -164,7 +165,7 @@ def fi_curve(params: LIFParams, currents, steps: int) -> np.ndarray:
     drive = torch.as_tensor(np.asarray(currents, dtype=np.float64))             # (B,)
     if drive.ndim != 1 or drive.numel() == 0 or not torch.isfinite(drive).all():
         _fail("currents", currents, "a non-empty 1-D sequence of finite numbers")
-    spikes = lif_sequence(drive.expand(steps, -1), params).spikes              # (T, B)
+    spikes = lif_spikes(drive.expand(steps, -1), params)                       # (T, B)
     return (spikes.sum(0) / steps).numpy()                                      # (B,)
 
 

@@ -1,0 +1,93 @@
+"""The TRT experiments, written once: each one's two arms, its question, and whether the report and the page show it.
+
+Every experiment pairs two arms on the same seeds, on one network and training (the report's ``EVENTS`` or
+``DIGITS``, or the page's sidebar) with the experiment's dataset and T: a base arm (no TRT, or TRT with another
+time perturbation) and a TRT arm. The report (``report.trt``) trains the entries with a ``report_label`` on
+``report_network``; the TRT page offers the entries with a ``page_name`` as presets, on that network too unless
+the user picks the sidebar's, so the page's runs are then the report's runs and share its run cache. The pilot
+of the method's notes chose the settings: a small training set, where a network overfits, and T from 2 to 8.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from ..config.run_config import RunConfig
+from .compare import compute_matched
+
+EVENTS = RunConfig().with_values({"dataset": "events-shape", "arch": "conv", "channels": "8", "hidden": "64",
+                                  "T": 4, "epochs": 20, "train-samples": 400, "test-samples": 300})
+DIGITS = RunConfig().with_values({"dataset": "digits", "hidden": "64,64", "T": 4, "epochs": 20,
+                                  "train-samples": 200})
+COMPUTE_FACTOR = 2          # TRT costs about two passes a step: the compute-matched baseline trains this many epochs
+
+
+def report_network(dataset: str) -> RunConfig:
+    """The report's network and training for ``dataset``: ``DIGITS`` for the one static dataset, else ``EVENTS``."""
+    return DIGITS if dataset == "digits" else EVENTS
+
+
+class TRTExperiment(NamedTuple):
+    """One experiment: a base arm against a TRT arm, where it is shown, and the question it answers."""
+
+    dataset: str
+    time_steps: int
+    question: str
+    page_name: str | None = None        # its name among the TRT page's presets; None: not on the page
+    report_label: str | None = None     # its row label in the reproduction report; None: not in the report
+    perturbation: str = "reverse"       # the TRT arm's time perturbation
+    base: str = "off"                   # the base arm: "off" (no TRT) or the perturbation TRT runs with there
+    base_factor: float = 1.0            # the base arm trains this many times the epochs (compute-matched control)
+
+    @property
+    def arm_labels(self) -> tuple[str, str]:
+        """(base, TRT) as the page names the arms: "baseline, 2× epochs", "TRT with permute", ..."""
+        base = "baseline" if self.base == "off" else _trt_label(self.base)
+        return (base if self.base_factor == 1 else f"{base}, {self.base_factor:g}× epochs",
+                _trt_label(self.perturbation))
+
+    def arms(self, start: RunConfig, trt_changes: Mapping[str, object] | None = None) -> tuple[RunConfig, RunConfig]:
+        """(base, TRT) on ``start``'s network and training with this dataset and T; ``trt_changes`` (CLI names)
+        apply to the TRT arm only."""
+        off = start.with_values({"dataset": self.dataset, "T": self.time_steps, "trt": "off"})
+        base = off if self.base == "off" else off.with_values({"trt": "on", "trt-perturbation": self.base})
+        on = off.with_values({"trt": "on", "trt-perturbation": self.perturbation, **(trt_changes or {})})
+        return (compute_matched(base, self.base_factor) if self.base_factor != 1 else base), on
+
+
+def _trt_label(perturbation: str) -> str:
+    return "TRT" if perturbation == "reverse" else f"TRT with {perturbation}"
+
+
+EXPERIMENTS = (             # in the report's row order; the page lists its presets in the same order
+    TRTExperiment("events-shape", 4, "Shape labels survive a reversal: the setting where TRT should help.",
+                  "events-shape, T = 4", "events-shape, T=4: TRT vs off"),
+    TRTExperiment("events-shape", 2, "Shape labels survive a reversal; at T = 2 a network sees least and "
+                                     "overfits most.",
+                  "events-shape, T = 2", "events-shape, T=2: TRT vs off"),
+    TRTExperiment("events-shape", 8, "More steps: the baseline gets closer to its ceiling, leaving TRT less to add.",
+                  "events-shape, T = 8"),
+    TRTExperiment("digits", 4, "Static images: TRT reverses the first layer's spike train, which direct encoding "
+                               "makes nearly periodic, so expect little.",
+                  "digits, T = 4", "digits (static), T=4: TRT vs off"),
+    TRTExperiment("events-direction", 4, "Direction labels with the paper's reversal, which flips the frames but "
+                                         "keeps ON/OFF: a moving edge's polarity layout still shows its direction, "
+                                         "so the network can agree both ways and still be right.",
+                  "events-direction, T = 4", "events-direction, T=4: TRT vs off"),
+    TRTExperiment("events-direction", 4, "Direction labels with the clip really played backwards (frames flipped "
+                                         "and ON/OFF swapped): TRT now pulls a left-moving clip towards its "
+                                         "right-moving twin.",
+                  "events-direction, playback (T = 4)",
+                  "events-direction, T=4: playback (flip T, swap ON/OFF) vs off", perturbation="playback"),
+    TRTExperiment("events-shape", 4, "Same losses with a random order of the time steps instead of the reversal: "
+                                     "separates 'reversal helps' from 'any time perturbation helps'.",
+                  "control: permutation (events-shape, T = 4)", "events-shape, T=4: permutation vs off",
+                  perturbation="permute"),
+    TRTExperiment("events-shape", 4, "TRT with the reversal against TRT with a random permutation: does the "
+                                     "reversal itself matter, not any reordering?",
+                  report_label="events-shape, T=4: reversal vs permutation", base="permute"),
+    TRTExperiment("events-shape", 4, "The baseline trains twice the epochs, about TRT's cost: "
+                                     "separates 'TRT helps' from 'more compute helps'.",
+                  f"control: baseline {COMPUTE_FACTOR}× epochs (events-shape, T = 4)",
+                  f"events-shape, T=4: TRT vs off with {COMPUTE_FACTOR}x epochs", base_factor=COMPUTE_FACTOR),
+)

@@ -1,0 +1,72 @@
+"""The registries that tie a config to code: ``ENGINES`` builds its network, ``HOOKS`` its methods' training hooks.
+
+This is the one module that sees both the networks and the methods: the discrete network gets ASA's
+gates through its ``gate_for`` slot here, and neither engine imports the other.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..network.discrete import build_network
+from . import asa
+from .hooks import MethodHook
+from .trt import TrtHook
+from .ttfs.exact_network import build_exact_model
+from .ttfs.regulariser import FirstSpikeRegulariser
+from .ttfs.weight_bump import WeightBump
+
+if TYPE_CHECKING:
+    from ..config.run_config import RunConfig
+    from ..data import Dataset
+    from ..network.protocol import Network
+
+EngineBuilder = Callable[["RunConfig", tuple[int, ...], int], "Network"]
+HookFactory = Callable[["RunConfig", "Network", "Dataset"], "MethodHook | None"]
+
+
+def build_discrete_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> Network:
+    """The time-stepped network, its conv layers gated as ``methods.asa`` says."""
+    return build_network(cfg, frame_shape, n_classes, asa.gate_factory(cfg))
+
+
+ENGINES: dict[str, EngineBuilder] = {"discrete": build_discrete_model, "exact": build_exact_model}
+
+
+def build_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> Network:
+    """The network a config describes (``model.engine``), for inputs of ``frame_shape`` per time step."""
+    if cfg.model.engine not in ENGINES:
+        raise ValueError(f"model.engine={cfg.model.engine!r} is not known; allowed: {', '.join(ENGINES)}")
+    return ENGINES[cfg.model.engine](cfg, frame_shape, n_classes)
+
+
+def trt_hook(cfg: RunConfig, model: Network, data: Dataset) -> MethodHook | None:
+    """TRT's two-branch loss and star head, for ``methods.trt = on``."""
+    if cfg.methods.trt == "off":
+        return None
+    return TrtHook(model, data.n_classes, cfg.methods, data.has_time_axis, cfg.training.seed)
+
+
+def first_spike_regulariser_hook(cfg: RunConfig, model: Network, data: Dataset) -> MethodHook | None:
+    """Fast & Deep's regulariser, for ``model.first_spike_reg > 0``."""
+    if cfg.model.first_spike_reg <= 0:
+        return None
+    return FirstSpikeRegulariser(cfg.model.tau_loss, cfg.neuron.tau_syn, cfg.model.first_spike_reg)
+
+
+def weight_bump_hook(cfg: RunConfig, model: Network, data: Dataset) -> MethodHook | None:
+    """Fast & Deep's weight bumping, for the exact engine with ``training.weight_bump > 0``."""
+    if cfg.model.engine != "exact" or cfg.training.weight_bump <= 0:
+        return None
+    return WeightBump(cfg.training.weight_bump, len(model.layers))
+
+
+# in this order the hooks add their loss terms and act after the step
+HOOKS: dict[str, HookFactory] = {"trt": trt_hook, "first-spike-regulariser": first_spike_regulariser_hook,
+                                 "weight-bump": weight_bump_hook}
+
+
+def build_hooks(cfg: RunConfig, model: Network, data: Dataset) -> list[MethodHook]:
+    """The hooks ``cfg`` switches on for ``model`` trained on ``data``, in ``HOOKS`` order. Call it right
+    after building the model: a hook may draw its own parameters from the global RNG (TRT's star head)."""
+    return [hook for factory in HOOKS.values() if (hook := factory(cfg, model, data)) is not None]

@@ -1,0 +1,50 @@
+"""The network interface that the trainer, metrics, checkpoints and pages rely on; both engines satisfy it.
+
+A network is an ``nn.Module`` whose ``forward(x[T, B, ...], record)`` returns a ``ModelOutput``
+(``network.records``) and whose ``layers`` are its spiking populations in forward order, each
+with a ``name`` (the key of records, metrics and figures), a ``synapse`` (its input weights) and
+a ``gate`` on its current (a module such as ASA, ``nn.Identity`` or None when there is none).
+Only the ``nn.Module`` calls listed here are used from outside the engine.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import torch
+from torch import nn
+
+from .records import ModelOutput
+
+
+class NetworkLayer(Protocol):
+    name: str
+    synapse: nn.Module
+    gate: nn.Module | None
+
+
+@runtime_checkable
+class Network(Protocol):
+    layers: Sequence[NetworkLayer]
+    training: bool
+
+    @property
+    def layer_names(self) -> list[str]:
+        """``[layer.name for layer in layers]``, the order of ``ModelOutput.spikes``."""
+
+    def __call__(self, x: torch.Tensor, record: torch.Tensor | None = None) -> ModelOutput:
+        """``forward``: ``x[T, B, ...]`` -> ``ModelOutput``; ``record`` holds batch indices to trace."""
+
+    def parameters(self, recurse: bool = True) -> Iterator[nn.Parameter]: ...
+
+    def modules(self) -> Iterator[nn.Module]: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Any: ...
+
+    def to(self, device: torch.device | str) -> Network: ...
+
+    def train(self, mode: bool = True) -> Network: ...
+
+    def eval(self) -> Network: ...

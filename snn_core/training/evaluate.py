@@ -1,0 +1,200 @@
+"""The one evaluation path: batches of a data split as the network sees them, and what is measured on them.
+
+Every pass over the test set (``evaluate``, ``generalisation``, ``accuracy`` under a perturbation) and
+every single-sample view (``sample_inputs``, ``trace_samples``) encodes its inputs with a fresh
+``encoding_generator(seed)``, so Poisson spikes are the same in all of them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, NamedTuple, Protocol
+
+import torch
+import torch.nn.functional as F
+
+from ..config.run_config import RunConfig
+from ..data import Dataset
+from ..methods import trt
+from ..metrics.activity import ActivityMetrics, SpikeTally
+from ..metrics.decisions import DecisionMetrics, DecisionTally
+from ..metrics.redundancy import PatternThresholds, RedundancyMetrics, RedundancyTally
+from ..network.protocol import Network
+from ..network.records import Trace
+
+ENCODING_SEED_OFFSET = 1_000_003   # keeps the Poisson stream independent of the batch-order stream
+EVAL_BATCH = 256
+SPLITS = ("test", "train")
+
+
+class EvaluatedRun(Protocol):
+    """What evaluation reads of a run (``Trainer`` is one)."""
+    cfg: RunConfig
+    device: torch.device
+    dataset: Dataset
+    model: Network
+
+    def inputs(self, x: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
+        """A batch as the network sees it, time-major ``[T, B, ...]``."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    accuracy: float
+    loss: float
+    activity: ActivityMetrics
+    predictions: torch.Tensor      # (N,) predicted class per test sample
+    trace: Trace | None            # internals of the recorded test samples
+    redundancy: RedundancyMetrics | None = None    # of the conv layers; None without conv layers
+    decision: DecisionMetrics | None = None        # first-output-spike statistics; first-spike readout only
+
+
+@dataclass(frozen=True)
+class SampleTrace:
+    indices: tuple[int, ...]       # test-set indices, in the order of the trace's batch axis
+    trace: Trace
+    predictions: tuple[int, ...]
+    labels: tuple[int, ...]
+
+
+class EvalBatch(NamedTuple):
+    start: int                     # index of the batch's first sample in its split
+    inputs: torch.Tensor           # (T, B, ...) as the network sees them
+    labels: torch.Tensor           # (B,) on the run's device
+
+
+def encoding_generator(seed: int) -> torch.Generator:
+    """The generator random encodings (Poisson) draw from: seeded ``seed + ENCODING_SEED_OFFSET``."""
+    return torch.Generator().manual_seed(seed + ENCODING_SEED_OFFSET)
+
+
+def eval_batches(run: EvaluatedRun, split: Literal["test", "train"] = "test",
+                 generator: torch.Generator | None = None) -> Iterator[EvalBatch]:
+    """The ``split`` in order, ``EVAL_BATCH`` samples at a time, encoded from ``generator`` (a fresh
+    ``encoding_generator`` when None; pass one to continue its stream over a second split)."""
+    if split not in SPLITS:
+        raise ValueError(f"split={split!r} is not known; allowed: {', '.join(SPLITS)}")
+    data = run.dataset
+    x, y = (data.test_x, data.test_y) if split == "test" else (data.train_x, data.train_y)
+    rng = encoding_generator(run.cfg.training.seed) if generator is None else generator
+    for start in range(0, len(y), EVAL_BATCH):
+        labels = y[start:start + EVAL_BATCH].to(run.device)                          # (B,)
+        yield EvalBatch(start, run.inputs(x[start:start + EVAL_BATCH], rng), labels)
+
+
+@torch.no_grad()
+def evaluate(run: EvaluatedRun, record: Sequence[int] = (),
+             thresholds: PatternThresholds = PatternThresholds()) -> Evaluation:
+    """Accuracy, loss, spike activity and conv-layer redundancy (channel patterns split by
+    ``thresholds``) on the whole test set; traces of the ``record`` samples."""
+    run.model.eval()
+    data = run.dataset
+    tally = SpikeTally(run.model.layer_names)
+    redundancy = RedundancyTally(run.model.layer_names, thresholds)
+    decisions = DecisionTally() if run.cfg.model.readout == "first-spike" else None
+    wanted = torch.as_tensor(list(record), dtype=torch.long)
+    if len(wanted) and (int(wanted.min()) < 0 or int(wanted.max()) >= len(data.test_y)):
+        raise ValueError(f"record={list(record)} is out of range; allowed: test indices 0..{len(data.test_y) - 1}")
+    loss_sum, predictions, trace = 0.0, [], None
+    for start, inputs, y in eval_batches(run):
+        local = wanted[(wanted >= start) & (wanted < start + len(y))] - start
+        out = run.model(inputs, local.to(run.device) if len(local) else None)
+        loss_sum += float(F.cross_entropy(out.logits, y, reduction="sum"))
+        predictions.append(out.predictions.cpu())
+        if decisions is not None:
+            decisions.add(out.spikes[-1], out.output_potential, y)
+        tally.add(out.spikes)
+        redundancy.add(out.spikes)
+        trace = out.trace if trace is None else join_traces(trace, out.trace)
+    predictions = torch.cat(predictions)
+    accuracy = float((predictions == data.test_y).double().mean())
+    return Evaluation(accuracy, loss_sum / len(data.test_y), tally.summary(), predictions, trace,
+                      redundancy.summary(), None if decisions is None else decisions.summary())
+
+
+@torch.no_grad()
+def accuracy(run: EvaluatedRun, perturb: Callable[[torch.Tensor], torch.Tensor] | None = None) -> float:
+    """Test accuracy with every batch's inputs ``[T, B, ...]`` passed through ``perturb`` first."""
+    run.model.eval()
+    correct = 0
+    for _, inputs, y in eval_batches(run):
+        frames = inputs if perturb is None else perturb(inputs)
+        correct += int((run.model(frames).predictions == y).sum())
+    return correct / len(run.dataset.test_y)
+
+
+@torch.no_grad()
+def generalisation(run: EvaluatedRun) -> dict:
+    """At the current weights, for every run (TRT or not, so the arms of a comparison pair):
+
+    ``reversal_agreement``: fraction of test samples predicted the same on the original and the
+    time-reversed sample (reversed at TRT's cut: the input for event data, the first spiking layer's
+    spikes for static data); ``reversal_kl``: mean KL(p(O) ‖ p(Ô)) at τ = 1 over the test set;
+    ``train_test_gap`` = ``train_eval_accuracy`` (eval mode, whole training set) - test accuracy.
+    One pass over the test set, then one over the training set continuing the same encoding stream.
+    The exact engine has no time-stepped spike trains to reverse: its reversal scores are None.
+    """
+    run.model.eval()
+    data = run.dataset
+    rng = encoding_generator(run.cfg.training.seed)
+    reversible = run.cfg.model.engine == "discrete"
+    same, correct, kl_sum = 0, 0, 0.0
+    for _, inputs, y in eval_batches(run, "test", rng):
+        if not reversible:
+            correct += int((run.model(inputs).predictions == y).sum())
+            continue
+        predictions, reversed_predictions, kl = trt.reversal_scores(run.model, inputs, data.has_time_axis)
+        same += int((predictions == reversed_predictions).sum())
+        correct += int((predictions == y).sum())
+        kl_sum += kl
+    train_correct = 0
+    for _, inputs, y in eval_batches(run, "train", rng):
+        train_correct += int((run.model(inputs).predictions == y).sum())
+    count = len(data.test_y)
+    train_accuracy = train_correct / len(data.train_y)
+    return {"reversal_agreement": same / count if reversible else None,
+            "reversal_kl": kl_sum / count if reversible else None,
+            "train_eval_accuracy": train_accuracy, "train_test_gap": train_accuracy - correct / count}
+
+
+def checked_indices(run: EvaluatedRun, indices: Sequence[int]) -> list[int]:
+    """``indices`` as a list of ints, checked to name 1 or more test samples."""
+    count = len(run.dataset.test_y)
+    wanted = [int(i) for i in indices]
+    if not wanted or min(wanted) < 0 or max(wanted) >= count:
+        raise ValueError(f"indices={wanted} is not valid; allowed: 1 or more test indices 0..{count - 1}")
+    return wanted
+
+
+def sample_inputs(run: EvaluatedRun, indices: Sequence[int]) -> torch.Tensor:
+    """Test samples ``indices`` alone as the network sees them, ``[T, len(indices), ...]``: the inputs of
+    ``trace_samples`` (and, for deterministic encodings, of ``evaluate``)."""
+    wanted = checked_indices(run, indices)
+    return run.inputs(run.dataset.test_x[wanted], encoding_generator(run.cfg.training.seed))
+
+
+@torch.no_grad()
+def trace_samples(run: EvaluatedRun, indices: Sequence[int]) -> SampleTrace:
+    """Internals of a few test samples, equal to what ``evaluate`` records for them. Usually only
+    those samples run (eval-mode BatchNorm makes each sample independent of its batch); a gate whose
+    output depends on its batch (faithful ASA) makes them run inside their evaluation batches."""
+    wanted = checked_indices(run, indices)
+    labels = run.dataset.test_y
+    if any(getattr(layer.gate, "batch_dependent", False) for layer in run.model.layers):
+        wanted = sorted(set(wanted))                                 # evaluate records them in test-set order
+        evaluation = evaluate(run, record=wanted)
+        return SampleTrace(tuple(wanted), evaluation.trace, tuple(evaluation.predictions[wanted].tolist()),
+                           tuple(labels[wanted].tolist()))
+    inputs = sample_inputs(run, wanted)                                              # (T, b, ...)
+    run.model.eval()
+    out = run.model(inputs, torch.arange(len(wanted), device=run.device))
+    return SampleTrace(tuple(wanted), out.trace, tuple(out.predictions.tolist()), tuple(labels[wanted].tolist()))
+
+
+def join_traces(first: Trace, second: Trace | None) -> Trace:
+    """Concatenate the recorded samples of two evaluation batches along the batch axis."""
+    if second is None:
+        return first
+    layers = tuple(type(a)(a.name, *(torch.cat([u, v], 1) for u, v in zip(a[1:], b[1:])))
+                   for a, b in zip(first.layers, second.layers))
+    return Trace(layers, torch.cat([first.logits, second.logits], 1))
