@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from snn_core.config.run_config import RunConfig, cli_index
 from snn_core.methods.asa import RULES, VARIANTS
 from snn_core.methods.hooks import BatchLoss, MethodHook, batch_loss
-from snn_core.methods.registry import ENGINES, HOOKS, build_hooks, build_model
+from snn_core.methods.engines import ENGINES
+from snn_core.methods.registry import HOOKS, build_hooks, build_model
 from snn_core.methods.trt import PERTURBATIONS, TrtHook
 from snn_core.methods.ttfs.regulariser import FirstSpikeRegulariser
 from snn_core.network.encoders import ENCODERS

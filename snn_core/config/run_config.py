@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from ..data import DATASETS
 from ..methods.asa import RULES, VARIANTS
-from ..methods.registry import ENGINES
+from ..methods.engines import ENGINES
 from ..methods.trt import PERTURBATIONS
 from ..network.encoders import ENCODERS
 from ..network.readout import READOUTS

@@ -197,24 +197,15 @@ def parameter_count(time_steps: int, reduction: int = 1) -> int:
 
 
 def gated_layers(cfg: RunConfig) -> set[int]:
-    """1-based numbers of the conv layers that get ASA; ValueError if the config asks for the impossible."""
+    """1-based numbers of the conv layers that get ASA (``config.check`` has made sure they exist)."""
     methods = cfg.methods
     if methods.asa == "off":
         return set()
-    if cfg.model.arch != "conv":
-        raise ValueError(f"methods.asa (--asa)={methods.asa!r} gates conv layers, but arch={cfg.model.arch!r} "
-                         "has none; allowed: --arch conv, or --asa off")
-    n_conv = len(cfg.model.channels)
-    too_big = [i for i in methods.asa_layers if i > n_conv]
-    if too_big:
-        raise ValueError(f"methods.asa_layers (--asa-layers)={methods.asa_layers} names conv layer(s) {too_big}, "
-                         f"but the network has {n_conv}; allowed: numbers 1..{n_conv}, or empty for all")
-    return set(methods.asa_layers) or set(range(1, n_conv + 1))
+    return set(methods.asa_layers) or set(range(1, len(cfg.model.channels) + 1))
 
 
 def gate_factory(cfg: RunConfig) -> Callable[[int], ASA | None]:
-    """``gate_for(conv_number)``: a fresh ASA gate for each gated conv layer, None for the others.
-    Checks the layer choice now (``gated_layers``), before any layer is built."""
+    """``gate_for(conv_number)``: a fresh ASA gate for each gated conv layer, None for the others."""
     gated, m = gated_layers(cfg), cfg.methods
 
     def gate_for(conv_number: int) -> ASA | None:

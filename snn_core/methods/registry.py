@@ -1,18 +1,14 @@
-"""The registries that tie a config to code: ``ENGINES`` builds its network, ``HOOKS`` its methods' training hooks.
-
-This is the one module that sees both the networks and the methods: the discrete network gets ASA's
-gates through its ``gate_for`` slot here, and neither engine imports the other.
-"""
+"""What a config builds: its network (``build_model``, through ``engines.ENGINES``) and its methods'
+training hooks (``HOOKS``). ``build_model`` asks ``config.check`` first, so no engine judges a config."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..network.discrete import build_network
-from . import asa
+from ..config.check import require_valid
+from .engines import ENGINES
 from .hooks import MethodHook
 from .trt import TrtHook
-from .ttfs.exact_network import build_exact_model
 from .ttfs.regulariser import FirstSpikeRegulariser
 from .ttfs.weight_bump import WeightBump
 
@@ -21,22 +17,13 @@ if TYPE_CHECKING:
     from ..data import Dataset
     from ..network.protocol import Network
 
-EngineBuilder = Callable[["RunConfig", tuple[int, ...], int], "Network"]
 HookFactory = Callable[["RunConfig", "Network", "Dataset"], "MethodHook | None"]
 
 
-def build_discrete_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> Network:
-    """The time-stepped network, its conv layers gated as ``methods.asa`` says."""
-    return build_network(cfg, frame_shape, n_classes, asa.gate_factory(cfg))
-
-
-ENGINES: dict[str, EngineBuilder] = {"discrete": build_discrete_model, "exact": build_exact_model}
-
-
 def build_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> Network:
-    """The network a config describes (``model.engine``), for inputs of ``frame_shape`` per time step."""
-    if cfg.model.engine not in ENGINES:
-        raise ValueError(f"model.engine={cfg.model.engine!r} is not known; allowed: {', '.join(ENGINES)}")
+    """The network a config describes (``model.engine``), for inputs of ``frame_shape`` per time step;
+    ValueError listing every problem ``config.check`` finds in ``cfg``."""
+    require_valid(cfg)
     return ENGINES[cfg.model.engine](cfg, frame_shape, n_classes)
 
 

@@ -95,28 +95,6 @@ def star_head(model: SpikingNetwork, n_classes: int) -> StarHead:
     return StarHead(model.hidden_features, n_classes)
 
 
-def check_setup(cfg: RunConfig, has_time_axis: bool) -> None:
-    """ValueError for TRT setups that cannot work; silent for trt=off."""
-    if cfg.methods.trt == "off":
-        return
-    if cfg.model.engine != "discrete":
-        raise ValueError(f"methods.trt (--trt)='on' needs model.engine (--engine)='discrete'; got "
-                         f"{cfg.model.engine!r} (the exact engine has no time-stepped spike trains to reverse); "
-                         "allowed: --engine discrete, or --trt off")
-    if has_time_axis:
-        return
-    if cfg.methods.trt_perturbation == "playback":
-        raise ValueError("methods.trt_perturbation (--trt-perturbation)='playback' plays event clips backwards "
-                         f"(ON <-> OFF swapped), but dataset={cfg.data.dataset!r} has no events; allowed: "
-                         "reverse, permute or none, or an events dataset")
-    n_layers = (len(cfg.model.channels) if cfg.model.arch == "conv" else 0) + len(cfg.model.hidden)
-    if cfg.model.readout == "rate" and n_layers < 2:
-        raise ValueError("methods.trt (--trt)='on' on static data perturbs the first spiking layer's spikes, but "
-                         f"this network has {n_layers} spiking layer(s) and the time-averaged rate readout, which "
-                         "the order of time steps cannot change; allowed: 2 or more spiking layers (e.g. "
-                         "--hidden 128,128), a spiking readout (--readout count), event data, or --trt off")
-
-
 def cut_spikes(model: SpikingNetwork, x: torch.Tensor) -> torch.Tensor:
     """Where static data are perturbed: the first spiking layer's spikes ``(T, B, ...)`` for the input ``x``."""
     return model.layer_spikes(0, x)

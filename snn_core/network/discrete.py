@@ -85,7 +85,8 @@ class SpikingNetwork(nn.Module):
         for index, layer in enumerate(self.layers[start:], start=start):
             if index == self.flatten_before:
                 x = x.flatten(2)                                   # (T, B, features)
-            out = layer(x, record, keep_potentials=spiking_out and index == len(self.layers) - 1)
+            read_potential = spiking_out and index == len(self.layers) - 1       # "out": the readout reads v_pre
+            out = layer.forward_with_potential(x, record) if read_potential else layer(x, record)
             x = out.spikes
             spikes.append(out.spikes)
             if out.trace is not None:
@@ -121,18 +122,12 @@ def _conv_layers(cfg: RunConfig, frame_shape: tuple[int, ...], neuron, gate_for:
 def build_network(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int,
                   gate_for: GateFactory) -> SpikingNetwork:
     """The network a config describes, for inputs of ``frame_shape`` per time step; ``gate_for`` builds
-    the current gate of each conv layer."""
+    the current gate of each conv layer. The config is one ``config.check`` accepts (``build_model`` asks)."""
     neuron = neuron_model(cfg.neuron.model).params_from_config(cfg.neuron)
     if cfg.model.arch == "conv":
-        if len(frame_shape) != 3:
-            raise ValueError(f"arch='conv' needs image-shaped inputs (C, H, W); got frame shape {frame_shape}")
         layers, features = _conv_layers(cfg, frame_shape, neuron, gate_for)
-    elif cfg.model.arch == "mlp":
-        if not cfg.model.hidden:
-            raise ValueError("arch='mlp' needs at least one hidden layer; --hidden must list 1 to 4 sizes")
+    else:                                                          # mlp
         layers, features = [], int(torch.Size(frame_shape).numel())
-    else:
-        raise ValueError(f"arch={cfg.model.arch!r} is not known; allowed: mlp, conv")
     flatten_before = len(layers)
     for index, size in enumerate(cfg.model.hidden, start=1):
         norm = nn.BatchNorm1d(size) if cfg.model.batch_norm else None

@@ -11,8 +11,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..neurons.loop import NeuronSequence
 from ..neurons.registry import neuron_model
-from .records import LayerOutput, LayerTrace
+from .records import LayerOutput, LayerTrace, PotentialOutput
 
 
 class SpikingLayer(nn.Module):
@@ -31,23 +32,34 @@ class SpikingLayer(nn.Module):
         self.neuron_name = model
         neuron_model(model)                                                # fail early on an unknown name
 
-    def forward(self, x: torch.Tensor, record: torch.Tensor | None = None,
-                keep_potentials: bool = False) -> LayerOutput:
-        """``x[T, B, ...]`` -> spikes ``[T, B, ...]``; ``record`` holds batch indices to trace;
-        ``keep_potentials`` also returns the whole batch's membrane before reset."""
+    def forward(self, x: torch.Tensor, record: torch.Tensor | None = None) -> LayerOutput:
+        """``x[T, B, ...]`` -> spikes ``[T, B, ...]``; ``record`` holds batch indices to trace. Without a
+        record only the spikes are kept (the training path)."""
+        ungated, current = self._currents(x)
+        model = neuron_model(self.neuron_name)
+        if record is None:
+            return LayerOutput(model.spikes(current, self.neuron), None)                # (T, B, ...)
+        out = model.sequence(current, self.neuron)                                      # each (T, B, ...)
+        return LayerOutput(out.spikes, self._trace(out, ungated, current, record))
+
+    def forward_with_potential(self, x: torch.Tensor, record: torch.Tensor | None = None) -> PotentialOutput:
+        """As ``forward``, plus the whole batch's membrane before reset ``v_pre[T, B, ...]``."""
+        ungated, current = self._currents(x)
+        out = neuron_model(self.neuron_name).sequence(current, self.neuron)            # each (T, B, ...)
+        trace = None if record is None else self._trace(out, ungated, current, record)
+        return PotentialOutput(out.spikes, out.v_pre, trace)
+
+    def _currents(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The current before the gate (synapse -> norm) and after it, each ``(T, B, ...)``."""
         steps, batch = x.shape[:2]
         rows = self.norm(self.synapse(x.flatten(0, 1)))                # (T*B, ...)
         ungated = rows.reshape(steps, batch, *rows.shape[1:])            # (T, B, ...)
-        current = self.gate(ungated)                                       # (T, B, ...)
-        model = neuron_model(self.neuron_name)
-        if record is None and not keep_potentials:
-            return LayerOutput(model.spikes(current, self.neuron), None)                # (T, B, ...)
-        out = model.sequence(current, self.neuron)                                      # each (T, B, ...)
-        v_pre = out.v_pre if keep_potentials else None
-        if record is None:
-            return LayerOutput(out.spikes, None, v_pre)
+        return ungated, self.gate(ungated)
+
+    def _trace(self, out: NeuronSequence, ungated: torch.Tensor, current: torch.Tensor,
+               record: torch.Tensor) -> LayerTrace:
+        """The recorded samples' internals, detached; ``ungated`` is ``current`` itself without a gate."""
         kept = current[:, record].detach()
         before = kept if current is ungated else ungated[:, record].detach()
-        trace = LayerTrace(self.name, kept, out.v_pre[:, record].detach(),
-                           out.v_post[:, record].detach(), out.spikes[:, record].detach().bool(), before)
-        return LayerOutput(out.spikes, trace, v_pre)
+        return LayerTrace(self.name, kept, out.v_pre[:, record].detach(), out.v_post[:, record].detach(),
+                          out.spikes[:, record].detach().bool(), before)

@@ -24,9 +24,19 @@ class LayerTrace(NamedTuple):
 
 
 class LayerOutput(NamedTuple):
+    """``SpikingLayer.forward``: the layer's spikes."""
+
     spikes: torch.Tensor                 # (T, B, ...) float 0/1, differentiable
     trace: LayerTrace | None             # only when samples were selected for recording
-    v_pre: torch.Tensor | None = None    # (T, B, ...) membrane before reset, only with keep_potentials
+
+
+class PotentialOutput(NamedTuple):
+    """``SpikingLayer.forward_with_potential``: the spikes and the whole batch's membrane before reset,
+    which a spiking readout reads (its tie-break and decisions)."""
+
+    spikes: torch.Tensor                 # (T, B, ...) float 0/1, differentiable
+    v_pre: torch.Tensor                  # (T, B, ...)
+    trace: LayerTrace | None             # only when samples were selected for recording
 
 
 class Trace(NamedTuple):

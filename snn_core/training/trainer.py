@@ -59,11 +59,11 @@ class Trainer:
     """Owns the model, optimiser, data order and history of one run."""
 
     def __init__(self, cfg: RunConfig, device: str = "auto"):
+        require_valid(cfg)                                   # before any data is loaded
         self.cfg = cfg
         self.device = resolve_device(device)
         self.dataset: Dataset = load_dataset(cfg.data)
         seed = cfg.training.seed
-        require_valid(cfg)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.model: Network = build_model(cfg, self.dataset.frame_shape, self.dataset.n_classes).to(self.device)

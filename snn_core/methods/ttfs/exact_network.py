@@ -36,38 +36,6 @@ MAX_SLOTS = 100_000            # sum over layers of presynaptic spike slots x ne
 INIT_DRIVE = 3.0               # initial mean weight = INIT_DRIVE * V_th * 4 / fan_in (see ``_init``)
 
 
-def check_exact_config(cfg: RunConfig, features: int = 64, classes: int = 10) -> None:
-    """ValueError unless the config is one the exact engine can run on ``features`` inputs (digits: 64).
-
-    Every layer holds (presynaptic spike slots) x neurons float64 values per sample several times
-    over, the slots of a hidden layer's output being neurons x K, hence the MAX_SLOTS budget."""
-    needs = [
-        (cfg.model.arch == "mlp", f"model.arch (--arch)={cfg.model.arch!r}; allowed: mlp"),
-        (cfg.data.dataset == "digits", f"data.dataset (--dataset)={cfg.data.dataset!r}; allowed: digits "
-                                       "(a static dataset, latency-encoded)"),
-        (cfg.data.encoding == "latency", f"data.encoding (--encoding)={cfg.data.encoding!r}; allowed: latency"),
-        (cfg.neuron.model == "cuba", f"neuron.model (--neuron)={cfg.neuron.model!r}; allowed: cuba"),
-        (cfg.model.readout == "first-spike", f"model.readout (--readout)={cfg.model.readout!r}; allowed: "
-                                             "first-spike (a count has no exact gradient)"),
-        (1 <= cfg.neuron.max_spikes <= MAX_K, f"neuron.max_spikes (--max-spikes)={cfg.neuron.max_spikes}; "
-                                              f"allowed: 1..{MAX_K} (0 = unlimited is not)"),
-        (1 <= len(cfg.model.hidden) <= MAX_HIDDEN, f"model.hidden (--hidden)={list(cfg.model.hidden)}; "
-                                                   f"allowed: 1 to {MAX_HIDDEN} layers"),
-        (max(cfg.model.hidden, default=0) <= MAX_WIDTH, f"model.hidden (--hidden)={list(cfg.model.hidden)}; "
-                                                        f"allowed: sizes 1..{MAX_WIDTH}"),
-        (cfg.methods.asa == "off", f"methods.asa (--asa)={cfg.methods.asa!r}; allowed: off"),
-    ]
-    for ok, text in needs:
-        if not ok:
-            raise ValueError(f"engine exact: {text}")
-    sizes, cap = [features, *cfg.model.hidden, classes], cfg.neuron.max_spikes
-    slots = sum(n_in * (1 if i == 0 else cap) * n_out for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])))
-    if slots > MAX_SLOTS:
-        raise ValueError(f"engine exact: model.hidden (--hidden)={list(cfg.model.hidden)} with neuron.max_spikes "
-                         f"(--max-spikes)={cap} needs {slots} spike slots x neurons per sample; allowed: at most "
-                         f"{MAX_SLOTS} (fewer or narrower hidden layers, or a smaller K)")
-
-
 class ExactLayer(nn.Module):
     """Bias-free input weights of one layer; ``gate`` is None (``network.protocol``: every layer has one)."""
 
@@ -141,7 +109,5 @@ def _init(weight: torch.Tensor, threshold: float) -> None:
 
 
 def build_exact_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> ExactNetwork:
-    """The exact-engine network a config describes (ValueError if the config does not fit it)."""
-    sizes = [int(math.prod(frame_shape)), *cfg.model.hidden, n_classes]
-    check_exact_config(cfg, sizes[0], n_classes)
-    return ExactNetwork(sizes, cfg)
+    """The exact-engine network a config describes (``config.check`` has judged that it fits the engine)."""
+    return ExactNetwork([int(math.prod(frame_shape)), *cfg.model.hidden, n_classes], cfg)
