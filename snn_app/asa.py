@@ -1,7 +1,8 @@
 """Glue for the Redundancy page: the ASA off/on pair of runs, and the per-channel views taken from them."""
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -66,7 +67,7 @@ def channel_mpd(trace: SampleTrace, layer: str, channel: int, field: str = "curr
 
 def gate_view(trainer: Trainer, trace: SampleTrace, layer: str, sample: int) -> dict | None:
     """ASA's decisions for one traced sample of a gated layer: its two spatial gates and (t, c) mask."""
-    index = [l.name for l in trainer.model.layers].index(layer)
+    index = trainer.model.layer_names.index(layer)
     gate = trainer.model.layers[index].gate
     if not hasattr(gate, "explain"):
         return None

@@ -4,9 +4,9 @@ from __future__ import annotations
 import csv
 import io
 
-from snn_core.experiments.compare import compare, compute_matched, numeric_metrics
 from snn_core.config.run_config import RunConfig, parse_assignments
 from snn_core.experiments.batch import DEFAULT_CACHE_DIR, Progress, RunCache
+from snn_core.experiments.compare import compare, compute_matched, numeric_metrics
 
 
 def arms(base: RunConfig, changes: str, base_epochs_factor: float) -> tuple[RunConfig, RunConfig]:

@@ -5,7 +5,7 @@ The model being trained lives here, never in a global cache: caches are shared b
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 import streamlit as st
 

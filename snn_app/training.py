@@ -5,12 +5,12 @@ import csv
 import io
 import json
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from snn_core.checkpoint import model_to_bytes
 from snn_core.config.run_config import RunConfig, cli_index
-from snn_core.network.records import Trace
 from snn_core.experiments.run import metrics_dict, result_dict
+from snn_core.network.records import Trace
 from snn_core.training.trainer import EpochRecord, Trainer
 from snn_viz import run_figures
 from snn_viz.export import figures_to_html

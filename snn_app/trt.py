@@ -8,19 +8,20 @@ costs about two passes a step ("does more compute help?").
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from snn_core.experiments.compare import compare
 from snn_core.config.check import require_valid
 from snn_core.config.run_config import RunConfig, parse_assignments
+from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
+from snn_core.experiments.compare import compare
 from snn_core.experiments.trt_table import EXPERIMENTS, report_network
+from snn_core.methods.trt import branches, cut_spikes, perturb_time
 from snn_core.training.evaluate import sample_inputs
 from snn_core.training.trainer import Trainer
-from snn_core.methods.trt import branches, cut_spikes, perturb_time
-from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
 
 from .training import train_to_end
 

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import streamlit as st
 
-from snn_core.experiments.compare import sweep
 from snn_core.config.check import check, one_line
 from snn_core.config.run_config import RunConfig
+from snn_core.experiments.batch import DEFAULT_CACHE_DIR, Progress, RunCache
+from snn_core.experiments.compare import sweep
 from snn_core.experiments.stats import mean_ci
 from snn_core.training.evaluate import sample_inputs
 from snn_core.training.trainer import Trainer
-from snn_core.experiments.batch import DEFAULT_CACHE_DIR, Progress, RunCache
 
 from . import sidebar
 from .training import train_to_end

@@ -8,7 +8,7 @@ whole link, never on a half-applied one; each problem it finds gets a notice too
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from snn_core.config.check import check
 from snn_core.config.run_config import ALIASES, RunConfig, cli_index

@@ -116,7 +116,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .experiments.run import train_run   # torch-heavy imports only once the arguments are valid
+    from .experiments.run import train_run  # torch-heavy imports only once the arguments are valid
 
     cfg = config_from_args(args)
     require_valid(cfg)
@@ -196,8 +196,8 @@ def _emit(result: dict, out: str | None) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from .report.reproduce import report
     from .experiments.batch import DEFAULT_CACHE_DIR, RunCache
+    from .report.reproduce import report
 
     if args.seeds < 2 or args.workers < 1:
         raise ValueError(f"--seeds {args.seeds} --workers {args.workers} are not valid; allowed: seeds >= 2, "

@@ -228,7 +228,7 @@ class RunConfig:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
-    def from_dict(cls, tree: dict) -> "RunConfig":
+    def from_dict(cls, tree: dict) -> RunConfig:
         """Build from a nested dict; missing fields take defaults, unknown ones raise ValueError."""
         unknown = set(tree) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
@@ -244,7 +244,7 @@ class RunConfig:
             sections[f.name] = section_cls(**values)
         return cls(**sections)
 
-    def with_values(self, flat: dict[str, Any]) -> "RunConfig":
+    def with_values(self, flat: dict[str, Any]) -> RunConfig:
         """A copy with fields replaced by CLI name (``{"T": 4, "max-spikes": 1}``, or an alias such as
         ``K``); values may be strings."""
         tree = self.to_dict()

@@ -228,8 +228,8 @@ def events_to_frames(events: np.ndarray, time_steps: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=2)
 def _framed_dataset(time_steps: int, train_samples: int, test_samples: int, noise_level: float, seed: int):
-    """(x, shape_labels, direction_labels) for samples [0, train + test), x as uint8 counts, all read-only; cached because
-    the app reruns on every widget change and the shape and direction tasks share the frames."""
+    """(x, shape_labels, direction_labels) for samples [0, train + test), x as uint8 counts, all read-only;
+    cached because the app reruns on every widget change and the shape and direction tasks share the frames."""
     samples = generate_event_samples(train_samples + test_samples, noise_level, seed)
     w, h, n_pol = SENSOR_SIZE
     x = np.empty((len(samples.events), time_steps, n_pol, h, w), dtype=np.uint8)   # counts: 4x less than float32

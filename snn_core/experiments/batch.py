@@ -12,16 +12,16 @@ import multiprocessing
 import os
 import sys
 import types
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import torch
 
 from ..config.run_config import RunConfig
-from .run import train_run
 from ..runtime import configure_threads, resolve_device
+from .run import train_run
 
 DEFAULT_CACHE_DIR = Path(".cache") / "runs"     # git-ignored
 Progress = Callable[[int, int, dict], None]     # (done, total, run slot)

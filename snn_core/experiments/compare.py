@@ -11,12 +11,12 @@ config that cannot run fails at once with its problems instead of as one failed 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..config.check import require_valid
 from ..config.run_config import ALIASES, RunConfig, cli_index
-from .stats import mean_ci, paired
 from .batch import Progress, RunCache, run_many
+from .stats import mean_ci, paired
 
 SEED_OPTION = "seed"
 

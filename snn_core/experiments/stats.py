@@ -7,7 +7,7 @@ Stegun 26.7.3-4), which ``t_quantile`` inverts by bisection.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 T_CDF_LATEX = (r"P(|T_\nu| \le t) = \frac{2}{\pi}\Big[\theta + \sin\theta\cos\theta \sum_{k=0}^{(\nu-3)/2}"
                r" a_k \cos^{2k}\theta\Big]\ (\nu\ \text{odd}),\quad \sin\theta \sum_{k=0}^{(\nu-2)/2}"

@@ -32,7 +32,7 @@ from ..network.records import ModelOutput
 from .hooks import BatchLoss, MethodHook
 
 if TYPE_CHECKING:
-    from ..config.run_config import MethodsConfig, RunConfig
+    from ..config.run_config import MethodsConfig
 
 PERTURBATIONS = ("reverse", "permute", "none", "playback")
 PERTURB_SEED_OFFSET = 2_000_029    # the random time permutations: a stream of their own, from training.seed

@@ -6,7 +6,7 @@ to time-major order by ``to_time_major``.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

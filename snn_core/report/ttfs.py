@@ -19,15 +19,15 @@ A second table trains the exact event-based engine (``model.engine = exact``) wi
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
-from ..experiments.compare import compare
 from ..config.run_config import RunConfig
+from ..experiments.batch import RunCache
+from ..experiments.compare import compare
+from ..experiments.stats import mean_ci, paired
 from ..methods.ttfs.presets import ttfs_config
 from ..neurons.cuba import membrane_tau
 from .parts import RunCounter, claim_verdict
-from ..experiments.stats import mean_ci, paired
-from ..experiments.batch import RunCache
 
 TTFS_BASE = ttfs_config()                                   # K = 1
 RELAXED_CHANGES = {"max-spikes": 0}                         # K unlimited
@@ -183,7 +183,8 @@ def _setting(cfg: RunConfig) -> str:
     d, m, n, t = cfg.data, cfg.model, cfg.neuron, cfg.training
     window = d.latency_window or d.time_steps
     return (f"{d.dataset}, latency code in the first {window} of T = {d.time_steps} steps, MLP "
-            f"{'-'.join(map(str, m.hidden))}, CUBA neuron (tau_s = {n.tau_syn:g}, tau_m = {membrane_tau(n.tau_syn):g} steps, "
+            f"{'-'.join(map(str, m.hidden))}, CUBA neuron (tau_s = {n.tau_syn:g}, "
+            f"tau_m = {membrane_tau(n.tau_syn):g} steps, "
             f"V_th = {n.threshold:g}), first-spike readout (tau_loss = {m.tau_loss:g}), Adam lr {t.lr:g}, "
             f"{t.epochs} epochs, batch {t.batch_size}")
 
@@ -197,7 +198,8 @@ def ttfs_section(seeds: list[int], workers: int, cache: RunCache | None, log: Ca
     training = TTFS_BASE.training
     rows = claims(result, training.target_accuracy, training.epochs)
     lines = ["## TTFS versus relaxed multi-spike (Bacho & Chu, 2023)", "",
-             f"{_setting(TTFS_BASE)} (`snn_core.methods.ttfs.presets.TTFS_PRESET`); discrete engine with surrogate gradients. "
+             f"{_setting(TTFS_BASE)} (`snn_core.methods.ttfs.presets.TTFS_PRESET`); "
+             "discrete engine with surrogate gradients. "
              f"TTFS is K = 1 spike per neuron, relaxed is K unlimited; nothing else differs. {rows[0].diff['n']} "
              "paired seeds; differences are relaxed − TTFS with 95% CIs; robustness uses a fixed noise seed, so both "
              "arms see the same perturbations.", "",

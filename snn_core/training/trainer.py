@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -20,10 +21,10 @@ from ..config.run_config import RunConfig
 from ..data import Dataset, load_dataset
 from ..methods.hooks import batch_loss
 from ..methods.registry import build_hooks, build_model
+from ..metrics.redundancy import PatternThresholds
 from ..network.encoders import encode, to_time_major
 from ..network.protocol import Network
 from ..network.records import ModelOutput
-from ..metrics.redundancy import PatternThresholds
 from ..runtime import resolve_device
 from . import evaluate
 from .evaluate import Evaluation, SampleTrace, encoding_generator

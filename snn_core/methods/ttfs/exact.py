@@ -12,7 +12,8 @@ One input spike of weight w at t_j gives the PSP kernel (solve the ODEs; tau_m =
 
 so between two consecutive input spikes, with z = e^{t/tau_m} (e^{t/tau_s} = z^2)::
 
-    V = b/z - a/z^2,   a = sum_{t_j <= t} w_j e^{t_j/tau_s},   b = sum_{t_j <= t} w_j e^{t_j/tau_m} - V_th sum_k e^{t_k/tau_m}
+    V = b/z - a/z^2,   a = sum_{t_j <= t} w_j e^{t_j/tau_s},
+                       b = sum_{t_j <= t} w_j e^{t_j/tau_m} - V_th sum_k e^{t_k/tau_m}
 
 and V = V_th is the quadratic V_th z^2 - b z + a = 0. Its smaller root z = 2a / (b + sqrt(b^2 - 4 V_th a))
 is the upward crossing (it needs a > 0, b > 0 and a positive discriminant); t = tau_m ln z is accepted

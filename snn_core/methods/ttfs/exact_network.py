@@ -23,8 +23,14 @@ from torch import nn
 
 from ...network.readout import first_spike_predictions
 from ...network.records import LayerTrace, ModelOutput, Trace
-from .exact import (as_presynaptic, binned_spikes, continuous_threshold, grid_states, input_spike_times,
-                    layer_spike_times)
+from .exact import (
+    as_presynaptic,
+    binned_spikes,
+    continuous_threshold,
+    grid_states,
+    input_spike_times,
+    layer_spike_times,
+)
 
 if TYPE_CHECKING:
     from ...config.run_config import RunConfig
