@@ -75,6 +75,7 @@ def render(last_valid: RunConfig) -> RunConfig:
     index, defaults = cli_index(), RunConfig()
     values = {}
     st.header("Run settings")
+    problems_slot = st.container()         # above the groups: seen whichever group the user is editing
     for group, names in GROUPS.items():
         with st.expander(group, expanded=group in EXPANDED):
             for cli in names:
@@ -86,11 +87,11 @@ def render(last_valid: RunConfig) -> RunConfig:
     try:
         cfg = RunConfig().with_values(values)
     except ValueError as problem:
-        st.error(f"{problem}. Still using the last valid settings.")
+        problems_slot.error(f"{problem}. Still using the last valid settings.")
         return last_valid
     problems = check(cfg)
     if problems:
-        st.error("These settings cannot run together, so the last valid ones are still used:\n\n"
-                 + "\n".join(f"- {problem}" for problem in problems))
+        problems_slot.error("These settings cannot run together, so the last valid ones are still used:\n\n"
+                            + "\n".join(f"- {problem}" for problem in problems))
         return last_valid
     return cfg

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 
 from .config.check import require_valid
@@ -50,8 +51,14 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="start from a config JSON (e.g. a result's 'config')")
 
 
+def program_name() -> str:
+    """How the user called us, for usage lines: ``snn`` (the entry point) or ``python -m snn_core``."""
+    called = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "python -m snn_core" if called in ("", "__main__.py", "-c") else called
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m snn_core", description="SNN Explorer engine, headless.")
+    parser = OneLineParser(prog=program_name(), description="SNN Explorer engine, headless.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     train = commands.add_parser("train", help="train one configuration and print its results as JSON")
     _add_config_options(train)
