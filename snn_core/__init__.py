@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-# public name -> module that defines it: a move is one line here (tests/test_public_api.py checks each name)
+# public name -> module that defines it: a move is one line here (tests/core/test_public_api.py checks each name)
 _EXPORTS = {
     "RunConfig": "snn_core.config",
     "Trainer": "snn_core.training.trainer",

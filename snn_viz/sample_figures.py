@@ -255,25 +255,27 @@ def input_sample(dataset: Dataset, index: int) -> go.Figure:
     return styled(fig, title, 460 if dataset.has_time_axis else 400, subtitle)
 
 
-def _event_image(counts: np.ndarray, full_scale: float) -> go.Image:
-    """RGB image of ``counts[2, H, W]`` on black: channel 1 (ON) orange, channel 0 (OFF) blue; counts on hover."""
-    scaled = np.clip(counts / full_scale, 0, 1)                                  # (2, H, W)
+def event_image(counts: np.ndarray, scale: float) -> go.Image:
+    """RGB image of ``counts[2, H, W]`` on black: channel 1 (ON) orange, channel 0 (OFF) blue, ``scale`` counts
+    and above at full brightness; counts on hover. Shared with the TRT figures (``trt_figures``)."""
+    scaled = np.clip(counts / scale, 0, 1)                                      # (2, H, W)
     rgb = scaled[1, ..., None] * POLARITY_RGB["ON"] + scaled[0, ..., None] * POLARITY_RGB["OFF"]  # (H, W, 3)
     return go.Image(z=np.clip(rgb, 0, 255).astype(np.uint8), customdata=counts.transpose(1, 2, 0).astype(int),
                     hovertemplate="row %{y}, col %{x}<br>ON %{customdata[1]}, OFF %{customdata[0]}<extra></extra>")
 
 
-def _full_scale(counts: np.ndarray) -> float:
-    """The 98th percentile of the non-zero counts, so a few hot pixels do not darken the rest."""
+def full_scale(counts: np.ndarray) -> float:
+    """The count shown at full brightness: the 98th percentile of the non-zero counts, so a few hot pixels do
+    not darken the rest. Shared with the TRT figures (``trt_figures``)."""
     active = counts[counts > 0]
     return float(np.percentile(active, 98)) if active.size else 1.0
 
 
 def _event_animation(frames: np.ndarray) -> go.Figure:
     """Event frames ``[T, 2, H, W]``: all steps summed first, then one animation frame per time step."""
-    step_scale = _full_scale(frames)
-    images = [("all", _event_image(frames.sum(0), _full_scale(frames.sum(0))))]
-    images += [(str(t), _event_image(frame, step_scale)) for t, frame in enumerate(frames)]
+    step_scale = full_scale(frames)
+    images = [("all", event_image(frames.sum(0), full_scale(frames.sum(0))))]
+    images += [(str(t), event_image(frame, step_scale)) for t, frame in enumerate(frames)]
     fig = go.Figure(data=[images[0][1]], frames=[go.Frame(data=[image], name=name) for name, image in images])
     show = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
     steps = [dict(label=name, method="animate", args=[[name], show]) for name, _ in images]

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .sample_figures import _event_image, _full_scale
+from .sample_figures import event_image, full_scale
 from .style import FONT_SIZE, METHOD_COLOURS, styled
 
 WAY_COLOURS = {"original": "#222222", "reversed": "#EE7733"}       # the two ways a sample runs
@@ -27,12 +27,12 @@ def frames_both_ways(ways: Mapping[str, np.ndarray], title: str) -> go.Figure:
     names = list(ways)
     steps = next(iter(ways.values())).shape[0]
     shown = min(steps, MAX_FRAMES)
-    scale = _full_scale(np.stack(list(ways.values())))
+    scale = full_scale(np.stack(list(ways.values())))
     fig = make_subplots(rows=len(names), cols=shown, horizontal_spacing=0.008, vertical_spacing=0.1,
                         subplot_titles=[f"t={t}" for t in range(shown)], row_titles=names)
     for row, name in enumerate(names, start=1):
         for t in range(shown):
-            fig.add_trace(_event_image(ways[name][t], scale), row=row, col=t + 1)
+            fig.add_trace(event_image(ways[name][t], scale), row=row, col=t + 1)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
     fig.update_annotations(font_size=FONT_SIZE - 2)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ..config.check import require_valid
 from .engines import ENGINES
 from .hooks import MethodHook
-from .trt import TrtHook
+from .trt import TrtHook, reversal_scores
 from .ttfs.regulariser import FirstSpikeRegulariser
 from .ttfs.weight_bump import WeightBump
 
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from ..network.protocol import Network
 
 HookFactory = Callable[["RunConfig", "Network", "Dataset"], "MethodHook | None"]
+# The time-reversal measure every run reports, TRT or not (reversal agreement and KL at TRT's cut), so
+# that both arms of a comparison pair on it; ``training.evaluate.generalisation`` is handed it from here.
+REVERSAL_SCORES = reversal_scores
 
 
 def build_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> Network:

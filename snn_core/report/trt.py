@@ -85,7 +85,8 @@ def claims(results: dict[str, dict]) -> list[str]:
         "| paper's claim | measured here: paired Δ [95% CI] | verdict |", "|---|---|---|",
         "| 74.77% ImageNet top-1 with T = 2 | not measured (ImageNet is out of reach on a CPU) | — |",
         "| training-only: inference unchanged | the saved model is the plain network (no star head); with the same "
-        "weights its outputs equal a model trained without TRT (tests/test_trt.py) | holds by construction |",
+        "weights its outputs equal a model trained without TRT (tests/core/methods/test_trt.py) | "
+        "holds by construction |",
         f"| consistency with the time-reversed sample improves accuracy (events-shape, T=4) | "
         f"{_verdict(shape4, 'test_accuracy', 'up', 100, 2, ' points')} |",
         f"| large gains at low latency (events-shape, T=2) | "

@@ -15,7 +15,6 @@ import torch.nn.functional as F
 
 from ..config.run_config import RunConfig
 from ..data import Dataset
-from ..methods import trt
 from ..metrics.activity import ActivityMetrics, SpikeTally
 from ..metrics.decisions import DecisionMetrics, DecisionTally
 from ..metrics.redundancy import PatternThresholds, RedundancyMetrics, RedundancyTally
@@ -25,6 +24,8 @@ from ..network.records import Trace
 ENCODING_SEED_OFFSET = 1_000_003   # keeps the Poisson stream independent of the batch-order stream
 EVAL_BATCH = 256
 SPLITS = ("test", "train")
+# (model, inputs[T, B, ...], has_time_axis) -> (predictions, predictions on the time-reversed sample, summed KL)
+ReversalScores = Callable[[Network, torch.Tensor, bool], tuple[torch.Tensor, torch.Tensor, float]]
 
 
 class EvaluatedRun(Protocol):
@@ -124,13 +125,14 @@ def accuracy(run: EvaluatedRun, perturb: Callable[[torch.Tensor], torch.Tensor] 
 
 
 @torch.no_grad()
-def generalisation(run: EvaluatedRun) -> dict:
+def generalisation(run: EvaluatedRun, reversal_scores: ReversalScores) -> dict:
     """At the current weights, for every run (TRT or not, so the arms of a comparison pair):
 
     ``reversal_agreement``: fraction of test samples predicted the same on the original and the
     time-reversed sample (reversed at TRT's cut: the input for event data, the first spiking layer's
     spikes for static data); ``reversal_kl``: mean KL(p(O) ‖ p(Ô)) at τ = 1 over the test set;
     ``train_test_gap`` = ``train_eval_accuracy`` (eval mode, whole training set) - test accuracy.
+    ``reversal_scores`` reverses a batch where TRT cuts (``methods.registry.REVERSAL_SCORES``).
     One pass over the test set, then one over the training set continuing the same encoding stream.
     The exact engine has no time-stepped spike trains to reverse: its reversal scores are None.
     """
@@ -143,7 +145,7 @@ def generalisation(run: EvaluatedRun) -> dict:
         if not reversible:
             correct += int((run.model(inputs).predictions == y).sum())
             continue
-        predictions, reversed_predictions, kl = trt.reversal_scores(run.model, inputs, data.has_time_axis)
+        predictions, reversed_predictions, kl = reversal_scores(run.model, inputs, data.has_time_axis)
         same += int((predictions == reversed_predictions).sum())
         correct += int((predictions == y).sum())
         kl_sum += kl

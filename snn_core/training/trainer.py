@@ -20,7 +20,7 @@ from ..config.check import require_valid
 from ..config.run_config import RunConfig
 from ..data import Dataset, load_dataset
 from ..methods.hooks import batch_loss
-from ..methods.registry import build_hooks, build_model
+from ..methods.registry import REVERSAL_SCORES, build_hooks, build_model
 from ..metrics.redundancy import PatternThresholds
 from ..network.encoders import encode, to_time_major
 from ..network.protocol import Network
@@ -189,7 +189,7 @@ class Trainer:
     def generalisation(self) -> dict:
         """``evaluate.generalisation`` at the current weights, cached per step count."""
         if self._generalisation is None or self._generalisation[0] != self.steps:
-            self._generalisation = (self.steps, evaluate.generalisation(self))
+            self._generalisation = (self.steps, evaluate.generalisation(self, REVERSAL_SCORES))
         return dict(self._generalisation[1])
 
     def trace_samples(self, indices: Sequence[int]) -> SampleTrace:

@@ -1,0 +1,29 @@
+"""The Redundancy & ASA page and its glue on a tiny event-data pair."""
+from app_runner import open_script
+from snn_app import asa as glue
+from snn_core.config.run_config import RunConfig
+
+PAGE = {"T": 4, "channels": "4,8", "train-samples": None}     # changes from the tiny base (the default training set)
+
+
+def test_pair_configs_differ_only_in_asa_and_move_digits_to_event_data():
+    off, on = glue.pair_configs(RunConfig(), "clean", 0.2, 2, 200)
+    assert off.data.dataset == "events-shape" and off.model.arch == "conv" and off.data.noise_level == 0.2
+    assert off.methods.asa == "off" and on.methods.asa == "clean"
+    assert on.with_values({"asa": "off"}) == off
+
+
+def test_page_trains_the_pair_and_shows_fig1_and_gates(tiny_values):
+    at = open_script("app_pages/asa.py", tiny_values(PAGE), timeout=180)
+    assert not at.exception and "Train ASA off and on" in at.info[0].value
+    at.number_input(key="red_epochs").set_value(1)
+    at.number_input(key="red_samples").set_value(200)
+    at.button(key="red_train").click().run()
+    assert not at.exception and not at.error
+    trainers = at.session_state.asa_pair["trainers"]
+    assert trainers["ASA on"].cfg.methods.asa == "clean" and trainers["ASA off"].cfg.methods.asa == "off"
+    assert len(at.get("plotly_chart")) >= 4
+    assert any("NASFR, ASA on" == m.label for m in at.metric)
+    at.radio(key="red_layer").set_value("conv2").run()
+    at.radio(key="red_mpd").set_value("membrane before reset").run()
+    assert not at.exception and not at.error

@@ -1,0 +1,66 @@
+"""Comparison figures, the Compare page's glue and the page itself on a tiny config."""
+import csv
+import io
+
+import pytest
+
+from app_runner import open_script
+from snn_app import comparison
+from snn_core.config.run_config import RunConfig
+from snn_viz import compare_figures
+
+PAGE = {"T": 2, "train-samples": 80, "hidden": 8}     # changes from the tiny base
+
+
+@pytest.fixture(scope="module")
+def result(tiny):
+    base, variant = comparison.arms(tiny(PAGE), "max-spikes=1", 1.0)
+    from snn_core.experiments.compare import compare
+    return compare(base, variant, [0, 1], workers=1)
+
+
+def test_comparison_figures_draw_both_arms_and_every_seed(result):
+    bars = compare_figures.arm_bars(result)
+    assert {trace.name for trace in bars.data} == {"base", "variant"}
+    paired = compare_figures.paired_differences(result)
+    assert "test accuracy" in paired.data[0].y
+    scatter = compare_figures.tradeoff_scatter(result)
+    assert sum(len(t.x) for t in scatter.data if t.mode == "markers") == 4          # 2 seeds x 2 arms
+
+
+def test_per_seed_csv_has_a_row_per_seed_and_arm(result):
+    rows = list(csv.DictReader(io.StringIO(comparison.per_seed_csv(result))))
+    assert [(r["seed"], r["arm"]) for r in rows] == [("0", "base"), ("0", "variant"), ("1", "base"), ("1", "variant")]
+    assert float(rows[0]["test_accuracy"]) == result["per_seed"][0]["base"]["metrics"]["test_accuracy"]
+
+
+def test_arms_reject_empty_identical_and_invalid_variants():
+    base = RunConfig()
+    with pytest.raises(ValueError, match="at least one change"):
+        comparison.arms(base, " ", 1.0)
+    with pytest.raises(ValueError, match="identical"):
+        comparison.arms(base, "T=8", 1.0)
+    with pytest.raises(ValueError, match="allowed: integer 1..64"):
+        comparison.arms(base, "T=0", 1.0)
+    matched, _ = comparison.arms(base, "T=4", 2.0)
+    assert matched.training.epochs == 2 * base.training.epochs
+
+
+def test_compare_page_runs_a_tiny_comparison_and_shows_the_verdict(tiny_values):
+    at = open_script("app_pages/compare.py", tiny_values(PAGE), timeout=120)
+    assert not at.exception and "Run comparison" in at.info[0].value
+    at.number_input(key="cmp_seeds").set_value(2)
+    at.button(key="cmp_run").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state.comparison["seeds"] == [0, 1]
+    assert len(at.get("plotly_chart")) == 3
+    assert "test accuracy" in at.markdown[-1].value or any("test accuracy" in m.value for m in at.markdown)
+    assert {b.label for b in at.get("download_button")} == {"per-seed metrics (CSV)", "comparison (JSON)"}
+
+
+def test_compare_page_shows_a_bad_variant_as_an_error():
+    at = open_script("app_pages/compare.py")
+    at.text_input(key="cmp_changes").set_value("colour=red")
+    at.button(key="cmp_run").click().run()
+    assert not at.exception
+    assert "unknown option 'colour'" in at.error[0].value

@@ -1,0 +1,93 @@
+"""AppTest of the Train & watch page: Play/Step/Reset, errors and downloads.
+
+``run_every`` does not tick under AppTest, so live training is driven by explicit ``.run()`` calls.
+"""
+from app_runner import open_script as first_run
+
+PAGE = {"epochs": 2, "train-samples": 200, "test-samples": 60, "hidden": 32}   # changes from the tiny base
+
+
+LONGER = {**PAGE, "epochs": 40, "train-samples": 1437}                      # Play runs for many reruns
+
+
+def test_step_advances_one_gradient_step_deterministically(tiny_values):
+    losses = []
+    for _ in range(2):
+        at = first_run("app_pages/train.py", tiny_values(PAGE))
+        at.button(key="step").click().run()
+        at.button(key="step").click().run()
+        assert at.session_state.trainer.steps == 2 and not at.exception
+        losses.append(list(at.session_state.step_log))
+    assert losses[0] == losses[1] and len(losses[0]) == 2
+
+
+def test_play_trains_in_bounded_chunks_until_done(tiny_values):
+    at = first_run("app_pages/train.py", tiny_values(LONGER))
+    at.button(key="play_pause").click().run()
+    trainer = at.session_state.trainer
+    assert at.session_state.running and 0 < trainer.steps < trainer.batches_per_epoch * 40
+    for _ in range(60):
+        if not at.session_state.running:
+            break
+        at.run()
+    assert trainer.finished and not at.session_state.running and not at.exception
+    assert len(at.get("plotly_chart")) == 4
+    assert at.metric[0].value.endswith("%")
+    assert at.button(key="play_pause").disabled            # finished: Reset to train again
+
+
+def test_pause_stops_training(tiny_values):
+    at = first_run("app_pages/train.py", tiny_values(LONGER))
+    at.button(key="play_pause").click().run()
+    at.button(key="play_pause").click().run()
+    steps = at.session_state.trainer.steps
+    at.run()
+    assert not at.session_state.running and at.session_state.trainer.steps == steps
+
+
+def test_reset_starts_a_new_run_and_a_changed_setting_is_announced(tiny_values):
+    at = first_run("app_pages/train.py", tiny_values(PAGE))
+    at.button(key="step").click().run()
+    first = at.session_state.trainer
+    at.session_state.config = first.cfg.with_values({"seed": 5})      # what the sidebar does
+    at.run()
+    assert at.session_state.trainer is first
+    assert "seed" in at.info[0].value
+    at.button(key="reset").click().run()
+    assert at.session_state.trainer is not first and at.session_state.trainer.cfg.training.seed == 5
+    assert at.session_state.trainer.steps == 0 and len(at.session_state.step_log) == 0
+
+
+def test_a_model_error_is_shown_and_the_current_run_is_kept(tiny_values):
+    at = first_run("app_pages/train.py", tiny_values(PAGE))
+    at.button(key="step").click().run()
+    kept = at.session_state.trainer
+    at.session_state.config = kept.cfg.with_values({"hidden": ""})     # an MLP needs a hidden layer
+    at.button(key="reset").click().run()
+    assert not at.exception
+    assert "at least one hidden layer" in at.error[0].value
+    assert at.session_state.trainer is kept
+
+
+def test_downloads_offer_every_format_after_an_epoch(tiny_values):
+    at = first_run("app_pages/train.py", tiny_values(PAGE))
+    at.button(key="play_pause").click().run()
+    while at.session_state.running:
+        at.run()
+    labels = {button.label for button in at.get("download_button")}
+    assert labels == {"history (CSV)", "metrics (CSV)", "run (JSON)", "config (JSON)", "model (safetensors)",
+                      "figures (HTML)"}
+
+
+def test_an_error_during_training_stops_play_and_is_shown():
+    faithful = {"T": "2", "arch": "conv", "channels": "4", "hidden": "8", "train-samples": "65", "test-samples": "40",
+                "asa": "faithful"}                               # the second batch holds one sample
+    at = first_run("app_pages/train.py", faithful)
+    at.button(key="play_pause").click().run()
+    for _ in range(5):
+        if not at.session_state.running:
+            break
+        at.run()
+    assert not at.exception and not at.session_state.running
+    assert "batch size 1" in at.error[0].value
+    assert at.session_state.trainer.steps == 1

@@ -1,0 +1,107 @@
+"""The TTFS vs multi-spike page and its sweep summaries (snn_app.ttfs), on a tiny first-spike config."""
+import pytest
+
+from app_runner import open_script
+from snn_app import ttfs as glue
+from snn_core.methods.ttfs.presets import ttfs_config
+
+PAGE = {"encoding": "latency", "neuron": "cuba", "readout": "first-spike", "T": 6, "tau-syn": 2, "threshold": 0.3,
+        "hidden": 8, "train-samples": 80, "epochs": None}     # changes from the tiny base
+
+
+def ci(mean, low=None, high=None, n=2):
+    return {"mean": mean, "ci_low": low, "ci_high": high, "sd": None, "n": n, "note": None}
+
+
+def run(accuracy, tcut, silent, robustness=None, history=(0.5,)):
+    metrics = {"test_accuracy": accuracy, "accuracy_vs_tcut": tcut, "layer_silent_fraction": silent,
+               "robustness": robustness}
+    return {"seed": 0, "error": None, "metrics": metrics, "history": [{"test_accuracy": a} for a in history]}
+
+
+def test_summaries_average_over_seeds_and_put_the_clean_accuracy_at_noise_level_zero():
+    jitter = {"jitter": {"4": 0.2, "1": 0.6}}
+    result = {"points": [
+        {"value": 1, "runs": [run(0.8, [0.1, 0.8], {"fc1": 0.5}, jitter, (0.4, 0.8)),
+                              run(0.6, [0.3, 0.6], {"fc1": 0.25}, {"jitter": {"1": 0.4, "4": 0.0}}, (0.2, 0.6)),
+                              {"seed": 2, "error": "ValueError: x", "metrics": None, "history": []}]},
+        {"value": 0, "runs": [run(0.9, [0.5, 0.9], {"fc1": 0.0}, jitter)]}]}
+    assert glue.per_k(result, lambda m: m["test_accuracy"])["1"]["mean"] == pytest.approx(0.7)
+    assert list(glue.per_k(result, lambda m: m["test_accuracy"])) == ["1", "∞"]
+    tcut = glue.curve_per_k(result, lambda m: m["accuracy_vs_tcut"], ("1",))
+    assert list(tcut) == ["1"] and tcut["1"][0] == [1, 2]
+    assert [s["mean"] for s in tcut["1"][1]] == pytest.approx([0.2, 0.7])
+    levels, stats = glue.robustness_curves(result)["jitter"]["1"]
+    assert levels == [0.0, 1.0, 4.0] and [s["mean"] for s in stats] == pytest.approx([0.7, 0.5, 0.1])
+    assert glue.middle_level(result, "jitter") == "4"
+    assert glue.silent_per_k(result)["1"]["fc1"]["mean"] == pytest.approx(0.375)
+    assert [s["mean"] for s in glue.epoch_curves(result)["1"][1]] == pytest.approx([0.3, 0.7])
+    assert list(glue.tcut_curves(result)) == ["1", "∞"]
+    panels = glue.tradeoff_panels(result)                     # no decision metrics in these runs: left out
+    assert [p[0] for p in panels] == ["Test accuracy", "Accuracy under jitter σ = 4 steps"]
+    assert panels[1][3]["1"]["mean"] == pytest.approx(0.1)
+
+
+def test_loading_the_preset_sets_the_sidebar_and_the_session_config():
+    at = open_script("app_pages/ttfs.py")
+    at.button(key="ttfs_load").click().run()
+    assert not at.exception
+    assert at.session_state.config == ttfs_config() and at.session_state["cfg:encoding"] == "latency"
+
+
+@pytest.fixture
+def tiny_page(tiny_values, monkeypatch, tmp_path):
+    monkeypatch.setattr(glue, "SWEEP_WORKERS", 1)              # one process: no worker start-up in a test
+    monkeypatch.setattr(glue, "DEFAULT_CACHE_DIR", tmp_path)
+    at = open_script("app_pages/ttfs.py", tiny_values(PAGE), timeout=180)
+    assert not at.exception
+    at.radio(key="ttfs_start").set_value("sidebar settings")
+    at.number_input(key="ttfs_epochs").set_value(1)
+    at.number_input(key="ttfs_seeds").set_value(2)
+    return at.run()
+
+
+def test_page_renders_and_the_sweep_draws_the_trade_off(tiny_page):
+    at = tiny_page
+    assert not at.exception and not at.error
+    assert any("Run the K sweep" in info.value for info in at.info)
+    at.button(key="ttfs_sweep_run").click().run()
+    assert not at.exception and not at.error
+    result = at.session_state.ttfs_sweep["result"]
+    assert [p["value"] for p in result["points"]] == [1, 2, 3, 5, 0] and result["failed_runs"] == 0
+    assert result["config"]["data"]["time_steps"] == 6 and result["config"]["training"]["epochs"] == 1
+    titles = [chart.proto.spec for chart in at.get("plotly_chart")]
+    for title in ("Test accuracy", "Spikes per sample", "Decision step", "No decision", "Silent neurons",
+                  "Accuracy vs readout time", "Convergence", "Robustness", "Accuracy under jitter"):
+        assert any(title in spec for spec in titles), title
+    assert any("95% CI over 2 seeds, 1 epochs" in c.value for c in at.caption)
+    at.run()                                                  # a later rerun keeps the sweep as current
+    assert not any("settings changed" in info.value for info in at.info)
+
+
+def test_single_run_at_k_one_shows_no_neuron_above_one_spike(tiny_page):
+    at = tiny_page
+    at.select_slider(key="ttfs_k").set_value("1").run()
+    at.button(key="ttfs_single_run").click().run()
+    assert not at.exception and not at.error
+    assert [cfg.neuron.max_spikes for cfg in at.session_state.ttfs_runs] == [1]
+    most = next(m for m in at.metric if m.label == "max spikes of any neuron")
+    assert most.value in ("0 ≤ K = 1", "1 ≤ K = 1")
+    for sample in range(3):
+        at.slider(key="ttfs_sample").set_value(sample).run()
+        runs = at.session_state.ttfs_runs
+        rasters = glue.sample_rasters(next(iter(runs.values())), sample)
+        assert glue.max_spike_count(rasters) <= 1
+        assert rasters["fc1"][0].shape == (6, 8) and rasters["out"][1] == [str(d) for d in range(10)]
+
+
+def test_exact_engine_with_unlimited_k_is_an_error_and_the_page_keeps_running(tiny_page):
+    at = tiny_page
+    at.select_slider(key="ttfs_k").set_value("∞")
+    at.radio(key="ttfs_engine").set_value("exact").run()
+    assert not at.exception
+    assert any("K = ∞ cannot run on the exact engine" in e.value for e in at.error)
+    assert any("K = ∞ is left out of the sweep" in w.value for w in at.warning)
+    at.select_slider(key="ttfs_k").set_value("2").run()
+    assert not at.exception and not at.error
+    assert at.button(key="ttfs_single_run").label == "Train one run at K = 2"

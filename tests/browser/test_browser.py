@@ -1,0 +1,111 @@
+"""One real-browser test: serve the app on localhost, open every page in headless Chromium, press Play.
+
+Chromium is Debian's (/usr/bin/chromium; `make test` installs it when it can). Outside CI a machine
+without it skips this test with the reason; in CI (CI=true) a missing browser is a failure.
+Screenshots go to the git-ignored artifacts/ folder.
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "artifacts"
+PAGES = {"home": "", "playground": "playground", "train": "train", "explorer": "explorer", "compare": "compare",
+         "redundancy": "redundancy", "ttfs": "ttfs", "trt": "trt"}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing in CI: `make test` should have installed Debian's chromium")
+    pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the browser "
+                "test", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
+         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not answer on localhost within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield tab
+        browser.close()
+
+
+def open_page(page, server: str, path: str) -> None:
+    page.goto(f"{server}/{path}")
+    page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
+    page.wait_for_load_state("networkidle")
+
+
+def assert_no_errors(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"))
+    assert page.locator("[data-testid='stException']").count() == 0, f"{name} shows an exception"
+    errors = page.locator("[data-testid='stAlertContentError']")
+    assert errors.count() == 0, f"{name} shows an error: {errors.all_inner_texts()}"
+    assert "Traceback" not in page.inner_text("body")
+
+
+def test_every_page_opens_without_errors(page, server):
+    for name, path in PAGES.items():
+        open_page(page, server, path)
+        assert_no_errors(page, name)
+
+
+def test_play_trains_until_the_accuracy_chart_moves(page, server):
+    open_page(page, server, PAGES["train"])
+    page.get_by_role("button", name="Play").click()
+    accuracy = page.locator("[data-testid='stMetric']").filter(has_text="test accuracy")
+    accuracy.filter(has_text="%").wait_for(timeout=90_000)            # the first epoch closed
+    assert_no_errors(page, "train-playing")
+    page.get_by_text("epoch 10 of 10").wait_for(timeout=120_000)       # the default run trained to the end
+    page.locator(".js-plotly-plot").nth(3).wait_for(timeout=30_000)  # the page re-renders once after the last step
+    assert page.locator(".js-plotly-plot").count() >= 4
+    assert_no_errors(page, "train-played")
+
+
+def test_quick_start_on_home_trains_the_default_model(page, server):
+    open_page(page, server, PAGES["home"])
+    page.get_by_role("button", name="Train the default model").click()
+    page.get_by_role("heading", name="Train & watch").wait_for(timeout=60_000)   # st.switch_page: no page load
+    assert page.url.rstrip("/").endswith("/train")
+    page.locator("[data-testid='stMetric']").filter(has_text="test accuracy").filter(has_text="%").wait_for(
+        timeout=90_000)
+    assert_no_errors(page, "quick-start")

@@ -1,0 +1,39 @@
+"""Shared fixtures: one tiny run config, as a ``RunConfig``, as URL/``with_values`` settings and as CLI words.
+
+Every test that trains starts from ``TINY`` and states only its own deliberate differences, by CLI name:
+``tiny(hidden="8,6", batch_size=32)`` (``_`` in a keyword becomes ``-``), ``tiny(TRT, T=2)`` (dicts of
+changes first, later ones win), ``tiny(train_samples=None)`` (back to the config's default).
+"""
+import pytest
+
+from snn_core.config.run_config import RunConfig
+
+# digits through an MLP of 16, 3 steps, one epoch of 64 training samples: seconds at most on a CPU
+TINY = {"T": "3", "epochs": "1", "train-samples": "64", "test-samples": "40", "hidden": "16"}
+
+
+def tiny_settings(*changes: dict, **more) -> dict[str, str]:
+    """``TINY`` with ``changes`` and then ``more`` applied; ``None`` drops a setting (the default applies)."""
+    merged = dict(TINY)
+    for change in (*changes, more):
+        merged.update({key.replace("_", "-"): value for key, value in change.items()})
+    return {key: str(value) for key, value in merged.items() if value is not None}
+
+
+@pytest.fixture(scope="session")
+def tiny():
+    """``tiny(*changes, **more) -> RunConfig``: the tiny base with a test's own changes."""
+    return lambda *changes, **more: RunConfig().with_values(tiny_settings(*changes, **more))
+
+
+@pytest.fixture(scope="session")
+def tiny_values():
+    """``tiny_values(*changes, **more) -> dict[str, str]``: the same settings as URL query parameters
+    (``open_script(page, tiny_values(...))``) or for ``RunConfig().with_values``."""
+    return tiny_settings
+
+
+@pytest.fixture(scope="session")
+def tiny_args():
+    """``tiny_args(*changes, **more) -> str``: the same settings as ``key=value`` words (``--base``, ``--variant``)."""
+    return lambda *changes, **more: " ".join(f"{k}={v}" for k, v in tiny_settings(*changes, **more).items())

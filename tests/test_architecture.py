@@ -1,0 +1,192 @@
+"""The house's import rules, read from the source with ``ast`` (nothing is imported): no import cycle, no private
+name taken from another module, the rooms of ``snn_core`` import one way, and methods stay out of training/network.
+
+Every ``import`` counts, at module level or inside a function (a lazy import still couples two modules), except
+those under ``if TYPE_CHECKING:``, which never run.
+"""
+import ast
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("snn_core", "snn_app", "snn_viz")
+UI = ("streamlit", "plotly", "snn_app", "snn_viz")
+
+# room -> the other snn_core rooms it may import (read the table bottom-up: each room sits on those before it).
+# Top-level modules (checkpoint, runtime, cli, __main__) are rooms of their own; "__init__" is the lazy public API.
+LOWER = {"neurons", "network", "metrics", "data", "config", "runtime"}
+MAY_IMPORT = {
+    "neurons": set(),                                           # pure maths
+    "data": set(),
+    "runtime": set(),
+    "network": {"neurons"},
+    "metrics": {"neurons", "network"},
+    # config reads choice lists from the registries and limits from the engines (CONFIG_MAY_IMPORT says which)
+    "config": {"neurons", "network", "methods", "data"},
+    "methods": LOWER,                                           # config: presets build configs, the registry checks
+    "checkpoint": LOWER | {"methods"},
+    "training": LOWER | {"methods", "checkpoint"},              # methods: hooks and the registry only (see below)
+    "experiments": LOWER | {"methods", "checkpoint", "training"},
+    "report": LOWER | {"methods", "checkpoint", "training", "experiments"},
+    "cli": LOWER | {"methods", "checkpoint", "training", "experiments", "report"},
+    "__main__": {"cli"},
+    "__init__": set(),                                          # names load lazily through importlib
+}
+CONFIG_MAY_IMPORT = {   # config is the one room that looks down into specific modules: these, and no others
+    "snn_core.config.run_config": {"snn_core.neurons.registry", "snn_core.neurons.spike", "snn_core.network.encoders",
+                                   "snn_core.network.readout", "snn_core.methods.engines", "snn_core.methods.asa",
+                                   "snn_core.methods.trt", "snn_core.data"},
+    "snn_core.config.check": {"snn_core.data", "snn_core.methods.ttfs.exact_network"},
+}
+METHOD_ROOMS = ("training", "network")                           # name no method: hooks and the registry only
+ANY_METHOD = ("snn_core.methods.asa", "snn_core.methods.trt", "snn_core.methods.ttfs")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for package in PACKAGES for path in sorted((ROOT / package).rglob("*.py"))}
+
+
+def is_type_checking(test: ast.expr) -> bool:
+    name = test.id if isinstance(test, ast.Name) else test.attr if isinstance(test, ast.Attribute) else ""
+    return name.endswith("TYPE_CHECKING")
+
+
+def import_nodes(tree: ast.AST, type_checking: bool):
+    """Every Import/ImportFrom below ``tree``, skipping ``if TYPE_CHECKING:`` bodies unless ``type_checking``."""
+    for child in ast.iter_child_nodes(tree):
+        if isinstance(child, (ast.Import, ast.ImportFrom)):
+            yield child
+        if isinstance(child, ast.If) and is_type_checking(child.test) and not type_checking:
+            for node in child.orelse:
+                yield from import_nodes(ast.Module(body=[node], type_ignores=[]), type_checking)
+            continue
+        yield from import_nodes(child, type_checking)
+
+
+@cache
+def imports(module: str, type_checking: bool = False) -> tuple[tuple[str, str | None, int], ...]:
+    """``(imported module, name taken from it or None, line)`` for each import in ``module``, resolved to absolute
+    names; ``from package import submodule`` names the submodule."""
+    path = MODULES[module]
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    found = []
+    for node in import_nodes(ast.parse(path.read_text()), type_checking):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, None, node.lineno) for alias in node.names]
+            continue
+        base = ".".join([*package[:len(package) - node.level + 1], *filter(None, [node.module])]) if node.level \
+            else node.module
+        for alias in node.names:
+            submodule = f"{base}.{alias.name}"
+            found.append((submodule, None, node.lineno) if submodule in MODULES else (base, alias.name, node.lineno))
+    return tuple(found)
+
+
+def edges(module: str) -> set[str]:
+    """The first-party modules that ``module`` imports."""
+    return {target for target, _, _ in imports(module) if target.split(".")[0] in PACKAGES}
+
+
+def room(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def core_modules() -> list[str]:
+    return [module for module in MODULES if module.split(".")[0] == "snn_core"]
+
+
+def test_the_graph_covers_every_module_and_resolves_every_first_party_import():
+    assert len(core_modules()) > 50 and {"snn_app.sidebar", "snn_viz.sample_figures"} <= set(MODULES)
+    unknown = {f"{module} -> {target}" for module in MODULES for target in edges(module) if target not in MODULES}
+    assert not unknown
+
+
+def test_no_import_cycle():
+    """Depth-first search over the module graph; a module met again while still on the path closes a cycle."""
+    done, path, cycles = set(), [], []
+
+    def visit(module: str) -> None:
+        path.append(module)
+        for target in sorted(edges(module)):
+            if target in path:
+                cycles.append(" -> ".join(path[path.index(target):] + [target]))
+            elif target not in done:
+                visit(target)
+        path.pop()
+        done.add(module)
+
+    for module in MODULES:
+        if module not in done:
+            visit(module)
+    assert not cycles, cycles
+
+
+def test_no_module_imports_a_private_name_of_another_module():
+    taken = [f"{module}:{line} takes {name} from {target}" for module in MODULES
+             for target, name, line in imports(module)
+             if name and name.startswith("_") and not name.startswith("__")]
+    assert not taken, "make the name public in its module, with a docstring, or move it where both use it"
+
+
+def test_tests_use_public_names_only():
+    """The tests import public names of the three packages too (``snn_core._EXPORTS`` is read, not imported)."""
+    taken = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PACKAGES:
+                taken += [f"{path.relative_to(ROOT)}: {alias.name} from {node.module}" for alias in node.names
+                          if alias.name.startswith("_")]
+    assert not taken
+
+
+def test_every_room_is_in_the_table():
+    assert {room(module) for module in core_modules()} == set(MAY_IMPORT)
+
+
+@pytest.mark.parametrize("name", sorted(MAY_IMPORT))
+def test_rooms_import_only_the_rooms_below_them(name):
+    crossing = sorted(f"{module} -> {target}" for module in core_modules() if room(module) == name
+                      for target in edges(module)
+                      if target.startswith("snn_core") and room(target) not in MAY_IMPORT[name] | {name})
+    assert not crossing, f"{name} may import only {sorted(MAY_IMPORT[name])}"
+
+
+def test_config_looks_into_the_registries_and_engine_limits_only():
+    for module in (m for m in core_modules() if room(m) == "config"):
+        below = {target for target in edges(module) if target.startswith("snn_core") and room(target) != "config"}
+        assert below <= CONFIG_MAY_IMPORT.get(module, set()), (module, sorted(below))
+
+
+def test_the_neurons_room_imports_nothing_of_the_house_not_even_for_type_hints():
+    """Pure maths: its modules import torch and each other, never the config or the network."""
+    outside = [f"{module} -> {target}" for module in core_modules() if room(module) == "neurons"
+               for target, _, _ in imports(module, type_checking=True)
+               if target.split(".")[0] in PACKAGES and room(target) != "neurons"]
+    assert outside == []
+
+
+def test_the_engine_never_imports_the_ui():
+    found = sorted(f"{module} -> {target}" for module in core_modules() for target, _, _ in imports(module)
+                   if target.split(".")[0] in UI)
+    assert not found
+
+
+def test_figures_know_no_streamlit_and_no_page_glue():
+    found = sorted(f"{module} -> {target}" for module in MODULES if module.startswith("snn_viz")
+                   for target, _, _ in imports(module) if target.split(".")[0] in ("streamlit", "snn_app"))
+    assert not found
+
+
+@pytest.mark.parametrize("name", ["network", "training"])
+def test_training_and_network_name_no_specific_method(name):
+    """Adding a method touches no file in training/ or network/: they reach methods through hooks and the registry."""
+    named = sorted(f"{module} -> {target}" for module in core_modules() if room(module) == name
+                   for target in edges(module) if target.startswith(ANY_METHOD))
+    assert not named
