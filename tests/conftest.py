@@ -7,6 +7,7 @@ changes first, later ones win), ``tiny(train_samples=None)`` (back to the config
 import pytest
 
 from snn_core.config.run_config import RunConfig
+from snn_core.training.trainer import Trainer
 
 # digits through an MLP of 16, 3 steps, one epoch of 64 training samples: seconds at most on a CPU
 TINY = {"T": "3", "epochs": "1", "train-samples": "64", "test-samples": "40", "hidden": "16"}
@@ -37,3 +38,14 @@ def tiny_values():
 def tiny_args():
     """``tiny_args(*changes, **more) -> str``: the same settings as ``key=value`` words (``--base``, ``--variant``)."""
     return lambda *changes, **more: " ".join(f"{k}={v}" for k, v in tiny_settings(*changes, **more).items())
+
+
+@pytest.fixture(scope="session")
+def train_to_end():
+    """``train_to_end(cfg) -> (trainer, step losses)``: a new run of ``cfg`` trained to its last epoch."""
+    def train(cfg: RunConfig) -> tuple[Trainer, list[float]]:
+        trainer, losses = Trainer(cfg), []
+        while not trainer.finished:
+            losses.append(trainer.step().loss)
+        return trainer, losses
+    return train

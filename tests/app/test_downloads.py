@@ -5,27 +5,18 @@ import json
 
 from snn_app import training
 from snn_core.config.run_config import RunConfig
-from snn_core.training.trainer import Trainer
 
 
-def trained(cfg):
-    trainer = Trainer(cfg)
-    losses = []
-    while not trainer.finished:
-        losses.append(trainer.step().loss)
-    return trainer, losses
-
-
-def test_history_csv_has_one_row_per_epoch_with_layer_rates(tiny):
-    trainer, _ = trained(tiny(epochs=2, train_samples=100))
+def test_history_csv_has_one_row_per_epoch_with_layer_rates(tiny, train_to_end):
+    trainer, _ = train_to_end(tiny(epochs=2, train_samples=100))
     rows = list(csv.DictReader(io.StringIO(training.history_csv(trainer.history))))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert float(rows[-1]["rate_fc1"]) == trainer.history[-1].layer_firing_rates["fc1"]
     assert float(rows[-1]["test_accuracy"]) == trainer.history[-1].test_accuracy
 
 
-def test_metrics_csv_and_run_json_agree_with_the_cli_format(tiny):
-    trainer, _ = trained(tiny(epochs=2, train_samples=100))
+def test_metrics_csv_and_run_json_agree_with_the_cli_format(tiny, train_to_end):
+    trainer, _ = train_to_end(tiny(epochs=2, train_samples=100))
     result = json.loads(training.result_json(trainer))
     assert set(result) == {"config", "history", "metrics"}
     assert RunConfig.from_dict(result["config"]) == trainer.cfg
@@ -34,8 +25,8 @@ def test_metrics_csv_and_run_json_agree_with_the_cli_format(tiny):
     assert "firing_rate_fc1" in metrics
 
 
-def test_figures_html_is_standalone_and_holds_every_figure(tiny):
-    trainer, losses = trained(tiny(epochs=2, train_samples=100))
+def test_figures_html_is_standalone_and_holds_every_figure(tiny, train_to_end):
+    trainer, losses = train_to_end(tiny(epochs=2, train_samples=100))
     page = training.figures_html(trainer, losses)
     assert page.startswith("<!DOCTYPE html>") and "SNN Explorer run: digits" in page
     assert page.count('class="plotly-graph-div"') == 4

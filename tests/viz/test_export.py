@@ -1,20 +1,11 @@
 """The snn_viz command line: a run JSON exported as standalone HTML figures, and a bad file refused."""
 from snn_app import training
-from snn_core.training.trainer import Trainer
 
 
-def trained(cfg):
-    trainer = Trainer(cfg)
-    losses = []
-    while not trainer.finished:
-        losses.append(trainer.step().loss)
-    return trainer, losses
-
-
-def test_cli_exports_a_run_json_as_standalone_html(tiny, tmp_path, capsys):
+def test_cli_exports_a_run_json_as_standalone_html(tiny, tmp_path, capsys, train_to_end):
     from snn_viz.__main__ import main
 
-    trainer, _ = trained(tiny(epochs=2, train_samples=100))
+    trainer, _ = train_to_end(tiny(epochs=2, train_samples=100))
     run = tmp_path / "run.json"
     run.write_text(training.result_json(trainer))
     out = tmp_path / "figures.html"
