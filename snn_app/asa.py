@@ -7,7 +7,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from snn_core.config.check import require_valid
 from snn_core.config.run_config import RunConfig
+from snn_core.data import DATASETS
 from snn_core.metrics.redundancy import RedundancyMetrics, mpd_histogram
 from snn_core.training.evaluate import SampleTrace
 from snn_core.training.trainer import Trainer
@@ -21,11 +23,15 @@ Progress = Callable[[float, str], None]
 
 def pair_configs(base: RunConfig, variant: str, noise: float, epochs: int, train_samples: int) -> tuple[RunConfig, ...]:
     """The sidebar settings as a conv net on event data (ASA gates conv layers; noise lives in event data),
-    once without ASA and once with the chosen variant; everything else, seed included, is shared."""
-    dataset = base.data.dataset if base.data.dataset != "digits" else "events-shape"
+    once without ASA and once with the chosen variant; everything else, seed included, is shared.
+    ValueError listing the problems (``config.check``) when the pair cannot run."""
+    dataset = base.data.dataset if DATASETS[base.data.dataset].has_time_axis else "events-shape"
     off = base.with_values({"dataset": dataset, "arch": "conv", "noise": noise, "epochs": epochs,
                             "train-samples": train_samples, "asa": "off", "asa-rule": "xor"})
-    return off, off.with_values({"asa": variant})
+    pair = off, off.with_values({"asa": variant})
+    for cfg in pair:
+        require_valid(cfg)
+    return pair
 
 
 def train_pair(configs: tuple[RunConfig, ...], progress: Progress) -> dict[str, Trainer]:

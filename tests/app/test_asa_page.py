@@ -1,4 +1,6 @@
 """The Redundancy & ASA page and its glue on a tiny event-data pair."""
+import pytest
+
 from app_runner import open_script
 from snn_app import asa as glue
 from snn_core.config.run_config import RunConfig
@@ -11,6 +13,14 @@ def test_pair_configs_differ_only_in_asa_and_move_digits_to_event_data():
     assert off.data.dataset == "events-shape" and off.model.arch == "conv" and off.data.noise_level == 0.2
     assert off.methods.asa == "off" and on.methods.asa == "clean"
     assert on.with_values({"asa": "off"}) == off
+
+
+def test_a_pair_that_cannot_run_is_refused_on_the_page_before_training(tiny_values):
+    with pytest.raises(ValueError, match=r"needs data.time_steps \(--T\) >= 2"):
+        glue.pair_configs(RunConfig().with_values({"T": 1}), "clean", 0.2, 2, 200)
+    at = open_script("app_pages/asa.py", tiny_values(PAGE, T=1), timeout=120)
+    assert not at.exception and "These settings cannot run ASA" in at.error[0].value
+    assert "Train ASA off and on" not in [button.label for button in at.button]
 
 
 def test_page_trains_the_pair_and_shows_fig1_and_gates(tiny_values):
