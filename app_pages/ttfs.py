@@ -42,11 +42,7 @@ seeds = controls[2].number_input("seeds", 2, 10, 3, key="ttfs_seeds", help="the 
 preset = ttfs_config()
 epochs = controls[3].number_input("epochs", 1, 60, preset.training.epochs, key="ttfs_epochs")
 st.caption(ENGINES[engine])
-try:
-    cfg = glue.page_config(preset if start == "TTFS preset" else st.session_state.config, engine, int(epochs))
-except ValueError as problem:
-    st.error(f"These settings cannot run: {problem}")
-    st.stop()
+cfg = glue.page_config(preset if start == "TTFS preset" else st.session_state.config, engine, int(epochs))
 left, right = st.columns([2, 1], vertical_alignment="bottom")
 k = left.select_slider("spike cap K ∈ {1, 2, 3, 5, ∞} (1 = TTFS): the run below, shaded in the sweep",
                        [glue.k_label(v) for v in glue.K_CHOICES], key="ttfs_k")

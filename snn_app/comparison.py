@@ -6,18 +6,20 @@ import io
 
 from snn_core.config.run_config import RunConfig, parse_assignments
 from snn_core.experiments.batch import DEFAULT_CACHE_DIR, Progress, RunCache
-from snn_core.experiments.compare import compare, compute_matched, numeric_metrics
+from snn_core.experiments.compare import compare, compute_matched, numeric_metrics, runnable
 
 
 def arms(base: RunConfig, changes: str, base_epochs_factor: float) -> tuple[RunConfig, RunConfig]:
     """(base, variant): the variant is the base with ``changes`` (``"max-spikes=1 T=4"``) applied; a
-    factor above 1 trains the base that many times longer (the compute-matched control)."""
+    factor above 1 trains the base that many times longer (the compute-matched control). ValueError when
+    the variant is no change, or an arm cannot run (``config.check``, each problem named with its arm)."""
     if not changes.strip():
         raise ValueError("the variant needs at least one change, e.g. max-spikes=1")
     variant = base.with_values(parse_assignments(changes))
     if variant == base:
         raise ValueError(f"'{changes}' leaves the settings as they are: the two arms would be identical")
-    return (compute_matched(base, base_epochs_factor) if base_epochs_factor != 1 else base), variant
+    base = compute_matched(base, base_epochs_factor) if base_epochs_factor != 1 else base
+    return runnable(base, "base arm"), runnable(variant, "variant arm")
 
 
 def run(base: RunConfig, variant: RunConfig, seeds: int, first_seed: int, workers: int,

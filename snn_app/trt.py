@@ -94,9 +94,12 @@ def mean_loss_terms(result: dict) -> dict[str, list[float]]:
 
 
 def demo_config(base: RunConfig, dataset: str, trt: bool) -> RunConfig:
-    """The network the sample view trains: the sidebar settings on ``dataset`` with a small training set."""
-    cfg = base.with_values({"dataset": dataset, "train-samples": TRAIN_SAMPLES, "trt": "on" if trt else "off"})
-    return _two_layers(cfg)
+    """The network the sample view trains: the sidebar settings on ``dataset`` with a small training set;
+    ValueError listing the problems (``config.check``) when it cannot run."""
+    cfg = _two_layers(base.with_values({"dataset": dataset, "train-samples": TRAIN_SAMPLES,
+                                        "trt": "on" if trt else "off"}))
+    require_valid(cfg)
+    return cfg
 
 
 def train_demo(cfg: RunConfig, progress: Callable[[float, str], None]) -> Trainer:

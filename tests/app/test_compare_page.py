@@ -42,6 +42,8 @@ def test_arms_reject_empty_identical_and_invalid_variants():
         comparison.arms(base, "T=8", 1.0)
     with pytest.raises(ValueError, match="allowed: integer 1..64"):
         comparison.arms(base, "T=0", 1.0)
+    with pytest.raises(ValueError, match=r"variant arm: methods.asa \(--asa\)='clean' gates conv layers"):
+        comparison.arms(base, "asa=clean", 1.0)                   # every field valid, the combination not
     matched, _ = comparison.arms(base, "T=4", 2.0)
     assert matched.training.epochs == 2 * base.training.epochs
 
@@ -64,3 +66,6 @@ def test_compare_page_shows_a_bad_variant_as_an_error():
     at.button(key="cmp_run").click().run()
     assert not at.exception
     assert "unknown option 'colour'" in at.error[0].value
+    at.text_input(key="cmp_changes").set_value("asa=clean")
+    at.button(key="cmp_run").click().run()
+    assert not at.exception and "variant arm: methods.asa (--asa)='clean'" in at.error[0].value

@@ -179,3 +179,10 @@ def test_both_ways_shows_the_poisson_inputs_that_the_single_sample_trace_runs(ti
     assert int(view.probabilities["original"].argmax()) == traced.predictions[0]
     bare_seed = trainer.inputs(trainer.dataset.test_x[[3]], torch.Generator().manual_seed(0))
     assert not torch.equal(bare_seed, sample_inputs(trainer, [3]))      # the stream the page used to show
+
+
+def test_the_sample_network_that_cannot_run_is_refused_before_training(tiny):
+    playback = tiny(PAGE, trt_perturbation="playback")                      # plays event clips backwards
+    assert glue.demo_config(playback, "events-shape", True).methods.trt == "on"
+    with pytest.raises(ValueError, match="'playback' plays event clips backwards .* has no events"):
+        glue.demo_config(playback, "digits", True)
