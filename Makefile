@@ -1,6 +1,6 @@
 # Two commands: `make run` serves the app, `make test` runs ruff and the whole suite.
 # Both create the venv on first use and re-install only when pyproject.toml or a requirements file changed.
-# Dependencies are declared in pyproject.toml only; requirements*.txt install this project from it.
+# Dependencies are declared in pyproject.toml; requirements*.txt pin torch==2.13.0 and install this project.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
