@@ -5,8 +5,9 @@ channels x height x width). This package never imports streamlit or plotly.
 
 The names below are the stable public API: import them from here (``from snn_core import Trainer``),
 not from the module that defines them today, so benchmarks and notebooks survive a move.
-They load on first use (PEP 562), so ``import snn_core`` and ``python -m snn_core --help`` stay
-free of torch until a name that needs it is touched.
+They load on first use (PEP 562), so ``import snn_core`` alone stays free of torch until a name
+that needs it is touched (the CLI and the config do import torch: the config's choice lists are the
+registries of torch modules).
 """
 from __future__ import annotations
 
