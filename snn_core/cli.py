@@ -3,9 +3,11 @@
     python -m snn_core train --dataset digits --arch mlp --T 8 --epochs 10 --seed 0 --out results.json
     python -m snn_core compare --base "dataset=events-shape T=4" --variant "max-spikes=1" --seeds 10 --workers 2
     python -m snn_core sweep --base "T=4" --param max-spikes --values 1,2,3,5,0 --seeds 5 --out sweep.json
+    python -m snn_core inspect recording.raw --sensor-size 640,480     (one event file: counts, sensor, time span)
 
-Every config field is an option (generated from the config specs); ``compare`` and ``sweep``
-take the same names without dashes as ``key=value`` words. A bad option or value, or settings
+Every config field is an option (generated from the config specs); naming a dataset (``--dataset nmnist``,
+or ``dataset=nmnist`` in ``--base``) also applies that dataset's defaults beneath the options given.
+``compare`` and ``sweep`` take the same names without dashes as ``key=value`` words. A bad option or value, or settings
 that cannot run together (``snn_core.config.check``, every problem listed), exit with code 2 and
 one line naming the options and what is allowed, before anything trains. ``compare`` and ``sweep`` exit 1
 when some run failed (its error is in the JSON), else 0.
@@ -19,7 +21,7 @@ import os
 import sys
 
 from .config.check import require_valid
-from .config.run_config import ALIASES, RunConfig, allowed_text, cli_index, parse_assignments
+from .config.run_config import ALIASES, RunConfig, allowed_text, cli_index, parse_assignments, with_dataset_defaults
 from .neurons.units import decay_from_tau
 from .runtime import configure_threads
 
@@ -86,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--no-cache", action="store_true", help="retrain everything instead of reusing runs")
     reproduce.add_argument("--sections", default=None, metavar="NAME,...",
                            help="only these sections, comma separated (default: all; e.g. ttfs)")
+    inspect = commands.add_parser("inspect", help="read one event file (.bin .raw .dat .aedat4 .npy .npz .h5) and "
+                                                  "print what it holds as JSON")
+    inspect.add_argument("file", metavar="FILE", help="the event file")
+    inspect.add_argument("--sensor-size", default=None, metavar="W,H",
+                         help="sensor width,height (default: the file's header, else the events' extent)")
+    inspect.add_argument("--sample", type=int, default=0, help="which sample of an SHD .h5 file (default 0)")
     return parser
 
 
@@ -119,7 +127,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         if not (math.isfinite(args.tau) and args.tau > 0):
             raise ValueError(f"tau={args.tau} is not valid; allowed: a positive number of steps")
         overrides["decay"] = decay_from_tau(args.tau)
-    return base.with_values(overrides)
+    return base.with_values(with_dataset_defaults(overrides))
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -145,7 +153,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _with(cfg: RunConfig, text: str, option: str) -> RunConfig:
     try:
-        return cfg.with_values(parse_assignments(text))
+        return cfg.with_values(with_dataset_defaults(parse_assignments(text)))
     except ValueError as problem:
         raise ValueError(f"{option}: {problem}") from None
 
@@ -219,9 +227,24 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    from .data.readers import describe, read_events
+
+    sensor_size = None
+    if args.sensor_size is not None:
+        parts = args.sensor_size.split(",")
+        if len(parts) != 2 or not all(part.strip().isdigit() and int(part) > 0 for part in parts):
+            raise ValueError(f"--sensor-size {args.sensor_size!r} is not valid; allowed: W,H, two positive integers "
+                             "(e.g. 640,480)")
+        sensor_size = (int(parts[0]), int(parts[1]))
+    print(json.dumps(describe(read_events(args.file, sensor_size=sensor_size, sample=args.sample)), indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"train": _train, "compare": _compare, "sweep": _sweep, "reproduce": _reproduce}[args.command](args)
+        return {"train": _train, "compare": _compare, "sweep": _sweep, "reproduce": _reproduce,
+                "inspect": _inspect}[args.command](args)
     except (ValueError, OSError) as problem:
         return _fail(str(problem).splitlines()[0])

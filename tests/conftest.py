@@ -4,6 +4,9 @@ Every test that trains starts from ``TINY`` and states only its own deliberate d
 ``tiny(hidden="8,6", batch_size=32)`` (``_`` in a keyword becomes ``-``), ``tiny(TRT, T=2)`` (dicts of
 changes first, later ones win), ``tiny(train_samples=None)`` (back to the config's default).
 """
+import os
+from pathlib import Path
+
 import pytest
 
 from snn_core.config.run_config import RunConfig
@@ -49,3 +52,26 @@ def train_to_end():
             losses.append(trainer.step().loss)
         return trainer, losses
     return train
+
+
+REAL_DATA = Path(os.environ.get("SNN_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "real"))
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """``../shared/data/real`` (or ``$SNN_REAL_DATA``): the real recordings listed in its SOURCES.md.
+
+    Skipped with its reason on a clone without them; under CI (``CI=true``) a missing folder fails instead,
+    so the real-data tests can never pass by not running."""
+    if not (REAL_DATA / "SOURCES.md").is_file():
+        message = f"real data not found at {REAL_DATA} (set SNN_REAL_DATA to the folder with SOURCES.md)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return REAL_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def frame_cache_in_tmp(tmp_path_factory):
+    """Framed real datasets go to a fresh folder per test session, never to the checkout's .cache/frames."""
+    os.environ["SNN_FRAME_CACHE_DIR"] = str(tmp_path_factory.mktemp("frame_cache"))

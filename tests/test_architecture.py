@@ -37,7 +37,7 @@ MAY_IMPORT = {
 CONFIG_MAY_IMPORT = {   # config is the one room that looks down into specific modules: these, and no others
     "snn_core.config.run_config": {"snn_core.neurons.registry", "snn_core.neurons.spike", "snn_core.network.encoders",
                                    "snn_core.network.readout", "snn_core.methods.engines", "snn_core.methods.asa",
-                                   "snn_core.methods.trt", "snn_core.data"},
+                                   "snn_core.methods.trt", "snn_core.data", "snn_core.data.framing"},
     "snn_core.config.check": {"snn_core.data", "snn_core.methods.ttfs.exact_network"},
 }
 METHOD_ROOMS = ("training", "network")                           # name no method: hooks and the registry only

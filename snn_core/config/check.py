@@ -14,6 +14,8 @@ from ..data import DATASETS, DatasetInfo
 from ..methods.ttfs.exact_network import MAX_HIDDEN, MAX_K, MAX_SLOTS, MAX_WIDTH
 from .run_config import RunConfig
 
+MIN_CONV_SIDE = 4      # a conv layer pools 2x2 above width 8 (snn_core.network.discrete): thinner frames vanish
+
 
 def check(cfg: RunConfig) -> list[str]:
     """Every reason ``cfg`` cannot run, one message each; empty when it can."""
@@ -43,6 +45,29 @@ def _data_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
     return []
 
 
+FOLDER_FIELDS = ("data_dir", "frame_size", "event_frames", "denoise_us", "crop_us", "holdout", "sensor")
+
+
+def _real_data_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
+    """Settings that only real datasets read (``snn_core.data.real``), and the event-folder's sensor."""
+    data, default = cfg.data, type(cfg.data)()
+    if not info.reads_folder:
+        changed = [name for name in FOLDER_FIELDS if getattr(data, name) != getattr(default, name)]
+        if changed:
+            real = [name for name, other in DATASETS.items() if other.reads_folder]
+            return [f"data.{', data.'.join(changed)}: read only by real datasets, but dataset={data.dataset!r} is "
+                    f"generated; allowed: a real dataset ({', '.join(real)}), or the defaults"]
+        return []
+    problems = []
+    if len(data.sensor) == 1:
+        problems.append(f"data.sensor (--sensor)={list(data.sensor)} needs both width and height; allowed: W,H "
+                        "(e.g. 640,480), or empty to read it from the files")
+    if data.sensor and info.sensor is not None:
+        problems.append(f"data.sensor (--sensor) is for event-folder; dataset={data.dataset!r} has a fixed "
+                        f"{info.sensor[0]}x{info.sensor[1]} sensor; allowed: empty")
+    return problems
+
+
 def _readout_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
     model = cfg.model
     if model.first_spike_reg > 0 and model.readout != "first-spike":
@@ -57,10 +82,16 @@ def _network_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
     if model.engine != "discrete":
         return problems
     if model.arch == "conv" and len(info.frame_shape) != 3:
-        images = [name for name, other in DATASETS.items() if len(other.frame_shape) == 3]
+        images = [name for name, other in DATASETS.items()
+                  if len(other.frame_shape) == 3 and not 0 < min(other.frame_shape[1:]) < MIN_CONV_SIDE]
         problems.append(f"model.arch (--arch)='conv' needs image-shaped frames (C, H, W), but dataset="
                         f"{cfg.data.dataset!r} gives {info.frame_shape}; allowed: --arch mlp, or a dataset of "
                         f"images ({', '.join(images)})")
+    shape = info.frame_shape_for(cfg.data)
+    if model.arch == "conv" and len(shape) == 3 and 0 < min(shape[1:]) < MIN_CONV_SIDE:
+        problems.append(f"model.arch (--arch)='conv' needs frames at least {MIN_CONV_SIDE}x{MIN_CONV_SIDE}, but "
+                        f"dataset={cfg.data.dataset!r} gives {shape[1]}x{shape[2]} (channels in a row, not an "
+                        "image); allowed: --arch mlp")
     if model.arch == "mlp" and not model.hidden:
         problems.append("model.hidden (--hidden) is empty, but arch='mlp' needs at least one hidden layer; "
                         "allowed: 1 to 4 sizes (e.g. --hidden 128), or --arch conv")
@@ -166,4 +197,4 @@ def _exact_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
     return []
 
 
-RULES = (_data_rules, _readout_rules, _network_rules, _asa_rules, _trt_rules, _exact_rules)
+RULES = (_data_rules, _real_data_rules, _readout_rules, _network_rules, _asa_rules, _trt_rules, _exact_rules)

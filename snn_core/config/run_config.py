@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..data import DATASETS
+from ..data.framing import EVENT_CODES
 from ..methods.asa import RULES, VARIANTS
 from ..methods.engines import ENGINES
 from ..methods.trt import PERTURBATIONS
@@ -21,6 +22,8 @@ from ..network.encoders import ENCODERS
 from ..network.readout import READOUTS
 from ..neurons.registry import NEURON_MODELS
 from ..neurons.spike import SURROGATE_GRADIENTS
+
+MAX_PATH = 4096     # characters of a folder path
 
 
 def spec(default, cli: str, help: str, *, choices=None, lo=None, hi=None, kind=None, length=None):
@@ -70,6 +73,22 @@ class DataConfig(Section):
                               lo=0.0, hi=2.0, kind=float)
     data_seed: int = spec(0, "data-seed", "seed of the train/test split and of event generation",
                           lo=0, hi=2**31 - 1, kind=int)
+    data_dir: str = spec("", "data-dir", "real datasets: the folder to read (empty = $SNN_DATA_DIR/<dataset>, "
+                         "else data/<dataset>, else ../shared/data/real/<dataset>)", hi=MAX_PATH, kind=str)
+    frame_size: int = spec(0, "frame-size", "real datasets: downsample (tonic Downsample) so the sensor's longer "
+                           "side has this many pixels or channels (0 = the sensor's own size)", lo=0, hi=1024,
+                           kind=int)
+    event_frames: str = spec("counts", "event-frames", "real datasets: counts = events per pixel per time bin; "
+                             "binary = 1 where a bin has any event; first-spike = each input spikes once, in the "
+                             "bin of its first event (a latency code, for TTFS)", choices=EVENT_CODES)
+    denoise_us: int = spec(0, "denoise-us", "real datasets: tonic Denoise, drop events with no neighbour event "
+                           "within this many microseconds (0 = off)", lo=0, hi=10_000_000, kind=int)
+    crop_us: int = spec(0, "crop-us", "real datasets: keep the first this-many microseconds of each recording "
+                        "(tonic CropTime; 0 = all of it)", lo=0, hi=600_000_000, kind=int)
+    holdout: float = spec(0.2, "holdout", "real datasets without a test split on disk: fraction of the "
+                          "training recordings held out as test (stratified by class)", lo=0.05, hi=0.5, kind=float)
+    sensor: tuple = spec((), "sensor", "event-folder: sensor width,height (empty = read from the files)",
+                         lo=1, hi=65535, kind=int, length=(0, 2))
 
 
 @dataclass(frozen=True)
@@ -261,6 +280,14 @@ class RunConfig:
 ALIASES = {"K": "max-spikes"}     # the papers' name for the spike cap, accepted wherever CLI names are
 
 
+def with_dataset_defaults(flat: dict[str, Any]) -> dict[str, Any]:
+    """``flat`` settings over the defaults of the dataset they name (``DatasetInfo.defaults``), so that
+    ``--dataset nmnist`` alone trains a network that suits N-MNIST; settings given explicitly win."""
+    name = flat.get("dataset")
+    info = DATASETS.get(name) if isinstance(name, str) else None
+    return {**(info.defaults if info else {}), **flat}
+
+
 def parse_assignments(text: str) -> dict[str, str]:
     """``"T=4 max-spikes=1"`` -> ``{"T": "4", "max-spikes": "1"}``; a word without '=' is an error."""
     pairs = {}
@@ -292,6 +319,8 @@ def allowed_text(fld: dataclasses.Field) -> str:
         return ", ".join(m["choices"])
     if m["kind"] is bool:
         return "true, false"
+    if m["kind"] is str:
+        return f"a path of at most {m['hi']} characters"
     word = {int: "integer", float: "number"}[m["kind"]]
     span = f"{m['lo']}..{m['hi']}" if m["kind"] is int else f"{m['lo']:g}..{m['hi']:g}"
     if m["length"] is not None:
@@ -317,7 +346,7 @@ def parse_value(fld: dataclasses.Field, raw: Any) -> Any:
             return int(text)
         if m["kind"] is float:
             return float(text)
-        return text
+        return raw if m["kind"] is str else text
     except ValueError:
         raise ValueError(f"{m['cli']}={raw!r} is not valid; allowed: {allowed_text(fld)}") from None
 
@@ -333,6 +362,10 @@ def check_value(section: str, fld: dataclasses.Field, value: Any) -> None:
         return
     if m["kind"] is bool:
         if not isinstance(value, bool):
+            raise ValueError(problem)
+        return
+    if m["kind"] is str:
+        if not isinstance(value, str) or len(value) > m["hi"] or "\x00" in value:
             raise ValueError(problem)
         return
     items = value if m["length"] is not None else (value,)

@@ -1,13 +1,15 @@
 """Datasets by name: what each one is (known without loading it) and how to load it, cached per config.
 
 Static datasets give float ``x[N, C, H, W]`` in [0, 1] (encoded into spikes later); event
-datasets give uint8 event counts ``x[N, T, P, H, W]`` that already carry the time axis.
+datasets give uint8 event counts ``x[N, T, P, H, W]`` that already carry the time axis. Procedural
+datasets are generated here (``digits``, ``events``); real ones are read from a folder (``real``:
+``nmnist``, ``dvs-gesture``, ``shd``, ``event-folder``), never downloaded.
 """
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import torch
@@ -25,6 +27,7 @@ class Dataset:
     test_y: torch.Tensor
     class_names: tuple[str, ...]
     has_time_axis: bool             # True: x is [N, T, ...] event frames; False: static, to be encoded
+    source: str = ""                # where the samples came from and how they were split (real datasets)
 
     @property
     def frame_shape(self) -> tuple[int, ...]:
@@ -42,9 +45,21 @@ class DatasetInfo:
     and its loader. A test holds each one to the dataset it loads."""
 
     has_time_axis: bool               # event frames (True) or static images to encode (False)
-    frame_shape: tuple[int, ...]      # (C, H, W) of one time step
-    n_classes: int
+    frame_shape: tuple[int, ...]      # (C, H, W) of one time step; for a real dataset its sensor's, 0 = unknown
+    n_classes: int                    # 0: known once loaded (event-folder)
     load: Callable[[DataConfig], Dataset]
+    reads_folder: bool = False        # a real dataset, read from data.data_dir
+    sensor: tuple[int, int, int] | None = None              # (W, H, P) of a real dataset's sensor, when fixed
+    defaults: Mapping[str, str] = field(default_factory=dict)  # settings (CLI names) that suit the dataset
+
+    def frame_shape_for(self, data: DataConfig) -> tuple[int, ...]:
+        """(C, H, W) of one time step under ``data``'s framing (a real dataset downsampled by frame_size)."""
+        if not self.reads_folder:
+            return self.frame_shape
+        from .framing import frame_shape, spec_of
+
+        sensor = self.sensor or ((*data.sensor, 2) if len(data.sensor) == 2 else None)
+        return frame_shape(sensor, spec_of(data)) if sensor else self.frame_shape
 
 
 def _digits(cfg: DataConfig) -> Dataset:
@@ -65,10 +80,39 @@ def _events(label: str, cfg: DataConfig) -> Dataset:
     return Dataset(f"events-{label}", *tensors, arrays.class_names, has_time_axis=True)
 
 
+def _real(name: str, cfg: DataConfig) -> Dataset:
+    from . import real  # tonic and the file readers are imported only when real data is asked for
+
+    arrays = real.load_real_arrays(name, cfg)
+    parts = (arrays.train_x, arrays.train_y, arrays.test_x, arrays.test_y)
+    return Dataset(name, *map(torch.from_numpy, parts), arrays.class_names, has_time_axis=True, source=arrays.source)
+
+
+def _real_info(name: str, sensor: tuple[int, int, int] | None, n_classes: int, defaults: dict) -> DatasetInfo:
+    shape = (sensor[2], sensor[1], sensor[0]) if sensor else (2, 0, 0)
+    return DatasetInfo(True, shape, n_classes, functools.partial(_real, name), True, sensor, defaults)
+
+
+# Each real dataset's defaults reach a good accuracy on a CPU in minutes (README "Real datasets" gives the numbers).
+REAL_DEFAULTS = {
+    "nmnist": {"arch": "conv", "channels": "16,32", "T": "8", "epochs": "10", "batch-size": "32",
+               "train-samples": "10000", "test-samples": "5000"},
+    "dvs-gesture": {"arch": "conv", "channels": "16,32", "T": "16", "frame-size": "32", "epochs": "20",
+                    "batch-size": "16", "train-samples": "10000", "test-samples": "5000"},
+    "shd": {"arch": "mlp", "hidden": "256", "T": "50", "frame-size": "350", "epochs": "20", "batch-size": "64",
+            "train-samples": "10000", "test-samples": "5000"},
+    "event-folder": {"arch": "conv", "channels": "16,32", "T": "8", "frame-size": "64", "epochs": "10",
+                     "batch-size": "32"},
+}
+
 DATASETS: dict[str, DatasetInfo] = {
     "digits": DatasetInfo(False, (1, 8, 8), 10, _digits),
     "events-shape": DatasetInfo(True, (2, 32, 32), 5, functools.partial(_events, "shape")),
     "events-direction": DatasetInfo(True, (2, 32, 32), 4, functools.partial(_events, "direction")),
+    "nmnist": _real_info("nmnist", (34, 34, 2), 10, REAL_DEFAULTS["nmnist"]),
+    "dvs-gesture": _real_info("dvs-gesture", (128, 128, 2), 11, REAL_DEFAULTS["dvs-gesture"]),
+    "shd": _real_info("shd", (700, 1, 1), 20, REAL_DEFAULTS["shd"]),
+    "event-folder": _real_info("event-folder", None, 0, REAL_DEFAULTS["event-folder"]),
 }
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import tonic.transforms
 
-EVENT_DTYPE = np.dtype([("x", "<i8"), ("y", "<i8"), ("t", "<i8"), ("p", "<i8")])  # tonic's NMNIST dtype
+from .framing import EVENT_DTYPE  # tonic's NMNIST dtype: every event array in snn_core.data
+
 SENSOR_SIZE = (32, 32, 2)  # (W, H, polarities), tonic's order
 DURATION_US = 96_000  # 2**8 * 375: see events_to_frames for why the power of two matters
 SUB_STEPS = 32  # render steps per sample; 3000 us each

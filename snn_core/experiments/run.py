@@ -47,19 +47,23 @@ def epochs_to_target(history: Sequence[EpochRecord], target: float) -> int | Non
 
 
 def result_dict(trainer: Trainer, robustness: dict | None = None) -> dict:
-    """``{config, history, metrics}`` of a trainer; metrics are those of its latest closed epoch, plus
+    """``{config, history, metrics, data}`` of a trainer; metrics are those of its latest closed epoch, plus
+    ``train_samples`` and ``test_samples`` (the sizes used), plus
     ``epochs_to_target`` (``training.target_accuracy``), ``robustness`` (``snn_core.training.robustness``; None
     when not measured) and ``Trainer.generalisation()`` (``reversal_agreement``, ``reversal_kl``,
     ``train_eval_accuracy``, ``train_test_gap``) at the current weights."""
-    evaluation = trainer.last_evaluation
+    evaluation, data = trainer.last_evaluation, trainer.dataset
     metrics = None if evaluation is None else {
         **metrics_dict(evaluation, trainer.train_seconds),
+        "train_samples": len(data.train_y),       # the samples actually used (a real folder may hold fewer)
+        "test_samples": len(data.test_y),
         "epochs_to_target": epochs_to_target(trainer.history, trainer.cfg.training.target_accuracy),
         "robustness": robustness,
         **trainer.generalisation(),
     }
     return {"config": trainer.cfg.to_dict(), "history": [record.to_dict() for record in trainer.history],
-            "metrics": metrics}
+            "metrics": metrics, "data": {"source": data.source or f"{data.name} (generated)",
+                                         "class_names": list(data.class_names)}}
 
 
 def train_run(cfg: RunConfig, device: str = "auto",

@@ -108,7 +108,8 @@ def test_conv_needs_image_frames_from_the_dataset_registry(monkeypatch):
     monkeypatch.setitem(DATASETS, "digits", dataclasses.replace(DATASETS["digits"], frame_shape=(64,)))
     problems = check(RunConfig().with_values({"arch": "conv"}))
     assert len(problems) == 1 and "model.arch (--arch)='conv' needs image-shaped frames" in problems[0]
-    assert "gives (64,); allowed: --arch mlp, or a dataset of images (events-shape, events-direction)" in problems[0]
+    assert ("gives (64,); allowed: --arch mlp, or a dataset of images (events-shape, events-direction, nmnist, "
+            "dvs-gesture, event-folder)") in problems[0]
 
 
 def test_a_latency_window_longer_than_t_is_refused_by_name():

@@ -17,9 +17,18 @@ def test_digits_split_is_stratified_deterministic_and_scaled(tiny):
     assert not torch.equal(data.test_y, other.test_y)
 
 
-@pytest.mark.parametrize("name", list(DATASETS))
+@pytest.mark.parametrize("name", [name for name, info in DATASETS.items() if not info.reads_folder])
 def test_the_registry_describes_each_dataset_as_it_loads(name):
     cfg = RunConfig().with_values({"dataset": name, "T": 2, "train-samples": 20, "test-samples": 20})
     info, dataset = DATASETS[name], load_dataset(cfg.data)
     assert (info.has_time_axis, info.frame_shape, info.n_classes) == (
+        dataset.has_time_axis, dataset.frame_shape, dataset.n_classes)
+
+
+@pytest.mark.parametrize("frame_size", [0, 16])
+def test_a_real_dataset_is_described_as_it_loads_at_each_frame_size(real_data, frame_size):
+    cfg = RunConfig().with_values({"dataset": "nmnist", "data-dir": str(real_data / "nmnist"), "T": 2,
+                                   "frame-size": frame_size, "train-samples": 20, "test-samples": 20})
+    info, dataset = DATASETS["nmnist"], load_dataset(cfg.data)
+    assert (info.has_time_axis, info.frame_shape_for(cfg.data), info.n_classes) == (
         dataset.has_time_axis, dataset.frame_shape, dataset.n_classes)

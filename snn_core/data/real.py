@@ -1,0 +1,179 @@
+"""Real event datasets by name: find the files (``folders``), read them (``readers``), frame them
+(``framing``), keep the frames on disk (``frame_cache``), and split them into train and test.
+
+When a dataset has no test split on disk, a stratified ``data.holdout`` fraction of its training files
+(drawn with ``data.data_seed``) is held out as test, and ``Dataset.source`` says so. ``train_samples`` and
+``test_samples`` cap each split (a seeded draw when there are more files); the sizes actually used are
+the tensors' lengths. Framing a folder for the first time reports progress through ``framing_progress``.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import folders, frame_cache, readers
+from .framing import FrameSpec, frame_events, frame_shape, spec_of
+
+if TYPE_CHECKING:
+    from ..config.run_config import DataConfig
+
+# (frames done, frames to do, what is being framed) -> None; set by the app around a load (a progress bar)
+Progress = Callable[[int, int, str], None]
+_progress: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("framing_progress", default=None)
+HEADER_FORMATS = ("evt2", "evt3", "dat", "aedat4")     # formats whose files state their sensor size
+SHD_SENSOR = (700, 1, 1)
+SHD_CLASSES = 20
+
+
+@contextlib.contextmanager
+def framing_progress(callback: Progress) -> Iterator[None]:
+    """Within this block, loading a real dataset calls ``callback(done, total, label)`` while it frames files."""
+    token = _progress.set(callback)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
+
+
+@dataclass(frozen=True)
+class RealArrays:
+    """Framed splits: x uint8 ``[N, T, P, H, W]``, y int64 ``[N]``, and how the split was made."""
+
+    train_x: np.ndarray
+    train_y: np.ndarray
+    test_x: np.ndarray
+    test_y: np.ndarray
+    class_names: tuple[str, ...]
+    source: str
+
+
+def load_real_arrays(name: str, data: DataConfig) -> RealArrays:
+    """The framed train/test arrays of the real dataset ``name`` (``nmnist``, ``dvs-gesture``, ``shd``,
+    ``event-folder``) read from ``data.data_dir``."""
+    root = folders.resolve_root(data.data_dir, name)
+    if name == "shd":
+        return _shd(root, data)
+    files = {"nmnist": folders.nmnist_files, "dvs-gesture": folders.dvs_gesture_files}.get(name)
+    listing = files(root) if files else folders.event_folder_files(root, readers.SUFFIXES)
+    train, test, how = _split(listing.train, listing.test, data)
+    spec = spec_of(data)
+    paths = [path for path, _ in (*train, *test)]
+    key = frame_cache.cache_key(paths, dataset=name, spec=spec.__dict__, sensor=list(data.sensor),
+                                n_train=len(train))
+    arrays = frame_cache.load(key)
+    if arrays is None:
+        x = _frame_files(name, paths, spec, data.sensor)
+        arrays = {"x": x, "y": np.array([label for _, label in (*train, *test)], dtype=np.int64)}
+        frame_cache.store(key, arrays)
+    n = len(train)
+    source = f"{name} from {root}: {n} training and {len(test)} test recordings ({how})"
+    return RealArrays(arrays["x"][:n], arrays["y"][:n], arrays["x"][n:], arrays["y"][n:], listing.class_names, source)
+
+
+def _split(train: tuple, test: tuple, data: DataConfig) -> tuple[list, list, str]:
+    """(train, test, how): the folder's own split, or a held-out part of train; each capped by a seeded draw."""
+    rng = np.random.default_rng(data.data_seed)
+    if test:
+        how = "the folder's own test split"
+    else:
+        train, test = _hold_out(list(train), data.holdout, rng)
+        how = f"no test split on disk: {len(test)} of the training recordings held out (stratified, data-seed " \
+              f"{data.data_seed})"
+    train, test = _cap(list(train), data.train_samples, rng), _cap(list(test), data.test_samples, rng)
+    if len(test) == 0:
+        raise ValueError(f"holding out {data.holdout:g} of {len(train)} recordings leaves no test recording; "
+                         "allowed: more recordings, a Test split, or a larger --holdout")
+    return train, test, how
+
+
+def _hold_out(pairs: list, fraction: float, rng: np.random.Generator) -> tuple[list, list]:
+    """Per class, round(fraction * n) randomly chosen recordings go to test; order within each part is kept."""
+    labels = np.array([label for _, label in pairs])
+    test = set()
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        test.update(rng.permutation(members)[:round(fraction * len(members))].tolist())
+    return [p for i, p in enumerate(pairs) if i not in test], [p for i, p in enumerate(pairs) if i in test]
+
+
+def _cap(pairs: list, cap: int, rng: np.random.Generator) -> list:
+    """At most ``cap`` of ``pairs``: a seeded random subset in the original order."""
+    if len(pairs) <= cap:
+        return pairs
+    keep = np.sort(rng.permutation(len(pairs))[:cap])
+    return [pairs[i] for i in keep]
+
+
+def _frame_files(name: str, paths: list[Path], spec: FrameSpec, sensor: tuple[int, ...]) -> np.ndarray:
+    """uint8 ``[N, T, P, H, W]`` frames of the files, read with the dataset's reader."""
+    if name == "dvs-gesture":
+        recordings = (readers.read_dvs_gesture_npy(path) for path in paths)
+        return _stack(recordings, (128, 128, 2), spec, len(paths), name)
+    given = (tuple(sensor) or None) if name == "event-folder" else (34, 34)
+    recordings = [readers.read_events(path, sensor_size=given) for path in paths]
+    return _stack(recordings, _common_sensor(recordings, given), spec, len(paths), name)
+
+
+def _common_sensor(recordings: list, given: tuple[int, int] | None) -> tuple[int, int, int]:
+    """The one sensor of a folder: the given size, else the size the headers state (they must agree),
+    else the largest extent of the data."""
+    if given:
+        return (*given, 2)
+    stated = {r.sensor_size for r in recordings if r.format in HEADER_FORMATS}
+    if len(stated) > 1:
+        raise ValueError(f"the folder mixes sensor sizes {sorted(stated)} (from the files' headers); allowed: "
+                         "recordings of one sensor, or --sensor W,H to frame them all on one")
+    if stated:
+        return stated.pop()
+    return (max(r.sensor_size[0] for r in recordings), max(r.sensor_size[1] for r in recordings), 2)
+
+
+def _stack(recordings, sensor: tuple[int, int, int], spec: FrameSpec, total: int, label: str) -> np.ndarray:
+    report = _progress.get()
+    x = np.empty((total, spec.time_steps, *frame_shape(sensor, spec)), dtype=np.uint8)   # (N, T, P, H, W)
+    for i, recording in enumerate(recordings):
+        x[i] = frame_events(recording.events, sensor, spec)
+        if report and (i + 1 == total or i % 50 == 0):
+            report(i + 1, total, f"framing {label}")
+    return x
+
+
+def _shd(root: Path, data: DataConfig) -> RealArrays:
+    """Spiking Heidelberg Digits: 700 channels as a 1 x 700 sensor of one polarity."""
+    train_file, test_file = folders.shd_files(root)
+    spec = spec_of(data)
+    key = frame_cache.cache_key([p for p in (train_file, test_file) if p], dataset="shd", spec=spec.__dict__,
+                                seed=data.data_seed, holdout=data.holdout, caps=[data.train_samples, data.test_samples])
+    arrays = frame_cache.load(key)
+    if arrays is None:
+        train = _shd_pairs(train_file)
+        test = _shd_pairs(test_file) if test_file else ()
+        train, test, how = _split(train, test, data)
+        x = _stack((events for events, _ in (*train, *test)), SHD_SENSOR, spec, len(train) + len(test), "shd")
+        arrays = {"x": x, "y": np.array([y for _, y in (*train, *test)], dtype=np.int64),
+                  "n_train": np.array(len(train)), "how": np.array(how)}
+        frame_cache.store(key, arrays)
+    n = int(arrays["n_train"])
+    source = f"shd from {root}: {n} training and {len(arrays['y']) - n} test recordings ({arrays['how']})"
+    names = tuple(str(k) for k in range(SHD_CLASSES))
+    return RealArrays(arrays["x"][:n], arrays["y"][:n], arrays["x"][n:], arrays["y"][n:], names, source)
+
+
+@dataclass(frozen=True)
+class _Events:
+    """A stand-in for a Recording where only the events are needed (SHD samples come in bulk)."""
+
+    events: np.ndarray
+
+
+def _shd_pairs(path: Path) -> tuple:
+    events, labels = readers.shd_samples(path)
+    if len(labels) and (labels.min() < 0 or labels.max() >= SHD_CLASSES):
+        raise ValueError(f"{path}: labels must be 0..{SHD_CLASSES - 1}, got {labels.min()}..{labels.max()}")
+    return tuple((_Events(e), int(y)) for e, y in zip(events, labels))
