@@ -24,14 +24,19 @@ _EXPORTS = {
     "cuba_sequence": "snn_core.neurons.cuba",
     "build_model": "snn_core.methods.registry",
     "load_dataset": "snn_core.data",
+    "read_events": "snn_core.data.readers",
+    "frame_events": "snn_core.data.framing",
 }
 
-__all__ = ["CUBAParams", "LIFParams", "RunConfig", "Trainer", "build_model", "cuba_sequence", "lif_sequence",
-           "load_dataset"]    # the keys of _EXPORTS, written out for static tools (a test keeps them equal)
+__all__ = ["CUBAParams", "LIFParams", "RunConfig", "Trainer", "build_model", "cuba_sequence", "frame_events",
+           "lif_sequence", "load_dataset", "read_events"]
+# (the keys of _EXPORTS, written out for static tools; a test keeps them equal)
 
 if _TYPE_CHECKING:    # for type checkers and IDEs; at run time the names come from __getattr__
     from .config import RunConfig
     from .data import load_dataset
+    from .data.framing import frame_events
+    from .data.readers import read_events
     from .methods.registry import build_model
     from .neurons.cuba import CUBAParams, cuba_sequence
     from .neurons.lif import LIFParams, lif_sequence

@@ -20,7 +20,7 @@ ASA_NOISE_KNOB = (0.05, 0.5)          # noise levels tried besides the base's, c
 ASA_TARGET = {"nasfr_drop": 0.40, "accuracy_drop_points": 1.0}
 
 
-def _asa_row(label: str, result: dict) -> tuple[str, dict]:
+def asa_row(label: str, result: dict) -> tuple[str, dict]:
     """A table row for one ASA comparison and the numbers its verdicts need."""
     nasfr, accuracy = result["paired"]["nasfr"], result["paired"]["test_accuracy"]
     base_nasfr = result["summary"]["base"]["nasfr"]["mean"]
@@ -48,12 +48,12 @@ def asa_section(seeds: list[int], workers: int, cache: RunCache | None, log: Cal
         log(f"ASA {variant} vs off, noise {ASA_BASE.data.noise_level}")
         result = compare(ASA_BASE, ASA_BASE.with_values({"asa": variant}), seeds, workers=workers, cache=cache,
                          progress=counter)
-        row, numbers[variant] = _asa_row(f"{variant} vs off, noise {ASA_BASE.data.noise_level:g}", result)
+        row, numbers[variant] = asa_row(f"{variant} vs off, noise {ASA_BASE.data.noise_level:g}", result)
         rows.append(row)
     for noise in ASA_NOISE_KNOB:
         log(f"ASA clean vs off, noise {noise}")
         base = ASA_BASE.with_values({"noise": noise})
-        rows.append(_asa_row(f"clean vs off, noise {noise:g}",
+        rows.append(asa_row(f"clean vs off, noise {noise:g}",
                              compare(base, base.with_values({"asa": "clean"}), seeds, workers=workers, cache=cache,
                                      progress=counter))[0])
     clean = numbers["clean"]

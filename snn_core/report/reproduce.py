@@ -15,6 +15,7 @@ from ..experiments.batch import RunCache, run_many
 from ..experiments.compare import summary_table, with_seed
 from .asa import asa_section
 from .parts import RunCounter, summary_row
+from .real import real_section
 from .trt import trt_section
 from .ttfs import ttfs_section
 
@@ -47,6 +48,7 @@ SECTIONS: dict[str, Section] = {     # name -> section builder, in report order
     "asa": asa_section,
     "ttfs": ttfs_section,
     "trt": trt_section,
+    "real": real_section,
 }
 
 

@@ -88,7 +88,14 @@ class Trainer:
 
     @property
     def batches_per_epoch(self) -> int:
-        return -(-len(self.dataset.train_y) // self.cfg.training.batch_size)
+        n, size = len(self.dataset.train_y), self.cfg.training.batch_size
+        return -(-n // size) - (n > size and n % size == 1)
+
+    def _batch_end(self) -> int:
+        """Where the batch starting at the cursor ends: ``batch_size`` on, except that a single sample left
+        over joins the epoch's last batch (BatchNorm and ASA's batch-pooled masks cannot train on one sample)."""
+        n, end = len(self.dataset.train_y), self._cursor + self.cfg.training.batch_size
+        return n if n - end == 1 else min(end, n)
 
     def _lr_factor(self, step: int) -> float:
         """Multiplier of the base lr after ``step`` steps: 1 (constant) or (1 + cos(pi s / S)) / 2 (cosine)."""
@@ -128,7 +135,7 @@ class Trainer:
         cross-entropy, or what the config's methods make of it (e.g. TRT's ``total``), then their after-step."""
         if self._cursor == 0:
             self._order = torch.randperm(len(self.dataset.train_y), generator=self.order_rng)
-        batch = self._order[self._cursor:self._cursor + self.cfg.training.batch_size]
+        batch = self._order[self._cursor:self._batch_end()]
         started = time.perf_counter()
         self.model.train()
         x, y = self.dataset.train_x[batch], self.dataset.train_y[batch].to(self.device)

@@ -87,3 +87,13 @@ def test_the_trainer_refuses_a_config_that_cannot_run():
     cfg = RunConfig().with_values({"first-spike-reg": 0.5})
     with pytest.raises(ValueError, match=r"model.first_spike_reg \(--first-spike-reg\)=0.5"):
         Trainer(cfg, device="cpu")
+
+
+def test_a_single_leftover_sample_joins_the_last_batch(tiny):
+    """65 samples in batches of 32: 32 then 33, never a batch of one (ASA faithful and BatchNorm need two)."""
+    trainer = Trainer(tiny(train_samples=65, batch_size=32, asa="faithful", arch="conv", channels="4",
+                           dataset="events-shape", hidden=""))
+    assert trainer.batches_per_epoch == 2
+    trainer.step()
+    record = trainer.step().epoch_finished
+    assert record is not None and record.steps == 2
