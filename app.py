@@ -13,6 +13,7 @@ page = st.navigation([
     st.Page("app_pages/playground.py", title="Neuron playground", icon=":material/science:"),
     st.Page("app_pages/train.py", title="Train & watch", icon=":material/model_training:"),
     st.Page("app_pages/explorer.py", title="Spike explorer", icon=":material/grain:"),
+    st.Page("app_pages/recording.py", title="Open a recording", icon=":material/upload_file:", url_path="recording"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/balance:"),
     st.Page("app_pages/asa.py", title="Redundancy & ASA", icon=":material/filter_alt:", url_path="redundancy"),
     st.Page("app_pages/ttfs.py", title="TTFS vs multi-spike", icon=":material/timer:"),

@@ -13,9 +13,13 @@ TOUR = {
     "app_pages/playground.py": ("Neuron playground", "One LIF neuron and its dials: leak, threshold, reset, the spike "
                             "cap K. Watch the membrane charge, fire and reset, and read its f–I curve."),
     "app_pages/train.py": ("Train & watch", "Play, pause and step the training of a whole network on handwritten "
-                       "digits or event-camera clips; loss, accuracy and every layer's firing rate move live."),
+                       "digits, event-camera clips or real recordings (N-MNIST, DVS Gesture, SHD); loss, accuracy "
+                       "and every layer's firing rate move live."),
     "app_pages/explorer.py": ("Spike explorer", "Open the trained network on one test sample: spike rasters, membrane "
                           "traces with the threshold, and which channels fire when."),
+    "app_pages/recording.py": ("Open a recording", "Open a real event-camera file (N-MNIST, Prophesee, "
+                               "iniVation, ...): its events over time, the frames a network sees, and the trained "
+                               "model's answer."),
     "app_pages/compare.py": ("Compare", "Is a change really better? Both settings train on the same seeds; the "
                          "page reports paired differences with 95% confidence intervals and wins."),
     "app_pages/asa.py": ("Redundancy & ASA", "Noise events make whole channels fire for nothing; watch "

@@ -10,10 +10,12 @@ REFRESH_SECONDS = 0.3
 
 
 def new_trainer() -> None:
-    """Start a fresh run from the sidebar settings (the previous one is replaced)."""
+    """Start a fresh run from the sidebar settings (the previous one is replaced); a real dataset framed for the
+    first time shows a progress bar, and one that cannot be loaded (no such folder, a bad file) says why."""
     try:
-        st.session_state.trainer = Trainer(st.session_state.config)
-    except ValueError as problem:
+        with training.framing_bar():
+            st.session_state.trainer = Trainer(st.session_state.config)
+    except (ValueError, OSError) as problem:                 # OSError: e.g. a data folder it may not read
         st.session_state.train_error = str(problem)
         return
     st.session_state.step_log.clear()
@@ -38,7 +40,7 @@ def step_once() -> None:
     if trainer is not None and not trainer.finished:
         try:
             st.session_state.step_log.append(trainer.step().loss)
-        except ValueError as problem:                       # e.g. faithful ASA given a batch of one sample
+        except ValueError as problem:                       # the engine refuses to go on: say why
             st.session_state.train_error = str(problem)
 
 

@@ -5,6 +5,10 @@ with a page's own widgets), so the URL, the CLI and the sidebar all use the same
 Settings that cannot run together (``snn_core.config.check``) are listed under the widgets as the
 user edits, and the session keeps its last valid config until they are fixed.
 ``GROUPS`` is the only list to edit when a setting is added.
+
+Picking a dataset starts its settings from the ones that suit it (``DatasetInfo.defaults``: N-MNIST gets a
+conv net, T 8, ...). The settings only real datasets read (``FOLDER_ONLY``) are shown for those alone, so a
+digits user sees fewer widgets; a generated dataset puts them back to their defaults, which ``check`` requires.
 """
 from __future__ import annotations
 
@@ -12,11 +16,14 @@ import dataclasses
 
 import streamlit as st
 
-from snn_core.config.check import check
-from snn_core.config.run_config import RunConfig, cli_index
+from snn_core.config.check import FOLDER_FIELDS, check
+from snn_core.config.run_config import RunConfig, cli_index, parse_value
+from snn_core.data import DATASETS
+from snn_core.data.folders import DEFAULT_ROOTS, resolve_root
 
 GROUPS = {
-    "Data": ("dataset", "T", "encoding", "latency-window", "noise", "train-samples", "test-samples", "data-seed"),
+    "Data": ("dataset", "data-dir", "frame-size", "event-frames", "denoise-us", "crop-us", "holdout", "sensor", "T",
+             "encoding", "latency-window", "noise", "train-samples", "test-samples", "data-seed"),
     "Network": ("arch", "hidden", "channels", "batch-norm", "readout", "tau-loss", "first-spike-reg",
                 "engine"),
     "Neuron": ("neuron", "decay", "tau-syn", "threshold", "reset", "v-reset", "surrogate", "surrogate-width",
@@ -34,9 +41,11 @@ NOTES = {          # a caption shown above the setting (or alone, for a key that
     "max-spikes-note": "The spike cap K is live (Neuron ▸ max-spikes); the first-spike readout is Network ▸ "
                        "readout, the TTFS neuron Neuron ▸ neuron = cuba.",
 }
-EXAMPLES = {"asa-layers": "1,2"}       # comma-separated fields whose example is not a list of sizes
+EXAMPLES = {"asa-layers": "1,2", "sensor": "640,480"}   # comma-separated fields whose example is not a list of sizes
 EXPANDED = {"Data", "Network"}
 KEY_PREFIX = "cfg:"
+FOLDER_ONLY = tuple(cli for cli, (section, fld) in cli_index().items()        # read by real datasets only
+                    if section == "data" and fld.name in FOLDER_FIELDS)
 
 
 def widget_key(cli: str) -> str:
@@ -56,10 +65,15 @@ def _widget_value(fld: dataclasses.Field, value):
 def _widget(cli: str, fld: dataclasses.Field, default):
     m, label, key = fld.metadata, cli.replace("-", " "), widget_key(cli)
     st.session_state.setdefault(key, _widget_value(fld, default))
+    if cli == "dataset":
+        return st.selectbox(label, m["choices"], key=key, help=m["help"], on_change=_dataset_picked,
+                            args=(st.session_state[key],))
     if m["choices"] is not None:
         return st.selectbox(label, m["choices"], key=key, help=m["help"], disabled=len(m["choices"]) == 1)
     if m["kind"] is bool:
         return st.toggle(label, key=key, help=m["help"])
+    if m["kind"] is str:
+        return st.text_input(label, key=key, help=m["help"], max_chars=m["hi"], placeholder="default folder")
     if m["length"] is not None:
         return st.text_input(label, key=key, help=f"{m['help']}, e.g. {EXAMPLES.get(cli, '64,32')}")
     if cli in SLIDERS:
@@ -68,6 +82,50 @@ def _widget(cli: str, fld: dataclasses.Field, default):
     step = 1 if m["kind"] is int else None
     return st.number_input(label, m["kind"](m["lo"]), m["kind"](m["hi"]), key=key, step=step, help=m["help"],
                            format="%g" if m["kind"] is float else "%d")
+
+
+def _default(cli: str):
+    """The config's default of a setting, in its widget's form."""
+    section, fld = cli_index()[cli]
+    return _widget_value(fld, getattr(getattr(RunConfig(), section), fld.name))
+
+
+def _dataset_picked(previous: str) -> None:
+    """Dataset selectbox callback (it runs before the widgets are drawn, when their values may be set).
+
+    The settings the previous dataset's defaults had set, and the real-data-only ones (a folder, a sensor and a
+    framing belong to one dataset), go back to the config's defaults; then the new dataset's defaults apply."""
+    chosen = DATASETS[st.session_state[widget_key("dataset")]]
+    old = DATASETS[previous].defaults if previous in DATASETS else {}
+    for cli in {*old, *FOLDER_ONLY} - set(chosen.defaults):
+        st.session_state[widget_key(cli)] = _default(cli)
+    for cli, raw in chosen.defaults.items():
+        fld = cli_index()[cli][1]
+        st.session_state[widget_key(cli)] = _widget_value(fld, parse_value(fld, raw))
+
+
+def _folder_field_shown(cli: str, dataset: str) -> bool:
+    """A real-data-only setting is drawn for a dataset that reads a folder (``sensor`` only where the sensor is not
+    fixed: event-folder), and also while it is not at its default (a link may carry one), so the problem ``check``
+    reports can be fixed where it is shown."""
+    info = DATASETS[dataset]
+    return (info.reads_folder and (cli != "sensor" or info.sensor is None)
+            or st.session_state.get(widget_key(cli), _default(cli)) != _default(cli))
+
+
+def _data_source_caption(dataset: str) -> None:
+    """One line saying which folder a real dataset is read from (an empty data-dir searches DEFAULT_ROOTS)."""
+    if not DATASETS[dataset].reads_folder:
+        return
+    data_dir = st.session_state.get(widget_key("data-dir"), "")
+    try:
+        root = resolve_root(data_dir, dataset)
+    except ValueError as problem:
+        st.caption(f":red[:material/folder_off: {problem}]")
+        return
+    places = ", ".join(f"{base}/{dataset}".replace("$", "\\$") for base in DEFAULT_ROOTS)   # \$: not LaTeX
+    how = "" if data_dir else f" (data-dir empty: the first of {places} that exists)"
+    st.caption(f":material/folder_open: Reads **{root}**{how}.")
 
 
 def render(last_valid: RunConfig) -> RunConfig:
@@ -79,11 +137,15 @@ def render(last_valid: RunConfig) -> RunConfig:
     for group, names in GROUPS.items():
         with st.expander(group, expanded=group in EXPANDED):
             for cli in names:
+                if cli in FOLDER_ONLY and not _folder_field_shown(cli, values["dataset"]):
+                    continue                                   # the config's default applies
                 if cli in NOTES:
                     st.caption(NOTES[cli])
                 if cli in index:
                     section, fld = index[cli]
                     values[cli] = _widget(cli, fld, getattr(getattr(defaults, section), fld.name))
+                if cli == "dataset":
+                    _data_source_caption(values["dataset"])
     try:
         cfg = RunConfig().with_values(values)
     except ValueError as problem:

@@ -1,14 +1,18 @@
 """Training glue for the pages: bounded chunks of steps, run descriptions, and what to download."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+
+import streamlit as st
 
 from snn_core.checkpoint import model_to_bytes
 from snn_core.config.run_config import RunConfig, cli_index
+from snn_core.data.real import framing_progress
 from snn_core.experiments.run import metrics_dict, result_dict
 from snn_core.network.records import Trace
 from snn_core.training.trainer import EpochRecord, Trainer
@@ -26,6 +30,23 @@ def train_chunk(trainer: Trainer, step_losses: list | Sequence, seconds: float =
         step_losses.append(trainer.step().loss)
         done += 1
     return done
+
+
+@contextlib.contextmanager
+def framing_bar() -> Iterator[None]:
+    """A progress bar while the block loads a real dataset whose recordings are framed for the first time
+    (a folder of thousands of files takes a while; later loads read the frames cached on disk), then removed."""
+    slot = st.empty()
+
+    def report(done: int, total: int, label: str) -> None:
+        slot.progress(done / max(total, 1), text=f"{label}: {done:,} of {total:,} recordings (first load only: "
+                                                 "the frames are cached on disk)")
+
+    try:
+        with framing_progress(report):
+            yield
+    finally:
+        slot.empty()
 
 
 def train_to_end(cfg: RunConfig, on_step: Callable[[Trainer], None]) -> Trainer:

@@ -244,7 +244,7 @@ def input_sample(dataset: Dataset, index: int) -> go.Figure:
     x = dataset.test_x[index].float().cpu().numpy()
     title = f"test sample {index}: {dataset.class_names[int(dataset.test_y[index])]}"
     if dataset.has_time_axis:
-        fig = _event_animation(x)                                                # x: (T, 2, H, W)
+        fig = event_animation(x)                                                 # x: (T, 2, H, W)
         subtitle = "events: orange = ON, blue = OFF"
     else:
         fig = go.Figure(go.Heatmap(z=x[0], colorscale="Greys", zmin=0, zmax=1, showscale=False,  # x: (1, H, W)
@@ -271,8 +271,9 @@ def full_scale(counts: np.ndarray) -> float:
     return float(np.percentile(active, 98)) if active.size else 1.0
 
 
-def _event_animation(frames: np.ndarray) -> go.Figure:
-    """Event frames ``[T, 2, H, W]``: all steps summed first, then one animation frame per time step."""
+def event_animation(frames: np.ndarray) -> go.Figure:
+    """Event frames ``[T, 2, H, W]``: all steps summed first, then one animation frame per time step.
+    Shared with the recording page (``recording_figures``), which frames a file the same way."""
     step_scale = full_scale(frames)
     images = [("all", event_image(frames.sum(0), full_scale(frames.sum(0))))]
     images += [(str(t), event_image(frame, step_scale)) for t, frame in enumerate(frames)]

@@ -57,19 +57,20 @@ class Recording:
 # ---------------------------------------------------------------------------------------------------- checks
 
 
-class _BadFile(ValueError):
-    """Our own message about a file (starts with its path), as opposed to a library's error, which gets wrapped."""
+class EventFileError(ValueError):
+    """A file that cannot be read as events; the message starts with its path and says what was expected.
+    Raised for our own checks and for every library error, which is wrapped into one."""
 
 
 def _fail(path: str, problem: str) -> ValueError:
-    return _BadFile(f"{path}: {problem}")
+    return EventFileError(f"{path}: {problem}")
 
 
 def _library(path: str, what: str, call: Callable):
     """``call()``, with any library exception turned into a ValueError naming the file and ``what`` failed."""
     try:
         return call()
-    except _BadFile:
+    except EventFileError:
         raise
     except Exception as problem:  # numpy, tonic, aedat, h5py, expelliarmus: each fails its own way
         raise _fail(path, f"{what} ({type(problem).__name__}: {problem})") from None

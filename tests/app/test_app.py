@@ -58,4 +58,4 @@ def test_home_explains_with_a_live_neuron_and_offers_the_quick_start():
     assert not at.exception
     assert len(at.get("plotly_chart")) == 1
     assert at.button(key="quick_start").label == "Train the default model"
-    assert len(at.get("page_link")) == 5
+    assert len(at.get("page_link")) == 6

@@ -18,7 +18,8 @@ def test_history_csv_has_one_row_per_epoch_with_layer_rates(tiny, train_to_end):
 def test_metrics_csv_and_run_json_agree_with_the_cli_format(tiny, train_to_end):
     trainer, _ = train_to_end(tiny(epochs=2, train_samples=100))
     result = json.loads(training.result_json(trainer))
-    assert set(result) == {"config", "history", "metrics"}
+    assert set(result) == {"config", "history", "metrics", "data"}
+    assert result["data"] == {"source": "digits (generated)", "class_names": [str(d) for d in range(10)]}
     assert RunConfig.from_dict(result["config"]) == trainer.cfg
     metrics = dict(line.split(",") for line in training.metrics_csv(trainer).strip().splitlines()[1:])
     assert float(metrics["test_accuracy"]) == result["metrics"]["test_accuracy"]

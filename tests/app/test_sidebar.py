@@ -1,6 +1,8 @@
-"""The sidebar (snn_app.sidebar) under AppTest: widgets build the config, bad values and impossible combinations."""
+"""The sidebar (snn_app.sidebar) under AppTest: widgets build the config, bad values and impossible combinations,
+a dataset's defaults and its real-data settings."""
 from streamlit.testing.v1 import AppTest
 
+from app_runner import open_script
 from snn_core.config.run_config import RunConfig
 
 
@@ -60,3 +62,74 @@ def test_settings_that_cannot_run_together_are_listed_and_the_last_valid_config_
     cfg = at.run().session_state.rendered                       # fixed: the edited settings are used
     assert not at.error and (cfg.model.readout, cfg.model.first_spike_reg, cfg.data.latency_window) == (
         "first-spike", 0.5, 8)
+
+
+def real_data_app(**query) -> AppTest:
+    """The whole app (the dataset callback and the Train & watch page need it) with ``query`` in its URL."""
+    return open_script("app.py", query)
+
+
+def test_choosing_nmnist_applies_its_defaults_and_shows_the_folder_settings():
+    at = real_data_app()
+    assert "cfg:data-dir" not in [w.key for w in at.text_input]          # digits: no real-data widgets
+    at.selectbox(key="cfg:dataset").set_value("nmnist").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="cfg:arch").value == "conv" and at.text_input(key="cfg:channels").value == "16,32"
+    assert at.slider(key="cfg:T").value == 8 and at.number_input(key="cfg:train-samples").value == 10000
+    cfg = at.session_state.config
+    assert (cfg.data.dataset, cfg.model.arch, cfg.model.channels, cfg.training.batch_size) == ("nmnist", "conv",
+                                                                                              (16, 32), 32)
+    assert at.text_input(key="cfg:data-dir").value == "" and at.selectbox(key="cfg:event-frames").value == "counts"
+    assert any(c.value.startswith(":material/folder_open: Reads **") and "SNN_DATA_DIR/nmnist" in c.value
+               for c in at.caption)                                       # where the data comes from
+    assert "cfg:sensor" not in [w.key for w in at.text_input]           # N-MNIST's sensor is fixed
+    at.selectbox(key="cfg:dataset").set_value("event-folder").run()
+    assert at.text_input(key="cfg:sensor").value == "" and at.number_input(key="cfg:frame-size").value == 64
+    at.selectbox(key="cfg:dataset").set_value("dvs-gesture").run()
+    assert at.number_input(key="cfg:frame-size").value == 32 and at.slider(key="cfg:T").value == 16
+    at.selectbox(key="cfg:dataset").set_value("digits").run()               # back: the digits settings
+    cfg = at.session_state.config
+    assert not at.error and cfg == RunConfig() and "cfg:frame-size" not in [w.key for w in at.number_input]
+
+
+def test_a_real_data_setting_from_a_link_on_digits_is_shown_so_it_can_be_fixed():
+    at = real_data_app(**{"frame-size": "32"})
+    assert at.number_input(key="cfg:frame-size").value == 32
+    assert "data.frame_size: read only by real datasets" in at.error[0].value
+    at.number_input(key="cfg:frame-size").set_value(0).run()
+    assert not at.error and at.session_state.config == RunConfig()
+
+
+def test_a_missing_data_folder_is_named_in_the_sidebar_and_when_training_starts(tmp_path):
+    missing = str(tmp_path / "no-such-folder")
+    at = real_data_app()
+    at.selectbox(key="cfg:dataset").set_value("nmnist").run()
+    at.text_input(key="cfg:data-dir").set_value(missing).run()
+    assert any(missing in c.value and "is not a folder" in c.value for c in at.caption)
+    at.switch_page("app_pages/train.py").run()
+    at.button(key="step").click().run()
+    assert not at.exception and at.session_state.trainer is None
+    assert at.error[0].value.startswith("Cannot train with these settings: data.data_dir (--data-dir)")
+    assert missing in at.error[0].value and "is not a folder" in at.error[0].value
+
+
+def test_a_folder_framed_for_the_first_time_drives_a_progress_bar_then_removes_it(real_data, tmp_path, monkeypatch):
+    from snn_app import training
+    from snn_core.data.real import framing_progress
+
+    reports = []
+
+    def recorded(callback):
+        return framing_progress(lambda done, total, label: (reports.append((done, total, label)),
+                                                            callback(done, total, label)))
+
+    monkeypatch.setenv("SNN_FRAME_CACHE_DIR", str(tmp_path))             # nothing framed yet
+    monkeypatch.setattr(training, "framing_progress", recorded)
+    at = real_data_app(dataset="nmnist", arch="conv", channels="4,8", T="4", epochs="1", **{
+        "data-dir": str(real_data / "nmnist"), "train-samples": "20", "test-samples": "20", "batch-size": "20",
+        "data-seed": "91"})                                              # a data config no other test loads
+    at.switch_page("app_pages/train.py").run()
+    at.button(key="step").click().run()
+    assert not at.exception and not at.error and at.session_state.trainer.steps == 1
+    assert reports and reports[-1] == (40, 40, "framing nmnist")
+    assert not [bar for bar in at.get("progress") if "framing" in bar.proto.text]

@@ -3,6 +3,7 @@
 ``run_every`` does not tick under AppTest, so live training is driven by explicit ``.run()`` calls.
 """
 from app_runner import open_script as first_run
+from snn_core.training.trainer import Trainer
 
 PAGE = {"epochs": 2, "train-samples": 200, "test-samples": 60, "hidden": 32}   # changes from the tiny base
 
@@ -26,7 +27,7 @@ def test_play_trains_in_bounded_chunks_until_done(tiny_values):
     at.button(key="play_pause").click().run()
     trainer = at.session_state.trainer
     assert at.session_state.running and 0 < trainer.steps < trainer.batches_per_epoch * 40
-    for _ in range(60):
+    for _ in range(400):            # about 40 reruns on an idle 2-core machine; more while other work runs
         if not at.session_state.running:
             break
         at.run()
@@ -79,15 +80,22 @@ def test_downloads_offer_every_format_after_an_epoch(tiny_values):
                       "figures (HTML)"}
 
 
-def test_an_error_during_training_stops_play_and_is_shown():
-    faithful = {"T": "2", "arch": "conv", "channels": "4", "hidden": "8", "train-samples": "65", "test-samples": "40",
-                "asa": "faithful"}                               # the second batch holds one sample
-    at = first_run("app_pages/train.py", faithful)
+def test_an_error_during_training_stops_play_and_is_shown(tiny_values, monkeypatch):
+    """A run that cannot go on (the engine raises ValueError at its second step) stops Play and says why."""
+    original = Trainer.step
+
+    def step(self):
+        if self.steps == 1:
+            raise ValueError("the second batch cannot be trained")
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "step", step)
+    at = first_run("app_pages/train.py", tiny_values(PAGE))
     at.button(key="play_pause").click().run()
     for _ in range(5):
         if not at.session_state.running:
             break
         at.run()
     assert not at.exception and not at.session_state.running
-    assert "batch size 1" in at.error[0].value
+    assert "the second batch cannot be trained" in at.error[0].value
     assert at.session_state.trainer.steps == 1

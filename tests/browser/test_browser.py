@@ -1,4 +1,4 @@
-"""One real-browser test: serve the app on localhost, open every page in headless Chromium, press Play.
+"""One real-browser test: serve the app on localhost, open every page in headless Chromium, press Play, upload a file.
 
 Chromium is Debian's (/usr/bin/chromium; `make test` installs it when it can). Outside CI a machine
 without it skips this test with the reason; in CI (CI=true) a missing browser is a failure.
@@ -17,8 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
-PAGES = {"home": "", "playground": "playground", "train": "train", "explorer": "explorer", "compare": "compare",
-         "redundancy": "redundancy", "ttfs": "ttfs", "trt": "trt"}
+PAGES = {"home": "", "playground": "playground", "train": "train", "explorer": "explorer", "recording": "recording",
+         "compare": "compare", "redundancy": "redundancy", "ttfs": "ttfs", "trt": "trt"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -109,3 +109,17 @@ def test_quick_start_on_home_trains_the_default_model(page, server):
     page.locator("[data-testid='stMetric']").filter(has_text="test accuracy").filter(has_text="%").wait_for(
         timeout=90_000)
     assert_no_errors(page, "quick-start")
+
+
+def test_an_uploaded_nmnist_recording_shows_its_event_count(page, server, real_data):
+    from snn_core.data.readers import describe, read_events
+
+    path = sorted((real_data / "nmnist" / "Train" / "0").glob("*.bin"))[0]
+    events = describe(read_events(path))["events"]
+    open_page(page, server, PAGES["recording"])
+    page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(str(path))
+    page.locator("[data-testid='stMetric']").filter(has_text="events").filter(has_text=f"{events:,}").wait_for(
+        timeout=60_000)
+    page.get_by_text("Events over time", exact=True).wait_for(timeout=30_000)
+    page.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)       # the framed recording too
+    assert_no_errors(page, "recording-uploaded")

@@ -105,16 +105,19 @@ def test_a_failing_run_is_reported_not_raised(config, monkeypatch):
     json.dumps(result)
 
 
-def test_process_pool_matches_in_process_and_captures_worker_errors(config):
-    # passes the config check, but fails while training: the last batch of 121 at batch size 60 holds one
-    # sample, which faithful ASA refuses
-    broken = config.with_values({"arch": "conv", "channels": "4", "asa": "faithful", "train-samples": 121,
-                               "batch-size": 60})
+def test_process_pool_matches_in_process_and_captures_worker_errors(config, tmp_path):
+    # passes the config check (which reads no files), but fails in the worker: a recording is truncated
+    for split in ("train", "test"):
+        for label in ("a", "b"):
+            (tmp_path / split / label).mkdir(parents=True)
+            (tmp_path / split / label / "rec.bin").write_bytes(bytes(5 * 40 + 3))
+    broken = config.with_values({"dataset": "event-folder", "data-dir": str(tmp_path), "arch": "mlp"})
     pooled = compare(config, broken, [0, 1], workers=2)
     local = compare(config, config, [0, 1])
     for pool_seed, local_seed in zip(pooled["per_seed"], local["per_seed"]):
         assert untimed(pool_seed["base"]) == untimed(local_seed["base"])
-        assert "batch size 1" in pool_seed["variant"]["error"]
+        error = pool_seed["variant"]["error"]
+        assert error.startswith("EventFileError: ") and "rec.bin: is truncated" in error
     assert pooled["paired"] == {} and pooled["failed_runs"] == 2
 
 
