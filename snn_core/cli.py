@@ -131,6 +131,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from .data.real import framing_progress
     from .experiments.run import train_run  # torch-heavy imports only once the arguments are valid
 
     cfg = config_from_args(args)
@@ -142,7 +143,12 @@ def _train(args: argparse.Namespace) -> int:
             print(f"epoch {record.epoch}: test accuracy {record.test_accuracy:.3f}, "
                   f"NASFR {record.nasfr:.3f}, {record.train_seconds:.1f} s", file=sys.stderr)
 
-    result = train_run(cfg, device=args.device, on_epoch=report)
+    def framing(done: int, total: int, label: str) -> None:       # a real folder framed for the first time
+        if not args.quiet:
+            print(f"{label}: {done}/{total} recordings", file=sys.stderr)
+
+    with framing_progress(framing):
+        result = train_run(cfg, device=args.device, on_epoch=report)
     text = json.dumps(result, indent=2)
     if args.out:
         with open(args.out, "w") as handle:

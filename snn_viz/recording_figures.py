@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
-from .sample_figures import POLARITY_RGB, READOUT_COLOURS, event_animation, readout_over_time
+from .sample_figures import POLARITY_RGB, READOUT_COLOURS, event_frames, readout_over_time
 from .style import styled, time_axis
 
 if TYPE_CHECKING:
@@ -60,25 +60,8 @@ def event_raster(events: np.ndarray, sensor_size: Sequence[int], max_events: int
 
 
 def framed_recording(frames: np.ndarray, subtitle: str) -> go.Figure:
-    """The recording as T frames ``[T, P, H, W]``: an animation (all steps summed first) on a 2-D sensor, a
-    channel x time-step heatmap on a sensor one pixel high, where an image would be one line."""
-    frames = frames.astype(np.float64)
-    steps, polarities, height, _ = frames.shape
-    if height == 1:
-        counts = frames.sum(1)[:, 0, :].T                                   # (W channels, T)
-        fig = go.Figure(go.Heatmap(z=counts, colorscale=[[0.0, "white"], [1.0, _rgb("OFF")]], zmin=0,
-                                   colorbar=dict(title=dict(text="events", side="right")),
-                                   hovertemplate="channel %{y}<br>step %{x}<br>%{z:.0f} events<extra></extra>"))
-        styled(fig, f"The recording in {steps} frames", 460, subtitle)
-        time_axis(fig, steps)
-        fig.update_yaxes(title_text="channel")
-        return fig
-    if polarities == 1:                                                     # one polarity: shown as OFF (blue)
-        frames = np.concatenate([frames, np.zeros_like(frames)], axis=1)
-    fig = event_animation(frames)
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False)
-    fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
-    return styled(fig, f"The recording in {steps} frames", 460, subtitle)
+    """The recording as T frames ``[T, P, H, W]``, drawn as the Spike explorer draws a test sample."""
+    return event_frames(frames, f"The recording in {len(frames)} frames", subtitle)
 
 
 def readout_scores(logits: torch.Tensor, class_names: Sequence[str], predicted: int,

@@ -240,19 +240,40 @@ def readout_over_time(logits: torch.Tensor, class_names: Sequence[str], label: i
 
 
 def input_sample(dataset: Dataset, index: int) -> go.Figure:
-    """A test input: the digit image, or the event frames as an animation over time steps with ON and OFF coloured."""
+    """A test input: the digit image, or the event frames as an animation over time steps with ON and OFF coloured
+    (a heatmap of channel against time step for a sensor one pixel high, such as SHD's)."""
     x = dataset.test_x[index].float().cpu().numpy()
     title = f"test sample {index}: {dataset.class_names[int(dataset.test_y[index])]}"
     if dataset.has_time_axis:
-        fig = event_animation(x)                                                 # x: (T, 2, H, W)
-        subtitle = "events: orange = ON, blue = OFF"
-    else:
-        fig = go.Figure(go.Heatmap(z=x[0], colorscale="Greys", zmin=0, zmax=1, showscale=False,  # x: (1, H, W)
-                                   hovertemplate="row %{y}, col %{x}<br>intensity %{z:.2f}<extra></extra>"))
-        subtitle = "pixel intensity, 0 to 1"
+        return event_frames(x, title, "events: orange = ON, blue = OFF" if x.shape[1] == 2 else "events per step")
+    fig = go.Figure(go.Heatmap(z=x[0], colorscale="Greys", zmin=0, zmax=1, showscale=False,  # x: (1, H, W)
+                               hovertemplate="row %{y}, col %{x}<br>intensity %{z:.2f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False)
     fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
-    return styled(fig, title, 460 if dataset.has_time_axis else 400, subtitle)
+    return styled(fig, title, 400, "pixel intensity, 0 to 1")
+
+
+def event_frames(frames: np.ndarray, title: str, subtitle: str) -> go.Figure:
+    """Frames ``[T, P, H, W]``: an animation (all steps summed first) on a 2-D sensor, one polarity shown as OFF
+    (blue); a channel x time-step heatmap on a sensor one pixel high, where an image would be one line."""
+    frames = frames.astype(np.float64)
+    steps, polarities, height, _ = frames.shape
+    if height == 1:
+        off = "rgb({}, {}, {})".format(*POLARITY_RGB["OFF"])
+        counts = frames.sum(1)[:, 0, :].T                                   # (W channels, T)
+        fig = go.Figure(go.Heatmap(z=counts, colorscale=[[0.0, "white"], [1.0, off]], zmin=0,
+                                   colorbar=dict(title=dict(text="events", side="right")),
+                                   hovertemplate="channel %{y}<br>step %{x}<br>%{z:.0f} events<extra></extra>"))
+        styled(fig, title, 460, subtitle)
+        time_axis(fig, steps)
+        fig.update_yaxes(title_text="channel")
+        return fig
+    if polarities == 1:
+        frames = np.concatenate([frames, np.zeros_like(frames)], axis=1)   # (T, 2, H, W): the spikes as OFF
+    fig = event_animation(frames)
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
+    return styled(fig, title, 460, subtitle)
 
 
 def event_image(counts: np.ndarray, scale: float) -> go.Image:

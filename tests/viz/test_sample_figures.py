@@ -119,6 +119,17 @@ def test_event_input_is_an_animation_with_a_frame_per_step():
     assert np.array_equal(fig.frames[2].data[0].customdata, events[0, 1].permute(1, 2, 0).numpy())
 
 
+def test_channel_inputs_are_a_channel_by_step_heatmap_and_one_polarity_is_drawn_as_off():
+    spikes = torch.randint(0, 3, (1, 4, 1, 1, 700), dtype=torch.uint8)        # SHD: (N, T, P=1, H=1, channels)
+    fig = sample_figures.input_sample(tiny_dataset(spikes, True), 0)
+    assert np.array_equal(fig.data[0].z, spikes[0, :, 0, 0].numpy().T)         # (channels, T)
+    assert fig.layout.yaxis.title.text == "channel"
+    image = torch.randint(0, 3, (1, 2, 1, 4, 4), dtype=torch.uint8)             # one polarity on a 4x4 sensor
+    frames = sample_figures.input_sample(tiny_dataset(image, True), 0).frames
+    assert np.array_equal(frames[1].data[0].customdata[..., 0], image[0, 0, 0].numpy())    # OFF holds them
+    assert frames[1].data[0].customdata[..., 1].sum() == 0
+
+
 def test_digit_input_is_the_image():
     image = torch.rand(2, 1, 8, 8)
     fig = sample_figures.input_sample(tiny_dataset(image, False), 1)
