@@ -66,7 +66,8 @@ def real_section(seeds: list[int], workers: int, cache: RunCache | None, log: Ca
     lines = [
         "## Real data: N-MNIST recordings", "",
         f"N-MNIST (ATIS recordings of MNIST digits, 34×34, 2 polarities). Data: {_sample_sizes(asa)}. The network is "
-        f"N-MNIST's default: conv {'-'.join(map(str, model.channels))}, rate readout, T = {NMNIST.data.time_steps} "
+        f"N-MNIST's default: conv {'-'.join(map(str, model.channels))} + fc {'-'.join(map(str, model.hidden))}, "
+        f"rate readout, T = {NMNIST.data.time_steps} "
         f"time bins per recording (tonic ToFrame), event counts as input, {NMNIST.training.epochs} epochs, batch "
         f"{NMNIST.training.batch_size}; {len(seeds)} paired seeds. A sample this small (about 200 test recordings) "
         "moves accuracy in steps of 0.5 points.", "",

@@ -15,6 +15,7 @@ def test_the_real_data_section_measures_three_comparisons_on_real_recordings(rea
     text = reproduce.SECTIONS["real"]([0, 1], 1, None, logged.append, counter)
     assert counter.runs == 3 * 2 * 2 and len(logged) == 3
     assert "60 training and 30 test recordings (no test split on disk" in text
+    assert "conv 4-8 + fc 128, rate readout, T = 4 time bins per recording" in text
     for row in ("| clean vs off |", "| off → TRT (frames reversed at the input) |", "| unlimited → K = 1 |"):
         assert row in text
     verdicts = [line for line in text.splitlines() if "reproduced" in line or "mixed" in line]
