@@ -2,7 +2,7 @@
 import streamlit as st
 
 from snn_app import asa as glue
-from snn_app import state
+from snn_app import jobs, state
 from snn_core.metrics.redundancy import REDUNDANCY_EQUATIONS, PatternThresholds
 from snn_viz import asa_figures as figs
 
@@ -38,14 +38,18 @@ try:
 except ValueError as problem:
     st.error(f"These settings cannot run ASA: {problem}")
     st.stop()
-if st.button("Train ASA off and on", type="primary", key="red_train"):
-    bar = st.progress(0.0, text="generating event clips...")
-    st.session_state.asa_pair = {"configs": configs, "trainers": glue.train_pair(configs, bar.progress)}
-    bar.empty()
+if st.button("Train ASA off and on", type="primary", key="red_train", disabled=jobs.running(glue.JOB),
+             help="trains in the background: the page stays usable, and Cancel stops it"):
+    jobs.start(glue.JOB, glue.pair_job(configs))
+snap = jobs.panel(glue.JOB, again="Train ASA off and on", resumes=False)
+if snap is not None and snap.state == jobs.FINISHED:
+    st.session_state.asa_pair = {"configs": snap.meta["configs"], "trainers": snap.value}
+    jobs.forget(glue.JOB)
 
 pair = st.session_state.get("asa_pair")
 if pair is None:
-    st.info("Press **Train ASA off and on**: two conv networks on event clips, same seed, one with ASA.")
+    if snap is None or not snap.running:
+        st.info("Press **Train ASA off and on**: two conv networks on event clips, same seed, one with ASA.")
     st.stop()
 if pair["configs"] != configs:
     st.info("The settings above changed since this pair was trained: press **Train ASA off and on** to update.")
@@ -65,7 +69,10 @@ right.plotly_chart(state.memo_figure(("red-patterns", key), lambda: figs.channel
     {arm: ev.redundancy.pattern_fractions() for arm, ev in evaluations.items()})), theme=None)
 
 layer = st.radio("conv layer", list(evaluations["ASA off"].redundancy.layers), horizontal=True, key="red_layer")
-traces = {arm: glue.traced(trainer) for arm, trainer in trainers.items()}
+if "traces" not in pair:
+    with st.spinner(f"Tracing {glue.TRACED_SAMPLES} test clips through both networks..."):
+        pair["traces"] = {arm: glue.traced(trainer) for arm, trainer in trainers.items()}
+traces = pair["traces"]
 picks = glue.pick_channels(evaluations["ASA off"].redundancy, layer)
 threshold = pair["configs"][0].neuron.threshold
 st.subheader("The paper's Fig. 1: a noise channel and a normal channel, without and with ASA")

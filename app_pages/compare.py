@@ -4,7 +4,7 @@ import os
 
 import streamlit as st
 
-from snn_app import comparison, state, training
+from snn_app import comparison, jobs, state, training
 from snn_core.experiments.stats import CI_LATEX, T_CDF_LATEX
 from snn_core.report.verdict import verdict
 from snn_viz import compare_figures
@@ -36,30 +36,32 @@ first_seed = columns[1].number_input("first seed", 0, 10_000, 0, key="cmp_first_
 workers = columns[2].number_input("worker processes", 1, max(1, os.cpu_count() or 1), 1, key="cmp_workers",
                                   help="runs in parallel, one torch thread each")
 
-if st.button("Run comparison", type="primary", icon=":material/balance:", key="cmp_run"):
+busy = jobs.running(comparison.JOB)
+if st.button("Run comparison", type="primary", icon=":material/balance:", key="cmp_run", disabled=busy,
+             help="runs in the background: the page stays usable, and Cancel keeps the runs finished so far"):
     try:
         base, variant = comparison.arms(base_cfg, changes, factor)
+        jobs.start(comparison.JOB, comparison.job(base, variant, int(seeds), int(first_seed), int(workers), changes))
     except ValueError as problem:
         st.error(f"Cannot compare: {problem}")
-    else:
-        bar = st.progress(0.0, text="starting...")
-
-        def progress(done: int, total: int, slot: dict) -> None:
-            seed = slot["config"]["training"]["seed"]
-            outcome = "failed" if slot["error"] else f"{slot['metrics']['test_accuracy']:.1%}"
-            bar.progress(done / total, text=f"{done} of {total} runs finished (seed {seed}: {outcome})")
-
-        st.session_state.comparison = comparison.run(base, variant, int(seeds), int(first_seed), int(workers),
-                                                     progress)
-        st.session_state.comparison_changes = changes
-        bar.empty()
+snap = jobs.panel(comparison.JOB, again="Run comparison")
+if snap is not None:
+    st.session_state.comparison = comparison.result(snap)          # the pairs finished so far
+    st.session_state.comparison_changes = snap.meta["changes"]
 
 result = st.session_state.get("comparison")
 if result is None:
     st.info("Set the variant and press **Run comparison**. Small settings (few epochs, T ≤ 8) take seconds a seed.")
     st.stop()
+if not result["seeds"]:
+    st.info("No seed has both runs finished yet: each pair appears here as soon as it has."
+            if snap is not None and snap.running else "No seed had both runs finished.")
+    st.stop()
 
-st.subheader(f"Variant `{st.session_state.comparison_changes}` against the base, {len(result['seeds'])} seeds")
+waiting = "still to come" if snap is not None and snap.running else "not run"
+unfinished = f" ({result['unfinished_runs']} runs {waiting})" if result["unfinished_runs"] else ""
+st.subheader(f"Variant `{st.session_state.comparison_changes}` against the base, {len(result['seeds'])} "
+             f"seed{'s' if len(result['seeds']) != 1 else ''}{unfinished}")
 if result["failed_runs"]:
     errors = {slot["error"] for run in result["per_seed"] for slot in (run["base"], run["variant"]) if slot["error"]}
     st.warning(f"{result['failed_runs']} run(s) failed and are left out of the statistics: {'; '.join(errors)}")

@@ -1,22 +1,41 @@
-"""Spike explorer: pick a test sample of the current model and look inside it, one spiking layer at a time."""
+"""Spike explorer: pick a test sample of the current model and look inside it, one spiking layer at a time.
+A model saved by Train & watch opens here, and a saved run or config JSON sets the sidebar."""
 import streamlit as st
 
-from snn_app import explorer, state, training
-from snn_viz import sample_figures
+from snn_app import explorer, saved, state, training
+from snn_viz import sample_figures, style
 
+state.start_session()       # no-op inside the app; lets the page run on its own (tests)
+state.follow_page_theme()   # also when the page runs on its own (tests)
 st.title("Spike explorer")
 st.caption("Pick a test sample, then a spiking layer: see which neurons fire when, how their membranes "
            "climb to the threshold, and how busy each layer is compared with the whole test set.")
 trainer = st.session_state.get("trainer")
+with st.expander("Open saved work", expanded=trainer is None, icon=":material/folder_open:"):
+    st.caption("A **model** (.safetensors) saved by Train & watch opens here, and the sidebar takes its settings; "
+               "a **run or config JSON** (run.json, config.json, a compare or sweep JSON) sets the sidebar. "
+               f"Files of up to {saved.MAX_UPLOAD_MB} MB.")
+    upload, path = st.columns(2)
+    upload.file_uploader("upload a saved file", type=list(saved.SUFFIXES), key="saved_upload",
+                         on_change=saved.open_upload, max_upload_size=saved.MAX_UPLOAD_MB)
+    path.text_input("or a file on this machine", key="saved_path", on_change=saved.open_path,
+                    placeholder="e.g. ~/Downloads/model.safetensors",
+                    help="a path the app's server can read; opened when you press Enter")
+message = st.session_state.get("saved_message")
+if message is not None:
+    (st.error if message[0] == "error" else st.success)(message[1])
 if trainer is None:
-    st.info("No model yet: train one on the **Train & watch** page, then come back here to look inside it.")
+    st.info("No model yet: train one on the **Train & watch** page, then come back here to look inside it, "
+            "or open a saved model above.")
     st.page_link("app_pages/train.py", label="Train & watch", icon=":material/model_training:")
     st.stop()
 
 
 def chart(where, key: tuple, build) -> None:
-    """A figure, built once per session for what it shows (``key``), in its own large fonts and colours."""
-    where.plotly_chart(state.memo_figure(("explorer", weights, *key), build), theme=None)
+    """A figure, built once per session for what it shows (``key``) and the page's theme, in its own large fonts
+    and colours; its toolbar exports it as SVG under the name of what it shows."""
+    where.plotly_chart(state.memo_figure(("explorer", weights, *key), build), theme=None,
+                       config=style.plotly_config(f"explorer-{key[0]}-{'-'.join(str(part) for part in key[1:])}"))
 
 
 def show_next_wrong(wrong: list[int]) -> None:
@@ -26,11 +45,14 @@ def show_next_wrong(wrong: list[int]) -> None:
         st.session_state.explorer_sample = found
 
 
-weights = explorer.weights_key(trainer)
+opened = saved.opened_model(trainer)
+weights = explorer.weights_key(trainer, opened[1] if opened else "")
 evaluation = explorer.test_evaluation(trainer, weights)
 data, threshold = trainer.dataset, trainer.cfg.neuron.threshold
 count = len(data.test_y)
-st.caption(f"Model: {training.describe(trainer.cfg)}, after {trainer.steps} training steps")
+source = f"opened from **{opened[0]}**" + (f", then {trainer.steps} more training steps" if trainer.steps else "") \
+    if opened else f"after {trainer.steps} training steps"
+st.caption(f"Model: {training.describe(trainer.cfg)}, {source}")
 
 st.session_state.explorer_sample = min(st.session_state.get("explorer_sample", 0), count - 1)
 pick, image, readout = st.columns([1, 1.3, 1.7])

@@ -1,30 +1,14 @@
-"""Home: what a spiking neuron and a spiking network are, one live neuron, a one-click start, and a map."""
+"""Home: what a spiking neuron and a spiking network are, one live neuron, a one-click start, a map of every page
+(``snn_app.pages``, the list the navigation is built from) and guided challenges that open a page set up for them."""
 import streamlit as st
 
-from snn_app import state
-from snn_app.sidebar import seed_widgets
+from snn_app import pages, state, url_state
+from snn_app.sidebar import classroom, seed_widgets
 from snn_core.config.run_config import RunConfig
 from snn_core.experiments.playground import simulate
 from snn_core.neurons.lif import LIFParams
 from snn_core.training.trainer import Trainer
 from snn_viz.neuron_figures import neuron_traces
-
-TOUR = {
-    "app_pages/playground.py": ("Neuron playground", "One LIF neuron and its dials: leak, threshold, reset, the spike "
-                            "cap K. Watch the membrane charge, fire and reset, and read its f–I curve."),
-    "app_pages/train.py": ("Train & watch", "Play, pause and step the training of a whole network on handwritten "
-                       "digits, event-camera clips or real recordings (N-MNIST, DVS Gesture, SHD); loss, accuracy "
-                       "and every layer's firing rate move live."),
-    "app_pages/explorer.py": ("Spike explorer", "Open the trained network on one test sample: spike rasters, membrane "
-                          "traces with the threshold, and which channels fire when."),
-    "app_pages/recording.py": ("Open a recording", "Open a real event-camera file (N-MNIST, Prophesee, "
-                               "iniVation, ...): its events over time, the frames a network sees, and the trained "
-                               "model's answer."),
-    "app_pages/compare.py": ("Compare", "Is a change really better? Both settings train on the same seeds; the "
-                         "page reports paired differences with 95% confidence intervals and wins."),
-    "app_pages/asa.py": ("Redundancy & ASA", "Noise events make whole channels fire for nothing; watch "
-                                "Advance Spatial Attention gate their current and the firing rate drop."),
-}
 
 
 def quick_start() -> None:
@@ -66,7 +50,18 @@ with right:
               on_click=quick_start)
     if st.session_state.pop("go_to_training", False):
         st.switch_page("app_pages/train.py")
+
+challenges, tour = st.columns([3, 2])
+with challenges:
+    st.subheader("Challenges")
+    st.caption("Each link opens its page with the sidebar set up for it; the goal stays on top of the page.")
+    for item in pages.CHALLENGES:
+        with st.container(border=True):
+            st.page_link(item.page, label=f"**{item.title}**", icon=":material/flag:",
+                         query_params=url_state.challenge_params(item.key, classroom()))
+            st.caption(f"{item.goal} — on *{pages.page(item.page).title}*.")
+with tour:
     st.subheader("What each page teaches")
-    for path, (title, text) in TOUR.items():
-        st.page_link(path, label=title)
-        st.caption(text)
+    for info in pages.PAGES:
+        st.page_link(info.path, label=info.title, icon=info.icon)
+        st.caption(info.teaches)

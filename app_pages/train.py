@@ -1,7 +1,8 @@
-"""Train & watch: Play, Pause, Step and Reset a run and watch its curves and spiking activity move."""
+"""Train & watch: Play, Pause, Step and Reset a run and watch its curves and spiking activity move; Compare live
+trains a twin that differs in one setting beside it, in lockstep (snn_app/twin.py)."""
 import streamlit as st
 
-from snn_app import state, training
+from snn_app import network_view, state, training, twin
 from snn_core.metrics.activity import FIRING_RATE_EQUATIONS
 from snn_core.training.trainer import Trainer
 from snn_viz import run_figures
@@ -13,7 +14,7 @@ def new_trainer() -> None:
     """Start a fresh run from the sidebar settings (the previous one is replaced); a real dataset framed for the
     first time shows a progress bar, and one that cannot be loaded (no such folder, a bad file) says why."""
     try:
-        with training.framing_bar():
+        with training.framing_bar(), st.spinner(training.loading_message(st.session_state.config)):
             st.session_state.trainer = Trainer(st.session_state.config)
     except (ValueError, OSError) as problem:                 # OSError: e.g. a data folder it may not read
         st.session_state.train_error = str(problem)
@@ -32,14 +33,19 @@ def ensure_trainer() -> Trainer | None:
 
 def play_or_pause() -> None:
     """Play and Pause only flip the session's flag; the live view below does the training."""
-    st.session_state.running = not st.session_state.running and ensure_trainer() is not None
+    trainer = ensure_trainer()
+    twin.sync(trainer)
+    st.session_state.running = not st.session_state.running and trainer is not None
 
 
 def step_once() -> None:
+    """One step of the run, and of its twin when Compare live is on (the twin is made first, so a twin switched on
+    before the first step starts from the same initial weights)."""
     trainer = ensure_trainer()
-    if trainer is not None and not trainer.finished:
+    twin.sync(trainer)
+    if trainer is not None and not twin.finished(trainer):
         try:
-            st.session_state.step_log.append(trainer.step().loss)
+            twin.advance(trainer, st.session_state.step_log)
         except ValueError as problem:                       # the engine refuses to go on: say why
             st.session_state.train_error = str(problem)
 
@@ -51,9 +57,10 @@ st.caption("Play trains a few batches per refresh; Step makes exactly one gradie
 st.session_state.setdefault("train_error", "")
 trainer = st.session_state.trainer
 running = st.session_state.running
-finished = trainer is not None and trainer.finished
-
-buttons = st.columns([1, 1, 1, 4])
+buttons = st.columns([1, 1, 1, 4])               # filled below, once the twin is known (finished = both are)
+twin.controls(trainer.cfg if trainer is not None else st.session_state.config)
+twin.sync(trainer)
+finished = trainer is not None and twin.finished(trainer)
 buttons[0].button("Pause" if running else "Play", icon=":material/pause:" if running else ":material/play_arrow:",
                   on_click=play_or_pause, type="secondary" if running else "primary", width="stretch",
                   key="play_pause", disabled=finished)
@@ -63,10 +70,13 @@ buttons[2].button("Reset", icon=":material/restart_alt:", on_click=new_trainer, 
 if st.session_state.train_error:
     st.error(f"Cannot train with these settings: {st.session_state.train_error}")
     st.session_state.train_error = ""
+twin.show_problem(trainer)
 if trainer is not None and trainer.cfg != st.session_state.config:
     changed = ", ".join(training.changed_options(trainer.cfg, st.session_state.config))
     st.info(f"The sidebar settings differ from this run's ({changed}). **Reset** starts a run with them; "
             "Play and Step continue the current run.")
+with st.expander("The network", expanded=trainer is None):
+    network_view.show(st.session_state.config)
 
 
 @st.fragment(run_every=REFRESH_SECONDS if running else None)
@@ -76,17 +86,24 @@ def live_view() -> None:
         st.info("Press **Play** to train the network set in the sidebar, or **Step** to take one step at a time.")
         return
     if st.session_state.running:
+        problem_before = st.session_state.twin_problem
         try:
-            training.train_chunk(trainer, st.session_state.step_log)
+            twin.train_chunk(trainer, st.session_state.step_log)
         except ValueError as problem:                       # the run cannot go on: stop, say why, keep it
             st.session_state.running, st.session_state.train_error = False, str(problem)
             st.rerun()
-        if trainer.finished:
+        if twin.finished(trainer):
             st.session_state.running = False
             st.rerun()                                   # whole page: stop the timer, swap Pause for Play
+        if st.session_state.twin_problem != problem_before:
+            st.rerun()                                   # the twin stopped: the page says why, the run goes on
     epochs = trainer.cfg.training.epochs
     st.progress(trainer.progress, text=f"{training.describe(trainer.cfg)} — epoch {trainer.epoch} of {epochs}, "
                                        f"step {trainer.steps} of {trainer.batches_per_epoch * epochs}")
+    pair = twin.active()
+    if pair is not None:
+        twin.show(trainer, pair)
+        return
     history = trainer.history
     last = history[-1] if history else None
     metrics = st.columns(4)

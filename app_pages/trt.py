@@ -3,7 +3,7 @@ import os
 
 import streamlit as st
 
-from snn_app import state, training
+from snn_app import jobs, state, training
 from snn_app import trt as glue
 from snn_core.data import DATASETS
 from snn_core.methods.trt import LOSS_LATEX
@@ -52,15 +52,15 @@ else:
     except ValueError as problem:
         st.error(f"These settings cannot train the sample network: {problem}")
         demo_cfg = None
-    if right.button("Train", type="primary", key="trt_train", disabled=demo_cfg is None):
-        bar = st.progress(0.0, text="loading data...")
-        try:
-            st.session_state.trt_demo = glue.train_demo(demo_cfg, bar.progress)
-        except ValueError as problem:
-            st.error(f"Training failed: {problem}")
-        bar.empty()
+    if right.button("Train", type="primary", key="trt_train", disabled=demo_cfg is None or
+                    jobs.running(glue.DEMO_JOB)):
+        jobs.start(glue.DEMO_JOB, glue.demo_job(demo_cfg))
+    demo = jobs.panel(glue.DEMO_JOB, again="Train", resumes=False)
+    if demo is not None and demo.state == jobs.FINISHED:
+        st.session_state.trt_demo = demo.value
+        jobs.forget(glue.DEMO_JOB)
     trainer = st.session_state.get("trt_demo")
-    if trainer is None:
+    if trainer is None and (demo is None or not demo.running):
         st.info("Press **Train** for a small network on the chosen dataset "
                 f"({glue.TRAIN_SAMPLES} training samples, the sidebar's network and epochs).")
     elif demo_cfg is not None and trainer.cfg != demo_cfg:
@@ -124,15 +124,21 @@ if arms:
     st.caption(f"First baseline: {training.describe(first).split(' · seed')[0]}. Seeds 0..{int(seeds) - 1} here, "
                "a quick look; the reproduction report (docs/REPRODUCTION.md) uses 10. Finished runs are cached, "
                "so a repeat is instant.")
-if st.button("Run experiments", type="primary", icon=":material/balance:", key="trt_run", disabled=arms is None):
-    bar = st.progress(0.0, text="starting...")
-    st.session_state.trt_results = {"arms": arms, "results": glue.run_experiments(
-        arms, int(seeds), int(workers), lambda done, text: bar.progress(done, text=text))}
-    bar.empty()
+if st.button("Run experiments", type="primary", icon=":material/balance:", key="trt_run",
+             disabled=arms is None or jobs.running(glue.EXPERIMENTS_JOB),
+             help="runs in the background: the page stays usable, and Cancel keeps the runs finished so far"):
+    jobs.start(glue.EXPERIMENTS_JOB, glue.experiments_job(arms, int(seeds), int(workers)))
+snap = jobs.panel(glue.EXPERIMENTS_JOB, again="Run experiments")
+if snap is not None:
+    st.session_state.trt_results = {"arms": snap.meta["arms"], "results": glue.experiment_results(snap)}
 
 ran = st.session_state.get("trt_results")
 if ran is None:
     st.info("Pick experiments and press **Run experiments**.")
+    st.stop()
+if not ran["results"]:
+    st.info("No seed has both arms finished yet: each experiment appears here as soon as one has."
+            if snap is not None and snap.running else "No seed had both arms finished.")
     st.stop()
 if ran["arms"] != arms:
     st.caption("The settings above changed since these results: press **Run experiments** to update them.")

@@ -1,7 +1,7 @@
 """TTFS vs multi-spike: the spike cap K from 1 (time-to-first-spike) to unlimited, and what each K costs."""
 import streamlit as st
 
-from snn_app import state
+from snn_app import jobs, state
 from snn_app import ttfs as glue
 from snn_core.methods.ttfs.presets import ttfs_config
 from snn_core.network.readout import FIRST_SPIKE_EQUATIONS
@@ -55,25 +55,27 @@ values, left_out = glue.sweep_values(cfg)
 for label, problem in left_out.items():
     st.warning(f"K = {label} is left out of the sweep: {problem}")
 runs = len(values) * int(seeds)
-if st.button(f"Run the K sweep ({runs} runs)", type="primary", key="ttfs_sweep_run", disabled=not values):
-    bar = st.progress(0.0, text="starting...")
-
-    def progress(done: int, total: int, slot: dict) -> None:
-        outcome = slot["error"] or f"{slot['metrics']['test_accuracy']:.1%}{' (cached)' if slot['cached'] else ''}"
-        bar.progress(done / total, text=f"{done} of {total} runs finished (K = "
-                                        f"{glue.k_label(slot['config']['neuron']['max_spikes'])}: {outcome})")
-
-    result = glue.run_sweep(cfg, values, int(seeds), progress)
-    st.session_state.ttfs_sweep = {"key": (cfg.to_json(), int(seeds)), "result": result}
-    bar.empty()
+if st.button(f"Run the K sweep ({runs} runs)", type="primary", key="ttfs_sweep_run",
+             disabled=not values or jobs.running(glue.SWEEP_JOB),
+             help="runs in the background: the page stays usable, and Cancel keeps the runs finished so far"):
+    jobs.start(glue.SWEEP_JOB, glue.sweep_job(cfg, values, int(seeds)))
+snap = jobs.panel(glue.SWEEP_JOB, again="Run the K sweep")
+if snap is not None:
+    st.session_state.ttfs_sweep = {"key": snap.meta["key"], "result": glue.sweep_of(snap),
+                                   "finished": tuple(slot is not None for slot in snap.slots)}
 stored = st.session_state.get("ttfs_sweep")
 if stored is None:
     st.info(f"Press **Run the K sweep**: every K on {seeds} seeds × {epochs} epochs, two runs at a time. "
             "Finished runs are cached on disk, so a repeat is instant.")
+elif not any(point["runs"] for point in stored["result"]["points"]):
+    st.info("No run has finished yet: each K's points appear here as its seeds finish.")
 else:
-    result, key = stored["result"], stored["key"]
-    if key != (cfg.to_json(), int(seeds)):
+    result, key = stored["result"], (*stored["key"], stored["finished"])     # figures follow the runs finished
+    if stored["key"] != (cfg.to_json(), int(seeds)):
         st.info("The settings changed since this sweep ran: press **Run the K sweep** to update.")
+    if result["unfinished_runs"]:
+        st.caption(f"{result['unfinished_runs']} of the sweep's runs have not finished: each point shows the seeds "
+                   "that have.")
     st.caption(f"Each point: mean and 95% CI over {len(result['seeds'])} seeds, "
                f"{result['config']['training']['epochs']} epochs each, {result['config']['model']['engine']} engine.")
     if result["failed_runs"]:
@@ -105,14 +107,18 @@ if problem is not None:
     st.error(f"K = {k} cannot run on the {engine} engine: {problem}")
     st.stop()
 single = cfg.with_values({"max-spikes": k_value})
-if st.button(f"Train one run at K = {k}", key="ttfs_single_run", disabled=glue.kept_run(single) is not None):
-    bar = st.progress(0.0, text="starting...")
-    glue.trained_run(single, bar.progress)
-    bar.empty()
+if st.button(f"Train one run at K = {k}", key="ttfs_single_run",
+             disabled=glue.kept_run(single) is not None or jobs.running(glue.SINGLE_JOB)):
+    jobs.start(glue.SINGLE_JOB, glue.single_job(single))
+snap = jobs.panel(glue.SINGLE_JOB, again=f"Train one run at K = {k}", resumes=False)
+if snap is not None and snap.state == jobs.FINISHED:
+    glue.keep_run(snap.meta["cfg"], snap.value)
+    jobs.forget(glue.SINGLE_JOB)
 trainer = glue.kept_run(single)
 if trainer is None:
-    st.info(f"Press **Train one run at K = {k}** (seed {single.training.seed}, {single.training.epochs} epochs) "
-            "to see its spikes.")
+    if snap is None or not snap.running:
+        st.info(f"Press **Train one run at K = {k}** (seed {single.training.seed}, {single.training.epochs} epochs) "
+                "to see its spikes.")
     st.stop()
 sample = st.slider("test sample", 0, min(glue.TRACED_SAMPLES, len(trainer.dataset.test_y)) - 1, 0,
                    key="ttfs_sample")

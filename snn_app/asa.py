@@ -1,7 +1,6 @@
 """Glue for the Redundancy page: the ASA off/on pair of runs, and the per-channel views taken from them."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -14,11 +13,11 @@ from snn_core.metrics.redundancy import RedundancyMetrics, mpd_histogram
 from snn_core.training.evaluate import SampleTrace
 from snn_core.training.trainer import Trainer
 
-from .training import train_to_end
+from .jobs import Control, Job, train_steps
 
 ARMS = ("ASA off", "ASA on")
 TRACED_SAMPLES = 16          # test samples whose currents make the MPD histograms
-Progress = Callable[[float, str], None]
+JOB = "asa-pair"             # the page's job name in the session
 
 
 def pair_configs(base: RunConfig, variant: str, noise: float, epochs: int, train_samples: int) -> tuple[RunConfig, ...]:
@@ -34,13 +33,12 @@ def pair_configs(base: RunConfig, variant: str, noise: float, epochs: int, train
     return pair
 
 
-def train_pair(configs: tuple[RunConfig, ...], progress: Progress) -> dict[str, Trainer]:
-    """Train both arms to the end, one after the other, reporting the fraction done."""
-    trainers = {}
-    for number, (arm, cfg) in enumerate(zip(ARMS, configs)):
-        trainers[arm] = train_to_end(cfg, lambda run, number=number, arm=arm: progress(
-            (number + run.progress) / len(ARMS), f"training {arm}: epoch {run.epoch + 1}"))
-    return trainers
+def pair_job(configs: tuple[RunConfig, ...]) -> Job:
+    """Both arms trained to the end, one after the other, as a background job (its value: arm -> ``Trainer``)."""
+    def work(control: Control) -> dict[str, Trainer]:
+        return {arm: train_steps(control, cfg, f"training {arm}", number, len(ARMS))
+                for number, (arm, cfg) in enumerate(zip(ARMS, configs))}
+    return Job("ASA off and on", len(ARMS), work, {"configs": configs})
 
 
 class ChannelPick(NamedTuple):

@@ -1,12 +1,17 @@
-"""Glue for the Compare page: build the two arms from the sidebar config, run them, tabulate the result."""
+"""Glue for the Compare page: build the two arms from the sidebar config, run them as a background job, tabulate
+the pairs finished so far."""
 from __future__ import annotations
 
 import csv
 import io
 
 from snn_core.config.run_config import RunConfig, parse_assignments
-from snn_core.experiments.batch import DEFAULT_CACHE_DIR, Progress, RunCache
-from snn_core.experiments.compare import compare, compute_matched, numeric_metrics, runnable
+from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
+from snn_core.experiments.compare import compare_configs, compare_result, compute_matched, numeric_metrics, runnable
+
+from .jobs import Job, Snapshot, batch_work
+
+JOB = "compare"              # the page's job name in the session
 
 
 def arms(base: RunConfig, changes: str, base_epochs_factor: float) -> tuple[RunConfig, RunConfig]:
@@ -22,11 +27,19 @@ def arms(base: RunConfig, changes: str, base_epochs_factor: float) -> tuple[RunC
     return runnable(base, "base arm"), runnable(variant, "variant arm")
 
 
-def run(base: RunConfig, variant: RunConfig, seeds: int, first_seed: int, workers: int,
-        progress: Progress | None = None) -> dict:
-    """``compare`` on seeds first_seed.. with the on-disk run cache, so repeating a comparison is free."""
-    return compare(base, variant, range(first_seed, first_seed + seeds), workers=workers,
-                   cache=RunCache(DEFAULT_CACHE_DIR), progress=progress)
+def job(base: RunConfig, variant: RunConfig, seeds: int, first_seed: int, workers: int, changes: str) -> Job:
+    """The comparison on seeds first_seed.. as a background job, with the on-disk run cache: repeating a comparison
+    is free, and one cancelled half-way resumes where it stopped."""
+    seeds = list(range(first_seed, first_seed + seeds))
+    configs = compare_configs(base, variant, seeds)
+    return Job("Comparison", len(configs), batch_work(configs, workers=workers, cache=RunCache(DEFAULT_CACHE_DIR)),
+               {"base": base, "variant": variant, "seeds": seeds, "changes": changes})
+
+
+def result(snap: Snapshot) -> dict:
+    """``compare``'s result from the job's runs finished so far: the seeds whose two arms both finished."""
+    meta = snap.meta
+    return compare_result(meta["base"], meta["variant"], meta["seeds"], snap.slots)
 
 
 def per_seed_csv(result: dict) -> str:

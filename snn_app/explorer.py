@@ -1,4 +1,5 @@
-"""Cached engine calls of the Spike explorer page: one sample's trace, and the test set under the current weights."""
+"""Cached engine calls of the Spike explorer page: one sample's trace, and the test set under the current weights;
+and the page theme that figures follow."""
 from __future__ import annotations
 
 import streamlit as st
@@ -8,13 +9,14 @@ from snn_core.training.evaluate import Evaluation, SampleTrace
 from snn_core.training.trainer import Trainer
 
 
-def weights_key(trainer: Trainer) -> str:
+def weights_key(trainer: Trainer, source: str = "") -> str:
     """Names the current weights: the same object after the same number of steps of the same config.
 
     The config is included because ``id`` can be reused by a new trainer once the old one is freed;
-    two runs with one config and one step count have the same weights (training is seeded).
+    two runs with one config and one step count have the same weights (training is seeded). A model opened
+    from a file has weights no seed gives: ``source`` (the file's digest) tells two such files apart.
     """
-    return f"{id(trainer)}:{trainer.steps}:{trainer.cfg!r}"
+    return f"{id(trainer)}:{trainer.steps}:{trainer.cfg!r}:{source}"
 
 
 @st.cache_data(max_entries=16, show_spinner="Running the sample through the network...")

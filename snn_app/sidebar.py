@@ -9,6 +9,10 @@ user edits, and the session keeps its last valid config until they are fixed.
 Picking a dataset starts its settings from the ones that suit it (``DatasetInfo.defaults``: N-MNIST gets a
 conv net, T 8, ...). The settings only real datasets read (``FOLDER_ONLY``) are shown for those alone, so a
 digits user sees fewer widgets; a generated dataset puts them back to their defaults, which ``check`` requires.
+
+Classroom mode (the Basic/Advanced switch on top, ``?mode=class`` in the URL) shows the dozen settings of ``BASIC``,
+all a lesson needs. A hidden setting keeps its value, and one that is off its default (from a link, a challenge or
+the Advanced view) is shown anyway, so nothing changes a run unseen and any problem ``check`` reports can be fixed.
 """
 from __future__ import annotations
 
@@ -43,6 +47,10 @@ NOTES = {          # a caption shown above the setting (or alone, for a key that
 }
 EXAMPLES = {"asa-layers": "1,2", "sensor": "640,480"}   # comma-separated fields whose example is not a list of sizes
 EXPANDED = {"Data", "Network"}
+BASIC = ("dataset", "T", "arch", "hidden", "channels", "decay", "threshold", "max-spikes", "asa", "trt", "epochs",
+         "lr")                     # classroom mode's settings: the lesson's dials and the three method switches
+MODE_KEY = "ui:mode"
+MODES = ("Basic", "Advanced")
 KEY_PREFIX = "cfg:"
 FOLDER_ONLY = tuple(cli for cli, (section, fld) in cli_index().items()        # read by real datasets only
                     if section == "data" and fld.name in FOLDER_FIELDS)
@@ -50,6 +58,16 @@ FOLDER_ONLY = tuple(cli for cli, (section, fld) in cli_index().items()        # 
 
 def widget_key(cli: str) -> str:
     return KEY_PREFIX + cli
+
+
+def classroom() -> bool:
+    """Whether the sidebar is in classroom (Basic) mode."""
+    return st.session_state.get(MODE_KEY) == "Basic"
+
+
+def set_classroom(basic: bool) -> None:
+    """Set the Basic/Advanced switch (before it is drawn: from the URL)."""
+    st.session_state[MODE_KEY] = "Basic" if basic else "Advanced"
 
 
 def seed_widgets(cfg: RunConfig) -> None:
@@ -113,6 +131,21 @@ def _folder_field_shown(cli: str, dataset: str) -> bool:
             or st.session_state.get(widget_key(cli), _default(cli)) != _default(cli))
 
 
+def _off_default(cli: str) -> bool:
+    return st.session_state.get(widget_key(cli), _default(cli)) != _default(cli)
+
+
+def _shown(cli: str, dataset: str | None, basic: bool) -> bool:
+    """Whether ``cli`` (a setting or a caption key of ``GROUPS``) is drawn in this mode for this dataset."""
+    if cli in FOLDER_ONLY and not _folder_field_shown(cli, dataset):
+        return False                                       # the config's default applies
+    if not basic or cli in BASIC:
+        return True
+    if cli in NOTES and cli not in cli_index():             # a caption of its own: Advanced only
+        return False
+    return _off_default(cli)
+
+
 def _data_source_caption(dataset: str) -> None:
     """One line saying which folder a real dataset is read from (an empty data-dir searches DEFAULT_ROOTS)."""
     if not DATASETS[dataset].reads_folder:
@@ -132,13 +165,23 @@ def render(last_valid: RunConfig) -> RunConfig:
     """Draw every setting; return the config they describe, or ``last_valid`` with the problems shown."""
     index, defaults = cli_index(), RunConfig()
     values = {}
+    st.session_state.setdefault(MODE_KEY, "Advanced")
+    st.radio("Settings shown", MODES, key=MODE_KEY, horizontal=True,
+             help="Basic (classroom mode): the dozen settings a lesson needs; Advanced: every setting. "
+                  "Hidden settings keep their values, and any that is not at its default stays shown.")
+    basic = classroom()
     st.header("Run settings")
     problems_slot = st.container()         # above the groups: seen whichever group the user is editing
+    if basic:
+        hidden = sum(not _shown(cli, st.session_state.get(widget_key("dataset"), "digits"), True)
+                     for cli in index)
+        st.caption(f":material/school: Classroom mode: {len(index) - hidden} settings shown; the other {hidden} "
+                   "keep their default values (Advanced shows them).")
     for group, names in GROUPS.items():
-        with st.expander(group, expanded=group in EXPANDED):
+        with st.expander(group, expanded=basic or group in EXPANDED):
             for cli in names:
-                if cli in FOLDER_ONLY and not _folder_field_shown(cli, values["dataset"]):
-                    continue                                   # the config's default applies
+                if not _shown(cli, values.get("dataset"), basic):
+                    continue
                 if cli in NOTES:
                     st.caption(NOTES[cli])
                 if cli in index:
@@ -153,7 +196,8 @@ def render(last_valid: RunConfig) -> RunConfig:
         return last_valid
     problems = check(cfg)
     if problems:
+        hint = "\n\nClassroom mode hides some settings: Advanced shows them all." if basic else ""
         problems_slot.error("These settings cannot run together, so the last valid ones are still used:\n\n"
-                            + "\n".join(f"- {problem}" for problem in problems))
+                            + "\n".join(f"- {problem}" for problem in problems) + hint)
         return last_valid
     return cfg

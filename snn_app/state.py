@@ -11,8 +11,9 @@ import streamlit as st
 
 from snn_core.config.check import check
 from snn_core.config.run_config import RunConfig
+from snn_viz import style
 
-from . import sidebar, url_state
+from . import pages, sidebar, url_state
 
 STEP_LOG_LENGTH = 5000     # per-step training losses kept for the live chart
 FIGURE_MEMO_SIZE = 48      # built figures kept per session
@@ -22,23 +23,36 @@ def start_session() -> None:
     """Defaults for every key; on a session's first run, settings come from the URL.
 
     A link whose settings cannot run together still fills the sidebar (which lists the problems),
-    while the session runs the defaults until they are fixed."""
-    if "config" in st.session_state:
+    while the session runs the defaults until they are fixed. A challenge's link from Home is applied
+    even in an open session: the user asked for its settings by clicking it."""
+    first_run = "config" not in st.session_state
+    params = st.query_params.to_dict()
+    if first_run:
+        st.session_state.trainer = None
+        st.session_state.running = False
+        st.session_state.step_log = deque(maxlen=STEP_LOG_LENGTH)
+    elif url_state.CHALLENGE not in params:
         return
-    cfg, notices = url_state.decode(st.query_params.to_dict())
+    _open_link(params)
+
+
+def _open_link(params: dict) -> None:
+    """The URL's settings into the sidebar's widgets, the session's config and its classroom mode."""
+    cfg, notices = url_state.decode(params)
+    classroom, challenge, app_notices = url_state.app_settings(params)
     sidebar.seed_widgets(cfg)
+    sidebar.set_classroom(classroom)
     st.session_state.config = RunConfig() if check(cfg) else cfg
-    st.session_state.url_notices = notices
-    st.session_state.trainer = None
-    st.session_state.running = False
-    st.session_state.step_log = deque(maxlen=STEP_LOG_LENGTH)
+    st.session_state.url_notices = notices + app_notices
+    st.session_state.challenge = challenge
+    st.session_state.running = False          # a run in progress pauses: the new settings are for a new one
 
 
 def publish_config(cfg: RunConfig) -> None:
-    """Make ``cfg`` the session's config and mirror it in the URL (re-written on every run:
-    Streamlit clears query parameters when the user navigates between pages)."""
+    """Make ``cfg`` the session's config and mirror it (and the classroom mode) in the URL, re-written on every
+    run: Streamlit clears query parameters when the user navigates between pages."""
     st.session_state.config = cfg
-    wanted = url_state.encode(cfg)
+    wanted = url_state.encode(cfg, classroom=sidebar.classroom())
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
 
@@ -52,6 +66,29 @@ def show_url_notices() -> None:
             st.rerun()
 
 
+def show_challenge(page_title: str) -> None:
+    """The goal of the challenge the user opened from Home, on its page (titled ``page_title``), until they close
+    it."""
+    key = st.session_state.get("challenge")
+    if key is None:
+        return
+    item = pages.challenge(key)
+    if pages.page(item.page).title != page_title:
+        return
+    st.info(f"**Challenge: {item.title}.** {item.goal}", icon=":material/flag:")
+    if st.button("Close the challenge", key="close_challenge"):
+        st.session_state.challenge = None
+        st.rerun()
+
+
+def follow_page_theme() -> bool:
+    """Make this run's figures dark on a dark page (``st.context.theme.type``, sent by the browser with each run;
+    None under AppTest or before the browser has said, then light). Called once per script run, before the page."""
+    dark = st.context.theme.type == "dark"
+    style.set_dark(dark)
+    return dark
+
+
 def memo_figure(key: Hashable, build: Callable):
     """The figure ``build()`` makes, kept per session under ``key`` (what it shows, e.g. run and epoch).
 
@@ -60,6 +97,7 @@ def memo_figure(key: Hashable, build: Callable):
     kept here, uncopied, least recently used first out (benchmarks/app_refresh.py measures the effect).
     """
     memo = st.session_state.setdefault("figure_memo", OrderedDict())
+    key = (style.is_dark(), key)                 # a theme switch rebuilds the figures in the new colours
     if key in memo:
         memo.move_to_end(key)
     else:

@@ -1,17 +1,18 @@
-"""Training glue for the pages: bounded chunks of steps, run descriptions, and what to download."""
+"""Training glue for the pages: loading messages, run descriptions, and what to download (the live chunks of
+steps are ``snn_app.twin.train_chunk``: one run, or a run and its twin in lockstep)."""
 from __future__ import annotations
 
 import contextlib
 import csv
 import io
 import json
-import time
 from collections.abc import Callable, Iterator, Sequence
 
 import streamlit as st
 
 from snn_core.checkpoint import model_to_bytes
 from snn_core.config.run_config import RunConfig, cli_index
+from snn_core.data import DATASETS
 from snn_core.data.real import framing_progress
 from snn_core.experiments.run import metrics_dict, result_dict
 from snn_core.network.records import Trace
@@ -20,16 +21,6 @@ from snn_viz import run_figures
 from snn_viz.export import figures_to_html
 
 CHUNK_SECONDS = 0.10      # training time per live refresh: keeps a refresh under ~300 ms (docs/APP_PERFORMANCE.md)
-
-
-def train_chunk(trainer: Trainer, step_losses: list | Sequence, seconds: float = CHUNK_SECONDS) -> int:
-    """Gradient steps until ``seconds`` have passed or training is finished; returns the steps done.
-    Each step's loss is appended to ``step_losses`` (a bounded deque in the session)."""
-    started, done = time.perf_counter(), 0
-    while not trainer.finished and (done == 0 or time.perf_counter() - started < seconds):
-        step_losses.append(trainer.step().loss)
-        done += 1
-    return done
 
 
 @contextlib.contextmanager
@@ -47,6 +38,17 @@ def framing_bar() -> Iterator[None]:
             yield
     finally:
         slot.empty()
+
+
+def loading_message(cfg: RunConfig) -> str:
+    """What a spinner says while a new run loads its data (shown only if that takes over half a second: the first
+    use of a data config; later runs share the cached copy). Event clips are generated, about 12 s the first time."""
+    info = DATASETS[cfg.data.dataset]
+    if info.reads_folder:
+        return f"Reading the {cfg.data.dataset} recordings..."
+    if info.has_time_axis:
+        return "Generating the event clips (first use of these settings only: they are cached)..."
+    return f"Loading the {cfg.data.dataset} data..."
 
 
 def train_to_end(cfg: RunConfig, on_step: Callable[[Trainer], None]) -> Trainer:

@@ -8,7 +8,6 @@ costs about two passes a step ("does more compute help?").
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -17,19 +16,20 @@ import torch
 from snn_core.config.check import require_valid
 from snn_core.config.run_config import RunConfig, parse_assignments
 from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
-from snn_core.experiments.compare import compare
+from snn_core.experiments.compare import compare_configs, compare_result
 from snn_core.experiments.trt_table import EXPERIMENTS, report_network
 from snn_core.methods.trt import branches, cut_spikes, perturb_time
 from snn_core.training.evaluate import sample_inputs
 from snn_core.training.trainer import Trainer
 
-from .training import train_to_end
+from .jobs import Job, Snapshot, batch_work, train_steps
 
 TRAIN_SAMPLES = 400          # small enough that the baseline overfits: where the pilot saw TRT help
 SETTINGS = {"report": "the reproduction report's", "sidebar": f"the sidebar's, with {TRAIN_SAMPLES} training samples"}
 WAYS = ("original", "reversed")
 PRESETS = {experiment.page_name: experiment for experiment in EXPERIMENTS if experiment.page_name}
 DEFAULT_EXPERIMENTS = ("events-shape, T = 4",)
+EXPERIMENTS_JOB, DEMO_JOB = "trt-experiments", "trt-demo"     # the page's job names in the session
 TERM_LABELS = {"ce": "CE (original)", "ce_perturbed": "CE (perturbed branch)", "kl": "τ² KL consistency",
                "star": "star head CE", "total": "total (weighted)"}
 
@@ -70,15 +70,24 @@ def experiment_arms(sidebar: RunConfig, name: str, trt_changes: str = "",
     return off, on
 
 
-def run_experiments(arms: dict[str, tuple[RunConfig, RunConfig]], seeds: int, workers: int,
-                    progress: Callable[[float, str], None]) -> dict[str, dict]:
-    """``compare`` of each experiment's arms on seeds 0..seeds-1 with the on-disk run cache (a repeat is free)."""
-    cache, results = RunCache(DEFAULT_CACHE_DIR), {}
-    for number, (name, (off, on)) in enumerate(arms.items()):
-        def report(done: int, total: int, slot: dict, number=number, name=name) -> None:
-            progress((number + done / total) / len(arms), f"{name}: {done} of {total} runs finished")
+def experiments_job(arms: dict[str, tuple[RunConfig, RunConfig]], seeds: int, workers: int) -> Job:
+    """Every experiment's comparison on seeds 0..seeds-1 as one background job (one pool for all their runs), with
+    the on-disk run cache: a repeat is free, and a cancelled job resumes where it stopped."""
+    seeds_list = list(range(seeds))
+    configs = [cfg for off, on in arms.values() for cfg in compare_configs(off, on, seeds_list)]
+    return Job("TRT experiments", len(configs), batch_work(configs, workers=workers, cache=RunCache(DEFAULT_CACHE_DIR)),
+               {"arms": arms, "seeds": seeds_list})
 
-        results[name] = compare(off, on, range(seeds), workers=workers, cache=cache, progress=report)
+
+def experiment_results(snap: Snapshot) -> dict[str, dict]:
+    """Experiment -> ``compare``'s result from the job's runs finished so far (the seeds with both arms done);
+    experiments with no such seed yet are left out."""
+    arms, seeds = snap.meta["arms"], snap.meta["seeds"]
+    results, width = {}, 2 * len(seeds)
+    for number, (name, (off, on)) in enumerate(arms.items()):
+        result = compare_result(off, on, seeds, snap.slots[number * width:(number + 1) * width])
+        if result["seeds"]:
+            results[name] = result
     return results
 
 
@@ -102,9 +111,9 @@ def demo_config(base: RunConfig, dataset: str, trt: bool) -> RunConfig:
     return cfg
 
 
-def train_demo(cfg: RunConfig, progress: Callable[[float, str], None]) -> Trainer:
-    return train_to_end(cfg, lambda run: progress(run.progress,
-                                                  f"training: epoch {run.epoch + 1} of {cfg.training.epochs}"))
+def demo_job(cfg: RunConfig) -> Job:
+    """The sample view's network trained to the end as a background job (its value: the ``Trainer``)."""
+    return Job("Sample network", 1, lambda control: train_steps(control, cfg, "training"), {"cfg": cfg})
 
 
 class BothWays(NamedTuple):

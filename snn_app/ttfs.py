@@ -1,4 +1,5 @@
-"""Glue for the TTFS page: the K sweep (cached runs, CIs per K) and one trained run at a chosen K."""
+"""Glue for the TTFS page: the K sweep (cached runs, CIs per K) and one trained run at a chosen K, both as
+background jobs (``snn_app.jobs``)."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -9,16 +10,17 @@ import streamlit as st
 
 from snn_core.config.check import check, one_line
 from snn_core.config.run_config import RunConfig
-from snn_core.experiments.batch import DEFAULT_CACHE_DIR, Progress, RunCache
-from snn_core.experiments.compare import sweep
+from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
+from snn_core.experiments.compare import sweep_configs, sweep_result
 from snn_core.experiments.stats import mean_ci
 from snn_core.training.evaluate import sample_inputs
 from snn_core.training.trainer import Trainer
 
 from . import sidebar
-from .training import train_to_end
+from .jobs import Job, Snapshot, batch_work, train_steps
 
 K_CHOICES = (1, 2, 3, 5, 0)      # 0 = unlimited: the relaxed end of the axis
+SWEEP_JOB, SINGLE_JOB = "ttfs-sweep", "ttfs-single"     # the page's job names in the session
 SWEEP_WORKERS = 2                # processes, one torch thread each
 TRACED_SAMPLES = 16              # test samples the single run can show
 KEPT_RUNS = 6                    # trained single runs kept per session
@@ -57,10 +59,18 @@ def sweep_values(cfg: RunConfig) -> tuple[list[int], dict[str, str]]:
     return [k for k, p in problems.items() if p is None], {k_label(k): p for k, p in problems.items() if p}
 
 
-def run_sweep(cfg: RunConfig, values: list[int], seeds: int, progress: Progress | None = None) -> dict:
-    """``compare.sweep`` of max-spikes over ``values`` on seeds 0.., 2 workers, cached on disk."""
-    return sweep(cfg, "max-spikes", [str(k) for k in values], range(seeds), workers=SWEEP_WORKERS,
-                 cache=RunCache(DEFAULT_CACHE_DIR), progress=progress)
+def sweep_job(cfg: RunConfig, values: list[int], seeds: int) -> Job:
+    """The sweep of max-spikes over ``values`` on seeds 0.. as a background job on ``SWEEP_WORKERS`` processes, cached
+    on disk (a repeat is free; a cancelled sweep resumes where it stopped)."""
+    configs = sweep_configs(cfg, "max-spikes", [str(k) for k in values], range(seeds))
+    return Job("K sweep", len(configs), batch_work(configs, workers=SWEEP_WORKERS, cache=RunCache(DEFAULT_CACHE_DIR)),
+               {"cfg": cfg, "seeds": list(range(seeds)), "configs": configs, "key": (cfg.to_json(), seeds)})
+
+
+def sweep_of(snap: Snapshot) -> dict:
+    """``compare.sweep``'s result from the job's runs finished so far (each K lists its finished seeds)."""
+    meta = snap.meta
+    return sweep_result(meta["cfg"], "max-spikes", meta["seeds"], meta["configs"], snap.slots)
 
 
 def _metrics(point: dict) -> list[dict]:
@@ -161,16 +171,19 @@ def silent_per_k(result: dict) -> dict[str, dict[str, dict]]:
     return table
 
 
-def trained_run(cfg: RunConfig, progress: Callable[[float, str], None]) -> Trainer:
-    """``cfg`` trained to the end, kept per session (the last few), so returning to a K is instant."""
+def single_job(cfg: RunConfig) -> Job:
+    """One run of ``cfg`` trained to the end as a background job (its value: the ``Trainer``)."""
+    label = f"Run at K = {k_label(cfg.neuron.max_spikes)}"
+    return Job(label, 1, lambda control: train_steps(control, cfg, label), {"cfg": cfg})
+
+
+def keep_run(cfg: RunConfig, trainer: Trainer) -> None:
+    """Keep a trained run per session (the last few), so returning to a K is instant."""
     runs = st.session_state.setdefault("ttfs_runs", OrderedDict())
-    if cfg not in runs:
-        label = f"training K = {k_label(cfg.neuron.max_spikes)}"
-        runs[cfg] = train_to_end(cfg, lambda run: progress(run.progress, f"{label}: epoch {run.epoch + 1}"))
-        while len(runs) > KEPT_RUNS:
-            runs.popitem(last=False)
+    runs[cfg] = trainer
     runs.move_to_end(cfg)
-    return runs[cfg]
+    while len(runs) > KEPT_RUNS:
+        runs.popitem(last=False)
 
 
 def kept_run(cfg: RunConfig) -> Trainer | None:

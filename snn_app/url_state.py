@@ -5,6 +5,10 @@ short and readable (``?dataset=events-shape&arch=conv&T=4``). Reading never fail
 is unknown or invalid is dropped, the default is kept, and a notice says what happened. The valid
 values are applied together, so a rule across fields (``snn_core.config.check``) is judged on the
 whole link, never on a half-applied one; each problem it finds gets a notice too.
+
+Two link parameters are the app's, not the run's: ``mode=class`` opens the sidebar in classroom (Basic) mode
+(absent: Advanced), and ``challenge=<key>`` marks a guided challenge's link from Home (``snn_app.pages``), whose
+settings are applied even in a session that is already open.
 """
 from __future__ import annotations
 
@@ -12,6 +16,13 @@ from collections.abc import Mapping
 
 from snn_core.config.check import check
 from snn_core.config.run_config import ALIASES, RunConfig, cli_index
+
+from .pages import CHALLENGES
+
+MODE = "mode"                 # ?mode=class: the sidebar shows the classroom (Basic) settings
+CLASSROOM = "class"
+CHALLENGE = "challenge"       # ?challenge=<key>: a link from Home's guided challenges
+APP_PARAMS = (MODE, CHALLENGE)
 
 
 def _text(value) -> str:
@@ -22,10 +33,10 @@ def _text(value) -> str:
     return str(value)
 
 
-def encode(cfg: RunConfig) -> dict[str, str]:
-    """Query parameters for ``cfg``: CLI name -> text, non-default fields only."""
+def encode(cfg: RunConfig, classroom: bool = False) -> dict[str, str]:
+    """Query parameters for ``cfg``: CLI name -> text, non-default fields only (and ``mode=class`` in Basic)."""
     default = RunConfig()
-    params = {}
+    params = {MODE: CLASSROOM} if classroom else {}
     for cli, (section, fld) in sorted(cli_index().items()):
         value = getattr(getattr(cfg, section), fld.name)
         if value != getattr(getattr(default, section), fld.name):
@@ -40,7 +51,9 @@ def decode(params: Mapping[str, str | list[str]]) -> tuple[RunConfig, list[str]]
     values, notices = {}, []
     index = cli_index()
     for key, raw in params.items():
-        value = raw[-1] if isinstance(raw, list) else raw
+        value = _last(raw)
+        if key in APP_PARAMS:                             # the app's own (see ``app_settings``)
+            continue
         if key not in index and key not in ALIASES:       # an alias such as K works as in the CLI
             notices.append(f"Ignored unknown link setting '{key}'.")
             continue
@@ -53,3 +66,29 @@ def decode(params: Mapping[str, str | list[str]]) -> tuple[RunConfig, list[str]]
     cfg = RunConfig().with_values(values)
     notices += [f"The link's settings cannot run together: {problem}" for problem in check(cfg)]
     return cfg, notices
+
+
+def _last(raw: str | list[str]) -> str:
+    return raw[-1] if isinstance(raw, list) else raw
+
+
+def app_settings(params: Mapping[str, str | list[str]]) -> tuple[bool, str | None, list[str]]:
+    """The link's app parameters: (classroom mode?, the challenge's key or None, a notice per bad value)."""
+    notices = []
+    mode = _last(params.get(MODE, ""))
+    if mode not in ("", CLASSROOM):
+        notices.append(f"Link setting {MODE}={mode!r} is not valid, so the Advanced settings are shown; allowed: "
+                       f"{MODE}={CLASSROOM} (classroom mode), or no {MODE} (Advanced).")
+    key = _last(params.get(CHALLENGE, "")) or None
+    known = [item.key for item in CHALLENGES]
+    if key is not None and key not in known:
+        notices.append(f"Link setting {CHALLENGE}={key!r} is not a challenge, so none is shown; allowed: "
+                       f"{', '.join(known)}.")
+        key = None
+    return mode == CLASSROOM, key, notices
+
+
+def challenge_params(key: str, classroom: bool = False) -> dict[str, str]:
+    """The query parameters of a challenge's link: its settings (over the defaults), the mode, and its key."""
+    item = next(c for c in CHALLENGES if c.key == key)
+    return {**encode(RunConfig().with_values(dict(item.settings)), classroom), CHALLENGE: key}

@@ -1,19 +1,35 @@
-"""Figures of a whole run: learning curves, firing rate per layer, and spiking activity over training."""
+"""Figures of a whole run: learning curves, firing rate per layer, and spiking activity over training.
+
+The ``pair_*`` builders overlay two runs trained in lockstep (Train & watch's twin): the main run in grey,
+the twin in the method colour, so the same two colours mean the same two runs in every chart.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import SERIES_COLOURS, layer_colour, styled
+from snn_core.metrics.redundancy import PATTERNS
+
+from .style import METHOD_COLOURS, SERIES_COLOURS, layer_colour, styled
 
 MAX_LOSS_POINTS = 600          # per-step losses are averaged into at most this many points
+PAIR_COLOURS = (METHOD_COLOURS["without"], METHOD_COLOURS["with"])     # main run, twin
 
 if TYPE_CHECKING:
     from snn_core.metrics.activity import ActivityMetrics
+    from snn_core.metrics.redundancy import RedundancyMetrics
     from snn_core.training.trainer import EpochRecord
+
+
+class RunSeries(NamedTuple):
+    """What the pair figures need of one run: its legend label, epoch records and per-step losses."""
+
+    label: str
+    history: Sequence[EpochRecord]
+    step_losses: Sequence[float] = ()
 
 
 def firing_rate_bars(activity: ActivityMetrics) -> go.Figure:
@@ -83,4 +99,88 @@ def activity_curves(history: Sequence[EpochRecord]) -> go.Figure:
     styled(fig, "Firing rate per layer")
     fig.update_xaxes(title_text="epoch", dtick=1 if len(epochs) <= 20 else None)
     fig.update_yaxes(title_text="spikes per neuron per step", rangemode="tozero")
+    return fig
+
+
+def pair_loss_curves(runs: Sequence[RunSeries], fork_step: int = 0) -> go.Figure:
+    """Training loss per step (binned) and test loss per epoch of each run; a dotted line where the twin forked."""
+    fig = go.Figure()
+    for run, colour in zip(runs, PAIR_COLOURS):
+        if len(run.step_losses):
+            steps, losses = _binned(run.step_losses, MAX_LOSS_POINTS // 2)
+            fig.add_scatter(x=steps, y=losses, name=f"{run.label} train", mode="lines", opacity=0.6,
+                            line=dict(color=colour, width=2))
+        fig.add_scatter(x=[r.steps for r in run.history], y=[r.test_loss for r in run.history],
+                        name=f"{run.label} test", mode="lines+markers", line=dict(color=colour, width=3),
+                        marker=dict(size=9))
+    if fork_step:
+        fig.add_vline(x=fork_step, line=dict(color="#444444", dash="dot"), annotation_text="fork",
+                      annotation_position="top")
+    styled(fig, "Loss")
+    fig.update_xaxes(title_text="gradient step", rangemode="tozero")
+    fig.update_yaxes(title_text="cross-entropy loss", rangemode="tozero")
+    return fig
+
+
+def pair_accuracy_curves(runs: Sequence[RunSeries]) -> go.Figure:
+    """Test (solid) and train (dotted) accuracy of each run after each epoch."""
+    fig = go.Figure()
+    for run, colour in zip(runs, PAIR_COLOURS):
+        epochs = [r.epoch for r in run.history]
+        fig.add_scatter(x=epochs, y=[r.test_accuracy for r in run.history], name=f"{run.label} test",
+                        mode="lines+markers", line=dict(color=colour, width=3), marker=dict(size=9))
+        fig.add_scatter(x=epochs, y=[r.train_accuracy for r in run.history], name=f"{run.label} train",
+                        mode="lines", line=dict(color=colour, width=2, dash="dot"))
+    styled(fig, "Accuracy per epoch")
+    fig.update_xaxes(title_text="epoch", dtick=1 if len(runs[0].history) <= 20 else None)
+    fig.update_yaxes(title_text="accuracy", range=[0, 1.02], tickformat=".0%")
+    return fig
+
+
+def pair_epoch_curves(runs: Sequence[RunSeries], field: str, title: str, axis: str) -> go.Figure:
+    """One scalar of the epoch records (e.g. ``nasfr``, ``spikes_per_sample``) for each run after each epoch."""
+    fig = go.Figure()
+    for run, colour in zip(runs, PAIR_COLOURS):
+        fig.add_scatter(x=[r.epoch for r in run.history], y=[getattr(r, field) for r in run.history], name=run.label,
+                        mode="lines+markers", line=dict(color=colour, width=3), marker=dict(size=9))
+    styled(fig, title, height=330)
+    fig.update_xaxes(title_text="epoch", dtick=1 if len(runs[0].history) <= 20 else None)
+    fig.update_yaxes(title_text=axis, rangemode="tozero")
+    return fig
+
+
+def pair_rate_bars(labels: Sequence[str], activities: Sequence[ActivityMetrics]) -> go.Figure:
+    """Each spiking layer's mean firing rate on the test set, the runs' bars side by side."""
+    fig = go.Figure()
+    top = 0.01
+    for label, activity, colour in zip(labels, activities, PAIR_COLOURS):
+        names = list(activity.firing_rate)
+        rates = [activity.firing_rate[n] for n in names]
+        top = max(top, *rates)
+        fig.add_bar(x=names, y=rates, name=label, marker_color=colour, text=[f"{r:.3f}" for r in rates],
+                    textposition="outside", hovertemplate=f"{label} %{{x}}: %{{y:.4f}}<extra></extra>")
+    styled(fig, "Mean firing rate per layer (latest epoch)")
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title_text="spiking layer")
+    fig.update_yaxes(title_text="spikes per neuron per step", range=[0, top * 1.25])
+    return fig
+
+
+def pattern_counts(redundancy: RedundancyMetrics) -> dict[str, dict[str, int]]:
+    """Conv layer -> number of its channels in each pattern (noise, normal, null)."""
+    return {layer: {p: names.count(p) for p in PATTERNS} for layer, names in redundancy.patterns.items()}
+
+
+def pair_pattern_bars(labels: Sequence[str], redundancies: Sequence[RedundancyMetrics]) -> go.Figure:
+    """Noise / normal / null channels of every conv layer, the runs' bars side by side (layer, pattern on x)."""
+    fig = go.Figure()
+    for label, redundancy, colour in zip(labels, redundancies, PAIR_COLOURS):
+        counts = pattern_counts(redundancy)
+        x = [[layer for layer in counts for _ in PATTERNS], [p for _ in counts for p in PATTERNS]]
+        y = [counts[layer][p] for layer in counts for p in PATTERNS]
+        fig.add_bar(x=x, y=y, name=label, marker_color=colour, text=y, textposition="outside",
+                    hovertemplate=f"{label}: %{{y}} channels<extra></extra>")
+    styled(fig, "Conv channels by pattern (latest epoch)")
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text="channels", rangemode="tozero")
     return fig

@@ -7,6 +7,11 @@ training alone, and each seed's difference between arms is a paired measurement.
 
 Every arm and sweep point is checked (``snn_core.config.check``) before anything trains, so a
 config that cannot run fails at once with its problems instead of as one failed run per seed.
+
+Each command is also split in two, for a caller that runs the configs itself (a background job that shows
+results seed by seed, and may be cancelled): ``compare_configs``/``sweep_configs`` list the runs, and
+``compare_result``/``sweep_result`` tabulate whatever slots have finished so far (None, or a cancelled slot,
+for a run that has not).
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from collections.abc import Sequence
 
 from ..config.check import require_valid
 from ..config.run_config import ALIASES, RunConfig, cli_index
-from .batch import Progress, RunCache, run_many
+from .batch import Progress, RunCache, cancelled_slot, is_cancelled, run_many
 from .stats import mean_ci, paired
 
 SEED_OPTION = "seed"
@@ -95,26 +100,59 @@ def arm(slot: dict) -> dict:
     return {key: value for key, value in slot.items() if key != "config"}
 
 
+def finished(slot: dict | None) -> bool:
+    """Whether a run slot holds a run that ended (well or failed), not one still to come or cancelled."""
+    return slot is not None and not is_cancelled(slot)
+
+
+def _settled(configs: Sequence[RunConfig], slots: Sequence[dict | None]) -> list[dict]:
+    """Every slot, a cancelled slot in place of a run that has not finished (the statistics skip both)."""
+    return [slot if finished(slot) else cancelled_slot(cfg) for cfg, slot in zip(configs, slots)]
+
+
+def _run_counts(slots: Sequence[dict | None]) -> dict[str, int]:
+    """``failed_runs`` (runs that ended in an error) and ``unfinished_runs`` (not yet run, or cancelled)."""
+    return {"failed_runs": sum(finished(slot) and slot["error"] is not None for slot in slots),
+            "unfinished_runs": sum(not finished(slot) for slot in slots)}
+
+
+def compare_configs(base: RunConfig, variant: RunConfig, seeds: Sequence[int]) -> list[RunConfig]:
+    """The runs of a comparison, both arms checked first: base and variant on each seed (b0, v0, b1, v1, ...)."""
+    seeds = check_seeds(seeds)
+    base, variant = runnable(base, "base arm"), runnable(variant, "variant arm")
+    return [with_seed(cfg, seed) for seed in seeds for cfg in (base, variant)]
+
+
+def compare_result(base: RunConfig, variant: RunConfig, seeds: Sequence[int], slots: Sequence[dict | None],
+                   confidence: float = 0.95) -> dict:
+    """The comparison's table from the slots of ``compare_configs`` (same order). Only seeds whose two runs both
+    finished appear (in ``seeds`` and ``per_seed``); ``unfinished_runs`` counts the runs not yet done or
+    cancelled, so a comparison with 2 of 5 seeds done is the comparison of those 2 pairs."""
+    seeds = check_seeds(seeds)
+    if len(slots) != 2 * len(seeds):
+        raise ValueError(f"{len(slots)} slots for {len(seeds)} seeds; allowed: 2 per seed, in compare_configs' order")
+    done = [index for index in range(len(seeds)) if finished(slots[2 * index]) and finished(slots[2 * index + 1])]
+    base_slots, variant_slots = [slots[2 * i] for i in done], [slots[2 * i + 1] for i in done]
+    return {
+        "base": base.to_dict(),
+        "variant": variant.to_dict(),
+        "seeds": [seeds[i] for i in done],
+        "per_seed": [{"seed": seeds[i], "base": arm(b), "variant": arm(v)}
+                     for i, b, v in zip(done, base_slots, variant_slots)],
+        "paired": paired_table(base_slots, variant_slots, confidence),
+        "summary": {"base": summary_table(base_slots, confidence),
+                    "variant": summary_table(variant_slots, confidence)},
+        **_run_counts(slots),
+    }
+
+
 def compare(base: RunConfig, variant: RunConfig, seeds: Sequence[int], *, workers: int = 1,
             threads: int | None = None, device: str = "auto", cache: RunCache | None = None,
             progress: Progress | None = None, confidence: float = 0.95) -> dict:
     """Train both arms on every seed; per-seed results and, per metric, the paired variant - base difference."""
-    seeds = check_seeds(seeds)
-    base, variant = runnable(base, "base arm"), runnable(variant, "variant arm")
-    configs = [with_seed(cfg, seed) for seed in seeds for cfg in (base, variant)]   # b0, v0, b1, v1, ...
+    configs = compare_configs(base, variant, seeds)
     slots = run_many(configs, workers=workers, threads=threads, device=device, cache=cache, progress=progress)
-    base_slots, variant_slots = slots[0::2], slots[1::2]
-    return {
-        "base": base.to_dict(),
-        "variant": variant.to_dict(),
-        "seeds": seeds,
-        "per_seed": [{"seed": seed, "base": arm(b), "variant": arm(v)}
-                     for seed, b, v in zip(seeds, base_slots, variant_slots)],
-        "paired": paired_table(base_slots, variant_slots, confidence),
-        "summary": {"base": summary_table(base_slots, confidence),
-                    "variant": summary_table(variant_slots, confidence)},
-        "failed_runs": sum(slot["error"] is not None for slot in slots),
-    }
+    return compare_result(base, variant, seeds, slots, confidence)
 
 
 def sweep_points(cfg: RunConfig, parameter: str, values: Sequence) -> list[RunConfig]:
@@ -130,27 +168,46 @@ def sweep_points(cfg: RunConfig, parameter: str, values: Sequence) -> list[RunCo
     return [runnable(cfg.with_values({parameter: value}), f"{parameter}={value}") for value in values]
 
 
+def sweep_configs(cfg: RunConfig, parameter: str, values: Sequence, seeds: Sequence[int]) -> list[RunConfig]:
+    """The runs of a sweep, every point checked first: each value on every seed (p0 s0, p0 s1, ..., p1 s0, ...)."""
+    seeds = check_seeds(seeds)
+    return [with_seed(point, seed) for point in sweep_points(cfg, parameter, values) for seed in seeds]
+
+
+def sweep_result(cfg: RunConfig, parameter: str, seeds: Sequence[int], configs: Sequence[RunConfig],
+                 slots: Sequence[dict | None], confidence: float = 0.95) -> dict:
+    """The sweep's table from ``sweep_configs``' configs and their slots (same order). A point lists the runs that
+    finished so far in ``runs``; its statistics and its pairs with the first point use those only, seed by seed;
+    ``unfinished_runs`` counts the runs not yet done or cancelled."""
+    seeds = check_seeds(seeds)
+    if len(slots) != len(configs) or not configs or len(configs) % len(seeds):
+        raise ValueError(f"{len(slots)} slots for {len(configs)} configs of {len(seeds)} seeds; allowed: one slot "
+                         "per config, in sweep_configs' order")
+    parameter = ALIASES.get(parameter, parameter)
+    section, fld = cli_index()[parameter]
+    settled = _settled(configs, slots)
+    groups = [range(i, i + len(seeds)) for i in range(0, len(configs), len(seeds))]
+    values = [configs[group[0]].to_dict()[section][fld.name] for group in groups]
+    first = [settled[i] for i in groups[0]]
+    return {
+        "config": cfg.to_dict(),
+        "parameter": parameter,
+        "values": values,
+        "seeds": seeds,
+        "points": [{"value": value,
+                    "runs": [{"seed": seed, **arm(settled[i])} for seed, i in zip(seeds, group) if finished(slots[i])],
+                    "summary": summary_table([settled[i] for i in group], confidence),
+                    "paired_vs_first": paired_table(first, [settled[i] for i in group], confidence)}
+                   for value, group in zip(values, groups)],
+        **_run_counts(slots),
+    }
+
+
 def sweep(cfg: RunConfig, parameter: str, values: Sequence, seeds: Sequence[int], *, workers: int = 1,
           threads: int | None = None, device: str = "auto", cache: RunCache | None = None,
           progress: Progress | None = None, confidence: float = 0.95) -> dict:
     """Train ``cfg`` with each value of ``parameter`` on every seed; mean and CI per value, and the
     paired difference of each value against the first one (the reference)."""
-    seeds = check_seeds(seeds)
-    points = sweep_points(cfg, parameter, values)
-    parameter = ALIASES.get(parameter, parameter)
-    section, fld = cli_index()[parameter]
-    configs = [with_seed(point, seed) for point in points for seed in seeds]
+    configs = sweep_configs(cfg, parameter, values, seeds)
     slots = run_many(configs, workers=workers, threads=threads, device=device, cache=cache, progress=progress)
-    groups = [slots[i:i + len(seeds)] for i in range(0, len(slots), len(seeds))]
-    return {
-        "config": cfg.to_dict(),
-        "parameter": parameter,
-        "values": [point.to_dict()[section][fld.name] for point in points],
-        "seeds": seeds,
-        "points": [{"value": point.to_dict()[section][fld.name],
-                    "runs": [{"seed": seed, **arm(slot)} for seed, slot in zip(seeds, group)],
-                    "summary": summary_table(group, confidence),
-                    "paired_vs_first": paired_table(groups[0], group, confidence)}
-                   for point, group in zip(points, groups)],
-        "failed_runs": sum(slot["error"] is not None for slot in slots),
-    }
+    return sweep_result(cfg, parameter, seeds, configs, slots, confidence)

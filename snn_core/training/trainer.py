@@ -4,6 +4,8 @@
 epochs all go through it. At the end of each epoch the test set is evaluated and an
 ``EpochRecord`` is appended to ``history``. Everything random (initialisation, batch order,
 Poisson spikes) draws from generators seeded by ``training.seed``; the global RNG is untouched.
+``Trainer.fork(cfg)`` continues a run under another config from its current weights and position,
+so two runs that differ in one setting can be compared from the step the setting changed.
 """
 from __future__ import annotations
 
@@ -48,6 +50,16 @@ class EpochRecord:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def copy_matching_state(target: nn.Module, source: nn.Module) -> list[str]:
+    """Copy every parameter and buffer of ``source`` whose name and shape ``target`` shares; returns their names.
+    The values are copied, never shared, so the two modules train apart afterwards."""
+    ours = target.state_dict()
+    matching = {name: value for name, value in source.state_dict().items()
+                if name in ours and ours[name].shape == value.shape}
+    target.load_state_dict(matching, strict=False)
+    return sorted(matching)
 
 
 class StepResult(NamedTuple):
@@ -156,6 +168,57 @@ class Trainer:
         sums[0], sums[1], sums[2] = sums[0] + loss.item() * len(batch), sums[1] + correct, sums[2] + len(batch)
         record = self._close_epoch() if self._cursor >= len(self.dataset.train_y) else None
         return StepResult(loss.item(), correct / len(batch), record)
+
+    def fork(self, cfg: RunConfig) -> Trainer:
+        """A new run of ``cfg`` that continues this one from where it is now.
+
+        Copied wherever names and shapes match (the rest keeps ``cfg``'s own initialisation, e.g. a method's
+        extra modules): every parameter and buffer of the model and the hooks, and the optimiser state of those
+        parameters. Copied whole: the lr schedule's position, epoch, steps, the epoch's batch order and cursor,
+        the running epoch sums, history, the latest evaluation, the training time, and the random generators
+        (batch order, encoding, and those of hooks of the same type in the same place). So a fork with the same
+        config continues exactly as this run would, and one with a different setting diverges from this step.
+        Nothing here knows a method: everything is matched by name, shape or type.
+        """
+        fork = Trainer(cfg, str(self.device))
+        if len(fork.dataset.train_y) != len(self.dataset.train_y) or fork.batches_per_epoch != self.batches_per_epoch:
+            raise ValueError(f"cannot fork this run into one with {len(fork.dataset.train_y)} training samples in "
+                             f"{fork.batches_per_epoch} batches per epoch: the fork continues this run's batch order "
+                             f"({len(self.dataset.train_y)} samples, {self.batches_per_epoch} batches); allowed: the "
+                             "same train-samples and batch-size (start a new run to change them)")
+        copy_matching_state(fork.model, self.model)
+        copy_matching_state(fork.hooks, self.hooks)
+        fork._copy_optimiser_state(self)
+        fork.order_rng.set_state(self.order_rng.get_state())
+        fork.encode_rng.set_state(self.encode_rng.get_state())
+        for ours, theirs in zip(fork.hooks, self.hooks):
+            if type(ours) is type(theirs):
+                for name, value in vars(theirs).items():
+                    if isinstance(value, torch.Generator) and isinstance(getattr(ours, name, None), torch.Generator):
+                        getattr(ours, name).set_state(value.get_state())
+        fork.epoch, fork.steps, fork.train_seconds = self.epoch, self.steps, self.train_seconds
+        fork.history, fork.last_evaluation = list(self.history), self.last_evaluation
+        fork._order, fork._cursor = self._order.clone(), self._cursor
+        fork._epoch_sums, fork._term_sums = list(self._epoch_sums), dict(self._term_sums)
+        return fork
+
+    def parameters_by_name(self) -> dict[str, nn.Parameter]:
+        """Every trained parameter by name: the model's as ``model.<name>``, the hooks' as ``hooks.<name>``."""
+        return {**{f"model.{n}": p for n, p in self.model.named_parameters()},
+                **{f"hooks.{n}": p for n, p in self.hooks.named_parameters()}}
+
+    def _copy_optimiser_state(self, source: Trainer) -> None:
+        """Adam's moments and step counts of ``source``'s parameters that this run has by name and shape, and the
+        lr schedule at ``source``'s step (a scheduler rebuilt at that position sets the lr of each group)."""
+        theirs = source.parameters_by_name()
+        for name, param in self.parameters_by_name().items():
+            other = theirs.get(name)
+            if other is not None and other.shape == param.shape and other in source.optimizer.state:
+                self.optimizer.state[param] = {key: value.clone() if torch.is_tensor(value) else value
+                                               for key, value in source.optimizer.state[other].items()}
+        if source.steps:
+            self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor,
+                                                               last_epoch=source.steps - 1)
 
     def _close_epoch(self) -> EpochRecord:
         loss_sum, correct, seen = self._epoch_sums

@@ -4,6 +4,7 @@ Pages call the idempotent ``state.start_session()``, so most page tests run a pa
 these tests drive the whole frame (sidebar -> page) through ``app.py``.
 """
 from app_runner import open_script as first_run
+from snn_app.pages import CHALLENGES, PAGES
 from snn_core.config.run_config import RunConfig
 
 
@@ -58,4 +59,10 @@ def test_home_explains_with_a_live_neuron_and_offers_the_quick_start():
     assert not at.exception
     assert len(at.get("plotly_chart")) == 1
     assert at.button(key="quick_start").label == "Train the default model"
-    assert len(at.get("page_link")) == 6
+    assert len(at.get("page_link")) == len(PAGES) + len(CHALLENGES)      # the tour and the challenges
+
+
+def test_the_navigation_is_built_from_the_page_list_and_keeps_the_short_url_paths():
+    links = {link.proto.label: link.proto.page for link in first_run("app.py").get("page_link")}
+    assert links["Redundancy & ASA"] == "redundancy" and links["Open a recording"] == "recording"
+    assert links["Train & watch"] == "train" and [info.title for info in PAGES if info.default] == ["Home"]

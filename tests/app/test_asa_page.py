@@ -3,6 +3,7 @@ import pytest
 
 from app_runner import open_script
 from snn_app import asa as glue
+from snn_app import jobs
 from snn_core.config.run_config import RunConfig
 
 PAGE = {"T": 4, "channels": "4,8", "train-samples": None}     # changes from the tiny base (the default training set)
@@ -30,6 +31,10 @@ def test_page_trains_the_pair_and_shows_fig1_and_gates(tiny_values):
     at.number_input(key="red_samples").set_value(200)
     at.button(key="red_train").click().run()
     assert not at.exception and not at.error
+    assert at.session_state[jobs.state_key(glue.JOB)].wait(180).state == jobs.FINISHED
+    at.run()
+    assert not at.exception and not at.error
+    assert jobs.state_key(glue.JOB) not in at.session_state       # its trainers taken, the job is gone
     trainers = at.session_state.asa_pair["trainers"]
     assert trainers["ASA on"].cfg.methods.asa == "clean" and trainers["ASA off"].cfg.methods.asa == "off"
     assert len(at.get("plotly_chart")) >= 4

@@ -5,7 +5,7 @@ import io
 import pytest
 
 from app_runner import open_script
-from snn_app import comparison
+from snn_app import comparison, jobs
 from snn_core.config.run_config import RunConfig
 from snn_viz import compare_figures
 
@@ -48,11 +48,15 @@ def test_arms_reject_empty_identical_and_invalid_variants():
     assert matched.training.epochs == 2 * base.training.epochs
 
 
-def test_compare_page_runs_a_tiny_comparison_and_shows_the_verdict(tiny_values):
+def test_compare_page_runs_a_tiny_comparison_and_shows_the_verdict(tiny_values, monkeypatch, tmp_path):
+    monkeypatch.setattr(comparison, "DEFAULT_CACHE_DIR", tmp_path)
     at = open_script("app_pages/compare.py", tiny_values(PAGE), timeout=120)
     assert not at.exception and "Run comparison" in at.info[0].value
     at.number_input(key="cmp_seeds").set_value(2)
     at.button(key="cmp_run").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state[jobs.state_key(comparison.JOB)].wait(120).state == jobs.FINISHED
+    at.run()
     assert not at.exception and not at.error
     assert at.session_state.comparison["seeds"] == [0, 1]
     assert len(at.get("plotly_chart")) == 3

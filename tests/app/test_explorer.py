@@ -108,3 +108,15 @@ def test_events_conv_model_shows_channel_heatmaps(events_trainer):
     assert not app.exception and "conv2 firing rate per channel" in figures(app)
     app.radio(key="explorer_layer").set_value("fc1").run()
     assert not app.exception and not any("per channel" in title for title in figures(app))
+
+
+def test_every_chart_exports_as_svg_named_after_what_it_shows(digits_trainer):
+    app = explorer_page(digits_trainer)
+    configs = [json.loads(chart.proto.config) for chart in app.get("plotly_chart")]
+    assert configs and all(c["toImageButtonOptions"]["format"] == "svg" and not c["displaylogo"] for c in configs)
+    assert "explorer-raster-0-fc1" in {c["toImageButtonOptions"]["filename"] for c in configs}
+
+
+def test_the_page_offers_to_open_saved_work_even_with_a_model(digits_trainer):
+    app = explorer_page(digits_trainer)
+    assert app.expander[0].label == "Open saved work" and app.text_input(key="saved_path").value == ""

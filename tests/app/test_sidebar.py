@@ -133,3 +133,16 @@ def test_a_folder_framed_for_the_first_time_drives_a_progress_bar_then_removes_i
     assert not at.exception and not at.error and at.session_state.trainer.steps == 1
     assert reports and reports[-1] == (40, 40, "framing nmnist")
     assert not [bar for bar in at.get("progress") if "framing" in bar.proto.text]
+
+
+def test_classroom_mode_shows_the_dozen_basic_settings_and_each_is_a_config_field():
+    from snn_app.sidebar import BASIC, GROUPS
+    from snn_core.config.run_config import cli_index
+    placed = {cli for group in GROUPS.values() for cli in group}
+    assert len(BASIC) == len(set(BASIC)) == 12 and set(BASIC) <= set(cli_index()) & placed
+    at = AppTest.from_function(sidebar_script, default_timeout=30)
+    at.session_state["ui:mode"] = "Basic"
+    at.run()
+    shown = {w.key for kind in ("selectbox", "slider", "number_input", "text_input", "toggle") for w in at.get(kind)}
+    assert shown == {f"cfg:{cli}" for cli in BASIC}
+    assert at.session_state.rendered == RunConfig()                            # the hidden settings: defaults

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from app_runner import open_script
+from snn_app import jobs
 from snn_app import trt as glue
+
+
+def finish(at, name: str, timeout: float = 180):
+    """Wait for the page's background job ``name`` to finish, then rerun the page to draw its result."""
+    assert at.session_state[jobs.state_key(name)].wait(timeout).state == jobs.FINISHED
+    return at.run()
 
 PAGE = {"T": 2, "hidden": 8, "train-samples": None}     # changes from the tiny base (the default training set)
 
@@ -91,6 +98,7 @@ def test_page_renders_and_shows_a_sample_and_its_reversal(tiny_values):
     assert "Press **Train**" in at.info[0].value and "Run experiments" in at.info[1].value
     at.selectbox(key="trt_dataset").set_value("events-shape").run()
     at.button(key="trt_train").click().run()
+    finish(at, glue.DEMO_JOB)
     assert not at.exception and not at.error
     trainer = at.session_state.trt_demo
     assert trainer.cfg.methods.trt == "on" and trainer.finished
@@ -111,13 +119,16 @@ def test_digits_show_the_first_layer_raster_reversed(tiny_values):
     at = open_script("app_pages/trt.py", tiny_values(PAGE, T=4, hidden=32, epochs=5), timeout=120)
     at.selectbox(key="trt_dataset").set_value("digits").run()
     at.button(key="trt_train").click().run()
+    finish(at, glue.DEMO_JOB)
     assert not at.exception and not at.error
     raster = chart(at, "fc1 spikes, original and reversed")
     (t0, n0), (t1, n1) = [(decoded(tr["x"]), decoded(tr["y"])) for tr in raster["data"]]
     assert len(t0) > 0 and sorted(zip(3 - t0, n0)) == sorted(zip(t1, n1))                 # T = 4: step t -> 3 - t
 
 
-def test_a_tiny_comparison_shows_its_figures_and_verdict_then_bad_input_keeps_them(tiny_values):
+def test_a_tiny_comparison_shows_its_figures_and_verdict_then_bad_input_keeps_them(tiny_values, monkeypatch,
+                                                                                     tmp_path):
+    monkeypatch.setattr(glue, "DEFAULT_CACHE_DIR", tmp_path)
     at = open_script("app_pages/trt.py", tiny_values(PAGE), timeout=180)
     control = "control: permutation (events-shape, T = 4)"
     at.multiselect(key="trt_experiments").set_value(["digits, T = 4", control]).run()
@@ -125,6 +136,7 @@ def test_a_tiny_comparison_shows_its_figures_and_verdict_then_bad_input_keeps_th
     at.number_input(key="trt_seeds").set_value(2)
     at.number_input(key="trt_workers").set_value(1)
     at.button(key="trt_run").click().run()
+    finish(at, glue.EXPERIMENTS_JOB)
     assert not at.exception and not at.error
     results = at.session_state.trt_results["results"]
     assert results[control]["variant"]["methods"]["trt_perturbation"] == "permute"

@@ -2,6 +2,7 @@
 import pytest
 
 from app_runner import open_script
+from snn_app import jobs
 from snn_app import ttfs as glue
 from snn_core.methods.ttfs.presets import ttfs_config
 
@@ -67,6 +68,9 @@ def test_page_renders_and_the_sweep_draws_the_trade_off(tiny_page):
     assert any("Run the K sweep" in info.value for info in at.info)
     at.button(key="ttfs_sweep_run").click().run()
     assert not at.exception and not at.error
+    assert at.session_state[jobs.state_key(glue.SWEEP_JOB)].wait(180).state == jobs.FINISHED
+    at.run()
+    assert not at.exception and not at.error
     result = at.session_state.ttfs_sweep["result"]
     assert [p["value"] for p in result["points"]] == [1, 2, 3, 5, 0] and result["failed_runs"] == 0
     assert result["config"]["data"]["time_steps"] == 6 and result["config"]["training"]["epochs"] == 1
@@ -83,6 +87,9 @@ def test_single_run_at_k_one_shows_no_neuron_above_one_spike(tiny_page):
     at = tiny_page
     at.select_slider(key="ttfs_k").set_value("1").run()
     at.button(key="ttfs_single_run").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state[jobs.state_key(glue.SINGLE_JOB)].wait(120).state == jobs.FINISHED
+    at.run()
     assert not at.exception and not at.error
     assert [cfg.neuron.max_spikes for cfg in at.session_state.ttfs_runs] == [1]
     most = next(m for m in at.metric if m.label == "max spikes of any neuron")

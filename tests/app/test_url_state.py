@@ -50,3 +50,26 @@ def test_settings_that_cannot_run_together_get_a_notice_per_problem_and_stay_in_
     assert len(notices) == 3 and "T='abc' is not valid" in notices[0]
     assert notices[1].startswith("The link's settings cannot run together: data.latency_window (--latency-window)=20")
     assert "model.first_spike_reg (--first-spike-reg)=0.5 needs first-spike times" in notices[2]
+
+
+def test_classroom_mode_is_written_as_mode_class_and_read_back_without_touching_the_config():
+    from snn_app.url_state import app_settings
+    cfg = RunConfig().with_values({"T": 4})
+    params = encode(cfg, classroom=True)
+    assert params == {"T": "4", "mode": "class"}
+    assert decode(params) == (cfg, []) and app_settings(params) == (True, None, [])
+    assert app_settings(encode(cfg)) == (False, None, [])
+
+
+def test_a_challenge_link_carries_its_settings_and_key_and_a_bad_key_or_mode_gets_a_notice():
+    from snn_app.pages import CHALLENGES
+    from snn_app.url_state import app_settings, challenge_params
+    item = CHALLENGES[0]
+    params = challenge_params(item.key, classroom=True)
+    cfg, notices = decode(params)
+    assert cfg == RunConfig().with_values(dict(item.settings)) and notices == []
+    assert app_settings(params) == (True, item.key, [])
+    classroom, key, notices = app_settings({"mode": "kids", "challenge": "fly"})
+    assert (classroom, key) == (False, None) and len(notices) == 2
+    assert "mode='kids' is not valid" in notices[0] and "allowed: mode=class" in notices[0]
+    assert "challenge='fly' is not a challenge" in notices[1] and item.key in notices[1]

@@ -2,8 +2,9 @@
 import pytest
 import torch
 
-from snn_core.checkpoint import model_from_bytes, model_to_bytes
+from snn_core.checkpoint import FORMAT, load_weights, model_from_bytes, model_to_bytes, read_model_file
 from snn_core.config.run_config import RunConfig
+from snn_core.methods.registry import build_model
 from snn_core.training.trainer import Trainer
 
 
@@ -28,3 +29,64 @@ def test_foreign_files_are_rejected_clearly():
     from safetensors.torch import save
     with pytest.raises(ValueError, match="not an SNN Explorer model file"):
         model_from_bytes(save({"w": torch.zeros(2)}))
+
+
+def saved_with(model, cfg, **metadata) -> bytes:
+    """A model file whose metadata keys are replaced by ``metadata`` (a value of None drops the key)."""
+    from safetensors.torch import save
+    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
+    meta = {"format": FORMAT, "config": cfg.to_json(), "frame_shape": "[64]", "n_classes": "10"}
+    meta.update(metadata)
+    return save(tensors, metadata={k: v for k, v in meta.items() if v is not None})
+
+
+@pytest.fixture(scope="module")
+def small():
+    cfg = RunConfig().with_values({"hidden": "16", "T": 3, "train-samples": 64, "test-samples": 40, "epochs": 1})
+    return cfg, build_model(cfg, (64,), 10)
+
+
+def test_read_model_file_gives_config_sizes_and_weights(small):
+    cfg, model = small
+    saved = read_model_file(model_to_bytes(model, cfg, (64,), 10))
+    assert saved.cfg == cfg and saved.frame_shape == (64,) and saved.n_classes == 10
+    assert set(saved.tensors) == set(model.state_dict())
+
+
+@pytest.mark.parametrize(("metadata", "message"), [
+    ({"format": None}, r"not an SNN Explorer model file \(no format tag\)"),
+    ({"format": "snn-explorer/2"}, r"another version \('snn-explorer/2'\); this version reads 'snn-explorer/1'"),
+    ({"n_classes": None}, r"lacks \['n_classes'\]"),
+    ({"config": '{"neuron": {"threshold": -1}}'}, r"config does not validate: .*threshold"),
+    ({"config": '{"colour": {}}'}, r"config does not validate: unknown config section\(s\) \['colour'\]"),
+    ({"config": '{"data": {"encoding": "latency", "latency_window": 12, "time_steps": 8}}'},
+     "config cannot run: .*latency_window"),
+    ({"frame_shape": "[0]"}, "frame_shape"),
+])
+def test_bad_metadata_is_refused_naming_the_field(small, metadata, message):
+    cfg, model = small
+    with pytest.raises(ValueError, match=message):
+        read_model_file(saved_with(model, cfg, **metadata))
+
+
+def test_a_tensor_of_another_shape_is_refused_naming_it_and_both_shapes(small):
+    cfg, model = small
+    wider = build_model(cfg.with_values({"hidden": "24"}), (64,), 10)    # same names, other shapes
+    data = saved_with(wider, cfg)
+    with pytest.raises(ValueError, match=r"tensor '.*' has shape \[24, 64\] in the file, but .* needs \[16, 64\]"):
+        model_from_bytes(data)
+    other = build_model(cfg.with_values({"hidden": "16,8"}), (64,), 10)    # an extra layer
+    with pytest.raises(ValueError, match="missing .* unexpected"):
+        load_weights(model, other.state_dict())
+
+
+def test_truncated_and_oversized_files_are_refused(small, monkeypatch):
+    cfg, model = small
+    data = model_to_bytes(model, cfg, (64,), 10)
+    with pytest.raises(ValueError, match="tensors cannot be read"):
+        read_model_file(data[:-100])
+    with pytest.raises(ValueError, match="first 8 bytes"):
+        read_model_file(b"{}")
+    monkeypatch.setattr("snn_core.checkpoint.MAX_FILE_MB", 0)
+    with pytest.raises(ValueError, match="model files of at most 0 MB"):
+        read_model_file(data)

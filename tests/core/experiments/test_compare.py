@@ -205,3 +205,36 @@ def test_compare_and_sweep_check_every_arm_and_point_before_training(monkeypatch
     with pytest.raises(ValueError, match=r"^readout=rate: model.first_spike_reg"):
         sweep_points(RunConfig().with_values({"first-spike-reg": 0.5, "readout": "first-spike"}), "readout",
                      ["first-spike", "rate"])
+
+
+def test_a_partial_comparison_is_the_comparison_of_the_pairs_that_finished(config):
+    from snn_core.experiments.batch import cancelled_slot
+    from snn_core.experiments.compare import compare_configs, compare_result
+
+    variant = config.with_values({"T": "3"})
+    configs = compare_configs(config, variant, [0, 1, 2])
+    assert [(c.training.seed, c.data.time_steps) for c in configs] == [(0, 2), (0, 3), (1, 2), (1, 3), (2, 2), (2, 3)]
+    full = compare(config, variant, [0, 1, 2])
+    slots = [run[arm] for run in full["per_seed"] for arm in ("base", "variant")]
+    partial = compare_result(config, variant, [0, 1, 2], [*slots[:2], None, slots[3], *slots[4:]])
+    assert partial["seeds"] == [0, 2] and [run["seed"] for run in partial["per_seed"]] == [0, 2]
+    assert partial["unfinished_runs"] == 1 and partial["failed_runs"] == 0
+    assert partial["paired"] == compare_result(config, variant, [0, 2], slots[:2] + slots[4:])["paired"]
+    cancelled = compare_result(config, variant, [0, 1, 2], slots[:4] + [cancelled_slot(configs[4]), None])
+    assert cancelled["seeds"] == [0, 1] and cancelled["unfinished_runs"] == 2 and cancelled["paired"]["test_accuracy"]
+    with pytest.raises(ValueError, match="5 slots for 3 seeds; allowed: 2 per seed"):
+        compare_result(config, variant, [0, 1, 2], slots[:5])
+
+
+def test_a_partial_sweep_lists_the_finished_runs_of_each_point(config):
+    from snn_core.experiments.compare import sweep_configs, sweep_result
+
+    configs = sweep_configs(config, "max-spikes", ["0", "1"], [0, 1])
+    full = sweep(config, "max-spikes", ["0", "1"], [0, 1])
+    slots = [run for point in full["points"] for run in point["runs"]]
+    partial = sweep_result(config, "max-spikes", [0, 1], configs, [slots[0], None, None, slots[3]])
+    assert partial["values"] == [0, 1] and partial["unfinished_runs"] == 2
+    assert [[run["seed"] for run in point["runs"]] for point in partial["points"]] == [[0], [1]]
+    assert partial["points"][0]["summary"]["test_accuracy"]["n"] == 1
+    assert partial["points"][1]["paired_vs_first"] == {}                    # no seed finished in both points
+    assert sweep_result(config, "max-spikes", [0, 1], configs, slots)["points"] == full["points"]

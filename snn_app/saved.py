@@ -1,0 +1,147 @@
+"""Open saved work: a run or config JSON sets the sidebar, a model file from Train & watch opens in the explorer.
+
+What the app saves comes back as bytes (an upload, or a file on the server's disk). ``read`` turns them into an
+``Opened`` (or a ValueError naming what was wrong and what is allowed) before the session is touched, so a file
+that cannot be opened leaves the session's config and model as they were. ``put_in_session`` then sets the
+sidebar's widgets, which Streamlit allows only before they are drawn: the page calls it from a widget callback.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from snn_core.checkpoint import MAX_FILE_MB, load_weights, read_model_file
+from snn_core.config.check import check, one_line
+from snn_core.config.run_config import RunConfig, section_names
+from snn_core.training.trainer import Trainer
+
+from . import sidebar, training
+
+MAX_UPLOAD_MB = MAX_FILE_MB       # a model of the largest network the sidebar allows fits well under it
+SUFFIXES = ("json", "safetensors")
+CONFIG_KEYS = ("config", "base")  # run.json / sweep JSON: "config"; compare JSON: "base" (its variant is one edit)
+NOT_OURS = ("expected a run or config JSON (run.json, config.json, or a compare or sweep JSON) or a model file "
+            "(.safetensors) saved by Train & watch")
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A saved file that was read: its name, what it is (``"settings"`` or ``"model"``), its config, and for a
+    model the trainer holding its weights (untrained further: step 0); ``digest`` names the file's bytes."""
+
+    name: str
+    kind: str
+    cfg: RunConfig
+    trainer: Trainer | None
+    digest: str
+
+
+def config_from_json(data: bytes) -> RunConfig:
+    """The config of a run, config, compare or sweep JSON the app or the CLI wrote, validated and checked."""
+    try:
+        tree = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(f"not a JSON file: {NOT_OURS}") from None
+    if isinstance(tree, dict) and not (tree and set(tree) <= set(section_names())):
+        tree = next((tree[key] for key in CONFIG_KEYS if isinstance(tree.get(key), dict)), None)
+    if not isinstance(tree, dict):
+        raise ValueError(f"a JSON file without a config: {NOT_OURS}; a config has the sections {section_names()}")
+    try:
+        cfg = RunConfig.from_dict(tree)
+    except (ValueError, TypeError) as problem:
+        raise ValueError(f"its config does not validate: {problem}") from None
+    problems = check(cfg)
+    if problems:
+        raise ValueError(f"its config cannot run: {one_line(problems)}")
+    return cfg
+
+
+def trainer_from_model_file(data: bytes) -> Trainer:
+    """A trainer of the model file's config (its dataset loaded as the config says) holding the file's weights."""
+    saved = read_model_file(data)
+    with training.framing_bar():
+        trainer = Trainer(saved.cfg)
+    found = (tuple(trainer.dataset.frame_shape), trainer.dataset.n_classes)
+    if found != (saved.frame_shape, saved.n_classes):
+        raise ValueError(f"the model was saved for inputs {list(saved.frame_shape)} and {saved.n_classes} classes, "
+                         f"but its dataset here gives {list(found[0])} and {found[1]}")
+    load_weights(trainer.model, saved.tensors)
+    return trainer
+
+
+def read(name: str, data: bytes) -> Opened:
+    """Open ``data`` (a file called ``name``): JSON by its first character, else a safetensors model."""
+    if len(data) > MAX_UPLOAD_MB * 2**20:
+        raise ValueError(f"{name} is {len(data) / 2**20:,.0f} MB; saved files of at most {MAX_UPLOAD_MB} MB are "
+                         "opened")
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    if data.lstrip()[:1] == b"{":
+        return Opened(name, "settings", config_from_json(data), None, digest)
+    if len(data) > 8 and data[8:9] == b"{":                  # safetensors: 8 bytes of header length, then JSON
+        trainer = trainer_from_model_file(data)
+        return Opened(name, "model", trainer.cfg, trainer, digest)
+    raise ValueError(f"it is not a file SNN Explorer saves: {NOT_OURS}")
+
+
+def read_path(text: str) -> Opened:
+    """Open a saved file on the server's disk, its size checked before it is read."""
+    path = Path(text.strip()).expanduser()
+    if not path.is_file():
+        raise ValueError(f"no file at {path}; give the path of a .json or .safetensors file the server can read")
+    if path.stat().st_size > MAX_UPLOAD_MB * 2**20:
+        raise ValueError(f"{path.name} is {path.stat().st_size / 2**20:,.0f} MB; saved files of at most "
+                         f"{MAX_UPLOAD_MB} MB are opened")
+    return read(path.name, path.read_bytes())
+
+
+def put_in_session(opened: Opened) -> None:
+    """The sidebar takes the file's settings; a model also becomes the session's model (paused, a fresh log)."""
+    sidebar.seed_widgets(opened.cfg)
+    st.session_state.config = opened.cfg
+    if opened.trainer is not None:
+        st.session_state.trainer = opened.trainer
+        st.session_state.running = False
+        st.session_state.step_log.clear()
+        st.session_state.opened_model = (opened.name, opened.digest, weakref.ref(opened.trainer))
+
+
+def opened_model(trainer: Trainer) -> tuple[str, str] | None:
+    """``(file name, digest)`` when ``trainer`` is the model opened from a file (a weak reference: a trainer the
+    session replaced is not kept alive by it), else None."""
+    opened = st.session_state.get("opened_model")
+    if opened is None or opened[2]() is not trainer:
+        return None
+    return opened[0], opened[1]
+
+
+def _open(name: str, load) -> None:
+    """Open a saved file with ``load()`` and put it in the session, or keep the session as it is and say why."""
+    try:
+        with st.spinner(f"Opening {name}..."):
+            opened = load()
+    except (ValueError, OSError) as problem:                   # OSError: a path the server may not read
+        st.session_state.saved_message = ("error", f"Cannot open {name}: {problem}")
+        return
+    put_in_session(opened)
+    what = ("its model is open below, and the sidebar has its settings" if opened.kind == "model"
+            else "the sidebar has its settings; train them on **Train & watch**")
+    st.session_state.saved_message = ("success", f"Opened **{opened.name}**: {what}.")
+
+
+def open_upload() -> None:
+    """File uploader callback (``saved_upload``): open the uploaded file; removing it changes nothing."""
+    upload = st.session_state.get("saved_upload")
+    if upload is not None:
+        _open(upload.name, lambda: read(upload.name, upload.getvalue()))
+
+
+def open_path() -> None:
+    """Path field callback (``saved_path``): open the file at the typed path."""
+    text = st.session_state.get("saved_path", "").strip()
+    if text:
+        _open(Path(text).name, lambda: read_path(text))

@@ -1,0 +1,137 @@
+"""The network a config describes, drawn like TensorFlow Playground: one column of nodes per layer, input to readout.
+
+Read from the config alone (no model is built): the input frame of the dataset, each conv layer with its channels,
+its spatial size and whether ASA gates it, each fully connected layer with its neurons, and the readout with its
+classes. A layer wider than ``MAX_NODES`` draws ``MAX_NODES`` nodes and writes its real count, so a 2,048-neuron
+layer stays readable and the figure stays small.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from snn_core.config.run_config import RunConfig
+from snn_core.data import DATASETS
+from snn_core.network.discrete import POOL_ABOVE_WIDTH
+
+from .style import METHOD_COLOURS, OTHER_COLOUR, layer_colour, styled
+
+MAX_NODES = 8                 # nodes drawn per column at most; the label gives the real count
+INPUT_COLOUR = "#999999"
+READOUT_COLOUR = "#222222"
+EDGE_COLOUR = "rgba(120, 120, 120, 0.25)"
+ASA_COLOUR = METHOD_COLOURS["with"]
+HEIGHT = 420
+
+
+@dataclass(frozen=True)
+class Column:
+    """One layer of the diagram."""
+
+    name: str                 # input, conv1.., fc1.., readout (rate) or out (a spiking output layer)
+    kind: str                 # input, conv, fc, readout
+    count: int                # values, channels, neurons or classes; 0 = known once the data is loaded
+    detail: str               # one line under the name, e.g. "16 ch × 16×16"
+    asa: str = ""             # the ASA variant gating this conv layer's current ("" = none)
+
+
+def _input_column(cfg: RunConfig) -> tuple[Column, tuple[int, int, int]]:
+    info = DATASETS[cfg.data.dataset]
+    channels, height, width = info.frame_shape_for(cfg.data)
+    what = "event frames" if info.has_time_axis else f"{cfg.data.encoding} coded"
+    size = f"{channels}×{height}×{width}" if height else "size read from the files"
+    return Column("input", "input", channels * height * width, f"{size}, {what}, T = {cfg.data.time_steps}"), (
+        channels, height, width)
+
+
+def network_columns(cfg: RunConfig) -> list[Column]:
+    """The layers ``cfg`` builds, in order (``snn_core.network.discrete.build_network`` is the reference)."""
+    first, (_, height, width) = _input_column(cfg)
+    columns = [first]
+    m = cfg.methods
+    asa_on = m.asa != "off" and cfg.model.engine == "discrete"
+    if cfg.model.arch == "conv":
+        for number, channels in enumerate(cfg.model.channels, start=1):
+            if width > POOL_ABOVE_WIDTH:
+                height, width = height // 2, width // 2
+            gated = asa_on and (not m.asa_layers or number in m.asa_layers)
+            columns.append(Column(f"conv{number}", "conv", channels, f"{channels} ch × {height}×{width}" if height
+                                  else f"{channels} ch", m.asa if gated else ""))
+    for number, size in enumerate(cfg.model.hidden, start=1):
+        columns.append(Column(f"fc{number}", "fc", size, f"{size} neurons"))
+    classes = DATASETS[cfg.data.dataset].n_classes
+    what = f"{classes} classes" if classes else "classes of the folder"
+    if cfg.model.readout == "rate":
+        columns.append(Column("readout", "readout", classes, f"{what}, rate (not spiking)"))
+    else:
+        columns.append(Column("out", "readout", classes, f"{what}, spiking, {cfg.model.readout}"))
+    return columns
+
+
+def _node_ys(count: int) -> np.ndarray:
+    drawn = max(1, min(count, MAX_NODES))
+    return np.linspace(1, -1, drawn) if drawn > 1 else np.zeros(1)
+
+
+def _colour(column: Column) -> str:
+    if column.kind == "input":
+        return INPUT_COLOUR
+    return READOUT_COLOUR if column.kind == "readout" else layer_colour(column.name)
+
+
+def _count_text(column: Column) -> str:
+    if not column.count:
+        return "?"
+    shown = min(column.count, MAX_NODES)
+    return f"{column.count:,}" if shown == column.count else f"{column.count:,} (drawn: {shown})"
+
+
+def _add_edges(fig: go.Figure, columns: list[Column]) -> None:
+    """Every drawn node to every drawn node of the next column, one trace (None breaks the line)."""
+    xs, ys = [], []
+    for index in range(len(columns) - 1):
+        for y0 in _node_ys(columns[index].count):
+            for y1 in _node_ys(columns[index + 1].count):
+                xs += [index, index + 1, None]
+                ys += [y0, y1, None]
+    fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color=EDGE_COLOUR, width=1), hoverinfo="skip",
+                    showlegend=False, name="connections")
+
+
+def network_diagram(cfg: RunConfig) -> go.Figure:
+    """Columns of nodes from input to readout; squares are conv channels, circles neurons; ASA-gated conv layers are
+    framed and marked "ASA" above."""
+    columns = network_columns(cfg)
+    fig = go.Figure()
+    _add_edges(fig, columns)
+    for index, column in enumerate(columns):
+        ys = _node_ys(column.count)
+        symbol = "square" if column.kind in ("conv", "input") else "circle"
+        fig.add_scatter(x=[index] * len(ys), y=ys, mode="markers", name=column.name, showlegend=False,
+                        marker=dict(symbol=symbol, size=20, color=_colour(column), line=dict(color="white", width=2)),
+                        hovertemplate=f"{column.name}: {column.detail}<extra></extra>")
+        fig.add_annotation(x=index, y=1.5, text=f"<b>{column.name}</b>", showarrow=False, font_size=15)
+        fig.add_annotation(x=index, y=-1.3, text=_count_text(column), showarrow=False, font_size=14)
+        fig.add_annotation(x=index, y=-1.55, text=column.detail.replace(", ", "<br>", 1), showarrow=False,
+                           font=dict(size=11, color=OTHER_COLOUR))
+    gated = [index for index, column in enumerate(columns) if column.asa]
+    for index in gated:
+        fig.add_shape(type="rect", x0=index - 0.28, x1=index + 0.28, y0=-1.15, y1=1.15,
+                      line=dict(color=ASA_COLOUR, width=2, dash="dot"))
+    if gated:
+        fig.add_scatter(x=gated, y=[1.2] * len(gated), mode="markers", name="ASA gate", showlegend=False,
+                        text=[f"ASA {columns[i].asa}" for i in gated],
+                        marker=dict(symbol="hexagon", size=14, color=ASA_COLOUR),
+                        hovertemplate="%{text} gates this layer's input current<extra></extra>")
+        for index in gated:
+            fig.add_annotation(x=index, y=-1.85, text=f"⬢ ASA {columns[index].asa}", showarrow=False,
+                               font=dict(size=12, color=ASA_COLOUR))
+    flow = " → ".join(_count_text(c).split(" ")[0] for c in columns)
+    styled(fig, f"The network: {flow}", HEIGHT,
+           subtitle="□ conv channels · ○ neurons · ⬢ ASA gates the layer's input current · every layer runs T steps")
+    fig.update_layout(height=HEIGHT, margin=dict(l=20, r=20, t=90, b=10), showlegend=False)
+    fig.update_xaxes(visible=False, range=[-0.6, len(columns) - 0.4])
+    fig.update_yaxes(visible=False, range=[-2.0, 1.65])
+    return fig

@@ -1,0 +1,124 @@
+"""AppTest of Compare live on Train & watch: a twin run in lockstep, forks mid-run, and refused settings.
+
+``run_every`` does not tick under AppTest, so live training is driven by explicit ``.run()`` calls.
+"""
+import torch
+
+from app_runner import open_script as first_run
+from snn_core.training.trainer import Trainer
+
+PAGE = {"epochs": 2, "train-samples": 120, "test-samples": 40, "hidden": 24}   # changes from the tiny base
+CONV = {**PAGE, "dataset": "events-shape", "arch": "conv", "channels": "4", "hidden": "16", "T": "4",
+        "train-samples": 48, "test-samples": 16, "batch-size": 16}
+
+
+def matching_equal(a: torch.nn.Module, b: torch.nn.Module) -> tuple[int, bool]:
+    """(how many entries the two state dicts share by name and shape, whether all of those are equal)."""
+    ours, theirs = a.state_dict(), b.state_dict()
+    shared = [k for k in ours if k in theirs and ours[k].shape == theirs[k].shape]
+    return len(shared), all(torch.equal(ours[k], theirs[k]) for k in shared)
+
+
+def switch_on(at, setting: str):
+    at.toggle(key="twin_on").set_value(True).run()
+    return at.selectbox(key="twin_setting").set_value(setting).run()
+
+
+def test_compare_live_trains_a_twin_in_lockstep_from_the_same_initial_weights(tiny_values):
+    at = first_run("app_pages/train.py", tiny_values(PAGE))
+    switch_on(at, "spike cap K")
+    assert at.radio(key="twin_value_max-spikes").value == "1"        # the value other than this run's K = ∞
+    at.button(key="reset").click().run()
+    main, twin = at.session_state.trainer, at.session_state.twin
+    assert twin.cfg.neuron.max_spikes == 1 and main.cfg.neuron.max_spikes == 0
+    assert twin.cfg.training.seed == main.cfg.training.seed and main.steps == twin.steps == 0
+    shared, equal = matching_equal(main.model, twin.model)
+    assert shared == len(main.model.state_dict()) and equal
+    at.button(key="step").click().run()
+    at.button(key="step").click().run()
+    assert main.steps == twin.steps == 2 and not at.exception
+    assert len(at.session_state.step_log) == len(at.session_state.twin_step_log) == 2
+    at.button(key="play_pause").click().run()
+    for _ in range(3):
+        at.run()
+        assert main.steps == twin.steps
+    while at.session_state.running:
+        at.run()
+    assert main.finished and twin.finished and not at.exception
+    assert not matching_equal(main.model, twin.model)[1]                 # the cap changed what was learnt
+    charts = [chart.key for chart in at.get("plotly_chart")]    # the network view, then the twin charts
+    assert sorted(charts) == ["network_diagram", "twin_accuracy", "twin_loss", "twin_nasfr", "twin_rates",
+                              "twin_spikes"]
+    deltas = [metric.proto.delta for metric in at.metric[4:]]
+    assert deltas[0].endswith("pp") and all(deltas)                         # twin − main, for every metric
+
+
+def test_switching_asa_mid_run_forks_from_the_current_weights(tiny_values):
+    at = first_run("app_pages/train.py", tiny_values(CONV))
+    at.button(key="step").click().run()
+    at.button(key="step").click().run()
+    main = at.session_state.trainer
+    switch_on(at, "ASA")
+    twin = at.session_state.twin
+    assert twin.cfg.methods.asa == "faithful" and twin.steps == main.steps == 2
+    assert at.session_state.twin_forked_at == 2
+    shared, equal = matching_equal(main.model, twin.model)
+    assert shared and equal and len(twin.model.state_dict()) > shared          # ASA's gates are the twin's own
+    assert len(at.session_state.twin_step_log) == 2                            # the shared past
+    at.button(key="step").click().run()
+    assert twin.steps == main.steps == 3 and not matching_equal(main.model, twin.model)[1]
+    at.radio(key="twin_value_asa").set_value("clean").run()                    # another fork, at step 3
+    clean = at.session_state.twin
+    assert clean is not twin and clean.cfg.methods.asa == "clean" and clean.steps == 3
+    assert matching_equal(main.model, clean.model)[1]
+    assert not at.exception
+
+
+def test_a_bad_setting_is_shown_and_the_run_goes_on_alone(tiny_values):
+    at = first_run("app_pages/train.py", tiny_values(PAGE))
+    at.button(key="step").click().run()
+    switch_on(at, "any sidebar field")
+    assert at.session_state.twin is None and not at.error                   # nothing typed yet
+    at.text_input(key="twin_text").input("hidden").run()
+    assert "not KEY=VALUE" in at.error[0].value and at.session_state.twin is None
+    at.text_input(key="twin_text").input("asa=clean").run()                 # an MLP has no conv layer to gate
+    assert "allowed: --arch conv" in at.error[0].value
+    at.button(key="step").click().run()
+    assert at.session_state.trainer.steps == 2 and at.session_state.twin is None and not at.exception
+    at.text_input(key="twin_text").input("hidden=32").run()                  # a good one forks at step 2
+    twin = at.session_state.twin
+    assert not at.error and twin.cfg.model.hidden == (32,) and twin.steps == 2
+    at.text_input(key="twin_text").input("bogus=1").run()                   # the twin keeps its last good setting
+    assert "unknown option 'bogus'" in at.error[0].value and "keeps its last setting" in at.error[0].value
+    assert at.session_state.twin is twin
+    at.button(key="step").click().run()
+    assert at.session_state.trainer.steps == twin.steps == 3
+
+
+def test_switching_compare_live_off_drops_the_twin(tiny_values):
+    at = first_run("app_pages/train.py", tiny_values(PAGE))
+    switch_on(at, "spike cap K")
+    at.button(key="step").click().run()
+    assert at.session_state.twin.steps == 1
+    at.toggle(key="twin_on").set_value(False).run()
+    single = ["network_diagram", "loss", "accuracy"]                         # the network and the single-run view
+    assert at.session_state.twin is None and [chart.key for chart in at.get("plotly_chart")] == single
+
+
+def test_a_twin_that_cannot_go_on_stops_alone_and_says_why(tiny_values, monkeypatch):
+    original = Trainer.step
+
+    def step(self):
+        if self.cfg.neuron.max_spikes == 1 and self.steps == 1:
+            raise ValueError("the twin's second batch cannot be trained")
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "step", step)
+    at = first_run("app_pages/train.py", tiny_values(PAGE))
+    switch_on(at, "spike cap K")
+    at.button(key="step").click().run()
+    at.button(key="step").click().run()
+    assert at.session_state.twin is None and at.session_state.trainer.steps == 2 and not at.exception
+    assert "the twin's second batch cannot be trained" in at.error[0].value
+    at.button(key="step").click().run()                                   # not forked again into the same failure
+    assert at.session_state.twin is None and at.session_state.trainer.steps == 3

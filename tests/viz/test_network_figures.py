@@ -1,0 +1,49 @@
+"""The network diagram (snn_viz.network_figures): the layers a config builds, their counts, and where ASA gates."""
+from snn_core.config.run_config import RunConfig
+from snn_viz.network_figures import MAX_NODES, network_columns, network_diagram
+
+
+def trace(fig, name):
+    return next(t for t in fig.data if t.name == name)
+
+
+def texts(fig) -> list[str]:
+    return [a.text for a in fig.layout.annotations]
+
+
+def test_the_default_mlp_is_input_one_hidden_layer_and_a_rate_readout():
+    cfg = RunConfig()
+    columns = network_columns(cfg)
+    assert [(c.name, c.kind, c.count) for c in columns] == [("input", "input", 64), ("fc1", "fc", 128),
+                                                            ("readout", "readout", 10)]
+    assert columns[0].detail == "1×8×8, direct coded, T = 8" and "rate (not spiking)" in columns[2].detail
+    fig = network_diagram(cfg)
+    assert len(trace(fig, "fc1").y) == MAX_NODES and len(trace(fig, "readout").y) == MAX_NODES
+    assert "128 (drawn: 8)" in texts(fig) and "64 (drawn: 8)" in texts(fig)
+    assert fig.layout.title.text == "The network: 64 → 128 → 10"
+    assert not [t for t in fig.data if t.name == "ASA gate"] and not fig.layout.shapes
+
+
+def test_conv_layers_show_channels_pooled_sizes_and_the_asa_gates_on_the_layers_it_names():
+    cfg = RunConfig().with_values({"dataset": "events-shape", "arch": "conv", "channels": "16,32", "hidden": "128,4",
+                                   "asa": "clean", "asa-layers": "2", "readout": "count"})
+    columns = network_columns(cfg)
+    assert [c.name for c in columns] == ["input", "conv1", "conv2", "fc1", "fc2", "out"]
+    assert [c.count for c in columns] == [2 * 32 * 32, 16, 32, 128, 4, 5]
+    assert columns[1].detail == "16 ch × 16×16" and columns[2].detail == "32 ch × 8×8"   # pooled while wider than 8
+    assert [c.asa for c in columns] == ["", "", "clean", "", "", ""]
+    fig = network_diagram(cfg)
+    gates = trace(fig, "ASA gate")
+    assert list(gates.x) == [2] and list(gates.text) == ["ASA clean"] and len(fig.layout.shapes) == 1
+    assert "⬢ ASA clean" in texts(fig)
+    assert len(trace(fig, "fc2").y) == 4 and "4" in texts(fig)                  # narrow layers: every node drawn
+    assert "5 classes, spiking, count" in columns[-1].detail
+
+
+def test_asa_on_every_conv_layer_when_it_names_none_and_a_folder_of_unknown_size():
+    cfg = RunConfig().with_values({"dataset": "event-folder", "arch": "conv", "channels": "8,8,8", "asa": "faithful"})
+    columns = network_columns(cfg)
+    assert [c.asa for c in columns if c.kind == "conv"] == ["faithful"] * 3
+    assert columns[0].count == 0 and "size read from the files" in columns[0].detail
+    assert columns[-1].count == 0 and "classes of the folder" in columns[-1].detail
+    assert list(trace(network_diagram(cfg), "ASA gate").x) == [1, 2, 3]
