@@ -2,9 +2,10 @@
 import streamlit as st
 
 from snn_app import asa as glue
-from snn_app import jobs, state
+from snn_app import downloads, jobs, state
 from snn_core.metrics.redundancy import REDUNDANCY_EQUATIONS, PatternThresholds
 from snn_viz import asa_figures as figs
+from snn_viz.style import PLOTLY_CONFIG
 
 state.start_session()
 st.title("Redundancy & ASA")
@@ -64,9 +65,13 @@ for column, arm in enumerate(glue.ARMS):
 left, right = st.columns(2)
 left.plotly_chart(state.memo_figure(("red-rates", key), lambda: figs.rates_by_layer(
     {arm: ev.activity.firing_rate for arm, ev in evaluations.items()},
-    {arm: ev.activity.nasfr for arm, ev in evaluations.items()})), theme=None)
+    {arm: ev.activity.nasfr for arm, ev in evaluations.items()})), theme=None, config=PLOTLY_CONFIG)
 right.plotly_chart(state.memo_figure(("red-patterns", key), lambda: figs.channel_patterns(
-    {arm: ev.redundancy.pattern_fractions() for arm, ev in evaluations.items()})), theme=None)
+    {arm: ev.redundancy.pattern_fractions() for arm, ev in evaluations.items()})), theme=None, config=PLOTLY_CONFIG)
+
+downloads.panel("asa-pair", lambda: downloads.trainers_result(trainers),
+                lambda: [downloads.run_row(run, arm=arm) for arm, run in downloads.trainers_result(trainers).items()],
+                key="red_download")
 
 layer = st.radio("conv layer", list(evaluations["ASA off"].redundancy.layers), horizontal=True, key="red_layer")
 if "traces" not in pair:
@@ -91,9 +96,9 @@ for pattern, channel in picks._asdict().items():
         rates = evaluations[arm].redundancy.firing_maps[layer][channel].cpu().numpy()
         title = f"{arm}: {pattern} channel {channel}"
         column.plotly_chart(state.memo_figure(("red-mpd", key, layer, channel, arm, field), lambda: figs.mpd(
-            counts, edges, threshold, f"{title}, {shown}", figs.ARM_COLOURS[arm])), theme=None)
+            counts, edges, threshold, f"{title}, {shown}", figs.ARM_COLOURS[arm])), theme=None, config=PLOTLY_CONFIG)
         column.plotly_chart(state.memo_figure(("red-map", key, layer, channel, arm), lambda: figs.firing_map(
-            rates, f"{title}, firing rate")), theme=None)
+            rates, f"{title}, firing rate")), theme=None, config=PLOTLY_CONFIG)
 
 st.subheader("What ASA decided for one clip")
 sample = st.slider("test clip", 0, glue.TRACED_SAMPLES - 1, 0, key="red_sample")
@@ -103,5 +108,5 @@ if view is None:
 else:
     left, right = st.columns([3, 2])
     left.plotly_chart(figs.gate_maps(glue.input_image(trainers["ASA on"], sample),
-                                     {k: v for k, v in view.items() if k != "mask"}), theme=None)
-    right.plotly_chart(figs.importance_mask(view["mask"]), theme=None)
+                                     {k: v for k, v in view.items() if k != "mask"}), theme=None, config=PLOTLY_CONFIG)
+    right.plotly_chart(figs.importance_mask(view["mask"]), theme=None, config=PLOTLY_CONFIG)

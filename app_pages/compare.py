@@ -8,6 +8,7 @@ from snn_app import comparison, jobs, state, training
 from snn_core.experiments.stats import CI_LATEX, T_CDF_LATEX
 from snn_core.report.verdict import verdict
 from snn_viz import compare_figures
+from snn_viz.style import PLOTLY_CONFIG
 
 state.start_session()
 st.title("Compare")
@@ -66,10 +67,10 @@ if result["failed_runs"]:
     errors = {slot["error"] for run in result["per_seed"] for slot in (run["base"], run["variant"]) if slot["error"]}
     st.warning(f"{result['failed_runs']} run(s) failed and are left out of the statistics: {'; '.join(errors)}")
 st.markdown("\n".join(f"- {sentence}" for sentence in verdict(result["paired"])) or "No paired seeds.")
-st.plotly_chart(compare_figures.arm_bars(result), theme=None, key="cmp_bars")
+st.plotly_chart(compare_figures.arm_bars(result), theme=None, config=PLOTLY_CONFIG, key="cmp_bars")
 left, right = st.columns(2)
-left.plotly_chart(compare_figures.paired_differences(result), theme=None, key="cmp_paired")
-right.plotly_chart(compare_figures.tradeoff_scatter(result), theme=None, key="cmp_tradeoff")
+left.plotly_chart(compare_figures.paired_differences(result), theme=None, config=PLOTLY_CONFIG, key="cmp_paired")
+right.plotly_chart(compare_figures.tradeoff_scatter(result), theme=None, config=PLOTLY_CONFIG, key="cmp_tradeoff")
 downloads = st.columns(2)
 downloads[0].download_button("per-seed metrics (CSV)", comparison.per_seed_csv(result), "comparison.csv", "text/csv")
 downloads[1].download_button("comparison (JSON)", json.dumps(result, indent=2), "comparison.json", "application/json")

@@ -2,7 +2,7 @@
 A model saved by Train & watch opens here, and a saved run or config JSON sets the sidebar."""
 import streamlit as st
 
-from snn_app import explorer, saved, state, training
+from snn_app import downloads, explorer, saved, state, training
 from snn_viz import sample_figures, style
 
 state.start_session()       # no-op inside the app; lets the page run on its own (tests)
@@ -94,3 +94,15 @@ chart(rate, ("rate", index, name),
 if sample_figures.has_channels(layer):
     chart(channels, ("channel-time", index, name), lambda: sample_figures.channel_rate_over_time(layer))
     chart(st, ("channel-maps", index, name), lambda: sample_figures.channel_rate_maps(layer))
+
+
+def sample_result() -> dict:
+    """What the page shows of this sample: label, prediction, readout per step and each layer's spike count."""
+    return {"sample": index, "label": data.class_names[label], "predicted": data.class_names[predicted],
+            "readout_per_step": traced.trace.logits[:, 0].tolist(),
+            "spikes_per_layer": {each.name: int(each.spikes[:, 0].sum()) for each in traced.trace.layers}}
+
+
+downloads.panel(f"sample-{index}-{name}", sample_result,
+                lambda: downloads.spikes_rows(layer.spikes[:, 0].reshape(len(layer.spikes), -1).cpu().numpy(), labels),
+                key="explorer_download")

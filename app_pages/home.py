@@ -9,6 +9,7 @@ from snn_core.experiments.playground import simulate
 from snn_core.neurons.lif import LIFParams
 from snn_core.training.trainer import Trainer
 from snn_viz.neuron_figures import neuron_traces
+from snn_viz.style import PLOTLY_CONFIG
 
 
 def quick_start() -> None:
@@ -38,7 +39,7 @@ with left:
     seed = st.session_state.setdefault("home_seed", 0)
     run = simulate("poisson", LIFParams(decay=0.8, threshold=1.0), 40, rate_per_step=0.35, weight=0.5, seed=seed)
     st.plotly_chart(neuron_traces(run, LIFParams(decay=0.8, threshold=1.0),
-                                  "One neuron, 40 steps of random input spikes"), theme=None)
+                                  "One neuron, 40 steps of random input spikes"), theme=None, config=PLOTLY_CONFIG)
     if st.button("New random input", key="home_new_input"):
         st.session_state.home_seed += 1
         st.rerun()

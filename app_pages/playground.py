@@ -8,6 +8,7 @@ from snn_core.experiments import playground
 from snn_core.neurons.lif import LIF_EQUATIONS, LIFParams
 from snn_core.neurons.units import decay_from_tau, tau_from_decay
 from snn_viz import neuron_figures
+from snn_viz.style import PLOTLY_CONFIG
 
 INPUT_LABELS = {"constant": "constant", "step": "step (off, then on)", "ramp": "ramp (0 up to the amplitude)",
                 "noisy": "noisy (constant + Gaussian noise)", "poisson": "Poisson spike train × weight"}
@@ -112,7 +113,8 @@ columns[2].metric("first spike", "none" if first is None else f"step {first}")
 columns[3].metric("mean input current", f"{run.mean_current:.3f}")
 
 title = f"{INPUT_LABELS[kind].capitalize()} input → membrane potential"
-view.plotly_chart(neuron_figures.neuron_traces(run, params, title), theme=None)
+view.plotly_chart(neuron_figures.neuron_traces(run, params, title), theme=None, config=PLOTLY_CONFIG)
 label = "this input" if kind == "constant" else "this input (mean current)"
 curve = fi_summary(params, steps, run.mean_current)
-view.plotly_chart(neuron_figures.fi_figure(curve, (run.mean_current, run.rate_per_step), label), theme=None)
+view.plotly_chart(neuron_figures.fi_figure(curve, (run.mean_current, run.rate_per_step), label),
+    theme=None, config=PLOTLY_CONFIG)

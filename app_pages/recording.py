@@ -1,9 +1,12 @@
 """Open a recording: read one event file (or a zip of them), see its events and frames, and ask the trained model."""
+from pathlib import Path
+
 import streamlit as st
 
-from snn_app import explorer, recording, state, training
+from snn_app import downloads, explorer, recording, state, training
 from snn_core.data.readers import describe
 from snn_viz import recording_figures, sample_figures
+from snn_viz.style import PLOTLY_CONFIG
 
 state.start_session()       # no-op inside the app; lets the page run on its own (tests)
 st.title("Open a recording")
@@ -15,7 +18,7 @@ st.caption(f"Read one event-camera or spike file the way the datasets are read (
 
 def chart(where, key: tuple, build) -> None:
     """A figure, built once per session for what it shows (``key``)."""
-    where.plotly_chart(state.memo_figure(("recording", *key), build), theme=None)
+    where.plotly_chart(state.memo_figure(("recording", *key), build), theme=None, config=PLOTLY_CONFIG)
 
 
 pick_upload, pick_path = st.columns(2)
@@ -83,6 +86,10 @@ chart(events_chart, ("raster", key), lambda: recording_figures.event_raster(rec.
 chart(frames_chart, ("frames", key, spec), lambda: recording_figures.framed_recording(framed, subtitle))
 if note:
     frames_chart.caption(f"The frames are {note}.")
+downloads.panel(f"recording-{Path(info['file']).stem}", lambda: {**info, "frames": {
+    "time_steps": spec.time_steps, "code": spec.event_frames, "shape": list(framed.shape[1:])}},
+    lambda: [{"step": step, "polarity": polarity, "events": int(framed[step, polarity].sum())}
+             for step in range(len(framed)) for polarity in range(framed.shape[1])], key="recording_download")
 
 st.subheader("What the trained model says")
 trainer = st.session_state.get("trainer")

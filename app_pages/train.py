@@ -6,6 +6,7 @@ from snn_app import network_view, state, training, twin
 from snn_core.metrics.activity import FIRING_RATE_EQUATIONS
 from snn_core.training.trainer import Trainer
 from snn_viz import run_figures
+from snn_viz.style import PLOTLY_CONFIG
 
 REFRESH_SECONDS = 0.3
 
@@ -115,15 +116,16 @@ def live_view() -> None:
     metrics[3].metric("training time", f"{trainer.train_seconds:.1f} s")
     left, right = st.columns(2)
     epoch_key = (trainer.cfg, trainer.epoch)   # change only when an epoch closes; seeded runs repeat exactly
-    left.plotly_chart(run_figures.loss_curves(list(st.session_state.step_log), history), theme=None, key="loss")
+    left.plotly_chart(run_figures.loss_curves(list(st.session_state.step_log), history),
+        theme=None, config=PLOTLY_CONFIG, key="loss")
     right.plotly_chart(state.memo_figure(("accuracy", *epoch_key), lambda: run_figures.training_curves(history)),
-                       theme=None, key="accuracy")
+                       theme=None, config=PLOTLY_CONFIG, key="accuracy")
     if history:
         left.plotly_chart(state.memo_figure(("activity", *epoch_key), lambda: run_figures.activity_curves(history)),
-                          theme=None, key="activity")
+                          theme=None, config=PLOTLY_CONFIG, key="activity")
         right.plotly_chart(state.memo_figure(("rates", *epoch_key),
                                              lambda: run_figures.firing_rate_bars(trainer.last_evaluation.activity)),
-                           theme=None, key="rates")
+                           theme=None, config=PLOTLY_CONFIG, key="rates")
     else:
         st.caption("Accuracy and firing rates appear after the first epoch.")
 

@@ -3,12 +3,13 @@ import os
 
 import streamlit as st
 
-from snn_app import jobs, state, training
+from snn_app import downloads, jobs, state, training
 from snn_app import trt as glue
 from snn_core.data import DATASETS
 from snn_core.methods.trt import LOSS_LATEX
 from snn_core.report.verdict import verdict
 from snn_viz import trt_figures as figs
+from snn_viz.style import PLOTLY_CONFIG
 
 state.start_session()
 st.title("Temporal reversal (TRT)")
@@ -79,12 +80,13 @@ if view is not None:
     key = (id(trainer), trainer.cfg, trainer.steps, int(index))
     if view.frames is not None:
         st.plotly_chart(state.memo_figure(("trt-frames", *key), lambda: figs.frames_both_ways(
-            view.frames, f"test sample {index}: {view.class_names[view.label]}, original and reversed")), theme=None)
+            view.frames, f"test sample {index}: {view.class_names[view.label]}, original and reversed")),
+                theme=None, config=PLOTLY_CONFIG)
     else:
         st.plotly_chart(state.memo_figure(("trt-raster", *key), lambda: figs.rasters_both_ways(
-            view.spikes, view.layer)), theme=None)
+            view.spikes, view.layer)), theme=None, config=PLOTLY_CONFIG)
     st.plotly_chart(state.memo_figure(("trt-outputs", *key), lambda: figs.outputs_both_ways(
-        view.probabilities, view.class_names, view.label)), theme=None)
+        view.probabilities, view.class_names, view.label)), theme=None, config=PLOTLY_CONFIG)
     if view.spikes is not None and len(trainer.model.layers) == 1:
         st.caption("This network has one spiking layer and a time-averaged readout: a reversal after that layer "
                    "cannot change the output (TRT needs a second layer here).")
@@ -143,7 +145,10 @@ if not ran["results"]:
 if ran["arms"] != arms:
     st.caption("The settings above changed since these results: press **Run experiments** to update them.")
 results = ran["results"]
-st.plotly_chart(figs.accuracy_by_experiment(results), theme=None, key="trt_forest")
+st.plotly_chart(figs.accuracy_by_experiment(results), theme=None, config=PLOTLY_CONFIG, key="trt_forest")
+downloads.panel("trt-experiments", lambda: results, lambda: [
+    row for name, result in results.items() for row in downloads.comparison_rows(result, experiment=name)],
+    key="trt_download")
 shown = st.radio("details of", list(results), horizontal=True, key="trt_shown") if len(results) > 1 else \
     next(iter(results))
 result, labels = results[shown], glue.PRESETS[shown].arm_labels
@@ -153,10 +158,10 @@ if result["failed_runs"]:
 sentences = verdict(result["paired"], figs.AGREEMENT_METRICS)
 st.markdown(f"**{shown}**, {labels[1]} against {labels[0]}:\n" +
             "\n".join(f"- {s.replace('the variant', labels[1])}" for s in sentences))
-st.plotly_chart(figs.arm_metrics(result, labels), theme=None, key="trt_arms")
+st.plotly_chart(figs.arm_metrics(result, labels), theme=None, config=PLOTLY_CONFIG, key="trt_arms")
 left, right = st.columns(2)
-left.plotly_chart(figs.layer_rates(result, labels), theme=None, key="trt_rates")
+left.plotly_chart(figs.layer_rates(result, labels), theme=None, config=PLOTLY_CONFIG, key="trt_rates")
 terms = glue.mean_loss_terms(result)
 if terms:
     right.plotly_chart(figs.loss_terms(terms, f"{labels[1]}: loss terms per epoch (mean of the seeds)"),
-                       theme=None, key="trt_terms")
+                       theme=None, config=PLOTLY_CONFIG, key="trt_terms")

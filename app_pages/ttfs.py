@@ -1,12 +1,13 @@
 """TTFS vs multi-spike: the spike cap K from 1 (time-to-first-spike) to unlimited, and what each K costs."""
 import streamlit as st
 
-from snn_app import jobs, state
+from snn_app import downloads, jobs, state
 from snn_app import ttfs as glue
 from snn_core.methods.ttfs.presets import ttfs_config
 from snn_core.network.readout import FIRST_SPIKE_EQUATIONS
 from snn_core.neurons.cuba import CUBA_EQUATIONS
 from snn_viz import ttfs_figures as figs
+from snn_viz.style import PLOTLY_CONFIG
 
 ENGINES = {
     "discrete": "**discrete** steps time in whole steps and trains with surrogate gradients: spike times are "
@@ -85,21 +86,23 @@ else:
     columns = st.columns(3)
     for index, (title, y_title, percent, stats) in enumerate(panels):
         columns[index % 3].plotly_chart(state.memo_figure(("ttfs-k", key, title, k), lambda: figs.over_k(
-            stats, title, y_title, k, percent)), theme=None)
+            stats, title, y_title, k, percent)), theme=None, config=PLOTLY_CONFIG)
     columns[len(panels) % 3].plotly_chart(state.memo_figure(("ttfs-silent", key), lambda: figs.silent_by_layer(
-        glue.silent_per_k(result))), theme=None)
+        glue.silent_per_k(result))), theme=None, config=PLOTLY_CONFIG)
     left, right = st.columns(2)
     left.plotly_chart(state.memo_figure(("ttfs-tcut", key), lambda: figs.curves_by_k(
         glue.tcut_curves(result), "Accuracy vs readout time t_cut", "t_cut (steps seen)", "test accuracy",
-        subtitle="an undecided sample counts as wrong (first-spike readout only)")), theme=None)
+        subtitle="an undecided sample counts as wrong (first-spike readout only)")), theme=None, config=PLOTLY_CONFIG)
     right.plotly_chart(state.memo_figure(("ttfs-epochs", key), lambda: figs.curves_by_k(
-        glue.epoch_curves(result), "Convergence: accuracy after each epoch", "epoch", "test accuracy")), theme=None)
+        glue.epoch_curves(result), "Convergence: accuracy after each epoch", "epoch", "test accuracy")),
+            theme=None, config=PLOTLY_CONFIG)
     robustness = glue.robustness_curves(result)
     if robustness:
         st.plotly_chart(state.memo_figure(("ttfs-robust", key), lambda: figs.robustness_curves(robustness)),
-                        theme=None)
+                        theme=None, config=PLOTLY_CONFIG)
     else:
         st.caption("These runs measured no robustness (Training ▸ robustness off).")
+    downloads.panel("ttfs-k-sweep", lambda: result, lambda: downloads.sweep_rows(result), key="ttfs_download")
 
 st.header(f"One run at K = {k}")
 problem = glue.engine_problem(cfg, k_value)
@@ -136,4 +139,4 @@ st.caption("One test sample: ◆ marks each neuron's first spike, dashes its lat
 columns = st.columns(len(rasters))
 for column, (name, (spikes, labels)) in zip(columns, rasters.items()):
     column.plotly_chart(state.memo_figure(("ttfs-raster", single, sample, name), lambda: figs.capped_raster(
-        name, spikes, None if name == glue.INPUT else k_value, labels)), theme=None)
+        name, spikes, None if name == glue.INPUT else k_value, labels)), theme=None, config=PLOTLY_CONFIG)

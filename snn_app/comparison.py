@@ -2,13 +2,11 @@
 the pairs finished so far."""
 from __future__ import annotations
 
-import csv
-import io
-
 from snn_core.config.run_config import RunConfig, parse_assignments
 from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
-from snn_core.experiments.compare import compare_configs, compare_result, compute_matched, numeric_metrics, runnable
+from snn_core.experiments.compare import compare_configs, compare_result, compute_matched, runnable
 
+from .downloads import comparison_rows, csv_text
 from .jobs import Job, Snapshot, batch_work
 
 JOB = "compare"              # the page's job name in the session
@@ -44,15 +42,4 @@ def result(snap: Snapshot) -> dict:
 
 def per_seed_csv(result: dict) -> str:
     """One row per (seed, arm) with every numeric metric; failed runs keep their error text."""
-    rows = []
-    for run in result["per_seed"]:
-        for arm in ("base", "variant"):
-            slot = run[arm]
-            metrics = numeric_metrics(slot["metrics"]) if slot["metrics"] else {}
-            rows.append({"seed": run["seed"], "arm": arm, "error": slot["error"] or "", **metrics})
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+    return csv_text(comparison_rows(result))

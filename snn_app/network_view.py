@@ -11,6 +11,7 @@ import streamlit as st
 
 from snn_core.config.run_config import RunConfig, cli_index, parse_value
 from snn_viz.network_figures import network_columns, network_diagram
+from snn_viz.style import PLOTLY_CONFIG
 
 from . import state
 from .sidebar import widget_key
@@ -100,7 +101,7 @@ def show(cfg: RunConfig) -> None:
         _layer_buttons(where, kind, cfg)
     if cfg.model.arch != "conv":
         top[-1].caption("arch = mlp: no conv layers (Network ▸ arch = conv adds them).")
-    st.plotly_chart(state.memo_figure(("network", cfg), lambda: network_diagram(cfg)), theme=None,
+    st.plotly_chart(state.memo_figure(("network", cfg), lambda: network_diagram(cfg)), theme=None, config=PLOTLY_CONFIG,
                     key="network_diagram")
     columns = network_columns(cfg)
     below = st.columns(len(columns))

@@ -19,6 +19,7 @@ from snn_core.config.check import check
 from snn_core.config.run_config import RunConfig, cli_index, parse_assignments
 from snn_core.training.trainer import Trainer
 from snn_viz import run_figures
+from snn_viz.style import PLOTLY_CONFIG
 
 from . import state, training
 
@@ -268,20 +269,22 @@ def show(main: Trainer, twin: Trainer) -> None:
             run_figures.RunSeries(twin_name, twin.history, list(ss.twin_step_log)))
     key = (main.cfg, main.epoch, twin.cfg, twin.epoch, forked)   # seeded runs and forks repeat exactly
     left, right = st.columns(2)
-    left.plotly_chart(run_figures.pair_loss_curves(runs, forked), theme=None, key="twin_loss")
+    left.plotly_chart(run_figures.pair_loss_curves(runs, forked), theme=None, config=PLOTLY_CONFIG, key="twin_loss")
     right.plotly_chart(state.memo_figure(("twin_accuracy", *key), lambda: run_figures.pair_accuracy_curves(runs)),
-                       theme=None, key="twin_accuracy")
+                       theme=None, config=PLOTLY_CONFIG, key="twin_accuracy")
     if not (main.history and twin.history):
         st.caption("Firing rates and channel patterns appear after the first epoch.")
         return
     left.plotly_chart(state.memo_figure(("twin_nasfr", *key), lambda: run_figures.pair_epoch_curves(
-        runs, "nasfr", "NASFR per epoch", "spikes per neuron per step")), theme=None, key="twin_nasfr")
+        runs, "nasfr", "NASFR per epoch", "spikes per neuron per step")),
+            theme=None, config=PLOTLY_CONFIG, key="twin_nasfr")
     right.plotly_chart(state.memo_figure(("twin_spikes", *key), lambda: run_figures.pair_epoch_curves(
-        runs, "spikes_per_sample", "Spikes per test sample", "spikes")), theme=None, key="twin_spikes")
+        runs, "spikes_per_sample", "Spikes per test sample", "spikes")),
+            theme=None, config=PLOTLY_CONFIG, key="twin_spikes")
     evaluations = (main.last_evaluation, twin.last_evaluation)
     names = ("main", twin_name)
     left.plotly_chart(state.memo_figure(("twin_rates", *key), lambda: run_figures.pair_rate_bars(
-        names, [e.activity for e in evaluations])), theme=None, key="twin_rates")
+        names, [e.activity for e in evaluations])), theme=None, config=PLOTLY_CONFIG, key="twin_rates")
     if all(e.redundancy is not None for e in evaluations):
         right.plotly_chart(state.memo_figure(("twin_patterns", *key), lambda: run_figures.pair_pattern_bars(
-            names, [e.redundancy for e in evaluations])), theme=None, key="twin_patterns")
+            names, [e.redundancy for e in evaluations])), theme=None, config=PLOTLY_CONFIG, key="twin_patterns")

@@ -1,0 +1,72 @@
+"""What a page's "Download these results" panel offers: its results as JSON and as a CSV table, one row per run
+(or per neuron and step), numeric metrics flattened to dotted names (``snn_core.experiments.compare``)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+import streamlit as st
+
+from snn_core.experiments.compare import numeric_metrics
+from snn_core.experiments.run import result_dict
+from snn_core.training.trainer import Trainer
+
+
+def csv_text(rows: Iterable[Mapping]) -> str:
+    """Rows as CSV; the columns are every key seen, in first-seen order (a missing value is empty)."""
+    rows = list(rows)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(dict.fromkeys(key for row in rows for key in row)))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def run_row(slot: Mapping, **labels) -> dict:
+    """One run's row: its labels (e.g. seed, arm), its error text, and every numeric metric."""
+    metrics = numeric_metrics(slot["metrics"]) if slot.get("metrics") else {}
+    return {**labels, "error": slot.get("error") or "", **metrics}
+
+
+def comparison_rows(result: Mapping, **labels) -> list[dict]:
+    """A ``compare`` result: one row per (seed, arm)."""
+    return [run_row(run[arm], **labels, seed=run["seed"], arm=arm)
+            for run in result["per_seed"] for arm in ("base", "variant")]
+
+
+def sweep_rows(result: Mapping) -> list[dict]:
+    """A ``sweep`` result: one row per (value, finished run)."""
+    return [run_row(run, **{result["parameter"]: point["value"]}, seed=run["seed"])
+            for point in result["points"] for run in point["runs"]]
+
+
+def trainers_result(trainers: Mapping[str, Trainer]) -> dict:
+    """Named trained runs as the ``train`` command's JSON each (config, history, metrics, data)."""
+    return {name: result_dict(trainer) for name, trainer in trainers.items()}
+
+
+def spikes_rows(spikes: np.ndarray, names: list[str]) -> list[dict]:
+    """A layer's spike train ``[T, neurons]`` of one sample: one row per (neuron, step) that spiked."""
+    return [{"neuron": names[neuron], "step": int(step)} for step, neuron in zip(*np.nonzero(spikes))]
+
+
+def panel(name: str, result: Callable[[], object], rows: Callable[[], Iterable[Mapping]], key: str) -> None:
+    """The panel: ``result()`` as ``<name>.json`` and ``rows()`` as ``<name>.csv``, each built only when its button
+    is pressed (a trained run's JSON evaluates it again)."""
+    with st.expander("Download these results"):
+        left, right = st.columns(2)
+        left.download_button("results (JSON)", lambda: json.dumps(result(), indent=2, default=json_default),
+                             f"{name}.json", "application/json", key=f"{key}_json")
+        right.download_button("table (CSV)", lambda: csv_text(rows()), f"{name}.csv", "text/csv", key=f"{key}_csv")
+
+
+def json_default(value):
+    """JSON for what ``json`` does not know: configs (their tree), numpy numbers and arrays."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")

@@ -1,0 +1,51 @@
+"""The "Download these results" panels: what their JSON and CSV hold, and that the result pages offer them."""
+import csv
+import io
+import json
+
+import numpy as np
+
+from snn_app import downloads
+from snn_core.config.run_config import RunConfig
+from snn_core.experiments.compare import compare, sweep
+from snn_core.training.trainer import Trainer
+
+
+def _rows(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_a_comparison_gives_a_row_per_seed_and_arm_with_its_metrics(tiny):
+    result = compare(tiny(), tiny(max_spikes=1), [0, 1])
+    rows = _rows(downloads.csv_text(downloads.comparison_rows(result, experiment="K=1")))
+    assert [(r["experiment"], r["seed"], r["arm"]) for r in rows] == [
+        ("K=1", "0", "base"), ("K=1", "0", "variant"), ("K=1", "1", "base"), ("K=1", "1", "variant")]
+    assert float(rows[1]["test_accuracy"]) == result["per_seed"][0]["variant"]["metrics"]["test_accuracy"]
+
+
+def test_a_sweep_gives_a_row_per_value_and_run(tiny):
+    result = sweep(tiny(), "max-spikes", ["0", "1"], [0, 1])
+    rows = _rows(downloads.csv_text(downloads.sweep_rows(result)))
+    assert [(r["max-spikes"], r["seed"]) for r in rows] == [("0", "0"), ("0", "1"), ("1", "0"), ("1", "1")]
+    assert "layer_firing_rates.fc1" in rows[0]
+
+
+def test_trained_runs_give_the_train_commands_json_and_spikes_a_row_per_spike(tiny, train_to_end):
+    trainer, _ = train_to_end(tiny())
+    result = downloads.trainers_result({"main": trainer})
+    assert set(result["main"]) == {"config", "history", "metrics", "data"}
+    assert RunConfig.from_dict(json.loads(json.dumps(result, default=downloads.json_default))["main"]["config"]) == trainer.cfg
+    spikes = np.array([[1, 0], [0, 1], [1, 1]], dtype=bool)                    # (T, neurons)
+    assert downloads.spikes_rows(spikes, ["a", "b"]) == [
+        {"neuron": "a", "step": 0}, {"neuron": "b", "step": 1}, {"neuron": "a", "step": 2}, {"neuron": "b", "step": 2}]
+
+
+def test_the_explorer_offers_the_samples_json_and_spikes(tiny_values):
+    from app_runner import open_script
+
+    at = open_script("app_pages/explorer.py", tiny_values())
+    at.session_state.trainer = Trainer(RunConfig().with_values(tiny_values()))
+    at.session_state.trainer.fit()
+    at.run()
+    keys = {button.key for button in at.get("download_button")}
+    assert {"explorer_download_json", "explorer_download_csv"} <= keys and not at.exception
