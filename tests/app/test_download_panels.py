@@ -34,7 +34,8 @@ def test_trained_runs_give_the_train_commands_json_and_spikes_a_row_per_spike(ti
     trainer, _ = train_to_end(tiny())
     result = downloads.trainers_result({"main": trainer})
     assert set(result["main"]) == {"config", "history", "metrics", "data"}
-    assert RunConfig.from_dict(json.loads(json.dumps(result, default=downloads.json_default))["main"]["config"]) == trainer.cfg
+    written = json.loads(json.dumps(result, default=downloads.json_default))
+    assert RunConfig.from_dict(written["main"]["config"]) == trainer.cfg
     spikes = np.array([[1, 0], [0, 1], [1, 1]], dtype=bool)                    # (T, neurons)
     assert downloads.spikes_rows(spikes, ["a", "b"]) == [
         {"neuron": "a", "step": 0}, {"neuron": "b", "step": 1}, {"neuron": "a", "step": 2}, {"neuron": "b", "step": 2}]
