@@ -3,6 +3,7 @@ import math
 
 import streamlit as st
 
+from snn_app import downloads
 from snn_core.config.run_config import cli_index
 from snn_core.experiments import playground
 from snn_core.neurons.lif import LIF_EQUATIONS, LIFParams
@@ -118,3 +119,10 @@ label = "this input" if kind == "constant" else "this input (mean current)"
 curve = fi_summary(params, steps, run.mean_current)
 view.plotly_chart(neuron_figures.fi_figure(curve, (run.mean_current, run.rate_per_step), label),
     theme=None, config=PLOTLY_CONFIG)
+with view:
+    downloads.panel(f"neuron-{kind}", lambda: {"input": kind, "steps": steps, "neuron": params._asdict(),
+                                               "spikes": run.spike_count, "rate_per_step": run.rate_per_step,
+                                               "first_spike_step": run.first_spike_step},
+                    lambda: [{"step": t, "current": float(run.current[t]), "v_pre": float(run.v_pre[t]),
+                              "v_post": float(run.v_post[t]), "spike": int(run.spikes[t])} for t in range(steps)],
+                    key="playground_download")

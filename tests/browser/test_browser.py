@@ -123,3 +123,41 @@ def test_an_uploaded_nmnist_recording_shows_its_event_count(page, server, real_d
     page.get_by_text("Events over time", exact=True).wait_for(timeout=30_000)
     page.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)       # the framed recording too
     assert_no_errors(page, "recording-uploaded")
+
+
+def test_compare_live_plays_a_twin_in_lockstep(page, server):
+    open_page(page, server, f"{PAGES['train']}?epochs=2&train-samples=300&test-samples=100&T=4")
+    page.get_by_text("Compare live").click()
+    page.get_by_text("The twin differs in").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Play").click()
+    page.get_by_text("epoch 2 of 2").wait_for(timeout=120_000)
+    page.locator(".js-plotly-plot").nth(5).wait_for(timeout=30_000)      # the network view and the twin's charts
+    assert page.locator("[data-testid='stMetricDelta']").count() >= 4     # twin − main, one per metric
+    assert_no_errors(page, "train-twin")
+
+
+def test_a_background_comparison_shows_its_progress_and_cancels(page, server):
+    open_page(page, server, f"{PAGES['compare']}?T=4&epochs=6&train-samples=1200")
+    page.get_by_role("button", name="Run comparison").click()
+    page.get_by_text("runs finished").first.wait_for(timeout=60_000)       # the status panel
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("cancelled after").wait_for(timeout=60_000)
+    assert_no_errors(page, "compare-cancelled")
+
+
+def test_dark_mode_reaches_the_figures(page, server):
+    """A browser that prefers dark: Streamlit follows it, and so do the figures (snn_viz.style's dark colours)."""
+    tab = page.context.browser.new_page(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
+    try:
+        open_page(tab, server, PAGES["playground"])
+        tab.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+        background = tab.evaluate("document.querySelector('.js-plotly-plot')._fullLayout.paper_bgcolor")
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / "browser-dark.png"))
+    finally:
+        tab.close()
+    if background.startswith("#"):
+        channels = [int(background[i:i + 2], 16) for i in (1, 3, 5)]
+    else:                                                                  # rgb(r, g, b) or rgba(...)
+        channels = [int(float(part)) for part in background[background.index("(") + 1:-1].split(",")[:3]]
+    assert max(channels) < 80, f"a dark page's figure background is {background}"
