@@ -16,7 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from snn_core.checkpoint import MAX_FILE_MB, load_weights, read_model_file
-from snn_core.config.check import check, one_line
+from snn_core.config.check import runnable_config
 from snn_core.config.run_config import RunConfig, section_names
 from snn_core.training.trainer import Trainer
 
@@ -51,14 +51,7 @@ def config_from_json(data: bytes) -> RunConfig:
         tree = next((tree[key] for key in CONFIG_KEYS if isinstance(tree.get(key), dict)), None)
     if not isinstance(tree, dict):
         raise ValueError(f"a JSON file without a config: {NOT_OURS}; a config has the sections {section_names()}")
-    try:
-        cfg = RunConfig.from_dict(tree)
-    except (ValueError, TypeError) as problem:
-        raise ValueError(f"its config does not validate: {problem}") from None
-    problems = check(cfg)
-    if problems:
-        raise ValueError(f"its config cannot run: {one_line(problems)}")
-    return cfg
+    return runnable_config(tree, "its config")
 
 
 def trainer_from_model_file(data: bytes) -> Trainer:

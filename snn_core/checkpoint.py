@@ -16,7 +16,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from .config.check import check, one_line
+from .config.check import runnable_config
 from .config.run_config import RunConfig
 from .methods.registry import build_model
 from .network.protocol import Network
@@ -82,15 +82,9 @@ def _config(text: str) -> RunConfig:
     """The config stored in a model file, validated field by field and checked as a whole."""
     try:
         tree = json.loads(text)
-        if not isinstance(tree, dict):
-            raise ValueError(f"it is a JSON {type(tree).__name__}, not an object of sections")
-        cfg = RunConfig.from_dict(tree)
-    except (ValueError, TypeError) as problem:
-        raise ValueError(f"the model file's config does not validate: {problem}") from None
-    problems = check(cfg)
-    if problems:
-        raise ValueError(f"the model file's config cannot run: {one_line(problems)}")
-    return cfg
+    except ValueError as problem:
+        raise ValueError(f"the model file's config is not JSON: {problem}") from None
+    return runnable_config(tree, "the model file's config")
 
 
 def _sizes(metadata: dict) -> tuple[tuple[int, ...], int]:

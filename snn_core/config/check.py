@@ -30,6 +30,21 @@ def require_valid(cfg: RunConfig) -> None:
         raise ValueError(one_line(problems))
 
 
+def runnable_config(tree, what: str) -> RunConfig:
+    """A config tree read from a file as a config that can run: ValueError saying ``what`` (e.g. "the model file's
+    config") does not validate (field by field, ``RunConfig.from_dict``) or cannot run (``check``)."""
+    try:
+        if not isinstance(tree, dict):
+            raise ValueError(f"it is a JSON {type(tree).__name__}, not an object of sections")
+        cfg = RunConfig.from_dict(tree)
+    except (ValueError, TypeError) as problem:
+        raise ValueError(f"{what} does not validate: {problem}") from None
+    problems = check(cfg)
+    if problems:
+        raise ValueError(f"{what} cannot run: {one_line(problems)}")
+    return cfg
+
+
 def one_line(problems: list[str]) -> str:
     """Problems as one line: a single one as it is, several numbered, ``2 problems: (1) ... (2) ...``."""
     if len(problems) == 1:

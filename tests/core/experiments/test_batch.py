@@ -2,22 +2,11 @@
 import multiprocessing
 import threading
 
-import pytest
-import torch
-
 import snn_core.experiments.batch as batch
 from snn_core.experiments.batch import RunCache, is_cancelled, run_many
 
 QUICK = {"T": 2, "train-samples": 64, "hidden": 8}          # changes from the tiny base
 SLOW = {"epochs": 300, "train-samples": 400}               # minutes if it ran to the end: it must be stopped
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def no_training(*args, **kwargs):

@@ -3,7 +3,6 @@ before training, and the ``compare``/``sweep`` commands."""
 import json
 
 import pytest
-import torch
 
 import snn_core.experiments.batch as workers
 from snn_core.cli import main
@@ -18,14 +17,6 @@ TIMING = {"wall_seconds"}          # measured, so never expected to repeat exact
 
 
 PAIRED_KEYS = {"mean", "ci_low", "ci_high", "sd", "wins", "losses", "ties", "n", "note"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
