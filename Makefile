@@ -47,5 +47,6 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is missing and cannot be installed here: the browser test will skip"; fi
 
+# .cache holds the run cache (.cache/runs) and framed real recordings (.cache/frames): both rebuilt on use.
 clean:
-	rm -rf $(VENV) .pytest_cache artifacts *.egg-info
+	rm -rf $(VENV) .pytest_cache .cache artifacts *.egg-info

@@ -4,6 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 from snn_app import downloads, explorer, recording, state, training
+from snn_app.text import escape_markdown
 from snn_core.data.readers import describe
 from snn_viz import recording_figures, sample_figures
 from snn_viz.style import PLOTLY_CONFIG
@@ -33,7 +34,7 @@ path_text = pick_path.text_input("or a file on this machine", key="recording_pat
 try:
     opened = recording.current(upload, path_text)
 except (ValueError, OSError) as problem:
-    st.error(f"Cannot open it: {problem}")
+    st.error(f"Cannot open it: {escape_markdown(str(problem), 2000)}")
     st.stop()
 if opened is None:
     st.info("Upload a recording, or type the path of one, to look inside it.")
@@ -52,7 +53,7 @@ try:
         sample = int(st.number_input(f"sample (0 to {rec.samples - 1})", 0, rec.samples - 1, key="recording_sample"))
         rec = recording.read(str(path), stamp, sample) if sample else rec
 except (ValueError, OSError) as problem:                    # the reader's message names the file and the problem
-    st.error(f"Cannot read it: {opened.shown(str(problem))}")
+    st.error(f"Cannot read it: {escape_markdown(opened.shown(str(problem)), 2000)}")
     st.stop()
 
 info = describe(rec)

@@ -3,6 +3,7 @@ trains a twin that differs in one setting beside it, in lockstep (snn_app/twin.p
 import streamlit as st
 
 from snn_app import network_view, state, training, twin
+from snn_app.text import escape_markdown
 from snn_core.metrics.activity import FIRING_RATE_EQUATIONS
 from snn_core.training.trainer import Trainer
 from snn_viz import run_figures
@@ -17,8 +18,8 @@ def new_trainer() -> None:
     try:
         with training.framing_bar(), st.spinner(training.loading_message(st.session_state.config)):
             st.session_state.trainer = Trainer(st.session_state.config)
-    except (ValueError, OSError) as problem:                 # OSError: e.g. a data folder it may not read
-        st.session_state.train_error = str(problem)
+    except training.FAILURES as problem:         # OSError: a data folder it may not read; MemoryError: too big
+        st.session_state.train_error = training.failure_message(problem)
         return
     st.session_state.step_log.clear()
     st.session_state.running = False
@@ -47,8 +48,8 @@ def step_once() -> None:
     if trainer is not None and not twin.finished(trainer):
         try:
             twin.advance(trainer, st.session_state.step_log)
-        except ValueError as problem:                       # the engine refuses to go on: say why
-            st.session_state.train_error = str(problem)
+        except training.FAILURES as problem:                # the engine refuses to go on, or memory ran out: say why
+            st.session_state.train_error = training.failure_message(problem)
 
 
 state.start_session()       # no-op inside the app; lets the page run on its own (tests)
@@ -69,7 +70,7 @@ buttons[1].button("Step", icon=":material/skip_next:", on_click=step_once, width
                   disabled=running or finished)
 buttons[2].button("Reset", icon=":material/restart_alt:", on_click=new_trainer, width="stretch", key="reset")
 if st.session_state.train_error:
-    st.error(f"Cannot train with these settings: {st.session_state.train_error}")
+    st.error(f"Cannot train with these settings: {escape_markdown(st.session_state.train_error, 2000)}")
     st.session_state.train_error = ""
 twin.show_problem(trainer)
 if trainer is not None and trainer.cfg != st.session_state.config:
@@ -90,8 +91,8 @@ def live_view() -> None:
         problem_before = st.session_state.twin_problem
         try:
             twin.train_chunk(trainer, st.session_state.step_log)
-        except ValueError as problem:                       # the run cannot go on: stop, say why, keep it
-            st.session_state.running, st.session_state.train_error = False, str(problem)
+        except training.FAILURES as problem:                # the run cannot go on: stop, say why, keep it
+            st.session_state.running, st.session_state.train_error = False, training.failure_message(problem)
             st.rerun()
         if twin.finished(trainer):
             st.session_state.running = False

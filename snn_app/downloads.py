@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import streamlit as st
 
+from snn_core.experiments.batch import valid_json
 from snn_core.experiments.compare import numeric_metrics
 from snn_core.experiments.run import result_dict
 from snn_core.training.trainer import Trainer
@@ -58,9 +59,14 @@ def panel(name: str, result: Callable[[], object], rows: Callable[[], Iterable[M
     is pressed (a trained run's JSON evaluates it again)."""
     with st.expander("Download these results"):
         left, right = st.columns(2)
-        left.download_button("results (JSON)", lambda: json.dumps(result(), indent=2, default=json_default),
-                             f"{name}.json", "application/json", key=f"{key}_json")
+        left.download_button("results (JSON)", lambda: json_text(result()), f"{name}.json", "application/json",
+                             key=f"{key}_json")
         right.download_button("table (CSV)", lambda: csv_text(rows()), f"{name}.csv", "text/csv", key=f"{key}_csv")
+
+
+def json_text(result) -> str:
+    """``result`` as valid JSON: configs and numpy values made plain, NaN written as null (``batch.valid_json``)."""
+    return valid_json(json.loads(json.dumps(result, default=json_default)), indent=2)
 
 
 def json_default(value):

@@ -21,9 +21,12 @@ from typing import Any
 
 import streamlit as st
 
+from snn_core.config.budget import out_of_memory_message
 from snn_core.config.run_config import RunConfig
 from snn_core.experiments.batch import RunCache, is_cancelled, run_many
 from snn_core.training.trainer import Trainer
+
+from .text import escape_markdown
 
 RUNNING, FINISHED, CANCELLED, FAILED = "running", "finished", "cancelled", "failed"
 POLL_SECONDS = 1.0          # how often a running job's panel looks at it
@@ -147,14 +150,26 @@ class Job:
 
 
 def _work_in_thread(control: Control, work: Work) -> None:
+    """Run ``work``; whatever it raises ends the job (MemoryError included) as FAILED with one message, so the
+    thread never dies with an unseen traceback and the page says why (an out-of-memory error: which settings to
+    lower, ``snn_core.config.budget.out_of_memory_message``)."""
     try:
         value = work(control)
     except JobCancelled:
         control.end(CANCELLED)
     except Exception as problem:      # noqa: BLE001 - the page shows it; the session goes on
-        control.end(FAILED, error=f"{type(problem).__name__}: {problem}")
+        control.end(FAILED, error=failure_line(problem))
     else:
         control.end(FINISHED, value)
+
+
+def failure_line(problem: BaseException) -> str:
+    """Why a job failed, in one line: what to lower when memory ran out, else the exception's type and first line."""
+    memory = out_of_memory_message(problem)
+    if memory is not None:
+        return memory
+    text = str(problem).splitlines()[0] if str(problem) else "no details"
+    return f"{type(problem).__name__}: {text}"
 
 
 def batch_work(configs: Sequence[RunConfig], *, workers: int, cache: RunCache, device: str = "auto") -> Work:
@@ -243,7 +258,7 @@ def panel(name: str, again: str, resumes: bool = True) -> Snapshot | None:
         st.warning(f"{snap.label} cancelled after {snap.done} of {_runs(snap)} ({duration(snap.elapsed)}). {how}",
                    icon=":material/cancel:")
     else:
-        st.error(f"{snap.label} failed: {snap.error}")
+        st.error(f"{snap.label} failed: {escape_markdown(str(snap.error), 2000)}")
     return snap
 
 

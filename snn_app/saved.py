@@ -21,6 +21,7 @@ from snn_core.config.run_config import RunConfig, section_names
 from snn_core.training.trainer import Trainer
 
 from . import sidebar, training
+from .text import escape_markdown
 
 MAX_UPLOAD_MB = MAX_FILE_MB       # a model of the largest network the sidebar allows fits well under it
 SUFFIXES = ("json", "safetensors")
@@ -45,8 +46,8 @@ def config_from_json(data: bytes) -> RunConfig:
     """The config of a run, config, compare or sweep JSON the app or the CLI wrote, validated and checked."""
     try:
         tree = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError(f"not a JSON file: {NOT_OURS}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):       # RecursionError: nested thousands deep
+        raise ValueError(f"not a JSON file (or one nested too deeply to be a config): {NOT_OURS}") from None
     if isinstance(tree, dict) and not (tree and set(tree) <= set(section_names())):
         tree = next((tree[key] for key in CONFIG_KEYS if isinstance(tree.get(key), dict)), None)
     if not isinstance(tree, dict):
@@ -118,12 +119,12 @@ def _open(name: str, load) -> None:
         with st.spinner(f"Opening {name}..."):
             opened = load()
     except (ValueError, OSError) as problem:                   # OSError: a path the server may not read
-        st.session_state.saved_message = ("error", f"Cannot open {name}: {problem}")
+        st.session_state.saved_message = ("error", escape_markdown(f"Cannot open {name}: {problem}", 2000))
         return
     put_in_session(opened)
     what = ("its model is open below, and the sidebar has its settings" if opened.kind == "model"
             else "the sidebar has its settings; train them on **Train & watch**")
-    st.session_state.saved_message = ("success", f"Opened **{opened.name}**: {what}.")
+    st.session_state.saved_message = ("success", f"Opened **{escape_markdown(opened.name, 2000)}**: {what}.")
 
 
 def open_upload() -> None:

@@ -25,13 +25,15 @@ from snn_core.config.run_config import RunConfig, cli_index, parse_value
 from snn_core.data import DATASETS
 from snn_core.data.folders import DEFAULT_ROOTS, resolve_root
 
+from .text import escape_markdown
+
 GROUPS = {
     "Data": ("dataset", "data-dir", "frame-size", "event-frames", "denoise-us", "crop-us", "holdout", "sensor", "T",
              "encoding", "latency-window", "noise", "train-samples", "test-samples", "data-seed"),
     "Network": ("arch", "hidden", "channels", "batch-norm", "readout", "tau-loss", "first-spike-reg",
                 "engine"),
     "Neuron": ("neuron", "decay", "tau-syn", "threshold", "reset", "v-reset", "surrogate", "surrogate-width",
-               "max-spikes"),
+               "max-spikes", "kernel"),
     "Methods": ("asa", "asa-lambda", "asa-reduction", "asa-layers", "asa-rule", "asa-gate-important",
                 "asa-gate-sub", "max-spikes-note", "trt", "trt-perturbation", "trt-kl-weight", "trt-tau",
                 "trt-ce-reversed", "trt-star"),
@@ -154,11 +156,11 @@ def _data_source_caption(dataset: str) -> None:
     try:
         root = resolve_root(data_dir, dataset)
     except ValueError as problem:
-        st.caption(f":red[:material/folder_off: {problem}]")
+        st.caption(f":red[:material/folder_off: {escape_markdown(str(problem), 2000)}]")
         return
     places = ", ".join(f"{base}/{dataset}".replace("$", "\\$") for base in DEFAULT_ROOTS)   # \$: not LaTeX
     how = "" if data_dir else f" (data-dir empty: the first of {places} that exists)"
-    st.caption(f":material/folder_open: Reads **{root}**{how}.")
+    st.caption(f":material/folder_open: Reads **{escape_markdown(str(root), 2000)}**{how}.")
 
 
 def render(last_valid: RunConfig) -> RunConfig:
@@ -192,12 +194,12 @@ def render(last_valid: RunConfig) -> RunConfig:
     try:
         cfg = RunConfig().with_values(values)
     except ValueError as problem:
-        problems_slot.error(f"{problem}. Still using the last valid settings.")
+        problems_slot.error(f"{escape_markdown(str(problem), 2000)}. Still using the last valid settings.")
         return last_valid
     problems = check(cfg)
     if problems:
         hint = "\n\nClassroom mode hides some settings: Advanced shows them all." if basic else ""
         problems_slot.error("These settings cannot run together, so the last valid ones are still used:\n\n"
-                            + "\n".join(f"- {problem}" for problem in problems) + hint)
+                            + "\n".join(f"- {escape_markdown(problem, 2000)}" for problem in problems) + hint)
         return last_valid
     return cfg

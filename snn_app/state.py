@@ -58,9 +58,12 @@ def publish_config(cfg: RunConfig) -> None:
 
 
 def show_url_notices() -> None:
+    """The link's notices, each escaped (``url_state.escape_markdown``): they quote the link's own text, which
+    must show as text, never as a link or an image (``?[click](http://evil.example)=1``)."""
     notices = st.session_state.url_notices
     if notices:
-        st.warning("The link had settings that could not be used:\n\n" + "\n".join(f"- {n}" for n in notices))
+        items = "\n".join(f"- {url_state.escape_markdown(n)}" for n in notices)
+        st.warning("The link had settings that could not be used:\n\n" + items)
         if st.button("Dismiss", key="dismiss_url_notices"):
             st.session_state.url_notices = []
             st.rerun()

@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 from collections.abc import Callable, Iterator, Sequence
 
 import streamlit as st
 
 from snn_core.checkpoint import model_to_bytes
+from snn_core.config.budget import out_of_memory_message
 from snn_core.config.run_config import RunConfig, cli_index
 from snn_core.data import DATASETS
 from snn_core.data.real import framing_progress
+from snn_core.experiments.batch import valid_json
 from snn_core.experiments.run import metrics_dict, result_dict
 from snn_core.network.records import Trace
 from snn_core.training.trainer import EpochRecord, Trainer
@@ -93,8 +94,9 @@ def history_csv(history: Sequence[EpochRecord]) -> str:
 
 
 def result_json(trainer: Trainer) -> str:
-    """The same JSON as ``python -m snn_core train``: config, history and metrics of the latest epoch."""
-    return json.dumps(result_dict(trainer), indent=2)
+    """The same JSON as ``python -m snn_core train``: config, history and metrics of the latest epoch; valid JSON
+    even when a metric is NaN (``batch.valid_json``)."""
+    return valid_json(result_dict(trainer), indent=2)
 
 
 def metrics_csv(trainer: Trainer) -> str:
@@ -118,3 +120,19 @@ def run_figures_list(trainer: Trainer, step_losses: Sequence[float]) -> list:
 
 def figures_html(trainer: Trainer, step_losses: Sequence[float]) -> str:
     return figures_to_html(run_figures_list(trainer, step_losses), f"SNN Explorer run: {describe(trainer.cfg)}")
+
+
+FAILURES = (ValueError, OSError, MemoryError, RuntimeError)   # what a page catches around a run's construction/step
+
+
+def failure_message(problem: BaseException) -> str:
+    """One line for the page when a run cannot be made or go on: an out-of-memory error says which settings to
+    lower (``snn_core.config.budget.out_of_memory_message``); a ValueError or OSError is already a message; any
+    other RuntimeError is named with its type (a failure inside torch, not a setting the user chose)."""
+    memory = out_of_memory_message(problem)
+    if memory is not None:
+        return memory
+    if isinstance(problem, (ValueError, OSError)):
+        return str(problem)
+    text = str(problem).splitlines()[0] if str(problem) else "no details"
+    return f"{type(problem).__name__}: {text}"

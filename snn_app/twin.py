@@ -165,8 +165,8 @@ def sync(main: Trainer | None) -> None:
     try:
         with training.framing_bar(), st.spinner(training.loading_message(cfg)):
             fork = main.fork(cfg)
-    except (ValueError, OSError) as problem:
-        ss.twin_problem, ss.twin_refused = str(problem), (main, cfg)
+    except training.FAILURES as problem:            # MemoryError/RuntimeError: the twin did not fit beside the run
+        ss.twin_problem, ss.twin_refused = training.failure_message(problem), (main, cfg)
         _drop()
         return
     ss.twin, ss.twin_of, ss.twin_forked_at = fork, main, main.steps
@@ -191,8 +191,9 @@ def finished(main: Trainer) -> bool:
 
 
 def advance(main: Trainer, main_log: MutableSequence) -> None:
-    """One step of each run that has steps left, the main run first. The main run's ValueError is raised to the
-    page; the twin's stops only the twin, whose reason is kept in ``twin_problem``."""
+    """One step of each run that has steps left, the main run first. The main run's failure (``training.FAILURES``:
+    a refusal, or memory running out) is raised to the page; the twin's stops only the twin, whose reason is kept in
+    ``twin_problem``."""
     ss = st.session_state
     if not main.finished:
         main_log.append(main.step().loss)
@@ -201,8 +202,8 @@ def advance(main: Trainer, main_log: MutableSequence) -> None:
         return
     try:
         ss.twin_step_log.append(twin.step().loss)
-    except ValueError as problem:
-        ss.twin_problem = f"The twin stopped at step {twin.steps}: {problem}"
+    except training.FAILURES as problem:
+        ss.twin_problem = f"The twin stopped at step {twin.steps}: {training.failure_message(problem)}"
         ss.twin_refused = (main, twin.cfg)
         _drop()
 

@@ -2,9 +2,11 @@
 
 Files come back from users (an upload on the Spike explorer), so reading one trusts nothing: the size is capped,
 the header is parsed as plain JSON (safetensors holds no code: no pickle, no ``torch.load``), the format tag and
-its version are checked, the config is validated and checked, and every tensor's shape is compared with the
-network the config describes before a single weight is copied. Each refusal is a ValueError that names what was
-wrong and what is allowed.
+its version are checked, the config is validated and checked, the sizes are type- and range-checked, and every
+tensor's name and shape in the header is compared with the network the config describes, built on PyTorch's
+``meta`` device (shapes without memory), before a weight is read or a real network is built: a file claiming
+10^9 classes is refused, never allocated. Each refusal is a ValueError that names what was wrong and what is
+allowed.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from .config.check import runnable_config
-from .config.run_config import RunConfig
+from .config.run_config import RunConfig, json_kind, parse_config_json, shown
 from .methods.registry import build_model
 from .network.protocol import Network
 
@@ -26,6 +28,9 @@ FORMAT = f"{FORMAT_NAME}/1"
 MAX_FILE_MB = 200             # the largest model file read (the default conv net on N-MNIST is well under 10 MB)
 MAX_HEADER_BYTES = 100 * 2**20   # safetensors' own limit on the JSON header
 METADATA_KEYS = ("format", "config", "frame_shape", "n_classes")
+MAX_CLASSES = 10_000          # a class count above it is no dataset the app reads (the largest has 35 classes)
+MAX_SIDE = 65_535             # the largest sensor side or channel count a config allows
+MAX_FRAME_DIMS = 3            # (features,), (channels, height, width) or (channels, length)
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ def _header(data: bytes) -> dict:
         raise ValueError("not a safetensors file: its first 8 bytes do not give the length of a header it holds")
     try:
         header = json.loads(data[8:8 + length])
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ValueError("not a safetensors file: its header is not valid JSON") from None
     if not isinstance(header, dict):
         raise ValueError("not a safetensors file: its header is not a JSON object")
@@ -80,50 +85,90 @@ def _metadata(header: dict) -> dict:
 
 def _config(text: str) -> RunConfig:
     """The config stored in a model file, validated field by field and checked as a whole."""
-    try:
-        tree = json.loads(text)
-    except ValueError as problem:
-        raise ValueError(f"the model file's config is not JSON: {problem}") from None
-    return runnable_config(tree, "the model file's config")
+    return runnable_config(parse_config_json(text, "the model file's config"), "the model file's config")
 
 
 def _sizes(metadata: dict) -> tuple[tuple[int, ...], int]:
-    """The input frame shape and class count stored in a model file."""
+    """The input frame shape and class count stored in a model file: JSON integers (never booleans or 64.5)
+    within the caps, checked before anything is built from them."""
     try:
-        frame_shape = tuple(int(n) for n in json.loads(metadata["frame_shape"]))
-        n_classes = int(metadata["n_classes"])
-    except (ValueError, TypeError):
-        raise ValueError(f"the model file's frame_shape {metadata['frame_shape']!r} or n_classes "
-                         f"{metadata['n_classes']!r} is not a list of sizes and a count") from None
-    if not frame_shape or min(frame_shape) < 1 or n_classes < 2:
-        raise ValueError(f"the model file's frame_shape {list(frame_shape)} or n_classes {n_classes} is out of range; "
-                         "sizes are positive and there are at least 2 classes")
-    return frame_shape, n_classes
+        frame_shape = json.loads(metadata["frame_shape"])
+        n_classes = json.loads(metadata["n_classes"])
+    except (ValueError, RecursionError):
+        raise ValueError(f"the model file's frame_shape {shown(metadata['frame_shape'])} or n_classes "
+                         f"{shown(metadata['n_classes'])} is not JSON; allowed: a list of sizes such as [2, 32, 32] "
+                         "and a count such as 10") from None
+    if not (isinstance(frame_shape, list) and 1 <= len(frame_shape) <= MAX_FRAME_DIMS
+            and all(_whole(n, 1, MAX_SIDE) for n in frame_shape)):
+        raise ValueError(f"the model file's frame_shape {shown(frame_shape)} is not valid; allowed: a list of 1 to "
+                         f"{MAX_FRAME_DIMS} integers in 1..{MAX_SIDE}")
+    if not _whole(n_classes, 2, MAX_CLASSES):
+        raise ValueError(f"the model file's n_classes {shown(n_classes)} ({json_kind(n_classes)}) is not valid; "
+                         f"allowed: an integer in 2..{MAX_CLASSES}")
+    return tuple(frame_shape), n_classes
+
+
+def _whole(value, lo: int, hi: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+
+
+def _header_shapes(header: dict) -> dict[str, tuple]:
+    """Tensor name -> shape as the file's header states it (``__metadata__`` aside); ValueError if malformed."""
+    shapes = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        if not (isinstance(shape, list) and all(_whole(n, 0, 2**40) for n in shape)):
+            raise ValueError(f"not a safetensors file: tensor {shown(name, 60)} has no list of sizes as its shape")
+        shapes[name] = tuple(shape)
+    return shapes
+
+
+def expected_shapes(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> dict[str, tuple]:
+    """Tensor name -> shape of the network ``cfg`` describes, built on the ``meta`` device: no memory is
+    allocated whatever the sizes (a 10^9-class readout is only a shape there)."""
+    with torch.device("meta"):
+        model = build_model(cfg, frame_shape, n_classes)
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()}
+
+
+def compare_shapes(found: dict[str, tuple], wanted: dict[str, tuple]) -> None:
+    """ValueError unless ``found`` has exactly the tensors of ``wanted``, shape for shape."""
+    missing, extra = sorted(set(wanted) - set(found)), sorted(set(found) - set(wanted))
+    if missing or extra:
+        raise ValueError(f"the model file's tensors do not match the network its config describes: "
+                         f"missing {missing[:5]}, unexpected {[shown(name, 60) for name in extra[:5]]}")
+    for name, shape in wanted.items():
+        if tuple(found[name]) != tuple(shape):
+            raise ValueError(f"tensor {name!r} has shape {list(found[name])} in the file, but the network "
+                             f"its config describes needs {list(shape)}")
 
 
 def read_model_file(data: bytes) -> SavedModel:
-    """The config, sizes and weights of a ``model_to_bytes`` file, every part checked (on the CPU)."""
-    metadata = _metadata(_header(data))
+    """The config, sizes and weights of a ``model_to_bytes`` file, every part checked (on the CPU): the metadata,
+    then the header's tensor shapes against the network they must fill, and only then the weights."""
+    header = _header(data)
+    metadata = _metadata(header)
     cfg = _config(metadata["config"])
     frame_shape, n_classes = _sizes(metadata)
+    compare_shapes(_header_shapes(header), expected_shapes(cfg, frame_shape, n_classes))
     try:
         tensors = load_tensors(data)
     except SafetensorError as problem:
-        raise ValueError(f"the model file's tensors cannot be read: {problem}") from None
+        raise ValueError(f"the model file's tensors cannot be read: {_one_line(problem)}") from None
     return SavedModel(cfg, frame_shape, n_classes, tensors)
+
+
+def _one_line(problem: Exception) -> str:
+    text = " ".join(str(problem).split())
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def load_weights(model: Network, tensors: dict[str, torch.Tensor]) -> None:
     """Copy ``tensors`` into ``model`` after checking that they are exactly its tensors, shape for shape."""
-    wanted = model.state_dict()
-    missing, extra = sorted(set(wanted) - set(tensors)), sorted(set(tensors) - set(wanted))
-    if missing or extra:
-        raise ValueError(f"the model file's tensors do not match the network its config describes: "
-                         f"missing {missing[:5]}, unexpected {extra[:5]}")
-    for name, target in wanted.items():
-        if tuple(tensors[name].shape) != tuple(target.shape):
-            raise ValueError(f"tensor {name!r} has shape {list(tensors[name].shape)} in the file, but the network "
-                             f"its config describes needs {list(target.shape)}")
+    compare_shapes({name: tuple(t.shape) for name, t in tensors.items()},
+                   {name: tuple(t.shape) for name, t in model.state_dict().items()})
     model.load_state_dict(tensors)
 
 

@@ -21,7 +21,16 @@ import os
 import sys
 
 from .config.check import require_valid
-from .config.run_config import ALIASES, RunConfig, allowed_text, cli_index, parse_assignments, with_dataset_defaults
+from .config.run_config import (
+    ALIASES,
+    MAX_CONFIG_BYTES,
+    RunConfig,
+    allowed_text,
+    cli_index,
+    parse_assignments,
+    parse_config_json,
+    with_dataset_defaults,
+)
 from .neurons.units import decay_from_tau
 from .runtime import configure_threads
 
@@ -112,11 +121,20 @@ def _add_batch_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _start_config(args: argparse.Namespace) -> RunConfig:
-    """The --config file's config, or the defaults."""
+    """The --config file's config, or the defaults. At most ``MAX_CONFIG_BYTES`` + 1 bytes are read, so a huge
+    file or a device such as /dev/zero fails at once instead of filling the memory."""
     if not args.config:
         return RunConfig()
-    with open(args.config) as handle:
-        return RunConfig.from_dict(json.load(handle))
+    what = f"--config {args.config}"
+    try:
+        with open(args.config, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as problem:
+        raise OSError(f"{what}: cannot read it ({problem.strerror or problem}); allowed: a config JSON file") from None
+    try:
+        return RunConfig.from_dict(parse_config_json(data, what))
+    except ValueError as problem:
+        raise ValueError(problem if str(problem).startswith(what) else f"{what}: {problem}") from None
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -132,6 +150,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 def _train(args: argparse.Namespace) -> int:
     from .data.real import framing_progress
+    from .experiments.batch import valid_json
     from .experiments.run import train_run  # torch-heavy imports only once the arguments are valid
 
     cfg = config_from_args(args)
@@ -149,12 +168,21 @@ def _train(args: argparse.Namespace) -> int:
 
     with framing_progress(framing):
         result = train_run(cfg, device=args.device, on_epoch=report)
-    text = json.dumps(result, indent=2)
-    if args.out:
-        with open(args.out, "w") as handle:
-            handle.write(text + "\n")
-    print(text)
+    _print_and_write(valid_json(result, indent=2), args.out)
     return 0
+
+
+def _print_and_write(text: str, out: str | None) -> None:
+    """Print the JSON, then write it to ``out``: a path that cannot be written must not lose a finished run,
+    so its error (one line, exit 2, from ``main``) comes after the JSON is on stdout."""
+    print(text, flush=True)
+    if out:
+        try:
+            with open(out, "w") as handle:
+                handle.write(text + "\n")
+        except OSError as problem:
+            raise OSError(f"--out {out}: cannot write the JSON ({problem.strerror or problem}); it was printed "
+                          "above") from None
 
 
 def _with(cfg: RunConfig, text: str, option: str) -> RunConfig:
@@ -205,12 +233,10 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _emit(result: dict, out: str | None) -> int:
-    """Print (and write) the JSON; exit code 1 when a run failed, else 0."""
-    text = json.dumps(result, indent=2)
-    if out:
-        with open(out, "w") as handle:
-            handle.write(text + "\n")
-    print(text)
+    """Print (and write) the JSON (NaN as null, ``batch.valid_json``); exit code 1 when a run failed, else 0."""
+    from .experiments.batch import valid_json
+
+    _print_and_write(valid_json(result, indent=2), out)
     if result["failed_runs"]:
         print(f"warning: {result['failed_runs']} run(s) failed; see 'error' in the JSON", file=sys.stderr)
     return 1 if result["failed_runs"] else 0
@@ -248,9 +274,27 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Every failure is one line on stderr and exit code 2: a bad value or file (ValueError,
+    OSError), memory running out (MemoryError, or torch's RuntimeError saying so), or anything else (named by its type;
+    ``SNN_TRACEBACK=1`` re-raises it, for a developer who needs the traceback). Ctrl-C stays Python's."""
     args = build_parser().parse_args(argv)
     try:
         return {"train": _train, "compare": _compare, "sweep": _sweep, "reproduce": _reproduce,
                 "inspect": _inspect}[args.command](args)
     except (ValueError, OSError) as problem:
-        return _fail(str(problem).splitlines()[0])
+        return _fail(_first_line(problem))
+    except Exception as problem:                # the last resort: still one line, never a traceback
+        if os.environ.get("SNN_TRACEBACK"):
+            raise
+        if isinstance(problem, MemoryError) or "memory" in str(problem).lower():    # torch's OOM is a RuntimeError
+            return _fail(f"out of memory ({type(problem).__name__}: {_first_line(problem)}); allowed: smaller "
+                         "settings, e.g. lower --batch-size, --T, --hidden, --channels or --train-samples")
+        return _fail(f"unexpected {type(problem).__name__}: {_first_line(problem)} (set SNN_TRACEBACK=1 for the "
+                     "traceback, and please report it)")
+
+
+def _first_line(problem: BaseException) -> str:
+    """The first line of an exception's message, cut to 500 characters (one line on stderr, whatever it held)."""
+    lines = str(problem).splitlines()
+    text = lines[0] if lines else type(problem).__name__
+    return text if len(text) <= 500 else text[:499] + "…"

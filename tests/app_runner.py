@@ -1,4 +1,5 @@
 """Shared test helpers: open an app script under Streamlit's AppTest with settings in its URL."""
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -12,3 +13,9 @@ def open_script(script: str, query: dict | None = None, timeout: float = 60) -> 
     for key, value in (query or {}).items():
         at.query_params[key] = value
     return at.run()
+
+
+def shown_text(markdown: str) -> str:
+    """What a message reads as on the page: the app escapes user text (``snn_app.text.escape_markdown``), so the
+    Markdown holds backslashes and zero-width spaces that the reader never sees."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")

@@ -12,6 +12,7 @@ import math
 
 from ..data import DATASETS, DatasetInfo
 from ..methods.ttfs.exact_network import MAX_HIDDEN, MAX_K, MAX_SLOTS, MAX_WIDTH
+from .budget import memory_rule
 from .run_config import RunConfig
 
 MIN_CONV_SIDE = 4      # a conv layer pools 2x2 above width 8 (snn_core.network.discrete): thinner frames vanish
@@ -34,8 +35,6 @@ def runnable_config(tree, what: str) -> RunConfig:
     """A config tree read from a file as a config that can run: ValueError saying ``what`` (e.g. "the model file's
     config") does not validate (field by field, ``RunConfig.from_dict``) or cannot run (``check``)."""
     try:
-        if not isinstance(tree, dict):
-            raise ValueError(f"it is a JSON {type(tree).__name__}, not an object of sections")
         cfg = RunConfig.from_dict(tree)
     except (ValueError, TypeError) as problem:
         raise ValueError(f"{what} does not validate: {problem}") from None
@@ -107,6 +106,10 @@ def _network_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
         problems.append(f"model.arch (--arch)='conv' needs frames at least {MIN_CONV_SIDE}x{MIN_CONV_SIDE}, but "
                         f"dataset={cfg.data.dataset!r} gives {shape[1]}x{shape[2]} (channels in a row, not an "
                         "image); allowed: --arch mlp")
+    if model.batch_norm and cfg.data.time_steps * cfg.training.batch_size < 2 and (model.hidden or model.arch == "mlp"):
+        problems.append("model.batch_norm (--batch-norm) needs at least two values per feature in a training batch, "
+                        "but data.time_steps (--T)=1 x training.batch_size (--batch-size)=1 gives one; allowed: "
+                        "--batch-size 2 or more, --T 2 or more, or --batch-norm false")
     if model.arch == "mlp" and not model.hidden:
         problems.append("model.hidden (--hidden) is empty, but arch='mlp' needs at least one hidden layer; "
                         "allowed: 1 to 4 sizes (e.g. --hidden 128), or --arch conv")
@@ -212,4 +215,5 @@ def _exact_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
     return []
 
 
-RULES = (_data_rules, _real_data_rules, _readout_rules, _network_rules, _asa_rules, _trt_rules, _exact_rules)
+RULES = (_data_rules, _real_data_rules, _readout_rules, _network_rules, _asa_rules, _trt_rules, _exact_rules,
+         memory_rule)

@@ -24,6 +24,9 @@ from ..neurons.registry import NEURON_MODELS
 from ..neurons.spike import SURROGATE_GRADIENTS
 
 MAX_PATH = 4096     # characters of a folder path
+MAX_CONFIG_BYTES = 1_000_000   # a config JSON is ~2 kB; a result JSON with its history well under this
+MAX_CONFIG_DEPTH = 8           # a config tree is 3 deep (tree -> section -> list); result JSONs stay under 8
+MAX_SHOWN = 80                 # characters of a value quoted in an error message
 
 
 def spec(default, cli: str, help: str, *, choices=None, lo=None, hi=None, kind=None, length=None):
@@ -151,6 +154,9 @@ class NeuronConfig(Section):
                       choices=tuple(NEURON_MODELS))
     tau_syn: float = spec(4.0, "tau-syn", "cuba only: synaptic time constant tau_s in time steps "
                           "(membrane tau_m = 2 tau_s)", lo=0.5, hi=100.0, kind=float)
+    kernel: str = spec("fused", "kernel", "neuron recurrence: fused = one op over all T steps with a hand-written "
+                       "backward (fast); reference = the readable step loop with autograd (the oracle)",
+                       choices=("fused", "reference"))
 
 
 @dataclass(frozen=True)
@@ -248,18 +254,24 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, tree: dict) -> RunConfig:
-        """Build from a nested dict; missing fields take defaults, unknown ones raise ValueError."""
+        """Build from a nested dict; missing fields take defaults. The tree and each section must be objects
+        (JSON gives any type), and unknown names are refused: each problem a ValueError naming the section."""
+        if not isinstance(tree, dict):
+            raise ValueError(f"the config is {json_kind(tree)}; allowed: an object of sections {section_names()}")
         unknown = set(tree) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
-            raise ValueError(f"unknown config section(s) {sorted(unknown)}; allowed: {section_names()}")
+            raise ValueError(f"unknown config section(s) {_names(unknown)}; allowed: {section_names()}")
         sections = {}
         for f in dataclasses.fields(cls):
             section_cls = f.default_factory
-            values = dict(tree.get(f.name, {}))
+            values = tree.get(f.name, {})
             allowed = {g.name for g in dataclasses.fields(section_cls)}
+            if not isinstance(values, dict):
+                raise ValueError(f"config section '{f.name}' is {json_kind(values)}; allowed: an object of its "
+                                 f"fields {sorted(allowed)} (or the section left out for its defaults)")
             bad = set(values) - allowed
             if bad:
-                raise ValueError(f"unknown field(s) {sorted(bad)} in '{f.name}'; allowed: {sorted(allowed)}")
+                raise ValueError(f"unknown field(s) {_names(bad)} in '{f.name}'; allowed: {sorted(allowed)}")
             sections[f.name] = section_cls(**values)
         return cls(**sections)
 
@@ -297,6 +309,65 @@ def parse_assignments(text: str) -> dict[str, str]:
             raise ValueError(f"'{word}' is not KEY=VALUE; keys are the train options without dashes, e.g. T=4")
         pairs[key] = value
     return pairs
+
+
+def json_kind(value: Any) -> str:
+    """What a JSON value is, in words, for messages: ``a list``, ``null``, ``a string`` ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    kinds = {dict: "an object", list: "a list", tuple: "a list", str: "a string", int: "a number", float: "a number"}
+    return next((word for kind, word in kinds.items() if isinstance(value, kind)), f"a {type(value).__name__}")
+
+
+def _names(keys) -> list[str]:
+    """At most five of ``keys`` (any hashable), sorted as text, each shortened: for a message about unknown names."""
+    return sorted(_cut(str(key), 40) for key in keys)[:5]
+
+
+def shown(value: Any, limit: int = MAX_SHOWN) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters with "…": a value can be a megabyte long."""
+    return _cut(repr(value), limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def parse_config_json(data: bytes | str, what: str) -> Any:
+    """The JSON value of a config file's text (``what`` names the file in messages), read safely: at most
+    ``MAX_CONFIG_BYTES``, UTF-8, nested at most ``MAX_CONFIG_DEPTH`` deep (a deeper tree is never a config, and
+    Python's parser would raise RecursionError on a deep enough one). Each problem is a ValueError; the value's
+    types are ``RunConfig.from_dict``'s to check."""
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ValueError(f"{what} is over {MAX_CONFIG_BYTES:,} bytes; allowed: a config JSON of at most that size")
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        tree = json.loads(text)
+    except UnicodeDecodeError:
+        raise ValueError(f"{what} is not UTF-8 text; allowed: a config JSON") from None
+    except ValueError as problem:
+        raise ValueError(f"{what} is not valid JSON ({problem}); allowed: a config JSON") from None
+    except RecursionError:
+        raise ValueError(f"{what} is nested too deeply; allowed: at most {MAX_CONFIG_DEPTH} levels") from None
+    if json_depth(tree) > MAX_CONFIG_DEPTH:
+        raise ValueError(f"{what} is nested more than {MAX_CONFIG_DEPTH} levels deep; a config is 3 levels deep "
+                         "(sections, fields, lists)")
+    return tree
+
+
+def json_depth(value: Any) -> int:
+    """How deep a JSON value nests (a number is 0, ``[1]`` is 1), walked without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, (list, tuple)):
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def section_names() -> list[str]:
@@ -348,14 +419,14 @@ def parse_value(fld: dataclasses.Field, raw: Any) -> Any:
             return float(text)
         return raw if m["kind"] is str else text
     except ValueError:
-        raise ValueError(f"{m['cli']}={raw!r} is not valid; allowed: {allowed_text(fld)}") from None
+        raise ValueError(f"{m['cli']}={shown(raw)} is not valid; allowed: {allowed_text(fld)}") from None
 
 
 def check_value(section: str, fld: dataclasses.Field, value: Any) -> None:
     """Raise ValueError naming the field, the bad value and what is allowed."""
     m = fld.metadata
     where = f"{section}.{fld.name} (--{m['cli']})"
-    problem = f"{where}={value!r} is not allowed; allowed: {allowed_text(fld)}"
+    problem = f"{where}={shown(value)} is not allowed; allowed: {allowed_text(fld)}"
     if m["choices"] is not None:
         if value not in m["choices"]:
             raise ValueError(problem)
@@ -373,17 +444,31 @@ def check_value(section: str, fld: dataclasses.Field, value: Any) -> None:
         raise ValueError(problem)
     for item in items:
         is_number = isinstance(item, (int, float)) and not isinstance(item, bool)
-        if not is_number or (m["kind"] is int and not float(item).is_integer()):
+        if not is_number or (m["kind"] is int and isinstance(item, float) and not item.is_integer()):
             raise ValueError(problem)
         if not (m["lo"] <= item <= m["hi"]) or (isinstance(item, float) and math.isnan(item)):
             raise ValueError(problem)
 
 
 def _coerce(fld: dataclasses.Field, value: Any) -> Any:
-    """JSON gives lists for tuples and may give 4.0 for 4: normalise before checking."""
+    """JSON gives lists for tuples and may give 4.0 for 4 (also inside a list: ``hidden: [64.0]``) or 1 for 1.0:
+    normalise whole numbers to the field's type before checking (``64.5`` stays, for ``check_value`` to refuse)."""
     m = fld.metadata
     if m["length"] is not None and isinstance(value, list):
-        return tuple(value)
-    if m["kind"] is int and m["length"] is None and isinstance(value, float) and value.is_integer():
+        value = tuple(value)
+    if m["length"] is not None and isinstance(value, tuple):
+        return tuple(_number(m["kind"], item) for item in value)
+    if m["length"] is None and m["kind"] in (int, float):
+        return _number(m["kind"], value)
+    return value
+
+
+def _number(kind: type, value: Any) -> Any:
+    """``value`` as ``kind`` when that changes nothing but the type (4.0 -> 4 for int, 4 -> 4.0 for float)."""
+    if isinstance(value, bool):
+        return value
+    if kind is int and isinstance(value, float) and value.is_integer():
         return int(value)
+    if kind is float and isinstance(value, int) and abs(value) <= 2**53:     # larger: out of every range anyway
+        return float(value)
     return value

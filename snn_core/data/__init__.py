@@ -1,4 +1,5 @@
-"""Datasets by name: what each one is (known without loading it) and how to load it, cached per config.
+"""Datasets by name: what each one is (known without loading it) and how to load it, cached per config
+(within the data cache's byte budget, ``snn_core.data.byte_cache``).
 
 Static datasets give float ``x[N, C, H, W]`` in [0, 1] (encoded into spikes later); event
 datasets give uint8 event counts ``x[N, T, P, H, W]`` that already carry the time axis. Procedural
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import torch
+
+from .byte_cache import byte_lru
 
 if TYPE_CHECKING:       # the config's dataset choices come from DATASETS, so config imports this module
     from ..config.run_config import DataConfig
@@ -37,6 +40,11 @@ class Dataset:
     @property
     def n_classes(self) -> int:
         return len(self.class_names)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory its four tensors hold (what the data cache counts)."""
+        return sum(t.element_size() * t.nelement() for t in (self.train_x, self.train_y, self.test_x, self.test_y))
 
 
 @dataclass(frozen=True)
@@ -116,9 +124,10 @@ DATASETS: dict[str, DatasetInfo] = {
 }
 
 
-@functools.lru_cache(maxsize=8)
+@byte_lru(lambda dataset: dataset.nbytes)
 def load_dataset(cfg: DataConfig) -> Dataset:
-    """The dataset a config names; identical configs share one (read-only) copy."""
+    """The dataset a config names; identical configs share one (read-only) copy while it is cached (the most
+    recently used datasets within ``$SNN_DATA_CACHE_MB``) or a run still holds it."""
     if cfg.dataset not in DATASETS:
         raise ValueError(f"dataset={cfg.dataset!r} is not known; allowed: {', '.join(DATASETS)}")
     return DATASETS[cfg.dataset].load(cfg)

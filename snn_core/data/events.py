@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import tonic.transforms
 
+from .byte_cache import byte_lru
 from .framing import EVENT_DTYPE  # tonic's NMNIST dtype: every event array in snn_core.data
 
 SENSOR_SIZE = (32, 32, 2)  # (W, H, polarities), tonic's order
@@ -227,10 +228,11 @@ def events_to_frames(events: np.ndarray, time_steps: int) -> np.ndarray:
     return frames.astype(np.float32)
 
 
-@functools.lru_cache(maxsize=2)
+@byte_lru(lambda arrays: sum(array.nbytes for array in arrays))
 def _framed_dataset(time_steps: int, train_samples: int, test_samples: int, noise_level: float, seed: int):
     """(x, shape_labels, direction_labels) for samples [0, train + test), x as uint8 counts, all read-only;
-    cached because the app reruns on every widget change and the shape and direction tasks share the frames."""
+    cached because the app reruns on every widget change and the shape and direction tasks share the frames
+    (within ``$SNN_DATA_CACHE_MB``: the largest allowed set is 1.8 GiB)."""
     samples = generate_event_samples(train_samples + test_samples, noise_level, seed)
     w, h, n_pol = SENSOR_SIZE
     x = np.empty((len(samples.events), time_steps, n_pol, h, w), dtype=np.uint8)   # counts: 4x less than float32

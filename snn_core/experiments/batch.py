@@ -11,9 +11,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
+import math
 import multiprocessing
 import os
+import re
+import shutil
+import tempfile
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -27,6 +34,16 @@ from ..runtime import configure_threads, resolve_device
 from .run import train_run
 
 DEFAULT_CACHE_DIR = Path(".cache") / "runs"     # git-ignored
+CACHE_SIZE_ENV = "SNN_RUN_CACHE_MB"
+DEFAULT_CACHE_MB = 500
+CACHE_FORMAT = 1                                # the layout of a cache file; another one is a miss
+STALE_TEMP_SECONDS = 3600                       # a temp file this old belongs to a writer that died: removed
+FINGERPRINT_CHARS = 16                          # the fingerprint folder's name: this many hex digits of it
+_FINGERPRINT_FOLDER = re.compile(rf"[0-9a-f]{{{FINGERPRINT_CHARS}}}")
+_OLD_LAYOUT_FILE = re.compile(r"[0-9a-f]{64}(\.\d+)?\.(json|tmp)")   # entries of the flat layout before folders
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_REQUIRED = {"config": dict, "history": list, "metrics": dict, "timing": dict}
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int, dict], None]     # (done, total, run slot)
 OnSlot = Callable[[int, dict], None]            # (index in configs, run slot)
 CANCELLED = "Cancelled"                         # the error of a run that a cancel stopped or never started
@@ -44,42 +61,263 @@ def engine_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def cache_cap_bytes(environ=os.environ) -> int:
+    """``$SNN_RUN_CACHE_MB`` in bytes (default ``DEFAULT_CACHE_MB``); ValueError for a value that is not a number
+    of megabytes >= 0."""
+    text = environ.get(CACHE_SIZE_ENV, "").strip()
+    if not text:
+        return DEFAULT_CACHE_MB * 1024 * 1024
+    try:
+        megabytes = float(text)
+    except ValueError:
+        megabytes = -1.0
+    if not 0 <= megabytes < math.inf:
+        raise ValueError(f"{CACHE_SIZE_ENV}={text!r} is not a cache size; allowed: a number of megabytes >= 0, "
+                         f"or unset for {DEFAULT_CACHE_MB}")
+    return int(megabytes * 1024 * 1024)
+
+
+def finite_tree(tree) -> tuple[object, list]:
+    """``tree`` (JSON-like: dicts, lists, tuples, scalars) with every NaN and infinity replaced by None, and the
+    list of ``[path, "nan" | "inf" | "-inf"]`` saying where they were: JSON has no NaN (``json.dumps`` writes the
+    invalid token ``NaN``), so a file written from the result holds null plus this list, and stays valid JSON."""
+    found: list = []
+
+    def walk(node, path):
+        if isinstance(node, float) and not math.isfinite(node):
+            found.append([path, "nan" if math.isnan(node) else "inf" if node > 0 else "-inf"])
+            return None
+        if isinstance(node, dict):
+            return {key: walk(value, [*path, key]) for key, value in node.items()}
+        if isinstance(node, (list, tuple)):
+            return [walk(value, [*path, index]) for index, value in enumerate(node)]
+        return node
+
+    return walk(tree, []), found
+
+
+def valid_json(result: dict, indent: int | None = None) -> str:
+    """``result`` as valid JSON wherever it leaves the program (printed, downloaded, written with ``--out``): each
+    NaN or infinity written as null, and, when there was one, a top-level ``"non_finite"`` list of where
+    (``finite_tree``); a result without one is written exactly as ``json.dumps`` would."""
+    tree, found = finite_tree(result)
+    if found:
+        tree = {**tree, "non_finite": found}
+    return json.dumps(tree, indent=indent, allow_nan=False)
+
+
+def restore_non_finite(tree, found: list):
+    """The inverse of ``finite_tree``: ``tree`` with each listed path's null set back to NaN or infinity (in place);
+    ValueError when an entry does not point at a null."""
+    if not isinstance(found, list):
+        raise ValueError(f"the non-finite list is a {type(found).__name__}")
+    for entry in found:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], list) and entry[0]
+                and entry[1] in _NON_FINITE):
+            raise ValueError(f"non-finite entry {entry!r:.80} is not [path, 'nan' | 'inf' | '-inf']")
+        *parents, last = entry[0]
+        node = tree
+        try:
+            for step in parents:
+                node = node[step]
+            if node[last] is not None:
+                raise ValueError(f"non-finite entry {entry[0]!r:.80} points at a value, not at null")
+        except (KeyError, IndexError, TypeError):
+            raise ValueError(f"non-finite entry {entry[0]!r:.80} points nowhere") from None
+        node[last] = _NON_FINITE[entry[1]]
+    return tree
+
+
+def _all_finite(node) -> bool:
+    """No NaN or infinity anywhere in ``node`` (Python's json reads the tokens NaN and Infinity: no writer of ours
+    does, so a file holding them was not written by this cache)."""
+    if isinstance(node, float):
+        return math.isfinite(node)
+    if isinstance(node, dict):
+        return all(_all_finite(value) for value in node.values())
+    if isinstance(node, list):
+        return all(_all_finite(value) for value in node)
+    return True
+
+
+def validated_result(entry, cfg: RunConfig, device_type: str) -> dict:
+    """The result a cache file's ``entry`` (parsed JSON) holds for ``cfg`` on ``device_type``; ValueError saying
+    what is wrong: not this cache's format, another device, the wrong types, a non-finite number, or a stored
+    config that is not ``cfg`` (a file renamed or forged: its name is a hash no reader can check)."""
+    if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT:
+        raise ValueError(f"not a run cache entry of format {CACHE_FORMAT}")
+    result, found = entry.get("result"), entry.get("non_finite")
+    if entry.get("device") != device_type:
+        raise ValueError(f"stored for device {entry.get('device')!r:.40}, asked for {device_type!r}")
+    if not isinstance(result, dict):
+        raise ValueError(f"its result is a {type(result).__name__}, not an object")
+    wrong = [f"{name} ({type(result.get(name)).__name__})" for name, kind in _REQUIRED.items()
+             if not isinstance(result.get(name), kind)]
+    if wrong:
+        raise ValueError(f"wrong or missing parts: {', '.join(wrong)}; allowed: "
+                         + ", ".join(f"{name} as {kind.__name__}" for name, kind in _REQUIRED.items()))
+    if not all(isinstance(record, dict) for record in result["history"]):
+        raise ValueError("its history holds something other than epoch objects")
+    accuracy = result["metrics"].get("test_accuracy")
+    if isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)) or not 0 <= accuracy <= 1:
+        raise ValueError(f"its metrics.test_accuracy is {accuracy!r:.40}, not a number in [0, 1]")
+    if not _all_finite(result):
+        raise ValueError("it holds NaN or infinity as a number (this cache stores them as null)")
+    if result["config"] != json.loads(json.dumps(cfg.to_dict())):
+        raise ValueError("its stored config is not the requested one")
+    return restore_non_finite(result, found if found is not None else [])
+
+
 class RunCache:
-    """Finished runs keyed by (engine source, device, config JSON with its seed): in memory, optionally on disk."""
+    """Finished runs keyed by (engine source, device, config JSON with its seed): in memory, optionally on disk.
+
+    On disk every entry is one JSON file in ``directory/<engine fingerprint>/``, written to a unique temporary
+    file in that folder (``tempfile.mkstemp``) and renamed into place (``os.replace``), so two writers of one key,
+    threads or processes, never see a partial file or each other's temp file. A file is served only when it is
+    valid (``validated_result``: this format, device and config, the right types, finite numbers); anything else
+    is a miss, logged, and the file removed. Folders of other engine fingerprints (an edit to ``snn_core`` makes
+    their entries unreachable) and the old flat layout's files are removed when a cache opens the directory, and
+    the folder is kept under ``$SNN_RUN_CACHE_MB`` (``cache_cap_bytes``) by removing the least recently used
+    entries (a hit renews a file's time). NaN and infinities are stored as null plus a list of where they were
+    (``finite_tree``), so every file is valid JSON, and come back as they were.
+    """
 
     def __init__(self, directory: str | Path | None = None):
-        self.directory = None if directory is None else Path(directory)
         self.fingerprint = engine_fingerprint()
-        self._memory: dict[str, str] = {}          # key -> result JSON (a copy each read)
+        self.cap = cache_cap_bytes()
+        self.root = None if directory is None else Path(directory)
+        self.directory = None if self.root is None else self.root / self.fingerprint[:FINGERPRINT_CHARS]
+        self._lock = threading.Lock()
+        self._memory: OrderedDict[str, str] = OrderedDict()     # key -> entry JSON (parsed afresh each read), LRU
+        self._memory_bytes = 0
+        if self.root is not None:
+            self._remove_orphans()
 
     def key(self, cfg: RunConfig, device: str) -> str:
         text = f"{self.fingerprint}\n{resolve_device(device).type}\n{cfg.to_json()}"
         return hashlib.sha256(text.encode()).hexdigest()
 
     def get(self, cfg: RunConfig, device: str) -> dict | None:
-        """The stored result of this run, or None."""
-        key = self.key(cfg, device)
-        if key in self._memory:
-            return json.loads(self._memory[key])
-        if self.directory is None:
+        """The stored result of this run, or None (no entry, or one that is not valid: then it is removed)."""
+        key, device_type = self.key(cfg, device), resolve_device(device).type
+        with self._lock:
+            text = self._memory.get(key)
+            if text is not None:
+                self._memory.move_to_end(key)
+        path = None if self.directory is None else self.directory / f"{key}.json"
+        if text is None and path is not None:
+            try:
+                text = path.read_text()
+            except (OSError, UnicodeDecodeError):           # missing (a miss) or unreadable
+                return None
+        if text is None:
             return None
         try:
-            text = (self.directory / f"{key}.json").read_text()
-            result = json.loads(text)
-        except (OSError, ValueError):              # missing or unreadable file: a miss
+            result = validated_result(json.loads(text), cfg, device_type)
+        except (ValueError, RecursionError) as problem:     # json.JSONDecodeError is a ValueError
+            log.warning("run cache: entry %s is not served (%s); removed", key[:12], problem)
+            self._forget(key, path)
             return None
-        self._memory[key] = text
+        if path is not None:
+            self._remember(key, text)
+            self._touch(path)
         return result
 
     def put(self, cfg: RunConfig, device: str, result: dict) -> None:
-        """Store a successful result (written to a temporary file, then renamed into place)."""
+        """Store a successful result; a failed write is logged and leaves no file behind (the run's result is
+        still returned to its caller: a cache that cannot write only costs a rerun)."""
         key = self.key(cfg, device)
-        text = self._memory[key] = json.dumps(result)
-        if self.directory is not None:
+        tree, found = finite_tree(result)
+        entry = {"format": CACHE_FORMAT, "device": resolve_device(device).type, "result": tree, "non_finite": found}
+        text = json.dumps(entry, allow_nan=False)
+        self._remember(key, text)
+        if self.directory is None:
+            return
+        partial = None
+        try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            partial = self.directory / f"{key}.{os.getpid()}.tmp"
-            partial.write_text(text)
+            handle, partial = tempfile.mkstemp(prefix=f"{key[:16]}.", suffix=".tmp", dir=self.directory)
+            with os.fdopen(handle, "w") as file:
+                file.write(text)
             os.replace(partial, self.directory / f"{key}.json")
+        except OSError as problem:
+            log.warning("run cache: entry %s not written (%s)", key[:12], problem)
+            if partial is not None:
+                Path(partial).unlink(missing_ok=True)
+            return
+        self.prune()
+
+    def prune(self) -> None:
+        """Remove the least recently used entries until the folder is within ``cap`` bytes."""
+        if self.directory is None:
+            return
+        entries = []
+        for path in self.directory.glob("*.json"):
+            try:
+                stat = path.stat()
+            except OSError:                                  # removed meanwhile by another cache
+                continue
+            entries.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _, size, _ in entries)
+        for _, size, path in sorted(entries):
+            if total <= self.cap:
+                break
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:                                  # e.g. no permission: the next put tries again
+                continue
+            total -= size
+            log.info("run cache: pruned %s (over %s bytes)", path.name, self.cap)
+
+    def _remember(self, key: str, text: str) -> None:
+        """Keep ``text`` in memory too, within the same cap as the folder."""
+        with self._lock:
+            if key in self._memory:
+                self._memory_bytes -= len(self._memory.pop(key))
+            self._memory[key] = text
+            self._memory_bytes += len(text)
+            while self._memory_bytes > self.cap and self._memory:
+                _, dropped = self._memory.popitem(last=False)
+                self._memory_bytes -= len(dropped)
+
+    def _forget(self, key: str, path: Path | None) -> None:
+        with self._lock:
+            if key in self._memory:
+                self._memory_bytes -= len(self._memory.pop(key))
+        if path is not None:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as problem:
+                log.warning("run cache: could not remove %s (%s)", path, problem)
+
+    @staticmethod
+    def _touch(path: Path) -> None:
+        try:
+            os.utime(path)                                   # most recently used: pruned last
+        except OSError:
+            pass
+
+    def _remove_orphans(self) -> None:
+        """Remove other engine fingerprints' folders, the old flat layout's files, and temp files of writers that
+        died (older than ``STALE_TEMP_SECONDS``); only names this cache writes are touched."""
+        try:
+            children = list(self.root.iterdir())
+        except OSError:                                      # no folder yet
+            return
+        ours = self.directory.name
+        for child in children:
+            if child.is_dir() and _FINGERPRINT_FOLDER.fullmatch(child.name) and child.name != ours:
+                shutil.rmtree(child, ignore_errors=True)
+                log.info("run cache: removed %s (another engine fingerprint)", child)
+            elif child.is_file() and _OLD_LAYOUT_FILE.fullmatch(child.name):
+                child.unlink(missing_ok=True)
+        now = time.time()
+        for partial in self.directory.glob("*.tmp") if self.directory.is_dir() else ():
+            try:
+                if now - partial.stat().st_mtime > STALE_TEMP_SECONDS:
+                    partial.unlink()
+            except OSError:
+                continue
 
 
 class RunCancelled(Exception):

@@ -10,7 +10,8 @@ Fast & Deep / BATS closed form; see shared/papers/ttfs.md §1.1 and §5.1)::
     count[t] = count[t-1] + s[t]
 
 Only ``threshold``, the surrogate and ``max_spikes`` are shared with the LIF settings; the
-LIF's ``decay``, ``reset`` and ``v_reset`` do not apply to this neuron.
+LIF's ``decay``, ``reset`` and ``v_reset`` do not apply to this neuron. ``cuba_reference`` is the reference
+loop; ``cuba_spikes`` and ``cuba_sequence`` run ``params.kernel`` ("fused": ``snn_core.neurons.fused``).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import NamedTuple
 
 import torch
 
+from .fused import check_kernel, cuba_fused
 from .loop import NeuronSequence, record_sequence, spike_sequence
 from .spike import cap_spikes, spike
 from .units import decay_from_tau
@@ -40,18 +42,20 @@ def membrane_tau(tau_syn: float) -> float:
 
 
 class CUBAParams(NamedTuple):
-    """Parameters of one CUBA population; ``tau_syn`` is tau_s in time steps (tau_m = ``membrane_tau``)."""
+    """Parameters of one CUBA population; ``tau_syn`` is tau_s in time steps (tau_m = ``membrane_tau``);
+    ``kernel`` picks the recurrence's implementation, "fused" or "reference"."""
 
     tau_syn: float = 4.0
     threshold: float = 1.0
     surrogate: str = "atan"
     surrogate_width: float = 1.0
     max_spikes: int = 0
+    kernel: str = "fused"
 
     @classmethod
     def from_config(cls, neuron_cfg) -> CUBAParams:
         return cls(neuron_cfg.tau_syn, neuron_cfg.threshold, neuron_cfg.surrogate,
-                   neuron_cfg.surrogate_width, neuron_cfg.max_spikes)
+                   neuron_cfg.surrogate_width, neuron_cfg.max_spikes, neuron_cfg.kernel)
 
     @property
     def alpha(self) -> float:
@@ -87,15 +91,29 @@ def cuba_step(x: torch.Tensor, state: CUBAState, p: CUBAParams) -> CUBAStep:
     i = p.alpha * state.i + x
     v_pre = beta * state.v + (1.0 - beta) * i
     spikes = cap_spikes(spike(v_pre - p.threshold, p.surrogate, p.surrogate_width), state.count, p.max_spikes)
-    v = v_pre - p.threshold * spikes
-    return CUBAStep(spikes, v_pre, CUBAState(i, v, state.count + spikes.detach()))
+    return CUBAStep(spikes, v_pre, CUBAState(i, cuba_reset(v_pre, spikes, p), state.count + spikes.detach()))
 
 
-def cuba_sequence(currents: torch.Tensor, p: CUBAParams) -> NeuronSequence:
-    """Run ``cuba_step`` over ``currents[T, B, ...]`` from rest, recording the membrane (as ``lif_sequence``)."""
+def cuba_reset(v_pre: torch.Tensor, spikes: torch.Tensor, p: CUBAParams) -> torch.Tensor:
+    """The membrane after reset (by subtraction), elementwise over a step or a whole sequence."""
+    return v_pre - p.threshold * spikes
+
+
+def cuba_reference(currents: torch.Tensor, p: CUBAParams) -> NeuronSequence:
+    """Run ``cuba_step`` over ``currents[T, B, ...]`` from rest, recording the membrane (as ``lif_reference``)."""
     return record_sequence(cuba_step, CUBAState.zeros_like(currents[0]), currents, p)
 
 
 def cuba_spikes(currents: torch.Tensor, p: CUBAParams) -> torch.Tensor:
     """Spikes ``[T, B, ...]`` of ``cuba_step`` over ``currents[T, B, ...]`` from rest; no potentials kept."""
+    if check_kernel(p.kernel) == "fused":
+        return cuba_fused(currents, p)[0]
     return spike_sequence(cuba_step, CUBAState.zeros_like(currents[0]), currents, p)
+
+
+def cuba_sequence(currents: torch.Tensor, p: CUBAParams) -> NeuronSequence:
+    """As ``cuba_reference`` with ``p.kernel``'s implementation (v_post = ``cuba_reset`` of the fused op's output)."""
+    if check_kernel(p.kernel) == "reference":
+        return cuba_reference(currents, p)
+    spikes, v_pre = cuba_fused(currents, p)
+    return NeuronSequence(spikes, v_pre, cuba_reset(v_pre, spikes, p))

@@ -9,6 +9,9 @@ One time step of the LIF neuron (membrane before reset ``v_pre``, after reset ``
     count[t] = count[t-1] + s[t]
 
 H is the spike function of ``snn_core.neurons.spike`` (Heaviside forward, surrogate backward).
+``lif_reference`` is the readable reference loop (autograd through ``lif_step``, the oracle of the tests);
+``lif_spikes`` and ``lif_sequence`` run ``params.kernel``: "fused" (default) is one op over all T steps
+with a hand-written backward (``snn_core.neurons.fused``), bit-exact forward, same gradients.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import NamedTuple
 
 import torch
 
+from .fused import check_kernel, lif_fused
 from .loop import NeuronSequence, record_sequence, spike_sequence
 from .spike import cap_spikes, spike
 
@@ -27,7 +31,8 @@ LIF_EQUATIONS = (
 
 
 class LIFParams(NamedTuple):
-    """Parameters of one LIF population (see the module docstring for the equations)."""
+    """Parameters of one LIF population (see the module docstring for the equations); ``kernel`` picks the
+    recurrence's implementation, "fused" or "reference"."""
 
     decay: float = 0.5
     threshold: float = 1.0
@@ -36,11 +41,12 @@ class LIFParams(NamedTuple):
     surrogate: str = "atan"
     surrogate_width: float = 1.0
     max_spikes: int = 0
+    kernel: str = "fused"
 
     @classmethod
     def from_config(cls, neuron_cfg) -> LIFParams:
         return cls(neuron_cfg.decay, neuron_cfg.threshold, neuron_cfg.reset, neuron_cfg.v_reset,
-                   neuron_cfg.surrogate, neuron_cfg.surrogate_width, neuron_cfg.max_spikes)
+                   neuron_cfg.surrogate, neuron_cfg.surrogate_width, neuron_cfg.max_spikes, neuron_cfg.kernel)
 
 
 class LIFState(NamedTuple):
@@ -64,20 +70,36 @@ def lif_step(current: torch.Tensor, state: LIFState, p: LIFParams) -> LIFStep:
     """Advance every neuron by one time step; shapes of current and state match."""
     v_pre = p.decay * state.v + current
     spikes = cap_spikes(spike(v_pre - p.threshold, p.surrogate, p.surrogate_width), state.count, p.max_spikes)
+    return LIFStep(spikes, v_pre, LIFState(lif_reset(v_pre, spikes, p), state.count + spikes.detach()))
+
+
+def lif_reset(v_pre: torch.Tensor, spikes: torch.Tensor, p: LIFParams) -> torch.Tensor:
+    """The membrane after reset, elementwise (one step or a whole ``[T, B, ...]`` sequence alike)."""
     if p.reset == "hard":
-        v = v_pre * (1.0 - spikes) + p.v_reset * spikes
-    elif p.reset == "soft":
-        v = v_pre - p.threshold * spikes
-    else:
-        raise ValueError(f"reset={p.reset!r} is not known; allowed: hard, soft")
-    return LIFStep(spikes, v_pre, LIFState(v, state.count + spikes.detach()))
+        return v_pre * (1.0 - spikes) + p.v_reset * spikes
+    if p.reset == "soft":
+        return v_pre - p.threshold * spikes
+    raise ValueError(f"reset={p.reset!r} is not known; allowed: hard, soft")
 
 
-def lif_sequence(currents: torch.Tensor, p: LIFParams) -> NeuronSequence:
-    """Run ``lif_step`` over ``currents[T, B, ...]`` from rest (v = 0, no spikes yet), recording the membrane."""
+def lif_reference(currents: torch.Tensor, p: LIFParams) -> NeuronSequence:
+    """The readable reference and test oracle: ``lif_step`` over ``currents[T, B, ...]`` from rest (v = 0, no spikes
+    yet), recording the membrane, with autograd through every step."""
     return record_sequence(lif_step, LIFState.zeros_like(currents[0]), currents, p)
 
 
 def lif_spikes(currents: torch.Tensor, p: LIFParams) -> torch.Tensor:
     """Spikes ``[T, B, ...]`` of ``lif_step`` over ``currents[T, B, ...]`` from rest; no potentials kept."""
+    if check_kernel(p.kernel) == "fused":
+        return lif_fused(currents, p)[0]
     return spike_sequence(lif_step, LIFState.zeros_like(currents[0]), currents, p)
+
+
+def lif_sequence(currents: torch.Tensor, p: LIFParams) -> NeuronSequence:
+    """Spikes and membrane before and after reset over ``currents[T, B, ...]`` from rest, each ``[T, B, ...]``, with
+    ``p.kernel``'s implementation (the public API's neuron): the fused op gives spikes and v_pre bit-exact to
+    ``lif_reference``, and v_post is ``lif_reset`` of them, the very expression ``lif_step`` evaluates."""
+    if check_kernel(p.kernel) == "reference":
+        return lif_reference(currents, p)
+    spikes, v_pre = lif_fused(currents, p)
+    return NeuronSequence(spikes, v_pre, lif_reset(v_pre, spikes, p))

@@ -2,7 +2,9 @@
 
 A neuron's ``step(current, state, params)`` returns ``(spikes, v_pre, state)`` with the membrane
 after reset in ``state.v``; any model with that shape runs through these two loops. The
-spikes-only loop is the training path and keeps no potentials; the recording loop keeps both.
+spikes-only loop keeps no potentials; the recording loop keeps both. They are the readable reference
+(``kernel = "reference"``, autograd through every step) that the fused op (``snn_core.neurons.fused``,
+the default) is tested against.
 """
 from __future__ import annotations
 

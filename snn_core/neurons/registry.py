@@ -3,6 +3,7 @@
 Every ``sequence`` function has the signature of ``lif_sequence``:
 ``(currents[T, B, ...], params) -> NeuronSequence`` (spikes, v_pre, v_post, each ``[T, B, ...]``);
 every ``spikes`` function that of ``lif_spikes``: ``(currents, params) -> spikes[T, B, ...]``.
+Both run ``params.kernel`` (fused op or reference loop; same values, same gradients).
 Adding a neuron is one module with a step and these two functions plus one line here.
 """
 from __future__ import annotations

@@ -4,6 +4,7 @@ Pages call the idempotent ``state.start_session()``, so most page tests run a pa
 these tests drive the whole frame (sidebar -> page) through ``app.py``.
 """
 from app_runner import open_script as first_run
+from app_runner import shown_text
 from snn_app.pages import CHALLENGES, PAGES
 from snn_core.config.run_config import RunConfig
 
@@ -36,7 +37,7 @@ def test_a_link_whose_settings_cannot_run_together_fills_the_sidebar_and_runs_th
     assert not at.exception
     assert at.session_state.config == RunConfig()
     assert at.number_input(key="cfg:first-spike-reg").value == 0.5 and at.slider(key="cfg:T").value == 4
-    assert "model.first_spike_reg (--first-spike-reg)=0.5 needs first-spike times" in at.warning[0].value
+    assert "model.first_spike_reg (--first-spike-reg)=0.5 needs first-spike times" in shown_text(at.warning[0].value)
     assert "needs first-spike times" in at.error[0].value
 
 

@@ -34,11 +34,18 @@ def test_trained_runs_give_the_train_commands_json_and_spikes_a_row_per_spike(ti
     trainer, _ = train_to_end(tiny())
     result = downloads.trainers_result({"main": trainer})
     assert set(result["main"]) == {"config", "history", "metrics", "data"}
-    written = json.loads(json.dumps(result, default=downloads.json_default))
+    written = json.loads(downloads.json_text(result))
     assert RunConfig.from_dict(written["main"]["config"]) == trainer.cfg
     spikes = np.array([[1, 0], [0, 1], [1, 1]], dtype=bool)                    # (T, neurons)
     assert downloads.spikes_rows(spikes, ["a", "b"]) == [
         {"neuron": "a", "step": 0}, {"neuron": "b", "step": 1}, {"neuron": "a", "step": 2}, {"neuron": "b", "step": 2}]
+
+
+def test_downloaded_json_is_valid_even_with_nan():
+    text = downloads.json_text({"metrics": {"test_loss": float("nan")}, "cfg": RunConfig()})
+    tree = json.loads(text)
+    assert tree["metrics"]["test_loss"] is None and tree["non_finite"] and "NaN" not in text
+    assert RunConfig.from_dict(tree["cfg"]) == RunConfig()
 
 
 def test_the_explorer_offers_the_samples_json_and_spikes(tiny_values):

@@ -63,10 +63,23 @@ def test_cancel_stops_the_work_and_a_failure_is_kept_with_its_reason():
     assert job.wait(BOUND).state == jobs.CANCELLED
 
     def fails(control):
-        raise RuntimeError("out of memory")
+        raise RuntimeError("a kernel failed\nits details")
 
     snap = jobs.Job("Fails", 1, fails).wait(BOUND)
-    assert snap.state == jobs.FAILED and snap.error == "RuntimeError: out of memory"
+    assert snap.state == jobs.FAILED and snap.error == "RuntimeError: a kernel failed"
+
+
+def test_a_job_that_runs_out_of_memory_fails_saying_what_to_lower():
+    def allocates(control):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 68719476736 bytes.")
+
+    def no_memory(control):
+        raise MemoryError
+
+    for work in (allocates, no_memory):
+        snap = jobs.Job("Too big", 1, work).wait(BOUND)
+        assert snap.state == jobs.FAILED and snap.error.startswith("out of memory: lower training.batch_size")
+        assert "(--T)" in snap.error and "(--train-samples)" in snap.error and "\n" not in snap.error
 
 
 def test_the_thread_stops_when_the_session_drops_its_job():
@@ -133,7 +146,7 @@ def test_compare_job_shows_progress_cancels_keeping_finished_runs_and_resumes(ti
     assert not at.exception
     assert "cancelled after 2 of 6 runs" in at.warning[0].value and "resume" in at.warning[0].value
     assert at.session_state.comparison["seeds"] == [0] and at.session_state.comparison["unfinished_runs"] == 4
-    assert len(list(tmp_path.glob("*.json"))) == 2               # the finished runs are in the run cache
+    assert len(list(tmp_path.glob("*/*.json"))) == 2             # the finished runs: in the cache's folder
 
     at.button(key="cmp_run").click().run()
     snap = at.session_state[jobs.state_key(comparison.JOB)].wait(BOUND)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from safetensors.torch import save
 
-from app_runner import open_script
+from app_runner import open_script, shown_text
 from snn_app import saved
 from snn_app.training import model_file, result_json
 from snn_core.checkpoint import FORMAT
@@ -86,7 +86,7 @@ def test_opening_a_saved_model_shows_it_in_the_explorer(files, trained, tiny):
     app = explorer_with(None)
     app.text_input(key="saved_path").input(str(files["model.safetensors"])).run()
     assert not app.exception and not app.error
-    assert "Opened **model.safetensors**" in app.success[0].value
+    assert "Opened **model.safetensors**" in shown_text(app.success[0].value)
     assert any("opened from **model.safetensors**" in caption.value for caption in app.caption)
     opened = app.session_state["trainer"]
     assert opened.cfg == trained.cfg and app.session_state["config"] == trained.cfg
@@ -100,7 +100,7 @@ def test_a_bad_file_is_refused_visibly_and_the_session_keeps_its_model_and_setti
     app = explorer_with(trained)
     config = app.session_state["config"]
     app.text_input(key="saved_path").input(str(files[name])).run()
-    assert not app.exception and f"Cannot open {name}" in app.error[0].value
+    assert not app.exception and f"Cannot open {name}" in shown_text(app.error[0].value)
     assert app.session_state["trainer"] is trained and app.session_state["config"] == config
     assert app.get("plotly_chart")                                   # the explorer still shows the model
 

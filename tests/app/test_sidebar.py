@@ -2,7 +2,7 @@
 a dataset's defaults and its real-data settings."""
 from streamlit.testing.v1 import AppTest
 
-from app_runner import open_script
+from app_runner import open_script, shown_text
 from snn_core.config.run_config import RunConfig
 
 
@@ -52,7 +52,7 @@ def test_sidebar_groups_show_every_config_field_exactly_once():
 def test_settings_that_cannot_run_together_are_listed_and_the_last_valid_config_is_kept():
     at = run_sidebar(**{"first-spike-reg": 0.5, "encoding": "latency", "latency-window": 20})
     assert not at.exception
-    text = at.error[0].value
+    text = shown_text(at.error[0].value)
     assert text.startswith("These settings cannot run together, so the last valid ones are still used")
     assert "data.latency_window (--latency-window)=20 is longer than T=8" in text
     assert "model.first_spike_reg (--first-spike-reg)=0.5 needs first-spike times" in text
@@ -95,7 +95,7 @@ def test_choosing_nmnist_applies_its_defaults_and_shows_the_folder_settings():
 def test_a_real_data_setting_from_a_link_on_digits_is_shown_so_it_can_be_fixed():
     at = real_data_app(**{"frame-size": "32"})
     assert at.number_input(key="cfg:frame-size").value == 32
-    assert "data.frame_size: read only by real datasets" in at.error[0].value
+    assert "data.frame_size: read only by real datasets" in shown_text(at.error[0].value)
     at.number_input(key="cfg:frame-size").set_value(0).run()
     assert not at.error and at.session_state.config == RunConfig()
 
@@ -105,12 +105,12 @@ def test_a_missing_data_folder_is_named_in_the_sidebar_and_when_training_starts(
     at = real_data_app()
     at.selectbox(key="cfg:dataset").set_value("nmnist").run()
     at.text_input(key="cfg:data-dir").set_value(missing).run()
-    assert any(missing in c.value and "is not a folder" in c.value for c in at.caption)
+    assert any(missing in shown_text(c.value) and "is not a folder" in shown_text(c.value) for c in at.caption)
     at.switch_page("app_pages/train.py").run()
     at.button(key="step").click().run()
     assert not at.exception and at.session_state.trainer is None
-    assert at.error[0].value.startswith("Cannot train with these settings: data.data_dir (--data-dir)")
-    assert missing in at.error[0].value and "is not a folder" in at.error[0].value
+    assert shown_text(at.error[0].value).startswith("Cannot train with these settings: data.data_dir (--data-dir)")
+    assert missing in shown_text(at.error[0].value) and "is not a folder" in shown_text(at.error[0].value)
 
 
 def test_a_folder_framed_for_the_first_time_drives_a_progress_bar_then_removes_it(real_data, tmp_path, monkeypatch):

@@ -3,6 +3,7 @@
 ``run_every`` does not tick under AppTest, so live training is driven by explicit ``.run()`` calls.
 """
 from app_runner import open_script as first_run
+from app_runner import shown_text
 from snn_core.training.trainer import Trainer
 
 PAGE = {"epochs": 2, "train-samples": 200, "test-samples": 60, "hidden": 32}   # changes from the tiny base
@@ -100,3 +101,55 @@ def test_an_error_during_training_stops_play_and_is_shown(tiny_values, monkeypat
     assert not at.exception and not at.session_state.running
     assert "the second batch cannot be trained" in at.error[0].value
     assert at.session_state.trainer.steps == 1
+
+
+NO_MEMORY = "DefaultCPUAllocator: can't allocate memory: you tried to allocate 68719476736 bytes."
+
+
+def test_running_out_of_memory_stops_play_keeps_the_run_and_says_what_to_lower(tiny_values, monkeypatch):
+    original = Trainer.step
+
+    def step(self):
+        if self.steps == 1:
+            raise RuntimeError(NO_MEMORY)
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "step", step)
+    at = first_run("app_pages/train.py", tiny_values(PAGE))
+    at.button(key="play_pause").click().run()
+    kept = at.session_state.trainer
+    for _ in range(5):
+        if not at.session_state.running:
+            break
+        at.run()
+    assert not at.exception and not at.session_state.running
+    assert at.session_state.trainer is kept and kept.steps == 1 and len(at.session_state.step_log) == 1
+    message = shown_text(at.error[0].value)
+    assert "out of memory: lower training.batch_size (--batch-size), data.time_steps (--T)" in message
+    assert "can't allocate memory" in message
+    at.button(key="step").click().run()                                  # Step meets it too: shown, not raised
+    assert not at.exception and "out of memory" in at.error[0].value and at.session_state.trainer is kept
+
+
+def test_a_run_too_big_to_build_is_refused_and_the_current_run_is_kept(tiny_values, monkeypatch):
+    at = first_run("app_pages/train.py", tiny_values(PAGE))
+    at.button(key="step").click().run()
+    kept = at.session_state.trainer
+
+    def no_memory(self, cfg, device="auto"):
+        raise MemoryError
+
+    monkeypatch.setattr(Trainer, "__init__", no_memory)
+    at.button(key="reset").click().run()
+    assert not at.exception and at.session_state.trainer is kept
+    assert "Cannot train with these settings: out of memory: lower" in shown_text(at.error[0].value)
+
+
+def test_the_memory_budget_refuses_the_issues_link_before_anything_loads(tiny_values, monkeypatch):
+    monkeypatch.setenv("SNN_MEMORY_BUDGET_MB", "8000")
+    at = first_run("app_pages/train.py", tiny_values(PAGE))
+    at.session_state.config = at.session_state.config.with_values(
+        {"hidden": "2048,2048,2048,2048", "T": "64", "batch-size": "1024", "epochs": "500"})     # what the URL sets
+    at.button(key="step").click().run()
+    assert not at.exception and at.session_state.trainer is None
+    assert "over the budget of 8,000 MB" in at.error[0].value and "--batch-size" in at.error[0].value

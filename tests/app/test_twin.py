@@ -122,3 +122,31 @@ def test_a_twin_that_cannot_go_on_stops_alone_and_says_why(tiny_values, monkeypa
     assert "the twin's second batch cannot be trained" in at.error[0].value
     at.button(key="step").click().run()                                   # not forked again into the same failure
     assert at.session_state.twin is None and at.session_state.trainer.steps == 3
+
+
+def test_a_twin_that_runs_out_of_memory_stops_alone_and_the_run_goes_on(tiny_values, monkeypatch):
+    original = Trainer.step
+
+    def step(self):
+        if self.cfg.neuron.max_spikes == 1:
+            raise MemoryError
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "step", step)
+    at = first_run("app_pages/train.py", tiny_values(PAGE))
+    switch_on(at, "spike cap K")
+    at.button(key="step").click().run()
+    assert not at.exception and at.session_state.twin is None and at.session_state.trainer.steps == 1
+    assert "The twin stopped at step 0: out of memory: lower" in at.error[0].value
+
+
+def test_a_twin_too_big_to_fork_is_refused_and_the_run_goes_on(tiny_values, monkeypatch):
+    def no_memory(self, cfg):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory")
+
+    monkeypatch.setattr(Trainer, "fork", no_memory)
+    at = first_run("app_pages/train.py", tiny_values(PAGE))
+    switch_on(at, "spike cap K")
+    at.button(key="step").click().run()
+    assert not at.exception and at.session_state.twin is None and at.session_state.trainer.steps == 1
+    assert "No twin with this setting" in at.error[0].value and "out of memory" in at.error[0].value

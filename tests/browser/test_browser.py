@@ -137,7 +137,7 @@ def test_compare_live_plays_a_twin_in_lockstep(page, server):
 
 
 def test_a_background_comparison_shows_its_progress_and_cancels(page, server):
-    open_page(page, server, f"{PAGES['compare']}?T=4&epochs=6&train-samples=1200")
+    open_page(page, server, f"{PAGES['compare']}?T=4&epochs=60&train-samples=1437")
     page.get_by_role("button", name="Run comparison").click()
     page.get_by_text("runs finished").first.wait_for(timeout=60_000)       # the status panel
     page.get_by_role("button", name="Cancel").click()

@@ -1,4 +1,6 @@
 """Model files: weights and config survive the round trip and the model computes the same outputs."""
+import json
+
 import pytest
 import torch
 
@@ -90,3 +92,70 @@ def test_truncated_and_oversized_files_are_refused(small, monkeypatch):
     monkeypatch.setattr("snn_core.checkpoint.MAX_FILE_MB", 0)
     with pytest.raises(ValueError, match="model files of at most 0 MB"):
         read_model_file(data)
+
+
+# --- tampered files: every refusal a ValueError, before anything is built (issue #15) ---------------------------
+
+@pytest.mark.parametrize(("metadata", "message"), [
+    ({"n_classes": str(10**9)}, r"n_classes 1000000000 \(a number\) is not valid; allowed: an integer in 2\.\.10000"),
+    ({"n_classes": "1"}, "n_classes 1"),
+    ({"n_classes": "10.5"}, "n_classes 10.5"),
+    ({"n_classes": "true"}, r"n_classes True \(true \(a boolean\)\)"),
+    ({"n_classes": '"10"'}, "n_classes '10' \\(a string\\)"),
+    ({"n_classes": "ten"}, "is not JSON"),
+    ({"frame_shape": "[-64]"}, r"frame_shape \[-64\] is not valid; allowed: a list of 1 to 3 integers in 1\.\.65535"),
+    ({"frame_shape": "[64.0]"}, "frame_shape"),
+    ({"frame_shape": "[2, 70000, 70000]"}, "frame_shape"),
+    ({"frame_shape": "[1, 1, 1, 64]"}, "frame_shape"),
+    ({"frame_shape": "[]"}, "frame_shape"),
+    ({"frame_shape": '{"a": 1}'}, "frame_shape"),
+    ({"frame_shape": "64"}, "frame_shape"),
+    ({"frame_shape": "[" * 50_000}, "frame_shape"),
+    ({"config": "null"}, "config does not validate: the config is null; allowed: an object of sections"),
+    ({"config": '{"model": [1]}'}, "config does not validate: config section 'model' is a list"),
+    ({"config": '{"model": {"hidden": [16.5]}}'}, r"config does not validate: .*hidden"),
+    ({"config": "[" * 50_000 + "]" * 50_000}, "config is nested too deeply"),
+])
+def test_tampered_sizes_and_configs_are_value_errors_naming_them(small, metadata, message):
+    cfg, model = small
+    with pytest.raises(ValueError, match=message):
+        read_model_file(saved_with(model, cfg, **metadata))
+
+
+def test_sizes_that_do_not_fit_the_tensors_are_refused_before_any_network_is_built(small, monkeypatch):
+    cfg, model = small
+    built = []
+    real_build = build_model
+
+    def counting(*args, **kwargs):
+        model = real_build(*args, **kwargs)
+        built.append(next(model.parameters()).device.type)
+        return model
+    monkeypatch.setattr("snn_core.checkpoint.build_model", counting)
+    for metadata in ({"n_classes": "10000"}, {"frame_shape": "[2, 4096, 4096]"}, {"frame_shape": "[65]"}):
+        with pytest.raises(ValueError, match="has shape .* in the file, but the network its config describes needs"):
+            read_model_file(saved_with(model, cfg, **metadata))
+    assert set(built) == {"meta"}                      # shapes only: nothing was allocated for 10,000 classes
+
+
+def test_a_header_that_lies_is_a_value_error(small):
+    cfg, model = small
+    data = model_to_bytes(model, cfg, (64,), 10)
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + length])
+    cases = []
+    for change in ({"shape": "big"}, {"shape": [-1, 64]}, {"dtype": "Q99"}, {"data_offsets": [0, 10**12]}):
+        tampered = {**header, "layers.0.synapse.weight": {**header["layers.0.synapse.weight"], **change}}
+        cases.append(tampered)
+    cases.append({**header, "layers.0.synapse.weight": "not an entry"})
+    cases.append({**header, "extra": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})
+    for tampered in cases:
+        text = json.dumps(tampered).encode()
+        with pytest.raises(ValueError):
+            model_from_bytes(len(text).to_bytes(8, "little") + text + data[8 + length:])
+    for cut in (0, 4, 8, 20, length, length + 8):                   # truncated anywhere
+        with pytest.raises(ValueError):
+            model_from_bytes(data[:cut])
+    deep = ("[" * 50_000 + "]" * 50_000).encode()
+    with pytest.raises(ValueError, match="header is not valid JSON"):
+        model_from_bytes(len(deep).to_bytes(8, "little") + deep)

@@ -107,3 +107,82 @@ def test_robustness_off_leaves_it_null_and_rate_readouts_have_no_decisions(capsy
     result = json.loads(capsys.readouterr().out)
     assert result["metrics"]["robustness"] is None and result["metrics"]["epochs_to_target"] is None
     assert result["history"][0]["decision_step_mean"] is None and result["history"][0]["no_decision_fraction"] is None
+
+
+# --- every failure one line, exit 2 (issue #15) ---------------------------------------------------------------
+
+def one_line_exit_2(argv, capsys) -> str:
+    """Run the CLI, check it exits 2 with one line on stderr; that line."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    return err
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("null", "the config is null; allowed: an object of sections"),
+    ("4", "the config is a number"),
+    ("[1, 2]", "the config is a list"),
+    ('{"model": null}', "config section 'model' is null"),
+    ('{"model": "mlp"}', "config section 'model' is a string"),
+    ('{"data": [1]}', "config section 'data' is a list"),
+    ('{"model": {"hidden": [64.5]}}', "model.hidden (--hidden)=(64.5,) is not allowed"),
+    ("[" * 50_000 + "]" * 50_000, "is nested too deeply"),
+    ('{"model": {"hidden": [[[[[[[[[8]]]]]]]]]}}', "nested more than 8 levels deep"),
+    ("{", "is not valid JSON"),
+])
+def test_a_malformed_config_file_is_one_line_naming_the_file_and_the_problem(tmp_path, capsys, text, needle):
+    path = tmp_path / "c.json"
+    path.write_text(text)
+    err = one_line_exit_2(["train", "--config", str(path)], capsys)
+    assert f"--config {path}" in err and needle in err
+
+
+def test_config_from_dev_zero_fails_at_once_with_one_line(capsys):
+    err = one_line_exit_2(["train", "--config", "/dev/zero"], capsys)
+    assert "is over 1,000,000 bytes" in err
+
+
+def test_a_config_folder_is_one_line(tmp_path, capsys):
+    one_line_exit_2(["compare", "--config", str(tmp_path)], capsys)
+
+
+def test_a_whole_float_in_a_config_list_trains(tmp_path, capsys):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"model": {"hidden": [8.0]}, "data": {"time_steps": 2, "train_samples": 40,
+                                                                     "test_samples": 20},
+                                "training": {"epochs": 1, "robustness": False}}))
+    assert main(["train", "--config", str(path), "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"]["model"]["hidden"] == [8]
+
+
+def fake_run(result: dict):
+    return lambda cfg, device="auto", on_epoch=None: result
+
+
+def test_out_is_written_after_printing_and_a_failed_write_still_leaves_the_json_printed(tmp_path, monkeypatch,
+                                                                                        capsys):
+    monkeypatch.setattr("snn_core.experiments.run.train_run", fake_run({"metrics": {"test_accuracy": 0.5}}))
+    out = tmp_path / "no-such-folder" / "r.json"
+    assert main(["train", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"metrics": {"test_accuracy": 0.5}}
+    assert captured.err.count("\n") == 1 and f"--out {out}: cannot write the JSON" in captured.err
+    assert "printed above" in captured.err
+
+
+@pytest.mark.parametrize(("problem", "needle"), [
+    (RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 10 GB"), "out of memory"),
+    (MemoryError(), "out of memory (MemoryError"),
+    (RecursionError("maximum recursion depth exceeded"), "unexpected RecursionError"),
+    (TypeError("bad\nsecond line"), "unexpected TypeError: bad (set SNN_TRACEBACK=1"),
+    (KeyError("x"), "unexpected KeyError"),
+])
+def test_any_failure_while_running_is_one_line_and_exit_2(monkeypatch, capsys, problem, needle):
+    def failing(*args, **kwargs):
+        raise problem
+    monkeypatch.setattr("snn_core.experiments.run.train_run", failing)
+    assert needle in one_line_exit_2(["train"], capsys)
+    monkeypatch.setenv("SNN_TRACEBACK", "1")                 # a developer asks for the traceback: it is raised
+    with pytest.raises(type(problem)):
+        main(["train"])

@@ -117,3 +117,17 @@ def test_a_latency_window_longer_than_t_is_refused_by_name():
                                          r"allowed: 0 \(all T steps\) to 8"):
         require_valid(RunConfig().with_values({"encoding": "latency", "latency-window": 9, "T": 8}))
     assert RunConfig().with_values({"encoding": "direct", "latency-window": 9}).data.latency_window == 9
+
+
+def test_a_config_over_the_memory_budget_is_refused_with_one_message_naming_its_fields(monkeypatch):
+    monkeypatch.setenv("SNN_MEMORY_BUDGET_MB", "8000")
+    cfg = RunConfig().with_values({"hidden": "2048,2048,2048,2048", "T": 64, "batch-size": 1024, "epochs": 500})
+    problems = check(cfg)
+    assert len(problems) == 1 and "over the budget of 8,000 MB" in problems[0]
+    named = {cli for _, _, cli in FIELD.findall(problems[0])}
+    assert {"batch-size", "T", "hidden", "train-samples"} <= named
+    index = cli_index()
+    for section, name, cli in FIELD.findall(problems[0]):
+        assert (index[cli][0], index[cli][1].name) == (section, name)
+    with pytest.raises(ValueError, match="needs about .* MB of memory"):
+        require_valid(cfg)

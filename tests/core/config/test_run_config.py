@@ -90,3 +90,57 @@ def test_neuron_and_surrogate_choices_are_the_registry_names():
 
 def test_the_config_offers_exactly_the_registered_datasets():
     assert cli_index()["dataset"][1].metadata["choices"] == tuple(DATASETS)
+
+
+# --- types checked before use (issue #15) ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("tree", "message"), [
+    (None, r"the config is null; allowed: an object of sections \['data'"),
+    (3, "the config is a number; allowed: an object of sections"),
+    ("data", "the config is a string"),
+    ([{"data": {}}], "the config is a list"),
+    ({"data": None}, r"config section 'data' is null; allowed: an object of its fields \['crop_us'"),
+    ({"model": 5}, "config section 'model' is a number"),
+    ({"model": "mlp"}, "config section 'model' is a string"),
+    ({"training": [1, 2]}, "config section 'training' is a list"),
+    ({"neuron": True}, r"config section 'neuron' is true \(a boolean\)"),
+])
+def test_a_tree_or_section_that_is_not_an_object_is_a_value_error_naming_it(tree, message):
+    with pytest.raises(ValueError, match=message):
+        RunConfig.from_dict(tree)
+
+
+def test_whole_floats_become_integers_and_other_floats_are_refused_naming_the_field():
+    cfg = RunConfig.from_dict({"model": {"hidden": [64.0, 32.0], "channels": [8.0]}, "data": {"time_steps": 4.0},
+                               "training": {"lr": 1}})
+    assert cfg.model.hidden == (64, 32) and all(type(n) is int for n in cfg.model.hidden + cfg.model.channels)
+    assert type(cfg.data.time_steps) is int and type(cfg.training.lr) is float
+    with pytest.raises(ValueError, match=r"model\.hidden \(--hidden\)=\(64\.5,\) is not allowed; allowed: .*integers"):
+        RunConfig.from_dict({"model": {"hidden": [64.5]}})
+    for bad in ([True], ["64"], [[64]], [None], "64"):
+        with pytest.raises(ValueError, match="model.hidden"):
+            RunConfig.from_dict({"model": {"hidden": bad}})
+
+
+def test_a_huge_value_is_quoted_short_in_the_message():
+    with pytest.raises(ValueError) as caught:
+        RunConfig.from_dict({"data": {"time_steps": 10**400}})
+    assert len(str(caught.value)) < 200 and "…" in str(caught.value)
+    with pytest.raises(ValueError) as caught:
+        RunConfig().with_values({"T": "x" * 10_000})
+    assert len(str(caught.value)) < 200
+
+
+def test_config_json_is_read_with_a_size_cap_and_a_depth_limit():
+    from snn_core.config.run_config import MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, parse_config_json
+    assert parse_config_json(b'{"model": {"hidden": [8]}}', "c.json") == {"model": {"hidden": [8]}}
+    with pytest.raises(ValueError, match=f"c.json is over {MAX_CONFIG_BYTES:,} bytes"):
+        parse_config_json(b" " * (MAX_CONFIG_BYTES + 1), "c.json")
+    with pytest.raises(ValueError, match="c.json is nested too deeply"):
+        parse_config_json("[" * 100_000 + "]" * 100_000, "c.json")          # deeper than Python's parser goes
+    with pytest.raises(ValueError, match=f"nested more than {MAX_CONFIG_DEPTH} levels"):
+        parse_config_json("[" * 20 + "]" * 20, "c.json")
+    with pytest.raises(ValueError, match="c.json is not UTF-8"):
+        parse_config_json(b"\xff\xfe", "c.json")
+    with pytest.raises(ValueError, match="c.json is not valid JSON"):
+        parse_config_json(b"\x00" * 10, "c.json")

@@ -68,7 +68,7 @@ def test_cache_hit_trains_nothing_and_reads_from_disk(config, tmp_path, monkeypa
     cache, calls = RunCache(tmp_path), []
     first = compare(config, config.with_values({"T": "3"}), [0, 1], cache=cache, progress=lambda *a: calls.append(a))
     assert [(done, total) for done, total, _ in calls] == [(1, 4), (2, 4), (3, 4), (4, 4)]
-    assert len(list(tmp_path.glob("*.json"))) == 4
+    assert len(list(tmp_path.glob("*/*.json"))) == 4
 
     def no_training(*args, **kwargs):
         raise AssertionError("trained although cached")

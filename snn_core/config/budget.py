@@ -1,0 +1,189 @@
+"""How much memory a run needs at its peak, estimated from its config, and the budget it must fit in.
+
+Each field of a ``RunConfig`` is range-checked alone, but the product of batch size, T and layer widths can ask
+for more memory than the machine has (``hidden=2048,2048,2048,2048 T=64 batch-size=1024`` wants tens of GB): the
+allocation then fails mid-step, or the kernel's OOM killer ends the whole server with every session on it.
+``memory_rule`` (one of ``config.check``'s rules) refuses such a config before anything is loaded, naming the
+estimate, the budget and the fields to lower.
+
+The estimate (``estimate``) is a sum of four parts, each an upper bound at toy scale rather than an exact count:
+
+- training activations: batch x T x (input features + the neurons of every spiking layer) x 4 bytes x
+  ``BACKWARD_FACTOR``, the tensors autograd keeps per value for the backward pass (synapse output, norm output,
+  membrane and spikes of each step, the surrogate's inputs, their gradients). TRT runs a second branch (x 2),
+  ASA's gates keep their own scores and masks (x ``ASA_FACTOR``);
+- the evaluation batch: ``EVAL_BATCH`` samples run without gradients, every layer's spikes kept for the metrics
+  (``EVAL_FACTOR`` values per neuron and step);
+- the dataset in memory: train + test samples, each T x frame as uint8 event counts (procedural clips twice: the
+  framed cache and the run's copy) or one float32 image (digits);
+- parameters with their gradients and Adam's two moments: 4 copies of every weight.
+
+``BACKWARD_FACTOR`` was measured on CPU (torch 2.13, one thread, glibc mmap threshold 64 KiB): the peak RSS
+(``VmHWM`` reset through ``/proc/self/clear_refs``) of a run's first ``Trainer.step`` minus the RSS before it,
+divided by batch x T x (inputs + neurons) x 4 bytes. LIF mlp hidden=1024,1024 T=32 batch=512: 5.9;
+hidden=2048,2048 T=16 batch=256: 6.1; hidden=2048 x 4 T=16 batch=256: 5.5; CUBA hidden=1024,1024: 4.0; conv
+channels=32,64 on events-shape T=16 batch=64: 5.4; the same with ASA clean: 9.8 (``ASA_FACTOR``); TRT
+hidden=1024,1024 batch=256: 9.4, two branches. Evaluation (``Trainer.evaluate`` over 360-500 test samples):
+2.8-4.1 values per neuron and step (``EVAL_FACTOR``). Each factor is set a little above its measurements, so a
+config the rule accepts does not run out of memory for want of a margin; the two peaks never overlap, so their
+sum is an upper bound.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..data import DatasetInfo
+    from .run_config import RunConfig
+
+POOL_ABOVE_WIDTH = 8         # snn_core.network.discrete's: conv layers pool while wider (a test ties them)
+BYTES_PER_VALUE = 4          # float32 activations and weights
+BACKWARD_FACTOR = 7          # values autograd keeps per neuron and step for the backward pass (measured: see above)
+ASA_FACTOR = 1.5             # ASA's gates keep their scores and masks too
+EVAL_FACTOR = 5              # values per neuron and step without gradients: current, membrane, kept spikes
+EVAL_BATCH = 256             # snn_core.training.evaluate.EVAL_BATCH (config sits below training; a test ties them)
+OPTIMISER_COPIES = 4         # weight, gradient, Adam's two moments
+DIGITS_SPLITS = (1437, 360)  # the digits train/test splits cap train-samples/test-samples
+BUDGET_ENV = "SNN_MEMORY_BUDGET_MB"
+RAM_FRACTION = 0.5           # default budget: this share of the machine's memory
+FALLBACK_BUDGET_MB = 4096    # when the machine's memory cannot be read
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """A run's estimated peak memory in bytes, by part."""
+
+    activations: int
+    evaluation: int
+    dataset: int
+    parameters: int
+
+    @property
+    def total(self) -> int:
+        return self.activations + self.evaluation + self.dataset + self.parameters
+
+
+def layer_sizes(cfg: RunConfig, info: DatasetInfo) -> tuple[int, list[int], int]:
+    """(input values per time step, neurons of each spiking layer, trained weights) of the network ``cfg`` builds
+    (``snn_core.network.discrete``: each conv layer pools 2x2 while its input is wider than ``POOL_ABOVE_WIDTH``;
+    a method's own parameters, such as TRT's star head, are left out: they are small beside the layers)."""
+    shape = info.frame_shape_for(cfg.data)
+    inputs, neurons, weights = math.prod(shape), [], 0
+    features, per_neuron = inputs, 2 if cfg.model.batch_norm else 1      # BatchNorm's scale and shift, or a bias
+    if cfg.model.arch == "conv" and len(shape) == 3:
+        in_ch, height, width = shape
+        for out_ch in cfg.model.channels:
+            if width > POOL_ABOVE_WIDTH:
+                height, width = height // 2, width // 2
+            neurons.append(out_ch * height * width)
+            weights += in_ch * out_ch * 9 + per_neuron * out_ch
+            in_ch = out_ch
+        features = in_ch * height * width
+    for size in cfg.model.hidden:
+        neurons.append(size)
+        weights += features * size + per_neuron * size
+        features = size
+    classes = max(info.n_classes, 1)
+    if cfg.model.readout != "rate":
+        neurons.append(classes)
+    weights += features * classes + classes
+    return inputs, neurons, weights
+
+
+def dataset_bytes(cfg: RunConfig, info: DatasetInfo) -> int:
+    """The train and test splits in memory (for a real dataset, its caps: a folder may hold fewer)."""
+    data = cfg.data
+    frame = math.prod(info.frame_shape_for(data))
+    if not info.has_time_axis:                           # static images, float32, capped by the splits
+        samples = min(data.train_samples, DIGITS_SPLITS[0]) + min(data.test_samples, DIGITS_SPLITS[1])
+        return samples * frame * BYTES_PER_VALUE
+    copies = 1 if info.reads_folder else 2               # procedural clips: the framed cache and the run's copy
+    return (data.train_samples + data.test_samples) * data.time_steps * frame * copies
+
+
+def estimate(cfg: RunConfig, info: DatasetInfo) -> MemoryEstimate:
+    """The run's estimated peak memory (see the module's docstring for each part)."""
+    inputs, neurons, weights = layer_sizes(cfg, info)
+    per_sample = cfg.data.time_steps * (inputs + sum(neurons)) * BYTES_PER_VALUE
+    branches = 2 if cfg.methods.trt == "on" else 1
+    gates = ASA_FACTOR if cfg.methods.asa != "off" else 1
+    return MemoryEstimate(
+        activations=int(cfg.training.batch_size * per_sample * BACKWARD_FACTOR * branches * gates),
+        evaluation=min(EVAL_BATCH, cfg.data.test_samples) * per_sample * EVAL_FACTOR,
+        dataset=dataset_bytes(cfg, info),
+        parameters=weights * BYTES_PER_VALUE * OPTIMISER_COPIES)
+
+
+def machine_memory() -> int | None:
+    """The machine's physical memory in bytes, or None where it cannot be read."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):       # no sysconf (Windows) or no such name
+        return None
+    return total if total > 0 else None
+
+
+def budget_bytes(environ=os.environ) -> int:
+    """The most memory one run may need: ``$SNN_MEMORY_BUDGET_MB`` megabytes, else ``RAM_FRACTION`` of the
+    machine's memory (``FALLBACK_BUDGET_MB`` where it cannot be read). ValueError for a setting that is not a
+    positive number."""
+    text = environ.get(BUDGET_ENV, "").strip()
+    if text:
+        try:
+            megabytes = float(text)
+        except ValueError:
+            megabytes = math.nan
+        if not math.isfinite(megabytes) or megabytes <= 0:
+            raise ValueError(f"{BUDGET_ENV}={text!r} is not a memory budget; allowed: a positive number of "
+                             "megabytes (e.g. 8000), or unset for half the machine's memory")
+        return int(megabytes * MB)
+    total = machine_memory()
+    return int(total * RAM_FRACTION) if total else FALLBACK_BUDGET_MB * MB
+
+
+FIELDS = {"batch": "training.batch_size (--batch-size)", "T": "data.time_steps (--T)",
+          "hidden": "model.hidden (--hidden)", "channels": "model.channels (--channels)",
+          "train": "data.train_samples (--train-samples)", "test": "data.test_samples (--test-samples)"}
+LOWER = {"activations": ("batch", "T", "hidden", "channels"), "evaluation": ("T", "hidden", "channels", "test"),
+         "dataset": ("train", "test", "T"), "parameters": ("hidden", "channels")}   # what shrinks each part
+
+
+def memory_rule(cfg: RunConfig, info: DatasetInfo) -> list[str]:
+    """A config whose estimated peak memory is over the budget, as one message with the estimate by part, the
+    budget, and the fields to lower: those of the largest part first, then the rest."""
+    try:
+        budget = budget_bytes()
+    except ValueError as problem:
+        return [str(problem)]
+    need = estimate(cfg, info)
+    if need.total <= budget:
+        return []
+    parts = {name: getattr(need, name) for name in LOWER}
+    largest = max(parts, key=parts.get)
+    shown = ", ".join(f"{name} {size / MB:,.0f} MB" for name, size in parts.items())
+    wanted = [key for key in FIELDS if key != "channels" or cfg.model.arch == "conv"]
+    first = [FIELDS[key] for key in LOWER[largest] if key in wanted]
+    rest = [FIELDS[key] for key in wanted if FIELDS[key] not in first]
+    return [f"this run needs about {need.total / MB:,.0f} MB of memory ({shown}), over the budget of "
+            f"{budget / MB:,.0f} MB ({BUDGET_ENV}; default half the machine's memory); allowed: lower "
+            f"{', '.join(first)} (the {largest}, its largest part), or {', '.join(rest)}, or raise {BUDGET_ENV}"]
+
+
+OUT_OF_MEMORY_SIGNS = ("can't allocate memory", "out of memory", "not enough memory", "failed to allocate")
+
+
+def out_of_memory_message(problem: BaseException) -> str | None:
+    """What to say when ``problem`` is a failed allocation (``MemoryError``, torch's ``DefaultCPUAllocator: can't
+    allocate memory`` or CUDA's ``out of memory``, both RuntimeErrors), naming the fields that shrink a run; None
+    for any other problem. The estimate can miss (other sessions use memory too), so pages catch this as well."""
+    text = str(problem).splitlines()[0] if str(problem) else ""
+    if not isinstance(problem, MemoryError) and not (
+            isinstance(problem, RuntimeError) and any(sign in text.lower() for sign in OUT_OF_MEMORY_SIGNS)):
+        return None
+    return ("out of memory: lower training.batch_size (--batch-size), data.time_steps (--T), model.hidden "
+            "(--hidden) or model.channels (--channels), or data.train_samples (--train-samples) "
+            f"({type(problem).__name__}: {text or 'no details'}; runs are checked against {BUDGET_ENV})")

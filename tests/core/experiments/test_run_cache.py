@@ -1,0 +1,169 @@
+"""RunCache: only a valid entry for the very config asked for is served; everything else is a miss, removed, logged;
+writers never collide; the folder is one per engine fingerprint and stays under its cap. No run trains here: the
+results are hand-made, shaped as ``train_run``'s."""
+import json
+import logging
+import math
+import os
+import threading
+
+import pytest
+
+from snn_core.config.run_config import RunConfig
+from snn_core.experiments.batch import CACHE_SIZE_ENV, RunCache, finite_tree, restore_non_finite, run_many, valid_json
+
+CFG = RunConfig().with_values({"T": "3", "hidden": "16"})
+OTHER = CFG.with_values({"seed": 7})
+
+
+def result_of(cfg: RunConfig, accuracy: float = 0.5, loss: float = 1.25) -> dict:
+    return {"config": cfg.to_dict(), "history": [{"epoch": 1, "train_loss": loss, "test_accuracy": accuracy}],
+            "metrics": {"test_accuracy": accuracy, "test_loss": loss, "epochs_to_target": None},
+            "timing": {"total_seconds": 0.1, "device": "cpu"}, "data": {"source": "test"}}
+
+
+def entry_path(cache: RunCache, cfg: RunConfig):
+    return cache.directory / f"{cache.key(cfg, 'cpu')}.json"
+
+
+def stored(cache: RunCache, cfg: RunConfig) -> dict:
+    return json.loads(entry_path(cache, cfg).read_text())
+
+
+def test_a_stored_result_comes_back_from_a_new_cache_over_the_same_folder(tmp_path):
+    RunCache(tmp_path).put(CFG, "cpu", result_of(CFG))
+    assert RunCache(tmp_path).get(CFG, "cpu") == json.loads(json.dumps(result_of(CFG)))
+    assert RunCache(tmp_path).get(OTHER, "cpu") is None
+
+
+@pytest.mark.parametrize("content", [
+    "[]", "{}", "null", "not json", '{"format": 1}', "[" * 100_000,
+    '{"format": 1, "device": "cpu", "result": {"config": {}, "history": [], "metrics": null, "timing": {}}}',
+], ids=["list", "empty object", "null", "not json", "no result", "deep nesting", "metrics null"])
+def test_a_malformed_file_is_a_miss_and_is_removed(tmp_path, content, caplog):
+    cache = RunCache(tmp_path)
+    cache.directory.mkdir(parents=True)
+    path = entry_path(cache, CFG)
+    path.write_text(content)
+    with caplog.at_level(logging.WARNING):
+        assert cache.get(CFG, "cpu") is None
+    assert not path.exists() and "not served" in caplog.text
+
+
+@pytest.mark.parametrize("tamper", ["metrics null", "history not a list", "accuracy 2", "accuracy text",
+                                    "nan token", "device", "format"])
+def test_a_tampered_entry_is_a_miss(tmp_path, tamper):
+    writer = RunCache(tmp_path)
+    writer.put(CFG, "cpu", result_of(CFG))
+    entry = stored(writer, CFG)
+    result = entry["result"]
+    if tamper == "metrics null":
+        result["metrics"] = None
+    elif tamper == "history not a list":
+        result["history"] = {"epoch": 1}
+    elif tamper == "accuracy 2":
+        result["metrics"]["test_accuracy"] = 2.0
+    elif tamper == "accuracy text":
+        result["metrics"]["test_accuracy"] = "0.9"
+    elif tamper == "nan token":
+        result["metrics"]["test_loss"] = math.nan        # json.dumps writes the invalid token NaN
+    elif tamper == "device":
+        entry["device"] = "cuda"
+    else:
+        entry["format"] = 0
+    entry_path(writer, CFG).write_text(json.dumps(entry))
+    assert RunCache(tmp_path).get(CFG, "cpu") is None and not entry_path(writer, CFG).exists()
+
+
+def test_a_forged_result_for_another_config_is_never_served(tmp_path):
+    cache = RunCache(tmp_path)
+    cache.put(OTHER, "cpu", result_of(OTHER, accuracy=1.0))
+    os.replace(entry_path(cache, OTHER), entry_path(cache, CFG))        # renamed to the requested config's key
+    assert RunCache(tmp_path).get(CFG, "cpu") is None
+    slots = run_many([CFG.with_values({"epochs": 1, "train-samples": 64, "test-samples": 40})],
+                     cache=RunCache(tmp_path))          # a real run, not the forged 100%
+    assert slots[0]["cached"] is False
+
+
+def test_nan_is_stored_as_null_with_a_flag_and_comes_back(tmp_path):
+    cache = RunCache(tmp_path)
+    cache.put(CFG, "cpu", result_of(CFG, loss=math.nan))
+    text = entry_path(cache, CFG).read_text()
+    entry = json.loads(text)                                           # valid JSON: no NaN token
+    assert "NaN" not in text and entry["result"]["metrics"]["test_loss"] is None
+    assert ["history", 0, "train_loss"] in [path for path, _ in entry["non_finite"]]
+    served = RunCache(tmp_path).get(CFG, "cpu")
+    assert math.isnan(served["metrics"]["test_loss"]) and math.isnan(served["history"][0]["train_loss"])
+    assert served["metrics"]["epochs_to_target"] is None               # a real null stays null
+
+
+def test_finite_tree_round_trips_every_non_finite_value():
+    tree = {"a": [1.0, math.inf, {"b": -math.inf}], "c": (math.nan,), "d": None}
+    clean, found = finite_tree(tree)
+    json.dumps(clean, allow_nan=False)
+    back = restore_non_finite(json.loads(json.dumps(clean)), found)
+    assert back["a"][1] == math.inf and back["a"][2]["b"] == -math.inf and math.isnan(back["c"][0])
+    assert back["d"] is None
+    with pytest.raises(ValueError, match="points at a value"):
+        restore_non_finite({"a": 1.0}, [[["a"], "nan"]])
+
+
+def test_valid_json_writes_null_and_where_and_leaves_a_finite_result_as_it_was():
+    result = result_of(CFG, loss=math.nan)
+    tree = json.loads(valid_json(result, indent=2))
+    assert tree["metrics"]["test_loss"] is None and [["metrics", "test_loss"], "nan"] in tree["non_finite"]
+    assert valid_json(result_of(CFG)) == json.dumps(result_of(CFG))
+
+
+def test_two_threads_writing_one_key_never_fail(tmp_path):
+    cache, problems = RunCache(tmp_path), []
+
+    def write(accuracy):
+        try:
+            for _ in range(200):
+                cache.put(CFG, "cpu", result_of(CFG, accuracy))
+        except Exception as problem:                                   # noqa: BLE001 - collected for the assert
+            problems.append(problem)
+
+    threads = [threading.Thread(target=write, args=(accuracy,)) for accuracy in (0.25, 0.75)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert problems == []
+    assert RunCache(tmp_path).get(CFG, "cpu")["metrics"]["test_accuracy"] in (0.25, 0.75)
+    assert [path.suffix for path in cache.directory.iterdir()] == [".json"]          # no temp file left
+
+
+def test_each_engine_fingerprint_has_its_own_folder_and_old_ones_are_removed(tmp_path):
+    old = tmp_path / "0123456789abcdef"
+    old.mkdir()
+    (old / f"{'a' * 64}.json").write_text("{}")
+    flat = tmp_path / f"{'b' * 64}.json"                               # the layout before fingerprint folders
+    flat.write_text("{}")
+    keep = tmp_path / "notes.txt"                                      # not a name the cache writes: left alone
+    keep.write_text("mine")
+    cache = RunCache(tmp_path)
+    assert cache.directory.parent == tmp_path and cache.directory.name == cache.fingerprint[:16]
+    assert not old.exists() and not flat.exists() and keep.exists()
+
+
+def test_the_folder_is_pruned_to_its_cap_least_recently_used_first(tmp_path, monkeypatch):
+    cache = RunCache(tmp_path)
+    configs = [CFG.with_values({"seed": seed}) for seed in range(6)]
+    for age, cfg in enumerate(configs):
+        cache.put(cfg, "cpu", result_of(cfg))
+        os.utime(entry_path(cache, cfg), (1000 + age, 1000 + age))     # put in this order, one second apart
+    size = entry_path(cache, configs[0]).stat().st_size
+    cache.get(configs[0], "cpu")                                       # a hit renews the oldest
+    monkeypatch.setenv(CACHE_SIZE_ENV, str(3.5 * size / 2**20))
+    small = RunCache(tmp_path)
+    small.prune()
+    kept = [cfg for cfg in configs if entry_path(cache, cfg).exists()]
+    assert kept == [configs[0], configs[4], configs[5]]
+
+
+def test_a_bad_cap_setting_is_named(monkeypatch):
+    monkeypatch.setenv(CACHE_SIZE_ENV, "lots")
+    with pytest.raises(ValueError, match=f"{CACHE_SIZE_ENV}='lots'.*allowed: a number of megabytes"):
+        RunCache()
