@@ -78,9 +78,18 @@ def eval_batches(run: EvaluatedRun, split: Literal["test", "train"] = "test",
     data = run.dataset
     x, y = (data.test_x, data.test_y) if split == "test" else (data.train_x, data.train_y)
     rng = encoding_generator(run.cfg.training.seed) if generator is None else generator
-    for start in range(0, len(y), EVAL_BATCH):
-        labels = y[start:start + EVAL_BATCH].to(run.device)                          # (B,)
-        yield EvalBatch(start, run.inputs(x[start:start + EVAL_BATCH], rng), labels)
+    for start, stop in batch_bounds(len(y), EVAL_BATCH):
+        labels = y[start:stop].to(run.device)                                       # (B,)
+        yield EvalBatch(start, run.inputs(x[start:stop], rng), labels)
+
+
+def batch_bounds(n: int, size: int) -> list[tuple[int, int]]:
+    """[start, stop) of consecutive batches of ``size`` over ``n`` samples, except that a single sample left over
+    joins the last batch: faithful ASA's batch-pooled masks (and BatchNorm in training) need two samples."""
+    bounds = [(start, min(start + size, n)) for start in range(0, n, size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2:] = [(bounds[-2][0], n)]
+    return bounds
 
 
 @torch.no_grad()

@@ -29,7 +29,7 @@ from ..network.protocol import Network
 from ..network.records import ModelOutput
 from ..runtime import resolve_device
 from . import evaluate
-from .evaluate import Evaluation, SampleTrace, encoding_generator
+from .evaluate import Evaluation, SampleTrace, batch_bounds, encoding_generator
 
 
 @dataclass(frozen=True)
@@ -100,14 +100,12 @@ class Trainer:
 
     @property
     def batches_per_epoch(self) -> int:
-        n, size = len(self.dataset.train_y), self.cfg.training.batch_size
-        return -(-n // size) - (n > size and n % size == 1)
+        return len(batch_bounds(len(self.dataset.train_y), self.cfg.training.batch_size))
 
     def _batch_end(self) -> int:
-        """Where the batch starting at the cursor ends: ``batch_size`` on, except that a single sample left
-        over joins the epoch's last batch (BatchNorm and ASA's batch-pooled masks cannot train on one sample)."""
-        n, end = len(self.dataset.train_y), self._cursor + self.cfg.training.batch_size
-        return n if n - end == 1 else min(end, n)
+        """Where the batch starting at the cursor ends (``evaluate.batch_bounds``: a single sample left over
+        joins the epoch's last batch; BatchNorm and ASA's batch-pooled masks cannot train on one sample)."""
+        return dict(batch_bounds(len(self.dataset.train_y), self.cfg.training.batch_size))[self._cursor]
 
     def _lr_factor(self, step: int) -> float:
         """Multiplier of the base lr after ``step`` steps: 1 (constant) or (1 + cos(pi s / S)) / 2 (cosine)."""

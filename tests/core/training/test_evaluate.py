@@ -26,3 +26,17 @@ def test_poisson_passes_repeat_and_a_shared_generator_continues_its_stream(tiny)
     list(eval_batches(trainer, "test", rng))
     continued, fresh = next(eval_batches(trainer, "train", rng)), next(eval_batches(trainer, "train"))
     assert not torch.equal(continued.inputs, fresh.inputs)        # generalisation: train after test, one stream
+
+
+def test_a_single_leftover_sample_joins_the_last_batch_in_evaluation_too(tiny):
+    """257 test clips: one batch of 257 rather than 256 + 1, so faithful ASA's batch-pooled masks can evaluate."""
+    from snn_core.training.evaluate import batch_bounds, eval_batches
+    from snn_core.training.trainer import Trainer
+
+    assert batch_bounds(257, 256) == [(0, 257)] and batch_bounds(513, 256) == [(0, 256), (256, 513)]
+    assert batch_bounds(1, 256) == [(0, 1)] and batch_bounds(512, 256) == [(0, 256), (256, 512)]
+    trainer = Trainer(tiny(dataset="events-shape", arch="conv", channels="4", hidden="", asa="faithful",
+                           train_samples=20, test_samples=257, batch_size=19))
+    assert [len(batch.labels) for batch in eval_batches(trainer)] == [257]
+    trainer.fit()
+    assert trainer.history[-1].test_accuracy >= 0.0
