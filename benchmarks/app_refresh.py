@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from doc_file import write_keeping_tail  # benchmarks/ is sys.path[0] when a script runs
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -117,7 +119,7 @@ def main() -> None:
             cached_page("app_pages/explorer.py", "Spike explorer re-run, trained model, cached sample",
                         args.repeats, with_trained_model),
             cached_page("app_pages/home.py", "Home page", args.repeats)]
-    Path(args.out).write_text(markdown(rows, load))
+    write_keeping_tail(args.out, markdown(rows, load))
     Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=2))
     print(markdown(rows, load))
 

@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from doc_file import write_keeping_tail  # benchmarks/ is sys.path[0] when a script runs
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {
     "digits": {"options": ["--dataset", "digits", "--arch", "mlp", "--T", "8"], "accuracy": 0.95, "seconds": 3.0},
@@ -121,7 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     threads = compare_threads(args.rounds)
     runs = target_runs(args.seeds)
-    Path(args.out).write_text(markdown(threads, runs))
+    write_keeping_tail(args.out, markdown(threads, runs))
     Path(args.out).with_suffix(".json").write_text(json.dumps({"threads": threads, "runs": runs}, indent=2))
     print(markdown(threads, runs))
 
