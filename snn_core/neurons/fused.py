@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -100,12 +102,74 @@ def _linear_recurrence_back(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return y
 
 
+class NeuronKernels(NamedTuple):
+    """One neuron model's loops over ``[T, N]``: the plain-PyTorch pair and the numba pair (``fused_loops``)."""
+
+    torch_forward: Callable      # (current, p) -> (spikes bool, v_pre)
+    torch_backward: Callable     # (grad_spikes | None, grad_v_pre | None, v_pre, spikes, p) -> grad_current
+    numba_forward: Callable      # (loops, current, consts, p, v_pre out, spikes out) -> None
+    numba_backward: Callable     # (loops, grad_spikes, grad_v_pre, has_grad_v_pre, v_pre, spikes, consts, p,
+                                 #  grad_current out) -> None
+    consts: Callable             # (dtype, p) -> the scalars of fused_loops in that dtype
+
+
+class FusedNeuron(torch.autograd.Function):
+    """(currents[T, N], params, kernels) -> (spikes[T, N], v_pre[T, N]); the backward is in the module docstring.
+    One op for every model: ``kernels`` says which loops run, ``backend_for`` whether numba or PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, current: torch.Tensor, p, kernels: NeuronKernels):
+        if backend_for(current) == "numba":
+            v_pre = torch.empty_like(current)
+            spikes = torch.empty(current.shape, dtype=torch.bool)
+            kernels.numba_forward(compiled_loops(), _np(current), kernels.consts(current.dtype, p), p, _np(v_pre),
+                                  _np(spikes))
+        else:
+            spikes, v_pre = kernels.torch_forward(current, p)
+        ctx.save_for_backward(v_pre, spikes)
+        ctx.p, ctx.kernels = p, kernels
+        ctx.set_materialize_grads(False)
+        return spikes.to(current.dtype), v_pre
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_spikes, grad_v_pre):
+        v_pre, spikes = ctx.saved_tensors
+        p, kernels = ctx.p, ctx.kernels
+        if backend_for(v_pre) != "numba":
+            return kernels.torch_backward(grad_spikes, grad_v_pre, v_pre, spikes, p), None, None
+        grad_current = torch.empty_like(v_pre)
+        gs = torch.zeros_like(v_pre) if grad_spikes is None else grad_spikes.contiguous()
+        gp = v_pre[:0] if grad_v_pre is None else grad_v_pre.contiguous()
+        kernels.numba_backward(compiled_loops(), _np(gs), _np(gp), grad_v_pre is not None, _np(v_pre), _np(spikes),
+                               kernels.consts(v_pre.dtype, p), p, _np(grad_current))
+        return grad_current, None, None
+
+
+def _run(currents: torch.Tensor, p, kernels: NeuronKernels) -> tuple[torch.Tensor, torch.Tensor]:
+    """The op over ``currents[T, B, ...]`` flattened to ``[T, N]``, and its outputs in the input's shape."""
+    _check_surrogate(p)
+    spikes, v_pre = FusedNeuron.apply(_flat(currents), p, kernels)
+    return spikes.reshape(currents.shape), v_pre.reshape(currents.shape)
+
+
+def _backward_torch(grad_spikes, grad_v_pre, v_pre, spikes, p, a_of_slope) -> tuple[torch.Tensor, torch.Tensor]:
+    """(A, B) of the membrane's reverse recurrence gv_pre_t = B_t + beta A_t gv_pre_{t+1}: ``a_of_slope(slope)``
+    gives A (dv_t/dv_pre_t + dv_t/ds_t m sigma'), B = g_out m sigma' + g_vpre."""
+    slope = SURROGATE_GRADIENTS[p.surrogate](v_pre - p.threshold, p.surrogate_width) * _cap_mask(spikes, p.max_spikes)
+    b = grad_spikes * slope if grad_spikes is not None else torch.zeros_like(v_pre)
+    if grad_v_pre is not None:
+        b = b + grad_v_pre
+    return a_of_slope(slope), b
+
+
 # ---------------------------------------------------------------------------------------------- LIF
 
-def _lif_forward_torch(current, p, cap):
+def _lif_forward_torch(current, p):
     v_pre = torch.empty_like(current)
     spikes = torch.empty(current.shape, dtype=torch.bool, device=current.device)
     v = torch.zeros_like(current[0])
+    cap = p.max_spikes
     count = torch.zeros(current.shape[1:], dtype=torch.int32, device=current.device) if cap > 0 else None
     for t in range(current.shape[0]):
         torch.mul(v, p.decay, out=v_pre[t])
@@ -121,52 +185,22 @@ def _lif_forward_torch(current, p, cap):
     return spikes, v_pre
 
 
-def _lif_backward_torch(grad_spikes, grad_v_pre, v_pre, spikes, p, cap):
-    """gv_pre_t = B_t + beta A_t gv_pre_{t+1}, A = dv/dv_pre + dv/ds m sigma', B = g_out m sigma' + g_vpre."""
-    slope = SURROGATE_GRADIENTS[p.surrogate](v_pre - p.threshold, p.surrogate_width) * _cap_mask(spikes, cap)
+def _lif_backward_torch(grad_spikes, grad_v_pre, v_pre, spikes, p):
+    """A = (1 - s) + (V_reset - v_pre) m sigma' (hard) or 1 - V_th m sigma' (soft); dI = gv_pre."""
     s = spikes.to(v_pre.dtype)
-    if p.reset == "hard":
-        a = (1.0 - s) + (p.v_reset - v_pre) * slope
-    else:
-        a = 1.0 - p.threshold * slope
-    b = grad_spikes * slope if grad_spikes is not None else torch.zeros_like(v_pre)
-    if grad_v_pre is not None:
-        b = b + grad_v_pre
+    hard = p.reset == "hard"
+    a, b = _backward_torch(grad_spikes, grad_v_pre, v_pre, spikes, p,
+                           lambda slope: (1.0 - s) + (p.v_reset - v_pre) * slope if hard else 1.0 - p.threshold * slope)
     return _linear_recurrence_back(p.decay * a, b)
 
 
-class FusedLIF(torch.autograd.Function):
-    """(currents[T, N], params) -> (spikes[T, N], v_pre[T, N]); see the module docstring for the backward."""
-
-    @staticmethod
-    def forward(ctx, current: torch.Tensor, p):
-        cap = p.max_spikes
-        if backend_for(current) == "numba":
-            v_pre = torch.empty_like(current)
-            spikes = torch.empty(current.shape, dtype=torch.bool)
-            consts = _consts(current.dtype, p, p.decay, v_reset=p.v_reset)
-            compiled_loops().lif_forward(_np(current), consts, p.reset == "hard", cap, _np(v_pre), _np(spikes))
-        else:
-            spikes, v_pre = _lif_forward_torch(current, p, cap)
-        ctx.save_for_backward(v_pre, spikes)
-        ctx.p = p
-        ctx.set_materialize_grads(False)
-        return spikes.to(current.dtype), v_pre
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_spikes, grad_v_pre):
-        v_pre, spikes = ctx.saved_tensors
-        p = ctx.p
-        if backend_for(v_pre) != "numba":
-            return _lif_backward_torch(grad_spikes, grad_v_pre, v_pre, spikes, p, p.max_spikes), None
-        grad_current = torch.empty_like(v_pre)
-        gs = torch.zeros_like(v_pre) if grad_spikes is None else grad_spikes.contiguous()
-        gp = v_pre[:0] if grad_v_pre is None else grad_v_pre.contiguous()
-        consts = _consts(v_pre.dtype, p, p.decay, v_reset=p.v_reset)
-        compiled_loops().lif_backward(_np(gs), _np(gp), grad_v_pre is not None, _np(v_pre), _np(spikes), consts,
-                                    p.reset == "hard", p.max_spikes, SURROGATE_CODES[p.surrogate], _np(grad_current))
-        return grad_current, None
+LIF_KERNELS = NeuronKernels(
+    _lif_forward_torch, _lif_backward_torch,
+    lambda loops, current, c, p, v_pre, spikes: loops.lif_forward(current, c, p.reset == "hard", p.max_spikes,
+                                                                  v_pre, spikes),
+    lambda loops, gs, gp, has_gp, v_pre, spikes, c, p, out: loops.lif_backward(
+        gs, gp, has_gp, v_pre, spikes, c, p.reset == "hard", p.max_spikes, SURROGATE_CODES[p.surrogate], out),
+    lambda dtype, p: _consts(dtype, p, p.decay, v_reset=p.v_reset))
 
 
 def lif_fused(currents: torch.Tensor, p) -> tuple[torch.Tensor, torch.Tensor]:
@@ -174,15 +208,13 @@ def lif_fused(currents: torch.Tensor, p) -> tuple[torch.Tensor, torch.Tensor]:
     bit-exact with the reference loop, differentiable in both through the hand-written backward."""
     if p.reset not in ("hard", "soft"):
         raise ValueError(f"reset={p.reset!r} is not known; allowed: hard, soft")
-    _check_surrogate(p)
-    spikes, v_pre = FusedLIF.apply(_flat(currents), p)
-    return spikes.reshape(currents.shape), v_pre.reshape(currents.shape)
+    return _run(currents, p, LIF_KERNELS)
 
 
 # --------------------------------------------------------------------------------------------- CUBA
 
-def _cuba_forward_torch(current, p, cap):
-    alpha, beta = p.alpha, p.beta
+def _cuba_forward_torch(current, p):
+    alpha, beta, cap = p.alpha, p.beta, p.max_spikes
     v_pre = torch.empty_like(current)
     spikes = torch.empty(current.shape, dtype=torch.bool, device=current.device)
     i = torch.zeros_like(current[0])
@@ -200,54 +232,22 @@ def _cuba_forward_torch(current, p, cap):
     return spikes, v_pre
 
 
-def _cuba_backward_torch(grad_spikes, grad_v_pre, v_pre, spikes, p, cap):
-    """gv_pre_t = B_t + A_t gv_t with A = 1 - V_th m sigma', B = g_out m sigma' + g_vpre; then the i chain."""
-    slope = SURROGATE_GRADIENTS[p.surrogate](v_pre - p.threshold, p.surrogate_width) * _cap_mask(spikes, cap)
-    a = 1.0 - p.threshold * slope
-    b = grad_spikes * slope if grad_spikes is not None else torch.zeros_like(v_pre)
-    if grad_v_pre is not None:
-        b = b + grad_v_pre
-    alpha, beta = p.alpha, p.beta
-    gv_pre = _linear_recurrence_back(beta * a, b)            # gv_t = beta gv_pre_{t+1}
-    return _linear_recurrence_back(torch.full_like(b, alpha), (1.0 - beta) * gv_pre)
+def _cuba_backward_torch(grad_spikes, grad_v_pre, v_pre, spikes, p):
+    """A = 1 - V_th m sigma' (reset by subtraction), then the current's chain
+    gi_t = (1 - beta) gv_pre_t + alpha gi_{t+1}."""
+    a, b = _backward_torch(grad_spikes, grad_v_pre, v_pre, spikes, p, lambda slope: 1.0 - p.threshold * slope)
+    gv_pre = _linear_recurrence_back(p.beta * a, b)            # gv_t = beta gv_pre_{t+1}
+    return _linear_recurrence_back(torch.full_like(b, p.alpha), (1.0 - p.beta) * gv_pre)
 
 
-class FusedCUBA(torch.autograd.Function):
-    """(currents[T, N], params) -> (spikes[T, N], v_pre[T, N]); see the module docstring for the backward."""
-
-    @staticmethod
-    def forward(ctx, current: torch.Tensor, p):
-        cap = p.max_spikes
-        if backend_for(current) == "numba":
-            v_pre = torch.empty_like(current)
-            spikes = torch.empty(current.shape, dtype=torch.bool)
-            consts = _consts(current.dtype, p, p.beta, alpha=p.alpha)
-            compiled_loops().cuba_forward(_np(current), consts, cap, _np(v_pre), _np(spikes))
-        else:
-            spikes, v_pre = _cuba_forward_torch(current, p, cap)
-        ctx.save_for_backward(v_pre, spikes)
-        ctx.p = p
-        ctx.set_materialize_grads(False)
-        return spikes.to(current.dtype), v_pre
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_spikes, grad_v_pre):
-        v_pre, spikes = ctx.saved_tensors
-        p = ctx.p
-        if backend_for(v_pre) != "numba":
-            return _cuba_backward_torch(grad_spikes, grad_v_pre, v_pre, spikes, p, p.max_spikes), None
-        grad_current = torch.empty_like(v_pre)
-        gs = torch.zeros_like(v_pre) if grad_spikes is None else grad_spikes.contiguous()
-        gp = v_pre[:0] if grad_v_pre is None else grad_v_pre.contiguous()
-        consts = _consts(v_pre.dtype, p, p.beta, alpha=p.alpha)
-        compiled_loops().cuba_backward(_np(gs), _np(gp), grad_v_pre is not None, _np(v_pre), _np(spikes), consts,
-                                     p.max_spikes, SURROGATE_CODES[p.surrogate], _np(grad_current))
-        return grad_current, None
+CUBA_KERNELS = NeuronKernels(
+    _cuba_forward_torch, _cuba_backward_torch,
+    lambda loops, current, c, p, v_pre, spikes: loops.cuba_forward(current, c, p.max_spikes, v_pre, spikes),
+    lambda loops, gs, gp, has_gp, v_pre, spikes, c, p, out: loops.cuba_backward(
+        gs, gp, has_gp, v_pre, spikes, c, p.max_spikes, SURROGATE_CODES[p.surrogate], out),
+    lambda dtype, p: _consts(dtype, p, p.beta, alpha=p.alpha))
 
 
 def cuba_fused(currents: torch.Tensor, p) -> tuple[torch.Tensor, torch.Tensor]:
     """Spikes and v_pre ``[T, B, ...]`` of the CUBA neuron with ``CUBAParams`` ``p``, as ``lif_fused``."""
-    _check_surrogate(p)
-    spikes, v_pre = FusedCUBA.apply(_flat(currents), p)
-    return spikes.reshape(currents.shape), v_pre.reshape(currents.shape)
+    return _run(currents, p, CUBA_KERNELS)

@@ -53,16 +53,24 @@ def lif_forward(current, c, hard, cap, v_pre, spikes):
 
 
 @njit(cache=True)
+def spike_totals(spikes, cap):
+    """Each neuron's spikes over the whole sequence (zeros without a cap: the backward then needs no count)."""
+    steps, n = spikes.shape
+    count = np.zeros(n, np.int64)
+    if cap > 0:
+        for t in range(steps):
+            for j in range(n):
+                count[j] += spikes[t, j]
+    return count
+
+
+@njit(cache=True)
 def lif_backward(grad_spikes, grad_v_pre, has_grad_v_pre, v_pre, spikes, c, hard, cap, kind, grad_current):
     """Reverse pass: gs = g_out + gv dv/ds; gv_pre = gv dv/dv_pre + gs m sigma'(v_pre - V_th) [+ g_v_pre];
     dI = gv_pre; gv[t-1] = beta gv_pre. Hard: dv/ds = V_reset - v_pre, dv/dv_pre = 1 - s; soft: -V_th, 1."""
     steps, n = v_pre.shape
     gv = np.zeros(n, v_pre.dtype)
-    count = np.zeros(n, np.int64)                             # spikes before step t, walked back from the total
-    if cap > 0:
-        for t in range(steps):
-            for j in range(n):
-                count[j] += spikes[t, j]
+    count = spike_totals(spikes, cap)                         # spikes before step t, walked back from the total
     for t in range(steps - 1, -1, -1):
         for j in range(n):
             s = spikes[t, j]
@@ -112,11 +120,7 @@ def cuba_backward(grad_spikes, grad_v_pre, has_grad_v_pre, v_pre, spikes, c, cap
     steps, n = v_pre.shape
     gv = np.zeros(n, v_pre.dtype)
     gi = np.zeros(n, v_pre.dtype)
-    count = np.zeros(n, np.int64)
-    if cap > 0:
-        for t in range(steps):
-            for j in range(n):
-                count[j] += spikes[t, j]
+    count = spike_totals(spikes, cap)
     for t in range(steps - 1, -1, -1):
         for j in range(n):
             if cap > 0 and spikes[t, j]:
