@@ -15,12 +15,14 @@ PACKAGES = ("snn_core", "snn_app", "snn_viz")
 UI = ("streamlit", "plotly", "snn_app", "snn_viz")
 
 # room -> the other snn_core rooms it may import (read the table bottom-up: each room sits on those before it).
-# Top-level modules (checkpoint, runtime, cli, __main__) are rooms of their own; "__init__" is the lazy public API.
-LOWER = {"neurons", "network", "metrics", "data", "config", "runtime"}
+# Top-level modules (checkpoint, runtime, files, cli, __main__) are rooms of their own; "__init__" is the lazy
+# public API.
+LOWER = {"neurons", "network", "metrics", "data", "config", "runtime", "files"}
 MAY_IMPORT = {
     "neurons": set(),                                           # pure maths
-    "data": set(),
+    "data": {"files"},                                          # files: atomic writes and pruning of its disk cache
     "runtime": set(),
+    "files": set(),
     "network": {"neurons"},
     "metrics": {"neurons", "network"},
     # config reads choice lists from the registries and limits from the engines (CONFIG_MAY_IMPORT says which)

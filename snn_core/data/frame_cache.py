@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ..files import prune_to_size, write_atomically
 
 DEFAULT_DIR = Path(".cache") / "frames"
 DEFAULT_CAP_MB = 2048
@@ -64,28 +65,11 @@ def store(key: str, arrays: dict[str, np.ndarray]) -> None:
     cap = cap_bytes()
     if cap == 0:
         return
-    folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, **arrays)
-        os.replace(temporary, folder / f"{key}.npz")
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    write_atomically(cache_dir() / f"{key}.npz", lambda file: np.savez(file, **arrays))
     evict(cap, keep=key)
 
 
 def evict(cap: int, keep: str | None = None) -> list[Path]:
     """Delete least recently used entries until the folder's ``.npz`` files total at most ``cap`` bytes;
     ``keep`` (the entry just written) goes last. Returns what was deleted."""
-    entries = sorted(cache_dir().glob("*.npz"), key=lambda p: (p.stem == keep, p.stat().st_mtime_ns))
-    total, deleted = sum(p.stat().st_size for p in entries), []
-    for path in entries:
-        if total <= cap:
-            break
-        total -= path.stat().st_size
-        path.unlink(missing_ok=True)
-        deleted.append(path)
-    return deleted
+    return prune_to_size(cache_dir(), "*.npz", cap, keep)

@@ -17,7 +17,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -30,6 +29,7 @@ from pathlib import Path
 import torch
 
 from ..config.run_config import RunConfig
+from ..files import prune_to_size, write_atomically
 from ..runtime import configure_threads, resolve_device
 from .run import train_run
 
@@ -172,7 +172,7 @@ class RunCache:
     """Finished runs keyed by (engine source, device, config JSON with its seed): in memory, optionally on disk.
 
     On disk every entry is one JSON file in ``directory/<engine fingerprint>/``, written to a unique temporary
-    file in that folder (``tempfile.mkstemp``) and renamed into place (``os.replace``), so two writers of one key,
+    file in that folder and renamed into place (``files.write_atomically``), so two writers of one key,
     threads or processes, never see a partial file or each other's temp file. A file is served only when it is
     valid (``validated_result``: this format, device and config, the right types, finite numbers); anything else
     is a miss, logged, and the file removed. Folders of other engine fingerprints (an edit to ``snn_core`` makes
@@ -233,17 +233,10 @@ class RunCache:
         self._remember(key, text)
         if self.directory is None:
             return
-        partial = None
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            handle, partial = tempfile.mkstemp(prefix=f"{key[:16]}.", suffix=".tmp", dir=self.directory)
-            with os.fdopen(handle, "w") as file:
-                file.write(text)
-            os.replace(partial, self.directory / f"{key}.json")
+            write_atomically(self.directory / f"{key}.json", lambda file: file.write(text.encode()))
         except OSError as problem:
             log.warning("run cache: entry %s not written (%s)", key[:12], problem)
-            if partial is not None:
-                Path(partial).unlink(missing_ok=True)
             return
         self.prune()
 
@@ -251,22 +244,7 @@ class RunCache:
         """Remove the least recently used entries until the folder is within ``cap`` bytes."""
         if self.directory is None:
             return
-        entries = []
-        for path in self.directory.glob("*.json"):
-            try:
-                stat = path.stat()
-            except OSError:                                  # removed meanwhile by another cache
-                continue
-            entries.append((stat.st_mtime, stat.st_size, path))
-        total = sum(size for _, size, _ in entries)
-        for _, size, path in sorted(entries):
-            if total <= self.cap:
-                break
-            try:
-                path.unlink(missing_ok=True)
-            except OSError:                                  # e.g. no permission: the next put tries again
-                continue
-            total -= size
+        for path in prune_to_size(self.directory, "*.json", self.cap):
             log.info("run cache: pruned %s (over %s bytes)", path.name, self.cap)
 
     def _remember(self, key: str, text: str) -> None:
