@@ -8,6 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
+
+if not torch.cuda.is_available():        # run the Triton kernels (snn_core.neurons.fused_triton) in its interpreter
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 from snn_core.config.run_config import RunConfig
 from snn_core.training.trainer import Trainer

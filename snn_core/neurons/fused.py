@@ -2,7 +2,9 @@
 
 The reference loop (``loop.spike_sequence`` over ``lif_step``) builds ~10 autograd nodes per step;
 here the forward runs all T steps with no graph and saves only ``v_pre`` (one float per neuron per
-step) and the spikes (bool); the cap mask is recomputed from the spike counts. Backward, derived
+step) and the spikes it returns (0/1 in the data's dtype: the next layer's synapse holds that tensor for
+its own backward anyway, so keeping it adds no memory; a bool copy would add a byte per neuron per step);
+the cap mask is recomputed from the spike counts. Backward, derived
 from the reference step by the chain rule (the cap mask m and the spike count are not differentiated)::
 
     LIF   v_pre_t = beta v_{t-1} + I_t,  s_t = H(v_pre_t - V_th) m_t,
@@ -15,11 +17,12 @@ from the reference step by the chain rule (the cap mask m and the spike count ar
           dx_t = gi_t + (1 - beta) gv_pre_t,  gi_{t-1} = alpha dx_t,  gv_{t-1} = beta gv_pre_t
 
 The op returns both spikes and ``v_pre`` (g_vpre is the gradient reaching ``v_pre`` from outside, e.g.
-through a recorded ``v_post``). Two implementations of the loops, picked per call by ``backend_for``:
-numba (``fused_loops``, float32/float64 CPU tensors; measured fastest on a 2-core CPU) and plain
-PyTorch (preallocated buffers, in-place steps, a one-op-per-step linear recurrence backward) for
-everything else: CUDA tensors (untested: no GPU in the session that wrote this), other dtypes, or a
-machine without numba. The forward is bit-exact with the reference loop in both (tests/core/neurons/test_fused.py).
+through a recorded ``v_post``). Three implementations of the loops, picked per call by ``backend_for``:
+numba (``fused_loops``, float32/float64 CPU tensors; measured fastest on a 2-core CPU), Triton
+(``fused_triton``, CUDA tensors when Triton imports: one kernel per sequence) and plain PyTorch
+(preallocated buffers, in-place steps, a one-op-per-step linear recurrence backward) for everything else:
+other dtypes, or a machine without numba or Triton. The forward is bit-exact with the reference loop in all
+three (tests/core/neurons/test_fused.py; the Triton loops there run in Triton's interpreter on a CPU).
 """
 from __future__ import annotations
 
@@ -49,6 +52,16 @@ def compiled_loops():
     return fused_loops
 
 
+@functools.cache
+def compiled_triton():
+    """The Triton loops module, imported on first use; None without Triton (CPU builds of torch do not ship it)."""
+    try:
+        from . import fused_triton
+    except ImportError:
+        return None
+    return fused_triton
+
+
 def check_kernel(kernel: str) -> str:
     if kernel not in KERNELS:
         raise ValueError(f"neuron kernel={kernel!r} is not known; allowed: {', '.join(KERNELS)}")
@@ -56,9 +69,15 @@ def check_kernel(kernel: str) -> str:
 
 
 def backend_for(tensor: torch.Tensor) -> str:
-    """"numba" for float32/float64 CPU tensors when numba imports, else "torch"."""
-    numba_ok = tensor.device.type == "cpu" and compiled_loops() is not None
-    return "numba" if numba_ok and tensor.dtype in (torch.float32, torch.float64) else "torch"
+    """"numba" for float32/float64 CPU tensors when numba imports, "triton" for float32/float64 CUDA tensors when
+    Triton imports, else "torch"."""
+    if tensor.dtype not in (torch.float32, torch.float64):
+        return "torch"
+    if tensor.device.type == "cpu" and compiled_loops() is not None:
+        return "numba"
+    if tensor.device.type == "cuda" and compiled_triton() is not None:
+        return "triton"
+    return "torch"
 
 
 def _consts(dtype: torch.dtype, p, beta: float, alpha: float = 0.0, v_reset: float = 0.0) -> np.ndarray:
@@ -103,13 +122,17 @@ def _linear_recurrence_back(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 class NeuronKernels(NamedTuple):
-    """One neuron model's loops over ``[T, N]``: the plain-PyTorch pair and the numba pair (``fused_loops``)."""
+    """One neuron model's loops over ``[T, N]``: the plain-PyTorch pair, the numba pair (``fused_loops``) and
+    the Triton pair (``fused_triton``)."""
 
-    torch_forward: Callable      # (current, p) -> (spikes bool, v_pre)
+    torch_forward: Callable      # (current, p) -> (spikes bool, v_pre); the others give spikes in the data's dtype
     torch_backward: Callable     # (grad_spikes | None, grad_v_pre | None, v_pre, spikes, p) -> grad_current
     numba_forward: Callable      # (loops, current, consts, p, v_pre out, spikes out) -> None
     numba_backward: Callable     # (loops, grad_spikes, grad_v_pre, has_grad_v_pre, v_pre, spikes, consts, p,
                                  #  grad_current out) -> None
+    triton_forward: Callable     # (loops, current, consts tensor, p) -> (spikes, v_pre)
+    triton_backward: Callable    # (loops, grad_spikes | None, grad_v_pre | None, v_pre, spikes, consts tensor, p)
+                                 #  -> grad_current
     consts: Callable             # (dtype, p) -> the scalars of fused_loops in that dtype
 
 
@@ -119,24 +142,31 @@ class FusedNeuron(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, current: torch.Tensor, p, kernels: NeuronKernels):
-        if backend_for(current) == "numba":
-            v_pre = torch.empty_like(current)
-            spikes = torch.empty(current.shape, dtype=torch.bool)
+        backend = backend_for(current)
+        if backend == "numba":
+            v_pre, spikes = torch.empty_like(current), torch.empty_like(current)
             kernels.numba_forward(compiled_loops(), _np(current), kernels.consts(current.dtype, p), p, _np(v_pre),
                                   _np(spikes))
+        elif backend == "triton":
+            spikes, v_pre = kernels.triton_forward(compiled_triton(), current, _device_consts(kernels, current, p), p)
         else:
             spikes, v_pre = kernels.torch_forward(current, p)
-        ctx.save_for_backward(v_pre, spikes)
+            spikes = spikes.to(current.dtype)
+        ctx.save_for_backward(v_pre, spikes)          # spikes: the op's own output, alive anyway for the next layer
         ctx.p, ctx.kernels = p, kernels
         ctx.set_materialize_grads(False)
-        return spikes.to(current.dtype), v_pre
+        return spikes, v_pre
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_spikes, grad_v_pre):
         v_pre, spikes = ctx.saved_tensors
         p, kernels = ctx.p, ctx.kernels
-        if backend_for(v_pre) != "numba":
+        backend = backend_for(v_pre)
+        if backend == "triton":
+            return kernels.triton_backward(compiled_triton(), grad_spikes, grad_v_pre, v_pre, spikes,
+                                           _device_consts(kernels, v_pre, p), p), None, None
+        if backend != "numba":
             return kernels.torch_backward(grad_spikes, grad_v_pre, v_pre, spikes, p), None, None
         grad_current = torch.empty_like(v_pre)
         gs = torch.zeros_like(v_pre) if grad_spikes is None else grad_spikes.contiguous()
@@ -144,6 +174,11 @@ class FusedNeuron(torch.autograd.Function):
         kernels.numba_backward(compiled_loops(), _np(gs), _np(gp), grad_v_pre is not None, _np(v_pre), _np(spikes),
                                kernels.consts(v_pre.dtype, p), p, _np(grad_current))
         return grad_current, None, None
+
+
+def _device_consts(kernels: NeuronKernels, like: torch.Tensor, p) -> torch.Tensor:
+    """The loops' scalars as a tensor of ``like``'s dtype on its device (what the Triton kernels read)."""
+    return torch.from_numpy(kernels.consts(like.dtype, p)).to(like.device)
 
 
 def _run(currents: torch.Tensor, p, kernels: NeuronKernels) -> tuple[torch.Tensor, torch.Tensor]:
@@ -200,6 +235,9 @@ LIF_KERNELS = NeuronKernels(
                                                                   v_pre, spikes),
     lambda loops, gs, gp, has_gp, v_pre, spikes, c, p, out: loops.lif_backward(
         gs, gp, has_gp, v_pre, spikes, c, p.reset == "hard", p.max_spikes, SURROGATE_CODES[p.surrogate], out),
+    lambda loops, current, c, p: loops.lif_forward(current, c, p.reset == "hard", p.max_spikes),
+    lambda loops, gs, gp, v_pre, spikes, c, p: loops.lif_backward(
+        gs, gp, v_pre, spikes, c, p.reset == "hard", p.max_spikes, SURROGATE_CODES[p.surrogate]),
     lambda dtype, p: _consts(dtype, p, p.decay, v_reset=p.v_reset))
 
 
@@ -245,6 +283,9 @@ CUBA_KERNELS = NeuronKernels(
     lambda loops, current, c, p, v_pre, spikes: loops.cuba_forward(current, c, p.max_spikes, v_pre, spikes),
     lambda loops, gs, gp, has_gp, v_pre, spikes, c, p, out: loops.cuba_backward(
         gs, gp, has_gp, v_pre, spikes, c, p.max_spikes, SURROGATE_CODES[p.surrogate], out),
+    lambda loops, current, c, p: loops.cuba_forward(current, c, p.max_spikes),
+    lambda loops, gs, gp, v_pre, spikes, c, p: loops.cuba_backward(
+        gs, gp, v_pre, spikes, c, p.max_spikes, SURROGATE_CODES[p.surrogate]),
     lambda dtype, p: _consts(dtype, p, p.beta, alpha=p.alpha))
 
 

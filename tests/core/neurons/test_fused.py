@@ -45,13 +45,24 @@ def gradients(run, currents, p, upstream):
     return out, currents.grad.clone()
 
 
-@pytest.fixture(params=["numba", "torch"])
+@pytest.fixture(params=["numba", "torch", "triton"])
 def backend(request, monkeypatch):
-    """Run each check on both loop implementations (torch is the CUDA / no-numba fallback, checked here on CPU)."""
+    """Run each check on every loop implementation on CPU tensors: torch is the no-numba fallback; Triton's
+    kernels run in Triton's interpreter (``TRITON_INTERPRET=1``, set by conftest on a machine without CUDA)."""
     if request.param == "numba" and fused.compiled_loops() is None:
         pytest.skip("numba is not installed: only the torch loops run")
+    if request.param == "triton":
+        skip_unless_triton_interprets()
     monkeypatch.setattr(fused, "backend_for", lambda tensor: request.param)
     return request.param
+
+
+def skip_unless_triton_interprets() -> None:
+    """Skip, with the reason, where the Triton kernels cannot run on CPU tensors."""
+    if fused.compiled_triton() is None:
+        pytest.skip("triton is not installed (it comes with CUDA builds of torch and the dev extra on Linux x86-64)")
+    if not fused.compiled_triton().INTERPRETED:
+        pytest.skip("TRITON_INTERPRET is not 1 (CUDA is present): the Triton kernels are checked on the GPU instead")
 
 
 @pytest.mark.parametrize("model,reset,cap,surrogate", CASES)
@@ -79,6 +90,24 @@ def test_float32_forward_is_bit_exact_and_gradients_close(backend, model):
         got, got_grad = gradients(recording, currents, params(model, reset, 2, "atan"), upstream)
         assert all(torch.equal(a, b) for a, b in zip(got, want))
         torch.testing.assert_close(got_grad, want_grad, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device: the Triton kernels ran in Triton's "
+                    "interpreter on CPU tensors above instead")
+@pytest.mark.parametrize("model,reset,cap,surrogate", [case for case in CASES if case[3] == "atan"])
+def test_on_cuda_the_triton_kernels_equal_the_reference_loop(model, reset, cap, surrogate):
+    recording, reference = recordings(model)
+    assert fused.backend_for(torch.zeros(1, device="cuda")) == "triton"
+    for dtype, tolerance in ((torch.float64, 1e-10), (torch.float32, 1e-4)):
+        currents = drive((40, 8, 3, 5, 5), seed=6, dtype=dtype)
+        upstream = [torch.randn(currents.shape, generator=torch.Generator().manual_seed(k), dtype=dtype)
+                    for k in range(3)]
+        want, want_grad = gradients(reference, currents, params(model, reset, cap, surrogate, "reference"), upstream)
+        on_gpu = currents.detach().cuda().requires_grad_()
+        got, got_grad = gradients(recording, on_gpu, params(model, reset, cap, surrogate),
+                                  [g.cuda() for g in upstream])
+        assert all(torch.equal(a.cpu(), b) for a, b in zip(got, want))
+        torch.testing.assert_close(got_grad.cpu(), want_grad, rtol=tolerance, atol=tolerance / 10)
 
 
 def test_spikes_only_paths_use_the_kernel_and_agree():
