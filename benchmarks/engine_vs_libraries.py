@@ -55,6 +55,9 @@ FULL_SHAPES = [(100, 32, 256, 30), (8, 256, 4096, 8), (500, 16, 512, 15)]
 QUICK_SHAPES = [(100, 32, 256, 3)]
 WARMUP = 1
 GEMM, SJ = "GEMM only", "SpikingJelly"
+FUSED = "this engine (fused)"
+# issue 14's targets per device: the fused engine's time at most this many times GEMM only / SpikingJelly's
+TARGETS = {"CPU": {GEMM: 1.5, SJ: 0.5}, "CUDA": {SJ: 1.5}}
 Step = Callable[[torch.Tensor], torch.Tensor]     # x[T, B, n] -> output [T, B, n], autograd graph attached
 
 
@@ -315,6 +318,28 @@ def time_table(rows: list[dict], names: list[str], key: str) -> list[str]:
     return lines
 
 
+def target_lines(rows: list[dict], key: str) -> list[str]:
+    """Issue 14's targets against this run (CPU rows on CPU time), and the floor each one implies: the engine runs
+    the same GEMMs, so a target below GEMM-only time / the library's time cannot be met by any neuron kernel."""
+    lines = ["## Targets (issue 14) in this run", "",
+             "The fused engine's time over each reference, the target, and the GEMM floor: GEMM only over the same "
+             "reference, the least any engine that runs these GEMMs can reach.", "",
+             "| T, B, n | device | against | measured | target | floor | verdict |", "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        cols = row["columns"]
+        targets = TARGETS["CPU" if row["device"].startswith("CPU") else "CUDA"]
+        for against, target in targets.items():
+            if FUSED not in cols or against not in cols or GEMM not in cols:
+                continue
+            measured = cols[FUSED][key] / cols[against][key]
+            floor = cols[GEMM][key] / cols[against][key]
+            verdict = "met" if measured <= target else ("out of reach: below the GEMM floor" if floor > target
+                                                        else "missed")
+            lines.append(f"| {row['T']}, {row['B']}, {row['n']} | {row['device']} | {against} | {measured:.2f}× | "
+                         f"≤ {target:g}× | {floor:.2f}× | {verdict} |")
+    return lines
+
+
 def markdown(report: dict) -> str:
     env, rows = report["environment"], report["rows"]
     names = list(dict.fromkeys(name for row in rows for name in [*row["columns"], *row["skipped"]]))
@@ -340,6 +365,7 @@ def markdown(report: dict) -> str:
                   "(at the end) is above the core count, the wall clock includes waiting for a core: compare "
                   "this table then.", "",
                   *time_table(cpu_rows, names, "cpu_median_ms")]
+    lines += ["", *target_lines(rows, "cpu_median_ms" if cpu_rows else "median_ms")]
     lines += ["", "## Spread, spikes and the correctness check", "",
               f"Spikes: total over the output on the shared input; mismatch: fraction of entries that differ from "
               f"the engine's spikes (allowed: {SPIKE_TOLERANCE:g}).", "",
