@@ -1,4 +1,4 @@
-"""Redundancy & ASA: the same network with and without Advance Spatial Attention, side by side."""
+"""Redundancy & ASA: the same network with and without Advance Spatial Attention and its controls, side by side."""
 import streamlit as st
 
 from snn_app import asa as glue
@@ -18,6 +18,10 @@ st.markdown(
     "between 0 and 1 before the neurons integrate it. A gate can only shrink the current, never amplify it.")
 st.caption("`faithful` behaves like the published code, quirks included (XOR masks pooled over the batch, a score "
            "path without gradient); `clean` is our re-implementation with per-sample masks and a learning score.")
+st.markdown("Because a gate only shrinks the current, *any* gate lowers the firing rate. The **controls** shrink "
+            "the same current without attention — a constant gate g, one learned gate per layer starting at g, or "
+            "every neuron's threshold raised to V_th / g — so you can see how much of ASA's effect is its choice "
+            "of channels and steps, and how much is plain attenuation.")
 with st.expander("How channels are classified noise, normal or null"):
     st.latex(REDUNDANCY_EQUATIONS)
     limits = PatternThresholds()
@@ -34,15 +38,21 @@ noise = controls[1].slider("noise events per pixel", 0.0, 0.5, 0.2, 0.05, key="r
                            help="background noise and hot pixels of the event camera")
 epochs = controls[2].number_input("epochs", 1, 30, 4, key="red_epochs")
 samples = controls[3].number_input("training clips", 200, 4000, 1000, 200, key="red_samples")
+chosen = st.columns([3, 1])
+controls_on = chosen[0].multiselect("controls trained beside ASA", list(glue.CONTROLS), list(glue.CONTROLS),
+                                    key="red_controls", help="each is one more network to train")
+gate = chosen[1].number_input("control gate g", 0.05, 0.95, 0.7, 0.05, key="red_gate",
+                              help="set it to ASA's mean gate (shown after training) to match its attenuation")
 try:
-    configs = glue.pair_configs(st.session_state.config, variant, noise, int(epochs), int(samples))
+    configs = glue.pair_configs(st.session_state.config, variant, noise, int(epochs), int(samples), controls_on,
+                                float(gate))
 except ValueError as problem:
     st.error(f"These settings cannot run ASA: {problem}")
     st.stop()
-if st.button("Train ASA off and on", type="primary", key="red_train", disabled=jobs.running(glue.JOB),
+if st.button("Train ASA off, on and controls", type="primary", key="red_train", disabled=jobs.running(glue.JOB),
              help="trains in the background: the page stays usable, and Cancel stops it"):
     jobs.start(glue.JOB, glue.pair_job(configs))
-snap = jobs.panel(glue.JOB, again="Train ASA off and on", resumes=False)
+snap = jobs.panel(glue.JOB, again="Train ASA off, on and controls", resumes=False)
 if snap is not None and snap.state == jobs.FINISHED:
     st.session_state.asa_pair = {"configs": snap.meta["configs"], "trainers": snap.value}
     jobs.forget(glue.JOB)
@@ -50,18 +60,20 @@ if snap is not None and snap.state == jobs.FINISHED:
 pair = st.session_state.get("asa_pair")
 if pair is None:
     if snap is None or not snap.running:
-        st.info("Press **Train ASA off and on**: two conv networks on event clips, same seed, one with ASA.")
+        st.info("Press **Train ASA off, on and controls**: conv networks on event clips, same seed and same "
+                "initial weights, without ASA, with it, and with each chosen control.")
     st.stop()
 if pair["configs"] != configs:
-    st.info("The settings above changed since this pair was trained: press **Train ASA off and on** to update.")
+    st.info("The settings above changed since these runs were trained: press **Train ASA off, on and controls**.")
 trainers = pair["trainers"]
 evaluations = {arm: trainer.last_evaluation for arm, trainer in trainers.items()}
-key = tuple(pair["configs"])
+key = tuple(pair["configs"].values())
 
-metrics = st.columns(4)
-for column, arm in enumerate(glue.ARMS):
-    metrics[column].metric(f"test accuracy, {arm}", f"{evaluations[arm].accuracy:.1%}")
-    metrics[column + 2].metric(f"NASFR, {arm}", f"{evaluations[arm].activity.nasfr:.4f}")
+for column, (arm, evaluation) in zip(st.columns(len(evaluations)), evaluations.items()):
+    column.metric(f"test accuracy, {arm}", f"{evaluation.accuracy:.1%}")
+    column.metric(f"NASFR, {arm}", f"{evaluation.activity.nasfr:.4f}")
+st.caption("One seed: a demonstration, not a verdict. The reproduction report (`python -m snn_core reproduce "
+           "--sections asa`) pits ASA against these controls on 10 or more paired seeds.")
 left, right = st.columns(2)
 left.plotly_chart(state.memo_figure(("red-rates", key), lambda: figs.rates_by_layer(
     {arm: ev.activity.firing_rate for arm, ev in evaluations.items()},
@@ -76,10 +88,14 @@ downloads.panel("asa-pair", lambda: downloads.trainers_result(trainers),
 layer = st.radio("conv layer", list(evaluations["ASA off"].redundancy.layers), horizontal=True, key="red_layer")
 if "traces" not in pair:
     with st.spinner(f"Tracing {glue.TRACED_SAMPLES} test clips through both networks..."):
-        pair["traces"] = {arm: glue.traced(trainer) for arm, trainer in trainers.items()}
+        pair["traces"] = {arm: glue.traced(trainers[arm]) for arm in glue.ARMS}
 traces = pair["traces"]
+asa_gate = glue.measured_gate(traces["ASA on"])
+if asa_gate is not None:
+    st.caption(f"ASA's mean gate in this run: **{asa_gate:.2f}** (the average factor its gates multiplied the "
+               "traced clips' current by); a control at this g shrinks the current as much on average.")
 picks = glue.pick_channels(evaluations["ASA off"].redundancy, layer)
-threshold = pair["configs"][0].neuron.threshold
+threshold = pair["configs"]["ASA off"].neuron.threshold
 st.subheader("The paper's Fig. 1: a noise channel and a normal channel, without and with ASA")
 shown = st.radio("histogram of", ("input current", "membrane before reset"), horizontal=True, key="red_mpd",
                  help="the paper histograms the gated input current; the membrane adds the leaky memory of it")

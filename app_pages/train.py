@@ -2,7 +2,7 @@
 trains a twin that differs in one setting beside it, in lockstep (snn_app/twin.py)."""
 import streamlit as st
 
-from snn_app import network_view, state, training, twin
+from snn_app import downloads, network_view, state, training, twin
 from snn_app.text import escape_markdown
 from snn_core.metrics.activity import FIRING_RATE_EQUATIONS
 from snn_core.training.trainer import Trainer
@@ -147,5 +147,9 @@ if trainer is not None and trainer.history and not st.session_state.running:
         columns[1].download_button("run (JSON)", lambda: training.result_json(trainer), "run.json", "application/json")
         columns[1].download_button("config (JSON)", trainer.cfg.to_json(), "config.json", "application/json")
         columns[2].download_button("model (safetensors)", lambda: training.model_file(trainer), "model.safetensors")
+        if (nir_problem := downloads.nir_problem(trainer)) is None:
+            columns[2].download_button("model (NIR)", lambda: downloads.nir_file(trainer), "model.nir")
+        else:
+            columns[2].warning(f"No NIR download: {nir_problem}")
         columns[2].download_button("figures (HTML)", lambda: training.figures_html(trainer, st.session_state.step_log),
                                    "figures.html", "text/html")

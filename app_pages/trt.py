@@ -6,6 +6,7 @@ import streamlit as st
 from snn_app import downloads, jobs, state, training
 from snn_app import trt as glue
 from snn_core.data import DATASETS
+from snn_core.experiments import trt_sign
 from snn_core.methods.trt import LOSS_LATEX
 from snn_core.report.verdict import verdict
 from snn_viz import trt_figures as figs
@@ -94,6 +95,27 @@ if view is not None:
     if twin is not None:
         st.caption(f"Reversed, this **{view.class_names[view.label]}** clip moves **{view.class_names[twin]}**: "
                    f"TRT would still ask for the label {view.class_names[view.label]}.")
+
+st.header("When does TRT help, and when does it hurt?")
+st.markdown(f"TRT's effect changes sign with the setting. The **sign study** trains TRT on and off in every "
+            f"combination of {glue.sign_factors()} on {trt_sign.BASE.data.dataset} (T = "
+            f"{trt_sign.BASE.data.time_steps}, {trt_sign.BASE.data.train_samples} training clips, the TRT group's "
+            "neuron: soft reset, rectangular surrogate), on pairs of a seed *and* "
+            "a data seed (a new training set per data seed). Runs the reproduction report made come from the cache.")
+columns = st.columns(3)
+sign_seeds = columns[0].number_input("seeds", 1, 5, len(trt_sign.SEEDS), key="trt_sign_seeds")
+sign_data = columns[1].number_input("data seeds", 1, 5, len(trt_sign.DATA_SEEDS), key="trt_sign_data_seeds")
+sign_workers = columns[2].number_input("worker processes", 1, max(1, os.cpu_count() or 1),
+                                       min(2, os.cpu_count() or 1), key="trt_sign_workers")
+if st.button("Run the sign study", icon=":material/grid_view:", key="trt_sign_run",
+             disabled=jobs.running(glue.SIGN_JOB), help="about 10 minutes on 2 workers; cached runs are free"):
+    jobs.start(glue.SIGN_JOB, glue.sign_job(int(sign_seeds), int(sign_data), int(sign_workers)))
+sign_snap = jobs.panel(glue.SIGN_JOB, again="Run the sign study")
+study = None if sign_snap is None else glue.sign_result(sign_snap)
+if study is not None and any(cell["delta"]["n"] for cell in study["cells"]):
+    st.plotly_chart(figs.sign_by_cell(study), theme=None, config=PLOTLY_CONFIG, key="trt_sign_chart")
+    st.dataframe(glue.sign_rows(study), hide_index=True)
+    st.caption(glue.sign_effects(study))
 
 st.header("Does TRT help here?")
 st.markdown(

@@ -15,7 +15,9 @@ ENGINES = {
                 "silent neurons, which hides TTFS's dead-neuron problem.",
     "exact": "**exact** computes each spike time in closed form between input events (τ_m = 2τ_s) and "
              "differentiates it exactly, like Fast & Deep and BATS: a silent neuron gets no gradient, so "
-             "weight bumping revives it. It needs 1 ≤ K ≤ 10 and is slower, more so as K grows.",
+             "weight bumping revives it. It needs 1 ≤ K ≤ 10 and is slower, more so as K grows. On the same "
+             "weights its first layer fires in the discrete engine's bins; later layers drift, because the "
+             "discrete engine passes a spike on at the start of its bin.",
 }
 
 state.start_session()

@@ -1,6 +1,7 @@
-"""Glue for the Redundancy page: the ASA off/on pair of runs, and the per-channel views taken from them."""
+"""Glue for the Redundancy page: ASA off and on, its attenuation controls, and per-channel views of the runs."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch
 from snn_core.config.check import require_valid
 from snn_core.config.run_config import RunConfig
 from snn_core.data import DATASETS
+from snn_core.methods.asa import mean_gate
 from snn_core.metrics.redundancy import RedundancyMetrics, mpd_histogram
 from snn_core.training.evaluate import SampleTrace
 from snn_core.training.trainer import Trainer
@@ -16,29 +18,44 @@ from snn_core.training.trainer import Trainer
 from .jobs import Control, Job, train_steps
 
 ARMS = ("ASA off", "ASA on")
+# ASA's attenuation controls (snn_core.methods.asa_controls; the threshold is a neuron setting): label -> the
+# changes, given the off arm and the gate g; each shrinks the same current as ASA, without attention
+CONTROLS = {
+    "constant gate": lambda off, gate: {"asa": "constant", "asa-constant-gate": gate},
+    "learned gate": lambda off, gate: {"asa": "scalar", "asa-constant-gate": gate},
+    "raised threshold": lambda off, gate: {"threshold": round(off.neuron.threshold / gate, 4)},
+}
 TRACED_SAMPLES = 16          # test samples whose currents make the MPD histograms
 JOB = "asa-pair"             # the page's job name in the session
 
 
-def pair_configs(base: RunConfig, variant: str, noise: float, epochs: int, train_samples: int) -> tuple[RunConfig, ...]:
-    """The sidebar settings as a conv net on event data (ASA gates conv layers; noise lives in event data),
-    once without ASA and once with the chosen variant; everything else, seed included, is shared.
-    ValueError listing the problems (``config.check``) when the pair cannot run."""
+def pair_configs(base: RunConfig, variant: str, noise: float, epochs: int, train_samples: int,
+                 controls: Sequence[str] = (), gate: float = 0.7) -> dict[str, RunConfig]:
+    """Arm -> config: the sidebar settings as a conv net on event data (ASA gates conv layers; noise lives in
+    event data), without ASA, with the chosen variant, and with each chosen control at gate ``gate``;
+    everything else, seed included, is shared. ValueError listing the problems (``config.check``) when an
+    arm cannot run."""
     dataset = base.data.dataset if DATASETS[base.data.dataset].has_time_axis else "events-shape"
     off = base.with_values({"dataset": dataset, "arch": "conv", "noise": noise, "epochs": epochs,
                             "train-samples": train_samples, "asa": "off", "asa-rule": "xor"})
-    pair = off, off.with_values({"asa": variant})
-    for cfg in pair:
+    arms = {"ASA off": off, "ASA on": off.with_values({"asa": variant}),
+            **{name: off.with_values(CONTROLS[name](off, gate)) for name in controls}}
+    for cfg in arms.values():
         require_valid(cfg)
-    return pair
+    return arms
 
 
-def pair_job(configs: tuple[RunConfig, ...]) -> Job:
-    """Both arms trained to the end, one after the other, as a background job (its value: arm -> ``Trainer``)."""
+def pair_job(configs: dict[str, RunConfig]) -> Job:
+    """Every arm trained to the end, one after the other, as a background job (its value: arm -> ``Trainer``)."""
     def work(control: Control) -> dict[str, Trainer]:
-        return {arm: train_steps(control, cfg, f"training {arm}", number, len(ARMS))
-                for number, (arm, cfg) in enumerate(zip(ARMS, configs))}
-    return Job("ASA off and on", len(ARMS), work, {"configs": configs})
+        return {arm: train_steps(control, cfg, f"training {arm}", number, len(configs))
+                for number, (arm, cfg) in enumerate(configs.items())}
+    return Job("ASA off, on and controls", len(configs), work, {"configs": configs})
+
+
+def measured_gate(trace: SampleTrace) -> float | None:
+    """The mean gate of a traced run's gated currents (``methods.asa.mean_gate``); None without a gate."""
+    return mean_gate(trace.trace.layers)
 
 
 class ChannelPick(NamedTuple):

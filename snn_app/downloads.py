@@ -13,6 +13,7 @@ import streamlit as st
 from snn_core.experiments.batch import valid_json
 from snn_core.experiments.compare import numeric_metrics
 from snn_core.experiments.run import result_dict
+from snn_core.interop.nir_graph import export_nir, exportable, graph_to_bytes
 from snn_core.training.trainer import Trainer
 
 
@@ -47,6 +48,21 @@ def sweep_rows(result: Mapping) -> list[dict]:
 def trainers_result(trainers: Mapping[str, Trainer]) -> dict:
     """Named trained runs as the ``train`` command's JSON each (config, history, metrics, data)."""
     return {name: result_dict(trainer) for name, trainer in trainers.items()}
+
+
+def nir_problem(trainer: Trainer) -> str | None:
+    """Why the trained model cannot be downloaded as NIR (the spike cap, ASA's gates, the exact engine), or None."""
+    try:
+        exportable(trainer.cfg, trainer.model)
+    except ValueError as problem:
+        return str(problem)
+    return None
+
+
+def nir_file(trainer: Trainer) -> bytes:
+    """The trained model as a ``.nir`` file (``snn_core.interop.nir_graph``: BatchNorm folded with its running
+    statistics, time step dt = 1, time in steps)."""
+    return graph_to_bytes(export_nir(trainer.model, trainer.cfg, tuple(trainer.dataset.frame_shape)))
 
 
 def spikes_rows(spikes: np.ndarray, names: list[str]) -> list[dict]:

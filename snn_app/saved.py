@@ -1,4 +1,5 @@
-"""Open saved work: a run or config JSON sets the sidebar, a model file from Train & watch opens in the explorer.
+"""Open saved work: a run or config JSON sets the sidebar, a model file from Train & watch, or a NIR graph
+(``.nir``, e.g. a network trained in snnTorch or Norse; ``snn_core.interop``), opens in the explorer.
 
 What the app saves comes back as bytes (an upload, or a file on the server's disk). ``read`` turns them into an
 ``Opened`` (or a ValueError naming what was wrong and what is allowed) before the session is touched, so a file
@@ -18,16 +19,18 @@ import streamlit as st
 from snn_core.checkpoint import MAX_FILE_MB, load_weights, read_model_file
 from snn_core.config.check import runnable_config
 from snn_core.config.run_config import RunConfig, section_names
+from snn_core.interop.nir_files import model_bytes_of_nir
 from snn_core.training.trainer import Trainer
 
 from . import sidebar, training
 from .text import escape_markdown
 
 MAX_UPLOAD_MB = MAX_FILE_MB       # a model of the largest network the sidebar allows fits well under it
-SUFFIXES = ("json", "safetensors")
+SUFFIXES = ("json", "safetensors", "nir")
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"      # a .nir file is HDF5
 CONFIG_KEYS = ("config", "base")  # run.json / sweep JSON: "config"; compare JSON: "base" (its variant is one edit)
 NOT_OURS = ("expected a run or config JSON (run.json, config.json, or a compare or sweep JSON) or a model file "
-            "(.safetensors) saved by Train & watch")
+            "(.safetensors) saved by Train & watch, or a NIR graph (.nir)")
 
 
 @dataclass(frozen=True)
@@ -68,29 +71,32 @@ def trainer_from_model_file(data: bytes) -> Trainer:
     return trainer
 
 
-def read(name: str, data: bytes) -> Opened:
-    """Open ``data`` (a file called ``name``): JSON by its first character, else a safetensors model."""
+def read(name: str, data: bytes, base: RunConfig | None = None) -> Opened:
+    """Open ``data`` (a file called ``name``): JSON by its first character, a NIR graph by the HDF5 signature (a
+    graph from elsewhere completed by ``base``: dataset, T, ...), else a safetensors model."""
     if len(data) > MAX_UPLOAD_MB * 2**20:
         raise ValueError(f"{name} is {len(data) / 2**20:,.0f} MB; saved files of at most {MAX_UPLOAD_MB} MB are "
                          "opened")
     digest = hashlib.sha256(data).hexdigest()[:16]
     if data.lstrip()[:1] == b"{":
         return Opened(name, "settings", config_from_json(data), None, digest)
+    if data.startswith(HDF5_SIGNATURE):
+        data = model_bytes_of_nir(data, base)
     if len(data) > 8 and data[8:9] == b"{":                  # safetensors: 8 bytes of header length, then JSON
         trainer = trainer_from_model_file(data)
         return Opened(name, "model", trainer.cfg, trainer, digest)
     raise ValueError(f"it is not a file SNN Explorer saves: {NOT_OURS}")
 
 
-def read_path(text: str) -> Opened:
+def read_path(text: str, base: RunConfig | None = None) -> Opened:
     """Open a saved file on the server's disk, its size checked before it is read."""
     path = Path(text.strip()).expanduser()
     if not path.is_file():
-        raise ValueError(f"no file at {path}; give the path of a .json or .safetensors file the server can read")
+        raise ValueError(f"no file at {path}; give the path of a .json, .safetensors or .nir file the server can read")
     if path.stat().st_size > MAX_UPLOAD_MB * 2**20:
         raise ValueError(f"{path.name} is {path.stat().st_size / 2**20:,.0f} MB; saved files of at most "
                          f"{MAX_UPLOAD_MB} MB are opened")
-    return read(path.name, path.read_bytes())
+    return read(path.name, path.read_bytes(), base)
 
 
 def put_in_session(opened: Opened) -> None:
@@ -131,11 +137,11 @@ def open_upload() -> None:
     """File uploader callback (``saved_upload``): open the uploaded file; removing it changes nothing."""
     upload = st.session_state.get("saved_upload")
     if upload is not None:
-        _open(upload.name, lambda: read(upload.name, upload.getvalue()))
+        _open(upload.name, lambda: read(upload.name, upload.getvalue(), st.session_state.get("config")))
 
 
 def open_path() -> None:
     """Path field callback (``saved_path``): open the file at the typed path."""
     text = st.session_state.get("saved_path", "").strip()
     if text:
-        _open(Path(text).name, lambda: read_path(text))
+        _open(Path(text).name, lambda: read_path(text, st.session_state.get("config")))

@@ -29,20 +29,22 @@ from .text import escape_markdown
 
 GROUPS = {
     "Data": ("dataset", "data-dir", "frame-size", "event-frames", "denoise-us", "crop-us", "holdout", "sensor", "T",
-             "encoding", "latency-window", "noise", "train-samples", "test-samples", "data-seed"),
+             "encoding", "latency-window", "noise", "train-samples", "test-samples", "validation",
+             "data-seed"),
     "Network": ("arch", "hidden", "channels", "batch-norm", "readout", "tau-loss", "first-spike-reg",
                 "engine"),
     "Neuron": ("neuron", "decay", "tau-syn", "threshold", "reset", "v-reset", "surrogate", "surrogate-width",
                "max-spikes", "kernel"),
-    "Methods": ("asa", "asa-lambda", "asa-reduction", "asa-layers", "asa-rule", "asa-gate-important",
-                "asa-gate-sub", "max-spikes-note", "trt", "trt-perturbation", "trt-kl-weight", "trt-tau",
-                "trt-ce-reversed", "trt-star"),
+    "Methods": ("asa", "asa-constant-gate", "asa-lambda", "asa-reduction", "asa-layers", "asa-rule",
+                "asa-gate-important", "asa-gate-sub", "max-spikes-note", "trt", "trt-perturbation", "trt-kl-weight",
+                "trt-tau", "trt-ce-reversed", "trt-star", "trt-bn-stats"),
     "Training": ("epochs", "batch-size", "lr", "lr-schedule", "seed", "target-accuracy", "weight-bump",
                  "robustness"),
 }
 SLIDERS = {"T", "decay", "max-spikes"}
 NOTES = {          # a caption shown above the setting (or alone, for a key that is not a setting)
-    "asa": "ASA gates conv layers (arch conv); 'clean' is a re-implementation, not the paper's code.",
+    "asa": "ASA gates conv layers (arch conv); 'clean' is a re-implementation, not the paper's code; 'constant' "
+           "and 'scalar' are its controls: the same current shrunk without attention.",
     "trt": "TRT adds a time-reversed training branch; inference is unchanged.",
     "max-spikes-note": "The spike cap K is live (Neuron ▸ max-spikes); the first-spike readout is Network ▸ "
                        "readout, the TTFS neuron Neuron ▸ neuron = cuba.",

@@ -101,7 +101,7 @@ def result_json(trainer: Trainer) -> str:
 
 def metrics_csv(trainer: Trainer) -> str:
     """The scalar metrics of the latest epoch and each layer's rate, as ``metric,value`` rows."""
-    metrics = metrics_dict(trainer.last_evaluation, trainer.train_seconds)
+    metrics = metrics_dict(trainer.last_evaluation, trainer.train_seconds, trainer.history[-1].validation_accuracy)
     lines = ["metric,value"] + [f"{k},{v}" for k, v in metrics.items() if not isinstance(v, dict)]
     lines += [f"firing_rate_{layer},{rate}" for layer, rate in metrics["layer_firing_rates"].items()]
     return "\n".join(lines) + "\n"

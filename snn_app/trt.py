@@ -4,7 +4,9 @@ The presets are the experiments of ``snn_core.experiments.trt_table`` with a pag
 and T on top of the reproduction report's network and training (or the sidebar's), and pairs a baseline
 (``trt = off``) with TRT (``trt = on``) on the same seeds. Two of them are controls: a random time permutation
 instead of the reversal ("does any perturbation help?"), and a baseline trained twice as many epochs, as TRT
-costs about two passes a step ("does more compute help?").
+costs about two passes a step ("does more compute help?"). Three are per-term ablations (one of TRT's added
+loss terms kept, the others off). Last, the sign study (``snn_core.experiments.trt_sign``): when TRT helps and when
+it hurts, over network, BatchNorm statistics, epochs and loss terms, on the report's seeds and its run cache.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import torch
 
 from snn_core.config.check import require_valid
 from snn_core.config.run_config import RunConfig, parse_assignments
+from snn_core.experiments import trt_sign
 from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
 from snn_core.experiments.compare import compare_configs, compare_result
 from snn_core.experiments.trt_table import EXPERIMENTS, report_network
@@ -29,7 +32,7 @@ SETTINGS = {"report": "the reproduction report's", "sidebar": f"the sidebar's, w
 WAYS = ("original", "reversed")
 PRESETS = {experiment.page_name: experiment for experiment in EXPERIMENTS if experiment.page_name}
 DEFAULT_EXPERIMENTS = ("events-shape, T = 4",)
-EXPERIMENTS_JOB, DEMO_JOB = "trt-experiments", "trt-demo"     # the page's job names in the session
+EXPERIMENTS_JOB, DEMO_JOB, SIGN_JOB = "trt-experiments", "trt-demo", "trt-sign"   # the page's job names
 TERM_LABELS = {"ce": "CE (original)", "ce_perturbed": "CE (perturbed branch)", "kl": "τ² KL consistency",
                "star": "star head CE", "total": "total (weighted)"}
 
@@ -63,7 +66,7 @@ def experiment_arms(sidebar: RunConfig, name: str, trt_changes: str = "",
     foreign = [key for key in changes if not key.startswith("trt-")]
     if foreign:
         raise ValueError(f"TRT arm changes {', '.join(foreign)} are not TRT settings; allowed: trt-perturbation, "
-                         "trt-kl-weight, trt-tau, trt-ce-reversed, trt-star")
+                         "trt-kl-weight, trt-tau, trt-ce-reversed, trt-star, trt-bn-stats")
     experiment = PRESETS[name]
     off, on = experiment.arms(preset_network(sidebar, settings, experiment.dataset), changes)
     require_valid(on)               # the TRT arm has every rule of the baseline and TRT's own
@@ -89,6 +92,55 @@ def experiment_results(snap: Snapshot) -> dict[str, dict]:
         if result["seeds"]:
             results[name] = result
     return results
+
+
+def sign_job(seeds: int, data_seeds: int, workers: int) -> Job:
+    """The sign study on seeds and data seeds 0..n-1 as one background job, with the on-disk run cache: the
+    report's study (``trt_sign.SEEDS`` x ``DATA_SEEDS``) comes from it once ``reproduce`` has run it."""
+    seeds_list, data_list = list(range(seeds)), list(range(data_seeds))
+    configs = trt_sign.study_configs(trt_sign.cells(trt_sign.BASE, trt_sign.FACTORS), seeds_list, data_list)
+    return Job("TRT sign study", len(configs), batch_work(configs, workers=workers, cache=RunCache(DEFAULT_CACHE_DIR)),
+               {"seeds": seeds_list, "data_seeds": data_list, "configs": configs})
+
+
+def sign_result(snap: Snapshot) -> dict:
+    """``trt_sign.study_result`` of the job's runs finished so far (pairs with a run missing are left out)."""
+    meta = snap.meta
+    study = trt_sign.cells(trt_sign.BASE, trt_sign.FACTORS)
+    return trt_sign.study_result(study, meta["seeds"], meta["data_seeds"], meta["configs"], snap.slots,
+                                 trt_sign.FACTORS)
+
+
+def sign_factors() -> str:
+    """The study's factors with their levels, for the page's text: "network (MLP 128-128 or conv 8 + fc 64); ..."."""
+    return "; ".join(f"{factor.name} ({' or '.join(factor.levels)})" for factor in trt_sign.FACTORS)
+
+
+def sign_rows(result: dict) -> list[dict]:
+    """The study as table rows: each cell's levels, both arms' accuracy in %, Δ in points with its CI, and sign."""
+    rows = []
+    for cell in result["cells"]:
+        delta = cell["delta"]
+        ci = "—" if delta["ci_low"] is None else f"[{delta['ci_low'] * 100:+.1f}, {delta['ci_high'] * 100:+.1f}]"
+        arms = {f"{arm} %": None if cell[key]["mean"] is None else round(cell[key]["mean"] * 100, 1)
+                for arm, key in (("off", "off"), ("TRT", "on"))}
+        rows.append({**cell["levels"], **arms, "Δ points": None if delta["mean"] is None else
+                     round(delta["mean"] * 100, 2), "95% CI": ci, "wins": f"{delta['wins']}/{delta['n']}",
+                     "TRT": trt_sign.sign(delta)})
+    return rows
+
+
+def sign_effects(result: dict) -> str:
+    """Each factor's effect on TRT's Δ as one sentence: the mean Δ at its second level minus at its first, with CI."""
+    parts = []
+    for name, effect in result["effects"].items():
+        first, second = effect["factor_levels"]
+        if effect["mean"] is None:
+            continue
+        ci = "" if effect["ci_low"] is None else f" [{effect['ci_low'] * 100:+.1f}, {effect['ci_high'] * 100:+.1f}]"
+        parts.append(f"{name} {first} → {second}: {effect['mean'] * 100:+.1f}{ci}")
+    return ("Effect of each factor on TRT − off (points, paired over the pairs, other factors averaged): "
+            + "; ".join(parts) + ".") if parts else ""
 
 
 def mean_loss_terms(result: dict) -> dict[str, list[float]]:

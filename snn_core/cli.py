@@ -4,6 +4,10 @@
     python -m snn_core compare --base "dataset=events-shape T=4" --variant "max-spikes=1" --seeds 10 --workers 2
     python -m snn_core sweep --base "T=4" --param max-spikes --values 1,2,3,5,0 --seeds 5 --out sweep.json
     python -m snn_core inspect recording.raw --sensor-size 640,480     (one event file: counts, sensor, time span)
+    python -m snn_core train --epochs 3 --save-model run.safetensors   (also write the trained model)
+    python -m snn_core export --model run.safetensors --format nir --out model.nir     (docs/NIR.md)
+    python -m snn_core import --model model.nir --out run.safetensors
+    python -m snn_core compare ... --executor ray --ray-address auto                  (docs/CLUSTER.md)
 
 Every config field is an option (generated from the config specs); naming a dataset (``--dataset nmnist``,
 or ``dataset=nmnist`` in ``--base``) also applies that dataset's defaults beneath the options given.
@@ -77,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where to run")
     train.add_argument("--threads", type=int, default=None, help="torch CPU threads (default $SNN_THREADS or 1)")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
+    train.add_argument("--save-model", metavar="FILE", help="also write the trained model (safetensors with its "
+                                                            "config, as the app's model download)")
     compare = commands.add_parser("compare", help="train two configs on the same seeds; paired differences as JSON")
     compare.add_argument("--base", default="", metavar="'KEY=V ...'", help="base arm: train options without dashes")
     compare.add_argument("--variant", default="", metavar="'KEY=V ...'",
@@ -97,6 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--no-cache", action="store_true", help="retrain everything instead of reusing runs")
     reproduce.add_argument("--sections", default=None, metavar="NAME,...",
                            help="only these sections, comma separated (default: all; e.g. ttfs)")
+    _add_executor_options(reproduce)
+    export = commands.add_parser("export", help="write a saved model (safetensors) as a NIR graph (docs/NIR.md)")
+    export.add_argument("--model", required=True, metavar="FILE", help="the model file (train --save-model, or the "
+                                                                       "app's model download)")
+    export.add_argument("--format", default="nir", choices=("nir",), help="the format to write (default nir)")
+    export.add_argument("--out", required=True, metavar="FILE", help="where to write it (e.g. model.nir)")
+    export.add_argument("--dt", type=float, default=1.0, help="the time step in the graph's time unit (default 1: "
+                                                              "time in steps; snnTorch's importer assumes 1e-4)")
+    imports = commands.add_parser("import", help="read a NIR graph into a model file the app opens (docs/NIR.md)")
+    imports.add_argument("--model", required=True, metavar="FILE", help="the .nir file")
+    imports.add_argument("--out", required=True, metavar="FILE", help="where to write the model (safetensors)")
+    imports.add_argument("--dt", type=float, default=None,
+                         help="the graph's time step (default: its metadata's, else 1)")
+    imports.add_argument("--config", metavar="FILE", help="a graph from elsewhere: the run config to complete it "
+                                                          "(dataset, T, ...; default: the defaults)")
     inspect = commands.add_parser("inspect", help="read one event file (.bin .raw .dat .aedat4 .npy .npz .h5) and "
                                                   "print what it holds as JSON")
     inspect.add_argument("file", metavar="FILE", help="the event file")
@@ -118,6 +139,21 @@ def _add_batch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="train every run, even if cached")
     parser.add_argument("--out", metavar="FILE", help="also write the JSON here")
     parser.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
+    _add_executor_options(parser)
+
+
+def _add_executor_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--executor", default="local", choices=("local", "ray"),
+                        help="where runs go: local = this machine's process pool (--workers); ray = one Ray task each")
+    parser.add_argument("--ray-address", default=None, metavar="ADDR",
+                        help="ray: the cluster to join (e.g. auto, ray://head:10001); default: start a local Ray "
+                             "with --workers CPUs")
+
+
+def _workers(args: argparse.Namespace):
+    """``--workers``, or the Ray executor that ``--executor ray`` names (``experiments.executors``)."""
+    from .experiments.executors import executor_for
+    return executor_for(args.executor, args.workers, getattr(args, "threads", None), args.ray_address)
 
 
 def _start_config(args: argparse.Namespace) -> RunConfig:
@@ -159,15 +195,27 @@ def _train(args: argparse.Namespace) -> int:
 
     def report(record) -> None:
         if not args.quiet:
-            print(f"epoch {record.epoch}: test accuracy {record.test_accuracy:.3f}, "
+            validation = "" if record.validation_accuracy is None else \
+                f", validation accuracy {record.validation_accuracy:.3f}"
+            print(f"epoch {record.epoch}: test accuracy {record.test_accuracy:.3f}{validation}, "
                   f"NASFR {record.nasfr:.3f}, {record.train_seconds:.1f} s", file=sys.stderr)
 
     def framing(done: int, total: int, label: str) -> None:       # a real folder framed for the first time
         if not args.quiet:
             print(f"{label}: {done}/{total} recordings", file=sys.stderr)
 
+    def save(trainer) -> None:
+        from .checkpoint import model_to_bytes
+        data = model_to_bytes(trainer.model, cfg, trainer.dataset.frame_shape, trainer.dataset.n_classes)
+        try:
+            with open(args.save_model, "wb") as handle:
+                handle.write(data)
+        except OSError as problem:
+            raise OSError(f"--save-model {args.save_model}: cannot write it ({problem.strerror or problem})") from None
+
     with framing_progress(framing):
-        result = train_run(cfg, device=args.device, on_epoch=report)
+        keep = {"on_trained": save} if args.save_model else {}
+        result = train_run(cfg, device=args.device, on_epoch=report, **keep)
     _print_and_write(valid_json(result, indent=2), args.out)
     return 0
 
@@ -210,7 +258,7 @@ def _batch_setup(args: argparse.Namespace) -> dict:
                   file=sys.stderr)
 
     cache = None if args.no_cache else RunCache(args.cache or DEFAULT_CACHE_DIR)
-    return {"seeds": range(args.first_seed, args.first_seed + args.seeds), "workers": args.workers,
+    return {"seeds": range(args.first_seed, args.first_seed + args.seeds), "workers": _workers(args),
             "threads": args.threads, "device": args.device, "cache": cache, "progress": report}
 
 
@@ -251,11 +299,24 @@ def _reproduce(args: argparse.Namespace) -> int:
                          "workers >= 1")
     cache = None if args.no_cache else RunCache(DEFAULT_CACHE_DIR)
     sections = None if args.sections is None else [name.strip() for name in args.sections.split(",") if name.strip()]
-    text = report(args.seeds, args.workers, cache, log=lambda message: print(message, file=sys.stderr),
+    text = report(args.seeds, _workers(args), cache, log=lambda message: print(message, file=sys.stderr),
                   sections=sections)
     with open(args.out, "w") as handle:
         handle.write(text)
     print(args.out)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .interop.nir_files import export_file
+    print(json.dumps(export_file(args.model, args.out, args.dt), indent=2))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .interop.nir_files import import_file
+    base = _start_config(args) if args.config else None
+    print(json.dumps(import_file(args.model, args.out, base, args.dt), indent=2))
     return 0
 
 
@@ -280,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"train": _train, "compare": _compare, "sweep": _sweep, "reproduce": _reproduce,
-                "inspect": _inspect}[args.command](args)
+                "inspect": _inspect, "export": _export, "import": _import}[args.command](args)
     except (ValueError, OSError) as problem:
         return _fail(_first_line(problem))
     except Exception as problem:                # the last resort: still one line, never a traceback

@@ -1,4 +1,4 @@
-"""Figures of spiking redundancy with ASA off and on: rates, channel patterns, MPDs, firing maps, gates."""
+"""Figures of spiking redundancy with ASA off, on and its controls: rates, channel patterns, MPDs, maps, gates."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -8,7 +8,9 @@ import plotly.graph_objects as go
 
 from .style import METHOD_COLOURS, styled
 
-ARM_COLOURS = {"ASA off": METHOD_COLOURS["without"], "ASA on": METHOD_COLOURS["with"]}
+ARM_COLOURS = {"ASA off": METHOD_COLOURS["without"], "ASA on": METHOD_COLOURS["with"],
+               # ASA's attenuation controls (Okabe-Ito colours apart from the two arms')
+               "constant gate": "#E69F00", "learned gate": "#56B4E9", "raised threshold": "#009E73"}
 PATTERN_COLOURS = {"noise": "#D55E00", "normal": "#009E73", "null": "#BBBBBB"}
 
 

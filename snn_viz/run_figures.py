@@ -17,6 +17,7 @@ from .style import METHOD_COLOURS, SERIES_COLOURS, layer_colour, styled
 
 MAX_LOSS_POINTS = 600          # per-step losses are averaged into at most this many points
 PAIR_COLOURS = (METHOD_COLOURS["without"], METHOD_COLOURS["with"])     # main run, twin
+VALIDATION_COLOUR = "#4477AA"  # Paul Tol's blue: apart from train's and test's greys (validation is what tuning reads)
 
 if TYPE_CHECKING:
     from snn_core.metrics.activity import ActivityMetrics
@@ -47,12 +48,16 @@ def firing_rate_bars(activity: ActivityMetrics) -> go.Figure:
 
 
 def training_curves(history: Sequence[EpochRecord]) -> go.Figure:
-    """Train and test accuracy after each epoch."""
+    """Train, validation (dashed, when the run has a validation split) and test accuracy after each epoch."""
     epochs = [r.epoch for r in history]
     fig = go.Figure()
     for split in ("train", "test"):
         fig.add_scatter(x=epochs, y=[getattr(r, f"{split}_accuracy") for r in history], name=split,
                         mode="lines+markers", line=dict(color=SERIES_COLOURS[split], width=3), marker=dict(size=9))
+    if any(r.validation_accuracy is not None for r in history):
+        fig.add_scatter(x=epochs, y=[r.validation_accuracy for r in history], name="validation",
+                        mode="lines+markers", line=dict(color=VALIDATION_COLOUR, width=3, dash="dash"),
+                        marker=dict(size=7))
     styled(fig, "Accuracy per epoch")
     fig.update_xaxes(title_text="epoch", dtick=1 if len(epochs) <= 20 else None)
     fig.update_yaxes(title_text="accuracy", range=[0, 1.02], tickformat=".0%")
@@ -123,12 +128,16 @@ def pair_loss_curves(runs: Sequence[RunSeries], fork_step: int = 0) -> go.Figure
 
 
 def pair_accuracy_curves(runs: Sequence[RunSeries]) -> go.Figure:
-    """Test (solid) and train (dotted) accuracy of each run after each epoch."""
+    """Test (solid), validation (dashed, when there is a validation split) and train (dotted) accuracy of each
+    run after each epoch."""
     fig = go.Figure()
     for run, colour in zip(runs, PAIR_COLOURS):
         epochs = [r.epoch for r in run.history]
         fig.add_scatter(x=epochs, y=[r.test_accuracy for r in run.history], name=f"{run.label} test",
                         mode="lines+markers", line=dict(color=colour, width=3), marker=dict(size=9))
+        if any(r.validation_accuracy is not None for r in run.history):
+            fig.add_scatter(x=epochs, y=[r.validation_accuracy for r in run.history], name=f"{run.label} validation",
+                            mode="lines", line=dict(color=colour, width=2, dash="dash"))
         fig.add_scatter(x=epochs, y=[r.train_accuracy for r in run.history], name=f"{run.label} train",
                         mode="lines", line=dict(color=colour, width=2, dash="dot"))
     styled(fig, "Accuracy per epoch")

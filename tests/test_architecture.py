@@ -32,7 +32,8 @@ MAY_IMPORT = {
     "training": LOWER | {"methods", "checkpoint"},              # methods: hooks and the registry only (see below)
     "experiments": LOWER | {"methods", "checkpoint", "training"},
     "report": LOWER | {"methods", "checkpoint", "training", "experiments"},
-    "cli": LOWER | {"methods", "checkpoint", "training", "experiments", "report"},
+    "interop": LOWER | {"methods", "checkpoint"},                # NIR export/import of saved models
+    "cli": LOWER | {"methods", "checkpoint", "training", "experiments", "report", "interop"},
     "__main__": {"cli"},
     "__init__": set(),                                          # names load lazily through importlib
 }

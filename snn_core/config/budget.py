@@ -13,9 +13,11 @@ The estimate (``estimate``) is a sum of four parts, each an upper bound at toy s
   membrane and spikes of each step, the surrogate's inputs, their gradients). TRT runs a second branch (x 2),
   ASA's gates keep their own scores and masks (x ``ASA_FACTOR``);
 - the evaluation batch: ``EVAL_BATCH`` samples run without gradients, every layer's spikes kept for the metrics
-  (``EVAL_FACTOR`` values per neuron and step);
+  (``EVAL_FACTOR`` values per neuron and step), or the larger of the test and validation splits when both are
+  smaller;
 - the dataset in memory: train + test samples, each T x frame as uint8 event counts (procedural clips twice: the
-  framed cache and the run's copy) or one float32 image (digits);
+  framed cache and the run's copy) or one float32 image (digits); the validation split is held out of the
+  training samples (``snn_core.data.validation``), so train-samples counts it;
 - parameters with their gradients and Adam's two moments: 4 copies of every weight.
 
 ``BACKWARD_FACTOR`` was measured on CPU (torch 2.13, one thread, glibc mmap threshold 64 KiB): the peak RSS
@@ -95,7 +97,8 @@ def layer_sizes(cfg: RunConfig, info: DatasetInfo) -> tuple[int, list[int], int]
 
 
 def dataset_bytes(cfg: RunConfig, info: DatasetInfo) -> int:
-    """The train and test splits in memory (for a real dataset, its caps: a folder may hold fewer)."""
+    """The train (validation included: it is held out of train-samples) and test splits in memory (for a real
+    dataset, its caps: a folder may hold fewer)."""
     data = cfg.data
     frame = math.prod(info.frame_shape_for(data))
     if not info.has_time_axis:                           # static images, float32, capped by the splits
@@ -103,6 +106,13 @@ def dataset_bytes(cfg: RunConfig, info: DatasetInfo) -> int:
         return samples * frame * BYTES_PER_VALUE
     copies = 1 if info.reads_folder else 2               # procedural clips: the framed cache and the run's copy
     return (data.train_samples + data.test_samples) * data.time_steps * frame * copies
+
+
+def validation_samples(cfg: RunConfig, info: DatasetInfo) -> int:
+    """At most how many samples the validation split holds: ``data.validation`` of the training cap, rounded up."""
+    data = cfg.data
+    train = data.train_samples if info.has_time_axis else min(data.train_samples, DIGITS_SPLITS[0])
+    return math.ceil(data.validation * train)
 
 
 def estimate(cfg: RunConfig, info: DatasetInfo) -> MemoryEstimate:
@@ -113,7 +123,8 @@ def estimate(cfg: RunConfig, info: DatasetInfo) -> MemoryEstimate:
     gates = ASA_FACTOR if cfg.methods.asa != "off" else 1
     return MemoryEstimate(
         activations=int(cfg.training.batch_size * per_sample * BACKWARD_FACTOR * branches * gates),
-        evaluation=min(EVAL_BATCH, cfg.data.test_samples) * per_sample * EVAL_FACTOR,
+        evaluation=min(EVAL_BATCH, max(cfg.data.test_samples, validation_samples(cfg, info)))
+        * per_sample * EVAL_FACTOR,
         dataset=dataset_bytes(cfg, info),
         parameters=weights * BYTES_PER_VALUE * OPTIMISER_COPIES)
 

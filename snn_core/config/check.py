@@ -13,7 +13,7 @@ import math
 from ..data import DATASETS, DatasetInfo
 from ..methods.ttfs.exact_network import MAX_HIDDEN, MAX_K, MAX_SLOTS, MAX_WIDTH
 from .budget import memory_rule
-from .run_config import RunConfig
+from .run_config import ASA_CONTROLS, RunConfig
 
 MIN_CONV_SIDE = 4      # a conv layer pools 2x2 above width 8 (snn_core.network.discrete): thinner frames vanish
 
@@ -121,6 +121,12 @@ def _asa_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
     m, steps, problems = cfg.methods, cfg.data.time_steps, []
     if m.asa == "off" or cfg.model.engine != "discrete":
         return problems
+    if m.asa in ASA_CONTROLS:                      # no top-k: only where they gate, and scalar's finite logit
+        if m.asa == "scalar" and m.asa_constant_gate >= 1:
+            problems.append(f"methods.asa_constant_gate (--asa-constant-gate)={m.asa_constant_gate:g} cannot start "
+                            "asa='scalar' (its gate is sigmoid(p), p = logit(g) must be finite); allowed: 0.01 <= "
+                            "g < 1, or --asa constant for a gate of 1")
+        return problems + _asa_layer_rules(cfg, top_k=False)
     if m.asa == "faithful" and m.asa_rule != "xor":
         problems.append(f"methods.asa_rule (--asa-rule)={m.asa_rule!r} is not allowed with asa='faithful' "
                         "(the published code uses xor); allowed: xor, or use --asa clean for and/or")
@@ -140,7 +146,8 @@ def _asa_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
     return problems + _asa_layer_rules(cfg)
 
 
-def _asa_layer_rules(cfg: RunConfig) -> list[str]:
+def _asa_layer_rules(cfg: RunConfig, top_k: bool = True) -> list[str]:
+    """The gated layers exist and are conv layers; with ``top_k`` (ASA itself) each has floor(lambda*C) >= 1."""
     m, channels = cfg.methods, cfg.model.channels
     if cfg.model.arch != "conv":
         return [f"methods.asa (--asa)={m.asa!r} gates conv layers, but arch={cfg.model.arch!r} has none; "
@@ -150,7 +157,7 @@ def _asa_layer_rules(cfg: RunConfig) -> list[str]:
         f"methods.asa_layers (--asa-layers)={list(m.asa_layers)} names conv layer(s) {too_big}, but the network has "
         f"{len(channels)}; allowed: numbers 1..{len(channels)}, or empty for all"]
     gated = sorted({i for i in m.asa_layers if i <= len(channels)}) if m.asa_layers else range(1, len(channels) + 1)
-    narrow = [i for i in gated if math.floor(m.asa_lambda * channels[i - 1]) < 1]
+    narrow = [i for i in gated if top_k and math.floor(m.asa_lambda * channels[i - 1]) < 1]
     if narrow:
         fewest = min(channels[i - 1] for i in narrow)
         problems.append(f"methods.asa_lambda (--asa-lambda)={m.asa_lambda:g} marks floor(lambda*C) = 0 channels "
@@ -185,7 +192,7 @@ def _trt_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
 
 def _exact_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
     """What the exact engine runs (``snn_core.methods.ttfs.exact_network``): a latency-coded MLP of CUBA
-    neurons with a first-spike readout, within its spike-slot budget."""
+    neurons with a first-spike or count readout, within its spike-slot budget."""
     if cfg.model.engine != "exact":
         return []
     static = [name for name, other in DATASETS.items() if not other.has_time_axis]
@@ -196,8 +203,8 @@ def _exact_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
                                  "(a static dataset, latency-encoded)"),
         (cfg.data.encoding == "latency", f"data.encoding (--encoding)={cfg.data.encoding!r}; allowed: latency"),
         (cfg.neuron.model == "cuba", f"neuron.model (--neuron)={cfg.neuron.model!r}; allowed: cuba"),
-        (cfg.model.readout == "first-spike", f"model.readout (--readout)={cfg.model.readout!r}; allowed: "
-                                             "first-spike (a count has no exact gradient)"),
+        (cfg.model.readout != "rate", f"model.readout (--readout)={cfg.model.readout!r}; allowed: first-spike, "
+                                      "count (a spiking output layer)"),
         (1 <= cap <= MAX_K, f"neuron.max_spikes (--max-spikes)={cap}; allowed: 1..{MAX_K} (0 = unlimited is not)"),
         (1 <= len(hidden) <= MAX_HIDDEN, f"model.hidden (--hidden)={list(hidden)}; allowed: 1 to {MAX_HIDDEN} layers"),
         (max(hidden, default=0) <= MAX_WIDTH, f"model.hidden (--hidden)={list(hidden)}; allowed: sizes 1..{MAX_WIDTH}"),

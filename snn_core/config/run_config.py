@@ -15,9 +15,10 @@ from typing import Any, ClassVar
 
 from ..data import DATASETS
 from ..data.framing import EVENT_CODES
+from ..methods.asa import CONTROLS as ASA_CONTROLS
 from ..methods.asa import RULES, VARIANTS
 from ..methods.engines import ENGINES
-from ..methods.trt import PERTURBATIONS
+from ..methods.trt import BN_STATS, PERTURBATIONS
 from ..network.encoders import ENCODERS
 from ..network.readout import READOUTS
 from ..neurons.registry import NEURON_MODELS
@@ -67,15 +68,20 @@ class DataConfig(Section):
                                "t = round((1 - x)(W - 1)), and the rest of T is left for the network "
                                "to answer (0 = all T steps)", lo=0, hi=64, kind=int)
     train_samples: int = spec(2000, "train-samples",
-                              "events: samples generated for training; digits: cap on the 1437-image training split",
+                              "events: samples generated for training; digits: cap on the 1437-image training split "
+                              "(the validation split is held out of these)",
                               lo=20, hi=10000, kind=int)
     test_samples: int = spec(500, "test-samples",
                              "events: samples generated for testing; digits: cap on the 360-image test split",
                              lo=20, hi=5000, kind=int)
     noise_level: float = spec(0.05, "noise", "events: background noise events per pixel per sample",
                               lo=0.0, hi=2.0, kind=float)
-    data_seed: int = spec(0, "data-seed", "seed of the train/test split and of event generation",
+    data_seed: int = spec(0, "data-seed", "seed of the train/validation/test split and of event generation",
                           lo=0, hi=2**31 - 1, kind=int)
+    validation: float = spec(0.1, "validation", "fraction of the training split held out as a fixed validation "
+                             "split (stratified, drawn with data-seed; the same for every seed and method arm); "
+                             "settings are chosen on it, never on test (0 = no validation split)",
+                             lo=0.0, hi=0.5, kind=float)
     data_dir: str = spec("", "data-dir", "real datasets: the folder to read (empty = $SNN_DATA_DIR/<dataset>, "
                          "else data/<dataset>, else ../shared/data/real/<dataset>)", hi=MAX_PATH, kind=str)
     frame_size: int = spec(0, "frame-size", "real datasets: downsample (tonic Downsample) so the sensor's longer "
@@ -165,7 +171,9 @@ class MethodsConfig(Section):
 
     ASA (``snn_core.methods.asa``) gates the current of conv layers: ``faithful`` reproduces the official code
     (XOR, batch-pooled top-k masks, a score path that never learns), ``clean`` is a re-implementation
-    (per-sample masks, a selectable rule, a straight-through score). ``asa_layers`` lists 1-based conv
+    (per-sample masks, a selectable rule, a straight-through score); ``constant`` and ``scalar`` are its
+    attenuation controls (``snn_core.methods.asa_controls``: the same layers' current times a fixed gate
+    ``asa_constant_gate``, or times one learnable gate per layer starting there). ``asa_layers`` lists 1-based conv
     layer numbers; empty means every conv layer. ``asa_reduction`` defaults to 1: the paper's r = 4 is
     for T = 60 (a 15-wide bottleneck); at our T = 8 a full T×T map costs only 64 weights, and r = 4 would
     leave a 2-wide bottleneck.
@@ -178,8 +186,13 @@ class MethodsConfig(Section):
     SECTION: ClassVar[str] = "methods"
 
     asa: str = spec("off", "asa", "Advance Spatial Attention on conv layers: faithful = the published code, "
-                    "clean = a re-implementation with per-sample masks and a learnable score",
-                    choices=("off", *VARIANTS))
+                    "clean = a re-implementation with per-sample masks and a learnable score; its attenuation "
+                    "controls (no attention): constant = the current times asa-constant-gate, scalar = times one "
+                    "learnable gate per layer starting there", choices=("off", *VARIANTS, *ASA_CONTROLS))
+    asa_constant_gate: float = spec(0.7, "asa-constant-gate",
+                                    "ASA controls: the gate g in (0, 1] of asa=constant (X -> g X), and the "
+                                    "starting value of asa=scalar's learnable gate (needs g < 1)",
+                                    lo=0.01, hi=1.0, kind=float)
     asa_lambda: float = spec(0.5, "asa-lambda", "ASA: fraction lambda of channels and of time steps marked top-k",
                              lo=0.05, hi=0.95, kind=float)
     asa_reduction: int = spec(1, "asa-reduction",
@@ -211,6 +224,9 @@ class MethodsConfig(Section):
     trt_star: float = spec(1.0, "trt-star", "TRT: weight of the star head's cross-entropy (a training-only "
                            "classifier on r * r_rev, the two branches' last hidden firing rates)",
                            lo=0.0, hi=10.0, kind=float)
+    trt_bn_stats: str = spec("both", "trt-bn-stats", "TRT: which branches update BatchNorm's running statistics "
+                             "(used at inference): both, or clean (the original branch only; the perturbed branch "
+                             "still normalises by its own batch)", choices=BN_STATS)
 
 
 @dataclass(frozen=True)
@@ -230,7 +246,8 @@ class TrainingConfig(Section):
     target_accuracy: float = spec(0.9, "target-accuracy", "convergence: epochs_to_target counts the epochs "
                                   "until test accuracy first reaches this", lo=0.05, hi=1.0, kind=float)
     weight_bump: float = spec(5e-4, "weight-bump", "exact engine: Fast & Deep weight bumping, added to the input "
-                              "weights of silent neurons (doubling on consecutive bumps; 0 = off)",
+                              "weights of the neurons that missed a spike in the foremost layer missing too many "
+                              "(doubling on consecutive bumps; 0 = off)",
                               lo=0.0, hi=0.1, kind=float)
     robustness: bool = spec(True, "robustness", "after training, measure accuracy under input spike jitter, "
                             "spike deletion and weight noise (fixed noise seed)", kind=bool)

@@ -5,6 +5,9 @@ Static datasets give float ``x[N, C, H, W]`` in [0, 1] (encoded into spikes late
 datasets give uint8 event counts ``x[N, T, P, H, W]`` that already carry the time axis. Procedural
 datasets are generated here (``digits``, ``events``); real ones are read from a folder (``real``:
 ``nmnist``, ``dvs-gesture``, ``shd``, ``event-folder``), never downloaded.
+
+Every dataset has three splits: train, validation (``data.validation`` of the training split, held out by
+``snn_core.data.validation``; empty at 0) and test. Settings are chosen on validation accuracy, never on test.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 
 from .byte_cache import byte_lru
@@ -31,6 +35,13 @@ class Dataset:
     class_names: tuple[str, ...]
     has_time_axis: bool             # True: x is [N, T, ...] event frames; False: static, to be encoded
     source: str = ""                # where the samples came from and how they were split (real datasets)
+    val_x: torch.Tensor = None      # the validation split, held out of train; None given: empty (no validation)
+    val_y: torch.Tensor = None
+
+    def __post_init__(self) -> None:
+        if self.val_x is None or self.val_y is None:         # frozen: set through object's own __setattr__
+            object.__setattr__(self, "val_x", self.train_x[:0])
+            object.__setattr__(self, "val_y", self.train_y[:0])
 
     @property
     def frame_shape(self) -> tuple[int, ...]:
@@ -43,8 +54,9 @@ class Dataset:
 
     @property
     def nbytes(self) -> int:
-        """Memory its four tensors hold (what the data cache counts)."""
-        return sum(t.element_size() * t.nelement() for t in (self.train_x, self.train_y, self.test_x, self.test_y))
+        """Memory its six tensors hold (what the data cache counts)."""
+        tensors = (self.train_x, self.train_y, self.val_x, self.val_y, self.test_x, self.test_y)
+        return sum(t.element_size() * t.nelement() for t in tensors)
 
 
 @dataclass(frozen=True)
@@ -70,30 +82,39 @@ class DatasetInfo:
         return frame_shape(sensor, spec_of(data)) if sensor else self.frame_shape
 
 
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    """A tensor of ``array``, sharing its memory unless it is read-only (the procedural clips' cache): copied."""
+    return torch.from_numpy(np.require(array, requirements="W"))
+
+
 def _digits(cfg: DataConfig) -> Dataset:
     from . import digits  # scikit-learn is imported only when digits are asked for
 
-    train_x, train_y, test_x, test_y = digits.load_digit_arrays(cfg.train_samples, cfg.test_samples, cfg.data_seed)
-    return Dataset("digits", *map(torch.from_numpy, (train_x, train_y, test_x, test_y)),
-                   digits.CLASS_NAMES, has_time_axis=False)
+    train_x, train_y, test_x, test_y, val_x, val_y = map(_tensor, digits.load_digit_arrays(
+        cfg.train_samples, cfg.test_samples, cfg.data_seed, cfg.validation))
+    return Dataset("digits", train_x, train_y, test_x, test_y, digits.CLASS_NAMES, has_time_axis=False,
+                   val_x=val_x, val_y=val_y)
 
 
 def _events(label: str, cfg: DataConfig) -> Dataset:
     from . import events  # tonic is imported only when event data is asked for
 
     arrays = events.load_event_arrays(label, cfg.time_steps, cfg.train_samples, cfg.test_samples,
-                                      cfg.noise_level, cfg.data_seed)
-    parts = (arrays.train_x, arrays.train_y, arrays.test_x, arrays.test_y)
-    tensors = (torch.from_numpy(a.copy()) for a in parts)     # copy: the cached arrays are read-only
-    return Dataset(f"events-{label}", *tensors, arrays.class_names, has_time_axis=True)
+                                      cfg.noise_level, cfg.data_seed, cfg.validation)
+    train_x, train_y, test_x, test_y, val_x, val_y = map(_tensor, (
+        arrays.train_x, arrays.train_y, arrays.test_x, arrays.test_y, arrays.val_x, arrays.val_y))
+    return Dataset(f"events-{label}", train_x, train_y, test_x, test_y, arrays.class_names, has_time_axis=True,
+                   val_x=val_x, val_y=val_y)
 
 
 def _real(name: str, cfg: DataConfig) -> Dataset:
     from . import real  # tonic and the file readers are imported only when real data is asked for
 
     arrays = real.load_real_arrays(name, cfg)
-    parts = (arrays.train_x, arrays.train_y, arrays.test_x, arrays.test_y)
-    return Dataset(name, *map(torch.from_numpy, parts), arrays.class_names, has_time_axis=True, source=arrays.source)
+    train_x, train_y, test_x, test_y, val_x, val_y = map(_tensor, (
+        arrays.train_x, arrays.train_y, arrays.test_x, arrays.test_y, arrays.val_x, arrays.val_y))
+    return Dataset(name, train_x, train_y, test_x, test_y, arrays.class_names, has_time_axis=True,
+                   source=arrays.source, val_x=val_x, val_y=val_y)
 
 
 def _real_info(name: str, sensor: tuple[int, int, int] | None, n_classes: int, defaults: dict) -> DatasetInfo:

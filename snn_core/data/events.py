@@ -10,6 +10,7 @@ import tonic.transforms
 
 from .byte_cache import byte_lru
 from .framing import EVENT_DTYPE  # tonic's NMNIST dtype: every event array in snn_core.data
+from .validation import split_off
 
 SENSOR_SIZE = (32, 32, 2)  # (W, H, polarities), tonic's order
 DURATION_US = 96_000  # 2**8 * 375: see events_to_frames for why the power of two matters
@@ -43,13 +44,15 @@ class EventSamples:
 
 @dataclass(frozen=True)
 class EventArrays:
-    """Framed train/test sets: x is uint8 [N, T, 2, H, W] event counts, y is int64 [N]."""
+    """Framed train/test/validation sets: x is uint8 [N, T, 2, H, W] event counts, y is int64 [N]."""
 
     train_x: np.ndarray
     train_y: np.ndarray
     test_x: np.ndarray
     test_y: np.ndarray
     class_names: tuple[str, ...]
+    val_x: np.ndarray               # empty when there is no validation split
+    val_y: np.ndarray
 
 
 def _check_int(name: str, value, lo: int, hi: int) -> int:
@@ -244,10 +247,13 @@ def _framed_dataset(time_steps: int, train_samples: int, test_samples: int, nois
 
 
 def load_event_arrays(
-    label: str, time_steps: int, train_samples: int, test_samples: int, noise_level: float, seed: int
+    label: str, time_steps: int, train_samples: int, test_samples: int, noise_level: float, seed: int,
+    validation: float = 0.0,
 ) -> EventArrays:
-    """Framed event data labelled by "shape" or "direction": train = samples [0, train_samples),
-    test = the next test_samples of the same stream. Arrays are read-only views of a cached result."""
+    """Framed event data labelled by "shape" or "direction": train = samples [0, train_samples) less the
+    ``validation`` fraction held out of them (``snn_core.data.validation``, stratified by ``label``), test = the
+    next test_samples of the same stream. Without validation the arrays are read-only views of a cached result;
+    with it the train and validation parts are copies."""
     if label not in LABELS:
         raise ValueError(f"label must be one of {LABELS}, got {label!r}")
     time_steps = _check_int("time_steps", time_steps, 1, MAX_TIME_STEPS)
@@ -258,4 +264,6 @@ def load_event_arrays(
     x, shapes, directions = _framed_dataset(time_steps, train_samples, test_samples, noise_level, seed)
     y, names = (shapes, SHAPES) if label == "shape" else (directions, DIRECTIONS)
     n = train_samples
-    return EventArrays(train_x=x[:n], train_y=y[:n], test_x=x[n:], test_y=y[n:], class_names=names)
+    train_x, train_y, val_x, val_y = split_off(x[:n], y[:n], validation, seed)
+    return EventArrays(train_x=train_x, train_y=train_y, test_x=x[n:], test_y=y[n:], class_names=names,
+                       val_x=val_x, val_y=val_y)

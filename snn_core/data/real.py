@@ -1,10 +1,13 @@
 """Real event datasets by name: find the files (``folders``), read them (``readers``), frame them
-(``framing``), keep the frames on disk (``frame_cache``), and split them into train and test.
+(``framing``), keep the frames on disk (``frame_cache``), and split them into train, validation and test.
 
 When a dataset has no test split on disk, a stratified ``data.holdout`` fraction of its training files
 (drawn with ``data.data_seed``) is held out as test, and ``Dataset.source`` says so. ``train_samples`` and
 ``test_samples`` cap each split (a seeded draw when there are more files); the sizes actually used are
-the tensors' lengths. Framing a folder for the first time reports progress through ``framing_progress``.
+the tensors' lengths. Then ``data.validation`` of the (capped) training recordings is held out as the validation
+split (``snn_core.data.validation``, stratified, drawn with ``data.data_seed``), in memory: the frame cache holds
+train and test as before, so changing the validation fraction never reframes a folder. Framing a folder for the
+first time reports progress through ``framing_progress``.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import numpy as np
 
 from . import folders, frame_cache, readers
 from .framing import FrameSpec, frame_events, frame_shape, spec_of
+from .validation import split_off
 
 if TYPE_CHECKING:
     from ..config.run_config import DataConfig
@@ -51,6 +55,8 @@ class RealArrays:
     test_y: np.ndarray
     class_names: tuple[str, ...]
     source: str
+    val_x: np.ndarray                 # empty when data.validation is 0
+    val_y: np.ndarray
 
 
 def load_real_arrays(name: str, data: DataConfig) -> RealArrays:
@@ -71,9 +77,19 @@ def load_real_arrays(name: str, data: DataConfig) -> RealArrays:
         x = _frame_files(name, paths, spec, data.sensor)
         arrays = {"x": x, "y": np.array([label for _, label in (*train, *test)], dtype=np.int64)}
         frame_cache.store(key, arrays)
-    n = len(train)
-    source = f"{name} from {root}: {n} training and {len(test)} test recordings ({how})"
-    return RealArrays(arrays["x"][:n], arrays["y"][:n], arrays["x"][n:], arrays["y"][n:], listing.class_names, source)
+    return _arrays(name, root, arrays["x"], arrays["y"], len(train), how, listing.class_names, data)
+
+
+def _arrays(name: str, root: Path, x: np.ndarray, y: np.ndarray, n_train: int, how: str,
+            class_names: tuple[str, ...], data: DataConfig) -> RealArrays:
+    """The splits of framed recordings whose first ``n_train`` are the training ones: the validation part held
+    out of those (module docstring), the rest test; ``source`` says how many of each and how they were split."""
+    train_x, train_y, val_x, val_y = split_off(x[:n_train], y[:n_train], data.validation, data.data_seed)
+    validation = f", {len(val_y)} of the training recordings held out for validation (stratified, data-seed " \
+                 f"{data.data_seed})" if len(val_y) else ""
+    source = f"{name} from {root}: {len(train_y)} training, {len(val_y)} validation and {len(y) - n_train} test " \
+             f"recordings ({how}{validation})"
+    return RealArrays(train_x, train_y, x[n_train:], y[n_train:], class_names, source, val_x, val_y)
 
 
 def _split(train: tuple, test: tuple, data: DataConfig) -> tuple[list, list, str]:
@@ -159,10 +175,8 @@ def _shd(root: Path, data: DataConfig) -> RealArrays:
         arrays = {"x": x, "y": np.array([y for _, y in (*train, *test)], dtype=np.int64),
                   "n_train": np.array(len(train)), "how": np.array(how)}
         frame_cache.store(key, arrays)
-    n = int(arrays["n_train"])
-    source = f"shd from {root}: {n} training and {len(arrays['y']) - n} test recordings ({arrays['how']})"
     names = tuple(str(k) for k in range(SHD_CLASSES))
-    return RealArrays(arrays["x"][:n], arrays["y"][:n], arrays["x"][n:], arrays["y"][n:], names, source)
+    return _arrays("shd", root, arrays["x"], arrays["y"], int(arrays["n_train"]), str(arrays["how"]), names, data)
 
 
 @dataclass(frozen=True)

@@ -8,30 +8,28 @@ stopped or never started has a *cancelled slot*: an error slot whose error start
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
 import math
-import multiprocessing
 import os
 import re
 import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager
-from multiprocessing import spawn
+from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from ..config.run_config import RunConfig
 from ..files import prune_to_size, write_atomically
-from ..runtime import configure_threads, resolve_device
+from ..runtime import resolve_device
 from .run import train_run
+from .slots import cancelled_slot, engine_fingerprint, failed_slot, is_cancelled
+
+if TYPE_CHECKING:
+    from .executors import Executor
 
 DEFAULT_CACHE_DIR = Path(".cache") / "runs"     # git-ignored
 CACHE_SIZE_ENV = "SNN_RUN_CACHE_MB"
@@ -46,19 +44,6 @@ _REQUIRED = {"config": dict, "history": list, "metrics": dict, "timing": dict}
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, dict], None]     # (done, total, run slot)
 OnSlot = Callable[[int, dict], None]            # (index in configs, run slot)
-CANCELLED = "Cancelled"                         # the error of a run that a cancel stopped or never started
-CANCEL_POLL_SECONDS = 0.1                       # how often a pool's wait looks at the cancel event
-
-
-def engine_fingerprint() -> str:
-    """SHA-256 of the torch version and every ``snn_core`` source file: a code change never serves a
-    stale cached result."""
-    digest = hashlib.sha256(torch.__version__.encode())
-    root = Path(__file__).parent
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def cache_cap_bytes(environ=os.environ) -> int:
@@ -318,29 +303,15 @@ def run_safely(cfg: RunConfig, device: str, cancel: threading.Event | None = Non
         return failed_slot(cfg, problem)
 
 
-def failed_slot(cfg: RunConfig, problem: BaseException) -> dict:
-    message = str(problem).splitlines()[0] if str(problem) else ""
-    return {"config": cfg.to_dict(), "history": [], "metrics": None, "timing": None, "cached": False,
-            "error": f"{type(problem).__name__}: {message}"}
-
-
-def cancelled_slot(cfg: RunConfig) -> dict:
-    return {"config": cfg.to_dict(), "history": [], "metrics": None, "timing": None, "cached": False,
-            "error": f"{CANCELLED}: the batch was cancelled before this run finished"}
-
-
-def is_cancelled(slot: dict | None) -> bool:
-    """Whether ``slot`` is a cancelled slot (a run stopped or never started by a cancel), not a failed run."""
-    return slot is not None and (slot.get("error") or "").startswith(CANCELLED)
-
-
-def run_many(configs: Sequence[RunConfig], *, workers: int = 1, threads: int | None = None,
+def run_many(configs: Sequence[RunConfig], *, workers: int | Executor = 1, threads: int | None = None,
              device: str = "auto", cache: RunCache | None = None, progress: Progress | None = None,
              on_slot: OnSlot | None = None, cancel: threading.Event | None = None) -> list[dict]:
     """Run slots in the order of ``configs``; cache hits cost nothing, the rest run on ``workers``.
 
-    ``workers = 1`` runs in this process (with its current torch threads); more start that many
-    processes, each with ``threads`` torch threads (None: $SNN_THREADS or 1, see ``configure_threads``).
+    ``workers`` is where the runs go (``experiments.executors``): a number is the local executor, where 1 runs in
+    this process (with its current torch threads) and more start that many processes, each with ``threads`` torch
+    threads (None: $SNN_THREADS or 1, see ``configure_threads``); or an ``Executor`` such as ``RayExecutor`` (one
+    Ray task per run). Whichever runs them, each run is ``run_safely(cfg, device)`` and the cache is this one.
     ``progress(done, total, slot)`` follows each finished run, cache hits included; ``on_slot(index, slot)``
     too, with the run's index in ``configs`` (a caller that shows results seed by seed places it with that).
 
@@ -351,8 +322,9 @@ def run_many(configs: Sequence[RunConfig], *, workers: int = 1, threads: int | N
     finish gets a cancelled slot (``is_cancelled``; no callback is called for it). Every worker process has
     ended when this returns, cancelled or not.
     """
-    if workers < 1 or (threads is not None and threads < 1):
-        raise ValueError(f"workers={workers}, threads={threads} are not valid; allowed: positive integers")
+    from .executors import as_executor  # executors imports this module's run_safely: imported when needed
+
+    executor = as_executor(workers, threads)
     slots: list[dict | None] = [None] * len(configs)
     done = 0
 
@@ -371,110 +343,10 @@ def run_many(configs: Sequence[RunConfig], *, workers: int = 1, threads: int | N
             pending.append(index)
         else:
             finish(index, {**hit, "cached": True, "error": None})
-    for index, slot in _execute(configs, pending, workers, threads, device, cancel):
+    for index, slot in executor.execute(run_safely, configs, pending, device, cancel):
         if is_cancelled(slot):
             continue
         if cache is not None and slot["error"] is None:
             cache.put(configs[index], device, {k: v for k, v in slot.items() if k not in ("cached", "error")})
         finish(index, slot)
     return [cancelled_slot(cfg) if slot is None else slot for cfg, slot in zip(configs, slots)]
-
-
-def _execute(configs: Sequence[RunConfig], pending: list[int], workers: int, threads: int | None,
-             device: str, cancel: threading.Event | None) -> Iterator[tuple[int, dict]]:
-    """(index, slot) of each pending run as it finishes, in-process or from a process pool, until ``cancel``."""
-    def cancelled() -> bool:
-        return cancel is not None and cancel.is_set()
-
-    if not pending or cancelled():
-        return
-    if workers == 1:
-        for index in pending:
-            if cancelled():
-                return
-            yield index, run_safely(configs[index], device, cancel)
-        return
-    pool = ProcessPoolExecutor(min(workers, len(pending)), mp_context=_context(), initializer=configure_threads,
-                               initargs=(threads,))
-    try:
-        with _main_script_hidden():        # the pool starts its processes as runs are submitted
-            futures = {pool.submit(run_safely, configs[index], device): index for index in pending}
-        waiting = set(futures)
-        while waiting and not cancelled():
-            finished, waiting = wait(waiting, timeout=CANCEL_POLL_SECONDS, return_when=FIRST_COMPLETED)
-            for future in finished:
-                index = futures[future]
-                try:
-                    yield index, future.result()
-                except Exception as problem:   # noqa: BLE001 - e.g. a worker killed for memory
-                    yield index, failed_slot(configs[index], problem)
-    finally:
-        _stop_pool(pool, cancelled())
-
-
-def _stop_pool(pool: ProcessPoolExecutor, cancelled: bool) -> None:
-    """Shut ``pool`` down; when cancelled, first terminate its workers instead of letting their runs finish.
-
-    Python 3.14 has ``ProcessPoolExecutor.terminate_workers`` for this; before it, the same by hand: queued runs
-    are dropped (``cancel_futures``), each live worker is terminated, and then the shutdown has nothing to wait for.
-    """
-    if cancelled:
-        workers = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in workers:
-            if process.is_alive():
-                process.terminate()
-        for process in workers:
-            process.join()
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
-_HIDING = threading.Lock()
-_hiding = 0                        # pool starts under way that hide the main script (one patch serves them all)
-_MAIN_KEYS = ("init_main_from_path", "init_main_from_name")
-
-
-@contextmanager
-def _main_script_hidden() -> Iterator[None]:
-    """Start workers without the parent's ``__main__`` script: multiprocessing sends each new worker the main
-    script's path, and the worker runs that file again first; under Streamlit (and AppTest) that is whichever page
-    script ran last, which must not run again, headless, in a worker.
-
-    Swapping ``sys.modules["__main__"]`` for the start is not enough when a background job starts the pool: the
-    script thread binds ``__main__`` anew at every page run (a status panel's, every second), so the swap races
-    with it. Instead, while workers start, the preparation data multiprocessing sends them
-    (``multiprocessing.spawn.get_preparation_data``, which nothing else replaces) leaves the main script out.
-    """
-    global _hiding
-    with _HIDING:
-        if _hiding == 0:
-            spawn.get_preparation_data = functools.partial(_without_main, spawn.get_preparation_data)
-        _hiding += 1
-    try:
-        yield
-    finally:
-        with _HIDING:
-            _hiding -= 1
-            if _hiding == 0:
-                spawn.get_preparation_data = spawn.get_preparation_data.args[0]
-
-
-def _without_main(prepare: Callable[[str], dict], name: str) -> dict:
-    data = prepare(name)
-    for key in _MAIN_KEYS:
-        data.pop(key, None)
-    return data
-
-
-def _context():
-    """``forkserver`` where it exists, else ``spawn``; never plain fork (torch + fork is fragile).
-
-    The fork server imports torch once and forks each worker from that clean, idle process. It
-    also imports ``torch._dynamo``, which Adam's constructor would otherwise import (~2 s) in
-    every worker; a module missing from the preload list is skipped, not an error.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["snn_core.experiments.run", "torch._dynamo"])
-    return context

@@ -6,6 +6,8 @@ time perturbation) and a TRT arm. The report (``report.trt``) trains the entries
 ``report_network``; the TRT page offers the entries with a ``page_name`` as presets, on that network too unless
 the user picks the sidebar's, so the page's runs are then the report's runs and share its run cache. The pilot
 of the method's notes chose the settings: a small training set, where a network overfits, and T from 2 to 8.
+Both networks use the TRT group's neuron (``methods.presets.PAPER_NEURONS["trt"]``: soft reset, rectangular
+surrogate). The per-term ablations (``TERMS``) keep one of TRT's three added loss terms and switch the others off.
 """
 from __future__ import annotations
 
@@ -13,12 +15,20 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from ..config.run_config import RunConfig
+from ..methods.presets import PAPER_NEURONS
 from .compare import compute_matched
 
+NEURON = PAPER_NEURONS["trt"]
 EVENTS = RunConfig().with_values({"dataset": "events-shape", "arch": "conv", "channels": "8", "hidden": "64",
-                                  "T": 4, "epochs": 20, "train-samples": 400, "test-samples": 300})
+                                  "T": 4, "epochs": 20, "train-samples": 400, "test-samples": 300, **NEURON})
 DIGITS = RunConfig().with_values({"dataset": "digits", "hidden": "64,64", "T": 4, "epochs": 20,
-                                  "train-samples": 200})
+                                  "train-samples": 200, **NEURON})
+TERMS: dict[str, dict[str, float]] = {     # which of TRT's added loss terms a TRT arm keeps: weight changes
+    "all": {},
+    "KL only": {"trt-ce-reversed": 0.0, "trt-star": 0.0},
+    "reversed CE only": {"trt-kl-weight": 0.0, "trt-star": 0.0},
+    "star head only": {"trt-kl-weight": 0.0, "trt-ce-reversed": 0.0},
+}
 COMPUTE_FACTOR = 2          # TRT costs about two passes a step: the compute-matched baseline trains this many epochs
 
 
@@ -38,20 +48,23 @@ class TRTExperiment(NamedTuple):
     perturbation: str = "reverse"       # the TRT arm's time perturbation
     base: str = "off"                   # the base arm: "off" (no TRT) or the perturbation TRT runs with there
     base_factor: float = 1.0            # the base arm trains this many times the epochs (compute-matched control)
+    terms: str = "all"                  # the TRT arm's loss terms, a key of TERMS (per-term ablation)
 
     @property
     def arm_labels(self) -> tuple[str, str]:
         """(base, TRT) as the page names the arms: "baseline, 2× epochs", "TRT with permute", ..."""
         base = "baseline" if self.base == "off" else _trt_label(self.base)
+        trt = _trt_label(self.perturbation)
         return (base if self.base_factor == 1 else f"{base}, {self.base_factor:g}× epochs",
-                _trt_label(self.perturbation))
+                trt if self.terms == "all" else f"{trt} ({self.terms})")
 
     def arms(self, start: RunConfig, trt_changes: Mapping[str, object] | None = None) -> tuple[RunConfig, RunConfig]:
         """(base, TRT) on ``start``'s network and training with this dataset and T; ``trt_changes`` (CLI names)
         apply to the TRT arm only."""
         off = start.with_values({"dataset": self.dataset, "T": self.time_steps, "trt": "off"})
         base = off if self.base == "off" else off.with_values({"trt": "on", "trt-perturbation": self.base})
-        on = off.with_values({"trt": "on", "trt-perturbation": self.perturbation, **(trt_changes or {})})
+        on = off.with_values({"trt": "on", "trt-perturbation": self.perturbation, **TERMS[self.terms],
+                              **(trt_changes or {})})
         return (compute_matched(base, self.base_factor) if self.base_factor != 1 else base), on
 
 
@@ -90,4 +103,14 @@ EXPERIMENTS = (             # in the report's row order; the page lists its pres
                                      "separates 'TRT helps' from 'more compute helps'.",
                   f"control: baseline {COMPUTE_FACTOR}× epochs (events-shape, T = 4)",
                   f"events-shape, T=4: TRT vs off with {COMPUTE_FACTOR}x epochs", base_factor=COMPUTE_FACTOR),
+    TRTExperiment("events-shape", 4, "Only the KL consistency term on top of CE (no CE on the reversed branch, "
+                                     "no star head): in the method notes' pilot it carried most of the gain.",
+                  "ablation: KL only (events-shape, T = 4)", "events-shape, T=4: KL only vs off", terms="KL only"),
+    TRTExperiment("events-shape", 4, "Only CE on the reversed branch (plain augmentation with reversed clips, no "
+                                     "consistency term, no star head).",
+                  "ablation: reversed CE only (events-shape, T = 4)", "events-shape, T=4: reversed CE only vs off",
+                  terms="reversed CE only"),
+    TRTExperiment("events-shape", 4, "Only the star head (a training-only classifier on r ⊙ r̂) on top of CE.",
+                  "ablation: star head only (events-shape, T = 4)", "events-shape, T=4: star head only vs off",
+                  terms="star head only"),
 )

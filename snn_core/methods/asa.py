@@ -28,22 +28,28 @@ Variants:
   pools over the selected slices only. Works at batch size 1.
 
 Which conv layers get a gate (``gated_layers``): ``methods.asa_layers`` (1-based), or every conv layer
-when it is empty; ``gate_factory`` hands the discrete network the gates through its ``gate_for`` slot.
+when it is empty; ``gate_factory`` hands the discrete network the gates through its ``gate_for`` slot: ASA, or
+one of its attenuation controls (``snn_core.methods.asa_controls``: ``constant``, ``scalar``).
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 from torch import nn
 
+from .asa_controls import CONTROL_GATES
+
 if TYPE_CHECKING:
     from ..config.run_config import RunConfig
+    from ..network.records import LayerTrace
 
 VARIANTS = ("faithful", "clean")
+CONTROLS = tuple(CONTROL_GATES)  # ASA's attenuation controls, values of methods.asa beside the variants
 RULES = ("xor", "and", "or")
+GATE_SEED_OFFSET = 3_000_017     # the gates' weights: streams of their own, from training.seed
 
 
 class AsaMaps(NamedTuple):
@@ -197,21 +203,51 @@ def parameter_count(time_steps: int, reduction: int = 1) -> int:
 
 
 def gated_layers(cfg: RunConfig) -> set[int]:
-    """1-based numbers of the conv layers that get ASA (``config.check`` has made sure they exist)."""
+    """1-based numbers of the conv layers that get ASA or a control (``config.check`` has made sure they exist)."""
     methods = cfg.methods
     if methods.asa == "off":
         return set()
     return set(methods.asa_layers) or set(range(1, len(cfg.model.channels) + 1))
 
 
-def gate_factory(cfg: RunConfig) -> Callable[[int], ASA | None]:
-    """``gate_for(conv_number)``: a fresh ASA gate for each gated conv layer, None for the others."""
-    gated, m = gated_layers(cfg), cfg.methods
+def gate_seed(run_seed: int, conv_number: int) -> int:
+    """The seed of conv layer ``conv_number``'s gate weights: its own stream, apart from every other layer's
+    and from the network's (``GATE_SEED_OFFSET + 16·seed + layer``; at most 4 conv layers)."""
+    return GATE_SEED_OFFSET + 16 * run_seed + conv_number
 
-    def gate_for(conv_number: int) -> ASA | None:
+
+def _build_gate(cfg: RunConfig) -> nn.Module:
+    """The gate ``methods.asa`` names, as configured."""
+    m = cfg.methods
+    if m.asa in CONTROL_GATES:
+        return CONTROL_GATES[m.asa](m.asa_constant_gate)
+    return ASA(cfg.data.time_steps, m.asa_lambda, m.asa_reduction, m.asa, m.asa_rule,
+               m.asa_gate_important, m.asa_gate_sub)
+
+
+def gate_factory(cfg: RunConfig) -> Callable[[int], nn.Module | None]:
+    """``gate_for(conv_number)``: a fresh gate (ASA or a control) for each gated conv layer, None for the others.
+
+    Each gate draws its initial weights from a generator of its own (``gate_seed``) and leaves the global
+    generator as it found it, so every layer of the network (conv, BatchNorm, fc, readout) starts from the
+    same weights whatever ``methods.asa`` is: ASA's arms are paired at initialisation."""
+    gated = gated_layers(cfg)
+
+    def gate_for(conv_number: int) -> nn.Module | None:
         if conv_number not in gated:
             return None
-        return ASA(cfg.data.time_steps, m.asa_lambda, m.asa_reduction, m.asa, m.asa_rule,
-                   m.asa_gate_important, m.asa_gate_sub)
+        with torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(gate_seed(cfg.training.seed, conv_number))
+            return _build_gate(cfg)
 
     return gate_for
+
+
+def mean_gate(layers: Sequence[LayerTrace]) -> float | None:
+    """The gate an average element of the gated currents was multiplied by: mean of X̃/X over the recorded
+    elements of every gated layer (one whose ``current`` differs from its ``ungated``) with |X| > 1e-6; None
+    when no layer is gated. For ASA X̃ = A·X elementwise, so this is the mean of A over the elements it gated."""
+    ratios = [(layer.current / layer.ungated)[layer.ungated.abs() > 1e-6].flatten()
+              for layer in layers if not torch.equal(layer.current, layer.ungated)]
+    ratios = [ratio for ratio in ratios if ratio.numel()]
+    return float(torch.cat(ratios).mean()) if ratios else None

@@ -57,6 +57,6 @@ HOOKS: dict[str, HookFactory] = {"trt": trt_hook, "first-spike-regulariser": fir
 
 
 def build_hooks(cfg: RunConfig, model: Network, data: Dataset) -> list[MethodHook]:
-    """The hooks ``cfg`` switches on for ``model`` trained on ``data``, in ``HOOKS`` order. Call it right
-    after building the model: a hook may draw its own parameters from the global RNG (TRT's star head)."""
+    """The hooks ``cfg`` switches on for ``model`` trained on ``data``, in ``HOOKS`` order. A hook with parameters
+    draws them from its own generator seeded from the run seed (TRT's star head), never from the global RNG."""
     return [hook for factory in HOOKS.values() if (hook := factory(cfg, model, data)) is not None]

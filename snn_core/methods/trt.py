@@ -18,9 +18,16 @@ method's training hook) owns and nothing saves: inference runs the original path
 The consistency KL is not detached on either side: both branches share every weight and neither is
 a teacher (the paper's form is unknown; its summaries speak of pulling the two outputs together), so
 the gradient moves both outputs towards each other.
+
+BatchNorm in the perturbed branch (``trt_bn_stats``): both branches normalise with their own batch
+statistics; ``both`` also lets the perturbed branch update the running estimates that inference uses,
+``clean`` keeps it out of them (``batch_stats_only``), so they are those of the original inputs alone.
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING
 
 import torch
@@ -35,7 +42,10 @@ if TYPE_CHECKING:
     from ..config.run_config import MethodsConfig
 
 PERTURBATIONS = ("reverse", "permute", "none", "playback")
+BN_STATS = ("both", "clean")   # which branches update BatchNorm's running statistics
 PERTURB_SEED_OFFSET = 2_000_029    # the random time permutations: a stream of their own, from training.seed
+STAR_SEED_OFFSET = 3_000_017       # the star head's initial weights: a stream of their own, from training.seed
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 POLARITY_AXIS = 2          # event input [T, B, P, H, W]: P = (OFF, ON)
 LOSS_LATEX = (r"L = \mathrm{CE}(O, y) + a\,\mathrm{CE}(\hat O, y) + \lambda\,\tau^2\,"
               r"\mathrm{KL}\big(p_\tau(O)\,\|\,p_\tau(\hat O)\big) + b\,\mathrm{CE}\big(W(r \odot \hat r) + c, y\big),"
@@ -90,9 +100,35 @@ class StarHead(nn.Linear):
         return super().forward(rates * rates_perturbed)
 
 
-def star_head(model: SpikingNetwork, n_classes: int) -> StarHead:
-    """A star head sized to ``model``'s last hidden layer (initialised from the global RNG)."""
-    return StarHead(model.hidden_features, n_classes)
+def star_head(model: SpikingNetwork, n_classes: int, seed: int) -> StarHead:
+    """A star head sized to ``model``'s last hidden layer, drawn from a generator of its own seeded from ``seed``
+    (the run seed), so building it never moves the global RNG and both arms of a comparison stay paired.
+
+    The draw is ``nn.Linear``'s default: weight and bias ~ U(-1/√fan_in, 1/√fan_in) (Kaiming-uniform with
+    a = √5 gives that bound).
+    """
+    head = torch.nn.utils.skip_init(StarHead, model.hidden_features, n_classes)    # no draw from the global RNG
+    generator = torch.Generator().manual_seed(seed + STAR_SEED_OFFSET)
+    bound = 1.0 / math.sqrt(model.hidden_features)
+    with torch.no_grad():
+        head.weight.uniform_(-bound, bound, generator=generator)
+        head.bias.uniform_(-bound, bound, generator=generator)
+    return head
+
+
+@contextmanager
+def batch_stats_only(model: nn.Module) -> Iterator[None]:
+    """Within it, every BatchNorm of ``model`` still normalises a training batch by that batch's statistics
+    but leaves its running mean, variance and batch count as they were (``track_running_stats`` off: PyTorch
+    then neither passes nor updates the running buffers in training mode); eval mode is unaffected."""
+    norms = [module for module in model.modules() if isinstance(module, BATCH_NORMS) and module.track_running_stats]
+    for norm in norms:
+        norm.track_running_stats = False
+    try:
+        yield
+    finally:
+        for norm in norms:
+            norm.track_running_stats = True
 
 
 def cut_spikes(model: SpikingNetwork, x: torch.Tensor) -> torch.Tensor:
@@ -101,18 +137,25 @@ def cut_spikes(model: SpikingNetwork, x: torch.Tensor) -> torch.Tensor:
 
 
 def branches(model: SpikingNetwork, x: torch.Tensor, kind: str, has_time_axis: bool,
-             generator: torch.Generator | None = None) -> tuple[ModelOutput, ModelOutput]:
+             generator: torch.Generator | None = None, bn_stats: str = "both") -> tuple[ModelOutput, ModelOutput]:
     """The original output and the perturbed one for the network input ``x[T, B, ...]``.
 
     Time-axis data: ``model(x)`` and ``model(perturb(x))``. Static data: s₁ = ``cut_spikes`` (computed
     once, shared), then layers 2..L on s₁ and on ``perturb(s₁)``. The spikes in the outputs are those of
-    every layer, the first one's perturbed in the perturbed branch.
+    every layer, the first one's perturbed in the perturbed branch. ``bn_stats`` ``clean`` runs the
+    perturbed branch in ``batch_stats_only``: BatchNorm's running statistics then see the original branch only.
     """
+    if bn_stats not in BN_STATS:
+        raise ValueError(f"bn_stats={bn_stats!r} is not known; allowed: {', '.join(BN_STATS)}")
+    kept_out = batch_stats_only(model) if bn_stats == "clean" else nullcontext()
     if has_time_axis:
-        return model(x), model(perturb_time(x, kind, generator))
+        out = model(x)
+        with kept_out:
+            return out, model(perturb_time(x, kind, generator))
     first = cut_spikes(model, x)
-    perturbed = perturb_time(first, kind, generator)
-    return model.resume((first,)), model.resume((perturbed,))
+    out = model.resume((first,))
+    with kept_out:
+        return out, model.resume((perturb_time(first, kind, generator),))
 
 
 def _rates(model: SpikingNetwork, out: ModelOutput) -> torch.Tensor:
@@ -133,7 +176,7 @@ def trt_loss(model: SpikingNetwork, head: StarHead, x: torch.Tensor, y: torch.Te
         out = model(x)
         ce = F.cross_entropy(out.logits, y)
         return {"ce": ce, "total": ce}, out
-    out, perturbed = branches(model, x, methods.trt_perturbation, has_time_axis, generator)
+    out, perturbed = branches(model, x, methods.trt_perturbation, has_time_axis, generator, methods.trt_bn_stats)
     terms = {"ce": F.cross_entropy(out.logits, y)}
     if weights["ce_perturbed"] > 0:
         terms["ce_perturbed"] = F.cross_entropy(perturbed.logits, y)
@@ -157,12 +200,12 @@ def reversal_scores(model: SpikingNetwork, x: torch.Tensor,
 
 class TrtHook(MethodHook):
     """TRT in training: runs both branches on each batch and trains on ``trt_loss``'s ``total``, logging
-    every term; owns the star head (drawn from the global RNG when built) and the permutations' generator."""
+    every term; owns the star head (drawn from its own generator, ``star_head``) and the permutations' generator."""
 
     def __init__(self, model: SpikingNetwork, n_classes: int, methods: MethodsConfig, has_time_axis: bool,
                  seed: int):
         super().__init__()
-        self.head = star_head(model, n_classes)
+        self.head = star_head(model, n_classes, seed)
         self.methods, self.has_time_axis = methods, has_time_axis
         self.generator = torch.Generator().manual_seed(seed + PERTURB_SEED_OFFSET)
 

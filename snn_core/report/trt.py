@@ -7,9 +7,11 @@ the report's network and training (``trt_table.EVENTS`` / ``DIGITS``): event cli
 event clips with direction labels (playing a clip backwards swaps them: a contrast, not a claim; once with
 the paper's frame flip and once with a true playback that also swaps ON and OFF), and controls at
 events-shape T = 4: a random time permutation instead of the reversal, and a baseline trained twice the
-epochs (``compare.compute_matched``; TRT costs about two passes per step). The report's seed list is
-topped up to ``MIN_SEEDS``: the pilot's per-run sd is about half the effect, so fewer pairs could not tell
-it apart.
+epochs (``compare.compute_matched``; TRT costs about two passes per step); then the per-term ablations
+(TRT with only its KL term, only CE on the reversed branch, or only the star head, each against no TRT). The
+report's seed list is topped up to ``MIN_SEEDS``: the pilot's per-run sd is about half the effect, so fewer
+pairs could not tell it apart. Last, ``experiments.trt_sign``'s factorial study of what decides TRT's sign,
+on its own seeds and data seeds.
 """
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ from statistics import mean
 from typing import NamedTuple
 
 from ..config.run_config import RunConfig
-from ..experiments import trt_table
+from ..experiments import trt_sign, trt_table
 from ..experiments.batch import RunCache
 from ..experiments.compare import compare
+from ..methods.presets import describe_neuron
 from .parts import RunCounter, claim_verdict
 
 MIN_SEEDS = 10
@@ -77,10 +80,24 @@ def _verdict(result: dict, metric: str, claimed: str, scale: float, digits: int,
     return f"{_delta(stats, scale, digits)}{unit} | {claim_verdict(stats['ci_low'], stats['ci_high'], claimed)}"
 
 
+def _result(results: dict[str, dict], time_steps: int = 4, dataset: str = "events-shape", **fields) -> dict:
+    """The result of the one reported experiment with this dataset and T whose other fields (``trt_table``'s
+    ``TRTExperiment``) are ``fields`` or their defaults."""
+    wanted = trt_table.TRTExperiment(dataset, time_steps, "", **fields)
+    same = ("dataset", "time_steps", "perturbation", "base", "base_factor", "terms")
+    (label,) = [e.report_label for e in trt_table.EXPERIMENTS
+                if e.report_label and all(getattr(e, name) == getattr(wanted, name) for name in same)]
+    return results[label]
+
+
 def claims(results: dict[str, dict]) -> list[str]:
     """A verdict per paper claim from the measured rows (claim text, measured Δ [CI], verdict)."""
-    labels = [row.label for row in rows()]
-    shape4, shape2, digits, _, _, _, reverse_vs_permute, matched = (results[label] for label in labels)
+    shape4, shape2, digits = _result(results), _result(results, 2), _result(results, dataset="digits")
+    reverse_vs_permute = _result(results, base="permute")
+    matched = _result(results, base_factor=trt_table.COMPUTE_FACTOR)
+    ablations = [f"| {terms} improves accuracy on its own (events-shape, T=4; the method notes' pilot, not a claim of "
+                 f"the paper) | {_verdict(_result(results, terms=terms), 'test_accuracy', 'up', 100, 2, ' points')} |"
+                 for terms in trt_table.TERMS if terms != "all"]
     return [
         "| paper's claim | measured here: paired Δ [95% CI] | verdict |", "|---|---|---|",
         "| 74.77% ImageNet top-1 with T = 2 | not measured (ImageNet is out of reach on a CPU) | — |",
@@ -101,7 +118,51 @@ def claims(results: dict[str, dict]) -> list[str]:
         f"{_verdict(matched, 'test_accuracy', 'up', 100, 2, ' points')} |",
         f"| the reversal itself matters, not any reordering (reversal vs random permutation; implied by the "
         f"method, not stated) | {_verdict(reverse_vs_permute, 'test_accuracy', 'up', 100, 2, ' points')} |",
+        *ablations,
     ]
+
+
+def _points(stats: dict) -> str:
+    if stats["mean"] is None:
+        return "—"
+    if stats["ci_low"] is None:
+        return f"{stats['mean'] * 100:+.1f}"
+    return f"{stats['mean'] * 100:+.1f} [{stats['ci_low'] * 100:+.1f}, {stats['ci_high'] * 100:+.1f}]"
+
+
+def sign_study(result: dict) -> list[str]:
+    """The factorial study (``experiments.trt_sign``) as Markdown: a row per cell, then each factor's effect on Δ."""
+    factors, cells = list(result["factors"]), result["cells"]
+    signs = [trt_sign.sign(cell["delta"]) for cell in cells]
+    base = trt_sign.BASE
+    crossed = " × ".join(f"{name} ({' / '.join(levels)})" for name, levels in result["factors"].items())
+    lines = [
+        "", "### What decides TRT's sign", "",
+        f"A factorial study (`experiments.trt_sign`): {crossed}, "
+        f"each cell TRT on against off, on {base.data.dataset}, T = {base.data.time_steps}, "
+        f"{base.data.train_samples} training and {base.data.test_samples} test clips, {describe_neuron('trt')}. "
+        f"{len(result['seeds'])} seeds × {len(result['data_seeds'])} data seeds = "
+        f"{len(result['seeds']) * len(result['data_seeds'])} pairs per cell: a pair shares initial weights (seed) "
+        "and generated clips (data seed), so the spread includes a new training set per data seed; the CI treats "
+        "the pairs as independent. \"KL only\" switches off CE on the reversed branch and the star head; \"clean "
+        "only\" keeps the perturbed branch out of BatchNorm's running statistics (`--trt-bn-stats clean`).", "",
+        f"| {' | '.join(factors)} | off % | TRT % | Δ points [95% CI] | wins | TRT |",
+        f"|{'---|' * (len(factors) + 5)}",
+    ]
+    for cell, found in zip(cells, signs):
+        levels = " | ".join(cell["levels"][name] for name in factors)
+        arms = " | ".join("—" if cell[arm]["mean"] is None else f"{cell[arm]['mean'] * 100:.1f}"
+                          for arm in ("off", "on"))
+        lines.append(f"| {levels} | {arms} | {_points(cell['delta'])} | {cell['delta']['wins']}/{cell['delta']['n']} "
+                     f"| {found} |")
+    lines += ["", f"TRT helps (95% CI above 0) in {signs.count('helps')} of {len(cells)} cells and hurts (CI below 0) "
+                  f"in {signs.count('hurts')}; failed runs: {result['failed_runs']}.", "",
+              "Each factor's effect on TRT's Δ: per pair, the mean Δ of the cells at the second level minus that at "
+              "the first (the other factors averaged), in points:", "",
+              "| factor | levels (first → second) | effect on Δ [95% CI] |", "|---|---|---|"]
+    lines += [f"| {name} | {' → '.join(effect['factor_levels'])} | {_points(effect)} |"
+              for name, effect in result["effects"].items()]
+    return lines
 
 
 def trt_section(seeds: list[int], workers: int, cache: RunCache | None, log: Callable[[str], None],
@@ -122,7 +183,8 @@ def trt_section(seeds: list[int], workers: int, cache: RunCache | None, log: Cal
         f"{'-'.join(map(str, events.model.channels))} + fc {'-'.join(map(str, events.model.hidden))}, "
         f"{events.data.train_samples} training clips, {events.data.test_samples} test clips, "
         f"{events.training.epochs} epochs. Digits: MLP {'-'.join(map(str, digits.model.hidden))}, direct encoding, "
-        f"{digits.data.train_samples} training images, {digits.training.epochs} epochs. TRT as configured by "
+        f"{digits.data.train_samples} training images, {digits.training.epochs} epochs. Both with the TRT group's "
+        f"neuron ({describe_neuron('trt')}; the defaults are hard reset and atan). TRT as configured by "
         "default: L = CE(O) + CE(Ô) + 1·τ²·KL(p_τ(O) ‖ p_τ(Ô)) with τ = 2 + CE(star head(r ⊙ r̂)); event clips "
         "are reversed at the input, digits after the first spiking layer. Accuracy is that of the original path "
         "(inference is unchanged). Reversal agreement: fraction of test samples predicted the same on the "
@@ -133,7 +195,8 @@ def trt_section(seeds: list[int], workers: int, cache: RunCache | None, log: Cal
         "accuracy with high reversal agreement in that row means the network reads direction from polarity, "
         "not from the order of the frames. The playback row trains TRT with the clip really played backwards "
         "(T flipped and ON/OFF swapped, `--trt-perturbation playback`): there the invariance TRT asks for "
-        "contradicts the labels.",
+        "contradicts the labels. The ablation rows keep one of TRT's added terms and switch the other two off "
+        "(weight 0), each against no TRT on the same seeds.",
         "",
         "| comparison (base → variant) | test accuracy % | Δ accuracy, points [95% CI] | wins | NASFR (Δ [95% CI]) | "
         "reversal agreement % | train–test gap % | s per run (base / variant) |",
@@ -142,4 +205,7 @@ def trt_section(seeds: list[int], workers: int, cache: RunCache | None, log: Cal
     main = results[rows()[0].label]
     per_layer = ["", f"Firing rate per layer, {rows()[0].label} (reported whichever way it moves):", "",
                  "| layer | off → TRT | Δ [95% CI] |", "|---|---|---|", *layer_rates(main)]
-    return "\n".join(header + table + per_layer + ["", *claims(results)])
+    log("TRT: what decides the sign (factorial study)")
+    study = trt_sign.run_study(trt_sign.SEEDS, trt_sign.DATA_SEEDS, trt_sign.BASE, trt_sign.FACTORS, workers=workers,
+                               cache=cache, progress=counter)
+    return "\n".join(header + table + per_layer + ["", *claims(results), *sign_study(study)])

@@ -23,7 +23,7 @@ from ..network.records import Trace
 
 ENCODING_SEED_OFFSET = 1_000_003   # keeps the Poisson stream independent of the batch-order stream
 EVAL_BATCH = 256
-SPLITS = ("test", "train")
+SPLITS = ("test", "train", "validation")
 # (model, inputs[T, B, ...], has_time_axis) -> (predictions, predictions on the time-reversed sample, summed KL)
 ReversalScores = Callable[[Network, torch.Tensor, bool], tuple[torch.Tensor, torch.Tensor, float]]
 
@@ -69,18 +69,28 @@ def encoding_generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed + ENCODING_SEED_OFFSET)
 
 
-def eval_batches(run: EvaluatedRun, split: Literal["test", "train"] = "test",
+def eval_batches(run: EvaluatedRun, split: Literal["test", "train", "validation"] = "test",
                  generator: torch.Generator | None = None) -> Iterator[EvalBatch]:
-    """The ``split`` in order, ``EVAL_BATCH`` samples at a time, encoded from ``generator`` (a fresh
+    """The ``split`` in order, ``eval_batch_size`` samples at a time, encoded from ``generator`` (a fresh
     ``encoding_generator`` when None; pass one to continue its stream over a second split)."""
     if split not in SPLITS:
         raise ValueError(f"split={split!r} is not known; allowed: {', '.join(SPLITS)}")
     data = run.dataset
-    x, y = (data.test_x, data.test_y) if split == "test" else (data.train_x, data.train_y)
+    x, y = {"test": (data.test_x, data.test_y), "train": (data.train_x, data.train_y),
+            "validation": (data.val_x, data.val_y)}[split]
     rng = encoding_generator(run.cfg.training.seed) if generator is None else generator
-    for start, stop in batch_bounds(len(y), EVAL_BATCH):
+    for start, stop in batch_bounds(len(y), eval_batch_size(run)):
         labels = y[start:stop].to(run.device)                                       # (B,)
         yield EvalBatch(start, run.inputs(x[start:stop], rng), labels)
+
+
+def eval_batch_size(run: EvaluatedRun) -> int:
+    """``EVAL_BATCH``, or ``training.batch_size`` when a gate's output depends on its batch (faithful ASA): its
+    top-k masks are pooled over the batch, so it is evaluated on batches of the size it was trained on (at 64
+    and at 256 the important fraction differs, shared/papers/asa.md §1.5)."""
+    if any(getattr(getattr(layer, "gate", None), "batch_dependent", False) for layer in run.model.layers):
+        return run.cfg.training.batch_size
+    return EVAL_BATCH
 
 
 def batch_bounds(n: int, size: int) -> list[tuple[int, int]]:
@@ -123,14 +133,26 @@ def evaluate(run: EvaluatedRun, record: Sequence[int] = (),
 
 
 @torch.no_grad()
-def accuracy(run: EvaluatedRun, perturb: Callable[[torch.Tensor], torch.Tensor] | None = None) -> float:
-    """Test accuracy with every batch's inputs ``[T, B, ...]`` passed through ``perturb`` first."""
+def accuracy(run: EvaluatedRun, perturb: Callable[[torch.Tensor], torch.Tensor] | None = None,
+             split: Literal["test", "train", "validation"] = "test") -> float:
+    """Accuracy on ``split`` (test by default) with every batch's inputs ``[T, B, ...]`` passed through
+    ``perturb`` first."""
     run.model.eval()
-    correct = 0
-    for _, inputs, y in eval_batches(run):
+    correct, count = 0, 0
+    for _, inputs, y in eval_batches(run, split):
         frames = inputs if perturb is None else perturb(inputs)
         correct += int((run.model(frames).predictions == y).sum())
-    return correct / len(run.dataset.test_y)
+        count += len(y)
+    if count == 0:
+        raise ValueError(f"the {split} split is empty; allowed: a split with samples (validation needs "
+                         "--validation > 0)")
+    return correct / count
+
+
+def validation_accuracy(run: EvaluatedRun) -> float | None:
+    """Accuracy on the validation split (what tuning reads), encoded like the test set; None without one
+    (``data.validation`` = 0)."""
+    return accuracy(run, split="validation") if len(run.dataset.val_y) else None
 
 
 @torch.no_grad()

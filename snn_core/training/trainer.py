@@ -1,9 +1,10 @@
 """Training that advances one gradient step at a time, so a UI can run a few steps per refresh.
 
 ``Trainer.step()`` is the only place where weights change: Play, Step and the CLI's whole
-epochs all go through it. At the end of each epoch the test set is evaluated and an
-``EpochRecord`` is appended to ``history``. Everything random (initialisation, batch order,
-Poisson spikes) draws from generators seeded by ``training.seed``; the global RNG is untouched.
+epochs all go through it. At the end of each epoch the test set is evaluated, the validation
+set's accuracy measured (what tuning reads), and an ``EpochRecord`` is appended to ``history``.
+Everything random (initialisation, batch order, Poisson spikes) draws from generators seeded by
+``training.seed``; the global RNG is untouched.
 ``Trainer.fork(cfg)`` continues a run under another config from its current weights and position,
 so two runs that differ in one setting can be compared from the step the setting changed.
 """
@@ -46,6 +47,7 @@ class EpochRecord:
     layer_firing_rates: dict      # layer name -> mean firing rate SFR_l on the test set
     decision_step_mean: float | None = None      # first-spike readout: mean first output spike step (test set)
     no_decision_fraction: float | None = None    # first-spike readout: test samples with no output spike
+    validation_accuracy: float | None = None     # accuracy on the validation split; None without one
     loss_terms: dict = field(default_factory=dict)   # TRT: term -> epoch mean (trt.trt_loss); {} for trt=off
 
     def to_dict(self) -> dict:
@@ -81,7 +83,7 @@ class Trainer:
             torch.manual_seed(seed)
             self.model: Network = build_model(cfg, self.dataset.frame_shape, self.dataset.n_classes).to(self.device)
             # the methods' hooks; their parameters (TRT's star head) are trained with the model, never part of
-            # it, and drawn after it, so the model's initial weights are those of the same run without them
+            # it; they draw from their own generators, so the model starts as in the same run without them
             self.hooks = nn.ModuleList(build_hooks(cfg, self.model, self.dataset)).to(self.device)
         self.optimizer = torch.optim.Adam([*self.model.parameters(), *self.hooks.parameters()], lr=cfg.training.lr)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
@@ -229,6 +231,7 @@ class Trainer:
                              dict(evaluation.activity.firing_rate),
                              decision_step_mean=None if decision is None else decision.decision_step_mean,
                              no_decision_fraction=None if decision is None else decision.no_decision_fraction,
+                             validation_accuracy=evaluate.validation_accuracy(self),
                              loss_terms={name: total / seen for name, total in self._term_sums.items()})
         self.history.append(record)
         self._cursor, self._epoch_sums, self._term_sums = 0, [0.0, 0.0, 0], {}

@@ -10,10 +10,23 @@ PAGE = {"T": 4, "channels": "4,8", "train-samples": None}     # changes from the
 
 
 def test_pair_configs_differ_only_in_asa_and_move_digits_to_event_data():
-    off, on = glue.pair_configs(RunConfig(), "clean", 0.2, 2, 200)
+    arms = glue.pair_configs(RunConfig(), "clean", 0.2, 2, 200)
+    off, on = arms["ASA off"], arms["ASA on"]
+    assert list(arms) == list(glue.ARMS)
     assert off.data.dataset == "events-shape" and off.model.arch == "conv" and off.data.noise_level == 0.2
     assert off.methods.asa == "off" and on.methods.asa == "clean"
     assert on.with_values({"asa": "off"}) == off
+
+
+def test_the_controls_shrink_the_same_current_by_the_chosen_gate():
+    arms = glue.pair_configs(RunConfig(), "faithful", 0.2, 2, 200, list(glue.CONTROLS), 0.5)
+    off = arms["ASA off"]
+    assert arms["constant gate"].methods.asa == "constant" and arms["constant gate"].methods.asa_constant_gate == 0.5
+    assert arms["learned gate"].methods.asa == "scalar" and arms["learned gate"].methods.asa_constant_gate == 0.5
+    assert arms["raised threshold"].neuron.threshold == 2 * off.neuron.threshold
+    assert arms["raised threshold"].with_values({"threshold": off.neuron.threshold}) == off
+    with pytest.raises(ValueError, match=r"neuron.threshold \(--threshold\)=20"):    # V_th 1 / 0.05 is over 10
+        glue.pair_configs(RunConfig(), "clean", 0.2, 2, 200, ["raised threshold"], 0.05)
 
 
 def test_a_pair_that_cannot_run_is_refused_on_the_page_before_training(tiny_values):
@@ -21,12 +34,14 @@ def test_a_pair_that_cannot_run_is_refused_on_the_page_before_training(tiny_valu
         glue.pair_configs(RunConfig().with_values({"T": 1}), "clean", 0.2, 2, 200)
     at = open_script("app_pages/asa.py", tiny_values(PAGE, T=1), timeout=120)
     assert not at.exception and "These settings cannot run ASA" in at.error[0].value
-    assert "Train ASA off and on" not in [button.label for button in at.button]
+    assert "Train ASA off, on and controls" not in [button.label for button in at.button]
 
 
 def test_page_trains_the_pair_and_shows_fig1_and_gates(tiny_values):
     at = open_script("app_pages/asa.py", tiny_values(PAGE), timeout=180)
-    assert not at.exception and "Train ASA off and on" in at.info[0].value
+    assert not at.exception and "Train ASA off, on and controls" in at.info[0].value
+    at.multiselect(key="red_controls").set_value(["constant gate", "raised threshold"])
+    at.number_input(key="red_gate").set_value(0.5)
     at.number_input(key="red_epochs").set_value(1)
     at.number_input(key="red_samples").set_value(200)
     at.button(key="red_train").click().run()
@@ -37,8 +52,12 @@ def test_page_trains_the_pair_and_shows_fig1_and_gates(tiny_values):
     assert jobs.state_key(glue.JOB) not in at.session_state       # its trainers taken, the job is gone
     trainers = at.session_state.asa_pair["trainers"]
     assert trainers["ASA on"].cfg.methods.asa == "clean" and trainers["ASA off"].cfg.methods.asa == "off"
+    assert trainers["constant gate"].cfg.methods.asa_constant_gate == 0.5 and "learned gate" not in trainers
+    assert trainers["raised threshold"].cfg.neuron.threshold == 2 * trainers["ASA off"].cfg.neuron.threshold
     assert len(at.get("plotly_chart")) >= 4
-    assert any("NASFR, ASA on" == m.label for m in at.metric)
+    labels = [m.label for m in at.metric]
+    assert {"NASFR, ASA on", "NASFR, constant gate", "test accuracy, raised threshold"} <= set(labels)
+    assert any("ASA's mean gate in this run" in c.value for c in at.caption)
     at.radio(key="red_layer").set_value("conv2").run()
     at.radio(key="red_mpd").set_value("membrane before reset").run()
     assert not at.exception and not at.error

@@ -79,7 +79,7 @@ def test_downloads_offer_every_format_after_an_epoch(tiny_values):
         at.run()
     labels = {button.label for button in at.get("download_button")}
     assert labels == {"history (CSV)", "metrics (CSV)", "run (JSON)", "config (JSON)", "model (safetensors)",
-                      "figures (HTML)"}
+                      "model (NIR)", "figures (HTML)"}
 
 
 def test_an_error_during_training_stops_play_and_is_shown(tiny_values, monkeypatch):

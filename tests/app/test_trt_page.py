@@ -37,7 +37,7 @@ def test_a_preset_the_report_also_shows_trains_the_reports_runs_on_the_report_se
 
     report = {row.label: (row.base, row.variant) for row in rows()}
     shared = [experiment for experiment in glue.PRESETS.values() if experiment.report_label]
-    assert len(shared) == 7                                 # all presets but events-shape T = 8
+    assert len(shared) == 10                                # all presets but events-shape T = 8
     for experiment in shared:
         arms = glue.experiment_arms(tiny(PAGE), experiment.page_name)
         assert arms == report[experiment.report_label], experiment.page_name
@@ -198,3 +198,35 @@ def test_the_sample_network_that_cannot_run_is_refused_before_training(tiny):
     assert glue.demo_config(playback, "events-shape", True).methods.trt == "on"
     with pytest.raises(ValueError, match="'playback' plays event clips backwards .* has no events"):
         glue.demo_config(playback, "digits", True)
+
+
+def test_the_sign_study_runs_from_the_page_and_shows_when_trt_helps(tiny, tiny_values, monkeypatch, tmp_path):
+    from snn_core.experiments import trt_sign
+
+    monkeypatch.setattr(glue, "DEFAULT_CACHE_DIR", tmp_path)
+    monkeypatch.setattr(trt_sign, "BASE", tiny(PAGE, dataset="events-shape", hidden="8", robustness="false"))
+    monkeypatch.setattr(trt_sign, "FACTORS", trt_sign.FACTORS[1:2] + trt_sign.FACTORS[3:])   # BN stats x loss
+    at = open_script("app_pages/trt.py", tiny_values(PAGE), timeout=120)
+    assert not at.exception and not at.get("dataframe")
+    at.number_input(key="trt_sign_seeds").set_value(2)
+    at.number_input(key="trt_sign_data_seeds").set_value(1)
+    at.number_input(key="trt_sign_workers").set_value(1)
+    at.button(key="trt_sign_run").click().run()
+    finish(at, glue.SIGN_JOB)
+    assert not at.exception and not at.error
+    figure = chart(at, "When TRT helps and when it hurts")
+    names = list(decoded(figure["data"][0]["y"]))
+    assert names == ["both branches · all", "both branches · KL only", "clean only · all", "clean only · KL only"]
+    table = at.get("dataframe")[0].value
+    assert list(table["BN running stats"]) == ["both branches"] * 2 + ["clean only"] * 2
+    assert list(table["wins"].str.endswith("/2")) == [True] * 4
+    assert set(table["TRT"]) <= {"helps", "hurts", "unclear"}
+    assert any(c.value.startswith("Effect of each factor") and "loss terms all → KL only" in c.value
+               for c in at.caption)
+    # the same study again comes from the run cache: no run trains twice
+    first = at.session_state[jobs.state_key(glue.SIGN_JOB)]
+    at.button(key="trt_sign_run").click().run()
+    again = at.session_state[jobs.state_key(glue.SIGN_JOB)]
+    assert again is not first
+    snap = again.wait(60)
+    assert snap.state == jobs.FINISHED and snap.cached == snap.total == 5 * 2     # 1 off + 4 on arms, 2 pairs

@@ -23,11 +23,15 @@ torch, so autograd gives the exact spike-time gradients of shared/papers/ttfs.md
 dependence of later spikes on earlier ones included. NaN-free gradients come from the double
 ``torch.where``: invalid entries are replaced by harmless values *before* sqrt, log and exp.
 
-The discrete engine is exactly this neuron observed at the ends of its step bins: an input in step n
-is the event at t = n, and with beta = e^{-1/tau_m} (alpha = beta^2) one input gives
-v_pre[m] = w (beta^m - beta^{2m+1}) = V(m+1) / beta, resets included. So discrete step m fires iff
-V(m+1) >= beta V_th: ``continuous_threshold`` is beta V_th, and a first spike at continuous time t
-falls in the bin floor(t) that the discrete engine fires in. beta -> 1 as the step shrinks.
+One discrete layer (``neurons.cuba``) is this neuron observed at the ends of its step bins: an input
+in step n is the event at t = n, and with beta = e^{-1/tau_m} (alpha = beta^2) one input gives
+v_pre[m] = w (beta^m - beta^{2m+1}) = V(m+1) / beta. So discrete step m fires iff V(m+1) >= beta V_th:
+``continuous_threshold`` is beta V_th, and given the same input events a first spike at continuous
+time t falls in the bin floor(t) the discrete engine fires in, unless the membrane crosses and falls
+back below threshold inside that bin (the discrete engine then fires later or not at all). Later
+spikes differ (the discrete reset acts at the bin's end), and so do later layers: the discrete engine
+forwards a spike of bin [k, k+1) as an input at t = k, this engine at t. ``methods.ttfs.equivalence``
+measures the per-layer agreement. beta -> 1 as the step shrinks.
 
 Spike times are tensors ``[B, slots]`` with ``inf`` for "no spike"; computations run in float64.
 """

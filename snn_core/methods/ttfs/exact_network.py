@@ -4,13 +4,19 @@ Layers ``fc1..`` (``model.hidden``) and "out" (n_classes) are bias-free Linear w
 be a constant current, whose PSP is not of the form b/z - a/z^2, so the closed form would not hold.
 There is no BatchNorm (``model.batch_norm`` is ignored). Spike times come from ``snn_core.methods.ttfs.exact``
 with K = ``neuron.max_spikes`` and ``neuron.threshold`` read in the discrete engine's units (the
-continuous threshold is beta V_th, ``exact.continuous_threshold``), so the same weights fire first
-spikes in the same step bins in both engines. The readout is first-spike only::
+continuous threshold is beta V_th, ``exact.continuous_threshold``), so a layer given the same input
+events fires its first spikes in the same step bins as the discrete engine. Across layers the engines
+drift apart, because the discrete engine delivers a spike of bin [k, k+1) at t = k; the measured
+per-layer agreement is ``methods.ttfs.equivalence``. Readouts (``model.readout``)::
 
-    t_first_c = first spike time of output c (continuous, in steps), T if it stays silent
-    logits    = -t_first / tau_loss,    prediction = argmin_c t_first_c (ties: highest output membrane)
+    first-spike: t_first_c = first spike time of output c (continuous, in steps), T if it stays silent
+                 logits = -t_first / tau_loss,  prediction = argmin_c t_first_c (ties: highest output membrane)
+    count:       n_c = number of spikes of output c (at most K),  logits = n_c
+                 prediction = argmax_c n_c (ties: earliest first spike, then highest membrane)
 
-A count readout has no exact gradient (counts are piecewise constant in the weights) and is rejected.
+A count is piecewise constant in the weights, so it has no exact gradient; the count readout uses
+BATS's pseudo-gradient d n_c / d t_{c,k} = -1 for each output spike k (an earlier spike stands for one
+more spike, a later one for one less), and the exact spike-time gradients below the output.
 Silent neurons have no gradient either: training raises their weights (``methods.ttfs.weight_bump``).
 """
 from __future__ import annotations
@@ -62,6 +68,7 @@ class ExactNetwork(nn.Module):
         self.layers = nn.ModuleList(ExactLayer(n, a, b) for n, a, b in zip(names, sizes[:-1], sizes[1:]))
         self.tau_syn, self.threshold = cfg.neuron.tau_syn, cfg.neuron.threshold
         self.max_spikes, self.tau_loss = cfg.neuron.max_spikes, cfg.model.tau_loss
+        self.readout_kind = cfg.model.readout                                 # first-spike or count
         for layer in self.layers:
             _init(layer.synapse.weight, self.threshold)
 
@@ -91,14 +98,25 @@ class ExactNetwork(nn.Module):
             times, source = as_presynaptic(out)
         first = all_times[-1][..., 0]                                        # (B, C)
         t_first = torch.where(torch.isfinite(first), first, float(steps))
-        logits = (-t_first / self.tau_loss).float()
         v_out = states[1].float()                                            # (T, B, C) output v_pre
-        predictions = first_spike_predictions(t_first.detach(), v_out.amax(0))
-        trace = None
-        if record is not None:
-            running = _running_first(first.detach()[record], steps)         # (T, b, C)
-            trace = Trace(tuple(traces), (-running / self.tau_loss).float())
-        return ModelOutput(logits, tuple(spikes), trace, predictions, v_out, tuple(all_times))
+        if self.readout_kind == "count":
+            logits = _counts(all_times[-1])                                  # (B, C)
+            key = t_first.detach() - (steps + 1.0) * logits.detach()         # most spikes, then earliest
+            step_logits = spikes[-1].cumsum(0)                               # (T, B, C) running counts
+        else:
+            logits, key = -t_first / self.tau_loss, t_first.detach()
+            step_logits = -_running_first(first.detach(), steps) / self.tau_loss
+        predictions = first_spike_predictions(key, v_out.amax(0))          # argmin key, ties: membrane
+        trace = None if record is None else Trace(tuple(traces), step_logits[:, record].float())
+        return ModelOutput(logits.float(), tuple(spikes), trace, predictions, v_out, tuple(all_times))
+
+
+def _counts(times: torch.Tensor) -> torch.Tensor:
+    """Output spike counts ``[B, C]`` of spike times ``[B, C, K]``, with the gradient -1 per spike time
+    (the value is the count: each term t_k - t_k is 0)."""
+    fired = torch.isfinite(times)
+    present = torch.where(fired, times, 0.0)                                 # (B, C, K)
+    return fired.sum(-1).to(times.dtype) - (present - present.detach()).sum(-1)
 
 
 def _running_first(first: torch.Tensor, steps: int) -> torch.Tensor:

@@ -15,11 +15,13 @@ from snn_core.network.discrete import POOL_ABOVE_WIDTH
 from snn_core.report.asa import ASA_BASE
 from snn_core.report.real import NMNIST, NMNIST_TTFS
 from snn_core.report.reproduce import VARIABILITY_RUNS
-from snn_core.report.ttfs import EXACT_BASE, TTFS_BASE
+from snn_core.report.ttfs import TTFS_BASE
+from snn_core.report.ttfs_exact import ARMS, EXACT_BASE
 from snn_core.training.evaluate import EVAL_BATCH
 
 HUGE = {"hidden": "2048,2048,2048,2048", "T": 64, "batch-size": 1024, "epochs": 500}     # the link
-REPORT = [*VARIABILITY_RUNS.values(), ASA_BASE, ASA_BASE.with_values({"asa": "faithful"}), EXACT_BASE, TTFS_BASE,
+REPORT = [*VARIABILITY_RUNS.values(), ASA_BASE, ASA_BASE.with_values({"asa": "faithful"}),
+          *(EXACT_BASE.with_values(arm) for arm in ARMS.values()), TTFS_BASE,
           NMNIST, NMNIST_TTFS, NMNIST.with_values({"trt": "on"}), EVENTS, DIGITS]
 
 

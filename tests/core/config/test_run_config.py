@@ -8,7 +8,7 @@ import pytest
 
 from snn_core.config.run_config import RunConfig, cli_index
 from snn_core.data import DATASETS
-from snn_core.methods.asa import RULES, VARIANTS
+from snn_core.methods.asa import CONTROLS, RULES, VARIANTS
 from snn_core.methods.engines import ENGINES
 from snn_core.methods.trt import PERTURBATIONS
 from snn_core.network.encoders import ENCODERS
@@ -77,7 +77,7 @@ def test_k_is_an_alias_of_the_spike_cap():
 
 @pytest.mark.parametrize("cli, registry", [
     ("encoding", tuple(ENCODERS)), ("readout", READOUTS), ("engine", tuple(ENGINES)),
-    ("asa", ("off", *VARIANTS)), ("asa-rule", RULES), ("trt-perturbation", PERTURBATIONS),
+    ("asa", ("off", *VARIANTS, *CONTROLS)), ("asa-rule", RULES), ("trt-perturbation", PERTURBATIONS),
 ])
 def test_config_choices_are_the_registry_names(cli, registry):
     assert cli_index()[cli][1].metadata["choices"] == registry

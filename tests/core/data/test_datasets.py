@@ -9,7 +9,8 @@ from snn_core.data import DATASETS, load_dataset
 
 def test_digits_split_is_stratified_deterministic_and_scaled(tiny):
     data = load_dataset(tiny(**{"train-samples": "1437", "test-samples": "360"}).data)
-    assert data.train_x.shape == (1437, 1, 8, 8) and data.test_x.shape == (360, 1, 8, 8)
+    assert data.train_x.shape == (1293, 1, 8, 8) and data.test_x.shape == (360, 1, 8, 8)   # 1437 less 144 held out
+    assert data.val_x.shape == (144, 1, 8, 8)
     assert 0.0 <= float(data.train_x.min()) and float(data.train_x.max()) == 1.0
     counts = torch.bincount(data.test_y, minlength=10)
     assert counts.min() >= 35 and counts.max() <= 37

@@ -143,10 +143,12 @@ def test_labels_csv_may_not_point_outside_its_folder(tmp_path, real_data):
 def test_real_nmnist_without_test_folder_holds_out_a_stratified_part(real_data):
     cfg = _config(real_data / "nmnist", **{"train-samples": 10000, "test-samples": 5000})
     data = load_dataset(cfg.data)
-    assert (len(data.train_y), len(data.test_y)) == (801, 199)   # 20% of each digit's files, rounded
+    assert (len(data.train_y), len(data.val_y), len(data.test_y)) == (721, 80, 199)   # test: 20% of each digit's
+    # files, rounded; validation: 10% of the other 801
     assert data.train_x.shape[1:] == (4, 2, 34, 34) and data.frame_shape == DATASETS["nmnist"].frame_shape_for(cfg.data)
     assert torch.bincount(data.test_y, minlength=10).min() >= 17
     assert "no test split on disk: 199 of the training recordings held out" in data.source
+    assert "721 training, 80 validation and 199 test recordings" in data.source
     # frame 0 of a training sample is what framing that file directly gives
     path = sorted((real_data / "nmnist" / "Train" / str(int(data.train_y[0]))).glob("*.bin"))
     direct = [frame_events(readers.read_events(p, sensor_size=(34, 34)).events, (34, 34, 2), FrameSpec(4))
@@ -156,7 +158,7 @@ def test_real_nmnist_without_test_folder_holds_out_a_stratified_part(real_data):
 
 def test_real_nmnist_uses_its_test_folder_and_the_caps(small_nmnist):
     data = load_dataset(_config(small_nmnist, **{"train-samples": 50, "test-samples": 20}).data)
-    assert (len(data.train_y), len(data.test_y)) == (50, 20)
+    assert (len(data.train_y), len(data.val_y), len(data.test_y)) == (45, 5, 20)    # 10% of the 50 for validation
     assert "the folder's own test split" in data.source
     again = load_dataset(_config(small_nmnist, **{"train-samples": 50, "test-samples": 20, "data-seed": 1}).data)
     assert not torch.equal(data.train_y, again.train_y)          # the seed picks which 50 of the 60
@@ -205,7 +207,9 @@ def test_an_nmnist_run_trains_and_reports_the_samples_it_used(small_nmnist, caps
                  "--channels", "4,8", "--train-samples", "30", "--robustness", "false", "--quiet"])
     result = json.loads(capsys.readouterr().out)
     assert code == 0 and result["config"]["model"]["arch"] == "conv"           # the dataset's default
-    assert (result["metrics"]["train_samples"], result["metrics"]["test_samples"]) == (30, 20)
+    metrics = result["metrics"]
+    assert (metrics["train_samples"], metrics["validation_samples"], metrics["test_samples"]) == (27, 3, 20)
+    assert 0.0 <= metrics["validation_accuracy"] <= 1.0
     assert "the folder's own test split" in result["data"]["source"]
 
 
@@ -229,6 +233,7 @@ def test_dvs_gesture_in_tonics_layout_reads_real_dvs128_clips(real_data, tmp_pat
         np.save(folder / f"{clip - 1}.npy", rows)
     data = load_dataset(_config(tmp_path, "dvs-gesture", T=4).data)
     assert data.train_x.shape == (8, 4, 2, 32, 32) and data.test_x.shape == (2, 4, 2, 32, 32)
+    assert data.val_x.shape == (0, 4, 2, 32, 32)          # 10% of 8 clips is one: fewer than two, no validation
     assert data.train_y.tolist() == list(range(8)) and data.n_classes == 11
     assert int(data.train_x[0].sum()) > 10_000
 
@@ -246,7 +251,8 @@ def test_shd_trains_an_mlp_on_its_700_channels(tmp_path):
             f.create_dataset("labels", data=np.arange(n) % 20)
     cfg = _config(tmp_path, "shd", T=5, epochs=1, hidden=16, **{"frame-size": 100})
     data = load_dataset(cfg.data)
-    assert data.train_x.shape == (24, 5, 1, 1, 100) and data.n_classes == 20
+    assert data.train_x.shape == (22, 5, 1, 1, 100) and data.n_classes == 20      # 2 of the 24 for validation
+    assert data.val_x.shape == (2, 5, 1, 1, 100)
     assert check(cfg) == [] and "conv" in " ".join(check(cfg.__class__.from_dict(
         {**cfg.to_dict(), "model": {**cfg.to_dict()["model"], "arch": "conv"}})))
     out = main(["train", "--config", _write(tmp_path / "c.json", cfg), "--robustness", "false", "--quiet"])
@@ -271,6 +277,7 @@ def test_event_folder_of_prophesee_recordings_needs_one_sensor(real_data, tmp_pa
     data = load_dataset(wide.data)
     assert data.frame_shape == (2, 18, 32) and data.class_names == ("moving", "still")
     assert len(data.train_y) + len(data.test_y) == 3
+    assert len(data.val_y) == 0                          # 10% of 2 training recordings rounds to none
 
 
 def test_real_data_settings_are_refused_on_generated_datasets():

@@ -175,3 +175,14 @@ def test_faithful_samples_are_traced_inside_their_evaluation_batch(tiny):
     one = trainer.trace_samples([3])                     # a batch of one would fail under faithful ASA
     assert one.predictions == (int(full.predictions[3]),)
     assert torch.equal(one.trace.layers[0].spikes, full.trace.layers[0].spikes)
+
+
+def test_faithful_is_evaluated_on_batches_of_its_training_size(tiny):
+    """Its masks are pooled over the batch: evaluated at the size it trained on (64), not at EVAL_BATCH (256)."""
+    from snn_core.training.evaluate import EVAL_BATCH, eval_batch_size, eval_batches
+
+    cfg = tiny(CONV, test_samples=50, batch_size=16)
+    faithful, clean = Trainer(cfg.with_values({"asa": "faithful"})), Trainer(cfg.with_values({"asa": "clean"}))
+    assert eval_batch_size(faithful) == 16 and eval_batch_size(clean) == EVAL_BATCH
+    assert [len(batch.labels) for batch in eval_batches(faithful)] == [16, 16, 16, 2]
+    assert [len(batch.labels) for batch in eval_batches(clean)] == [50]

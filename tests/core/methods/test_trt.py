@@ -203,14 +203,72 @@ def test_cli_result_json_has_the_trt_keys(tmp_path, capsys):
     code = main(["train", "--dataset", "events-shape", "--T", "2", "--epochs", "1", "--train-samples", "40",
                  "--test-samples", "20", "--hidden", "8", "--trt", "on", "--trt-perturbation", "permute",
                  "--trt-kl-weight", "0.5", "--trt-tau", "3", "--trt-ce-reversed", "0", "--trt-star", "2",
-                 "--quiet", "--out", str(out)])
+                 "--trt-bn-stats", "clean", "--quiet", "--out", str(out)])
     assert code == 0
     result = json.loads(out.read_text())
     methods = result["config"]["methods"]
     assert (methods["trt"], methods["trt_perturbation"], methods["trt_kl_weight"], methods["trt_tau"],
-            methods["trt_ce_reversed"], methods["trt_star"]) == ("on", "permute", 0.5, 3.0, 0.0, 2.0)
+            methods["trt_ce_reversed"], methods["trt_star"], methods["trt_bn_stats"]) == ("on", "permute", 0.5, 3.0,
+                                                                                          0.0, 2.0, "clean")
     assert {"reversal_agreement", "reversal_kl", "train_test_gap"} <= set(result["metrics"])
     assert set(result["history"][0]["loss_terms"]) == {"ce", "kl", "star", "total"}
     capsys.readouterr()
     assert main(["train", "--trt", "sideways"]) == 2
     assert "sideways" in capsys.readouterr().err
+
+
+def _norm_buffers(model) -> dict[str, torch.Tensor]:
+    """Every BatchNorm buffer (running mean and variance, batch count) by name, copied."""
+    return {name: value.clone() for name, value in model.named_buffers()
+            if name.rsplit(".", 1)[-1] in ("running_mean", "running_var", "num_batches_tracked")}
+
+
+@pytest.mark.parametrize("changes", [{}, EVENTS], ids=["static", "events"])
+def test_clean_bn_stats_leave_the_running_statistics_of_a_single_branch_step(tiny, changes):
+    import copy
+
+    trainer = Trainer(tiny(TRT, changes, trt="on"), device="cpu")
+    x = trainer.inputs(trainer.dataset.train_x[:32], None)
+    y = trainer.dataset.train_y[:32]
+    single = copy.deepcopy(trainer.model).train()
+    single(x)                                                     # one plain training forward pass
+    expected = _norm_buffers(single)
+    assert expected and any(name.endswith("running_mean") for name in expected)
+    found = {}
+    for mode in trt.BN_STATS:
+        model = copy.deepcopy(trainer.model).train()
+        methods = trainer.cfg.with_values({"trt-bn-stats": mode}).methods
+        terms, out = trt.trt_loss(model, trainer.hooks[0].head, x, y, methods, trainer.dataset.has_time_axis)
+        found[mode] = (_norm_buffers(model), terms["total"].item(), out.logits)
+        assert all(norm.track_running_stats for norm in model.modules() if isinstance(norm, trt.BATCH_NORMS))
+    clean, both = found["clean"][0], found["both"][0]
+    for name, value in expected.items():
+        assert torch.equal(clean[name], value), name
+    tracked = [name for name in both if name.endswith("num_batches_tracked")]
+    assert max(int(both[name]) for name in tracked) == 2 and all(int(clean[name]) == 1 for name in tracked)
+    assert any(not torch.equal(both[name], value) for name, value in expected.items())   # today's default moves them
+    # the loss and the original branch are the same either way: the perturbed branch still uses batch statistics
+    assert found["clean"][1] == pytest.approx(found["both"][1])
+    assert torch.equal(found["clean"][2], found["both"][2])
+
+
+def test_bn_stats_must_be_known():
+    model = build_model(RunConfig().with_values({"hidden": "8,6"}), (64,), 10)
+    with pytest.raises(ValueError, match="bn_stats='none' is not known; allowed: both, clean"):
+        trt.branches(model, torch.rand(2, 3, 64), "reverse", False, bn_stats="none")
+    with pytest.raises(ValueError, match="trt-bn-stats"):
+        RunConfig().with_values({"trt-bn-stats": "none"})
+
+
+def test_the_star_head_comes_from_its_own_generator_seeded_by_the_run_seed():
+    model = build_model(RunConfig().with_values({"hidden": "8,6"}), (64,), 10)
+    torch.manual_seed(11)
+    state = torch.get_rng_state()
+    head = trt.star_head(model, 10, seed=4)
+    assert torch.equal(torch.get_rng_state(), state)                    # the global stream did not move
+    again, other = trt.star_head(model, 10, seed=4), trt.star_head(model, 10, seed=5)
+    assert torch.equal(head.weight, again.weight) and torch.equal(head.bias, again.bias)
+    assert not torch.equal(head.weight, other.weight)
+    bound = 1 / math.sqrt(6)                                           # nn.Linear's default range, fan_in = 6
+    assert head.weight.abs().max() <= bound and head.bias.abs().max() <= bound
+    assert head.weight.std() > bound / 4                                # filled, not left empty or zero

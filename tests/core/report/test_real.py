@@ -6,17 +6,20 @@ from snn_core.report import reproduce
 from snn_core.report.parts import RunCounter
 
 
-def test_the_real_data_section_measures_three_comparisons_on_real_recordings(real_data, monkeypatch):
+def test_the_real_data_section_measures_asa_with_its_controls_trt_and_ttfs_on_real_recordings(real_data, monkeypatch):
     tiny = {"data-dir": str(real_data / "nmnist"), "T": "4", "epochs": "1", "channels": "4,8",
             "train-samples": "60", "test-samples": "30"}
     monkeypatch.setattr(reproduce_real, "NMNIST", reproduce_real.NMNIST.with_values(tiny))
     monkeypatch.setattr(reproduce_real, "NMNIST_TTFS", reproduce_real.NMNIST_TTFS.with_values(tiny))
+    monkeypatch.setattr(reproduce_real, "NMNIST_ASA", reproduce_real.NMNIST_ASA.with_values(tiny))
     counter, logged = RunCounter(), []
     text = reproduce.SECTIONS["real"]([0, 1], 1, None, logged.append, counter)
-    assert counter.runs == 3 * 2 * 2 and len(logged) == 3
-    assert "60 training and 30 test recordings (no test split on disk" in text
+    assert counter.runs == (5 + 2 + 2) * 2 and len(logged) == 3       # ASA: off, clean and three controls
+    assert "54 training, 6 validation and 30 test recordings (no test split on disk" in text
     assert "conv 4-8 + fc 128, rate readout, T = 4 time bins per recording" in text
-    for row in ("| clean vs off |", "| off → TRT (frames reversed at the input) |", "| unlimited → K = 1 |"):
+    for row in ("| clean vs off |", "| constant gate 0.7 vs off |", "| clean − learned gate (from 0.7) |",
+                "| clean − threshold 0.429 |", "| off → TRT (frames reversed at the input) |", "| unlimited → K = 1 |"):
         assert row in text
+    assert "paper neuron preset: neuron lif, decay 0.3, threshold 0.3" in text and "| faithful" not in text
     verdicts = [line for line in text.splitlines() if "reproduced" in line or "mixed" in line]
-    assert len(verdicts) == 3 and "issue #16" in text
+    assert len(verdicts) == 4 and "Verdict on \"ASA removes redundant spikes\"" in text

@@ -8,7 +8,9 @@ def test_reproduce_ttfs_section_checks_every_claim_on_a_tiny_preset(monkeypatch)
     tiny = {"T": 6, "latency-window": 4, "hidden": "8", "epochs": 2, "train-samples": 60, "test-samples": 30,
             "tau-syn": 2, "threshold": 0.3}
     monkeypatch.setattr(reproduce_ttfs, "TTFS_BASE", reproduce_ttfs.TTFS_BASE.with_values(tiny))
-    monkeypatch.setattr(reproduce_ttfs, "EXACT_BASE", reproduce_ttfs.EXACT_BASE.with_values({**tiny, "epochs": 1}))
+    from snn_core.report import ttfs_exact
+    monkeypatch.setattr(ttfs_exact, "EXACT_BASE", ttfs_exact.EXACT_BASE.with_values(tiny))
+    monkeypatch.setattr(ttfs_exact, "GRID", ttfs_exact.GRID[:2])
     text = reproduce.report(seeds=2, workers=1, sections=["ttfs"])
     assert "## TTFS versus relaxed multi-spike" in text and "2 paired seeds" in text
     for claim in ("higher accuracy", "faster convergence", "similar sparsity", "comparable latency",
@@ -23,7 +25,11 @@ def test_reproduce_ttfs_section_checks_every_claim_on_a_tiny_preset(monkeypatch)
     assert all(v.startswith(("up", "down", "mixed", "similar", "not similar", "undecided", "no claim"))
                for v in verdicts)
     assert "Where we disagree with the paper:" in text
-    assert "| K = 1 |" in text and "| K = 3 |" in text
+    exact = text.split("### The exact event-based engine, each arm tuned on validation")[1]
+    assert "TTFS: K = 1, first-spike readout" in exact and "relaxed: K = 10, count readout" in exact
+    assert exact.count("| 0.003 | ") == 2                       # the two grid points, validation accuracy per arm
+    assert "| higher accuracy | test accuracy |" in exact and "| similar sparsity |" in exact
+    assert "| fc1 |" in exact and "| out |" in exact and "Predictions agree on" in exact
     assert "Not built yet" not in text and "not measured yet" not in text
 
 

@@ -36,7 +36,7 @@ def test_a_single_leftover_sample_joins_the_last_batch_in_evaluation_too(tiny):
     assert batch_bounds(257, 256) == [(0, 257)] and batch_bounds(513, 256) == [(0, 256), (256, 513)]
     assert batch_bounds(1, 256) == [(0, 1)] and batch_bounds(512, 256) == [(0, 256), (256, 512)]
     trainer = Trainer(tiny(dataset="events-shape", arch="conv", channels="4", hidden="", asa="faithful",
-                           train_samples=20, test_samples=257, batch_size=19))
+                           train_samples=20, test_samples=257, batch_size=256))   # faithful: eval batch = training's
     assert [len(batch.labels) for batch in eval_batches(trainer)] == [257]
     trainer.fit()
     assert trainer.history[-1].test_accuracy >= 0.0

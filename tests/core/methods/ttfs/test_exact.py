@@ -17,7 +17,7 @@ from snn_core.methods.ttfs.exact import (
     input_spike_times,
     layer_spike_times,
 )
-from snn_core.methods.ttfs.exact_network import ExactNetwork, build_exact_model
+from snn_core.methods.ttfs.exact_network import build_exact_model
 from snn_core.methods.ttfs.weight_bump import WeightBump
 from snn_core.neurons.cuba import CUBAParams, cuba_sequence
 from snn_core.training.trainer import Trainer
@@ -185,33 +185,9 @@ def test_network_output_feeds_the_trainer_records():
     assert torch.equal(out.trace.logits[-1], out.logits[[1, 3]].detach())
 
 
-def test_weight_bumping_raises_silent_neurons_only_and_doubles():
-    cfg = RunConfig().with_values({**EXACT, "hidden": (4,), "T": 6, "weight-bump": 0.01})
-    net: ExactNetwork = build_exact_model(cfg, (3,), 2)
-    bump = WeightBump(cfg.training.weight_bump, len(net.layers))
-    with torch.no_grad():
-        net.layers[0].synapse.weight.copy_(torch.tensor([[9.0] * 3, [9.0] * 3, [-1.0] * 3, [-1.0] * 3]))
-        net.layers[1].synapse.weight.fill_(9.0)
-    frames = torch.zeros(6, 2, 3)
-    frames[0] = 1
-    before = [layer.synapse.weight.detach().clone() for layer in net.layers]
-    net.train()
-    bump.after_step(net, net(frames))                    # half of fc1 silent (> 0.3), no silent output
-    bump.after_step(net, net(frames))
-    delta = net.layers[0].synapse.weight.detach() - before[0]
-    assert torch.allclose(delta[2:], torch.full((2, 3), 0.01 + 0.02)) and (delta[:2] == 0).all()
-    assert torch.equal(net.layers[1].synapse.weight.detach(), before[1]) and bump.bumps == [2, 0]
-    with torch.no_grad():
-        net.layers[0].synapse.weight.fill_(9.0)          # the layer recovers: its doubling restarts
-    bump.after_step(net, net(frames))
-    assert bump.bumps == [0, 0]
-    with pytest.raises(ValueError, match="weight bumping reads ModelOutput.spike_times"):
-        bump.after_step(net, net(frames)._replace(spike_times=None))
-
-
 @pytest.mark.parametrize("change, field", [
     ({"arch": "conv"}, "model.arch"), ({"encoding": "direct"}, "data.encoding"),
-    ({"neuron": "lif"}, "neuron.model"), ({"readout": "count"}, "model.readout"),
+    ({"neuron": "lif"}, "neuron.model"), ({"readout": "rate"}, "model.readout"),
     ({"max-spikes": 0}, "neuron.max_spikes"), ({"max-spikes": 11}, "neuron.max_spikes"),
     ({"hidden": (300,)}, "model.hidden"), ({"hidden": (8, 8, 8)}, "model.hidden"),
     ({"dataset": "events-shape"}, "data.dataset"), ({"hidden": (256, 256), "max-spikes": 3}, "model.hidden"),
@@ -251,6 +227,6 @@ def test_cli_train_exact_reports_decision_metrics(capsys):
     metrics = result["config"]["model"]["engine"], result["metrics"]
     assert metrics[0] == "exact" and len(metrics[1]["accuracy_vs_tcut"]) == 8
     assert 0.0 <= metrics[1]["no_decision_fraction"] <= 1.0 and "out" in metrics[1]["layer_firing_rates"]
-    assert main(["train", "--engine", "exact", "--encoding", "latency", "--neuron", "cuba", "--readout", "count",
+    assert main(["train", "--engine", "exact", "--encoding", "latency", "--neuron", "cuba", "--readout", "rate",
                  "--max-spikes", "2", "--quiet"]) == 2
     assert "engine exact: model.readout" in capsys.readouterr().err

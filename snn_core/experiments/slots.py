@@ -1,0 +1,39 @@
+"""A run's slot in a batch, whoever ran it: a finished run's result, a failed run's error, a cancelled run; and the
+engine fingerprint that says which code produced it (the run cache's key, and what a Ray worker must match)."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+
+from ..config.run_config import RunConfig
+
+CANCELLED = "Cancelled"                         # the error of a run that a cancel stopped or never started
+
+
+def engine_fingerprint() -> str:
+    """SHA-256 of the torch version and every ``snn_core`` source file: a code change never serves a
+    stale cached result."""
+    digest = hashlib.sha256(torch.__version__.encode())
+    root = Path(__file__).parents[1]                   # snn_core/
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def failed_slot(cfg: RunConfig, problem: BaseException) -> dict:
+    message = str(problem).splitlines()[0] if str(problem) else ""
+    return {"config": cfg.to_dict(), "history": [], "metrics": None, "timing": None, "cached": False,
+            "error": f"{type(problem).__name__}: {message}"}
+
+
+def cancelled_slot(cfg: RunConfig) -> dict:
+    return {"config": cfg.to_dict(), "history": [], "metrics": None, "timing": None, "cached": False,
+            "error": f"{CANCELLED}: the batch was cancelled before this run finished"}
+
+
+def is_cancelled(slot: dict | None) -> bool:
+    """Whether ``slot`` is a cancelled slot (a run stopped or never started by a cancel), not a failed run."""
+    return slot is not None and (slot.get("error") or "").startswith(CANCELLED)

@@ -1,0 +1,164 @@
+"""What decides TRT's sign: a small factorial study, every cell TRT on against TRT off on paired runs.
+
+TRT's measured effect changes sign with the setting (a default MLP on 2000 event clips lost accuracy, the report's
+conv net gained a little, the method notes' MLP pilot gained 4 points). The study crosses ``FACTORS`` (two levels
+each: network, which branches update BatchNorm's running statistics, epochs, and the loss terms TRT adds) on
+``BASE`` (event clips with shape labels, T = 4, 400 training clips, the TRT group's neuron).
+
+A pair is one (seed, data seed): both arms start from the same weights (seed) and train and test on the same
+generated clips (data seed), so varying the data seed too draws a new training and test set per pair and the spread
+includes the data's. Per cell the paired Δ = accuracy(on) − accuracy(off) gets a t-based 95% CI over the pairs,
+treating them as independent draws (seeds and data seeds are crossed, so this is approximate). A factor's effect
+on Δ is paired too: per pair, the mean Δ of the cells at its second level minus that at its first.
+
+The off arm depends on the network and epochs only, so each is trained once per pair and shared by the cells that
+differ in TRT's own settings (``study_configs`` lists every distinct run once).
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from statistics import mean
+from typing import NamedTuple
+
+from ..config.run_config import RunConfig
+from ..methods.presets import PAPER_NEURONS
+from .batch import Progress, RunCache, run_many
+from .compare import check_seeds, finished, runnable
+from .stats import mean_ci, paired
+from .trt_table import TERMS
+
+BASE = RunConfig().with_values({"dataset": "events-shape", "T": 4, "train-samples": 400, "test-samples": 300,
+                                "robustness": False, **PAPER_NEURONS["trt"]})
+SEEDS = (0, 1, 2)
+DATA_SEEDS = (0, 1, 2)
+METRIC = "test_accuracy"
+
+
+class Factor(NamedTuple):
+    """One factor of the study: its name and its two levels, each a label with its changes (CLI names)."""
+
+    name: str
+    levels: Mapping[str, Mapping[str, object]]
+
+
+FACTORS = (
+    Factor("network", {"MLP 128-128": {"arch": "mlp", "hidden": "128,128"},
+                       "conv 8 + fc 64": {"arch": "conv", "channels": "8", "hidden": "64"}}),
+    Factor("BN running stats", {"both branches": {"trt-bn-stats": "both"}, "clean only": {"trt-bn-stats": "clean"}}),
+    Factor("epochs", {"10": {"epochs": 10}, "40": {"epochs": 40}}),
+    Factor("loss terms", {"all": TERMS["all"], "KL only": TERMS["KL only"]}),
+)
+
+
+class Cell(NamedTuple):
+    """One combination of levels (in ``FACTORS`` order) and its two arms."""
+
+    levels: tuple[str, ...]
+    off: RunConfig
+    on: RunConfig
+
+
+def cells(base: RunConfig = BASE, factors: Sequence[Factor] = FACTORS) -> list[Cell]:
+    """Every combination of the factors' levels; the off arm takes only the changes that are not TRT settings
+    (``trt-*``), so cells that differ in TRT's settings alone share it."""
+    found = []
+    for combination in itertools.product(*(factor.levels.items() for factor in factors)):
+        changes = {key: value for _, level in combination for key, value in level.items()}
+        shared = {key: value for key, value in changes.items() if not key.startswith("trt")}
+        found.append(Cell(tuple(label for label, _ in combination), base.with_values({**shared, "trt": "off"}),
+                          base.with_values({**changes, "trt": "on"})))
+    return found
+
+
+def pair_configs(cfg: RunConfig, seeds: Sequence[int], data_seeds: Sequence[int]) -> list[RunConfig]:
+    """``cfg`` on every pair, data seed by data seed: (s0, d0), (s1, d0), ..., (s0, d1), ..."""
+    return [cfg.with_values({"seed": seed, "data-seed": data_seed}) for data_seed in data_seeds for seed in seeds]
+
+
+def study_configs(study: Sequence[Cell], seeds: Sequence[int], data_seeds: Sequence[int]) -> list[RunConfig]:
+    """Every distinct run of the study, every arm checked first; an off arm shared by several cells appears once."""
+    seeds, data_seeds = check_seeds(seeds), check_seeds(data_seeds)
+    arms = [runnable(arm, f"cell {' / '.join(cell.levels)}, TRT {arm.methods.trt}")
+            for cell in study for arm in (cell.off, cell.on)]
+    return list(dict.fromkeys(cfg for arm in arms for cfg in pair_configs(arm, seeds, data_seeds)))
+
+
+def _accuracy(slot: dict | None) -> float | None:
+    return slot["metrics"][METRIC] if finished(slot) and slot["error"] is None else None
+
+
+def _pairs(cell: Cell, runs: Mapping[RunConfig, dict | None], seeds, data_seeds) -> list[tuple]:
+    """Per pair (``pair_configs`` order): (accuracy off, accuracy on), None for a run that has not finished well."""
+    return [(_accuracy(runs.get(off)), _accuracy(runs.get(on)))
+            for off, on in zip(pair_configs(cell.off, seeds, data_seeds), pair_configs(cell.on, seeds, data_seeds))]
+
+
+def _deltas(pairs: list[tuple]) -> list[float | None]:
+    """Per pair: accuracy(on) − accuracy(off), None where either run is missing."""
+    return [None if off is None or on is None else on - off for off, on in pairs]
+
+
+def _cell_row(cell: Cell, pairs: list[tuple], data_seeds, names, confidence) -> dict:
+    """A cell's levels, each arm's accuracy and the paired Δ over the pairs with both runs, and Δ per data seed."""
+    done = [(off, on) for off, on in pairs if off is not None and on is not None]
+    deltas, per_seed = _deltas(pairs), len(pairs) // len(data_seeds)
+    per_data_seed = {}
+    for index, data_seed in enumerate(data_seeds):
+        own = [d for d in deltas[index * per_seed:(index + 1) * per_seed] if d is not None]
+        per_data_seed[data_seed] = mean(own) if own else None
+    return {"levels": dict(zip(names, cell.levels)), "off": mean_ci([a for a, _ in done], confidence),
+            "on": mean_ci([b for _, b in done], confidence),
+            "delta": paired([a for a, _ in done], [b for _, b in done], confidence),
+            "delta_per_data_seed": per_data_seed}
+
+
+def _effect(study: Sequence[Cell], deltas: list[list[float | None]], position: int, levels: Sequence[str],
+            confidence: float) -> dict:
+    """Per pair, mean Δ over the cells at the factor's second level minus that at its first; over the pairs whose
+    every cell finished."""
+    complete = [i for i in range(len(deltas[0])) if all(cell[i] is not None for cell in deltas)]
+    contrasts = []
+    for i in complete:
+        at = [mean(d[i] for cell, d in zip(study, deltas) if cell.levels[position] == level) for level in levels]
+        contrasts.append(at[1] - at[0])
+    return {"factor_levels": list(levels), **mean_ci(contrasts, confidence)}
+
+
+def study_result(study: Sequence[Cell], seeds: Sequence[int], data_seeds: Sequence[int],
+                 configs: Sequence[RunConfig], slots: Sequence[dict | None], factors: Sequence[Factor] = FACTORS,
+                 confidence: float = 0.95) -> dict:
+    """The study's table from ``study_configs``' configs and their slots (same order; None or cancelled for a run
+    not finished): per cell the two arms' accuracy and the paired Δ, and per factor its effect on Δ."""
+    if len(configs) != len(slots):
+        raise ValueError(f"{len(slots)} slots for {len(configs)} configs; allowed: one slot per config, in order")
+    seeds, data_seeds = check_seeds(seeds), check_seeds(data_seeds)
+    runs, names = dict(zip(configs, slots)), [factor.name for factor in factors]
+    pairs = [_pairs(cell, runs, seeds, data_seeds) for cell in study]
+    deltas = [_deltas(own) for own in pairs]
+    return {
+        "factors": {factor.name: list(factor.levels) for factor in factors},
+        "seeds": seeds, "data_seeds": data_seeds, "metric": METRIC,
+        "cells": [_cell_row(cell, own, data_seeds, names, confidence) for cell, own in zip(study, pairs)],
+        "effects": {factor.name: _effect(study, deltas, position, list(factor.levels), confidence)
+                    for position, factor in enumerate(factors)},
+        "failed_runs": sum(finished(slot) and slot["error"] is not None for slot in slots),
+        "unfinished_runs": sum(not finished(slot) for slot in slots),
+    }
+
+
+def run_study(seeds: Sequence[int], data_seeds: Sequence[int], base: RunConfig, factors: Sequence[Factor], *,
+              workers: int = 1, cache: RunCache | None = None, progress: Progress | None = None) -> dict:
+    """Train every distinct run of the study (``SEEDS``, ``DATA_SEEDS``, ``BASE``, ``FACTORS`` as the report runs it)
+    on ``workers`` processes and tabulate it (``study_result``)."""
+    study = cells(base, factors)
+    configs = study_configs(study, seeds, data_seeds)
+    slots = run_many(configs, workers=workers, cache=cache, progress=progress)
+    return study_result(study, seeds, data_seeds, configs, slots, factors)
+
+
+def sign(stats: dict) -> str:
+    """``helps``/``hurts`` when the 95% CI of Δ lies above/below 0, else ``unclear`` (also with no CI)."""
+    if stats["ci_low"] is None:
+        return "unclear"
+    return "helps" if stats["ci_low"] > 0 else "hurts" if stats["ci_high"] < 0 else "unclear"

@@ -1,0 +1,128 @@
+"""A trained network as a NIR graph (Neuromorphic Intermediate Representation, ``nir`` 1.0): what snnTorch, Norse,
+SpikingJelly, Sinabs, Lava and neuromorphic chips read.
+
+Each spiking layer becomes its synapse with BatchNorm folded in, then its neuron (``nir_neurons``)::
+
+    [conv k:]  <k>.pool  AvgPool2d(2)            (where the network pools before the conv)
+               <k>.synapse  Conv2d(3x3, pad 1) | Affine     W' = W g / sqrt(var + eps),
+                                                           b' = (b - mean) g / sqrt(var + eps) + beta_bn
+               <k>.neuron  LIF | IF | CubaLIF
+    flatten    Flatten(start_dim=0)              (shapes in NIR have no batch axis)
+    readout    Affine                            the rate readout: per-step logits W s[t] + b
+
+BatchNorm is folded with its running statistics (the network in eval mode), which is exact up to float
+rounding. The rate readout's logits are the mean over the T steps of the ``readout`` node's output: NIR has no
+time-average node (an integrator with r = 1/T would tie the graph to one T), so the graph's ``metadata`` says
+``readout = rate`` and the reader averages. Spiking readouts (first-spike, count) end in the output layer "out".
+What NIR cannot express is refused with a ValueError naming it: the spike cap K, ASA's input-dependent current
+gates, and the exact engine's event-driven spike times. The graph's ``metadata`` also holds ``dt``, the config
+JSON, and the frame shape, so ``nir_import`` restores the run exactly.
+"""
+from __future__ import annotations
+
+import io
+
+import nir
+import numpy as np
+import torch
+from torch import nn
+
+from ..config.run_config import RunConfig
+from .nir_neurons import to_node
+
+MAX_FILE_MB = 200
+POOL = {"kernel_size": np.array([2, 2]), "stride": np.array([2, 2]), "padding": np.array([0, 0])}
+
+
+def exportable(cfg: RunConfig, model: nn.Module) -> None:
+    """ValueError naming what of ``cfg``/``model`` NIR cannot express (nothing: returns)."""
+    if cfg.model.engine != "discrete":
+        raise ValueError(f"model.engine={cfg.model.engine!r} cannot be exported to NIR: its event-driven spike times "
+                         "are no NIR neuron; allowed: engine=discrete")
+    if cfg.neuron.max_spikes > 0:
+        raise ValueError(f"the spike cap K={cfg.neuron.max_spikes} (max-spikes) cannot be exported to NIR: its "
+                         "neurons have no spike count; allowed: max-spikes=0")
+    gated = [layer.name for layer in model.layers if not isinstance(layer.gate, nn.Identity)]
+    if gated:
+        raise ValueError(f"ASA's current gates on {', '.join(gated)} cannot be exported to NIR: they depend on the "
+                         "input and fold into no weight; allowed: asa=off")
+
+
+def _folded(layer) -> tuple[np.ndarray, np.ndarray]:
+    """The weight and bias of a layer's Conv2d/Linear with its BatchNorm (running statistics) folded in."""
+    synapse = layer.synapse[-1] if isinstance(layer.synapse, nn.Sequential) else layer.synapse
+    weight = synapse.weight.detach().double()                                  # (out, in[, 3, 3])
+    bias = torch.zeros(weight.shape[0], dtype=torch.float64) if synapse.bias is None else synapse.bias.detach().double()
+    norm = layer.norm
+    if isinstance(norm, nn.modules.batchnorm._BatchNorm):
+        scale = norm.weight.detach().double() / torch.sqrt(norm.running_var.double() + norm.eps)   # (out,)
+        weight = weight * scale.view(-1, *[1] * (weight.dim() - 1))
+        bias = (bias - norm.running_mean.double()) * scale + norm.bias.detach().double()
+    elif not isinstance(norm, nn.Identity):
+        raise ValueError(f"{layer.name}: a {type(norm).__name__} cannot be exported; allowed: BatchNorm or none")
+    return weight.float().numpy(), bias.float().numpy()
+
+
+def _conv_nodes(layer, shape: tuple[int, ...]) -> tuple[dict, tuple[int, ...]]:
+    """Nodes of a conv layer fed ``shape = (C, H, W)``, and the shape of its output."""
+    nodes, (_, height, width) = {}, shape
+    if isinstance(layer.synapse[0], nn.AvgPool2d):
+        nodes[f"{layer.name}.pool"] = nir.AvgPool2d(**POOL)
+        height, width = height // 2, width // 2
+    weight, bias = _folded(layer)                                                 # (out, in, 3, 3), (out,)
+    nodes[f"{layer.name}.synapse"] = nir.Conv2d(input_shape=(height, width), weight=weight, stride=1, padding=1,
+                                                dilation=1, groups=1, bias=bias)
+    return nodes, (weight.shape[0], height, width)
+
+
+def export_nir(model: nn.Module, cfg: RunConfig, frame_shape: tuple[int, ...], dt: float = 1.0) -> nir.NIRGraph:
+    """The NIR graph of a discrete-engine network built from ``cfg`` for inputs of ``frame_shape`` per step;
+    ``dt`` is the step in the graph's time unit (1: time in steps; snnTorch's importer assumes 1e-4)."""
+    if not (isinstance(dt, (int, float)) and 0 < dt < float("inf")):
+        raise ValueError(f"dt={dt!r} is not valid; allowed: a positive number (the time step in the graph's unit)")
+    exportable(cfg, model)
+    nodes: dict[str, nir.NIRNode] = {"input": nir.Input(input_type={"input": np.array(frame_shape)})}
+    shape = tuple(frame_shape)
+    for index, layer in enumerate(model.layers):
+        if index == model.flatten_before and len(shape) > 1:
+            nodes["flatten"] = nir.Flatten(input_type={"input": np.array(shape)}, start_dim=0, end_dim=-1)
+            shape = (int(np.prod(shape)),)
+        if isinstance(layer.synapse, nn.Sequential):                              # conv
+            layer_nodes, shape = _conv_nodes(layer, shape)
+            nodes.update(layer_nodes)
+        else:
+            weight, bias = _folded(layer)                                         # (out, in), (out,)
+            nodes[f"{layer.name}.synapse"] = nir.Affine(weight=weight, bias=bias)
+            shape = (weight.shape[0],)
+        nodes[f"{layer.name}.neuron"] = to_node(layer.neuron_name, layer.neuron, shape, dt)
+    if model.readout is not None:
+        if len(shape) > 1:
+            nodes["flatten"] = nir.Flatten(input_type={"input": np.array(shape)}, start_dim=0, end_dim=-1)
+        nodes["readout"] = nir.Affine(weight=model.readout.weight.detach().float().numpy(),
+                                      bias=model.readout.bias.detach().float().numpy())
+    last = nodes[list(nodes)[-1]]
+    nodes["output"] = nir.Output(output_type={"output": np.array(last.output_type["output"])})
+    names = list(nodes)
+    metadata = {"source": "snn-explorer", "dt": float(dt), "readout": cfg.model.readout,
+                "config": cfg.to_json(), "frame_shape": np.array(frame_shape)}
+    return nir.NIRGraph(nodes=nodes, edges=list(zip(names[:-1], names[1:])), metadata=metadata)
+
+
+def graph_to_bytes(graph: nir.NIRGraph) -> bytes:
+    """The ``.nir`` file (HDF5, ``nir.write``) of ``graph``."""
+    buffer = io.BytesIO()
+    nir.write(buffer, graph)
+    return buffer.getvalue()
+
+
+def graph_from_bytes(data: bytes) -> nir.NIRGraph:
+    """The graph a ``.nir`` file holds (``nir.read``); ValueError when it is too large or no NIR graph."""
+    if len(data) > MAX_FILE_MB * 2**20:
+        raise ValueError(f"the file is {len(data) / 2**20:,.0f} MB; NIR files of at most {MAX_FILE_MB} MB are read")
+    if not data.startswith(b"\x89HDF\r\n\x1a\n"):
+        raise ValueError("not a NIR file: it is no HDF5 file (a .nir file starts with the HDF5 signature)")
+    try:
+        return nir.read(io.BytesIO(data))
+    except Exception as problem:      # noqa: BLE001 - h5py and nir raise many kinds for a malformed file
+        text = " ".join(str(problem).split())[:200] or type(problem).__name__
+        raise ValueError(f"not a NIR graph that nir {nir.version} reads: {text}") from None

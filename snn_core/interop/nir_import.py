@@ -1,0 +1,170 @@
+"""A NIR graph as a network of this engine: the inverse of ``nir_graph.export_nir``, and the way in for a
+feed-forward LIF/CUBA network trained in snnTorch, Norse or elsewhere.
+
+The graph must be a chain ``Input -> [Flatten] -> (conv layer)* -> [Flatten] -> (fc layer)* -> [Affine] ->
+Output``, with a conv layer ``[AvgPool2d(2)] -> Conv2d(3x3, stride 1, pad 1) -> neuron`` (pooling exactly where
+this engine's builder pools: before a conv whose input is wider than 8 pixels) and an fc layer
+``Affine | Linear -> neuron``. A final Affine is the rate readout (logits averaged over T); a chain that ends in
+a neuron reads out spike counts (or first spikes, when the graph's metadata says so). Every neuron must share
+one set of parameters (this engine's config has one neuron section; ``nir_neurons.from_node`` maps them).
+Anything else is refused with a ValueError naming the node. The network is built without BatchNorm (an
+exported graph has it folded into the synapses) on the config the graph's metadata holds, or on ``base``.
+"""
+from __future__ import annotations
+
+import nir
+import numpy as np
+import torch
+
+from ..checkpoint import SavedModel, compare_shapes, expected_shapes
+from ..config.check import runnable_config
+from ..config.run_config import RunConfig, parse_config_json
+from ..network.discrete import POOL_ABOVE_WIDTH
+from .nir_neurons import from_node
+
+NEURONS = (nir.LIF, nir.IF, nir.CubaLIF)
+SYNAPSES = (nir.Affine, nir.Linear, nir.Conv2d)
+
+
+def chain(graph: nir.NIRGraph) -> list[tuple[str, nir.NIRNode]]:
+    """The graph's nodes from its one Input to its one Output, in order; ValueError unless it is one chain."""
+    inputs, outputs = list(graph.inputs), list(graph.outputs)
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ValueError(f"the graph has {len(inputs)} inputs and {len(outputs)} outputs; allowed: one of each")
+    successors: dict[str, list[str]] = {}
+    for source, target in graph.edges:
+        successors.setdefault(source, []).append(target)
+    order, name = [], inputs[0]
+    while True:
+        node = graph.nodes.get(name)
+        if node is None or isinstance(node, nir.NIRGraph):
+            raise ValueError(f"node {name!r} is {'missing' if node is None else 'a subgraph'}; allowed: a chain of "
+                             "nodes (no recurrence, no subgraphs)")
+        order.append((name, node))
+        following = successors.get(name, [])
+        if name == outputs[0] or len(following) != 1 or len(order) > len(graph.nodes):
+            break
+        name = following[0]
+    if order[-1][0] != outputs[0] or len(order) != len(graph.nodes):
+        raise ValueError("the graph is not one chain from its input to its output; allowed: a feed-forward chain "
+                         "(no branches, skips or recurrence)")
+    return order[1:-1]
+
+
+class _Layers:
+    """The layers read off a chain: per layer its kind, synapse, pooling and neuron settings."""
+
+    def __init__(self, dt: float):
+        self.dt, self.conv, self.fc, self.neuron, self.readout = dt, [], [], None, None
+
+    def add(self, kind: str, name: str, neuron: nir.NIRNode, synapse: nir.NIRNode, pooled: bool) -> None:
+        """One layer: ``name`` is its neuron node's."""
+        settings = from_node(neuron, self.dt, name)
+        if self.neuron is not None and any(not np.isclose(settings.get(k), v, rtol=1e-6) if isinstance(v, float)
+                                           else settings.get(k) != v for k, v in self.neuron.items()):
+            raise ValueError(f"{name}: neuron settings {settings} differ from the first layer's {self.neuron}; "
+                             "allowed: one set of neuron parameters for the whole network")
+        self.neuron = self.neuron or settings
+        (self.conv if kind == "conv" else self.fc).append((synapse, pooled))
+
+
+def _read_layers(nodes: list[tuple[str, nir.NIRNode]], frame_shape: tuple[int, ...], dt: float) -> _Layers:
+    """Walk the chain, checking each step against what this engine builds."""
+    layers, shape, at = _Layers(dt), frame_shape, 0
+    while at < len(nodes):
+        name, node = nodes[at]
+        if isinstance(node, nir.Flatten):
+            shape, at = (int(np.prod(shape)),), at + 1
+            continue
+        pooled = isinstance(node, nir.AvgPool2d)
+        if pooled:
+            if not all(np.array_equal(np.ravel(getattr(node, k)), v) for k, v in
+                       {"kernel_size": [2, 2], "stride": [2, 2], "padding": [0, 0]}.items()):
+                raise ValueError(f"{name}: an AvgPool2d other than 2x2, stride 2, no padding; allowed: that one")
+            at += 1
+            if at >= len(nodes):
+                raise ValueError(f"{name}: pooling at the end of the graph; allowed: pooling before a Conv2d")
+            name, node = nodes[at]
+        if isinstance(node, nir.Affine) and at == len(nodes) - 1 and not pooled:
+            layers.readout = node
+            break
+        if not isinstance(node, SYNAPSES) or at + 1 >= len(nodes) or not isinstance(nodes[at + 1][1], NEURONS):
+            raise ValueError(f"{name}: a {type(node).__name__} here; allowed: Conv2d or Affine/Linear followed by a "
+                             "LIF, IF or CubaLIF neuron, Flatten, AvgPool2d, and a final Affine readout")
+        if isinstance(node, nir.Conv2d):
+            shape = _conv_shape(name, node, shape, pooled)
+            layers.add("conv", *nodes[at + 1], node, pooled)
+        else:
+            if len(shape) != 1 or pooled:
+                raise ValueError(f"{name}: a fully connected layer on input of shape {list(shape)}; allowed: after a "
+                                 "Flatten")
+            shape = (np.asarray(node.weight).shape[0],)
+            layers.add("fc", *nodes[at + 1], node, False)
+        at += 2
+    return layers
+
+
+def _conv_shape(name: str, node: nir.Conv2d, shape: tuple[int, ...], pooled: bool) -> tuple[int, ...]:
+    """The output shape of a Conv2d fed ``shape``, after checking it is the conv this engine builds."""
+    weight = np.asarray(node.weight)
+    if len(shape) != 3 or weight.ndim != 4 or weight.shape[1] != shape[0]:
+        raise ValueError(f"{name}: a Conv2d of weight {list(weight.shape)} on input {list(shape)}; allowed: "
+                         "(out, in, 3, 3) on (in, height, width)")
+    if weight.shape[2:] != (3, 3) or not (np.all(np.ravel(node.stride) == 1) and np.all(np.ravel(node.padding) == 1)
+                                          and np.all(np.ravel(node.dilation) == 1) and int(node.groups) == 1):
+        raise ValueError(f"{name}: a Conv2d other than 3x3, stride 1, padding 1, no dilation, one group; allowed: "
+                         "that one")
+    if pooled != (shape[2] > POOL_ABOVE_WIDTH):
+        raise ValueError(f"{name}: {'pooling' if pooled else 'no pooling'} before a conv on input {shape[2]} "
+                         f"wide; this engine pools (2x2) exactly before a conv whose input is wider than "
+                         f"{POOL_ABOVE_WIDTH}")
+    side = (lambda n: n // 2) if pooled else (lambda n: n)
+    return (weight.shape[0], side(shape[1]), side(shape[2]))
+
+
+def _metadata_config(graph: nir.NIRGraph, base: RunConfig | None) -> RunConfig:
+    """The config stored in an exported graph's metadata, else ``base`` (else the defaults)."""
+    text = (graph.metadata or {}).get("config")
+    if isinstance(text, str):
+        return runnable_config(parse_config_json(text, "the NIR graph's config"), "the NIR graph's config")
+    return base or RunConfig()
+
+
+def import_nir(graph: nir.NIRGraph, base: RunConfig | None = None, dt: float | None = None) -> SavedModel:
+    """The config, sizes and weights of the network ``graph`` describes, ready for ``checkpoint.model_to_bytes``
+    or ``build_model`` + ``load_weights``. ``dt``: the graph's time step (default: its metadata's, else 1)."""
+    metadata = graph.metadata or {}
+    dt = float(dt if dt is not None else metadata.get("dt", 1.0))
+    nodes = chain(graph)
+    frame_shape = tuple(int(n) for n in np.ravel(graph.nodes[next(iter(graph.inputs))].input_type["input"]))
+    layers = _read_layers(nodes, frame_shape, dt)
+    if layers.neuron is None:
+        raise ValueError("the graph has no spiking layer; allowed: at least one synapse followed by a neuron")
+    cfg = _metadata_config(graph, base)
+    readout = "rate" if layers.readout is not None else str(metadata.get("readout", "count"))
+    hidden = layers.fc if layers.readout is not None else layers.fc[:-1]      # a spiking readout's "out" is no fc
+    settings = {**layers.neuron, "arch": "conv" if layers.conv else "mlp", "batch-norm": False, "readout": readout,
+                "hidden": _sizes(hidden), **({"channels": _sizes(layers.conv)} if layers.conv else {})}
+    cfg = runnable_config(cfg.with_values(settings).to_dict(), "the network the NIR graph describes")
+    last = layers.readout if layers.readout is not None else layers.fc[-1][0]
+    n_classes = int(np.asarray(last.weight).shape[0])
+    wanted = expected_shapes(cfg, frame_shape, n_classes)
+    tensors = dict(zip(wanted, _weights(layers)))
+    compare_shapes({name: tuple(t.shape) for name, t in tensors.items()}, wanted)
+    return SavedModel(cfg, frame_shape, n_classes, tensors)
+
+
+def _sizes(synapses: list) -> str:
+    """Output sizes of ``(synapse, pooled)`` pairs as a config list ("128,64")."""
+    return ",".join(str(np.asarray(synapse.weight).shape[0]) for synapse, _ in synapses)
+
+
+def _weights(layers: _Layers) -> list[torch.Tensor]:
+    """Weight and bias of every synapse and the readout, in the order of the network's ``state_dict``."""
+    out = []
+    for synapse, _ in [*layers.conv, *layers.fc] + ([(layers.readout, False)] if layers.readout is not None else []):
+        weight = torch.as_tensor(np.asarray(synapse.weight), dtype=torch.float32)
+        bias = getattr(synapse, "bias", None)
+        out += [weight, torch.zeros(weight.shape[0]) if bias is None else torch.as_tensor(np.asarray(bias),
+                                                                                           dtype=torch.float32)]
+    return out

@@ -1,0 +1,106 @@
+"""NIR export -> file -> import gives the same network: identical spikes on test samples, for a digits MLP and an
+events-shape conv net; plus the hand-checked parameter maps and the file that ``nir.read`` opens."""
+import math
+
+import nir
+import numpy as np
+import pytest
+import torch
+
+from snn_core.checkpoint import load_weights
+from snn_core.interop.nir_graph import export_nir, graph_from_bytes, graph_to_bytes
+from snn_core.interop.nir_import import import_nir
+from snn_core.interop.nir_neurons import from_node, to_node
+from snn_core.methods.registry import build_model
+from snn_core.neurons.cuba import CUBAParams
+from snn_core.neurons.lif import LIFParams
+from snn_core.training.trainer import Trainer
+
+DIGITS_MLP = {"threshold": 0.3, "batch-size": 32}
+EVENTS_CONV = {"dataset": "events-shape", "arch": "conv", "channels": "4", "hidden": "16", "threshold": 0.1,
+               "batch-size": 16, "T": 4}
+
+
+def trained(tiny, settings: dict, steps: int = 3) -> Trainer:
+    trainer = Trainer(tiny(settings))
+    for _ in range(steps):
+        trainer.step()
+    trainer.model.eval()
+    return trainer
+
+
+def reimported(trainer: Trainer, tmp_path) -> torch.nn.Module:
+    path = tmp_path / "model.nir"
+    nir.write(path, export_nir(trainer.model, trainer.cfg, tuple(trainer.dataset.frame_shape)))
+    saved = import_nir(nir.read(path))
+    model = build_model(saved.cfg, saved.frame_shape, saved.n_classes)
+    load_weights(model, saved.tensors)
+    return model.eval()
+
+
+@pytest.mark.parametrize("settings", [DIGITS_MLP, {**DIGITS_MLP, "reset": "soft", "decay": 0.8},
+                                      {**DIGITS_MLP, "neuron": "cuba", "threshold": 0.2},
+                                      {**DIGITS_MLP, "readout": "count"}, EVENTS_CONV],
+                         ids=["digits-mlp", "soft-reset", "cuba", "count-readout", "events-conv"])
+def test_export_then_import_gives_identical_spikes_and_logits(tiny, tmp_path, settings):
+    trainer = trained(tiny, settings)
+    model = reimported(trainer, tmp_path)
+    x = trainer.inputs(trainer.dataset.test_x[:16], None)                       # (T, 16, ...)
+    with torch.no_grad():
+        ours, theirs = trainer.model(x), model(x)
+    assert [s.shape for s in ours.spikes] == [s.shape for s in theirs.spikes]
+    for layer, (a, b) in enumerate(zip(ours.spikes, theirs.spikes)):
+        assert a.sum() > 0, f"layer {layer} is silent: the test would prove nothing"
+        assert torch.equal(a, b), f"layer {layer}: {(a != b).sum().item()} spikes differ"
+    torch.testing.assert_close(ours.logits, theirs.logits, rtol=1e-5, atol=1e-5)
+    assert torch.equal(ours.predictions, theirs.predictions)
+
+
+def test_the_graph_has_the_nodes_of_the_network_and_batch_norm_is_folded(tiny):
+    trainer = trained(tiny, EVENTS_CONV, steps=1)
+    graph = graph_from_bytes(graph_to_bytes(export_nir(trainer.model, trainer.cfg, (2, 32, 32))))
+    kinds = {name: type(node).__name__ for name, node in graph.nodes.items()}
+    assert kinds == {"input": "Input", "conv1.pool": "AvgPool2d", "conv1.synapse": "Conv2d", "conv1.neuron": "LIF",
+                     "flatten": "Flatten", "fc1.synapse": "Affine", "fc1.neuron": "LIF", "readout": "Affine",
+                     "output": "Output"}
+    assert [tuple(edge) for edge in graph.edges][:2] == [("input", "conv1.pool"), ("conv1.pool", "conv1.synapse")]
+    norm, conv = trainer.model.layers[0].norm, trainer.model.layers[0].synapse[1]
+    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)               # (4,)
+    folded = graph.nodes["conv1.synapse"]
+    np.testing.assert_allclose(folded.weight, (conv.weight * scale.view(-1, 1, 1, 1)).detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(folded.bias, (norm.bias - norm.running_mean * scale).detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+    assert graph.nodes["conv1.neuron"].v_threshold.shape == (4, 16, 16)
+    assert graph.metadata["readout"] == "rate" and float(graph.metadata["dt"]) == 1.0
+
+
+def test_lif_maps_onto_nir_so_that_forward_euler_is_our_update():
+    """beta = 0.75, dt = 1: tau = 1 / (1 - 0.75) = 4 and r = 4, so the Euler step v + (dt/tau)(-v + r I) is
+    0.75 v + I; by hand with v = 2, I = 0.5: 2 + 0.25 * (-2 + 2) = 2.0 = 0.75 * 2 + 0.5."""
+    node = to_node("lif", LIFParams(decay=0.75, threshold=1.5, v_reset=-0.25), (3,), dt=1.0)
+    assert isinstance(node, nir.LIF)
+    assert node.tau.tolist() == [4.0] * 3 and node.r.tolist() == [4.0] * 3 and node.v_leak.tolist() == [0.0] * 3
+    assert node.v_threshold.tolist() == [1.5] * 3 and node.v_reset.tolist() == [-0.25] * 3
+    v, current = 2.0, 0.5
+    assert v + (1.0 / node.tau[0]) * (-v + node.r[0] * current) == 0.75 * v + current == 2.0
+    assert from_node(node, 1.0, "n") == {"neuron": "lif", "decay": 0.75, "threshold": 1.5, "reset": "hard",
+                                         "v-reset": -0.25}
+    scaled = to_node("lif", LIFParams(decay=0.75), (1,), dt=1e-4)              # another time unit, same update
+    assert math.isclose(scaled.tau[0], 4e-4) and scaled.r[0] == 4.0
+    assert math.isclose(from_node(scaled, 1e-4, "n")["decay"], 0.75)
+    soft = to_node("lif", LIFParams(reset="soft"), (1,), 1.0)
+    assert soft.metadata == {"reset": "subtract"} and from_node(soft, 1.0, "n")["reset"] == "soft"
+    no_leak = to_node("lif", LIFParams(decay=1.0), (2,), 1.0)
+    assert isinstance(no_leak, nir.IF) and no_leak.r.tolist() == [1.0, 1.0]
+    assert from_node(no_leak, 1.0, "n")["decay"] == 1.0
+
+
+def test_cuba_maps_onto_nir_cubalif_with_the_current_scaled_by_one_minus_beta():
+    p = CUBAParams(tau_syn=2.0, threshold=0.5)
+    node = to_node("cuba", p, (1,), dt=1.0)
+    alpha, beta = p.alpha, p.beta                                               # e^-1/2, e^-1/4
+    i_nir = (1 - 1 / node.tau_syn[0]) * 0.0 + (node.w_in[0] / node.tau_syn[0]) * 1.0   # one unit input, from rest
+    v_nir = (1 - 1 / node.tau_mem[0]) * 0.0 + (node.r[0] / node.tau_mem[0]) * i_nir
+    assert math.isclose(i_nir, (1 - beta) * 1.0) and math.isclose(v_nir, (1 - beta) * (alpha * 0 + 1.0))
+    assert node.metadata == {"reset": "subtract"}
+    assert math.isclose(from_node(node, 1.0, "n")["tau-syn"], 2.0)

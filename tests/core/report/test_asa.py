@@ -1,0 +1,58 @@
+"""The ASA report section on tiny runs: six paired arms, the controls' calibrated gate, verdicts against the
+best control, the noise-pattern rows; and the tables' hand-made cases."""
+from __future__ import annotations
+
+import pytest
+
+from snn_core.report import asa as report_asa
+from snn_core.report import asa_tables, reproduce
+from snn_core.report.parts import RunCounter
+
+
+def test_the_asa_section_pits_asa_against_off_and_three_controls(tiny, monkeypatch):
+    base = report_asa.ASA_BASE.with_values({"T": 2, "epochs": 2, "train-samples": 80, "test-samples": 40,
+                                            "channels": "4", "hidden": "8"})
+    monkeypatch.setattr(report_asa, "ASA_BASE", base)
+    monkeypatch.setattr(report_asa, "ASA_NOISE_KNOB", (0.5,))
+    counter, logged = RunCounter(), []
+    text = reproduce.SECTIONS["asa"]([0, 1], 1, None, logged.append, counter)
+    assert counter.runs == 6 * 2 + 2 * 2                          # six arms, and off/clean on noisier clips
+    gate = report_asa.calibrated_gate(base, 0)
+    assert 0.05 <= gate <= 0.95 and f"controls at gate {gate:g}" in logged[1]
+    for arm in ("| off |", "| clean |", "| faithful |", f"| constant gate {gate:g} |",
+                f"| learned gate (from {gate:g}) |", f"| threshold {0.3 / gate:.3g} |"):
+        assert arm in text
+    assert "| faithful vs off, noise 0.2 |" in text and "| clean vs off, noise 0.2 |" in text
+    assert f"| clean − constant gate {gate:g} |" in text and f"| faithful − threshold {0.3 / gate:.3g} |" in text
+    assert "Verdict on \"ASA removes redundant spikes\"" in text and "against the sparsest control (" in text
+    assert "| noise 0.5 | clean |" in text and "| noise 0.2 | clean |" in text
+    assert "paper neuron preset: neuron lif, decay 0.3, threshold 0.3, reset hard" in text
+    assert "Fewer than the 10 seeds" in text and "evaluated on batches of its training size" in text
+
+
+def result(nasfr_base, nasfr_variant, accuracy_diff, ci=(-0.01, 0.01), nasfr_ci=None):
+    """A comparison result of two paired seeds, as ``compare_result`` shapes it."""
+    diff = nasfr_variant - nasfr_base
+    low, high = nasfr_ci or (diff - 0.001, diff + 0.001)
+    return {"paired": {"nasfr": {"mean": diff, "ci_low": low, "ci_high": high},
+                       "test_accuracy": {"mean": accuracy_diff, "ci_low": accuracy_diff + ci[0],
+                                         "ci_high": accuracy_diff + ci[1], "wins": 1, "n": 2}},
+            "summary": {"base": {"nasfr": {"mean": nasfr_base}, "test_accuracy": {"mean": 0.8}},
+                        "variant": {"nasfr": {"mean": nasfr_variant}, "test_accuracy": {"mean": 0.8 + accuracy_diff}}}}
+
+
+def test_the_verdict_names_the_best_controls_and_credits_asa_only_beyond_them():
+    against_off = {"constant": result(0.2, 0.10, 0.02), "threshold": result(0.2, 0.08, -0.05)}
+    # clean - control: 25% fewer spikes than the sparsest (threshold), accuracy equal to the most accurate (constant)
+    beats = {"constant": result(0.10, 0.06, 0.0), "threshold": result(0.08, 0.06, 0.05)}
+    text = asa_tables.redundancy_verdict(against_off, beats)[0]
+    assert "sparsest control (threshold) -25.0% [" in text and "most accurate control (constant) +0.00" in text
+    assert "**Reproduced beyond attenuation**" in text
+    ties = {"constant": result(0.10, 0.06, 0.0), "threshold": result(0.08, 0.08, 0.0, nasfr_ci=(-0.01, 0.01))}
+    text = asa_tables.redundancy_verdict(against_off, ties)[0]
+    assert "**Not isolated**: ASA does not fire less than threshold" in text and "mixed" in text
+
+
+def test_nasfr_change_is_in_percent_of_the_base_arm():
+    change = asa_tables.nasfr_change(result(0.2, 0.1, 0.0, nasfr_ci=(-0.12, -0.08)))
+    assert change == pytest.approx({"mean": -50.0, "ci_low": -60.0, "ci_high": -40.0})
