@@ -23,6 +23,13 @@ class RunCounter:
         self.cached += bool(slot.get("cached"))
 
 
+def topped_up(seeds: list[int], minimum: int) -> list[int]:
+    """``seeds`` followed by the next unused seeds until there are at least ``minimum`` (a section's verdict needs
+    that many pairs even when the report runs with fewer)."""
+    start = max(seeds, default=-1) + 1
+    return list(seeds) + list(range(start, start + max(0, minimum - len(seeds))))
+
+
 def claim_verdict(low: float, high: float, claimed: str) -> str:
     """Reproduced when the 95% CI lies on the claimed side of zero, not reproduced when on the other, else mixed."""
     if low > 0 or high < 0:

@@ -24,7 +24,7 @@ from ..experiments import trt_sign, trt_table
 from ..experiments.batch import RunCache
 from ..experiments.compare import compare
 from ..methods.presets import describe_neuron
-from .parts import RunCounter, claim_verdict
+from .parts import RunCounter, claim_verdict, topped_up
 
 MIN_SEEDS = 10
 
@@ -168,9 +168,7 @@ def sign_study(result: dict) -> list[str]:
 def trt_section(seeds: list[int], workers: int, cache: RunCache | None, log: Callable[[str], None],
                 counter: RunCounter) -> str:
     """TRT against no TRT and its controls on ``max(len(seeds), MIN_SEEDS)`` paired seeds, with verdicts."""
-    if len(seeds) < MIN_SEEDS:
-        start = max(seeds, default=-1) + 1
-        seeds = list(seeds) + list(range(start, start + MIN_SEEDS - len(seeds)))
+    seeds = topped_up(seeds, MIN_SEEDS)
     results = {}
     for row in rows():
         log(f"TRT: {row.label}")

@@ -14,6 +14,7 @@ def test_the_asa_section_pits_asa_against_off_and_three_controls(tiny, monkeypat
                                             "channels": "4", "hidden": "8"})
     monkeypatch.setattr(report_asa, "ASA_BASE", base)
     monkeypatch.setattr(report_asa, "ASA_NOISE_KNOB", (0.5,))
+    monkeypatch.setattr(report_asa, "ASA_MIN_SEEDS", 2)
     counter, logged = RunCounter(), []
     text = reproduce.SECTIONS["asa"]([0, 1], 1, None, logged.append, counter)
     assert counter.runs == 6 * 2 + 2 * 2                          # six arms, and off/clean on noisier clips
@@ -27,7 +28,8 @@ def test_the_asa_section_pits_asa_against_off_and_three_controls(tiny, monkeypat
     assert "Verdict on \"ASA removes redundant spikes\"" in text and "against the sparsest control (" in text
     assert "| noise 0.5 | clean |" in text and "| noise 0.2 | clean |" in text
     assert "paper neuron preset: neuron lif, decay 0.3, threshold 0.3, reset hard" in text
-    assert "Fewer than the 10 seeds" in text and "evaluated on batches of its training size" in text
+    assert "2 paired seeds" in text and "topped up to at least 2" in text
+    assert "evaluated on batches of its training size" in text
 
 
 def result(nasfr_base, nasfr_variant, accuracy_diff, ci=(-0.01, 0.01), nasfr_ci=None):
