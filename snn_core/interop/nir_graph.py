@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from ..config.run_config import RunConfig
+from ..methods.asa_controls import CONTROL_GATES
 from .nir_neurons import to_node
 
 MAX_FILE_MB = 200
@@ -42,14 +43,19 @@ def exportable(cfg: RunConfig, model: nn.Module) -> None:
     if cfg.neuron.max_spikes > 0:
         raise ValueError(f"the spike cap K={cfg.neuron.max_spikes} (max-spikes) cannot be exported to NIR: its "
                          "neurons have no spike count; allowed: max-spikes=0")
-    gated = [layer.name for layer in model.layers if not isinstance(layer.gate, nn.Identity)]
+    gated = [layer.name for layer in model.layers if not isinstance(layer.gate, (nn.Identity, *FOLDABLE_GATES))]
     if gated:
         raise ValueError(f"ASA's current gates on {', '.join(gated)} cannot be exported to NIR: they depend on the "
-                         "input and fold into no weight; allowed: asa=off")
+                         "input and fold into no weight; allowed: asa=off, or its controls constant and scalar "
+                         "(folded into the weights)")
+
+
+FOLDABLE_GATES = tuple(CONTROL_GATES.values())      # x -> g x with g fixed at inference: folds into the synapse
 
 
 def _folded(layer) -> tuple[np.ndarray, np.ndarray]:
-    """The weight and bias of a layer's Conv2d/Linear with its BatchNorm (running statistics) folded in."""
+    """The weight and bias of a layer's Conv2d/Linear with its BatchNorm (running statistics) folded in, and an
+    attenuation control's gate g too: g (W x + b) = (g W) x + g b."""
     synapse = layer.synapse[-1] if isinstance(layer.synapse, nn.Sequential) else layer.synapse
     weight = synapse.weight.detach().double()                                  # (out, in[, 3, 3])
     bias = torch.zeros(weight.shape[0], dtype=torch.float64) if synapse.bias is None else synapse.bias.detach().double()
@@ -60,6 +66,8 @@ def _folded(layer) -> tuple[np.ndarray, np.ndarray]:
         bias = (bias - norm.running_mean.double()) * scale + norm.bias.detach().double()
     elif not isinstance(norm, nn.Identity):
         raise ValueError(f"{layer.name}: a {type(norm).__name__} cannot be exported; allowed: BatchNorm or none")
+    if isinstance(layer.gate, FOLDABLE_GATES):
+        weight, bias = weight * layer.gate.value(), bias * layer.gate.value()
     return weight.float().numpy(), bias.float().numpy()
 
 

@@ -7,8 +7,8 @@ this engine's builder pools: before a conv whose input is wider than 8 pixels) a
 ``Affine | Linear -> neuron``. A final Affine is the rate readout (logits averaged over T); a chain that ends in
 a neuron reads out spike counts (or first spikes, when the graph's metadata says so). Every neuron must share
 one set of parameters (this engine's config has one neuron section; ``nir_neurons.from_node`` maps them).
-Anything else is refused with a ValueError naming the node. The network is built without BatchNorm (an
-exported graph has it folded into the synapses) on the config the graph's metadata holds, or on ``base``.
+Anything else is refused with a ValueError naming the node. The network is built without BatchNorm or a current
+gate (an exported graph has both folded into the synapses) on the config the graph's metadata holds, or on ``base``.
 """
 from __future__ import annotations
 
@@ -144,6 +144,7 @@ def import_nir(graph: nir.NIRGraph, base: RunConfig | None = None, dt: float | N
     readout = "rate" if layers.readout is not None else str(metadata.get("readout", "count"))
     hidden = layers.fc if layers.readout is not None else layers.fc[:-1]      # a spiking readout's "out" is no fc
     settings = {**layers.neuron, "arch": "conv" if layers.conv else "mlp", "batch-norm": False, "readout": readout,
+                "asa": "off",                                   # an exported attenuation gate is in the weights
                 "hidden": _sizes(hidden), **({"channels": _sizes(layers.conv)} if layers.conv else {})}
     cfg = runnable_config(cfg.with_values(settings).to_dict(), "the network the NIR graph describes")
     last = layers.readout if layers.readout is not None else layers.fc[-1][0]

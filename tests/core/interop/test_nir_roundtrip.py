@@ -40,8 +40,11 @@ def reimported(trainer: Trainer, tmp_path) -> torch.nn.Module:
 
 @pytest.mark.parametrize("settings", [DIGITS_MLP, {**DIGITS_MLP, "reset": "soft", "decay": 0.8},
                                       {**DIGITS_MLP, "neuron": "cuba", "threshold": 0.2},
-                                      {**DIGITS_MLP, "readout": "count"}, EVENTS_CONV],
-                         ids=["digits-mlp", "soft-reset", "cuba", "count-readout", "events-conv"])
+                                      {**DIGITS_MLP, "readout": "count"}, EVENTS_CONV,
+                                      {**EVENTS_CONV, "asa": "constant", "asa-constant-gate": 0.6, "threshold": 0.06},
+                                      {**EVENTS_CONV, "asa": "scalar", "asa-constant-gate": 0.6, "threshold": 0.06}],
+                         ids=["digits-mlp", "soft-reset", "cuba", "count-readout", "events-conv", "constant-gate",
+                              "learned-gate"])
 def test_export_then_import_gives_identical_spikes_and_logits(tiny, tmp_path, settings):
     trainer = trained(tiny, settings)
     model = reimported(trainer, tmp_path)
@@ -54,6 +57,7 @@ def test_export_then_import_gives_identical_spikes_and_logits(tiny, tmp_path, se
         assert torch.equal(a, b), f"layer {layer}: {(a != b).sum().item()} spikes differ"
     torch.testing.assert_close(ours.logits, theirs.logits, rtol=1e-5, atol=1e-5)
     assert torch.equal(ours.predictions, theirs.predictions)
+    assert all(isinstance(layer.gate, torch.nn.Identity) for layer in model.layers)   # a control's gate is folded
 
 
 def test_the_graph_has_the_nodes_of_the_network_and_batch_norm_is_folded(tiny):
