@@ -21,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ..config.run_config import RunConfig
-from ..experiments.batch import RunCache, run_many
+from ..experiments.batch import RunCache
 from ..experiments.compare import compare, with_seed
 from ..experiments.stats import mean_ci
+from ..experiments.tuning import TUNE_SEED, pick_by_validation, tune_arms, validation_scores
 from ..methods.ttfs.equivalence import engine_agreement
 from ..methods.ttfs.presets import ttfs_config
 from ..neurons.cuba import membrane_tau
@@ -38,39 +39,17 @@ EXACT_BASE = ttfs_config(**{"engine": "exact", "robustness": False, "hidden": "6
                             "tau-syn": 4.0, "lr": 1e-2, "epochs": 12})
 ARMS = {"TTFS": {"max-spikes": 1, "readout": "first-spike"}, "relaxed": {"max-spikes": 10, "readout": "count"}}
 GRID = tuple({"lr": lr, "threshold": threshold} for lr in (3e-3, 1e-2) for threshold in (0.5, 1.0))
-TUNE_SEED = 100                     # apart from the report's seeds 0.., so no test run is also a tuning run
 EXACT_SEEDS = 3
 EARLY_EPOCH = 2
-
-
-def validation_scores(slots: Sequence[dict]) -> list[float | None]:
-    """Each run slot's validation accuracy; None for a failed run or one without a validation split."""
-    return [None if slot.get("error") is not None or slot.get("metrics") is None
-            else slot["metrics"].get("validation_accuracy") for slot in slots]
-
-
-def pick_by_validation(slots: Sequence[dict]) -> int:
-    """Index of the run with the highest validation accuracy (ties: the first); ValueError when none has one."""
-    scores = validation_scores(slots)
-    scored = [index for index, score in enumerate(scores) if score is not None]
-    if not scored:
-        raise ValueError("no tuning run reported a validation accuracy; allowed: runs with data.validation > 0 "
-                         "(--validation) that finished")
-    return max(scored, key=lambda index: (scores[index], -index))
 
 
 def tune(base: RunConfig, grid: Sequence[dict], workers: int, cache: RunCache | None,
          counter: RunCounter) -> dict[str, tuple[RunConfig, list[float | None]]]:
     """Per arm of ``ARMS``: the grid point of ``base`` with the best validation accuracy on ``TUNE_SEED``, and
-    every point's validation accuracy (one batch of runs for both arms, so the workers stay busy)."""
-    configs = {name: [with_seed(base.with_values({**changes, **point}), TUNE_SEED) for point in grid]
-               for name, changes in ARMS.items()}
-    slots = run_many([cfg for arm in configs.values() for cfg in arm], workers=workers, cache=cache, progress=counter)
-    tuned = {}
-    for index, (name, arm) in enumerate(configs.items()):
-        own = slots[index * len(grid):(index + 1) * len(grid)]
-        tuned[name] = (arm[pick_by_validation(own)], validation_scores(own))
-    return tuned
+    every point's validation accuracy."""
+    tuned = tune_arms(base, ARMS, grid, workers=workers, cache=cache, progress=counter, seed=TUNE_SEED)
+    return {name: (configs[pick_by_validation(slots)], validation_scores(slots))
+            for name, (configs, slots) in tuned.items()}
 
 
 def claim_rows(result: dict, target: float, epochs: int) -> list[Claim]:

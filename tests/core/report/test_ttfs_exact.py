@@ -1,23 +1,8 @@
 """The exact-engine TTFS table's tuning path: each arm keeps the setting with the best validation accuracy."""
 from __future__ import annotations
 
-import pytest
-
 from snn_core.report import ttfs_exact
 from snn_core.report.parts import RunCounter
-from snn_core.report.ttfs_exact import pick_by_validation, validation_scores
-
-
-def slot(validation: float | None, test: float, error: str | None = None) -> dict:
-    return {"error": error, "metrics": None if error else {"validation_accuracy": validation, "test_accuracy": test}}
-
-
-def test_pick_reads_validation_never_test():
-    slots = [slot(0.80, 0.95), slot(0.90, 0.70), slot(0.90, 0.99), slot(None, 1.0, "ValueError: boom")]
-    assert validation_scores(slots) == [0.80, 0.90, 0.90, None]
-    assert pick_by_validation(slots) == 1                         # best validation, first of a tie; test ignored
-    with pytest.raises(ValueError, match="no tuning run reported a validation accuracy; allowed: .*--validation"):
-        pick_by_validation([slot(None, 0.9), slot(None, 0.5, "RuntimeError: x")])
 
 
 def test_tuning_two_settings_for_one_epoch_keeps_the_best_validation_accuracy():
