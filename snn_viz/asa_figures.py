@@ -28,16 +28,18 @@ def rates_by_layer(rates: Mapping[str, Mapping[str, float]], nasfr: Mapping[str,
 
 
 def channel_patterns(fractions: Mapping[str, Mapping[str, Mapping[str, float]]]) -> go.Figure:
-    """Share of noise / normal / null channels per conv layer, one stacked bar per (layer, arm)."""
+    """Share of noise / normal / null channels per conv layer, one stacked horizontal bar per (layer, arm): lying
+    bars keep the arms' names readable when the controls make it ten bars."""
     fig = go.Figure()
-    columns = [(arm, layer) for arm, layers in fractions.items() for layer in layers]
+    columns = [(arm, layer) for layer in next(iter(fractions.values()), {}) for arm in fractions]
     labels = [[layer for _, layer in columns], [arm for arm, _ in columns]]
     for pattern, colour in PATTERN_COLOURS.items():
-        fig.add_bar(x=labels, y=[fractions[arm][layer][pattern] for arm, layer in columns], name=pattern,
-                    marker_color=colour, hovertemplate="%{x}: %{y:.0%}<extra>" + pattern + "</extra>")
-    styled(fig, "Channel patterns (the paper's Fig. 1 vocabulary)")
+        fig.add_bar(y=labels, x=[fractions[arm][layer][pattern] for arm, layer in columns], name=pattern,
+                    orientation="h", marker_color=colour, hovertemplate="%{y}: %{x:.0%}<extra>" + pattern + "</extra>")
+    styled(fig, "Channel patterns (the paper's Fig. 1 vocabulary)", height=max(380, 120 + 26 * len(columns)))
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text="share of channels", tickformat=".0%", range=[0, 1])
+    fig.update_xaxes(title_text="share of channels", tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(autorange="reversed")
     return fig
 
 
