@@ -32,27 +32,34 @@ def test_the_asa_section_pits_asa_against_off_and_three_controls(tiny, monkeypat
     assert "evaluated on batches of its training size" in text
 
 
-def result(nasfr_base, nasfr_variant, accuracy_diff, ci=(-0.01, 0.01), nasfr_ci=None):
-    """A comparison result of two paired seeds, as ``compare_result`` shapes it."""
+def result(nasfr_base, nasfr_variant, accuracy_diff, ci=(-0.01, 0.01), nasfr_ci=None, validation=None):
+    """A comparison result of two paired seeds, as ``compare_result`` shapes it (the variant's mean validation
+    accuracy ``validation``, else its test accuracy)."""
     diff = nasfr_variant - nasfr_base
     low, high = nasfr_ci or (diff - 0.001, diff + 0.001)
     return {"paired": {"nasfr": {"mean": diff, "ci_low": low, "ci_high": high},
                        "test_accuracy": {"mean": accuracy_diff, "ci_low": accuracy_diff + ci[0],
                                          "ci_high": accuracy_diff + ci[1], "wins": 1, "n": 2}},
             "summary": {"base": {"nasfr": {"mean": nasfr_base}, "test_accuracy": {"mean": 0.8}},
-                        "variant": {"nasfr": {"mean": nasfr_variant}, "test_accuracy": {"mean": 0.8 + accuracy_diff}}}}
+                        "variant": {"nasfr": {"mean": nasfr_variant}, "test_accuracy": {"mean": 0.8 + accuracy_diff},
+                                    "validation_accuracy": {"mean": validation or 0.8 + accuracy_diff}}}}
 
 
 def test_the_verdict_names_the_best_controls_and_credits_asa_only_beyond_them():
-    against_off = {"constant": result(0.2, 0.10, 0.02), "threshold": result(0.2, 0.08, -0.05)}
-    # clean - control: 25% fewer spikes than the sparsest (threshold), accuracy equal to the most accurate (constant)
+    # threshold has the higher test accuracy, constant the higher validation accuracy: the pick reads validation
+    against_off = {"constant": result(0.2, 0.10, 0.02, validation=0.9), "threshold": result(0.2, 0.08, 0.05,
+                                                                                             validation=0.7)}
+    # clean - control: 25% fewer spikes than the sparsest (threshold), accuracy equal to the one validating best
     beats = {"constant": result(0.10, 0.06, 0.0), "threshold": result(0.08, 0.06, 0.05)}
     text = asa_tables.redundancy_verdict(against_off, beats)[0]
-    assert "sparsest control (threshold) -25.0% [" in text and "most accurate control (constant) +0.00" in text
+    assert "sparsest control (threshold) -25.0% [" in text and "control that validates best (constant) +0.00" in text
     assert "**Reproduced beyond attenuation**" in text
     ties = {"constant": result(0.10, 0.06, 0.0), "threshold": result(0.08, 0.08, 0.0, nasfr_ci=(-0.01, 0.01))}
     text = asa_tables.redundancy_verdict(against_off, ties)[0]
-    assert "**Not isolated**: ASA does not fire less than threshold" in text and "mixed" in text
+    assert "**Not isolated**: ASA does not fire measurably less than threshold, so" in text and "mixed" in text
+    loses = {"constant": result(0.10, 0.06, -0.05), "threshold": result(0.08, 0.06, 0.0)}
+    text = asa_tables.redundancy_verdict(against_off, loses)[0]
+    assert "**Not isolated**: ASA loses accuracy against constant, so" in text
 
 
 def test_nasfr_change_is_in_percent_of_the_base_arm():

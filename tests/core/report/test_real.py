@@ -14,11 +14,14 @@ def test_the_real_data_section_measures_asa_with_its_controls_trt_and_ttfs_on_re
     monkeypatch.setattr(reproduce_real, "NMNIST_ASA", reproduce_real.NMNIST_ASA.with_values(tiny))
     counter, logged = RunCounter(), []
     text = reproduce.SECTIONS["real"]([0, 1], 1, None, logged.append, counter)
-    assert counter.runs == (5 + 2 + 2) * 2 and len(logged) == 3       # ASA: off, clean and three controls
+    assert counter.runs == (5 + 2 + 2) * 2 and len(logged) == 4       # ASA: off, clean and three controls
+    gate = reproduce_real.calibrated_gate(reproduce_real.NMNIST_ASA, 0)  # the controls' gate: clean ASA's mean gate
+    assert f"controls at gate {gate:g}" in logged[1] and f"g = {gate:g}, clean ASA's mean gate on N-MNIST" in text
     assert "54 training, 6 validation and 30 test recordings (no test split on disk" in text
     assert "conv 4-8 + fc 128, rate readout, T = 4 time bins per recording" in text
-    for row in ("| clean vs off |", "| constant gate 0.7 vs off |", "| clean − learned gate (from 0.7) |",
-                "| clean − threshold 0.429 |", "| off → TRT (frames reversed at the input) |", "| unlimited → K = 1 |"):
+    for row in ("| clean vs off |", f"| constant gate {gate:g} vs off |", f"| clean − learned gate (from {gate:g}) |",
+                f"| clean − threshold {0.3 / gate:.3g} |", "| off → TRT (frames reversed at the input) |",
+                "| unlimited → K = 1 |"):
         assert row in text
     assert "paper neuron preset: neuron lif, decay 0.3, threshold 0.3" in text and "| faithful" not in text
     verdicts = [line for line in text.splitlines() if "reproduced" in line or "mixed" in line]
