@@ -25,7 +25,9 @@ from snn_core.config.run_config import RunConfig
 from snn_core.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = {"dataset": "events-shape", "arch": "conv", "robustness": False}     # the default events-shape conv run
+# the default events-shape conv run, with enough clips that no profiled step closes an epoch (which would add the
+# epoch's evaluation to the step): 6,000 clips are 84 batches an epoch, each trainer takes 1 + 2 x rounds x steps
+CONFIG = {"dataset": "events-shape", "arch": "conv", "robustness": False, "train-samples": 6000}
 KERNELS = ("fused", "reference")
 GROUPS = {     # group -> substrings of profiler op names (the first group that matches wins)
     "neuron recurrence": ("FusedNeuron", "lif_step", "cuba_step", "_SpikeFunction", "SpikeFunction"),
@@ -54,6 +56,9 @@ def profile_steps(trainer: Trainer, steps: int) -> dict[str, float]:
 def measure(steps: int, rounds: int) -> dict:
     """Per kernel: profiled group times (median over rounds) and unprofiled CPU seconds per step."""
     trainers = {kernel: Trainer(RunConfig().with_values({**CONFIG, "kernel": kernel})) for kernel in KERNELS}
+    if 1 + 2 * rounds * steps >= trainers["fused"].batches_per_epoch:
+        raise ValueError(f"steps={steps} x rounds={rounds} would close an epoch (its evaluation is no training step); "
+                         f"allowed: 1 + 2 x rounds x steps < {trainers['fused'].batches_per_epoch}")
     for trainer in trainers.values():
         trainer.step()                                    # warm-up: numba's cached loops load here
     profiled = {kernel: [] for kernel in KERNELS}
@@ -77,7 +82,8 @@ def markdown(result: dict, steps: int, rounds: int) -> str:
              f"Measured by `python benchmarks/step_profile.py` on {platform.processor() or platform.machine()}, "
              f"{os.cpu_count()} cores, torch {torch.__version__}, 1 torch thread, {time.strftime('%Y-%m-%d')}; "
              f"load average {os.getloadavg()[0]:.1f} at the end. The default events-shape conv run "
-             "(conv 16-32 + fc 128, T = 8, batch 64), both neuron kernels from the same seed in one process, "
+             "(conv 16-32 + fc 128, T = 8, batch 64; 6,000 clips so that no profiled step closes an epoch), "
+             "both neuron kernels from the same seed in one process, "
              f"{rounds} alternating rounds of {steps} steps; self CPU time per step from torch.profiler, grouped by "
              "operator, median over rounds. The profiler's own overhead inflates every row alike: read the shares. "
              "The reference loop's neuron is many small elementwise ops (mul, add, ge, where, stack) that cannot be "
