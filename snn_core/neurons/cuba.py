@@ -24,10 +24,10 @@ from .loop import NeuronSequence, record_sequence, spike_sequence
 from .spike import cap_spikes, spike
 from .units import decay_from_tau
 
-CUBA_EQUATIONS = (
-    r"I_t = \alpha I_{t-1} + x_t,\quad V^{pre}_t = \beta V_{t-1} + (1-\beta) I_t,\quad "
-    r"S_t = \Theta(V^{pre}_t - V_{th})\,[n_{t-1} < K],\quad V_t = V^{pre}_t - V_{th} S_t,\quad "
-    r"\alpha = e^{-1/\tau_s},\ \beta = e^{-1/(2\tau_s)}"
+CUBA_EQUATIONS = (     # two lines, so that it fits a page column
+    r"\begin{gathered}I_t = \alpha I_{t-1} + x_t,\quad V^{pre}_t = \beta V_{t-1} + (1-\beta) I_t,\quad "
+    r"S_t = \Theta(V^{pre}_t - V_{th})\,[n_{t-1} < K],\\ V_t = V^{pre}_t - V_{th} S_t,\quad "
+    r"\alpha = e^{-1/\tau_s},\ \beta = e^{-1/(2\tau_s)}\end{gathered}"
 )
 
 
