@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..config.check import require_valid
 from ..config.run_config import ALIASES, RunConfig, cli_index
 from .batch import Progress, RunCache, cancelled_slot, is_cancelled, run_many
 from .stats import mean_ci, paired
+
+if TYPE_CHECKING:
+    from .executors import Executor
 
 SEED_OPTION = "seed"
 
@@ -146,7 +150,7 @@ def compare_result(base: RunConfig, variant: RunConfig, seeds: Sequence[int], sl
     }
 
 
-def compare(base: RunConfig, variant: RunConfig, seeds: Sequence[int], *, workers: int = 1,
+def compare(base: RunConfig, variant: RunConfig, seeds: Sequence[int], *, workers: int | Executor = 1,
             threads: int | None = None, device: str = "auto", cache: RunCache | None = None,
             progress: Progress | None = None, confidence: float = 0.95) -> dict:
     """Train both arms on every seed; per-seed results and, per metric, the paired variant - base difference."""
@@ -203,7 +207,7 @@ def sweep_result(cfg: RunConfig, parameter: str, seeds: Sequence[int], configs: 
     }
 
 
-def sweep(cfg: RunConfig, parameter: str, values: Sequence, seeds: Sequence[int], *, workers: int = 1,
+def sweep(cfg: RunConfig, parameter: str, values: Sequence, seeds: Sequence[int], *, workers: int | Executor = 1,
           threads: int | None = None, device: str = "auto", cache: RunCache | None = None,
           progress: Progress | None = None, confidence: float = 0.95) -> dict:
     """Train ``cfg`` with each value of ``parameter`` on every seed; mean and CI per value, and the

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from statistics import mean
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..config.run_config import RunConfig
 from ..methods.presets import PAPER_NEURONS
@@ -27,6 +27,9 @@ from .batch import Progress, RunCache, run_many
 from .compare import check_seeds, finished, runnable
 from .stats import mean_ci, paired
 from .trt_table import TERMS
+
+if TYPE_CHECKING:
+    from .executors import Executor
 
 BASE = RunConfig().with_values({"dataset": "events-shape", "T": 4, "train-samples": 400, "test-samples": 300,
                                 "robustness": False, **PAPER_NEURONS["trt"]})
@@ -148,7 +151,7 @@ def study_result(study: Sequence[Cell], seeds: Sequence[int], data_seeds: Sequen
 
 
 def run_study(seeds: Sequence[int], data_seeds: Sequence[int], base: RunConfig, factors: Sequence[Factor], *,
-              workers: int = 1, cache: RunCache | None = None, progress: Progress | None = None) -> dict:
+              workers: int | Executor = 1, cache: RunCache | None = None, progress: Progress | None = None) -> dict:
     """Train every distinct run of the study (``SEEDS``, ``DATA_SEEDS``, ``BASE``, ``FACTORS`` as the report runs it)
     on ``workers`` processes and tabulate it (``study_result``)."""
     study = cells(base, factors)

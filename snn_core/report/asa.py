@@ -11,6 +11,7 @@ The noise-pattern claim (noise channels become null) is read off the same runs (
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ..config.run_config import RunConfig
 from ..experiments.batch import RunCache, run_many
@@ -20,6 +21,9 @@ from ..methods.presets import PAPER_NEURONS, describe_neuron
 from ..training.trainer import Trainer
 from .asa_tables import arm_table, asa_row, control_rows, noise_rows, paper_claims, redundancy_verdict
 from .parts import RunCounter, topped_up
+
+if TYPE_CHECKING:
+    from ..experiments.executors import Executor
 
 ASA_EPOCHS = 12       # a pilot (seed 0, 20 epochs): validation accuracy within ~2 points of its best by epoch 10-13
 ASA_BASE = RunConfig().with_values({"dataset": "events-shape", "arch": "conv", "noise": 0.2, "epochs": ASA_EPOCHS,
@@ -53,7 +57,7 @@ def arm_configs(base: RunConfig, gate: float) -> dict[str, RunConfig]:
                 {"threshold": round(base.neuron.threshold / gate, 4)})}
 
 
-def run_arms(arms: dict[str, RunConfig], seeds: Sequence[int], workers: int, cache: RunCache | None,
+def run_arms(arms: dict[str, RunConfig], seeds: Sequence[int], workers: int | Executor, cache: RunCache | None,
              counter: RunCounter) -> dict[str, list[dict]]:
     """Every arm on every seed in one batch; label -> its slots in seed order."""
     configs = [with_seed(cfg, seed) for cfg in arms.values() for seed in seeds]
@@ -69,7 +73,7 @@ def pair(arms: dict[str, RunConfig], slots: dict[str, list[dict]], seeds: Sequen
     return compare_result(arms[base], arms[variant], seeds, interleaved)
 
 
-def asa_section(seeds: list[int], workers: int, cache: RunCache | None, log: Callable[[str], None],
+def asa_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
                 counter: RunCounter) -> str:
     """Six paired arms (off, clean, faithful, three controls) on at least ``ASA_MIN_SEEDS`` paired seeds (the report's
     seeds topped up), their verdicts, and the noise-pattern claim."""

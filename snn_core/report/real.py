@@ -9,6 +9,7 @@ stratified fifth is held out as test and the section says so). Every arm trains 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..config.run_config import RunConfig, with_dataset_defaults
 from ..experiments.batch import RunCache
@@ -18,6 +19,9 @@ from .asa import CALIBRATION_SAMPLES, arm_configs, calibrated_gate, pair, run_ar
 from .asa_tables import asa_row, control_rows, redundancy_verdict
 from .parts import RunCounter, claim_verdict
 from .trt import table_row
+
+if TYPE_CHECKING:
+    from ..experiments.executors import Executor
 
 NMNIST = RunConfig().with_values(with_dataset_defaults({"dataset": "nmnist", "robustness": "false"}))
 # ASA on N-MNIST: the ASA paper's neuron; its controls shrink the current by clean ASA's mean gate on N-MNIST
@@ -54,7 +58,7 @@ def _accuracy_verdict(result: dict, claimed: str) -> str:
     return claim_verdict(accuracy["ci_low"], accuracy["ci_high"], claimed)
 
 
-def real_section(seeds: list[int], workers: int, cache: RunCache | None, log: Callable[[str], None],
+def real_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
                  counter: RunCounter) -> str:
     """ASA (clean) against no ASA and its controls, TRT against none, and K = 1 against an uncapped neuron, on
     real N-MNIST recordings."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ..config.run_config import RunConfig
 from ..experiments.batch import RunCache, run_many
@@ -19,6 +20,9 @@ from .real import real_section
 from .trt import trt_section
 from .ttfs import ttfs_section
 
+if TYPE_CHECKING:
+    from ..experiments.executors import Executor
+
 VARIABILITY_RUNS = {
     "digits, MLP, T=8 (defaults)": RunConfig(),
     "events-shape, conv, T=8, 4 epochs, 1000 train samples": RunConfig().with_values(
@@ -26,7 +30,7 @@ VARIABILITY_RUNS = {
 }
 
 
-def variability_section(seeds: list[int], workers: int, cache: RunCache | None, log: Callable[[str], None],
+def variability_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
                         counter: RunCounter) -> str:
     """How much one configuration moves between seeds: the reason every claim here is a paired comparison."""
     lines = ["## Seed-to-seed variability (why every comparison is paired)", "",
@@ -52,8 +56,8 @@ SECTIONS: dict[str, Section] = {     # name -> section builder, in report order
 }
 
 
-def _timed(section: Section, seeds: list[int], workers: int, cache: RunCache | None, log: Callable[[str], None],
-           counter: RunCounter) -> str:
+def _timed(section: Section, seeds: list[int], workers: int | Executor, cache: RunCache | None,
+           log: Callable[[str], None], counter: RunCounter) -> str:
     """A section's Markdown with its own wall time and cache use appended (the TTFS section has a 5-minute budget)."""
     started, runs, cached = time.perf_counter(), counter.runs, counter.cached
     text = section(seeds, workers, cache, log, counter)
@@ -61,7 +65,7 @@ def _timed(section: Section, seeds: list[int], workers: int, cache: RunCache | N
             f"{counter.runs - runs} runs ({counter.cached - cached} of them from the run cache).")
 
 
-def report(seeds: int = 5, workers: int = 2, cache: RunCache | None = None,
+def report(seeds: int = 5, workers: int | Executor = 2, cache: RunCache | None = None,
            log: Callable[[str], None] = lambda message: None, sections: Sequence[str] | None = None) -> str:
     """The report as Markdown (measured in this call; cached runs are reused when a cache is given).
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from statistics import mean
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..config.run_config import RunConfig
 from ..experiments import trt_sign, trt_table
@@ -25,6 +25,9 @@ from ..experiments.batch import RunCache
 from ..experiments.compare import compare
 from ..methods.presets import describe_neuron
 from .parts import RunCounter, claim_verdict, topped_up
+
+if TYPE_CHECKING:
+    from ..experiments.executors import Executor
 
 MIN_SEEDS = 10
 
@@ -165,7 +168,7 @@ def sign_study(result: dict) -> list[str]:
     return lines
 
 
-def trt_section(seeds: list[int], workers: int, cache: RunCache | None, log: Callable[[str], None],
+def trt_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
                 counter: RunCounter) -> str:
     """TRT against no TRT and its controls on ``max(len(seeds), MIN_SEEDS)`` paired seeds, with verdicts."""
     seeds = topped_up(seeds, MIN_SEEDS)

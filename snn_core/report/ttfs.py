@@ -16,6 +16,7 @@ The exact event-based engine gets its own tuned claim table (``report.ttfs_exact
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..config.run_config import RunConfig
 from ..experiments.batch import RunCache
@@ -25,6 +26,9 @@ from ..neurons.cuba import membrane_tau
 from .parts import RunCounter
 from .ttfs_claims import Claim, epochs_to_target, failures, number, paired_values, percent, points
 from .ttfs_exact import exact_section
+
+if TYPE_CHECKING:
+    from ..experiments.executors import Executor
 
 TTFS_BASE = ttfs_config()                                   # K = 1
 RELAXED_CHANGES = {"max-spikes": 0}                         # K unlimited
@@ -76,7 +80,7 @@ def setting(cfg: RunConfig) -> str:
             f"{t.epochs} epochs, batch {t.batch_size}")
 
 
-def ttfs_section(seeds: list[int], workers: int, cache: RunCache | None, log: Callable[[str], None],
+def ttfs_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
                  counter: RunCounter) -> str:
     """TTFS (K = 1) versus relaxed (K = 0) on ``TTFS_BASE``, each claim with a verdict; then the exact engine's part."""
     log("TTFS K=1 vs relaxed K=0")

@@ -19,6 +19,7 @@ about 78 s; 8 tuning runs, 6 test runs and the agreement run are about 13 CPU-mi
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ..config.run_config import RunConfig
 from ..experiments.batch import RunCache
@@ -33,6 +34,9 @@ from ..training.trainer import Trainer
 from .parts import RunCounter
 from .ttfs_claims import Claim, epochs_to_target, failures, number, paired_values, percent, points
 
+if TYPE_CHECKING:
+    from ..experiments.executors import Executor
+
 # T 16, window 8, tau_s 4, 64 hidden, 12 epochs: the exact engine's cost grows with spike slots, and the
 # discrete preset's T = 32 made K = 10 several times slower; robustness off keeps the part near 5 minutes.
 EXACT_BASE = ttfs_config(**{"engine": "exact", "robustness": False, "hidden": "64", "T": 16, "latency-window": 8,
@@ -43,7 +47,7 @@ EXACT_SEEDS = 3
 EARLY_EPOCH = 2
 
 
-def tune(base: RunConfig, grid: Sequence[dict], workers: int, cache: RunCache | None,
+def tune(base: RunConfig, grid: Sequence[dict], workers: int | Executor, cache: RunCache | None,
          counter: RunCounter) -> dict[str, tuple[RunConfig, list[float | None]]]:
     """Per arm of ``ARMS``: the grid point of ``base`` with the best validation accuracy on ``TUNE_SEED``, and
     every point's validation accuracy."""
@@ -98,7 +102,7 @@ def arm_setting(cfg: RunConfig) -> str:
     return f"K = {n.max_spikes}, {readout} readout, lr {t.lr:g}, V_th {n.threshold:g}"
 
 
-def exact_section(seeds: list[int], workers: int, cache: RunCache | None, log: Callable[[str], None],
+def exact_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
                   counter: RunCounter) -> list[str]:
     """The exact engine's tuned claim table, its tuning table and the engines' per-layer agreement."""
     log("TTFS exact engine: tuning both arms on validation")
