@@ -148,7 +148,8 @@ class FusedNeuron(torch.autograd.Function):
             kernels.numba_forward(compiled_loops(), _np(current), kernels.consts(current.dtype, p), p, _np(v_pre),
                                   _np(spikes))
         elif backend == "triton":
-            spikes, v_pre = kernels.triton_forward(compiled_triton(), current, _device_consts(kernels, current, p), p)
+            ctx.consts = _device_consts(kernels, current, p)        # one host-to-device copy, kept for the backward
+            spikes, v_pre = kernels.triton_forward(compiled_triton(), current, ctx.consts, p)
         else:
             spikes, v_pre = kernels.torch_forward(current, p)
             spikes = spikes.to(current.dtype)
@@ -164,8 +165,8 @@ class FusedNeuron(torch.autograd.Function):
         p, kernels = ctx.p, ctx.kernels
         backend = backend_for(v_pre)
         if backend == "triton":
-            return kernels.triton_backward(compiled_triton(), grad_spikes, grad_v_pre, v_pre, spikes,
-                                           _device_consts(kernels, v_pre, p), p), None, None
+            return kernels.triton_backward(compiled_triton(), grad_spikes, grad_v_pre, v_pre, spikes, ctx.consts,
+                                           p), None, None
         if backend != "numba":
             return kernels.torch_backward(grad_spikes, grad_v_pre, v_pre, spikes, p), None, None
         grad_current = torch.empty_like(v_pre)

@@ -44,12 +44,18 @@ def _surrogate_grad(x, c_ptr, KIND: tl.constexpr):
 
 
 @triton.jit
+def _lif_constants(c_ptr):
+    """beta, V_th and V_reset of the LIF neuron, read from ``consts``."""
+    return tl.load(c_ptr + BETA), tl.load(c_ptr + THRESHOLD), tl.load(c_ptr + V_RESET)
+
+
+@triton.jit
 def _lif_forward(cur_ptr, c_ptr, vpre_ptr, spk_ptr, T, N, HARD: tl.constexpr, CAP: tl.constexpr,
                  BLOCK: tl.constexpr):
     """v_pre[t] = beta v[t-1] + I[t]; s[t] = (v_pre[t] - V_th >= 0) and count < K; v[t] by the reset rule."""
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     live = offs < N
-    beta, threshold, v_reset = tl.load(c_ptr + BETA), tl.load(c_ptr + THRESHOLD), tl.load(c_ptr + V_RESET)
+    beta, threshold, v_reset = _lif_constants(c_ptr)
     v = tl.zeros([BLOCK], dtype=vpre_ptr.dtype.element_ty)
     count = tl.zeros([BLOCK], dtype=tl.int32)
     cur, vpre, spk = cur_ptr + offs, vpre_ptr + offs, spk_ptr + offs
@@ -87,7 +93,7 @@ def _lif_backward(gs_ptr, gp_ptr, vpre_ptr, spk_ptr, spk_first, c_ptr, out_ptr, 
     gv[t-1] = beta gv_pre. Hard: dv/ds = V_reset - v_pre, dv/dv_pre = 1 - s; soft: -V_th, 1."""
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     live = offs < N
-    beta, threshold, v_reset = tl.load(c_ptr + BETA), tl.load(c_ptr + THRESHOLD), tl.load(c_ptr + V_RESET)
+    beta, threshold, v_reset = _lif_constants(c_ptr)
     gv = tl.zeros([BLOCK], dtype=vpre_ptr.dtype.element_ty)
     count = tl.zeros([BLOCK], dtype=tl.int32)
     if CAP > 0:
@@ -117,12 +123,17 @@ def _lif_backward(gs_ptr, gp_ptr, vpre_ptr, spk_ptr, spk_first, c_ptr, out_ptr, 
 
 
 @triton.jit
+def _cuba_constants(c_ptr):
+    """alpha, beta, 1 - beta and V_th of the CUBA neuron, read from ``consts``."""
+    return tl.load(c_ptr + ALPHA), tl.load(c_ptr + BETA), tl.load(c_ptr + ONE_MINUS_BETA), tl.load(c_ptr + THRESHOLD)
+
+
+@triton.jit
 def _cuba_forward(cur_ptr, c_ptr, vpre_ptr, spk_ptr, T, N, CAP: tl.constexpr, BLOCK: tl.constexpr):
     """i[t] = alpha i[t-1] + x[t]; v_pre[t] = beta v[t-1] + (1 - beta) i[t]; spike as LIF; v[t] = v_pre - V_th s."""
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     live = offs < N
-    alpha, beta, one_minus_beta = tl.load(c_ptr + ALPHA), tl.load(c_ptr + BETA), tl.load(c_ptr + ONE_MINUS_BETA)
-    threshold = tl.load(c_ptr + THRESHOLD)
+    alpha, beta, one_minus_beta, threshold = _cuba_constants(c_ptr)
     i = tl.zeros([BLOCK], dtype=vpre_ptr.dtype.element_ty)
     v = tl.zeros([BLOCK], dtype=vpre_ptr.dtype.element_ty)
     count = tl.zeros([BLOCK], dtype=tl.int32)
@@ -147,8 +158,7 @@ def _cuba_backward(gs_ptr, gp_ptr, vpre_ptr, spk_ptr, spk_first, c_ptr, out_ptr,
     gi[t-1] = alpha dx; gv[t-1] = beta gv_pre."""
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     live = offs < N
-    alpha, beta, one_minus_beta = tl.load(c_ptr + ALPHA), tl.load(c_ptr + BETA), tl.load(c_ptr + ONE_MINUS_BETA)
-    threshold = tl.load(c_ptr + THRESHOLD)
+    alpha, beta, one_minus_beta, threshold = _cuba_constants(c_ptr)
     gv = tl.zeros([BLOCK], dtype=vpre_ptr.dtype.element_ty)
     gi = tl.zeros([BLOCK], dtype=vpre_ptr.dtype.element_ty)
     count = tl.zeros([BLOCK], dtype=tl.int32)
