@@ -148,7 +148,7 @@ class FusedNeuron(torch.autograd.Function):
             kernels.numba_forward(compiled_loops(), _np(current), kernels.consts(current.dtype, p), p, _np(v_pre),
                                   _np(spikes))
         elif backend == "triton":
-            ctx.consts = _device_consts(kernels, current, p)        # one host-to-device copy, kept for the backward
+            ctx.consts = _device_consts(kernels, current, p)        # on the device since the first call
             spikes, v_pre = kernels.triton_forward(compiled_triton(), current, ctx.consts, p)
         else:
             spikes, v_pre = kernels.torch_forward(current, p)
@@ -179,7 +179,15 @@ class FusedNeuron(torch.autograd.Function):
 
 def _device_consts(kernels: NeuronKernels, like: torch.Tensor, p) -> torch.Tensor:
     """The loops' scalars as a tensor of ``like``'s dtype on its device (what the Triton kernels read)."""
-    return torch.from_numpy(kernels.consts(like.dtype, p)).to(like.device)
+    return _consts_on(like.device, like.dtype, kernels.consts(like.dtype, p).tobytes())
+
+
+@functools.lru_cache(maxsize=256)
+def _consts_on(device: torch.device, dtype: torch.dtype, values: bytes) -> torch.Tensor:
+    """``values`` copied to ``device`` once and kept (read only by the kernels): a copy per forward would be a
+    host-to-device transfer, after which torch waits for the stream, so the CPU could not queue the next kernels
+    while the GPU runs the current ones."""
+    return torch.frombuffer(bytearray(values), dtype=dtype).to(device)
 
 
 def _run(currents: torch.Tensor, p, kernels: NeuronKernels) -> tuple[torch.Tensor, torch.Tensor]:
