@@ -58,7 +58,8 @@ def _folded(layer) -> tuple[np.ndarray, np.ndarray]:
     attenuation control's gate g too: g (W x + b) = (g W) x + g b."""
     synapse = layer.synapse[-1] if isinstance(layer.synapse, nn.Sequential) else layer.synapse
     weight = synapse.weight.detach().double()                                  # (out, in[, 3, 3])
-    bias = torch.zeros(weight.shape[0], dtype=torch.float64) if synapse.bias is None else synapse.bias.detach().double()
+    bias = (torch.zeros(weight.shape[0], dtype=torch.float64, device=weight.device) if synapse.bias is None
+            else synapse.bias.detach().double())
     norm = layer.norm
     if isinstance(norm, nn.modules.batchnorm._BatchNorm):
         scale = norm.weight.detach().double() / torch.sqrt(norm.running_var.double() + norm.eps)   # (out,)
@@ -68,7 +69,12 @@ def _folded(layer) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{layer.name}: a {type(norm).__name__} cannot be exported; allowed: BatchNorm or none")
     if isinstance(layer.gate, FOLDABLE_GATES):
         weight, bias = weight * layer.gate.value(), bias * layer.gate.value()
-    return weight.float().numpy(), bias.float().numpy()
+    return _array(weight), _array(bias)
+
+
+def _array(tensor: torch.Tensor) -> np.ndarray:
+    """A float32 NumPy copy of a tensor on any device (a model trained on CUDA exports too)."""
+    return tensor.detach().float().cpu().numpy()
 
 
 def _conv_nodes(layer, shape: tuple[int, ...]) -> tuple[dict, tuple[int, ...]]:
@@ -106,8 +112,7 @@ def export_nir(model: nn.Module, cfg: RunConfig, frame_shape: tuple[int, ...], d
     if model.readout is not None:
         if len(shape) > 1:
             nodes["flatten"] = nir.Flatten(input_type={"input": np.array(shape)}, start_dim=0, end_dim=-1)
-        nodes["readout"] = nir.Affine(weight=model.readout.weight.detach().float().numpy(),
-                                      bias=model.readout.bias.detach().float().numpy())
+        nodes["readout"] = nir.Affine(weight=_array(model.readout.weight), bias=_array(model.readout.bias))
     last = nodes[list(nodes)[-1]]
     nodes["output"] = nir.Output(output_type={"output": np.array(last.output_type["output"])})
     names = list(nodes)
