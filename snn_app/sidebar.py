@@ -23,7 +23,7 @@ import streamlit as st
 from snn_core.config.check import FOLDER_FIELDS, check
 from snn_core.config.run_config import RunConfig, cli_index, parse_value
 from snn_core.data import DATASETS
-from snn_core.data.folders import DEFAULT_ROOTS, resolve_root
+from snn_core.data.folders import default_roots, resolve_root
 
 from .text import escape_markdown
 
@@ -151,7 +151,7 @@ def _shown(cli: str, dataset: str | None, basic: bool) -> bool:
 
 
 def _data_source_caption(dataset: str) -> None:
-    """One line saying which folder a real dataset is read from (an empty data-dir searches DEFAULT_ROOTS)."""
+    """One line saying which folder a real dataset is read from (an empty data-dir searches ``default_roots()``)."""
     if not DATASETS[dataset].reads_folder:
         return
     data_dir = st.session_state.get(widget_key("data-dir"), "")
@@ -160,7 +160,7 @@ def _data_source_caption(dataset: str) -> None:
     except ValueError as problem:
         st.caption(f":red[:material/folder_off: {escape_markdown(str(problem), 2000)}]")
         return
-    places = ", ".join(f"{base}/{dataset}".replace("$", "\\$") for base in DEFAULT_ROOTS)   # \$: not LaTeX
+    places = ", ".join(escape_markdown(str(base / dataset), 500) for base in default_roots())
     how = "" if data_dir else f" (data-dir empty: the first of {places} that exists)"
     st.caption(f":material/folder_open: Reads **{escape_markdown(str(root), 2000)}**{how}.")
 

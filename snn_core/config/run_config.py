@@ -82,8 +82,9 @@ class DataConfig(Section):
                              "split (stratified, drawn with data-seed; the same for every seed and method arm); "
                              "settings are chosen on it, never on test (0 = no validation split)",
                              lo=0.0, hi=0.5, kind=float)
-    data_dir: str = spec("", "data-dir", "real datasets: the folder to read (empty = $SNN_DATA_DIR/<dataset>, "
-                         "else data/<dataset>, else ../shared/data/real/<dataset>)", hi=MAX_PATH, kind=str)
+    data_dir: str = spec("", "data-dir", "real datasets: the folder to read (empty = the fetched dataset in "
+                         "$SNN_DATA_DIR or the user cache, else data/<dataset>, else the samples bundled in "
+                         "data/samples)", hi=MAX_PATH, kind=str)
     frame_size: int = spec(0, "frame-size", "real datasets: downsample (tonic Downsample) so the sensor's longer "
                            "side has this many pixels or channels (0 = the sensor's own size)", lo=0, hi=1024,
                            kind=int)

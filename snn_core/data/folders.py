@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 SPLITS = ("train", "test")
-DEFAULT_ROOTS = ("$SNN_DATA_DIR", "data", "../shared/data/real")     # searched in this order for DIR/<dataset>
+APP_NAME = "snn-explorer"
+# the real recordings that ship with the repository (data/samples/SOURCES.md): about 200 N-MNIST training
+# recordings and one file of each format the app opens, so the real-data features work on a fresh clone
+BUNDLED_SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 NMNIST_CLASSES = tuple(str(d) for d in range(10))
 DVS_GESTURE_CLASSES = ("hand clap", "right hand wave", "left hand wave", "right arm clockwise",
                        "right arm counter-clockwise", "left arm clockwise", "left arm counter-clockwise",
@@ -39,25 +43,41 @@ class FileList:
     test: tuple[tuple[Path, int], ...]
 
 
+def user_data_dir() -> Path:
+    """Where ``snn data fetch`` puts datasets by default: ``$SNN_DATA_DIR``, else the platform's user cache folder
+    (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%`` on Windows)."""
+    if os.environ.get("SNN_DATA_DIR"):
+        return Path(os.path.expanduser(os.environ["SNN_DATA_DIR"]))
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / APP_NAME / "data"
+    if os.name == "nt":
+        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / APP_NAME / "data"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / APP_NAME / "data"
+
+
+def default_roots() -> tuple[Path, ...]:
+    """Searched in this order for ``ROOT/<dataset>`` when no folder is given: the fetch folder
+    (``user_data_dir``: ``$SNN_DATA_DIR`` or the user cache), ``data/`` under the working folder, and the
+    samples bundled with the repository (a small subset, so a fetched or copied full dataset comes first)."""
+    return user_data_dir(), Path("data"), BUNDLED_SAMPLES
+
+
 def resolve_root(data_dir: str, dataset: str) -> Path:
-    """The folder to read: ``data_dir`` when given, else the first of ``DEFAULT_ROOTS``/<dataset> that exists."""
+    """The folder to read: ``data_dir`` when given, else the first ``default_roots()``/<dataset> that exists."""
     if data_dir:
         root = Path(os.path.expanduser(data_dir))
         if not root.is_dir():
-            raise ValueError(f"data.data_dir (--data-dir) {str(root)!r} is not a folder; allowed: a folder in the "
-                             f"{dataset} layout (README: 'Real datasets')")
+            raise ValueError(f"the data folder {str(root)!r} is not a folder; allowed: a folder in the {dataset} "
+                             "layout (README: 'Real datasets')")
         return root
     tried = []
-    for base in DEFAULT_ROOTS:
-        base = os.path.expandvars(base)
-        if base.startswith("$"):
-            continue                                  # $SNN_DATA_DIR not set
-        candidate = Path(base) / dataset
+    for base in default_roots():
+        candidate = base / dataset
         tried.append(str(candidate))
         if candidate.is_dir():
             return candidate
-    raise ValueError(f"no folder given for dataset={dataset!r} and none of the default places exists "
-                     f"({', '.join(tried)}); allowed: --data-dir DIR (README: 'Real datasets')")
+    raise ValueError(f"no {dataset} folder was found ({', '.join(tried)}); allowed: a folder in the {dataset} "
+                     f"layout given as the data folder, or the dataset fetched (snn data fetch {dataset})")
 
 
 def _under(root: Path, wrapper: str, inner: tuple[str, ...]) -> Path:

@@ -1,9 +1,9 @@
 """The real-data section of the reproduction report: ASA (with its controls), TRT and the TTFS spike cap on N-MNIST.
 
 The papers measured on event-camera data; this section runs the same paired comparisons on real N-MNIST
-recordings read from ``data.data_dir``'s default places (``snn_core.data.folders.DEFAULT_ROOTS``: on this
-project's machines ``../shared/data/real/nmnist``, 1,000 training recordings and no Test/ folder, so a
-stratified fifth is held out as test and the section says so). Every arm trains N-MNIST's dataset defaults
+recordings read from ``data.data_dir``'s default places (``snn_core.data.folders.default_roots()``: a fetched
+or copied N-MNIST first, else the samples bundled in ``data/samples``; with no Test/ folder a stratified fifth is
+held out as test and the section says so). Every arm trains N-MNIST's dataset defaults
 (``snn_core.data.REAL_DEFAULTS``) and differs in one method setting; the sample sizes are the ones the runs used.
 """
 from __future__ import annotations
