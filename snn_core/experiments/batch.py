@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config.run_config import RunConfig
+from ..data.fingerprint import data_fingerprint
 from ..files import prune_to_size, write_atomically
 from ..runtime import resolve_device
 from .run import train_run
@@ -179,7 +180,9 @@ class RunCache:
             self._remove_orphans()
 
     def key(self, cfg: RunConfig, device: str) -> str:
-        text = f"{self.fingerprint}\n{resolve_device(device).type}\n{cfg.to_json()}"
+        """Hash of the engine, the device type, the config and the data actually read (``data_fingerprint``: a
+        real dataset's files, so a folder that gained or lost recordings never gets the old folder's result)."""
+        text = f"{self.fingerprint}\n{resolve_device(device).type}\n{cfg.to_json()}\n{data_fingerprint(cfg.data)}"
         return hashlib.sha256(text.encode()).hexdigest()
 
     def get(self, cfg: RunConfig, device: str) -> dict | None:

@@ -167,3 +167,32 @@ def test_a_bad_cap_setting_is_named(monkeypatch):
     monkeypatch.setenv(CACHE_SIZE_ENV, "lots")
     with pytest.raises(ValueError, match=f"{CACHE_SIZE_ENV}='lots'.*allowed: a number of megabytes"):
         RunCache()
+
+
+def nmnist_folder(source, target, per_digit: int, digits=(0, 1)):
+    """An N-MNIST-layout folder of ``per_digit`` recordings of each of ``digits`` copied from ``source``."""
+    for digit in digits:
+        folder = target / "Train" / str(digit)
+        folder.mkdir(parents=True, exist_ok=True)
+        for recording in sorted((source / "nmnist" / "Train" / str(digit)).glob("*.bin"))[:per_digit]:
+            (folder / recording.name).write_bytes(recording.read_bytes())
+
+
+def test_a_real_folder_that_gained_recordings_is_a_miss_never_the_old_result(tmp_path, real_data):
+    folder = tmp_path / "nmnist"
+    nmnist_folder(real_data, folder, per_digit=5)
+    cfg = RunConfig().with_values({"dataset": "nmnist", "data-dir": str(folder)})
+    cache = RunCache(tmp_path / "cache")
+    cache.put(cfg, "cpu", result_of(cfg))
+    assert cache.get(cfg, "cpu") is not None
+    nmnist_folder(real_data, folder, per_digit=8)                  # three more recordings of each digit
+    assert RunCache(tmp_path / "cache").get(cfg, "cpu") is None
+    assert cache.get(cfg, "cpu") is None                             # the in-memory copy too
+
+
+def test_a_procedural_dataset_key_does_not_look_at_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cache = RunCache(tmp_path / "cache")
+    first = cache.key(CFG, "cpu")
+    (tmp_path / "data" / "digits").mkdir(parents=True)
+    assert cache.key(CFG, "cpu") == first
