@@ -27,17 +27,28 @@ upload = pick_upload.file_uploader("upload an event file or a .zip", key="record
                                    type=[suffix.lstrip(".") for suffix in recording.ACCEPTED],
                                    help=f"at most {recording.MAX_UPLOAD_MB} MB; a .zip may hold up to "
                                         f"{recording.MAX_ZIP_FILES:,} files and expand to {recording.MAX_ZIP_MB:,} MB")
-path_text = pick_path.text_input("or a file on this machine", key="recording_path",
-                                 placeholder="e.g. ../shared/data/real/nmnist/Train/0/00002.bin",
-                                 help="a path the app's server can read (an event file or a .zip); used when "
-                                      "nothing is uploaded")
+samples = recording.bundled_samples()
+example = recording.shown_path(recording.BUNDLED_SAMPLES / recording.EXAMPLE_SAMPLE) if samples else "camera.raw"
+path_text = pick_path.text_input("or a file on this machine", key="recording_path", placeholder=f"e.g. {example}",
+                                 help="a path the app's server can read (an event file or a .zip); an upload, "
+                                      "when there is one, is shown instead")
+if samples:                                 # the recordings bundled with the app: one of each format
+    st.session_state.recording_sample = recording.sample_named(path_text, samples)
+    pick_path.selectbox("or a sample recording bundled with the app", list(samples), index=None,
+                        key="recording_sample", on_change=recording.use_sample, placeholder="choose a format",
+                        help="real recordings shipped in data/samples (their sources and licences: "
+                             "data/samples/SOURCES.md); picking one puts its path in the field above")
+both = recording.source_in_use(upload, path_text)
+if both:
+    st.info(f"Showing the upload **{escape_markdown(both[0], 300)}**; the path **{escape_markdown(both[1], 300)}** "
+            "is not used while a file is uploaded (remove the upload to open the path).")
 try:
     opened = recording.current(upload, path_text)
 except (ValueError, OSError) as problem:
     st.error(f"Cannot open it: {escape_markdown(str(problem), 2000)}")
     st.stop()
 if opened is None:
-    st.info("Upload a recording, or type the path of one, to look inside it.")
+    st.info("Upload a recording, type the path of one, or pick a bundled sample, to look inside it.")
     st.stop()
 
 path = opened.files[0]
@@ -95,8 +106,8 @@ downloads.panel(f"recording-{Path(info['file']).stem}", lambda: {**info, "frames
 st.subheader("What the trained model says")
 trainer = st.session_state.get("trainer")
 if trainer is None:
-    st.info("No model yet: train one on **Train & watch** (pick a real dataset such as nmnist in the sidebar), then "
-            "come back to run this recording through it.")
+    st.info("No model yet: train one on **Train & watch** (pick a real dataset such as nmnist in the sidebar; with "
+            "nothing fetched it trains on the bundled samples), then come back to run this recording through it.")
     st.page_link("app_pages/train.py", label="Train & watch", icon=":material/model_training:")
     st.stop()
 fit = recording.model_fit(rec, trainer)
@@ -108,7 +119,7 @@ model_frames = recording.frames(rec, key, fit.spec, fit.sensor)
 try:
     answer = recording.predict(trainer, weights, (key, fit.spec, fit.sensor), model_frames)
 except ValueError as problem:                               # e.g. a gate that needs a batch of several samples
-    st.error(f"The model cannot run this recording: {problem}")
+    st.error(f"The model cannot run this recording: {escape_markdown(str(problem), 2000)}")
     st.stop()
 names = trainer.dataset.class_names
 label = rec.label if rec.label is not None and 0 <= rec.label < len(names) else None

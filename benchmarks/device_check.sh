@@ -2,10 +2,12 @@
 # Issue 22's GPU checks in one call of the device tool: a GPU machine whose python3 holds a CUDA build of torch
 # with Triton (and numba, scikit-learn, pytest, hypothesis, pandas, pyarrow), and which cannot fetch anything.
 #
-#   here, with network:  bash benchmarks/device_check.sh prepare
+#   here, with network:  bash benchmarks/device_check.sh prepare [NMNIST_TRAIN_DIR]
 #       .whl:     the benchmark's libraries and what the engine, the CLI and the app need beyond that machine's
 #                 packages, as wheels for its Python 3.12 (streamlit and plotly for the app's page under AppTest)
-#       .devdata: 50 N-MNIST recordings per digit from ../shared/data/real (this project's machines only)
+#       .devdata: up to 50 N-MNIST recordings per digit from NMNIST_TRAIN_DIR, a folder in the release layout
+#                 <digit>/*.bin (e.g. a fetched dataset's Train/); by default the 20 per digit bundled in
+#                 data/samples/nmnist/Train
 #       both excluded from git
 #   on the device:       run(command="bash benchmarks/device_check.sh run", carry=[".whl", ".devdata"], timeout_s=590)
 #       installs the wheels into /tmp/site, then, most important first: the fused-op tests on CUDA (the Triton
@@ -34,7 +36,7 @@ prepare)
     python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
         "${PLATFORMS[@]/#/--platform=}" -d "$WHEELS" "${PACKAGES[@]}"
     python3 -m pip wheel --quiet --no-deps -w "$WHEELS" norse==1.1.0     # an sdist only: built here, pure Python
-    source=../shared/data/real/nmnist/Train
+    source="${2:-data/samples/nmnist/Train}"
     for digit in 0 1 2 3 4 5 6 7 8 9; do
         mkdir -p "$DATA/nmnist/Train/$digit"
         find "$source/$digit" -name '*.bin' | sort | head -50 | xargs -I{} cp {} "$DATA/nmnist/Train/$digit/"

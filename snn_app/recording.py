@@ -1,5 +1,6 @@
 """Open a recording: an uploaded or local event file (or a zip of them) made safe to read, read and framed
-(cached), and the session's trained model run on it.
+(cached), and the session's trained model run on it. ``SAMPLES`` are recordings bundled with the repository
+(data/samples, one of each format), so the page opens something on a fresh clone with nothing fetched.
 
 The readers take paths (expelliarmus reads only files), so an upload is written to a temporary folder that
 the session owns and that is removed when the session lets go of it. A zip names its own paths and sizes, so
@@ -27,6 +28,7 @@ import torch
 
 from snn_core.config.run_config import DataConfig
 from snn_core.data import DATASETS
+from snn_core.data.folders import BUNDLED_SAMPLES
 from snn_core.data.framing import FrameSpec, frame_events, frame_shape, framed_size, spec_of
 from snn_core.data.readers import SUFFIXES, Recording, read_events
 from snn_core.data.real import HEADER_FORMATS
@@ -42,6 +44,14 @@ VIEW_MAX_SIDE = 128          # a larger framed view is downsampled for the page 
 SKIPPED_MEMBERS = ("__MACOSX/",)    # macOS resource forks: "._name.bin" copies that hold no events
 MEGABYTE = 2**20
 FIXED_SENSOR_FORMATS = ("shd-h5", "dvs-gesture-npy")     # read with their dataset's sensor size
+# one bundled recording of each format the page opens, by the name the page offers (data/samples/SOURCES.md)
+SAMPLES = {"N-MNIST digit 0 (.bin, 34x34)": "nmnist/Train/0/00002.bin",
+           "Prophesee EVT 2.0 (.raw, 640x480)": "dvs_recordings/prophesee_gen3_evt2.raw",
+           "Prophesee EVT 3.0 (.raw, 1280x720)": "dvs_recordings/prophesee_gen41_evt3.raw",
+           "iniVation AEDAT 4 (.aedat4, 320x240)": "dvs_recordings/inivation_320x240.aedat4",
+           "decoded EVT 3.0 events (.npy, 1280x720)": "dvs_recordings/prophesee_gen41_evt3_decoded.npy",
+           "DVS128 clip, unlabelled (.bin, 128x128)": "dvs128_clips_unlabeled/clip_01.bin"}
+EXAMPLE_SAMPLE = "nmnist/Train/0/00002.bin"
 
 
 @dataclass(frozen=True)
@@ -183,6 +193,37 @@ def open_path(text: str) -> Opened:
         owner.cleanup()
         raise
     return Opened(str(path), tuple(files), root, owner)
+
+
+def bundled_samples() -> dict[str, Path]:
+    """The bundled sample recordings there are (a copy of the package without data/samples has none), by name."""
+    return {name: BUNDLED_SAMPLES / part for name, part in SAMPLES.items() if (BUNDLED_SAMPLES / part).is_file()}
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as the path field shows it: relative to the working folder when inside it (data/samples/...)."""
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
+def sample_named(path_text: str, samples: dict[str, Path]) -> str | None:
+    """The name of the bundled sample that ``path_text`` points at, if it points at one."""
+    if not path_text.strip():
+        return None
+    typed = Path(path_text.strip()).expanduser().resolve()
+    return next((name for name, path in samples.items() if path.resolve() == typed), None)
+
+
+def use_sample() -> None:
+    """The sample picker's callback: its sample's path goes into the path field, which then opens it."""
+    name = st.session_state.get("recording_sample")
+    if name in SAMPLES:
+        st.session_state.recording_path = shown_path(BUNDLED_SAMPLES / SAMPLES[name])
+
+
+def source_in_use(upload, path_text: str) -> tuple[str, str] | None:
+    """(the upload's name, the path left unused) when both an upload and a typed path are given: the upload is
+    the one shown, and the page says so; None when there is only one (or neither)."""
+    return (Path(upload.name).name, path_text.strip()) if upload is not None and path_text.strip() else None
 
 
 def current(upload, path_text: str) -> Opened | None:

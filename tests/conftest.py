@@ -58,21 +58,39 @@ def train_to_end():
     return train
 
 
-REAL_DATA = Path(os.environ.get("SNN_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "real"))
+# The real recordings: the samples bundled with the repository (data/samples, 20 N-MNIST recordings per digit and
+# one file of each recording format; its SOURCES.md), or the larger collection they were taken from when this
+# machine has it (1,000 N-MNIST recordings, 10 DVS128 clips): $SNN_REAL_DATA, else the folder beside the checkout
+# that this project's own machines hold. A fresh clone has only the bundle, and every test runs on it or skips.
+BUNDLED_DATA = Path(__file__).resolve().parents[1] / "data" / "samples"
+FULL_DATA = Path(os.environ.get("SNN_REAL_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data" / "real")
+
+
+def has_full_data() -> bool:
+    return (FULL_DATA / "SOURCES.md").is_file() and FULL_DATA.resolve() != BUNDLED_DATA.resolve()
 
 
 @pytest.fixture(scope="session")
 def real_data() -> Path:
-    """``../shared/data/real`` (or ``$SNN_REAL_DATA``): the real recordings listed in its SOURCES.md.
+    """The folder of real recordings: the full collection when this machine has it, else the bundled
+    ``data/samples``. Both have the same layout (``nmnist/Train/<digit>/*.bin``, ``dvs_recordings/<file>``,
+    ``dvs128_clips_unlabeled/clip_01.bin``), so a test that needs only those files passes on either."""
+    if has_full_data():
+        return FULL_DATA
+    if not (BUNDLED_DATA / "SOURCES.md").is_file():
+        pytest.fail(f"the bundled samples are missing from {BUNDLED_DATA} (they are part of the repository)")
+    return BUNDLED_DATA
 
-    Skipped with its reason on a clone without them; under CI (``CI=true``) a missing folder fails instead,
-    so the real-data tests can never pass by not running."""
-    if not (REAL_DATA / "SOURCES.md").is_file():
-        message = f"real data not found at {REAL_DATA} (set SNN_REAL_DATA to the folder with SOURCES.md)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return REAL_DATA
+
+@pytest.fixture(scope="session")
+def full_real_data() -> Path:
+    """The full collection, for the tests that need more than the bundle (all 1,000 N-MNIST recordings or all
+    10 DVS128 clips); skipped with its reason where it is absent (a fresh clone), never failed."""
+    if not has_full_data():
+        pytest.skip(f"needs the full real-data collection (1,000 N-MNIST recordings, 10 DVS128 clips), not found "
+                    f"at {FULL_DATA}; set SNN_REAL_DATA to a folder holding it and its SOURCES.md (the bundled "
+                    "data/samples holds 20 recordings per digit and one clip)")
+    return FULL_DATA
 
 
 @pytest.fixture(scope="session", autouse=True)

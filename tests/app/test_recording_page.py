@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from app_runner import ROOT, shown_text
 from snn_app import recording
 from snn_core.config.run_config import RunConfig, with_dataset_defaults
+from snn_core.data.folders import BUNDLED_SAMPLES
 from snn_core.data.readers import describe, read_events
 from snn_core.training.trainer import Trainer
 
@@ -178,6 +179,48 @@ def test_a_recording_of_another_sensor_says_why_the_model_cannot_take_it(real_da
     text = app.warning[0].value
     assert "The model expects 2x34x34 frames" in text and "frames to 2x128x128" in text and "frame-size 34" in text
     assert metric(app, "sensor") == "128x128" and "Readout score per time step" not in titles(app)
+
+
+def test_a_fresh_clone_opens_each_bundled_sample_from_the_picker():
+    app = recording_page()
+    field = app.text_input(key="recording_path")
+    assert field.placeholder == "e.g. data/samples/nmnist/Train/0/00002.bin" and "shared" not in field.placeholder
+    assert app.selectbox(key="recording_sample").options == list(recording.SAMPLES)        # one of each format
+    for name, part in recording.SAMPLES.items():
+        app.selectbox(key="recording_sample").set_value(name).run()
+        path = BUNDLED_SAMPLES / part
+        assert not app.exception and not app.error, name
+        assert app.text_input(key="recording_path").value == f"data/samples/{part}"         # the path it opened
+        assert metric(app, "events") == f"{describe(read_events(path))['events']:,}", name
+        assert app.selectbox(key="recording_sample").value == name
+    open_file(app, "data/samples/dvs_recordings/../dvs_recordings/prophesee_gen3_evt2.raw")    # typed: same file
+    assert app.selectbox(key="recording_sample").value == "Prophesee EVT 2.0 (.raw, 640x480)"
+    assert metric(app, "events") == f"{EVT2_EVENTS:,}"
+
+
+class Upload(io.BytesIO):
+    """What st.file_uploader returns: the bytes, with the browser's file name, a size and an id."""
+
+    def __init__(self, path: Path, name: str):
+        super().__init__(path.read_bytes())
+        self.name, self.size, self.file_id = name, path.stat().st_size, f"upload-{name}"
+
+
+def test_an_upload_and_a_typed_path_together_say_which_one_is_shown(monkeypatch, tmp_path):
+    from streamlit.delta_generator import DeltaGenerator
+
+    uploaded = Upload(BUNDLED_SAMPLES / "dvs_recordings" / "prophesee_gen3_evt2.raw", "my_[camera].raw")
+    app = recording_page()
+    monkeypatch.setattr(DeltaGenerator, "file_uploader", lambda *args, **kwargs: uploaded)   # AppTest cannot upload
+    nmnist = BUNDLED_SAMPLES / "nmnist" / "Train" / "0" / "00002.bin"
+    open_file(app, nmnist)
+    notice = shown_text(app.info[0].value)
+    assert notice.startswith(f"Showing the upload **my_[camera].raw**; the path **{nmnist}** is not used")
+    assert "my\\_\\[camera\\]" in app.info[0].value                         # the name is escaped, not Markdown
+    assert metric(app, "events") == f"{EVT2_EVENTS:,}" and not app.error     # the upload is what is shown
+    open_file(app, "")
+    assert not [info for info in app.info if "Showing the upload" in info.value]
+    assert metric(app, "events") == f"{EVT2_EVENTS:,}"
 
 
 def test_a_digits_model_cannot_take_a_recording(real_data, tiny):

@@ -12,6 +12,7 @@ from expelliarmus import Wizard
 
 from snn_core.data import readers
 from snn_core.data.events import EVENT_DTYPE
+from snn_core.data.folders import BUNDLED_SAMPLES
 from snn_core.data.readers import describe, read_dvs_gesture_npy, read_events, shd_samples
 
 DESCRIBE_KEYS = {"file", "format", "events", "sensor_size", "duration_us", "t_first", "t_last", "polarity_counts",
@@ -98,7 +99,7 @@ def test_real_aedat4(real_data):
 
 def test_every_nmnist_bin(real_data):
     files = sorted((real_data / "nmnist" / "Train").glob("*/*.bin"))
-    assert len(files) == 1000
+    assert len(files) == (200 if real_data == BUNDLED_SAMPLES else 1000)      # the bundle: 20 per digit
     widths = set()
     for path in files:
         rec = read_events(path)
@@ -115,7 +116,7 @@ def test_every_nmnist_bin(real_data):
 
 def test_dvs128_clips(real_data):
     files = sorted((real_data / "dvs128_clips_unlabeled").glob("clip_*.bin"))
-    assert len(files) == 10
+    assert len(files) == (1 if real_data == BUNDLED_SAMPLES else 10)         # the bundle: clip_01 only
     for path in files:
         rec = read_events(path)
         assert 63_471 <= len(rec.events) <= 181_179 and len(rec.events) == path.stat().st_size // 5, path
