@@ -2,7 +2,7 @@
 trains a twin that differs in one setting beside it, in lockstep (snn_app/twin.py)."""
 import streamlit as st
 
-from snn_app import downloads, network_view, state, training, twin
+from snn_app import downloads, network_view, sidebar, state, training, twin
 from snn_app.text import escape_markdown
 from snn_core.metrics.activity import FIRING_RATE_EQUATIONS
 from snn_core.training.trainer import Trainer
@@ -70,7 +70,8 @@ buttons[1].button("Step", icon=":material/skip_next:", on_click=step_once, width
                   disabled=running or finished)
 buttons[2].button("Reset", icon=":material/restart_alt:", on_click=new_trainer, width="stretch", key="reset")
 if st.session_state.train_error:
-    st.error(f"Cannot train with these settings: {escape_markdown(st.session_state.train_error, 2000)}")
+    problem = sidebar.plain_words(st.session_state.train_error)               # no CLI flags for a browser user
+    st.error(f"Cannot train with these settings: {escape_markdown(problem, 2000)}")
     st.session_state.train_error = ""
 twin.show_problem(trainer)
 if trainer is not None and trainer.cfg != st.session_state.config:

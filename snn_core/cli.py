@@ -8,6 +8,7 @@
     python -m snn_core export --model run.safetensors --format nir --out model.nir     (docs/NIR.md)
     python -m snn_core import --model model.nir --out run.safetensors
     python -m snn_core compare ... --executor ray --ray-address auto                  (docs/CLUSTER.md)
+    python -m snn_core data fetch nmnist      (download N-MNIST where --dataset nmnist reads it; also dvs-gesture, shd)
 
 Every config field is an option (generated from the config specs); naming a dataset (``--dataset nmnist``,
 or ``dataset=nmnist`` in ``--base``) also applies that dataset's defaults beneath the options given.
@@ -124,6 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--sensor-size", default=None, metavar="W,H",
                          help="sensor width,height (default: the file's header, else the events' extent)")
     inspect.add_argument("--sample", type=int, default=0, help="which sample of an SHD .h5 file (default 0)")
+    data = commands.add_parser("data", help="get the real datasets")
+    data_commands = data.add_subparsers(dest="data_command", metavar="fetch", required=True,
+                                        parser_class=OneLineParser)
+    fetch = data_commands.add_parser("fetch", help="download a real dataset (tonic's files, md5 checked; a stopped "
+                                                   "download resumes) and print what it holds as JSON")
+    fetch.add_argument("name", metavar="NAME", help="nmnist (train and test), dvs-gesture or shd")
+    fetch.add_argument("--to", metavar="DIR", default=None,
+                       help="the folder to put it in (default: $SNN_DATA_DIR/NAME, else the user cache's "
+                            "snn-explorer/data/NAME, where --dataset NAME reads it with no --data-dir)")
+    fetch.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     return parser
 
 
@@ -334,6 +345,38 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data(args: argparse.Namespace) -> int:
+    """``data fetch NAME [--to DIR]``: the dataset downloaded (``snn_core.data.fetch``), a tqdm bar on stderr."""
+    from .data.fetch import fetch_dataset, fetched
+
+    bars = {}
+
+    def progress(done: int, total: int, label: str) -> None:
+        if args.quiet:
+            return
+        if label not in bars:
+            from tqdm.auto import tqdm
+            for bar in bars.values():
+                bar.close()
+            bars.clear()
+            bars[label] = tqdm(total=total or None, desc=label, unit="B", unit_scale=True, unit_divisor=1024,
+                               file=sys.stderr, dynamic_ncols=True)
+        bar = bars[label]
+        if total and bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        folder = fetch_dataset(args.name, args.to, progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    info = fetched(folder, args.name) or {}
+    print(json.dumps({"dataset": args.name, "folder": str(folder), "files": info.get("files"),
+                      "bytes": info.get("bytes")}, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command. Every failure is one line on stderr and exit code 2: a bad value or file (ValueError,
     OSError), memory running out (MemoryError, or torch's RuntimeError saying so), or anything else (named by its type;
@@ -341,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"train": _train, "compare": _compare, "sweep": _sweep, "reproduce": _reproduce,
-                "inspect": _inspect, "export": _export, "import": _import}[args.command](args)
+                "inspect": _inspect, "export": _export, "import": _import, "data": _data}[args.command](args)
     except (ValueError, OSError) as problem:
         return _fail(_first_line(problem))
     except Exception as problem:                # the last resort: still one line, never a traceback

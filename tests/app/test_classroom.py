@@ -116,7 +116,7 @@ def test_network_view_conv_buttons_and_a_change_the_config_check_refuses():
     assert at.session_state.config.model.channels == (8, 32)
     at.button(key="net:remove-conv").click().run()                             # asa-layers=2 names a layer gone
     assert at.text_input(key=widget_key("channels")).value == "8"
-    assert "methods.asa_layers (--asa-layers)=[2] names conv layer(s) [2]" in shown_text(at.error[0].value)
+    assert "Methods ▸ asa layers = [2] names conv layer(s) [2]" in shown_text(at.error[0].value)
     assert at.session_state.config.model.channels == (8, 32)                   # the last valid config is kept
     assert at.button(key="net:remove-conv").disabled                           # a conv net keeps one conv layer
     at.button(key="net:add-conv").click().run()

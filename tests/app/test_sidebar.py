@@ -1,9 +1,13 @@
 """The sidebar (snn_app.sidebar) under AppTest: widgets build the config, bad values and impossible combinations,
-a dataset's defaults and its real-data settings."""
+a dataset's defaults and its real-data settings: where a dataset is read from, the data folder checked as it is typed,
+the bundled samples, and the Fetch button (against a local HTTP server, never the internet)."""
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_runner import open_script, shown_text
+from dataset_server import DatasetServer, closed_port_url, nmnist_zip
 from snn_core.config.run_config import RunConfig
+from snn_core.data import fetch, folders
 
 
 def sidebar_script() -> None:
@@ -54,8 +58,8 @@ def test_settings_that_cannot_run_together_are_listed_and_the_last_valid_config_
     assert not at.exception
     text = shown_text(at.error[0].value)
     assert text.startswith("These settings cannot run together, so the last valid ones are still used")
-    assert "data.latency_window (--latency-window)=20 is longer than T=8" in text
-    assert "model.first_spike_reg (--first-spike-reg)=0.5 needs first-spike times" in text
+    assert "Data ▸ latency window = 20 is longer than T=8" in text               # the sidebar's names, no CLI flags
+    assert "Network ▸ first spike reg = 0.5 needs first-spike times" in text and "--" not in text
     assert at.session_state.rendered == RunConfig().with_values({"hidden": "32"})
     at.session_state["cfg:readout"] = "first-spike"
     at.session_state["cfg:latency-window"] = 8
@@ -69,8 +73,39 @@ def real_data_app(**query) -> AppTest:
     return open_script("app.py", query)
 
 
-def test_choosing_nmnist_applies_its_defaults_and_shows_the_folder_settings():
-    at = real_data_app()
+@pytest.fixture
+def data_places(monkeypatch, tmp_path):
+    """A fresh fetch folder ($SNN_DATA_DIR) and working folder (no data/ there): only the bundled samples exist."""
+    monkeypatch.setenv("SNN_DATA_DIR", str(tmp_path / "SNN_DATA_DIR"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def no_samples(monkeypatch, data_places):
+    """As ``data_places``, and no bundled samples either: nothing of any real dataset is on disk."""
+    monkeypatch.setattr(folders, "BUNDLED_SAMPLES", data_places / "no-samples")
+    return data_places
+
+
+@pytest.fixture
+def nmnist_server(monkeypatch):
+    """N-MNIST's train and test archives (tonic's layout, 20 recordings each) on a local server."""
+    server = DatasetServer({"train.zip": nmnist_zip("Train"), "test.zip": nmnist_zip("Test")})
+    monkeypatch.setitem(fetch.SOURCES, "nmnist", (server.archive("train.zip"), server.archive("test.zip")))
+    yield server
+    server.close()
+
+
+def captions(at: AppTest) -> list[str]:
+    return [shown_text(c.value) for c in at.caption]
+
+
+def test_choosing_nmnist_applies_its_defaults_and_shows_the_folder_settings(tmp_path, monkeypatch):
+    from snn_core.data.folders import resolve_root
+
+    monkeypatch.setenv("SNN_DATA_DIR", str(tmp_path))         # nothing fetched: as on a fresh clone, the samples
+    at = real_data_app()                                        # bundled in data/samples are read
     assert "cfg:data-dir" not in [w.key for w in at.text_input]          # digits: no real-data widgets
     at.selectbox(key="cfg:dataset").set_value("nmnist").run()
     assert not at.exception and not at.error
@@ -80,8 +115,9 @@ def test_choosing_nmnist_applies_its_defaults_and_shows_the_folder_settings():
     assert (cfg.data.dataset, cfg.model.arch, cfg.model.channels, cfg.training.batch_size) == ("nmnist", "conv",
                                                                                               (16, 32), 32)
     assert at.text_input(key="cfg:data-dir").value == "" and at.selectbox(key="cfg:event-frames").value == "counts"
-    assert any(c.value.startswith(":material/folder_open: Reads **") and "SNN_DATA_DIR/nmnist" in c.value
-               for c in at.caption)                                       # where the data comes from
+    [source] = [shown_text(c.value) for c in at.caption if ":material/folder_open:" in c.value]  # where data comes from
+    assert source.startswith(":material/folder_open: Reads ") and str(resolve_root("", "nmnist")) in source
+    assert "SNN_DATA_DIR" in source or str(tmp_path / "nmnist") in source    # the fetch folder, searched first
     assert "cfg:sensor" not in [w.key for w in at.text_input]           # N-MNIST's sensor is fixed
     at.selectbox(key="cfg:dataset").set_value("event-folder").run()
     assert at.text_input(key="cfg:sensor").value == "" and at.number_input(key="cfg:frame-size").value == 64
@@ -95,12 +131,12 @@ def test_choosing_nmnist_applies_its_defaults_and_shows_the_folder_settings():
 def test_a_real_data_setting_from_a_link_on_digits_is_shown_so_it_can_be_fixed():
     at = real_data_app(**{"frame-size": "32"})
     assert at.number_input(key="cfg:frame-size").value == 32
-    assert "data.frame_size: read only by real datasets" in shown_text(at.error[0].value)
+    assert "Data ▸ frame size: read only by real datasets" in shown_text(at.error[0].value)
     at.number_input(key="cfg:frame-size").set_value(0).run()
     assert not at.error and at.session_state.config == RunConfig()
 
 
-def test_a_missing_data_folder_is_named_in_the_sidebar_and_when_training_starts(tmp_path):
+def test_a_missing_data_folder_is_named_in_the_sidebar_and_when_training_starts(data_places, tmp_path):
     missing = str(tmp_path / "no-such-folder")
     at = real_data_app()
     at.selectbox(key="cfg:dataset").set_value("nmnist").run()
@@ -109,7 +145,7 @@ def test_a_missing_data_folder_is_named_in_the_sidebar_and_when_training_starts(
     at.switch_page("app_pages/train.py").run()
     at.button(key="step").click().run()
     assert not at.exception and at.session_state.trainer is None
-    assert shown_text(at.error[0].value).startswith("Cannot train with these settings: data.data_dir (--data-dir)")
+    assert shown_text(at.error[0].value).startswith("Cannot train with these settings: ")
     assert missing in shown_text(at.error[0].value) and "is not a folder" in shown_text(at.error[0].value)
 
 
@@ -146,3 +182,109 @@ def test_classroom_mode_shows_the_dozen_basic_settings_and_each_is_a_config_fiel
     shown = {w.key for kind in ("selectbox", "slider", "number_input", "text_input", "toggle") for w in at.get(kind)}
     assert shown == {f"cfg:{cli}" for cli in BASIC}
     assert at.session_state.rendered == RunConfig()                            # the hidden settings: defaults
+
+
+def test_plain_words_turn_cli_names_into_the_sidebars():
+    from snn_app.sidebar import plain_words
+    assert plain_words("data.data_dir (--data-dir)='x' is not allowed; allowed: a folder") == \
+        "Data ▸ data dir = 'x' is not allowed; allowed: a folder"
+    assert plain_words("data.crop_us, data.frame_size: read only") == "Data ▸ crop us, Data ▸ frame size: read only"
+    assert plain_words("allowed: --batch-size 2 or more, --K 1, or --arch mlp") == \
+        "allowed: Training ▸ batch size 2 or more, Neuron ▸ max spikes 1, or Network ▸ arch mlp"
+    assert plain_words("layout given as the data folder, or the dataset fetched (snn data fetch shd)") == \
+        "layout given as the data folder, or the dataset fetched (the 'Fetch shd' button below)"
+    assert plain_words("folder, or the dataset fetched (snn data fetch event-folder)") == "folder"
+    assert plain_words("/data/model.safetensors --unknown-flag") == "/data/model.safetensors --unknown-flag"
+
+
+def test_a_data_folder_setting_on_a_generated_dataset_reads_in_plain_words():
+    at = run_sidebar(**{"data-dir": "/some/folder"})
+    text = shown_text(at.error[0].value)
+    assert "Data ▸ data dir: read only by real datasets" in text and "--" not in text and "data_dir" not in text
+
+
+def test_the_bundled_samples_button_puts_their_folder_in_the_data_folder_box(monkeypatch, data_places):
+    samples = data_places / "samples"
+    for digit in ("3", "7"):
+        (samples / "nmnist" / "Train" / digit).mkdir(parents=True)
+        (samples / "nmnist" / "Train" / digit / "00001.bin").write_bytes(bytes(5))
+    monkeypatch.setattr(folders, "BUNDLED_SAMPLES", samples)
+    at = real_data_app()
+    at.selectbox(key="cfg:dataset").set_value("nmnist").run()
+    assert any("samples/nmnist** (data-dir empty" in c and ": 2 training recordings of 10 classes" in c
+               and "samples bundled with the app" in c for c in captions(at))
+    at.button(key="ui:samples:nmnist").click().run()
+    assert not at.exception and not at.error
+    assert at.text_input(key="cfg:data-dir").value == str(samples / "nmnist")
+    assert at.session_state.config.data.data_dir == str(samples / "nmnist")
+    assert ":material/check_circle: 2 training recordings of 10 classes (no test split: part of them is held out " \
+           "to test)." in captions(at)
+    assert "ui:samples:nmnist" not in [b.key for b in at.button]            # already used
+
+
+def test_a_typed_data_folder_is_checked_against_the_datasets_layout(data_places):
+    at = run_sidebar(dataset="nmnist", arch="conv", channels="4,8")
+    for folder, expected in ((data_places / "none", "is not a folder"),
+                             (data_places, "has no Train/ folder; expected the N-MNIST layout")):
+        at.text_input(key="cfg:data-dir").set_value(str(folder)).run()
+        line = [c for c in captions(at) if c.startswith(":red[:material/error: ")]
+        assert not at.exception and len(line) == 1 and expected in line[0] and str(folder) in line[0]
+    good = data_places / "mine"
+    (good / "Train" / "4").mkdir(parents=True)
+    (good / "Train" / "4" / "00001.bin").write_bytes(bytes(5))
+    at.text_input(key="cfg:data-dir").set_value(str(good)).run()
+    assert ":material/check_circle: 1 training recordings of 10 classes (no test split: part of them is held out " \
+           "to test)." in captions(at) and not [c for c in captions(at) if ":red[" in c]
+
+
+def test_the_fetch_button_downloads_with_a_progress_bar_and_then_reads_the_fetched_folder(no_samples, nmnist_server,
+                                                                                        monkeypatch):
+    reports, real = [], fetch.fetch_dataset
+
+    def recorded(name, to=None, progress=None):
+        return real(name, to, lambda *report: (reports.append(report), progress(*report)))
+
+    monkeypatch.setattr(fetch, "fetch_dataset", recorded)
+    at = real_data_app()
+    at.selectbox(key="cfg:dataset").set_value("nmnist").run()
+    assert any(c.startswith(":red[:material/folder_off: no nmnist folder was found") and
+               "(the 'Fetch nmnist' button below)" in c and "snn data" not in c for c in captions(at))
+    at.text_input(key="cfg:data-dir").set_value(str(no_samples / "elsewhere")).run()
+    at.button(key="ui:fetch:nmnist").click().run()
+    assert not at.exception and not at.error
+    folder = no_samples / "SNN_DATA_DIR" / "nmnist"
+    assert reports and reports[-1][2] == "nmnist: extracting test.zip" and reports[-1][0] == reports[-1][1]
+    assert not at.get("progress")                                            # the bar is gone once done
+    assert shown_text(at.success[0].value) == f"Fetched nmnist into **{folder}**: 40 files."
+    assert at.text_input(key="cfg:data-dir").value == ""                      # the default search finds it first
+    assert any(c.startswith(f":material/folder_open: Reads **{folder}** (data-dir empty") and
+               ": 20 training and 20 test recordings of 10 classes." in c for c in captions(at))
+    assert "ui:fetch:nmnist" not in [b.key for b in at.button]               # on disk now
+    at.slider(key="cfg:T").set_value(4).run()
+    assert at.session_state.config.data.time_steps == 4 and at.session_state.config.data.dataset == "nmnist"
+
+
+def test_a_fetch_that_fails_shows_an_error_and_the_session_goes_on(no_samples, monkeypatch):
+    url = closed_port_url("train.zip")
+    monkeypatch.setitem(fetch.SOURCES, "nmnist", (fetch.Archive(url, "train.zip", "0" * 32),))
+    at = real_data_app()
+    at.selectbox(key="cfg:dataset").set_value("nmnist").run()
+    at.button(key="ui:fetch:nmnist").click().run()
+    assert not at.exception and len(at.error) == 1
+    text = shown_text(at.error[0].value)
+    assert text.startswith(f"Fetching nmnist failed: cannot reach {url} (") and "--" not in text
+    assert f"copy the dataset to {no_samples / 'SNN_DATA_DIR' / 'nmnist'} in this layout: NMNIST/Train/" in text
+    assert not at.get("progress")
+    at.slider(key="cfg:T").set_value(4).run()                                # still working; the error stays
+    assert not at.exception and at.session_state.config.data.time_steps == 4
+    assert shown_text(at.error[0].value) == text and "ui:fetch:nmnist" in [b.key for b in at.button]
+
+
+def test_no_fetch_button_for_a_dataset_that_cannot_be_fetched_or_is_already_there(data_places, nmnist_server):
+    at = run_sidebar(dataset="event-folder")
+    assert not [b for b in at.button if b.key.startswith("ui:fetch:")]
+    fetch.fetch_dataset("nmnist")
+    at = run_sidebar(dataset="nmnist", arch="conv")
+    assert "ui:fetch:nmnist" not in [b.key for b in at.button]
+    assert any(c.startswith(":material/folder_open: Reads **") and "SNN_DATA_DIR/nmnist** (data-dir empty" in c
+               for c in captions(at))

@@ -125,7 +125,7 @@ def test_running_out_of_memory_stops_play_keeps_the_run_and_says_what_to_lower(t
     assert not at.exception and not at.session_state.running
     assert at.session_state.trainer is kept and kept.steps == 1 and len(at.session_state.step_log) == 1
     message = shown_text(at.error[0].value)
-    assert "out of memory: lower training.batch_size (--batch-size), data.time_steps (--T)" in message
+    assert "out of memory: lower Training ▸ batch size, Data ▸ T" in message and "--" not in message
     assert "can't allocate memory" in message
     at.button(key="step").click().run()                                  # Step meets it too: shown, not raised
     assert not at.exception and "out of memory" in at.error[0].value and at.session_state.trainer is kept
@@ -152,4 +152,4 @@ def test_the_memory_budget_refuses_the_issues_link_before_anything_loads(tiny_va
         {"hidden": "2048,2048,2048,2048", "T": "64", "batch-size": "1024", "epochs": "500"})     # what the URL sets
     at.button(key="step").click().run()
     assert not at.exception and at.session_state.trainer is None
-    assert "over the budget of 8,000 MB" in at.error[0].value and "--batch-size" in at.error[0].value
+    assert "over the budget of 8,000 MB" in at.error[0].value and "Training ▸ batch size" in at.error[0].value
