@@ -1,9 +1,11 @@
 """The on-disk caches' two file operations, shared by the framed datasets (``data.frame_cache``) and the run cache
 (``experiments.batch.RunCache``): a write that a reader never sees half done, and pruning a folder to a size cap,
-least recently used first (a hit refreshes a file's modification time)."""
+least recently used first (a hit refreshes a file's modification time). An entry may be a folder (a framed dataset
+is one: its frames, labels and marker): its size is that of the files in it, and it is deleted whole."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -24,23 +26,46 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
             os.unlink(partial)
 
 
-def prune_to_size(folder: Path, pattern: str, cap: int, keep: str | None = None) -> list[Path]:
-    """Delete the least recently used files of ``folder`` matching ``pattern`` until they total at most ``cap``
-    bytes; ``keep`` (the stem of the entry just written) goes last. A file another process removed or may not be
+def tree_size(path: Path) -> int:
+    """Bytes of a file, or of every file under a folder (a file removed meanwhile counts 0)."""
+    if not path.is_dir():
+        return path.stat().st_size
+    total = 0
+    for root, _, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+def prune_to_size(folder: Path, pattern: str, cap: int, keep: str | None = None,
+                  spare: Callable[[Path], bool] | None = None) -> list[Path]:
+    """Delete the least recently used entries (files or folders) of ``folder`` matching ``pattern`` until they
+    total at most ``cap`` bytes; ``keep`` (the stem of the entry just written) goes last, and when it is a folder
+    (a framed dataset a run is about to read from disk) it is never deleted. An entry ``spare(path)`` is true for
+    (one another process is writing) is counted but left alone; one another process removed or that may not be
     removed is skipped. Returns what was deleted."""
     entries = []
     for path in folder.glob(pattern):
         try:
             stat = path.stat()
+            size = tree_size(path)
         except OSError:                              # removed meanwhile by another cache
             continue
-        entries.append((path.stem == keep, stat.st_mtime_ns, stat.st_size, path))
+        entries.append((path.stem == keep, stat.st_mtime_ns, size, path))
     total, deleted = sum(size for _, _, size, _ in entries), []
-    for _, _, size, path in sorted(entries):
+    for kept, _, size, path in sorted(entries):
         if total <= cap:
             break
+        if (kept and path.is_dir()) or (spare is not None and spare(path)):
+            continue
         try:
-            path.unlink(missing_ok=True)
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
         except OSError:                              # e.g. no permission: the next write tries again
             continue
         total -= size

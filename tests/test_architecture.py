@@ -42,6 +42,8 @@ CONFIG_MAY_IMPORT = {   # config is the one room that looks down into specific m
                                    "snn_core.network.readout", "snn_core.methods.engines", "snn_core.methods.asa",
                                    "snn_core.methods.trt", "snn_core.data", "snn_core.data.framing"},
     "snn_core.config.check": {"snn_core.data", "snn_core.methods.ttfs.exact_network"},
+    # a real dataset's frames are in memory only with the frame cache off: the estimate asks the cache's cap
+    "snn_core.config.budget": {"snn_core.data", "snn_core.data.frame_cache"},
 }
 METHOD_ROOMS = ("training", "network")                           # name no method: hooks and the registry only
 ANY_METHOD = ("snn_core.methods.asa", "snn_core.methods.trt", "snn_core.methods.ttfs")

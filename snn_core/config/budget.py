@@ -17,7 +17,11 @@ The estimate (``estimate``) is a sum of four parts, each an upper bound at toy s
   smaller;
 - the dataset in memory: train + test samples, each T x frame as uint8 event counts (procedural clips twice: the
   framed cache and the run's copy) or one float32 image (digits); the validation split is held out of the
-  training samples (``snn_core.data.validation``), so train-samples counts it;
+  training samples (``snn_core.data.validation``), so train-samples counts it. A real dataset's frames stay on
+  disk (``snn_core.data.frame_cache``): only its labels and index arrays (``INDEX_BYTES`` a sample) and the batches
+  read ahead (``READ_AHEAD`` training batches and an evaluation batch) are in memory; with the frame cache off
+  (``SNN_FRAME_CACHE_MB=0``) its frames are in memory, as for the clips. Train/test-samples 0 (every recording of a
+  folder, whose size the config does not know) counts as ``MAX_SAMPLES``, the whole digits split as its size;
 - parameters with their gradients and Adam's two moments: 4 copies of every weight.
 
 ``BACKWARD_FACTOR`` was measured on CPU (torch 2.13, one thread, glibc mmap threshold 64 KiB): the peak RSS
@@ -49,6 +53,9 @@ EVAL_FACTOR = 5              # values per neuron and step without gradients: cur
 EVAL_BATCH = 256             # snn_core.training.evaluate.EVAL_BATCH (config sits below training; a test ties them)
 OPTIMISER_COPIES = 4         # weight, gradient, Adam's two moments
 DIGITS_SPLITS = (1437, 360)  # the digits train/test splits cap train-samples/test-samples
+MAX_SAMPLES = 100_000        # run_config.MAX_SAMPLES: what 0 (every recording of a folder) counts as at most
+INDEX_BYTES = 16             # a real dataset's sample in memory: its label and its row in the frame file (int64)
+READ_AHEAD = 5               # training batches in memory at once: the step's, and two ahead per loader worker (2)
 BUDGET_ENV = "SNN_MEMORY_BUDGET_MB"
 RAM_FRACTION = 0.5           # default budget: this share of the machine's memory
 FALLBACK_BUDGET_MB = 4096    # when the machine's memory cannot be read
@@ -98,20 +105,39 @@ def layer_sizes(cfg: RunConfig, info: DatasetInfo) -> tuple[int, list[int], int]
 
 def dataset_bytes(cfg: RunConfig, info: DatasetInfo) -> int:
     """The train (validation included: it is held out of train-samples) and test splits in memory (for a real
-    dataset, its caps: a folder may hold fewer)."""
+    dataset, its caps: a folder may hold fewer; its frames on disk count only as index and read-ahead)."""
     data = cfg.data
     frame = math.prod(info.frame_shape_for(data))
     if not info.has_time_axis:                           # static images, float32, capped by the splits
-        samples = min(data.train_samples, DIGITS_SPLITS[0]) + min(data.test_samples, DIGITS_SPLITS[1])
+        samples = _samples(data.train_samples, DIGITS_SPLITS[0]) + _samples(data.test_samples, DIGITS_SPLITS[1])
         return samples * frame * BYTES_PER_VALUE
+    samples = _samples(data.train_samples, MAX_SAMPLES) + _samples(data.test_samples, MAX_SAMPLES)
+    if info.reads_folder and _frames_on_disk():
+        read_ahead = (READ_AHEAD * cfg.training.batch_size + EVAL_BATCH) * data.time_steps * frame
+        return samples * INDEX_BYTES + read_ahead
     copies = 1 if info.reads_folder else 2               # procedural clips: the framed cache and the run's copy
-    return (data.train_samples + data.test_samples) * data.time_steps * frame * copies
+    return samples * data.time_steps * frame * copies
+
+
+def _samples(cap: int, whole: int) -> int:
+    """At most how many samples a cap gives: 0 is every sample (at most ``whole``), else at most ``whole``."""
+    return whole if cap == 0 else min(cap, whole)
+
+
+def _frames_on_disk() -> bool:
+    """Whether a real dataset's frames are read from the frame cache on disk (it is on), not held in memory."""
+    from ..data.frame_cache import cap_bytes
+
+    try:
+        return cap_bytes() > 0
+    except ValueError:                                   # a bad SNN_FRAME_CACHE_MB: loading says so
+        return True
 
 
 def validation_samples(cfg: RunConfig, info: DatasetInfo) -> int:
     """At most how many samples the validation split holds: ``data.validation`` of the training cap, rounded up."""
     data = cfg.data
-    train = data.train_samples if info.has_time_axis else min(data.train_samples, DIGITS_SPLITS[0])
+    train = _samples(data.train_samples, MAX_SAMPLES if info.has_time_axis else DIGITS_SPLITS[0])
     return math.ceil(data.validation * train)
 
 

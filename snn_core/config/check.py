@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ..data import DATASETS, DatasetInfo
+from ..data import DATASETS, MIN_SAMPLES, DatasetInfo
 from ..methods.ttfs.exact_network import MAX_HIDDEN, MAX_K, MAX_SLOTS, MAX_WIDTH
 from .budget import memory_rule
 from .run_config import ASA_CONTROLS, RunConfig
@@ -57,6 +57,21 @@ def _data_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
         return [f"data.latency_window (--latency-window)={data.latency_window} is longer than T={data.time_steps}; "
                 f"allowed: 0 (all T steps) to {data.time_steps}"]
     return []
+
+
+def _sample_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
+    """train/test-samples: 0 (every sample of a real folder or of the digits split) or at least ``MIN_SAMPLES``;
+    generated event clips have no 'every', so they need a number."""
+    problems = []
+    for name in ("train_samples", "test_samples"):
+        value, flag = getattr(cfg.data, name), name.replace("_", "-")
+        if 0 < value < MIN_SAMPLES:
+            problems.append(f"data.{name} (--{flag})={value} is too few; allowed: 0 (every sample) or "
+                            f"{MIN_SAMPLES} and more")
+        elif value == 0 and info.has_time_axis and not info.reads_folder:
+            problems.append(f"data.{name} (--{flag})=0 (every sample) is for real datasets and digits; "
+                            f"dataset={cfg.data.dataset!r} generates its clips; allowed: {MIN_SAMPLES} and more")
+    return problems
 
 
 FOLDER_FIELDS = ("data_dir", "frame_size", "event_frames", "denoise_us", "crop_us", "holdout", "sensor")
@@ -222,5 +237,5 @@ def _exact_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
     return []
 
 
-RULES = (_data_rules, _real_data_rules, _readout_rules, _network_rules, _asa_rules, _trt_rules, _exact_rules,
-         memory_rule)
+RULES = (_data_rules, _sample_rules, _real_data_rules, _readout_rules, _network_rules, _asa_rules, _trt_rules,
+         _exact_rules, memory_rule)

@@ -28,6 +28,8 @@ MAX_PATH = 4096     # characters of a folder path
 MAX_CONFIG_BYTES = 1_000_000   # a config JSON is ~2 kB; a result JSON with its history well under this
 MAX_CONFIG_DEPTH = 8           # a config tree is 3 deep (tree -> section -> list); result JSONs stay under 8
 MAX_SHOWN = 80                 # characters of a value quoted in an error message
+MAX_SAMPLES = 100_000          # train/test samples: N-MNIST's 60,000 + 10,000 fit; 0 = every recording of a folder
+EVERY_SAMPLE_FIELDS = ("train-samples", "test-samples")    # where the word "all" is read as 0, every sample
 
 
 def spec(default, cli: str, help: str, *, choices=None, lo=None, hi=None, kind=None, length=None):
@@ -68,12 +70,13 @@ class DataConfig(Section):
                                "t = round((1 - x)(W - 1)), and the rest of T is left for the network "
                                "to answer (0 = all T steps)", lo=0, hi=64, kind=int)
     train_samples: int = spec(2000, "train-samples",
-                              "events: samples generated for training; digits: cap on the 1437-image training split "
-                              "(the validation split is held out of these)",
-                              lo=20, hi=10000, kind=int)
+                              "events: samples generated for training; digits: cap on the 1437-image training split; "
+                              "real datasets: cap on the training recordings (0 = all of them, e.g. N-MNIST's 60,000; "
+                              "digits: the whole split; refused for generated event clips); the validation split is "
+                              "held out of these", lo=0, hi=MAX_SAMPLES, kind=int)
     test_samples: int = spec(500, "test-samples",
-                             "events: samples generated for testing; digits: cap on the 360-image test split",
-                             lo=20, hi=5000, kind=int)
+                             "events: samples generated for testing; digits: cap on the 360-image test split; real "
+                             "datasets: cap on the test recordings (0 = all of them)", lo=0, hi=MAX_SAMPLES, kind=int)
     noise_level: float = spec(0.05, "noise", "events: background noise events per pixel per sample",
                               lo=0.0, hi=2.0, kind=float)
     data_seed: int = spec(0, "data-seed", "seed of the train/validation/test split and of event generation",
@@ -432,7 +435,7 @@ def parse_value(fld: dataclasses.Field, raw: Any) -> Any:
                 raise ValueError
             return lowered in ("true", "1", "on", "yes")
         if m["kind"] is int:
-            return int(text)
+            return 0 if m["cli"] in EVERY_SAMPLE_FIELDS and text.lower() == "all" else int(text)
         if m["kind"] is float:
             return float(text)
         return raw if m["kind"] is str else text

@@ -4,10 +4,17 @@
 Static datasets give float ``x[N, C, H, W]`` in [0, 1] (encoded into spikes later); event
 datasets give uint8 event counts ``x[N, T, P, H, W]`` that already carry the time axis. Procedural
 datasets are generated here (``digits``, ``events``); real ones are read from a folder (``real``:
-``nmnist``, ``dvs-gesture``, ``shd``, ``event-folder``), never downloaded.
+``nmnist``, ``dvs-gesture``, ``shd``, ``event-folder``), downloaded only when asked (``fetch``).
 
 Every dataset has three splits: train, validation (``data.validation`` of the training split, held out by
 ``snn_core.data.validation``; empty at 0) and test. Settings are chosen on validation accuracy, never on test.
+
+``train_samples``/``test_samples`` = 0 mean every sample: every recording of a real dataset's folder, the whole
+digits split (1437 training, 360 test images); the generated event clips have no fixed size, so 0 is refused there.
+
+A real dataset's frames stay on disk (``frame_cache.DiskFrames``: indexing reads those rows), so ``Dataset.nbytes``
+(what the data cache counts) holds only its labels and index arrays; ``batches.batches`` reads a training epoch
+through a torch ``DataLoader`` (worker processes for large folders) in the trainer's own batch order.
 """
 from __future__ import annotations
 
@@ -20,22 +27,26 @@ import numpy as np
 import torch
 
 from .byte_cache import byte_lru
+from .frame_cache import DiskFrames
 
 if TYPE_CHECKING:       # the config's dataset choices come from DATASETS, so config imports this module
     from ..config.run_config import DataConfig
 
 
+Frames = torch.Tensor | DiskFrames     # x of a split: in memory, or a real dataset's frames on disk
+
+
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    train_x: torch.Tensor
+    train_x: Frames                 # indexing either gives a tensor; a real dataset's stay on disk
     train_y: torch.Tensor
-    test_x: torch.Tensor
+    test_x: Frames
     test_y: torch.Tensor
     class_names: tuple[str, ...]
     has_time_axis: bool             # True: x is [N, T, ...] event frames; False: static, to be encoded
     source: str = ""                # where the samples came from and how they were split (real datasets)
-    val_x: torch.Tensor = None      # the validation split, held out of train; None given: empty (no validation)
+    val_x: Frames = None            # the validation split, held out of train; None given: empty (no validation)
     val_y: torch.Tensor = None
 
     def __post_init__(self) -> None:
@@ -54,9 +65,10 @@ class Dataset:
 
     @property
     def nbytes(self) -> int:
-        """Memory its six tensors hold (what the data cache counts)."""
+        """Memory its six splits hold (what the data cache counts): frames on disk count only their index."""
         tensors = (self.train_x, self.train_y, self.val_x, self.val_y, self.test_x, self.test_y)
-        return sum(t.element_size() * t.nelement() for t in tensors)
+        return sum(t.resident_nbytes if isinstance(t, DiskFrames) else t.element_size() * t.nelement()
+                   for t in tensors)
 
 
 @dataclass(frozen=True)
@@ -91,7 +103,7 @@ def _digits(cfg: DataConfig) -> Dataset:
     from . import digits  # scikit-learn is imported only when digits are asked for
 
     train_x, train_y, test_x, test_y, val_x, val_y = map(_tensor, digits.load_digit_arrays(
-        cfg.train_samples, cfg.test_samples, cfg.data_seed, cfg.validation))
+        cfg.train_samples or None, cfg.test_samples or None, cfg.data_seed, cfg.validation))   # 0: the whole split
     return Dataset("digits", train_x, train_y, test_x, test_y, digits.CLASS_NAMES, has_time_axis=False,
                    val_x=val_x, val_y=val_y)
 
@@ -99,6 +111,11 @@ def _digits(cfg: DataConfig) -> Dataset:
 def _events(label: str, cfg: DataConfig) -> Dataset:
     from . import events  # tonic is imported only when event data is asked for
 
+    for option, value in (("train-samples", cfg.train_samples), ("test-samples", cfg.test_samples)):
+        if value == 0:
+            raise ValueError(f"data.{option.replace('-', '_')} (--{option})=0 means every recording of a real "
+                             f"dataset, but the events-{label} clips are generated and have no fixed number; "
+                             f"allowed: a number of clips from 20 to {events.MAX_SAMPLES}")
     arrays = events.load_event_arrays(label, cfg.time_steps, cfg.train_samples, cfg.test_samples,
                                       cfg.noise_level, cfg.data_seed, cfg.validation)
     train_x, train_y, test_x, test_y, val_x, val_y = map(_tensor, (
@@ -111,8 +128,9 @@ def _real(name: str, cfg: DataConfig) -> Dataset:
     from . import real  # tonic and the file readers are imported only when real data is asked for
 
     arrays = real.load_real_arrays(name, cfg)
-    train_x, train_y, test_x, test_y, val_x, val_y = map(_tensor, (
-        arrays.train_x, arrays.train_y, arrays.test_x, arrays.test_y, arrays.val_x, arrays.val_y))
+    train_x, train_y, test_x, test_y, val_x, val_y = (
+        array if isinstance(array, DiskFrames) else _tensor(array) for array in (
+            arrays.train_x, arrays.train_y, arrays.test_x, arrays.test_y, arrays.val_x, arrays.val_y))
     return Dataset(name, train_x, train_y, test_x, test_y, arrays.class_names, has_time_axis=True,
                    source=arrays.source, val_x=val_x, val_y=val_y)
 
@@ -145,10 +163,17 @@ DATASETS: dict[str, DatasetInfo] = {
 }
 
 
+MIN_SAMPLES = 20        # a nonzero train/test-samples below this is refused (the config's range starts at 0 = all)
+
+
 @byte_lru(lambda dataset: dataset.nbytes)
 def load_dataset(cfg: DataConfig) -> Dataset:
     """The dataset a config names; identical configs share one (read-only) copy while it is cached (the most
     recently used datasets within ``$SNN_DATA_CACHE_MB``) or a run still holds it."""
     if cfg.dataset not in DATASETS:
         raise ValueError(f"dataset={cfg.dataset!r} is not known; allowed: {', '.join(DATASETS)}")
+    for option, value in (("train-samples", cfg.train_samples), ("test-samples", cfg.test_samples)):
+        if 0 < value < MIN_SAMPLES:
+            raise ValueError(f"data.{option.replace('-', '_')} (--{option})={value} is not allowed; allowed: 0 (every "
+                             f"sample of a real dataset or of the digits split) or {MIN_SAMPLES} and more")
     return DATASETS[cfg.dataset].load(cfg)

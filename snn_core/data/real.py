@@ -3,16 +3,21 @@
 
 When a dataset has no test split on disk, a stratified ``data.holdout`` fraction of its training files
 (drawn with ``data.data_seed``) is held out as test, and ``Dataset.source`` says so. ``train_samples`` and
-``test_samples`` cap each split (a seeded draw when there are more files); the sizes actually used are
-the tensors' lengths. Then ``data.validation`` of the (capped) training recordings is held out as the validation
-split (``snn_core.data.validation``, stratified, drawn with ``data.data_seed``), in memory: the frame cache holds
-train and test as before, so changing the validation fraction never reframes a folder. Framing a folder for the
-first time reports progress through ``framing_progress``.
+``test_samples`` cap each split (a seeded draw when there are more files; 0 = every recording); the sizes actually
+used are the splits' lengths. Then ``data.validation`` of the (capped) training recordings is held out as the
+validation split (``snn_core.data.validation``, stratified, drawn with ``data.data_seed``) by index: the frame cache
+holds train and test as before, so changing the validation fraction never reframes a folder.
+
+Framing streams: one recording is read and framed at a time, straight into the frame cache's on-disk entry
+(``frame_cache.build``: resumable, never served half done), and the splits are index selections of that entry
+(``frame_cache.DiskFrames``), so memory does not grow with the folder. Framing a folder for the first time reports
+progress through ``framing_progress``.
 """
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,15 +52,16 @@ def framing_progress(callback: Progress) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class RealArrays:
-    """Framed splits: x uint8 ``[N, T, P, H, W]``, y int64 ``[N]``, and how the split was made."""
+    """Framed splits: x uint8 ``[N, T, P, H, W]`` (on disk, ``frame_cache.DiskFrames``; in memory, an ndarray,
+    with the frame cache off), y int64 ``[N]``, and how the split was made."""
 
-    train_x: np.ndarray
+    train_x: frame_cache.DiskFrames | np.ndarray
     train_y: np.ndarray
-    test_x: np.ndarray
+    test_x: frame_cache.DiskFrames | np.ndarray
     test_y: np.ndarray
     class_names: tuple[str, ...]
     source: str
-    val_x: np.ndarray                 # empty when data.validation is 0
+    val_x: frame_cache.DiskFrames | np.ndarray     # empty when data.validation is 0
     val_y: np.ndarray
 
 
@@ -74,9 +80,8 @@ def load_real_arrays(name: str, data: DataConfig) -> RealArrays:
                                 n_train=len(train))
     arrays = frame_cache.load(key)
     if arrays is None:
-        x = _frame_files(name, paths, spec, data.sensor)
-        arrays = {"x": x, "y": np.array([label for _, label in (*train, *test)], dtype=np.int64)}
-        frame_cache.store(key, arrays)
+        labels = np.array([label for _, label in (*train, *test)], dtype=np.int64)
+        arrays = _frame_files(key, name, paths, labels, spec, data.sensor)
     return _arrays(name, root, arrays["x"], arrays["y"], len(train), how, listing.class_names, data)
 
 
@@ -84,12 +89,17 @@ def _arrays(name: str, root: Path, x: np.ndarray, y: np.ndarray, n_train: int, h
             class_names: tuple[str, ...], data: DataConfig) -> RealArrays:
     """The splits of framed recordings whose first ``n_train`` are the training ones: the validation part held
     out of those (module docstring), the rest test; ``source`` says how many of each and how they were split."""
-    train_x, train_y, val_x, val_y = split_off(x[:n_train], y[:n_train], data.validation, data.data_seed)
+    train_x, train_y, val_x, val_y = split_off(_rows(x, 0, n_train), y[:n_train], data.validation, data.data_seed)
     validation = f", {len(val_y)} of the training recordings held out for validation (stratified, data-seed " \
                  f"{data.data_seed})" if len(val_y) else ""
     source = f"{name} from {root}: {len(train_y)} training, {len(val_y)} validation and {len(y) - n_train} test " \
              f"recordings ({how}{validation})"
-    return RealArrays(train_x, train_y, x[n_train:], y[n_train:], class_names, source, val_x, val_y)
+    return RealArrays(train_x, train_y, _rows(x, n_train, len(y)), y[n_train:], class_names, source, val_x, val_y)
+
+
+def _rows(x, start: int, stop: int):
+    """Rows start..stop-1 of frames: an index selection of frames on disk, a view of frames in memory."""
+    return x.subset(slice(start, stop)) if isinstance(x, frame_cache.DiskFrames) else x[start:stop]
 
 
 def _split(train: tuple, test: tuple, data: DataConfig) -> tuple[list, list, str]:
@@ -119,45 +129,53 @@ def _hold_out(pairs: list, fraction: float, rng: np.random.Generator) -> tuple[l
 
 
 def _cap(pairs: list, cap: int, rng: np.random.Generator) -> list:
-    """At most ``cap`` of ``pairs``: a seeded random subset in the original order."""
-    if len(pairs) <= cap:
+    """At most ``cap`` of ``pairs`` (0: all of them): a seeded random subset in the original order."""
+    if cap == 0 or len(pairs) <= cap:
         return pairs
     keep = np.sort(rng.permutation(len(pairs))[:cap])
     return [pairs[i] for i in keep]
 
 
-def _frame_files(name: str, paths: list[Path], spec: FrameSpec, sensor: tuple[int, ...]) -> np.ndarray:
-    """uint8 ``[N, T, P, H, W]`` frames of the files, read with the dataset's reader."""
+def _frame_files(key: str, name: str, paths: list[Path], labels: np.ndarray, spec: FrameSpec,
+                 sensor: tuple[int, ...]) -> dict:
+    """The frame cache entry ``key`` of the files, framed one at a time with the dataset's reader
+    (``frame_cache.build``): ``{"x": frames [N, T, P, H, W], "y": labels}``."""
     if name == "dvs-gesture":
-        recordings = (readers.read_dvs_gesture_npy(path) for path in paths)
-        return _stack(recordings, (128, 128, 2), spec, len(paths), name)
-    given = (tuple(sensor) or None) if name == "event-folder" else (34, 34)
-    recordings = [readers.read_events(path, sensor_size=given) for path in paths]
-    return _stack(recordings, _common_sensor(recordings, given), spec, len(paths), name)
+        read, common = readers.read_dvs_gesture_npy, (128, 128, 2)
+    else:
+        given = (tuple(sensor) or None) if name == "event-folder" else (34, 34)
+        read = functools.partial(readers.read_events, sensor_size=given)
+        common = _common_sensor(paths, given, name)
+
+    def frame(i: int) -> np.ndarray:
+        return frame_events(read(paths[i]).events, common, spec)
+
+    return frame_cache.build(key, len(paths), (spec.time_steps, *frame_shape(common, spec)), frame, {"y": labels},
+                             label=name, name=lambda i: str(paths[i]), report=_progress.get())
 
 
-def _common_sensor(recordings: list, given: tuple[int, int] | None) -> tuple[int, int, int]:
+def _common_sensor(paths: list[Path], given: tuple[int, int] | None, name: str) -> tuple[int, int, int]:
     """The one sensor of a folder: the given size, else the size the headers state (they must agree),
-    else the largest extent of the data."""
+    else the largest extent of the data. Without a given size, a first pass reads each file once for its size
+    and keeps only that (not its events)."""
     if given:
         return (*given, 2)
-    stated = {r.sensor_size for r in recordings if r.format in HEADER_FORMATS}
+    report = _progress.get()
+    stated, extents = set(), [0, 0]
+    for i, path in enumerate(paths):
+        recording = readers.read_events(path, sensor_size=None)
+        if recording.format in HEADER_FORMATS:
+            stated.add(tuple(recording.sensor_size))
+        extents = [max(extents[0], recording.sensor_size[0]), max(extents[1], recording.sensor_size[1])]
+        del recording
+        if report and (i + 1 == len(paths) or i % frame_cache.REPORT_EVERY == 0):
+            report(i + 1, len(paths), f"reading the sensor sizes of {name}")
     if len(stated) > 1:
         raise ValueError(f"the folder mixes sensor sizes {sorted(stated)} (from the files' headers); allowed: "
                          "recordings of one sensor, or --sensor W,H to frame them all on one")
     if stated:
         return stated.pop()
-    return (max(r.sensor_size[0] for r in recordings), max(r.sensor_size[1] for r in recordings), 2)
-
-
-def _stack(recordings, sensor: tuple[int, int, int], spec: FrameSpec, total: int, label: str) -> np.ndarray:
-    report = _progress.get()
-    x = np.empty((total, spec.time_steps, *frame_shape(sensor, spec)), dtype=np.uint8)   # (N, T, P, H, W)
-    for i, recording in enumerate(recordings):
-        x[i] = frame_events(recording.events, sensor, spec)
-        if report and (i + 1 == total or i % 50 == 0):
-            report(i + 1, total, f"framing {label}")
-    return x
+    return (*extents, 2)
 
 
 def _shd(root: Path, data: DataConfig) -> RealArrays:
@@ -168,13 +186,15 @@ def _shd(root: Path, data: DataConfig) -> RealArrays:
                                 seed=data.data_seed, holdout=data.holdout, caps=[data.train_samples, data.test_samples])
     arrays = frame_cache.load(key)
     if arrays is None:
-        train = _shd_pairs(train_file)
+        train = _shd_pairs(train_file)                # SHD's files come in bulk: their events are read whole
         test = _shd_pairs(test_file) if test_file else ()
         train, test, how = _split(train, test, data)
-        x = _stack((events for events, _ in (*train, *test)), SHD_SENSOR, spec, len(train) + len(test), "shd")
-        arrays = {"x": x, "y": np.array([y for _, y in (*train, *test)], dtype=np.int64),
-                  "n_train": np.array(len(train)), "how": np.array(how)}
-        frame_cache.store(key, arrays)
+        pairs = (*train, *test)
+        stored = {"y": np.array([y for _, y in pairs], dtype=np.int64), "n_train": np.array(len(train)),
+                  "how": np.array(how)}
+        arrays = frame_cache.build(key, len(pairs), (spec.time_steps, *frame_shape(SHD_SENSOR, spec)),
+                                   lambda i: frame_events(pairs[i][0].events, SHD_SENSOR, spec), stored, label="shd",
+                                   name=lambda i: f"shd sample {i}", report=_progress.get())
     names = tuple(str(k) for k in range(SHD_CLASSES))
     return _arrays("shd", root, arrays["x"], arrays["y"], int(arrays["n_train"]), str(arrays["how"]), names, data)
 

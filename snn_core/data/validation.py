@@ -41,10 +41,14 @@ def validation_indices(labels: np.ndarray, fraction: float, seed: int) -> tuple[
     return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
-def split_off(x: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, ...]:
+def split_off(x, y: np.ndarray, fraction: float, seed: int) -> tuple:
     """(train_x, train_y, val_x, val_y) of a training split ``x, y``: views of it when nothing is held out,
-    else new arrays (``validation_indices``)."""
+    else new arrays (``validation_indices``). Frames on disk (anything with ``subset``, e.g.
+    ``frame_cache.DiskFrames``) are split by index: no frame is read or copied."""
+    def rows(indices):
+        return x.subset(indices) if hasattr(x, "subset") else x[indices]
+
     if fraction == 0:
-        return x, y, x[:0], y[:0]
+        return x, y, rows(slice(0, 0)), y[:0]
     kept, held = validation_indices(y, fraction, seed)
-    return x[kept], y[kept], x[held], y[held]
+    return rows(kept), y[kept], rows(held), y[held]

@@ -7,6 +7,8 @@ Everything random (initialisation, batch order, Poisson spikes) draws from gener
 ``training.seed``; the global RNG is untouched.
 ``Trainer.fork(cfg)`` continues a run under another config from its current weights and position,
 so two runs that differ in one setting can be compared from the step the setting changed.
+A real dataset's training frames stay on disk: each epoch's batches are read by ``data.batches.batches`` (a torch
+``DataLoader`` over the epoch's own order, with worker processes for large folders), the same batches as indexing.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from torch import nn
 from ..config.check import require_valid
 from ..config.run_config import RunConfig
 from ..data import Dataset, load_dataset
+from ..data.batches import batches
 from ..methods.hooks import batch_loss
 from ..methods.registry import REVERSAL_SCORES, build_hooks, build_model
 from ..metrics.redundancy import PatternThresholds
@@ -96,6 +99,7 @@ class Trainer:
         self.last_evaluation: Evaluation | None = None   # of the latest closed epoch
         self._order = torch.empty(0, dtype=torch.long)
         self._cursor = 0
+        self._batches = None                  # the epoch's batches from the cursor on (data.batches), read ahead
         self._epoch_sums = [0.0, 0.0, 0]      # loss * n, correct, n
         self._term_sums: dict[str, float] = {}   # a hook's logged loss term -> term * n
         self._generalisation: tuple[int, dict] | None = None   # (steps, generalisation()) cache
@@ -103,11 +107,6 @@ class Trainer:
     @property
     def batches_per_epoch(self) -> int:
         return len(batch_bounds(len(self.dataset.train_y), self.cfg.training.batch_size))
-
-    def _batch_end(self) -> int:
-        """Where the batch starting at the cursor ends (``evaluate.batch_bounds``: a single sample left over
-        joins the epoch's last batch; BatchNorm and ASA's batch-pooled masks cannot train on one sample)."""
-        return dict(batch_bounds(len(self.dataset.train_y), self.cfg.training.batch_size))[self._cursor]
 
     def _lr_factor(self, step: int) -> float:
         """Multiplier of the base lr after ``step`` steps: 1 (constant) or (1 + cos(pi s / S)) / 2 (cosine)."""
@@ -147,10 +146,13 @@ class Trainer:
         cross-entropy, or what the config's methods make of it (e.g. TRT's ``total``), then their after-step."""
         if self._cursor == 0:
             self._order = torch.randperm(len(self.dataset.train_y), generator=self.order_rng)
-        batch = self._order[self._cursor:self._batch_end()]
+            self._batches = None
+        if self._batches is None:
+            self._batches = self._epoch_batches()
         started = time.perf_counter()
+        x, y = next(self._batches)
+        batch, y = y, y.to(self.device)                           # len(batch): the batch's size
         self.model.train()
-        x, y = self.dataset.train_x[batch], self.dataset.train_y[batch].to(self.device)
         out, loss, terms = batch_loss(self.hooks, self.model, self.inputs(x, self.encode_rng), y)
         for name, value in terms.items():
             self._term_sums[name] = self._term_sums.get(name, 0.0) + value.item() * len(batch)
@@ -168,6 +170,12 @@ class Trainer:
         sums[0], sums[1], sums[2] = sums[0] + loss.item() * len(batch), sums[1] + correct, sums[2] + len(batch)
         record = self._close_epoch() if self._cursor >= len(self.dataset.train_y) else None
         return StepResult(loss.item(), correct / len(batch), record)
+
+    def _epoch_batches(self):
+        """The rest of the epoch's batches, from the cursor (``batch_bounds`` over the epoch's order)."""
+        bounds = batch_bounds(len(self.dataset.train_y), self.cfg.training.batch_size)
+        order = [self._order[start:stop] for start, stop in bounds if start >= self._cursor]
+        return batches(self.dataset.train_x, self.dataset.train_y, order)
 
     def fork(self, cfg: RunConfig) -> Trainer:
         """A new run of ``cfg`` that continues this one from where it is now.
@@ -235,6 +243,7 @@ class Trainer:
                              loss_terms={name: total / seen for name, total in self._term_sums.items()})
         self.history.append(record)
         self._cursor, self._epoch_sums, self._term_sums = 0, [0.0, 0.0, 0], {}
+        self._batches = None
         return record
 
     def run_epoch(self) -> EpochRecord:

@@ -22,6 +22,10 @@ CASES = [   # (settings, a needle of the one problem they cause)
     # data
     ({"encoding": "latency", "latency-window": 9}, r"data.latency_window \(--latency-window\)=9 is longer than "
                                                    r"T=8; allowed: 0 \(all T steps\) to 8"),
+    ({"train-samples": 5}, r"data.train_samples \(--train-samples\)=5 is too few; allowed: 0 \(every sample\) or "
+                           r"20 and more"),
+    ({"dataset": "events-shape", "test-samples": 0}, r"data.test_samples \(--test-samples\)=0 \(every sample\) is "
+                                                     r"for real datasets and digits; .*allowed: 20 and more"),
     # readout
     ({"first-spike-reg": 0.5}, r"model.first_spike_reg \(--first-spike-reg\)=0.5 needs first-spike times, but "
                                r"readout='rate'; allowed: --readout first-spike, or 0"),
@@ -131,3 +135,9 @@ def test_a_config_over_the_memory_budget_is_refused_with_one_message_naming_its_
         assert (index[cli][0], index[cli][1].name) == (section, name)
     with pytest.raises(ValueError, match="needs about .* MB of memory"):
         require_valid(cfg)
+
+
+def test_every_sample_is_0_or_the_word_all_for_a_real_dataset_and_digits():
+    for dataset in ("nmnist", "digits"):
+        cfg = RunConfig().with_values({"dataset": dataset, "train-samples": "all", "test-samples": "0"})
+        assert (cfg.data.train_samples, cfg.data.test_samples) == (0, 0) and check(cfg) == []

@@ -1,5 +1,6 @@
 """Real event datasets: framing with tonic, folder layouts, the on-disk frame cache, splits, and training on
-the real N-MNIST sample in ../shared/data/real (fixture ``real_data``)."""
+real N-MNIST recordings (fixture ``real_data``: the samples bundled in data/samples, or the full collection where a
+machine has it; ``full_real_data`` for the one test that needs all 10 DVS128 clips)."""
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ from snn_core.config.check import check
 from snn_core.config.run_config import RunConfig, with_dataset_defaults
 from snn_core.data import DATASETS, frame_cache, load_dataset, readers, real
 from snn_core.data.events import EVENT_DTYPE
-from snn_core.data.folders import event_folder_files, nmnist_files, resolve_root
+from snn_core.data.folders import BUNDLED_SAMPLES, event_folder_files, nmnist_files, resolve_root
 from snn_core.data.framing import FrameSpec, frame_events, framed_size
 
 
@@ -143,12 +144,14 @@ def test_labels_csv_may_not_point_outside_its_folder(tmp_path, real_data):
 def test_real_nmnist_without_test_folder_holds_out_a_stratified_part(real_data):
     cfg = _config(real_data / "nmnist", **{"train-samples": 10000, "test-samples": 5000})
     data = load_dataset(cfg.data)
-    assert (len(data.train_y), len(data.val_y), len(data.test_y)) == (721, 80, 199)   # test: 20% of each digit's
-    # files, rounded; validation: 10% of the other 801
+    # test: 20% of each digit's files, rounded; validation: 10% of the others. The bundle: 20 files per digit,
+    # 4 each to test, 16 of the other 160 to validation; the full 1,000: 199 to test, 80 of the other 801
+    train, val, test, fewest = (144, 16, 40, 4) if real_data == BUNDLED_SAMPLES else (721, 80, 199, 17)
+    assert (len(data.train_y), len(data.val_y), len(data.test_y)) == (train, val, test)
     assert data.train_x.shape[1:] == (4, 2, 34, 34) and data.frame_shape == DATASETS["nmnist"].frame_shape_for(cfg.data)
-    assert torch.bincount(data.test_y, minlength=10).min() >= 17
-    assert "no test split on disk: 199 of the training recordings held out" in data.source
-    assert "721 training, 80 validation and 199 test recordings" in data.source
+    assert torch.bincount(data.test_y, minlength=10).min() >= fewest
+    assert f"no test split on disk: {test} of the training recordings held out" in data.source
+    assert f"{train} training, {val} validation and {test} test recordings" in data.source
     # frame 0 of a training sample is what framing that file directly gives
     path = sorted((real_data / "nmnist" / "Train" / str(int(data.train_y[0]))).glob("*.bin"))
     direct = [frame_events(readers.read_events(p, sensor_size=(34, 34)).events, (34, 34, 2), FrameSpec(4))
@@ -171,28 +174,36 @@ def test_frames_come_from_the_disk_cache_and_a_changed_file_is_reframed(small_nm
     load_dataset.cache_clear()
     monkeypatch.setattr(readers, "read_events", lambda *a, **k: pytest.fail("read a file despite the cache"))
     cached = load_dataset(cfg.data)
-    assert torch.equal(first.train_x, cached.train_x) and torch.equal(first.test_y, cached.test_y)
-    assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".npz"]
+    assert torch.equal(first.train_x[:], cached.train_x[:]) and torch.equal(first.test_y, cached.test_y)
+    entries = list((tmp_path / "cache").iterdir())
+    assert len(entries) == 1 and sorted(p.name for p in entries[0].iterdir()) == ["arrays.npz", "x.npy"]
     monkeypatch.undo()
     monkeypatch.setenv("SNN_FRAME_CACHE_DIR", str(tmp_path / "cache"))
     changed = sorted((small_nmnist / "Train" / "0").glob("*.bin"))[0]
     os.utime(changed, ns=(1, 1))
     load_dataset.cache_clear()
     load_dataset(cfg.data)
-    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
+    assert len(list((tmp_path / "cache").iterdir())) == 2
 
 
 def test_the_cache_evicts_least_recently_used_entries_to_its_cap(monkeypatch, tmp_path):
     monkeypatch.setenv("SNN_FRAME_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("SNN_FRAME_CACHE_MB", str(2.5 * 1_000_000 / 2**20))     # room for two 1 MB entries
+    (tmp_path / "old.npz").write_bytes(b"an entry of the earlier .npz format")
+    os.utime(tmp_path / "old.npz", ns=(0, 0))
     for i, key in enumerate(("a", "b", "c")):
-        frame_cache.store(key, {"x": np.zeros(1_000_000, dtype=np.uint8)})
-        os.utime(tmp_path / f"{key}.npz", ns=(i * 10**9, i * 10**9))
+        frame_cache.store(key, {"x": np.zeros((1000, 1000), dtype=np.uint8), "y": np.zeros(1000)})
+        os.utime(tmp_path / key, ns=((i + 1) * 10**9, (i + 1) * 10**9))
         if key == "b":
             assert frame_cache.load("a") is not None                             # a hit: "a" is now newest
-    assert sorted(p.stem for p in tmp_path.glob("*.npz")) == ["a", "c"]
-    (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    assert frame_cache.load("bad") is None and not (tmp_path / "bad.npz").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "c"]
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.npy").write_bytes(b"not an npy")
+    assert frame_cache.load("bad") is None and not (tmp_path / "bad").exists()
+    monkeypatch.setenv("SNN_FRAME_CACHE_MB", "0.5")                             # under the newest entry alone
+    frame_cache.store("d", {"x": np.ones((1000, 1000), dtype=np.uint8), "y": np.zeros(1000)})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]                   # kept: a run reads it from disk
+    assert int(frame_cache.load("d")["x"][999].sum()) == 1000
 
 
 def test_progress_is_reported_while_a_folder_is_framed(small_nmnist):
@@ -222,10 +233,11 @@ def test_a_missing_data_dir_is_one_line_exit_2(tmp_path, capsys):
 # --- the other datasets -------------------------------------------------------------------------------
 
 
-def test_dvs_gesture_in_tonics_layout_reads_real_dvs128_clips(real_data, tmp_path):
-    """tonic's DVSGesture stores [N, 4] arrays (x, y, p, t in ms) as <user>_<lighting>/<label>.npy."""
+def test_dvs_gesture_in_tonics_layout_reads_real_dvs128_clips(full_real_data, tmp_path):
+    """tonic's DVSGesture stores [N, 4] arrays (x, y, p, t in ms) as <user>_<lighting>/<label>.npy; ten clips
+    (the bundle holds one), so on a fresh clone this is skipped with its reason."""
     for clip in range(1, 11):
-        rec = readers.read_events(real_data / "dvs128_clips_unlabeled" / f"clip_{clip:02d}.bin")
+        rec = readers.read_events(full_real_data / "dvs128_clips_unlabeled" / f"clip_{clip:02d}.bin")
         rows = np.stack([rec.events["x"], rec.events["y"], rec.events["p"], rec.events["t"] / 1000.0], axis=1)
         split = "ibmGestureTest" if clip > 8 else "ibmGestureTrain"
         folder = tmp_path / split / f"user{clip:02d}_led"
