@@ -54,7 +54,8 @@ if opened is None:
 path = opened.files[0]
 if len(opened.files) > 1:
     labels = [opened.label(file) for file in opened.files]
-    chosen = st.selectbox(f"file in {opened.name} ({len(labels):,} event files)", labels, key="recording_member")
+    chosen = st.selectbox(f"file in {escape_markdown(opened.name, 300)} ({len(labels):,} event files)", labels,
+                          key="recording_member")          # a label is Markdown; the options are plain text
     path = opened.files[labels.index(chosen) if chosen in labels else 0]
 try:
     stamp = recording.stamp(path)
@@ -80,7 +81,7 @@ if polarities == 2:
     metrics[4].metric("OFF events", f"{info['polarity_counts']['off']:,}", help="polarity 0: darker")
 else:
     metrics[3].metric("polarities", "1", help="one kind of spike (e.g. SHD's cochlea channels)")
-details = [opened.label(path) if opened.owner else info["file"], f"format {info['format']}",
+details = [escape_markdown(opened.label(path) if opened.owner else info["file"], 300), f"format {info['format']}",
            f"{info['events'] / max(duration_ms, 0.001):,.1f} events per ms",
            f"timestamps {info['t_first']:,} to {info['t_last']:,} µs"]
 if info["sorted_on_read"]:
@@ -123,9 +124,9 @@ except ValueError as problem:                               # e.g. a gate that n
     st.stop()
 names = trainer.dataset.class_names
 label = rec.label if rec.label is not None and 0 <= rec.label < len(names) else None
-st.markdown(f"Predicted class **{names[answer.predicted]}** "
+st.markdown(f"Predicted class **{escape_markdown(names[answer.predicted], 100)}** "     # folder names: user text
             f"(softmax of the readout: {answer.probabilities[answer.predicted]:.0%})"
-            + (f"; the file's label is **{names[label]}**" if label is not None else ""))
+            + (f"; the file's label is **{escape_markdown(names[label], 100)}**" if label is not None else ""))
 st.caption(f"Model: {training.describe(trainer.cfg)}, after {trainer.steps} training steps; the recording is "
            f"framed with the model's settings ({recording.shape_text(tuple(model_frames.shape[1:]))} per step).")
 readout, layer_pick = st.columns([3, 2])

@@ -14,10 +14,10 @@ REFRESH_SECONDS = 0.3
 
 def new_trainer() -> None:
     """Start a fresh run from the sidebar settings (the previous one is replaced); a real dataset framed for the
-    first time shows a progress bar, and one that cannot be loaded (no such folder, a bad file) says why."""
+    first time shows a progress bar; one that cannot be loaded or that the shared memory budget refuses says why."""
     try:
-        with training.framing_bar(), st.spinner(training.loading_message(st.session_state.config)):
-            st.session_state.trainer = Trainer(st.session_state.config)
+        with training.framing_bar(), st.spinner(training.loading_message(cfg := st.session_state.config)):
+            st.session_state.trainer = training.admitted(cfg, "run", lambda: Trainer(cfg))
     except training.FAILURES as problem:         # OSError: a data folder it may not read; MemoryError: too big
         st.session_state.train_error = training.failure_message(problem)
         return
@@ -118,7 +118,7 @@ def live_view() -> None:
     metrics[3].metric("training time", f"{trainer.train_seconds:.1f} s")
     left, right = st.columns(2)
     epoch_key = (trainer.cfg, trainer.epoch)   # change only when an epoch closes; seeded runs repeat exactly
-    left.plotly_chart(run_figures.loss_curves(list(st.session_state.step_log), history),
+    left.plotly_chart(run_figures.loss_curves(training.losses_of(trainer, st.session_state.step_log), history),
         theme=None, config=PLOTLY_CONFIG, key="loss")
     right.plotly_chart(state.memo_figure(("accuracy", *epoch_key), lambda: run_figures.training_curves(history)),
                        theme=None, config=PLOTLY_CONFIG, key="accuracy")

@@ -35,19 +35,26 @@ import torch  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+import hostile_files  # noqa: E402  (tests/: the hostile event files and zips, built small)
+import hostile_hdf5  # noqa: E402  (tests/: hostile NIR and SHD files, with canary files to leak)
 import test_robustness_inputs as fuzz  # noqa: E402  (tests/: the suite's generators)
+from snn_app.recording import extract_zip  # noqa: E402
 from snn_app.url_state import decode, encode, escape_markdown  # noqa: E402
 from snn_core.checkpoint import model_from_bytes, model_to_bytes  # noqa: E402
 from snn_core.cli import main as cli_main  # noqa: E402
-from snn_core.config.budget import out_of_memory_message  # noqa: E402
+from snn_core.config.budget import MB, AdmissionRefused, Ledger, out_of_memory_message, run_bytes  # noqa: E402
 from snn_core.config.check import check  # noqa: E402
 from snn_core.config.run_config import RunConfig  # noqa: E402
+from snn_core.data import folders  # noqa: E402
+from snn_core.data.readers import SUFFIXES, read_events  # noqa: E402
 from snn_core.experiments.batch import RunCache  # noqa: E402
 from snn_core.experiments.run import train_run  # noqa: E402
 from snn_core.methods.registry import build_model  # noqa: E402
+from snn_core.training.trainer import Trainer  # noqa: E402
 
 COUNTS = {"configs": (5000, 150), "trained": (300, 10), "config_files": (1000, 30), "checkpoints": (2000, 60),
-          "cache_files": (1000, 30), "urls": (5000, 150), "round_trips": (2000, 60)}     # (full, --quick)
+          "cache_files": (1000, 30), "urls": (5000, 150), "round_trips": (2000, 60), "hdf5": (300, 40),
+          "event_headers": (300, 25), "names": (1000, 50)}     # (full, --quick)
 OOM_LINK = {"hidden": "2048,2048,2048,2048", "T": "64", "batch-size": "1024", "epochs": "500"}   # the issue's link
 TINY_CLI = ["--dataset", "digits", "--T", "2", "--hidden", "4", "--epochs", "1", "--train-samples", "20",
             "--test-samples", "20", "--robustness", "false", "--quiet"]     # a --config that is valid trains this
@@ -341,6 +348,313 @@ def memory_budget() -> Tally:
     return tally
 
 
+# --- hostile files, lost runs, one server (issue 24) -------------------------------------------------------------
+
+def refused_in_one_line(read: Callable[[], object], starts: str = "") -> bool:
+    """``read()`` raises a one-line ValueError (starting with ``starts``); reading anything is a misbehaviour."""
+    try:
+        read()
+    except ValueError as problem:
+        return fuzz.one_line(str(problem)) and str(problem).startswith(starts)
+    return False
+
+
+def peak_allocation(read: Callable[[], object]) -> int:
+    """Bytes tracemalloc saw at the peak of ``read()`` (numpy and torch buffers included), exceptions swallowed."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        with contextlib.suppress(ValueError):
+            read()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def hostile_event_files(count: int, seed_value: int, folder: Path) -> Tally:
+    tally = Tally("hostile event files", "the review's tiny bombs (a 39-byte .dat stating a 600,000,000 x 1 sensor, a "
+                  "zip of a 1 GiB member in about 1 MB, an .npz declaring 3 GB, 100,000 '%' header lines, AEDAT4 "
+                  "files pointing 2 GB away, labels.csv with a short row or a 200,000-character field), then generated "
+                  "zips and headers stating any size", "refused in one line naming the file before allocating what "
+                  "it states (tracemalloc peak under 256 MB), or read")
+    limit = 256 * 2**20
+    for name, build in hostile_files.EVENT_FILE_BUILDERS.items():
+        path = build(folder / name) if (folder / name).mkdir() is None else None
+        tally.run(name, lambda p=path: refused_in_one_line(lambda: read_events(p), str(p))
+                  and peak_allocation(lambda: read_events(p)) < limit)
+    for name, build in hostile_files.ARCHIVE_BUILDERS.items():
+        (folder / name).mkdir()
+        path = build(folder / name)
+        tally.run(name, lambda p=path: refused_in_one_line(lambda: extract_zip(p, folder / f"{p.stem}-out",
+                                                                                 name=str(p)))
+                  and peak_allocation(lambda: extract_zip(p, folder / f"{p.stem}-again", name=str(p))) < limit)
+    for name, build in hostile_files.FOLDER_BUILDERS.items():
+        (folder / name).mkdir()
+        root = build(folder / name)
+        tally.run(name, lambda r=root: refused_in_one_line(lambda: folders.event_folder_files(r, SUFFIXES)))
+
+    def header_case(example) -> None:
+        kind, size, lines, text = example
+        case_folder = Path(tempfile.mkdtemp(dir=folder))
+        tally.run(f"{kind} stating {size} x {lines}", lambda: header_behaves(kind, size, lines, text, case_folder))
+    generated(st.tuples(st.sampled_from(["dat", "raw", "npz"]), st.integers(0, 2**40), st.integers(1, 3_000),
+                        st.text(max_size=40)), count, seed_value, header_case)
+    return tally
+
+
+def header_behaves(kind: str, size: int, lines: int, text: str, folder: Path) -> bool:
+    """A generated event-file header (the suite's kinds) is read or refused in one line, never allocating what it
+    states."""
+    import zipfile
+
+    import numpy as np
+    if kind == "dat":
+        path = folder / "a.dat"
+        path.write_bytes(f"% Width {size}\n% Height {lines}\n% {text}\n".encode("utf-8", "replace") + b"\x00\x08"
+                         + bytes(8))
+    elif kind == "raw":
+        path = folder / "a.raw"
+        path.write_bytes(b"% evt 2.0\n" + f"% geometry {size}x{lines}\n".encode() + b"% x\n" * lines + bytes(4))
+    else:
+        path = folder / "a.npz"
+        with zipfile.ZipFile(path, "w") as archive, archive.open("x.npy", "w") as out:
+            np.lib.format.write_array_header_1_0(out, {"descr": "|u1", "fortran_order": False, "shape": (size, lines)})
+            out.write(bytes(16))
+    tally_ok = True
+    try:
+        read_events(path)
+    except ValueError as problem:
+        tally_ok = fuzz.one_line(str(problem)) and str(problem).startswith(str(path))
+    return tally_ok and peak_allocation(lambda: read_events(path)) < 256 * 2**20
+
+
+def hostile_hdf5_files(count: int, seed_value: int, folder: Path) -> Tally:
+    tally = Tally("hostile HDF5 files", "NIR graphs and SHD files whose data lives in another file (external "
+                  "storage, a virtual dataset, an external link to a canary file), that declare 10^9 elements, or a "
+                  "LIF with tau = 0; then generated mixes of those, soft and hard links, big chunks and odd dtypes",
+                  "refused in one line, or read within the limits; no byte of the canary files in any result or "
+                  "message")
+    canaries = hostile_hdf5.write_canaries(folder)
+
+    def named(base: str, build: Callable) -> bool:
+        path = build(folder / f"case{len(list(folder.iterdir()))}.{'nir' if base == 'nir' else 'h5'}", canaries)
+        try:
+            fuzz.read_hostile_hdf5(path, "nir" if base == "nir" else "shd")
+        except ValueError as problem:
+            tally.saw("refused")
+            return fuzz.one_line(str(problem)) and not hostile_hdf5.leaked(str(problem).encode())
+        tally.saw("read")
+        return False                                     # every named case is hostile: reading it is wrong
+
+    for base, cases in hostile_hdf5.NAMED.items():
+        for name, build in cases.items():
+            tally.run(f"{base}: {name}", lambda b=base, f=build: named(b, f))
+
+    def mixed(case) -> None:
+        base, changes = case
+        tally.run(f"{base} {changes}", lambda: hdf5_mix_behaves(base, changes))
+    with unittest_env({"SNN_MAX_NIR_DECODE_MB": "8", "SNN_MAX_FILE_DECODE_MB": "8"}):
+        generated(fuzz.HOSTILE_HDF5, count, seed_value, mixed)
+    return tally
+
+
+@contextlib.contextmanager
+def unittest_env(values: dict[str, str]):
+    """The environment with ``values`` set, restored after."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def hdf5_mix_behaves(base: str, changes: list) -> bool:
+    import numpy as np
+    with tempfile.TemporaryDirectory() as scratch:
+        canaries = hostile_hdf5.write_canaries(Path(scratch))
+        path = hostile_hdf5.hostile_file(Path(scratch) / ("g.nir" if base == "nir" else "s.h5"), base,
+                                         [change for change in changes if change[0] != "none"], canaries)
+        try:
+            results = fuzz.read_hostile_hdf5(path, base)
+        except ValueError as problem:
+            return fuzz.one_line(str(problem)) and not hostile_hdf5.leaked(str(problem).encode())
+    return (not any(hostile_hdf5.leaked(np.asarray(r) if not isinstance(r, bytes) else r) for r in results)
+            and sum(len(r) if isinstance(r, bytes) else np.asarray(r).nbytes for r in results) < 8 * 2**20)
+
+
+def lost_runs(folder: Path) -> Tally:
+    tally = Tally("lost runs", "outputs that cannot be written (/dev/full, a missing folder, a folder, a FIFO, "
+                  "--out = --save-model) for train, compare, sweep, export, import, reproduce; a --config FIFO or "
+                  "device; counts out of range; a folder removed while training; Ctrl-C in a real compare; a user's "
+                  "16-hex-digit folder under --cache", "refused in one line before training (exit 2); a finished run's "
+                  "JSON printed even when saving fails (exit 3); Ctrl-C keeps the finished runs (exit 130); nothing "
+                  "the project did not create is deleted")
+    fifo = folder / "fifo"
+    os.mkfifo(fifo)
+    missing = folder / "no-such" / "r.json"
+    model = folder / "m.safetensors"
+    cfg = RunConfig().with_values({"T": "2", "hidden": "4"})
+    model.write_bytes(model_to_bytes(build_model(cfg, (64,), 10), cfg, (64,), 10))
+    refusals = {
+        "train --save-model /dev/full": ["train", *TINY_CLI, "--save-model", "/dev/full"],
+        "train --out <missing folder>/r.json": ["train", *TINY_CLI, "--out", str(missing)],
+        "train --out <a folder>": ["train", *TINY_CLI, "--out", str(folder)],
+        "train --out <a FIFO>": ["train", *TINY_CLI, "--out", str(fifo)],
+        "train --out X --save-model X": ["train", *TINY_CLI, "--out", str(folder / "x"), "--save-model",
+                                         str(folder / "x")],
+        "compare --out /dev/full": ["compare", "--base", "T=2 hidden=4", "--seeds", "2", "--out", "/dev/full"],
+        "sweep --out <a folder>": ["sweep", "--base", "T=2", "--param", "T", "--values", "2,3", "--out", str(folder)],
+        "export --out /dev/null": ["export", "--model", str(model), "--out", "/dev/null"],
+        "import --out <missing folder>": ["import", "--model", str(model), "--out", str(missing)],
+        "reproduce --out <missing folder>": ["reproduce", "--out", str(folder / "no-such" / "r.md")],
+        "train --config <a FIFO>": ["train", "--config", str(fifo)],
+        "train --config /dev/zero": ["train", "--config", "/dev/zero"],
+        "compare --config <a folder>": ["compare", "--config", str(folder)],
+        "train --threads 100000": ["train", *TINY_CLI, "--threads", "100000"],
+        "compare --seeds 100000000": ["compare", "--seeds", "100000000"],
+        "compare --workers 100000": ["compare", "--workers", "100000"],
+        "sweep with 101 values": ["sweep", "--param", "T", "--values", ",".join(str(v) for v in range(1, 102))],
+    }
+    for label, argv in refusals.items():
+        def refused(argv=argv) -> bool:
+            code, out, err = run_cli(argv)
+            return code == 2 and out == "" and err.count("\n") == 1
+        tally.run(label, refused)
+
+    def folder_removed_while_training(option: str) -> bool:
+        import shutil
+
+        from snn_core import cli as cli_module
+        target = folder / f"gone-{option[2:]}"
+        target.mkdir()
+        real = cli_module.train_run
+
+        def removing(*args, **kwargs):
+            shutil.rmtree(target)
+            return real(*args, **kwargs)
+        cli_module.train_run = removing
+        try:
+            code, out, err = run_cli(["train", *TINY_CLI, option, str(target / "out")])
+        finally:
+            cli_module.train_run = real
+        return code == 3 and json.loads(out)["metrics"] is not None and err.count("\n") == 1
+    for option in ("--save-model", "--out"):
+        tally.run(f"train {option} into a folder removed while training",
+                  lambda o=option: folder_removed_while_training(o))
+    tally.run("Ctrl-C in a real compare after its first run", lambda: interrupted_compare(folder))
+
+    def users_folder_survives() -> bool:
+        cache_root = folder / "cache"
+        users = cache_root / "0123456789abcdef"
+        users.mkdir(parents=True)
+        (users / "notes.txt").write_text("mine")
+        RunCache(cache_root)
+        return (users / "notes.txt").read_text() == "mine"
+    tally.run("--cache holding a user's 16-hex-digit folder", users_folder_survives)
+    return tally
+
+
+def interrupted_compare(folder: Path) -> bool:
+    """A real ``compare`` subprocess interrupted (SIGINT) after its first run: exit 130, the finished runs kept."""
+    import signal
+    import subprocess
+    out = folder / "partial.json"
+    base = "T=3 epochs=1 train-samples=64 test-samples=40 hidden=16"
+    proc = subprocess.Popen([sys.executable, "-m", "snn_core", "compare", "--base", base, "--variant", "max-spikes=1",
+                             "--seeds", "20", "--workers", "2", "--no-cache", "--out", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        for line in proc.stderr:
+            if line.startswith("run 1/40"):
+                break
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    result = json.loads(stdout)
+    return (proc.returncode == 130 and "Traceback" not in stderr and result["interrupted"] is True
+            and result["unfinished_runs"] >= 1 and json.loads(out.read_text()) == result)
+
+
+def one_server(count: int, seed_value: int) -> Tally:
+    tally = Tally("one server, many sessions", "the issue's three `hidden=1024,1024 T=32 batch-size=128` tabs "
+                  "against a 700 MB budget; 16 threads reserving at once; a closed session's run; two script runs "
+                  "stepping one run; file and zip-member names of link, image and HTML text as Open a recording "
+                  "shows them",
+                  "never more reserved than the budget, a refusal one line naming what to lower and no other session; "
+                  "no in-place autograd error and steps logged = steps taken; names shown as plain text")
+    issue = RunConfig().with_values({"hidden": "1024,1024", "T": "32", "batch-size": "128"})
+
+    def three_tabs() -> bool:
+        ledger, granted, refused = Ledger(budget=700 * MB), [], []
+        for tab in range(3):
+            try:
+                granted.append(ledger.reserve(run_bytes(issue), f"tab {tab}'s run", owner=f"tab {tab}",
+                                              lower="batch-size"))
+            except AdmissionRefused as problem:
+                refused.append(str(problem))
+        return (ledger.reserved <= 700 * MB and len(granted) == 1 and len(refused) == 2
+                and all(fuzz.one_line(m) and "batch-size" in m and "tab 0" not in m for m in refused))
+    tally.run("the issue's three tabs", three_tabs)
+
+    def crowd() -> bool:
+        ledger, most, lock = Ledger(budget=100 * MB), [0], threading.Lock()
+
+        def worker():
+            for _ in range(300):
+                with contextlib.suppress(AdmissionRefused), ledger.reserve(7 * MB, "run", wait=0.001):
+                    with lock:
+                        most[0] = max(most[0], ledger.reserved)
+        threads = [threading.Thread(target=worker) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return most[0] <= 100 * MB and ledger.reserved == 0
+    tally.run("16 threads x 300 reservations", crowd)
+
+    def collected() -> bool:
+        class Run:
+            def __init__(self):
+                self.cycle = self                        # freed only by the collector, as an ended session's run
+        ledger, run = Ledger(budget=10 * MB), Run()
+        ledger.reserve(9 * MB, "a closed tab's run").attach(run)
+        del run
+        return ledger.reserve(9 * MB, "the next run").nbytes == 9 * MB
+    tally.run("a closed session's run is given back", collected)
+
+    def two_script_runs() -> bool:
+        cfg = RunConfig().with_values({"hidden": "256,256", "T": "6", "batch-size": "32", "train-samples": "640",
+                                       "test-samples": "40", "epochs": "1", "seed": str(seed_value)})
+        trainer, steps, errors = Trainer(cfg), [], []
+
+        def script_run():
+            try:
+                while True:
+                    with trainer.lock:
+                        if trainer.finished:
+                            return
+                        steps.append(trainer.step().loss)
+            except Exception as problem:                 # noqa: BLE001 - what is counted
+                errors.append(problem)
+        threads = [threading.Thread(target=script_run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return not errors and len(steps) == trainer.steps == trainer.batches_per_epoch
+    tally.run("two script runs stepping one run", two_script_runs)
+    tally.run("[x](http://evil/img.png).bin", lambda: no_markdown("[x](http://evil/img.png).bin"))
+    generated(fuzz.LINK_TEXT, count, seed_value, lambda name: tally.run(repr(name), lambda: no_markdown(name)))
+    return tally
+
+
 # --- the report ------------------------------------------------------------------------------------------------
 
 def sessions_row() -> dict | None:
@@ -411,6 +725,11 @@ def main() -> int:
                    checkpoint_files(n["checkpoints"], args.seed),
                    cache_files(n["cache_files"], args.seed, folder / "cache"),
                    hostile_urls(n["urls"], args.seed), round_trips(n["round_trips"], args.seed), memory_budget()]
+        for name in ("events", "hdf5", "runs"):
+            (folder / name).mkdir()
+        tallies += [hostile_event_files(n["event_headers"], args.seed, folder / "events"),
+                    hostile_hdf5_files(n["hdf5"], args.seed, folder / "hdf5"), lost_runs(folder / "runs"),
+                    one_server(n["names"], args.seed)]
     rows = [t.row() for t in tallies]
     command = "python benchmarks/reliability.py" + (" --quick" if args.quick else "") + \
         (f" --seed {args.seed}" if args.seed else "")

@@ -10,6 +10,18 @@ settings in the link (hidden width, seed, T) and presses Play; every second the 
 process and its children) is sampled; at the end each tab's progress line, link and sidebar are read back and
 compared with what that tab asked for; then the tabs close and the RSS is read again after ``SETTLE_SECONDS``.
 The times are wall-clock under whatever else runs on the machine: the load average is recorded with them.
+
+    python benchmarks/sessions.py --hostile [--sessions 6] [--seconds 30] [--budget-mb 700] [--overhead-mb 400]
+
+``--hostile`` (issue: the memory budget was per run, so sessions together went far past it): the server runs with
+``SNN_MEMORY_BUDGET_MB=--budget-mb``; each tab first opens a hostile file on Open a recording (a zip whose member
+names are Markdown links and images, a zip bomb of zeros that decodes to hundreds of MB, a large EVT 2.0 file, a
+truncated AEDAT 4, a ``.npy`` whose header claims a huge array; made in a temporary folder), checks that no link or
+image to the file's "evil" address was rendered, then goes to Train & watch in the same session and presses Play
+with a run sized so that all the tabs together ask for more than the budget. The server's RSS is sampled and its
+peak over the RSS before the round is compared with the budget plus ``--overhead-mb`` (what the server needs beyond
+the runs' and files' estimates: Streamlit's per-session state, figures, the allocator's slack); each tab's outcome
+(file opened or refused, run trained or refused by the shared budget, with the message) is recorded.
 """
 from __future__ import annotations
 
@@ -24,6 +36,7 @@ import sys
 import threading
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -69,11 +82,11 @@ def tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server(port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
          "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
@@ -214,17 +227,184 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+# ------------------------------------------------------------------------------------------------ --hostile
+
+EVIL = "evil.example"
+HOSTILE_TRAIN = {"hidden": "512,512", "T": "16", "batch-size": "128", "epochs": str(EPOCHS)}   # ~250 MB each
+SAMPLES = ROOT / "data" / "samples"
+
+
+def hostile_files(folder: Path, bomb_mb: int = 48) -> list[Path]:
+    """The files the tabs open, made in ``folder``: hostile names, a zip bomb, a large file, broken headers."""
+    nmnist = (SAMPLES / "nmnist" / "Train" / "0" / "00002.bin").read_bytes()
+    names = folder / "names.zip"
+    with zipfile.ZipFile(names, "w") as out:
+        for name in (f"[x](http://{EVIL}/link).bin", f"![i](http://{EVIL}/img.png).bin",
+                     f"<img src=http://{EVIL}/raw.png>.bin"):
+            out.writestr(name, nmnist)
+    bomb = folder / "bomb.zip"                       # zeros: a few hundred KB that decode to ~bomb_mb / 5 * 32 MB
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("zeros.bin", b"\0" * (bomb_mb * 2**20))
+    evt2 = (SAMPLES / "dvs_recordings" / "prophesee_gen3_evt2.raw").read_bytes()
+    body = evt2.index(b"\n", evt2.rindex(b"% ")) + 1          # after the last header line
+    large = folder / "large_evt2.raw"
+    large.write_bytes(evt2[:body] + evt2[body:] * 8)
+    truncated = folder / "truncated.aedat4"
+    truncated.write_bytes((SAMPLES / "dvs_recordings" / "inivation_320x240.aedat4").read_bytes()[:4096])
+    claims = folder / "claims_huge.npy"
+    header = "{'descr': '<i8', 'fortran_order': False, 'shape': (4000000000,), }"
+    claims.write_bytes(b"\x93NUMPY\x01\x00" + len(header.ljust(118) + "\n").to_bytes(2, "little")
+                       + (header.ljust(118) + "\n").encode() + b"\0" * 64)
+    return [names, bomb, large, truncated, claims]
+
+
+def open_hostile(tab, url: str, path: Path, settings: dict[str, str]) -> dict:
+    """Open ``path`` on Open a recording in a new session with ``settings`` in its link; what the page said."""
+    tab.goto(f"{url}/recording?" + "&".join(f"{k}={v}" for k, v in settings.items()))
+    tab.wait_for_selector("[data-testid='stMain'] h1", timeout=90_000)
+    field = tab.get_by_role("textbox", name="or a file on this machine", exact=True)
+    field.wait_for(state="visible", timeout=60_000)
+    field.fill(str(path))
+    field.press("Enter")
+    main = tab.locator("[data-testid='stMain']")
+    main.locator("[data-testid='stAlertContentError'], [data-testid='stMetric']").first.wait_for(timeout=90_000)
+    errors = main.locator("[data-testid='stAlertContentError']")
+    message = errors.first.inner_text() if errors.count() else ""
+    evil = tab.locator(f"a[href*='{EVIL}'], img[src*='{EVIL}']").count()
+    return {"file": path.name, "opened": not message, "message": message.strip()[:400], "evil_rendered": evil,
+            "refused_by_budget": "memory budget is shared" in message}
+
+
+def train_after(tab, seconds_left: float) -> dict:
+    """Go to Train & watch in the same session and press Play; read back after the soak."""
+    tab.locator("[data-testid='stSidebarNav'] a", has_text="Train & watch").click(timeout=60_000)
+    tab.wait_for_selector("[data-testid='stMain'] h1:has-text('Train & watch')", timeout=90_000)
+    tab.get_by_role("button", name="Play").click(timeout=60_000)
+    return {}
+
+
+def read_training(tab) -> dict:
+    main = tab.locator("[data-testid='stMain']")
+    errors = main.locator("[data-testid='stAlertContentError']")
+    message = errors.first.inner_text() if errors.count() else ""
+    progress = main.locator("[data-testid='stProgress']")
+    line = progress.first.inner_text() if progress.count() else ""
+    found = PROGRESS.search(line)
+    return {"steps": int(found["step"].replace(",", "")) if found else 0, "progress": line.strip(),
+            "describe": found["describe"] if found else None,
+            "train_message": message.strip()[:400], "train_refused_by_budget": "memory budget is shared" in message,
+            "exceptions": tab.locator("[data-testid='stException']").count()}
+
+
+def hostile_round(browser, url: str, server_pid: int, sessions: int, seconds: float, files: list[Path]) -> dict:
+    """``sessions`` tabs: each opens a hostile file, then trains; RSS sampled throughout."""
+    before = tree_rss_mb(server_pid)
+    sampler = Sampler(server_pid)
+    sampler.start()
+    tabs, results = [], []
+    for index in range(sessions):
+        settings = {**HOSTILE_TRAIN, "seed": str(100 + index)}
+        tab = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        results.append({"settings": settings, **open_hostile(tab, url, files[index % len(files)], settings)})
+        tabs.append(tab)
+    for tab in tabs:
+        train_after(tab, seconds)
+    time.sleep(seconds)
+    for result, tab in zip(results, tabs):
+        result.update(read_training(tab))
+        wanted = expected_describe({**result["settings"], "hidden": result["settings"]["hidden"].replace(",", ", ")})
+        result["own_run"] = result["describe"] in (None, wanted)          # None: no run (refused)
+    load = os.getloadavg()
+    for tab in tabs:
+        tab.context.close()
+    time.sleep(SETTLE_SECONDS)
+    sampler.halt.set()
+    sampler.join()
+    return {"rss_before_mb": round(before, 1), "rss_peak_mb": round(max(sampler.samples, default=before), 1),
+            "rss_after_mb": round(tree_rss_mb(server_pid), 1), "rss_samples_mb": [round(x, 1) for x in sampler.samples],
+            "load_average": [round(x, 2) for x in load], "per_session": results}
+
+
+def hostile_soak(sessions: int, seconds: float, budget_mb: float, overhead_mb: float) -> dict:
+    import tempfile
+
+    sys.path.insert(0, str(ROOT))
+    from snn_core.config.budget import run_bytes
+    from snn_core.config.run_config import RunConfig
+
+    estimate_mb = run_bytes(RunConfig().with_values(HOSTILE_TRAIN)) / 2**20
+    port = free_port()
+    server = start_server(port, {"SNN_MEMORY_BUDGET_MB": str(budget_mb)})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="snn-hostile-") as folder, sync_playwright() as playwright:
+            files = hostile_files(Path(folder))
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            warm = browser.new_page()
+            warm.goto(f"{url}/train")
+            warm.wait_for_selector("[data-testid='stMain'] h1", timeout=90_000)
+            warm.close()
+            time.sleep(SETTLE_SECONDS)
+            round_ = hostile_round(browser, url, server.pid, sessions, seconds, files)
+            browser.close()
+        alive = server.poll() is None
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    growth_mb = round_["rss_peak_mb"] - round_["rss_before_mb"]
+    return {"sessions": sessions, "seconds": seconds, "budget_mb": budget_mb, "overhead_mb": overhead_mb,
+            "run_estimate_mb": round(estimate_mb, 1), "asked_mb": round(sessions * estimate_mb, 1),
+            "peak_over_before_mb": round(growth_mb, 1), "within": growth_mb <= budget_mb + overhead_mb,
+            "server_alive": alive, "round": round_, "date": time.strftime("%Y-%m-%d"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
+
+
+def hostile_markdown(r: dict) -> str:
+    x = r["round"]
+    per = x["per_session"]
+    lines = ["# Hostile files and a shared memory budget (soak)", "",
+             f"Measured by `python benchmarks/sessions.py --hostile --sessions {r['sessions']} --seconds "
+             f"{r['seconds']:g} --budget-mb {r['budget_mb']:g} --overhead-mb {r['overhead_mb']:g}` on {r['machine']}, "
+             f"{r['date']}: one server with `SNN_MEMORY_BUDGET_MB={r['budget_mb']:g}`; {r['sessions']} tabs each open "
+             f"a hostile file, then train `{' '.join(f'{k}={v}' for k, v in HOSTILE_TRAIN.items())}` (about "
+             f"{r['run_estimate_mb']:,.0f} MB estimated each, {r['asked_mb']:,.0f} MB asked together).", "",
+             f"**Server RSS {x['rss_before_mb']:,.0f} MB before, peak {x['rss_peak_mb']:,.0f} MB: "
+             f"{r['peak_over_before_mb']:+,.0f} MB against the budget {r['budget_mb']:,.0f} MB + overhead "
+             f"{r['overhead_mb']:,.0f} MB: {'within' if r['within'] else 'OVER'}; server "
+             f"{'alive' if r['server_alive'] else 'DEAD'}; {sum(s['evil_rendered'] for s in per)} links or images "
+             f"rendered from file names; {sum(s['exceptions'] for s in per)} exceptions shown; "
+             f"{sum(not s['own_run'] for s in per)} tabs training other settings than their link's.**", "",
+             "| tab | file | opened | refused by the budget (file) | trained steps | own settings | refused by the "
+             "budget (run) | message |", "|---|---|---|---|---|---|---|---|"]
+    for i, s in enumerate(per):
+        message = (s["train_message"] or s["message"]).replace("|", "\\|").replace("\n", " ")[:200]
+        lines.append(f"| {i + 1} | `{s['file']}` | {'yes' if s['opened'] else 'no'} | "
+                     f"{'yes' if s['refused_by_budget'] else 'no'} | {s['steps']} | "
+                     f"{'yes' if s['own_run'] else 'NO: ' + str(s['describe'])} | "
+                     f"{'yes' if s['train_refused_by_budget'] else 'no'} | {message} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=5)
+    parser.add_argument("--sessions", type=int, default=None, help="5, or 6 with --hostile")
     parser.add_argument("--seconds", type=float, default=45)
     parser.add_argument("--rounds", type=int, default=3, help="soaks one after another on one server")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "SESSIONS.md"))
+    parser.add_argument("--hostile", action="store_true", help="hostile files and a shared budget (one round)")
+    parser.add_argument("--budget-mb", type=float, default=700, help="--hostile: the server's SNN_MEMORY_BUDGET_MB")
+    parser.add_argument("--overhead-mb", type=float, default=400,
+                        help="--hostile: what the server may use beyond the budget (sessions, figures, allocator)")
+    parser.add_argument("--out", default=None, help="default docs/SESSIONS.md (docs/SESSIONS_HOSTILE.md)")
     args = parser.parse_args()
-    result = soak(args.sessions, args.seconds, args.rounds)
-    Path(args.out).write_text(markdown(result))
-    Path(args.out).with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    print(markdown(result))
+    if args.hostile:
+        result = hostile_soak(args.sessions or 6, args.seconds, args.budget_mb, args.overhead_mb)
+        text, out = hostile_markdown(result), Path(args.out or ROOT / "docs" / "SESSIONS_HOSTILE.md")
+    else:
+        result = soak(args.sessions or 5, args.seconds, args.rounds)
+        text, out = markdown(result), Path(args.out or ROOT / "docs" / "SESSIONS.md")
+    out.write_text(text)
+    out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    print(text)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,11 @@ A job lives in one session's ``st.session_state`` (never in a cache shared betwe
 never share one. The thread holds the ``Control``, never the ``Job``: when a session ends and its state is
 garbage-collected, the ``Job``'s finaliser sets the cancel event, and the thread (a daemon, which never keeps the
 server from exiting) stops at its next check; a worker pool it drives terminates its processes (``run_many``).
+
+A job's runs count against the server's shared memory budget (``snn_core.config.budget.LEDGER``) while they run: a
+training reserves its run's estimate, a batch its workers' (each worker one run at a time, the largest counted);
+a refusal ends the job as FAILED, its message naming what is reserved and what to lower. A job's trainers are its
+own (never the session's Train & watch run), and each step holds that trainer's lock (``Trainer.step``).
 """
 from __future__ import annotations
 
@@ -21,7 +26,9 @@ from typing import Any
 
 import streamlit as st
 
+from snn_core.config import budget as admission
 from snn_core.config.budget import out_of_memory_message
+from snn_core.config.check import require_valid
 from snn_core.config.run_config import RunConfig
 from snn_core.experiments.batch import RunCache, is_cancelled, run_many
 from snn_core.training.trainer import Trainer
@@ -64,9 +71,10 @@ class Snapshot:
 class Control:
     """The work's side of a job: the cancel event, and progress reports that any thread may make."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int, owner: str | None = None):
         if total < 1:
             raise ValueError(f"a job of {total} runs is not valid; allowed: 1 or more runs")
+        self.owner = owner                      # the session's token in the memory ledger (its own reservations)
         self.cancel = threading.Event()
         self._lock = threading.Lock()
         self._total, self._slots = total, [None] * total
@@ -131,7 +139,7 @@ class Job:
 
     def __init__(self, label: str, total: int, work: Work, meta: dict | None = None):
         self.label, self.meta = label, dict(meta or {})
-        self._control = Control(total)
+        self._control = Control(total, _session_owner())
         weakref.finalize(self, self._control.cancel.set)      # the session ended: stop the thread
         self._thread = threading.Thread(target=_work_in_thread, args=(self._control, work), daemon=True,
                                         name=f"snn job: {label}")
@@ -147,6 +155,16 @@ class Job:
         """Block until the job ends (or ``timeout`` passes); the page never does this, scripts and tests may."""
         self._thread.join(timeout)
         return self.snapshot()
+
+
+def _session_owner() -> str | None:
+    """The starting session's ledger token (``state.owner``); None outside a script run (scripts, tests)."""
+    from .state import owner
+
+    try:
+        return owner()
+    except Exception:                 # noqa: BLE001 - no session here: the job's reservations are just unnamed
+        return None
 
 
 def _work_in_thread(control: Control, work: Work) -> None:
@@ -179,8 +197,13 @@ def batch_work(configs: Sequence[RunConfig], *, workers: int, cache: RunCache, d
     configs = list(configs)
 
     def work(control: Control) -> list[dict]:
-        slots = run_many(configs, workers=workers, device=device, cache=cache, on_slot=control.slot,
-                         cancel=control.cancel)
+        at_once = max(1, min(workers, len(configs))) if isinstance(workers, int) else 1   # a Ray cluster: elsewhere
+        need = at_once * max(admission.run_bytes(cfg) for cfg in configs)
+        with admission.LEDGER.reserve(need, f"a background job ({at_once} run{'s' * (at_once != 1)} at once)",
+                                      kind="background run", owner=control.owner, wait=admission.WAIT_SECONDS,
+                                      lower=f"the number of workers ({workers}) or the runs' sizes"):
+            slots = run_many(configs, workers=workers, device=device, cache=cache, on_slot=control.slot,
+                             cancel=control.cancel)
         if any(is_cancelled(slot) for slot in slots):
             raise JobCancelled
         return slots
@@ -191,7 +214,16 @@ def train_steps(control: Control, cfg: RunConfig, label: str, part: int = 0, par
     """A new run of ``cfg`` trained to its end in the job's thread, one step at a time: the job's progress follows
     it as part ``part`` of ``parts``, and Cancel stops it between two steps."""
     control.advance(part / parts, f"{label}: preparing the data (event clips are generated the first time)", part)
-    trainer = Trainer(cfg)
+    require_valid(cfg)                          # not runnable, or over the budget alone: that message first
+    reservation = admission.LEDGER.reserve(admission.run_bytes(cfg), f"a background job's run ({label})",
+                                           kind="background run", owner=control.owner, wait=admission.WAIT_SECONDS,
+                                           lower="the job's batch size, T or hidden widths")
+    try:
+        trainer = Trainer(cfg)
+    except BaseException:
+        reservation.release()
+        raise
+    reservation.attach(trainer)                 # the page keeps the trained run: reserved while it is kept
     while not trainer.finished:
         control.check()
         trainer.step()

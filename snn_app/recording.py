@@ -6,7 +6,9 @@ The readers take paths (expelliarmus reads only files), so an upload is written 
 the session owns and that is removed when the session lets go of it. A zip names its own paths and sizes, so
 it is extracted with guards: every member's path must stay inside the folder (no ``..``, no absolute path, no
 link: "zip slip"), the archive may hold at most ``MAX_ZIP_FILES`` files, and the event files may expand to at
-most ``MAX_ZIP_MB`` (counted as bytes are written, not taken from the archive's headers: a zip bomb).
+most ``MAX_ZIP_MB``: first as the zip's directory states each member's size and compression ratio (at most
+``MAX_ZIP_RATIO`` to 1 for a member over ``RATIO_FROM_MB``), before anything is extracted, then again counted as
+bytes are written (a header may understate a member: a zip bomb).
 Every refusal is a ValueError naming the file (and member) and the limit, which the page shows as it is.
 """
 from __future__ import annotations
@@ -38,9 +40,12 @@ from snn_core.training.trainer import Trainer
 MAX_UPLOAD_MB = 200          # Streamlit's own server.maxUploadSize default; checked here too (a local path has none)
 MAX_ZIP_FILES = 2_000        # members of an archive, folders not counted
 MAX_ZIP_MB = 1_024           # uncompressed size of the event files extracted from one archive
+MAX_ZIP_RATIO = 100          # stated size / compressed size of one member (event files compress 2 to 10 to 1)
+RATIO_FROM_MB = 1            # the ratio is checked for members stating more than this (tiny files compress well)
 ARCHIVE = ".zip"
 ACCEPTED = (*SUFFIXES, ARCHIVE)
 VIEW_MAX_SIDE = 128          # a larger framed view is downsampled for the page (an image per time step is sent)
+VIEW_MAX_ROW = 4_096         # a 1-row sensor (SHD's 700 channels) is shown at its width up to this, else downsampled
 SKIPPED_MEMBERS = ("__MACOSX/",)    # macOS resource forks: "._name.bin" copies that hold no events
 MEGABYTE = 2**20
 FIXED_SENSOR_FORMATS = ("shd-h5", "dvs-gesture-npy")     # read with their dataset's sensor size
@@ -119,6 +124,11 @@ def extract_zip(archive: str | os.PathLike | BinaryIO, dest: Path, *, name: str 
             raise ValueError(f"{name}: holds {files:,} files; allowed: at most {max_files:,} in one archive")
         targets = [(info, _member_target(info, dest, name)) for info in members]       # all checked first
         wanted = [(info, target) for info, target in targets if _wanted(info)]
+        for info, _ in wanted:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > RATIO_FROM_MB * MEGABYTE and ratio > MAX_ZIP_RATIO:
+                raise ValueError(f"{name}: member {info.filename[:100]!r} states {megabytes(info.file_size)} "
+                                 f"compressed {ratio:,.0f} to 1 (a zip bomb); allowed: at most {MAX_ZIP_RATIO} to 1")
         stated = sum(info.file_size for info, _ in wanted)
         if stated > limit:
             raise ValueError(f"{name}: its event files expand to {megabytes(stated)}; allowed: at most "
@@ -236,14 +246,45 @@ def current(upload, path_text: str) -> Opened | None:
         key = ("path", str(path), *stamp(path)) if path.is_file() else ("missing", str(path))
     else:
         st.session_state.recording_opened = None              # nothing open: its temporary folder can go
+        _release()
         return None
     kept = st.session_state.get("recording_opened")
     if kept is not None and kept[0] == key:
         return kept[1]
-    st.session_state.recording_opened = None                  # the previous temporary folder can go
+    st.session_state.recording_opened = kept = None           # the previous temporary folder can go
     opened = open_upload(upload.name, upload, upload.size) if upload is not None else open_path(path_text)
+    _admit(opened)
     st.session_state.recording_opened = (key, opened)
     return opened
+
+
+DECODE_FACTOR = 16     # bytes in memory per byte of event file once read: 32-byte events (framing.EVENT_DTYPE) from
+                       # EVT 3.0's 2-byte words; N-MNIST's 5-byte events and EVT 2.0's 4 take less
+
+
+def _admit(opened: Opened) -> None:
+    """Reserve the largest file's decoded size (one file is read at a time) in the server-wide memory ledger
+    (``snn_core.config.budget``), released when the session lets ``opened`` go; ``AdmissionRefused`` (a ValueError
+    the page shows) when the budget cannot take it now."""
+    from snn_core.config import budget as admission
+
+    from .state import owner
+
+    old = st.session_state.get("admission:recording")
+    largest = max(file.stat().st_size for file in opened.files)
+    reservation = admission.LEDGER.reserve(
+        largest * DECODE_FACTOR, f"this session's recording {opened.name}", kind="recording", owner=owner(),
+        wait=admission.WAIT_SECONDS, replaces=old, lower="the file's size (a shorter recording)")
+    if old is not None:
+        old.release()
+    st.session_state["admission:recording"] = reservation.attach(opened)
+
+
+def _release() -> None:
+    """Give back the session's recording reservation now (nothing is open any more)."""
+    reservation = st.session_state.pop("admission:recording", None)
+    if reservation is not None:
+        reservation.release()
 
 
 def stamp(path: Path) -> tuple[int, int]:
@@ -269,11 +310,12 @@ def view_spec(data: DataConfig, sensor: tuple[int, int, int]) -> tuple[FrameSpec
     than ``VIEW_MAX_SIDE`` is downsampled to it (and the note says so)."""
     spec = spec_of(data)
     width, height = framed_size(sensor, spec.frame_size)
-    if height == 1 or max(width, height) <= VIEW_MAX_SIDE:
+    side = VIEW_MAX_ROW if height == 1 else VIEW_MAX_SIDE
+    if max(width, height) <= side:
         return spec, ""
-    view = dataclasses.replace(spec, frame_size=VIEW_MAX_SIDE)
-    shown = framed_size(sensor, VIEW_MAX_SIDE)
-    return view, (f"shown downsampled to {shown[0]}x{shown[1]} ({VIEW_MAX_SIDE} px on the longer side); the "
+    view = dataclasses.replace(spec, frame_size=side)
+    shown = framed_size(sensor, side)
+    return view, (f"shown downsampled to {shown[0]}x{shown[1]} ({side} px on the longer side); the "
                   f"sidebar's frame-size {spec.frame_size} frames it at {width}x{height}")
 
 

@@ -4,6 +4,7 @@ The model being trained lives here, never in a global cache: caches are shared b
 """
 from __future__ import annotations
 
+import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 
@@ -17,6 +18,12 @@ from . import pages, sidebar, url_state
 
 STEP_LOG_LENGTH = 5000     # per-step training losses kept for the live chart
 FIGURE_MEMO_SIZE = 48      # built figures kept per session
+
+
+def owner() -> str:
+    """This session's token in the server-wide memory ledger (``snn_core.config.budget.LEDGER``): its own reservations
+    are named to it in a refusal, other sessions' only counted."""
+    return st.session_state.setdefault("admission_owner", uuid.uuid4().hex)
 
 
 def start_session() -> None:

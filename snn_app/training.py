@@ -10,7 +10,9 @@ from collections.abc import Callable, Iterator, Sequence
 import streamlit as st
 
 from snn_core.checkpoint import model_to_bytes
+from snn_core.config import budget as admission
 from snn_core.config.budget import out_of_memory_message
+from snn_core.config.check import require_valid
 from snn_core.config.run_config import RunConfig, cli_index
 from snn_core.data import DATASETS
 from snn_core.data.real import framing_progress
@@ -20,6 +22,8 @@ from snn_core.network.records import Trace
 from snn_core.training.trainer import EpochRecord, Trainer
 from snn_viz import run_figures
 from snn_viz.export import figures_to_html
+
+from . import state
 
 CHUNK_SECONDS = 0.10      # training time per live refresh: keeps a refresh under ~300 ms (docs/APP_PERFORMANCE.md)
 
@@ -50,6 +54,53 @@ def loading_message(cfg: RunConfig) -> str:
     if info.has_time_axis:
         return "Generating the event clips (first use of these settings only: they are cached)..."
     return f"Loading the {cfg.data.dataset} data..."
+
+
+RUN_LOWER = ("training.batch_size (--batch-size), data.time_steps (--T), model.hidden (--hidden) or "
+             "data.train_samples (--train-samples)")
+
+
+def _reservation_key(role: str) -> str:
+    return f"admission:{role}"
+
+
+def admitted(cfg: RunConfig, role: str, build: Callable[[], Trainer]) -> Trainer:
+    """``build()`` (a new run of ``cfg``: ``Trainer(cfg)`` or a fork) once the server-wide ledger
+    (``snn_core.config.budget.LEDGER``) has room for its estimate beside every other session's runs and files.
+
+    ``role`` ("run", "twin") names the session's slot: the run it replaces counts as free for the decision and is
+    released once the new one is built, so Reset near the budget works; a refusal (``AdmissionRefused``, a
+    ValueError naming what is reserved and what to lower) or a failed build leaves the old run and its reservation
+    as they were. The reservation is released when the run is garbage-collected (the session ended or let it go)."""
+    require_valid(cfg)                    # a run over the budget alone (or not runnable) says so first, precisely
+    ss = st.session_state
+    old: admission.Reservation | None = ss.get(_reservation_key(role))
+    reservation = admission.LEDGER.reserve(admission.run_bytes(cfg), f"this session's {role} ({describe(cfg)})",
+                                           kind="run", owner=state.owner(), wait=admission.WAIT_SECONDS, replaces=old,
+                                           lower=RUN_LOWER)
+    try:
+        trainer = build()
+    except BaseException:
+        reservation.release()
+        raise
+    reservation.attach(trainer)
+    if old is not None:
+        old.release()
+    ss[_reservation_key(role)] = reservation
+    return trainer
+
+
+def release(role: str) -> None:
+    """Give back the session's ``role`` reservation now (its run was dropped)."""
+    reservation = st.session_state.pop(_reservation_key(role), None)
+    if reservation is not None:
+        reservation.release()
+
+
+def losses_of(trainer: Trainer, log: Sequence[float]) -> list[float]:
+    """A copy of a run's step log taken under the run's lock: another script run of the session may be appending."""
+    with trainer.lock:
+        return list(log)
 
 
 def train_to_end(cfg: RunConfig, on_step: Callable[[Trainer], None]) -> Trainer:

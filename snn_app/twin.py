@@ -6,6 +6,12 @@ during the run it continues from the main run's current weights, optimiser state
 diverges, diverges from that step on. The two advance in lockstep: every Step, and every step of a Play refresh,
 is one step of each. The twin is rebuilt whenever its wanted config or its main run changes (a Reset, a run opened
 elsewhere), which ``sync`` notices by comparing configs and the main run's identity.
+
+Streamlit may start a new script run of the session while the previous run's chunk of steps is still going (a
+rerun stops a script only at its next Streamlit call; a torch step keeps running in its thread), so every step,
+chunk and fork here holds the main run's lock (``Trainer.lock``): the second run waits for the first's step (and
+its log entry) to finish, never steps the same model at once. The twin reserves its own memory in the server's
+ledger (``training.admitted``, role "twin") and gives it back when it is dropped.
 """
 from __future__ import annotations
 
@@ -128,6 +134,7 @@ def label(twin: Trainer, main: Trainer) -> str:
 def _drop() -> None:
     ss = st.session_state
     ss.twin, ss.twin_of = None, None
+    training.release("twin")
     ss.setdefault("twin_step_log", deque(maxlen=state.STEP_LOG_LENGTH)).clear()
 
 
@@ -139,7 +146,7 @@ def sync(main: Trainer | None) -> None:
     ss.setdefault("twin_problem", "")
     if main is None or not ss.get("twin_on"):
         _drop()
-        ss.twin_problem = ""
+        ss.twin_problem, ss.twin_refused = "", None          # switched on again: a refused twin is tried again
         return
     try:
         changes = wanted_changes()
@@ -163,14 +170,13 @@ def sync(main: Trainer | None) -> None:
         return                                            # it failed here already: keep its message, do not retry
     ss.twin_problem = ""
     try:
-        with training.framing_bar(), st.spinner(training.loading_message(cfg)):
-            fork = main.fork(cfg)
-    except training.FAILURES as problem:            # MemoryError/RuntimeError: the twin did not fit beside the run
+        with training.framing_bar(), st.spinner(training.loading_message(cfg)), main.lock:  # no step meanwhile
+            fork = training.admitted(cfg, "twin", lambda: main.fork(cfg))
+            ss.twin, ss.twin_of, ss.twin_forked_at = fork, main, main.steps
+            ss.twin_step_log = deque(ss.step_log, maxlen=state.STEP_LOG_LENGTH)     # the past the two runs share
+    except training.FAILURES as problem:            # refused by the ledger, or memory ran out: no twin beside the run
         ss.twin_problem, ss.twin_refused = training.failure_message(problem), (main, cfg)
         _drop()
-        return
-    ss.twin, ss.twin_of, ss.twin_forked_at = fork, main, main.steps
-    ss.twin_step_log = deque(ss.step_log, maxlen=state.STEP_LOG_LENGTH)     # the past the two runs share
 
 
 def show_problem(main: Trainer | None) -> None:
@@ -193,29 +199,33 @@ def finished(main: Trainer) -> bool:
 def advance(main: Trainer, main_log: MutableSequence) -> None:
     """One step of each run that has steps left, the main run first. The main run's failure (``training.FAILURES``:
     a refusal, or memory running out) is raised to the page; the twin's stops only the twin, whose reason is kept in
-    ``twin_problem``."""
+    ``twin_problem``. Holds the main run's lock: a step and its log entry are one unit for another script run."""
     ss = st.session_state
-    if not main.finished:
-        main_log.append(main.step().loss)
-    twin = active()
-    if twin is None or twin.finished:
-        return
-    try:
-        ss.twin_step_log.append(twin.step().loss)
-    except training.FAILURES as problem:
-        ss.twin_problem = f"The twin stopped at step {twin.steps}: {training.failure_message(problem)}"
-        ss.twin_refused = (main, twin.cfg)
-        _drop()
+    with main.lock:
+        if not main.finished:
+            main_log.append(main.step().loss)
+        twin = active()
+        if twin is None or twin.finished or ss.get("twin_of") is not main:
+            return
+        try:
+            ss.twin_step_log.append(twin.step().loss)
+        except training.FAILURES as problem:
+            ss.twin_problem = f"The twin stopped at step {twin.steps}: {training.failure_message(problem)}"
+            ss.twin_refused = (main, twin.cfg)
+            _drop()
 
 
 def train_chunk(main: Trainer, main_log: MutableSequence, seconds: float = training.CHUNK_SECONDS) -> int:
     """Lockstep steps (one of each run) until ``seconds`` have passed or both runs are finished; returns the
-    lockstep steps done. With a twin each refresh does half the steps of a single run, so it costs the same."""
-    started, done = time.perf_counter(), 0
-    while not finished(main) and (done == 0 or time.perf_counter() - started < seconds):
-        advance(main, main_log)
-        done += 1
-    return done
+    lockstep steps done. With a twin each refresh does half the steps of a single run, so it costs the same.
+    The chunk holds the main run's lock: an overlapping script run of the session waits for it, then goes on
+    from where it ended."""
+    with main.lock:
+        started, done = time.perf_counter(), 0
+        while not finished(main) and (done == 0 or time.perf_counter() - started < seconds):
+            advance(main, main_log)
+            done += 1
+        return done
 
 
 def _recent_loss(log) -> float | None:
@@ -240,7 +250,8 @@ METRICS = (
 def metric_values(main: Trainer, twin: Trainer) -> list[tuple[str, str, str, str | None, str, str | None]]:
     """Per metric: (label, main value, twin value, twin − main as text or None, delta colour, help)."""
     rows = []
-    logs = (st.session_state.step_log, st.session_state.twin_step_log)
+    with main.lock:
+        logs = (list(st.session_state.step_log), list(st.session_state.twin_step_log))
     for name, field, shown, delta, colour, help_text in METRICS:
         if field is None:
             values = [_recent_loss(log) for log in logs]
@@ -266,8 +277,9 @@ def show(main: Trainer, twin: Trainer) -> None:
                 + " · the small number is twin − main")
     for column, (name, _, value, delta, colour, help_text) in zip(st.columns(len(rows)), rows):
         column.metric(name, value, delta, delta_color=colour, help=help_text)
-    runs = (run_figures.RunSeries("main", main.history, list(ss.step_log)),
-            run_figures.RunSeries(twin_name, twin.history, list(ss.twin_step_log)))
+    with main.lock:                                   # another script run of the session may be stepping
+        runs = (run_figures.RunSeries("main", main.history, list(ss.step_log)),
+                run_figures.RunSeries(twin_name, twin.history, list(ss.twin_step_log)))
     key = (main.cfg, main.epoch, twin.cfg, twin.epoch, forked)   # seeded runs and forks repeat exactly
     left, right = st.columns(2)
     left.plotly_chart(run_figures.pair_loss_curves(runs, forked), theme=None, config=PLOTLY_CONFIG, key="twin_loss")

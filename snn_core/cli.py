@@ -14,8 +14,19 @@ Every config field is an option (generated from the config specs); naming a data
 or ``dataset=nmnist`` in ``--base``) also applies that dataset's defaults beneath the options given.
 ``compare`` and ``sweep`` take the same names without dashes as ``key=value`` words. A bad option or value, or settings
 that cannot run together (``snn_core.config.check``, every problem listed), exit with code 2 and
-one line naming the options and what is allowed, before anything trains. ``compare`` and ``sweep`` exit 1
-when some run failed (its error is in the JSON), else 0.
+one line naming the options and what is allowed, before anything trains; so does an output path that cannot be
+written (``--out``, ``--save-model``: its folder must exist and be writable, and the path be a regular file or
+new, never a folder, device or FIFO), a ``--config`` that is not a regular file, and counts out of their range
+(``--threads`` 1..MAX_THREADS, ``--workers`` 1..MAX_WORKERS, ``--seeds`` 1..MAX_SEEDS, sweep ``--values``
+1..MAX_VALUES, at most MAX_RUNS runs). Exit codes:
+
+    0    done
+    1    compare/sweep: some run failed (its error is in the JSON)
+    2    usage error, or a failure before any result existed (one line on stderr)
+    3    the result JSON was printed, but writing an output afterwards failed (``--out``, ``--save-model``,
+         reproduce's report; one line on stderr per failed write)
+    130  interrupted (Ctrl-C, SIGINT): compare/sweep print (and write to --out) the runs that finished, with
+         ``"interrupted": true``, ``unfinished_runs`` and the ``unfinished`` list; other commands print one line
 """
 from __future__ import annotations
 
@@ -23,7 +34,11 @@ import argparse
 import json
 import math
 import os
+import signal
+import stat
 import sys
+import tempfile
+import threading
 
 from .config.check import require_valid
 from .config.run_config import (
@@ -37,9 +52,18 @@ from .config.run_config import (
     with_dataset_defaults,
 )
 from .neurons.units import decay_from_tau
-from .runtime import configure_threads
+from .runtime import MAX_THREADS, configure_threads
 
+RUNS_FAILED = 1
 USAGE_ERROR = 2
+WRITE_FAILED = 3                # the result was printed; an output file (--out, --save-model) could not be written
+INTERRUPTED = 130               # Ctrl-C (128 + SIGINT), as a shell reports it
+
+MAX_WORKERS = 256               # worker processes, or a local Ray's CPUs
+MAX_SEEDS = 1000                # seeds of one compare/sweep/reproduce
+MAX_VALUES = 100                # values of one sweep
+MAX_RUNS = 10_000               # runs of one compare/sweep (seeds x arms or values)
+OUTPUT_ALLOWED = "a regular file (new, or one to replace) in an existing, writable folder"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -168,20 +192,131 @@ def _workers(args: argparse.Namespace):
 
 
 def _start_config(args: argparse.Namespace) -> RunConfig:
-    """The --config file's config, or the defaults. At most ``MAX_CONFIG_BYTES`` + 1 bytes are read, so a huge
-    file or a device such as /dev/zero fails at once instead of filling the memory."""
+    """The --config file's config, or the defaults. It must be a regular file: it is opened without blocking and
+    checked before anything is read, so a FIFO (which would wait for a writer), a device or a folder fails at once;
+    at most ``MAX_CONFIG_BYTES`` + 1 bytes are read, so a huge file fails at once instead of filling the memory."""
     if not args.config:
         return RunConfig()
     what = f"--config {args.config}"
     try:
-        with open(args.config, "rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)
+        data = read_regular_file(args.config, MAX_CONFIG_BYTES + 1)
     except OSError as problem:
         raise OSError(f"{what}: cannot read it ({problem.strerror or problem}); allowed: a config JSON file") from None
+    except ValueError as problem:
+        raise ValueError(f"{what}: {problem}; allowed: a config JSON file (a regular file)") from None
     try:
         return RunConfig.from_dict(parse_config_json(data, what))
     except ValueError as problem:
         raise ValueError(problem if str(problem).startswith(what) else f"{what}: {problem}") from None
+
+
+def _file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_regular_file(path: str, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the regular file ``path``; ValueError naming what it is when it is not one (checked
+    on the open file, opened with O_NONBLOCK: a FIFO never blocks, nothing can be swapped in between), OSError when
+    it cannot be read."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"it is {_file_kind(mode)}")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(descriptor, True)
+        return handle.read(limit)
+
+
+def check_output(path: str | None, option: str) -> None:
+    """Before anything runs: ``path`` (an output option's value; None: not given) can be written. ValueError, one line
+    naming the option and what is allowed, when its folder is missing or not writable, or the path is a folder,
+    device, FIFO or anything else but a regular file. (A file that fills a disk can still fail later: the caller
+    prints the result first, so no finished run is lost.)"""
+    if path is None:
+        return
+    problem = None
+    if not path.strip():
+        problem = "is empty"
+    else:
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as error:
+            mode, problem = None, f"cannot be checked ({error.strerror or error})"
+        folder = os.path.dirname(os.path.realpath(path)) or "."
+        if problem is not None:
+            pass
+        elif mode is not None and not stat.S_ISREG(mode):
+            problem = f"is {_file_kind(mode)}"
+        elif not os.path.isdir(folder):
+            problem = f"is in a folder that does not exist ({folder})"
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            problem = f"is in a folder that is not writable ({folder})"
+        elif mode is not None and not os.access(path, os.W_OK):
+            problem = "is a file that is not writable"
+    if problem is not None:
+        raise ValueError(f"{option} {path} {problem}; allowed: {OUTPUT_ALLOWED}")
+
+
+def check_outputs(*pairs: tuple[str | None, str]) -> None:
+    """``check_output`` for each (path, option), and no two options naming the same file."""
+    seen: dict[str, str] = {}
+    for path, option in pairs:
+        check_output(path, option)
+        if path is not None:
+            real = os.path.realpath(path)
+            if real in seen:
+                raise ValueError(f"{seen[real]} and {option} both name {path}; allowed: a different file for each")
+            seen[real] = option
+
+
+def write_output(path: str, data: bytes, option: str) -> None:
+    """Write ``data`` to ``path`` through a temporary file in its folder, renamed into place: a write that fails
+    (a full disk) leaves the old file as it was and no partial file. OSError, one line naming ``option``."""
+    target = os.path.realpath(path)
+    try:
+        try:
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        handle, partial = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".partial",
+                                           dir=os.path.dirname(target) or ".")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.chmod(partial, mode)
+            os.replace(partial, target)
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
+    except OSError as problem:
+        raise OSError(f"{option} {path}: cannot write it ({problem.strerror or problem})") from None
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def check_count(option: str, value: int, low: int, high: int) -> int:
+    """``value`` when ``low <= value <= high``, else ValueError naming ``option`` and the range."""
+    if not low <= value <= high:
+        raise ValueError(f"{option} {value} is not valid; allowed: an integer {low}..{high}")
+    return value
+
+
+def _check_threads(args: argparse.Namespace) -> None:
+    if getattr(args, "threads", None) is not None:
+        check_count("--threads", args.threads, 1, MAX_THREADS)
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -200,9 +335,12 @@ def _train(args: argparse.Namespace) -> int:
     from .experiments.batch import valid_json
     from .experiments.run import train_run  # torch-heavy imports only once the arguments are valid
 
+    check_outputs((args.out, "--out"), (args.save_model, "--save-model"))
+    _check_threads(args)
     cfg = config_from_args(args)
     require_valid(cfg)
     configure_threads(args.threads)
+    save_failed: list[str] = []
 
     def report(record) -> None:
         if not args.quiet:
@@ -215,33 +353,37 @@ def _train(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"{label}: {done}/{total} recordings", file=sys.stderr)
 
-    def save(trainer) -> None:
+    def save(trainer) -> None:      # a model that cannot be saved must not lose the run: reported after the JSON
         from .checkpoint import model_to_bytes
-        data = model_to_bytes(trainer.model, cfg, trainer.dataset.frame_shape, trainer.dataset.n_classes)
         try:
-            with open(args.save_model, "wb") as handle:
-                handle.write(data)
-        except OSError as problem:
-            raise OSError(f"--save-model {args.save_model}: cannot write it ({problem.strerror or problem})") from None
+            data = model_to_bytes(trainer.model, cfg, trainer.dataset.frame_shape, trainer.dataset.n_classes)
+            write_output(args.save_model, data, "--save-model")
+        except Exception as problem:        # noqa: BLE001 - whatever it was, the result is still printed
+            message = _first_line(problem)
+            save_failed.append(message if message.startswith("--save-model") else
+                               f"--save-model {args.save_model}: cannot write it ({type(problem).__name__}: "
+                               f"{message})")
 
     with framing_progress(framing):
         keep = {"on_trained": save} if args.save_model else {}
         result = train_run(cfg, device=args.device, on_epoch=report, **keep)
-    _print_and_write(valid_json(result, indent=2), args.out)
-    return 0
+    code = _print_and_write(valid_json(result, indent=2), args.out)
+    for message in save_failed:
+        print(f"error: {message}; the result was printed above", file=sys.stderr)
+    return WRITE_FAILED if save_failed else code
 
 
-def _print_and_write(text: str, out: str | None) -> None:
-    """Print the JSON, then write it to ``out``: a path that cannot be written must not lose a finished run,
-    so its error (one line, exit 2, from ``main``) comes after the JSON is on stdout."""
+def _print_and_write(text: str, out: str | None) -> int:
+    """Print the JSON, then write it to ``out``: a path that cannot be written must not lose a finished run, so
+    its error (one line on stderr) comes after the JSON is on stdout. Returns 0, or ``WRITE_FAILED``."""
     print(text, flush=True)
     if out:
         try:
-            with open(out, "w") as handle:
-                handle.write(text + "\n")
+            write_output(out, (text + "\n").encode(), "--out")
         except OSError as problem:
-            raise OSError(f"--out {out}: cannot write the JSON ({problem.strerror or problem}); it was printed "
-                          "above") from None
+            print(f"error: {_first_line(problem)}; the JSON was printed above", file=sys.stderr)
+            return WRITE_FAILED
+    return 0
 
 
 def _with(cfg: RunConfig, text: str, option: str) -> RunConfig:
@@ -251,14 +393,19 @@ def _with(cfg: RunConfig, text: str, option: str) -> RunConfig:
         raise ValueError(f"{option}: {problem}") from None
 
 
+def _check_batch_options(args: argparse.Namespace) -> None:
+    """What ``compare`` and ``sweep`` check before reading any config: the output path and the counts."""
+    check_outputs((args.out, "--out"))
+    check_count("--seeds", args.seeds, 1, MAX_SEEDS)
+    check_count("--workers", args.workers, 1, MAX_WORKERS)
+    _check_threads(args)
+
+
 def _batch_setup(args: argparse.Namespace) -> dict:
     """Seeds, workers, cache and progress printer shared by ``compare`` and ``sweep``."""
     from .experiments.batch import DEFAULT_CACHE_DIR, RunCache
 
-    if args.seeds < 1:
-        raise ValueError(f"--seeds {args.seeds} is not valid; allowed: a positive integer")
-    if args.workers < 1:
-        raise ValueError(f"--workers {args.workers} is not valid; allowed: a positive integer")
+    _check_batch_options(args)
     configure_threads(args.threads)
 
     def report(done: int, total: int, slot: dict) -> None:
@@ -269,63 +416,148 @@ def _batch_setup(args: argparse.Namespace) -> dict:
                   file=sys.stderr)
 
     cache = None if args.no_cache else RunCache(args.cache or DEFAULT_CACHE_DIR)
-    return {"seeds": range(args.first_seed, args.first_seed + args.seeds), "workers": _workers(args),
+    return {"workers": _workers(args),
             "threads": args.threads, "device": args.device, "cache": cache, "progress": report}
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .experiments.compare import compare, compute_matched
+    from .experiments.compare import compare_configs, compare_result, compute_matched
 
+    _check_batch_options(args)
     base = _with(_start_config(args), args.base, "--base")
     variant = _with(base, args.variant, "--variant")
     if args.compute_match is not None:
         base = compute_matched(base, args.compute_match)
-    return _emit(compare(base, variant, **_batch_setup(args)), args.out)
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    configs = compare_configs(base, variant, seeds)
+    _check_runs(len(configs), f"--seeds {args.seeds} x 2 arms")
+    slots, interrupted = run_interruptibly(configs, _batch_setup(args))
+    unfinished = [{"seed": seeds[i // 2], "arm": ("base", "variant")[i % 2]} for i, slot in enumerate(slots)
+                  if slot is None]
+    return _emit(compare_result(base, variant, seeds, slots), args.out, interrupted, unfinished)
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .experiments.compare import sweep
+    from .experiments.compare import sweep_configs, sweep_result
 
+    _check_batch_options(args)
     cfg = _with(_start_config(args), args.base, "--base")
     values = args.values.split(";" if ";" in args.values else ",")
-    return _emit(sweep(cfg, args.param, values, **_batch_setup(args)), args.out)
+    if len(values) > MAX_VALUES:
+        raise ValueError(f"--values has {len(values):,} values; allowed: 1..{MAX_VALUES} values")
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    _check_runs(len(values) * len(seeds), f"{len(values)} values x --seeds {args.seeds}")
+    configs = sweep_configs(cfg, args.param, values, seeds)
+    slots, interrupted = run_interruptibly(configs, _batch_setup(args))
+    unfinished = [{"seed": seeds[i % len(seeds)], "value": values[i // len(seeds)]} for i, slot in enumerate(slots)
+                  if slot is None]
+    return _emit(sweep_result(cfg, args.param, seeds, configs, slots), args.out, interrupted, unfinished)
 
 
-def _emit(result: dict, out: str | None) -> int:
-    """Print (and write) the JSON (NaN as null, ``batch.valid_json``); exit code 1 when a run failed, else 0."""
+def _check_runs(runs: int, what: str) -> None:
+    if runs > MAX_RUNS:
+        raise ValueError(f"{what} are {runs:,} runs; allowed: at most {MAX_RUNS:,} runs in one command")
+
+
+def run_interruptibly(configs: list, setup: dict) -> tuple[list[dict | None], bool]:
+    """``batch.run_many`` that a Ctrl-C (SIGINT) ends cleanly: the slots of the runs that finished (None for the
+    others) and whether it was interrupted. The first SIGINT stops the runs under way (worker processes are
+    terminated; they ignore SIGINT themselves, ``executors.worker_setup``) and keeps what finished; a second one,
+    while that stop is under way, exits at once with ``INTERRUPTED``. Also for a caller other than the CLI (the
+    reliability benchmark): any thread may call it, but only the main thread can catch the signal."""
+    from .experiments.batch import is_cancelled, run_many
+
+    slots: list[dict | None] = [None] * len(configs)
+
+    def keep(index: int, slot: dict) -> None:
+        slots[index] = None if is_cancelled(slot) else slot
+
+    interrupted = False
+    with _InterruptOnce():
+        try:
+            run_many(configs, on_slot=keep, **setup)
+        except KeyboardInterrupt:
+            interrupted = True
+    return slots, interrupted
+
+
+class _InterruptOnce:
+    """While inside: the first SIGINT raises KeyboardInterrupt (as Python's own handler does), a second one exits at
+    once (the first is still stopping the runs). Only in the main thread; elsewhere nothing changes."""
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._first)
+        return self
+
+    def _first(self, signum, frame):
+        signal.signal(signal.SIGINT, self._again)
+        print("interrupted: stopping the runs under way and printing the finished ones (Ctrl-C again: exit now)",
+              file=sys.stderr, flush=True)
+        raise KeyboardInterrupt
+
+    @staticmethod
+    def _again(signum, frame):
+        print("error: interrupted twice; stopped at once, the finished runs are in the run cache", file=sys.stderr,
+              flush=True)
+        os._exit(INTERRUPTED)
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+def _emit(result: dict, out: str | None, interrupted: bool = False, unfinished: list | None = None) -> int:
+    """Print (and write) the JSON (NaN as null, ``batch.valid_json``). Exit code ``INTERRUPTED`` after a Ctrl-C
+    (the JSON then has ``"interrupted": true`` and the ``unfinished`` runs), else ``WRITE_FAILED`` when --out could
+    not be written, else 1 when a run failed, else 0."""
     from .experiments.batch import valid_json
 
-    _print_and_write(valid_json(result, indent=2), out)
+    if interrupted:
+        result = {**result, "interrupted": True, "unfinished": unfinished or []}
+    written = _print_and_write(valid_json(result, indent=2), out)
     if result["failed_runs"]:
         print(f"warning: {result['failed_runs']} run(s) failed; see 'error' in the JSON", file=sys.stderr)
-    return 1 if result["failed_runs"] else 0
+    if interrupted:
+        print(f"error: interrupted; {result['unfinished_runs']} run(s) did not finish (the JSON holds the finished "
+              "ones)", file=sys.stderr)
+        return INTERRUPTED
+    return written or (RUNS_FAILED if result["failed_runs"] else 0)
 
 
 def _reproduce(args: argparse.Namespace) -> int:
     from .experiments.batch import DEFAULT_CACHE_DIR, RunCache
     from .report.reproduce import report
 
-    if args.seeds < 2 or args.workers < 1:
-        raise ValueError(f"--seeds {args.seeds} --workers {args.workers} are not valid; allowed: seeds >= 2, "
-                         "workers >= 1")
+    check_outputs((args.out, "--out"))
+    check_count("--seeds", args.seeds, 2, MAX_SEEDS)
+    check_count("--workers", args.workers, 1, MAX_WORKERS)
     cache = None if args.no_cache else RunCache(DEFAULT_CACHE_DIR)
     sections = None if args.sections is None else [name.strip() for name in args.sections.split(",") if name.strip()]
     text = report(args.seeds, _workers(args), cache, log=lambda message: print(message, file=sys.stderr),
                   sections=sections)
-    with open(args.out, "w") as handle:
-        handle.write(text)
+    try:
+        write_output(args.out, text.encode(), "--out")
+    except OSError as problem:          # the report is not lost: printed instead of its path
+        print(text)
+        print(f"error: {_first_line(problem)}; the report was printed above", file=sys.stderr)
+        return WRITE_FAILED
     print(args.out)
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
     from .interop.nir_files import export_file
+    check_outputs((args.out, "--out"))
     print(json.dumps(export_file(args.model, args.out, args.dt), indent=2))
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
     from .interop.nir_files import import_file
+    check_outputs((args.out, "--out"))
     base = _start_config(args) if args.config else None
     print(json.dumps(import_file(args.model, args.out, base, args.dt), indent=2))
     return 0
@@ -380,11 +612,15 @@ def _data(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run one command. Every failure is one line on stderr and exit code 2: a bad value or file (ValueError,
     OSError), memory running out (MemoryError, or torch's RuntimeError saying so), or anything else (named by its type;
-    ``SNN_TRACEBACK=1`` re-raises it, for a developer who needs the traceback). Ctrl-C stays Python's."""
+    ``SNN_TRACEBACK=1`` re-raises it, for a developer who needs the traceback). Ctrl-C is one line and exit code 130
+    (``compare``/``sweep`` first print the runs that finished: ``run_interruptibly``)."""
     args = build_parser().parse_args(argv)
     try:
         return {"train": _train, "compare": _compare, "sweep": _sweep, "reproduce": _reproduce,
                 "inspect": _inspect, "export": _export, "import": _import, "data": _data}[args.command](args)
+    except KeyboardInterrupt:
+        print(f"error: interrupted (Ctrl-C) during {args.command}; nothing was written", file=sys.stderr)
+        return INTERRUPTED
     except (ValueError, OSError) as problem:
         return _fail(_first_line(problem))
     except Exception as problem:                # the last resort: still one line, never a traceback

@@ -41,14 +41,18 @@ def tree_size(path: Path) -> int:
 
 
 def prune_to_size(folder: Path, pattern: str, cap: int, keep: str | None = None,
-                  spare: Callable[[Path], bool] | None = None) -> list[Path]:
+                  spare: Callable[[Path], bool] | None = None, ours: Callable[[Path], bool] | None = None
+                  ) -> list[Path]:
     """Delete the least recently used entries (files or folders) of ``folder`` matching ``pattern`` until they
     total at most ``cap`` bytes; ``keep`` (the stem of the entry just written) goes last, and when it is a folder
     (a framed dataset a run is about to read from disk) it is never deleted. An entry ``spare(path)`` is true for
     (one another process is writing) is counted but left alone; one another process removed or that may not be
-    removed is skipped. Returns what was deleted."""
+    removed is skipped. Only entries ``ours(path)`` is true for are counted or deleted (a cache folder a user
+    pointed at a folder of their own: their files are never touched). Returns what was deleted."""
     entries = []
     for path in folder.glob(pattern):
+        if ours is not None and not ours(path):
+            continue
         try:
             stat = path.stat()
             size = tree_size(path)

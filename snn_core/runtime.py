@@ -7,6 +7,7 @@ import torch
 
 THREADS_ENV = "SNN_THREADS"
 DEFAULT_THREADS = 1   # benchmarks/threads.py: on 2 cores one thread per process beat two (docs/PERFORMANCE.md)
+MAX_THREADS = 256     # the CLI's --threads bound too (snn_core.cli): more only oversubscribes any machine
 
 
 def resolve_device(requested: str = "auto") -> torch.device:
@@ -24,11 +25,11 @@ def configure_threads(threads: int | None = None) -> int:
     """Set torch's intra-op threads: the argument, else $SNN_THREADS, else ``DEFAULT_THREADS``."""
     if threads is None:
         raw = os.environ.get(THREADS_ENV, str(DEFAULT_THREADS))
-        if not raw.isdigit() or int(raw) < 1:
-            raise ValueError(f"{THREADS_ENV}={raw!r} is not valid; allowed: a positive integer")
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_THREADS:
+            raise ValueError(f"{THREADS_ENV}={raw[:40]!r} is not valid; allowed: an integer 1..{MAX_THREADS}")
         threads = int(raw)
-    if threads < 1:
-        raise ValueError(f"threads={threads} is not valid; allowed: a positive integer")
+    if not 1 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads={threads} is not valid; allowed: an integer 1..{MAX_THREADS}")
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads

@@ -17,12 +17,14 @@ UI = ("streamlit", "plotly", "snn_app", "snn_viz")
 # room -> the other snn_core rooms it may import (read the table bottom-up: each room sits on those before it).
 # Top-level modules (checkpoint, runtime, files, cli, __main__) are rooms of their own; "__init__" is the lazy
 # public API.
-LOWER = {"neurons", "network", "metrics", "data", "config", "runtime", "files"}
+LOWER = {"neurons", "network", "metrics", "data", "config", "runtime", "files", "hdf5_safety"}
 MAY_IMPORT = {
     "neurons": set(),                                           # pure maths
-    "data": {"files"},                                          # files: atomic writes and pruning of its disk cache
+    "data": {"files", "hdf5_safety"},                           # files: atomic writes and pruning of its disk cache;
+                                                                # hdf5_safety: SHD files checked before they are read
     "runtime": set(),
     "files": set(),
+    "hdf5_safety": set(),                                       # h5py only: every HDF5 file is checked there
     "network": {"neurons"},
     "metrics": {"neurons", "network"},
     # config reads choice lists from the registries and limits from the engines (CONFIG_MAY_IMPORT says which)

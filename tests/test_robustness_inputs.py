@@ -10,17 +10,24 @@ import json
 import math
 import os
 import re
+import tempfile
+from pathlib import Path
+from unittest import mock
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import hostile_hdf5
 from snn_app.url_state import decode, encode, escape_markdown
 from snn_core.checkpoint import model_to_bytes, read_model_file
 from snn_core.config.check import check
 from snn_core.config.run_config import ALIASES, RunConfig, cli_index, parse_config_json, section_names
+from snn_core.data.readers import read_events, shd_samples
 from snn_core.experiments.run import train_run
+from snn_core.interop.nir_files import model_bytes_of_nir
 from snn_core.methods.registry import build_model
 
 INDEX = cli_index()
@@ -270,3 +277,87 @@ def test_a_tampered_model_file_is_read_or_refused_with_a_value_error(model_file,
         assert one_line(str(problem)) or str(problem).count("\n") <= 1, str(problem)
         return
     assert saved.n_classes <= 10_000 and all(1 <= n <= 65_535 for n in saved.frame_shape)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["zip", "dat", "raw", "npz"]), size=st.integers(0, 2**40), lines=st.integers(1, 3_000),
+       text=st.text(max_size=40))
+def test_hostile_zips_and_event_headers_are_read_or_refused_in_one_line(tmp_path_factory, kind, size, lines, text):
+    """Generated zips (stated sizes, ratios) and event-file headers (sensor sizes, header lines, array shapes) are
+    read or refused with one line naming the file, and never allocate what they state (tracemalloc)."""
+    import tracemalloc
+    import zipfile
+
+    import numpy as np
+
+    from snn_app.recording import extract_zip
+    from snn_core.data.readers import read_events
+
+    folder = tmp_path_factory.mktemp("hostile")
+    if kind == "zip":
+        path = folder / "a.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("e.bin", bytes(min(size, 3 * 2**20)))
+            archive.writestr(f"{text[:20]}.npy".replace("/", "_"), b"\x93NUMPY" + text.encode()[:30])
+        read = lambda: extract_zip(path, folder / "out", name=str(path))      # noqa: E731
+    elif kind == "dat":
+        path = folder / "a.dat"
+        path.write_bytes(f"% Width {size}\n% Height {lines}\n% {text}\n".encode("utf-8", "replace")
+                         + b"\x00\x08" + bytes(8))
+        read = lambda: read_events(path)                                      # noqa: E731
+    elif kind == "raw":
+        path = folder / "a.raw"
+        path.write_bytes(b"% evt 2.0\n" + f"% geometry {size}x{lines}\n".encode() + b"% x\n" * lines + bytes(4))
+        read = lambda: read_events(path)                                      # noqa: E731
+    else:
+        path = folder / "a.npz"
+        header = {"descr": "|u1", "fortran_order": False, "shape": (size, lines)}
+        with zipfile.ZipFile(path, "w") as archive, archive.open("x.npy", "w") as out:
+            np.lib.format.write_array_header_1_0(out, header)
+            out.write(bytes(16))
+        read = lambda: read_events(path)                                      # noqa: E731
+    tracemalloc.start()
+    try:
+        try:
+            read()
+        except ValueError as problem:
+            assert str(problem).startswith(str(path)) and one_line(str(problem)), problem
+        assert tracemalloc.get_traced_memory()[1] < 256 * 2**20
+    finally:
+        tracemalloc.stop()
+
+
+# --- hostile HDF5 files (NIR graphs, SHD recordings) ----------------------------------------------------------
+
+HOSTILE_HDF5 = st.tuples(st.sampled_from(["nir", "shd", "shd-fixed"]),
+                         st.lists(st.tuples(st.sampled_from(["none", *hostile_hdf5.FEATURES]), st.integers(0, 4)),
+                                  min_size=1, max_size=3))
+
+
+def read_hostile_hdf5(path, base: str) -> list:
+    """What the app and the CLI get from ``path``: a model file (NIR), or one sample and all samples (SHD)."""
+    if base == "nir":
+        return [model_bytes_of_nir(path.read_bytes())]
+    recording, (samples, labels) = read_events(path, sample=0), shd_samples(path)
+    return [recording.events["x"], recording.events["t"], *[s["x"] for s in samples], labels]
+
+
+@fast(40)
+@given(HOSTILE_HDF5)
+def test_a_hostile_hdf5_file_is_read_within_limits_or_refused_and_never_leaks_another_file(case):
+    """Random mixes of external storage, virtual datasets, external/soft/hard links, huge declared shapes, big
+    chunks and odd dtypes in a NIR graph or an SHD file: read (nothing of the canary files in the result, nothing
+    past the limits: 8 MB here) or refused in one line (nothing of the canaries in the message)."""
+    base, changes = case
+    with tempfile.TemporaryDirectory() as folder, mock.patch.dict(os.environ, {"SNN_MAX_NIR_DECODE_MB": "8",
+                                                                               "SNN_MAX_FILE_DECODE_MB": "8"}):
+        canaries = hostile_hdf5.write_canaries(Path(folder))
+        path = hostile_hdf5.hostile_file(Path(folder) / ("g.nir" if base == "nir" else "s.h5"), base,
+                                         [change for change in changes if change[0] != "none"], canaries)
+        try:
+            results = read_hostile_hdf5(path, base)
+        except ValueError as problem:
+            assert one_line(str(problem)) and not hostile_hdf5.leaked(str(problem).encode()), str(problem)
+            return
+    assert not any(hostile_hdf5.leaked(np.asarray(r) if not isinstance(r, bytes) else r) for r in results)
+    assert sum(len(r) if isinstance(r, bytes) else np.asarray(r).nbytes for r in results) < 8 * 2**20

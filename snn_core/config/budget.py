@@ -33,12 +33,29 @@ hidden=1024,1024 batch=256: 9.4, two branches. Evaluation (``Trainer.evaluate`` 
 2.8-4.1 values per neuron and step (``EVAL_FACTOR``). Each factor is set a little above its measurements, so a
 config the rule accepts does not run out of memory for want of a margin; the two peaks never overlap, so their
 sum is an upper bound.
+
+Admission control (the end of this module): ``memory_rule`` checks one run alone, which is the whole story for the
+CLI (one process per run); a server shared by many browser sessions adds ``LEDGER``, one account for the whole
+process. An app run (or an opened recording) reserves its estimate there before it is built, and releases it when
+the session lets it go: explicitly (a run replaced, a file closed) or when the object it is attached to is
+garbage-collected (``Reservation.attach``: a ``weakref.finalize``, so a session that ends without a word releases
+too). A reservation that would take the total over the budget first lets the garbage collector finalise runs of
+sessions that have already ended, then waits up to ``wait`` seconds for others to release, and is then refused with
+``AdmissionRefused`` (a ValueError: pages show its message as it is), which names what is reserved (the session's
+own reservations by name; other sessions' only as counts and sizes, never their names) and what to lower.
 """
 from __future__ import annotations
 
+import collections
+import gc
+import itertools
 import math
 import os
-from dataclasses import dataclass
+import threading
+import time
+import weakref
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -224,3 +241,151 @@ def out_of_memory_message(problem: BaseException) -> str | None:
     return ("out of memory: lower training.batch_size (--batch-size), data.time_steps (--T), model.hidden "
             "(--hidden) or model.channels (--channels), or data.train_samples (--train-samples) "
             f"({type(problem).__name__}: {text or 'no details'}; runs are checked against {BUDGET_ENV})")
+
+
+# ---- admission control: one budget for every session of a server process together ----------------------------
+
+WAIT_SECONDS = 2.0            # how long a page's reservation waits for others to release before it is refused
+POLL_SECONDS = 0.05           # a waiting reservation looks again this often (releases by finalisers are queued)
+
+
+class AdmissionRefused(ValueError):
+    """A reservation the server's shared memory budget cannot take now; the message says what is reserved and what
+    to lower."""
+
+
+@dataclass(eq=False)
+class Reservation:
+    """``nbytes`` reserved in ``ledger`` for ``what`` (shown to its own session), by ``owner`` (a session's token).
+    ``release()`` gives it back (idempotent); ``attach(obj)`` releases it when ``obj`` is garbage-collected."""
+
+    ledger: Ledger
+    nbytes: int
+    what: str
+    kind: str
+    owner: Hashable
+    ident: int = field(default=0)
+    released: bool = False
+
+    def release(self) -> None:
+        self.ledger.release(self)
+
+    def attach(self, obj: object) -> Reservation:
+        """Release when ``obj`` goes (the finaliser holds this reservation, never ``obj``); returns self. The
+        finaliser may run inside any allocation of any thread (the cyclic collector), so it only queues the
+        release (``Ledger.release_soon``), which the ledger's next call settles."""
+        weakref.finalize(obj, self.ledger.release_soon, self)
+        return self
+
+    def __enter__(self) -> Reservation:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+class Ledger:
+    """What is reserved of the budget, thread-safe. ``budget`` is bytes or a callable giving them (default: the
+    configured ``SNN_MEMORY_BUDGET_MB``, read at each reservation)."""
+
+    def __init__(self, budget: int | Callable[[], int] = budget_bytes):
+        self._budget = budget
+        self._held: dict[int, Reservation] = {}
+        self._ids = itertools.count(1)
+        self._changed = threading.Condition(threading.Lock())
+        self._pending: collections.deque[Reservation] = collections.deque()     # released by finalisers
+
+    def budget(self) -> int:
+        return self._budget() if callable(self._budget) else int(self._budget)
+
+    @property
+    def reserved(self) -> int:
+        """Bytes reserved now."""
+        with self._changed:
+            self._settle()
+            return sum(r.nbytes for r in self._held.values())
+
+    def held(self) -> list[Reservation]:
+        with self._changed:
+            self._settle()
+            return list(self._held.values())
+
+    def reserve(self, nbytes: int, what: str, *, kind: str = "run", owner: Hashable = None, wait: float = 0.0,
+                replaces: Reservation | None = None, lower: str = "") -> Reservation:
+        """Reserve ``nbytes`` for ``what`` (``kind``: "run", "recording", ...). ``replaces``: a reservation of the
+        same owner that this one takes over: counted as free for the decision but left held, for the caller to
+        release once the replacement is in place (a refused or failed replacement keeps the old one). Waits up to
+        ``wait`` seconds for room (none when ``nbytes`` alone is over the budget); ``AdmissionRefused`` then, its
+        message ending with ``lower`` (what the caller can make smaller). ValueError for a bad
+        ``SNN_MEMORY_BUDGET_MB``."""
+        nbytes = max(int(nbytes), 0)
+        budget = self.budget()
+        deadline, collected = time.monotonic() + max(wait, 0.0), False
+        with self._changed:
+            while True:
+                self._settle()
+                freed = replaces.nbytes if replaces is not None and not replaces.released else 0
+                used = sum(r.nbytes for r in self._held.values()) - freed
+                if used + nbytes <= budget:
+                    granted = Reservation(self, nbytes, what, kind, owner, next(self._ids))
+                    self._held[granted.ident] = granted
+                    return granted
+                if not collected:             # runs of ended sessions wait for the cyclic collector: run it now
+                    collected = True
+                    self._changed.release()
+                    try:
+                        gc.collect()
+                    finally:
+                        self._changed.acquire()
+                    continue
+                left = deadline - time.monotonic()
+                if left <= 0 or nbytes > budget:
+                    raise AdmissionRefused(self._refusal(nbytes, what, owner, budget, replaces, lower))
+                self._changed.wait(min(left, POLL_SECONDS))      # a finaliser's release does not notify
+
+    def release(self, reservation: Reservation) -> None:
+        with self._changed:
+            self._settle()
+            self._drop(reservation)
+
+    def release_soon(self, reservation: Reservation) -> None:
+        """Queue a release without taking the lock (safe inside a finaliser); settled by the next call."""
+        self._pending.append(reservation)
+
+    def _settle(self) -> None:
+        while self._pending:
+            self._drop(self._pending.popleft())
+
+    def _drop(self, reservation: Reservation) -> None:
+        if not reservation.released:
+            reservation.released = True
+            self._held.pop(reservation.ident, None)
+            self._changed.notify_all()
+
+    def _refusal(self, nbytes: int, what: str, owner: Hashable, budget: int, replaces: Reservation | None,
+                 lower: str) -> str:
+        held = [r for r in self._held.values() if r is not replaces]
+        own = [r for r in held if owner is not None and r.owner == owner]
+        others = [r for r in held if r not in own]
+        parts = [f"{r.what} {r.nbytes / MB:,.0f} MB" for r in own]
+        for kind in sorted({r.kind for r in others}):
+            same = [r for r in others if r.kind == kind]
+            parts.append(f"{len(same)} {kind}{'s' * (len(same) != 1)} of other sessions "
+                         f"{sum(r.nbytes for r in same) / MB:,.0f} MB")
+        used = sum(r.nbytes for r in held)
+        shown = "; ".join(parts) if parts else "nothing"
+        way_out = f"lower {lower}, " if lower else "make it smaller, "
+        return (f"the server's memory budget is shared by every session, and {what} (about {nbytes / MB:,.0f} MB) "
+                f"does not fit now: {used / MB:,.0f} MB of the {budget / MB:,.0f} MB budget ({BUDGET_ENV}) are "
+                f"reserved ({shown}), {max(budget - used, 0) / MB:,.0f} MB left; allowed: {way_out}close runs or "
+                "files you no longer need (Reset replaces a run), or try again when other sessions finish")
+
+
+LEDGER = Ledger()                 # the server process's one account
+
+
+def run_bytes(cfg: RunConfig) -> int:
+    """A run's estimated peak memory (``estimate``) in bytes: what it reserves in ``LEDGER``."""
+    from ..data import DATASETS
+
+    return estimate(cfg, DATASETS[cfg.data.dataset]).total

@@ -116,11 +116,7 @@ def _network_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
         problems.append(f"model.arch (--arch)='conv' needs image-shaped frames (C, H, W), but dataset="
                         f"{cfg.data.dataset!r} gives {info.frame_shape}; allowed: --arch mlp, or a dataset of "
                         f"images ({', '.join(images)})")
-    shape = info.frame_shape_for(cfg.data)
-    if model.arch == "conv" and len(shape) == 3 and 0 < min(shape[1:]) < MIN_CONV_SIDE:
-        problems.append(f"model.arch (--arch)='conv' needs frames at least {MIN_CONV_SIDE}x{MIN_CONV_SIDE}, but "
-                        f"dataset={cfg.data.dataset!r} gives {shape[1]}x{shape[2]} (channels in a row, not an "
-                        "image); allowed: --arch mlp")
+    problems += frame_rules(cfg, info.frame_shape_for(cfg.data))
     if model.batch_norm and cfg.data.time_steps * cfg.training.batch_size < 2 and (model.hidden or model.arch == "mlp"):
         problems.append("model.batch_norm (--batch-norm) needs at least two values per feature in a training batch, "
                         "but data.time_steps (--T)=1 x training.batch_size (--batch-size)=1 gives one; allowed: "
@@ -129,6 +125,18 @@ def _network_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
         problems.append("model.hidden (--hidden) is empty, but arch='mlp' needs at least one hidden layer; "
                         "allowed: 1 to 4 sizes (e.g. --hidden 128), or --arch conv")
     return problems
+
+
+def frame_rules(cfg: RunConfig, shape: tuple[int, ...]) -> list[str]:
+    """The conv network against frames of ``shape`` (C, H, W): known from the dataset's sensor here, or only once
+    the files are read (an event folder without --sensor), when ``build_model`` asks again with the real shape."""
+    if cfg.model.engine != "discrete" or cfg.model.arch != "conv" or len(shape) != 3 or not 0 < min(shape[1:]):
+        return []
+    if min(shape[1:]) >= MIN_CONV_SIDE:
+        return []
+    return [f"model.arch (--arch)='conv' needs frames at least {MIN_CONV_SIDE}x{MIN_CONV_SIDE}, but "
+            f"dataset={cfg.data.dataset!r} gives {shape[1]}x{shape[2]} (a row of channels or pixels, not an image); "
+            "allowed: --arch mlp, or a larger --frame-size"]
 
 
 def _asa_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:

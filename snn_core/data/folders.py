@@ -15,6 +15,7 @@ downloaders extract), so a folder fetched once on a machine with internet works 
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import sys
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ DVS_GESTURE_CLASSES = ("hand clap", "right hand wave", "left hand wave", "right 
                        "right arm counter-clockwise", "left arm clockwise", "left arm counter-clockwise",
                        "arm roll", "air drums", "air guitar", "other gestures")
 MAX_FILES = 200_000
+MAX_CLASSES = 1_000          # class (or user) folders in one folder
+MAX_LABELS_FIELD = 4_096     # characters in one labels.csv field (a path or a label)
+MAX_LISTED = 12              # names of a folder's entries a message shows: a wrong folder's contents are not listed
 
 
 @dataclass(frozen=True)
@@ -87,20 +91,43 @@ def _under(root: Path, wrapper: str, inner: tuple[str, ...]) -> Path:
     return root
 
 
+def _listed(names, most: int = MAX_LISTED) -> str:
+    """At most ``most`` names, then how many more: messages never list a whole folder."""
+    names = list(names)
+    shown = ", ".join(repr(str(name)[:60]) if not str(name).isprintable() else str(name)[:60] for name in names[:most])
+    return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
+
+
+def _entries(folder: Path, most: int, what: str) -> list[Path]:
+    """The entries of ``folder``, at most ``most`` of them (the listing stops there: no folder is read in full)."""
+    found = list(itertools.islice(folder.iterdir(), most + 1))
+    if len(found) > most:
+        raise ValueError(f"{folder} holds more than {most:,} entries; allowed: at most {most:,} {what}")
+    return found
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    """Folders in ``folder``, sorted; at most ``MAX_CLASSES`` (a wrong folder, e.g. /, is not listed in full)."""
+    return sorted(p for p in _entries(folder, MAX_CLASSES + MAX_FILES, "files and class folders") if p.is_dir())[
+        :MAX_CLASSES + 1]
+
+
 def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
     """Files of ``folder`` (not recursive) with one of ``suffixes``, sorted by name."""
-    found = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
-    if len(found) > MAX_FILES:
-        raise ValueError(f"{folder} holds {len(found)} files; allowed: at most {MAX_FILES}")
-    return found
+    return sorted(p for p in _entries(folder, MAX_FILES, "files in one folder")
+                  if p.is_file() and p.suffix.lower() in suffixes)
 
 
 def _class_folders(split_dir: Path, class_names: tuple[str, ...], suffixes: tuple[str, ...]) -> list[tuple[Path, int]]:
     """(file, label) from ``split_dir/<class>/*``; an empty class folder or an unknown class is an error."""
     pairs = []
-    for folder in sorted(p for p in split_dir.iterdir() if p.is_dir()):
+    folders = _subfolders(split_dir)
+    if len(folders) > MAX_CLASSES:
+        raise ValueError(f"{split_dir} holds more than {MAX_CLASSES:,} folders; allowed: at most {MAX_CLASSES:,} "
+                         "class folders")
+    for folder in folders:
         if folder.name not in class_names:
-            raise ValueError(f"{folder} is not a class folder; allowed names: {', '.join(class_names)}")
+            raise ValueError(f"{folder} is not a class folder; allowed names: {_listed(class_names)}")
         files = _files(folder, suffixes)
         if not files:
             raise ValueError(f"class folder {folder} holds no {'/'.join(suffixes)} files")
@@ -128,7 +155,7 @@ def dvs_gesture_files(root: Path) -> FileList:
     splits = {}
     for name in ("ibmGestureTrain", "ibmGestureTest"):
         pairs = []
-        for folder in sorted(p for p in (root / name).iterdir() if p.is_dir()) if (root / name).is_dir() else []:
+        for folder in _subfolders(root / name) if (root / name).is_dir() else []:
             for path in _files(folder, (".npy",)):
                 if not path.stem.isdigit() or int(path.stem) >= len(DVS_GESTURE_CLASSES):
                     raise ValueError(f"{path}: the file name must be the class number 0..10 (tonic's layout)")
@@ -153,10 +180,13 @@ def event_folder_files(root: Path, suffixes: tuple[str, ...]) -> FileList:
     """Any folder of event files: labels.csv, split/class folders, or class folders (see the module docstring)."""
     if (root / "labels.csv").is_file():
         return _labels_csv(root, suffixes)
-    subfolders = sorted(p for p in root.iterdir() if p.is_dir())
+    subfolders = _subfolders(root)
+    if len(subfolders) > MAX_CLASSES:
+        raise ValueError(f"{root} holds more than {MAX_CLASSES:,} folders; allowed: at most {MAX_CLASSES:,} class "
+                         "folders")
     split_dirs = {p.name.lower(): p for p in subfolders if p.name.lower() in SPLITS}
     if "train" in split_dirs:
-        names = sorted({c.name for split in split_dirs.values() for c in split.iterdir() if c.is_dir()})
+        names = sorted({c.name for split in split_dirs.values() for c in _subfolders(split)})
         pairs = {split: _class_folders(folder, tuple(names), suffixes) for split, folder in split_dirs.items()}
         files = FileList(root, tuple(names), tuple(pairs["train"]), tuple(pairs.get("test", ())))
     else:
@@ -168,21 +198,57 @@ def event_folder_files(root: Path, suffixes: tuple[str, ...]) -> FileList:
     return files
 
 
+def _csv_rows(table: Path) -> list[dict]:
+    """The rows of ``labels.csv`` (at most ``MAX_FILES``, fields at most ``MAX_LABELS_FIELD`` characters), each
+    with ``file`` and ``label``; one-line ValueError naming the file, the line and what is allowed otherwise."""
+    allowed = (f"allowed: a header line file,label[,split] and one line per file with a value in every column, "
+               f"at most {MAX_FILES:,} lines of fields up to {MAX_LABELS_FIELD:,} characters, UTF-8")
+    limit = csv.field_size_limit()
+    rows: list[dict] = []
+    try:
+        csv.field_size_limit(MAX_LABELS_FIELD)
+        with open(table, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                if len(rows) >= MAX_FILES:
+                    raise ValueError(f"{table}: more than {MAX_FILES:,} rows; {allowed}")
+                if rows == [] and not {"file", "label"} <= set(reader.fieldnames or ()):
+                    raise ValueError(f"{table} needs a header with columns file,label (and optionally split), got "
+                                     f"{_listed(sorted(str(name) for name in reader.fieldnames or ()))}")
+                if None in row or any(row.get(key) is None for key in ("file", "label")):
+                    raise ValueError(f"{table}: line {reader.line_num} has {'more' if None in row else 'fewer'} "
+                                     f"values than the header's {len(reader.fieldnames)} columns; {allowed}")
+                rows.append(row)
+    except csv.Error as problem:
+        raise ValueError(f"{table}: cannot be read after line {reader.line_num} ({str(problem)[:100]}); "
+                         f"{allowed}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{table}: is not UTF-8 text; {allowed}") from None
+    finally:
+        csv.field_size_limit(limit)
+    if not rows:
+        raise ValueError(f"{table} needs a header with columns file,label (and optionally split), got no rows")
+    return rows
+
+
 def _labels_csv(root: Path, suffixes: tuple[str, ...]) -> FileList:
     """``labels.csv``: a header with ``file`` and ``label`` (and optionally ``split``), paths relative to root."""
-    with open(root / "labels.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    if not rows or not {"file", "label"} <= set(rows[0]):
-        raise ValueError(f"{root / 'labels.csv'} needs a header with columns file,label (and optionally split), "
-                         f"got {sorted(rows[0]) if rows else 'no rows'}")
+    table = root / "labels.csv"
+    rows = _csv_rows(table)
     names = tuple(sorted({row["label"] for row in rows}))
+    index = {name: i for i, name in enumerate(names)}
     splits: dict[str, list] = {"train": [], "test": []}
-    for row in rows:
+    for number, row in enumerate(rows, 2):
         path, split = root / row["file"], (row.get("split") or "train").strip().lower()
-        inside = path.resolve().is_relative_to(root.resolve())
-        if not inside or split not in SPLITS or not path.is_file() or path.suffix.lower() not in suffixes:
-            raise ValueError(f"{root / 'labels.csv'}: row {row} names a missing file, a file outside the folder, "
+        try:
+            inside = bool(row["file"]) and path.resolve().is_relative_to(root.resolve())
+            usable = inside and split in SPLITS and path.is_file() and path.suffix.lower() in suffixes
+        except (OSError, ValueError):       # a name the OS refuses (NUL, too long)
+            usable = False
+        if not usable:
+            shown = {key: value[:80] for key, value in row.items()}
+            raise ValueError(f"{table}: row {number} {shown} names a missing file, a file outside the folder, "
                              f"an unknown split or format; allowed: existing files inside the folder ending in "
                              f"{', '.join(suffixes)}, split train or test")
-        splits[split].append((path, names.index(row["label"])))
+        splits[split].append((path, index[row["label"]]))
     return FileList(root, names, tuple(splits["train"]), tuple(splits["test"]))

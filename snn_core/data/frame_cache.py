@@ -30,6 +30,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import threading
 import time
@@ -489,4 +490,13 @@ def evict(cap: int, keep: str | None = None) -> list[Path]:
     folder = cache_dir()
     if not folder.is_dir():
         return []
-    return prune_to_size(folder, "*", cap, keep, spare=_locked_by_another)
+    return prune_to_size(folder, "*", cap, keep, spare=_locked_by_another, ours=is_entry)
+
+
+ENTRY_NAME = re.compile(r"[0-9a-f]{32}(\.partial|\.npz)?")     # a key, a partial entry, an earlier version's file
+
+
+def is_entry(path: Path) -> bool:
+    """Whether ``path`` is one of this cache's entries, by its name (``cache_key``'s 32 hex digits): eviction never
+    touches anything else in the folder, even when SNN_FRAME_CACHE_DIR names a folder that holds other files."""
+    return ENTRY_NAME.fullmatch(path.name) is not None

@@ -11,6 +11,10 @@ One recording (``snn_core.data.readers.Recording``) becomes uint8 ``[T, P, H, W]
    split each recording's own span, so recordings of different lengths all give T frames;
 6. the code: ``counts`` (saturating at 255), ``binary`` (1 where a bin has any event), or ``first-spike``
    (each input, a (polarity, pixel), spikes once, in the bin of its first event: a latency code for TTFS).
+
+The size is known before anything is allocated: T x P x H x W cells, each a uint8 frame cell plus tonic's int16
+count and its clipped copy (``BYTES_PER_CELL``), is checked against the megabytes one file may decode to
+(``SNN_MAX_FILE_DECODE_MB``, ``hdf5_safety.FILE_DECODE``); a header may state any sensor size.
 """
 from __future__ import annotations
 
@@ -18,9 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..hdf5_safety import FILE_DECODE
+
 EVENT_CODES = ("counts", "binary", "first-spike")
 EVENT_DTYPE = np.dtype([("x", "<i8"), ("y", "<i8"), ("t", "<i8"), ("p", "<i8")])  # tonic's NMNIST dtype, as in events
 COUNT_MAX = np.iinfo(np.uint8).max
+BYTES_PER_CELL = 5          # uint8 frames, tonic's int16 counts, np.minimum's int16 copy of them
 
 
 @dataclass(frozen=True)
@@ -64,12 +71,25 @@ def frame_shape(sensor_size: tuple[int, int, int], spec: FrameSpec) -> tuple[int
     return int(sensor_size[2]), height, width
 
 
+def check_frames_size(sensor_size: tuple[int, int, int], spec: FrameSpec) -> None:
+    """ValueError (one line, naming the limit) when one recording's frames would pass the decode limit."""
+    polarities = int(sensor_size[2])
+    width, height = framed_size(sensor_size, spec.frame_size)
+    need, limit = spec.time_steps * polarities * height * width * BYTES_PER_CELL, FILE_DECODE.megabytes()
+    if need > limit * 2**20:
+        raise ValueError(f"frames of {spec.time_steps}x{polarities}x{height}x{width} (T x P x H x W, from the "
+                         f"{sensor_size[0]}x{sensor_size[1]} sensor) would take {need / 2**20:,.0f} MB "
+                         f"to build; allowed: at most {limit:,g} MB ({FILE_DECODE.env}): a smaller frame-size, "
+                         "fewer time steps or a smaller sensor")
+
+
 def frame_events(events: np.ndarray, sensor_size: tuple[int, int, int], spec: FrameSpec) -> np.ndarray:
     """uint8 ``[T, P, H, W]`` frames of one recording (steps 1-6 of the module docstring).
 
     ``events``: t-sorted structured array with x, y, t, p on a (W, H, P) sensor."""
     import tonic.transforms  # here, not at the top: the config reads EVENT_CODES without loading tonic
 
+    check_frames_size(sensor_size, spec)
     polarities = int(sensor_size[2])
     width, height = framed_size(sensor_size, spec.frame_size)
     frames = np.zeros((spec.time_steps, polarities, height, width), dtype=np.uint8)    # (T, P, H, W)

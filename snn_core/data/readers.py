@@ -17,6 +17,7 @@ Prophesee ``.raw`` (EVT2, EVT3) and ``.dat``; numpy for ``.npy``/``.npz``; h5py 
 from __future__ import annotations
 
 import contextlib
+import json
 import numbers
 import os
 import tempfile
@@ -25,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .events import EVENT_DTYPE
+from ..hdf5_safety import FILE_DECODE
+from .framing import EVENT_DTYPE
 
 FIELDS = ("x", "y", "t", "p")
 SHD_UNITS = 700  # Spiking Heidelberg Digits: 700 cochlea channels, one "polarity"
@@ -39,6 +41,18 @@ PLUGIN_SENSORS = {
     "hal_plugin_gen41_evk2": (1280, 720), "hal_plugin_gen41_evk3": (1280, 720),
 }
 _WORD_BYTES = {"evt2": 4, "evt3": 2, "dat": 8}  # expelliarmus' encodings; a .dat has 2 bytes (type, size) first
+_EVENTS_PER_WORD = {"evt2": 1, "evt3": 12, "dat": 1}  # at most: an EVT3 vector word carries up to 12 events
+# Size known before decoding: every reader works out what a file will decode to (sensor W x H, event count from the
+# file size and word size, an array's shape and dtype from its header, zip members' stated sizes) and refuses, before
+# anything is allocated, a file over SNN_MAX_FILE_DECODE_MB megabytes (read when a file is read; the HDF5 reader
+# uses the same setting). A header is read with a bound too.
+DECODE_LIMIT_VARIABLE = FILE_DECODE.env
+MAX_HEADER_LINES = 1_000                    # Prophesee '%' lines (real headers have about 10 to 30)
+MAX_HEADER_BYTES = 64 * 1024
+MAX_COMPRESSION_RATIO = 100                 # .npz members: stated size / compressed size, above COMPRESSED_FROM_MB
+COMPRESSED_FROM_MB = 1
+AEDAT_TIMEOUT_S = 600                       # the aedat package decodes in a child process (see read_aedat4)
+_MEGABYTE = 2**20
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,36 @@ def _library(path: str, what: str, call: Callable):
         raise
     except Exception as problem:  # numpy, tonic, aedat, h5py, expelliarmus: each fails its own way
         raise _fail(path, f"{what} ({type(problem).__name__}: {problem})") from None
+
+
+def decode_limit_mb() -> float:
+    """Megabytes one file may decode to (``hdf5_safety.FILE_DECODE``: ``$SNN_MAX_FILE_DECODE_MB``, else 2048), read at
+    each call; ValueError naming the variable for a value that is not a positive number."""
+    return FILE_DECODE.megabytes()
+
+
+def _mb(size: float) -> str:
+    return f"{size / _MEGABYTE:,.1f} MB" if size < 10 * _MEGABYTE else f"{size / _MEGABYTE:,.0f} MB"
+
+
+def check_decode_size(path: str, size: float, what: str) -> None:
+    """ValueError (path first, one line) when ``what`` would take ``size`` bytes, more than one file may decode to."""
+    limit = decode_limit_mb()
+    if size > limit * _MEGABYTE:
+        raise _fail(path, f"{what} would take {_mb(size)} to decode; allowed: at most {limit:,g} MB per file "
+                          f"({DECODE_LIMIT_VARIABLE})")
+
+
+def _events_fit(path: str, count: float, what: str) -> None:
+    """``count`` events, as the EVENT_DTYPE array every reader returns, must fit the decode limit."""
+    check_decode_size(path, count * EVENT_DTYPE.itemsize, f"{what} ({count:,.0f} events at most)")
+
+
+def _sensor_fits(path: str, size: tuple[int, int] | None, whose: str, polarities: int = 2) -> None:
+    """One uint8 frame of the sensor (P x H x W bytes) must fit the decode limit: a header may state any size."""
+    if size:
+        check_decode_size(path, size[0] * size[1] * polarities,
+                          f"the {size[0]}x{size[1]} sensor {whose} (one frame of {polarities} polarities)")
 
 
 def _check_sensor_size(sensor_size) -> tuple[int, int] | None:
@@ -134,6 +178,8 @@ def _recording(path: str, raw: np.ndarray, fmt: str, *, given=None, stated=None,
         events[name] = _integers(path, name, np.asarray(raw[name]))
     events["p"] = _polarity(path, np.asarray(raw["p"]))
     width, height = _sensor(path, events["x"], events["y"], given, stated)
+    _sensor_fits(path, (width, height), "of its events" if not (given or stated) else "given" if given else
+                 "stated in the file", polarities)
     unsorted = bool(np.any(np.diff(events["t"]) < 0))
     if unsorted:
         events = events[np.argsort(events["t"], kind="stable")]
@@ -163,6 +209,8 @@ def read_bin(path, *, sensor_size=None, sample: int = 0) -> Recording:
     size = os.path.getsize(path)
     if size % 5:
         raise _fail(path, f"is truncated: {size} bytes is not a multiple of 5; expected 5-byte N-MNIST events")
+    _events_fit(path, size // 5, f"{size // 5:,} 5-byte N-MNIST records")
+    _sensor_fits(path, given, "given")
     events = _library(path, "tonic could not read it as N-MNIST .bin",
                       lambda: tonic.io.read_mnist_file(path, dtype=EVENT_DTYPE))
     return _recording(path, events, "nmnist-bin", given=given)
@@ -171,9 +219,14 @@ def read_bin(path, *, sensor_size=None, sample: int = 0) -> Recording:
 def _prophesee_header(path: str) -> tuple[dict[str, str], int]:
     """The ASCII ``% key value`` lines a Prophesee .raw/.dat starts with, as {lower-case key: value}, and their
     length in bytes (expelliarmus skips the same lines: every line that starts with '%')."""
-    header = {}
+    header, lines = {}, 0
     with open(path, "rb") as handle:
         while handle.peek(1)[:1] == b"%":
+            lines += 1
+            if lines > MAX_HEADER_LINES or handle.tell() >= MAX_HEADER_BYTES:
+                raise _fail(path, f"has a '%' header longer than {MAX_HEADER_LINES:,} lines or "
+                                  f"{MAX_HEADER_BYTES // 1024} KB; allowed: a Prophesee header of '% key value' lines "
+                                  "within those bounds")
             line = handle.readline(4096)
             if not line.endswith(b"\n"):
                 raise _fail(path, "has a broken header (a '%' line without an end); expected ASCII '% key value' "
@@ -256,13 +309,35 @@ def _expelliarmus(path: str, encoding: str, header_bytes: int) -> np.ndarray:
     if data % _WORD_BYTES[encoding]:
         raise _fail(path, f"is truncated: {data} data bytes is not a whole number of "
                           f"{_WORD_BYTES[encoding]}-byte {encoding.upper()} words")
+    words = data // _WORD_BYTES[encoding]
+    most = words * _EVENTS_PER_WORD[encoding]
+    if encoding != "evt3":
+        _events_fit(path, most, f"{words:,} {_WORD_BYTES[encoding]}-byte {encoding.upper()} words")
+    else:
+        _events_fit(path, words, f"{words:,} 2-byte EVT3 words")     # at least one word per event
     what = f"expelliarmus could not decode it as {encoding.upper()}"
     with _captured_c_stderr() as printed:
-        events = _library(path, what, lambda: Wizard(encoding=encoding, fpath=path).read())
+        if most * EVENT_DTYPE.itemsize <= decode_limit_mb() * _MEGABYTE:
+            events = _library(path, what, lambda: Wizard(encoding=encoding, fpath=path).read())
+        else:       # EVT3 vector words might hold more: decode in chunks, and stop once past the limit
+            events = _library(path, what, lambda: _chunked(path, Wizard(encoding=encoding, fpath=path)))
     if events is None:  # expelliarmus' way to fail: None, and a line printed by its C code
         reason = f" ({printed[0]})" if printed[0] else ""
         raise _fail(path, f"{what}{reason}; expected a valid Prophesee {encoding.upper()} file")
     return events
+
+
+def _chunked(path: str, wizard) -> np.ndarray | None:
+    """Every event of ``wizard``'s file, read a chunk at a time; ValueError as soon as they pass the decode limit."""
+    chunks, count = [], 0
+    wizard.set_chunk_size(1 << 20)
+    for chunk in wizard.read_chunk():
+        if chunk is None:
+            return None
+        chunks.append(chunk)
+        count += len(chunk)
+        _events_fit(path, count, "its EVT3 events, counted while decoding,")
+    return np.concatenate(chunks) if chunks else None
 
 
 def read_raw(path, *, sensor_size=None, sample: int = 0) -> Recording:
@@ -272,6 +347,7 @@ def read_raw(path, *, sensor_size=None, sample: int = 0) -> Recording:
     header, header_bytes = _prophesee_header(path)
     encoding = _raw_encoding(path, header)
     stated = _stated_sensor(path, header)
+    _sensor_fits(path, given or stated, "given" if given else "stated in the file")
     return _recording(path, _expelliarmus(path, encoding, header_bytes), encoding, given=given, stated=stated)
 
 
@@ -281,24 +357,89 @@ def read_dat(path, *, sensor_size=None, sample: int = 0) -> Recording:
     _only_sample(path, sample)
     header, header_bytes = _prophesee_header(path)
     stated = _stated_sensor(path, header)
+    _sensor_fits(path, given or stated, "given" if given else "stated in the file")
     return _recording(path, _expelliarmus(path, "dat", header_bytes), "dat", given=given, stated=stated)
 
 
-def read_aedat4(path, *, sensor_size=None, sample: int = 0) -> Recording:
-    """iniVation AEDAT 4 through tonic (``aedat`` package): the first event stream, its width and height."""
-    import aedat
-    import tonic.io
+# The aedat package (Rust) panics on some malformed files, and a panic while unwinding aborts the whole process;
+# its packets may be LZ4/Zstandard-compressed, so a file's size does not bound what it decodes to. So it runs in a
+# child process: memory capped (RLIMIT_AS, where the OS has it), events counted packet by packet and refused once
+# past the decode limit, a crash reported as one line. It reads as tonic.io.read_aedat4 does: the event stream with
+# the lowest id, its packets concatenated.
+_AEDAT_CHILD = """
+import json, sys
+import numpy as np
+path, out, limit, cap = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+try:
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+except (ImportError, ValueError, OSError):
+    pass
+import aedat
+decoder = aedat.Decoder(path)
+streams = decoder.id_to_stream()
+ids = sorted(key for key, stream in streams.items() if stream.get("type") == "events")
+json.dump({"streams": {str(key): stream for key, stream in streams.items()}}, open(out + ".json", "w"))
+packets, count = [], 0
+if ids:
+    for packet in decoder:
+        if packet["stream_id"] == ids[0]:
+            packets.append(packet["events"])
+            count += len(packet["events"])
+            if count * 32 > limit:
+                print(f"past the limit at {count} events", file=sys.stderr)
+                sys.exit(3)
+    np.save(out, np.concatenate(packets) if packets else np.empty(0, [("t", "<u8"), ("x", "<u2"), ("y", "<u2"),
+                                                                      ("p", "?")]), allow_pickle=False)
+"""
 
+
+def _aedat4_child(path: str) -> tuple[dict, np.ndarray | None]:
+    """(streams by id, the first event stream's events or None) from the aedat package, in a child process."""
+    import subprocess
+    import sys
+
+    limit = decode_limit_mb() * _MEGABYTE
+    what = "could not be decoded as AEDAT4"
+    with tempfile.TemporaryDirectory(prefix="snn-aedat4-") as folder:
+        out = os.path.join(folder, "events.npy")
+        cap = int(1024 * _MEGABYTE + 3 * limit)     # the interpreter, numpy and aedat, then the events three times
+        try:
+            done = subprocess.run([sys.executable, "-c", _AEDAT_CHILD, path, out, repr(limit), str(cap)],
+                                  capture_output=True, text=True, timeout=AEDAT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise _fail(path, f"{what} (the aedat package took over {AEDAT_TIMEOUT_S} s); expected a valid AEDAT 4 "
+                              "file") from None
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        said = next((line for line in reversed(lines) if "Error" in line or "Exception" in line),
+                    lines[-1] if lines else "")[:300]
+        if done.returncode == 3:
+            check_decode_size(path, float("inf"), "its AEDAT4 events, counted while decoding,")
+        if done.returncode != 0:
+            how = f"signal {-done.returncode}" if done.returncode < 0 else f"exit status {done.returncode}"
+            if "MemoryError" in said or "memory allocation" in said:
+                raise _fail(path, f"{what}: it needs more memory than the {decode_limit_mb():,g} MB one file may "
+                                  f"decode to ({DECODE_LIMIT_VARIABLE})")
+            raise _fail(path, f"{what} (the aedat package failed: {said or how}); expected a valid AEDAT 4 file")
+        with open(out + ".json") as handle:
+            streams = {int(key): stream for key, stream in json.load(handle)["streams"].items()}
+        events = np.load(out, allow_pickle=False) if os.path.exists(out) else None
+    return streams, events
+
+
+def read_aedat4(path, *, sensor_size=None, sample: int = 0) -> Recording:
+    """iniVation AEDAT 4 through the ``aedat`` package (tonic's reader), in a child process (``_AEDAT_CHILD``):
+    the first event stream, its width and height. Its size is bounded while it decodes, not before."""
     path, given = _existing(path), _check_sensor_size(sensor_size)
     _only_sample(path, sample)
-    what = "could not be decoded as AEDAT4"
-    streams = _library(path, what, lambda: aedat.Decoder(path).id_to_stream())
+    _sensor_fits(path, given, "given")
+    streams, events = _aedat4_child(path)
     event_streams = [streams[key] for key in sorted(streams) if streams[key].get("type") == "events"]
-    if not event_streams:
+    if not event_streams or events is None:
         raise _fail(path, f"has no event stream (streams: {sorted(s.get('type') for s in streams.values())}); "
                           "expected an AEDAT4 file with polarity events")
-    events = _library(path, what, lambda: tonic.io.read_aedat4(path))  # tonic reads the lowest-id event stream
     stated = (int(event_streams[0]["width"]), int(event_streams[0]["height"]))
+    _sensor_fits(path, stated, "stated in the file")
     return _recording(path, events, "aedat4", given=given, stated=stated)
 
 
@@ -321,8 +462,67 @@ def _event_array(path: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
     raise _fail(path, f"has no array with fields x, y, t, p ({found})")
 
 
+_NUMPY_FAILED = "numpy could not load it as .npy/.npz without pickle"
+
+
+def _npy_size(handle) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) from an .npy header, read with numpy's own bounded header reader; nothing else is read."""
+    version = np.lib.format.read_magic(handle)
+    read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    if version not in read_header:
+        raise ValueError(f"npy format version {version} is not 1.0 or 2.0")
+    shape, _, dtype = read_header[version](handle)
+    return shape, dtype
+
+
+def _numpy_size(path: str, name: str, shape: tuple[int, ...], dtype: np.dtype) -> float:
+    """Bytes an array of this header decodes to, with the EVENT_DTYPE rows made of it; ValueError for objects."""
+    if dtype.hasobject:
+        raise _fail(path, f"numpy could not load it without pickle: {name} holds Python objects; expected a numeric "
+                          "or structured array")
+    rows = float(shape[0]) if shape else 1.0
+    return float(np.prod(shape, dtype=np.float64)) * dtype.itemsize + rows * EVENT_DTYPE.itemsize
+
+
+def _check_numpy_size(path: str) -> None:
+    """Refuse, from the headers alone, an .npy/.npz whose arrays would pass the decode limit: an .npy header's
+    shape and dtype; for an .npz each member's stated size and compression ratio from the zip's directory, then
+    its .npy header (numpy allocates the stated shape before it reads a byte of the data)."""
+    import zipfile
+
+    if path.lower().endswith(".npy"):
+        with open(path, "rb") as handle:
+            shape, dtype = _library(path, _NUMPY_FAILED, lambda: _npy_size(handle))
+        check_decode_size(path, _numpy_size(path, "the array", shape, dtype), f"its {dtype} array of shape {shape}")
+        return
+    if not zipfile.is_zipfile(path):
+        return                                  # np.load says what it is not
+    with _library(path, _NUMPY_FAILED, lambda: zipfile.ZipFile(path)) as zf:
+        members = zf.infolist()
+        total = 0.0
+        for info in members:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > COMPRESSED_FROM_MB * _MEGABYTE and ratio > MAX_COMPRESSION_RATIO:
+                raise _fail(path, f"member {info.filename[:80]!r} states {_mb(info.file_size)} compressed "
+                                  f"{ratio:,.0f}:1; allowed: at most {MAX_COMPRESSION_RATIO}:1 (a zip bomb)")
+            total += info.file_size
+            check_decode_size(path, total, f"its members as the zip states them ({len(members):,} members)")
+        for info in members:
+            if not info.filename.endswith(".npy"):
+                continue
+
+            def header(info=info):
+                with zf.open(info) as handle:
+                    return _npy_size(handle)
+            shape, dtype = _library(path, f"{_NUMPY_FAILED}: member {info.filename[:80]!r}", header)
+            total += _numpy_size(path, f"member {info.filename[:80]!r}", shape, dtype)
+            check_decode_size(path, total, f"member {info.filename[:80]!r} ({dtype} array of shape {shape})")
+
+
 def _load_numpy(path: str) -> dict[str, np.ndarray]:
-    """Every array of an .npy (named "") or .npz, loaded without pickle."""
+    """Every array of an .npy (named "") or .npz, loaded without pickle, after its size is checked from the headers."""
+    _check_numpy_size(path)
+
     def load() -> dict[str, np.ndarray]:
         loaded = np.load(path, allow_pickle=False)
         if isinstance(loaded, np.ndarray):
@@ -330,7 +530,7 @@ def _load_numpy(path: str) -> dict[str, np.ndarray]:
         with loaded:
             return {name: loaded[name] for name in loaded.files}
 
-    return _library(path, "numpy could not load it as .npy/.npz without pickle", load)
+    return _library(path, _NUMPY_FAILED, load)
 
 
 def read_numpy(path, *, sensor_size=None, sample: int = 0) -> Recording:
@@ -369,12 +569,21 @@ def _shd_events(path: str, index: int, times: np.ndarray, units: np.ndarray) -> 
 
 
 @contextlib.contextmanager
-def _shd_file(path: str):
-    """The open h5py File after checking it has the SHD keys; ValueError for anything else."""
+def _shd_file(path: str, whole: bool = True):
+    """The open h5py File after checking all of it (``hdf5_safety``: no data outside the file, no link, real
+    numbers but SHD's spike lists and ``extra/`` strings, decoded sizes within ``SNN_MAX_FILE_DECODE_MB``) and
+    that it has the SHD keys; ValueError for anything else. ``whole``: the spike lists are measured too (a reader
+    of one sample needs not: one element is at most the file's size)."""
     import h5py
 
-    handle = _library(path, "h5py could not open it as HDF5", lambda: h5py.File(path, "r"))
-    with handle:
+    from ..hdf5_safety import HDF5Refusal, open_checked
+
+    with contextlib.ExitStack() as stack:
+        try:
+            handle = stack.enter_context(open_checked(path, what=path, strings=("extra/*",), sequences=SHD_KEYS[:2],
+                                                      measure=whole))
+        except HDF5Refusal as problem:
+            raise EventFileError(str(problem)) from None
         missing = [key for key in SHD_KEYS
                    if not isinstance(_library(path, "h5py could not read it", lambda: handle.get(key)), h5py.Dataset)]
         if missing:
@@ -385,9 +594,10 @@ def _shd_file(path: str):
         yield handle
 
 
-def _shd_read(path: str, read: Callable):
-    """``read(handle)`` on an open SHD file; h5py's own errors (corrupt datasets) become ValueError."""
-    with _shd_file(path) as handle:
+def _shd_read(path: str, read: Callable, whole: bool = True):
+    """``read(handle)`` on an open SHD file (``whole``: see ``_shd_file``); h5py's own errors (corrupt datasets)
+    become ValueError."""
+    with _shd_file(path, whole) as handle:
         return _library(path, "h5py could not read it as SHD", lambda: read(handle))
 
 
@@ -402,7 +612,7 @@ def read_shd(path, *, sensor_size=None, sample: int = 0) -> Recording:
         events = _shd_events(path, sample, handle["spikes/times"][sample], handle["spikes/units"][sample])
         return events, int(handle["labels"][sample]), count
 
-    events, label, count = _shd_read(path, read)
+    events, label, count = _shd_read(path, read, whole=False)
     return _recording(path, events, "shd-h5", given=given, stated=(SHD_UNITS, 1), polarities=1, label=label,
                       samples=count)
 

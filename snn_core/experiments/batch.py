@@ -14,7 +14,6 @@ import logging
 import math
 import os
 import re
-import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -38,8 +37,14 @@ DEFAULT_CACHE_MB = 500
 CACHE_FORMAT = 1                                # the layout of a cache file; another one is a miss
 STALE_TEMP_SECONDS = 3600                       # a temp file this old belongs to a writer that died: removed
 FINGERPRINT_CHARS = 16                          # the fingerprint folder's name: this many hex digits of it
+CACHE_MARKER = ".snn-run-cache"                  # in every folder the cache creates: "snn-run-cache <fingerprint>"
+_MARKER_PREFIX = "snn-run-cache "
 _FINGERPRINT_FOLDER = re.compile(rf"[0-9a-f]{{{FINGERPRINT_CHARS}}}")
+_ENTRY_FILE = re.compile(r"[0-9a-f]{64}\.json")                     # an entry: its key's hash
+_ENTRY_GLOB = "[0-9a-f]" * 64 + ".json"                             # the same, as a glob (pruning)
+_TEMP_FILE = re.compile(r"[0-9a-f]{16}\.[a-z0-9_]+\.tmp")          # write_atomically's temp file of an entry
 _OLD_LAYOUT_FILE = re.compile(r"[0-9a-f]{64}(\.\d+)?\.(json|tmp)")   # entries of the flat layout before folders
+_ENTRY_START = b'{"format": '                                       # how every entry file this cache writes begins
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _REQUIRED = {"config": dict, "history": list, "metrics": dict, "timing": dict}
 log = logging.getLogger(__name__)
@@ -163,6 +168,8 @@ class RunCache:
     valid (``validated_result``: this format, device and config, the right types, finite numbers); anything else
     is a miss, logged, and the file removed. Folders of other engine fingerprints (an edit to ``snn_core`` makes
     their entries unreachable) and the old flat layout's files are removed when a cache opens the directory, and
+    only what this cache wrote is ever removed (``_remove_orphans``): a folder it creates holds the marker file
+    ``CACHE_MARKER`` naming its fingerprint, so a user's folder that merely has a 16-hex-digit name is left alone;
     the folder is kept under ``$SNN_RUN_CACHE_MB`` (``cache_cap_bytes``) by removing the least recently used
     entries (a hit renews a file's time). NaN and infinities are stored as null plus a list of where they were
     (``finite_tree``), so every file is valid JSON, and come back as they were.
@@ -222,6 +229,7 @@ class RunCache:
         if self.directory is None:
             return
         try:
+            self._claim()
             write_atomically(self.directory / f"{key}.json", lambda file: file.write(text.encode()))
         except OSError as problem:
             log.warning("run cache: entry %s not written (%s)", key[:12], problem)
@@ -232,7 +240,7 @@ class RunCache:
         """Remove the least recently used entries until the folder is within ``cap`` bytes."""
         if self.directory is None:
             return
-        for path in prune_to_size(self.directory, "*.json", self.cap):
+        for path in prune_to_size(self.directory, _ENTRY_GLOB, self.cap):
             log.info("run cache: pruned %s (over %s bytes)", path.name, self.cap)
 
     def _remember(self, key: str, text: str) -> None:
@@ -263,27 +271,102 @@ class RunCache:
         except OSError:
             pass
 
+    def _claim(self) -> None:
+        """Create this cache's folder with its marker (``CACHE_MARKER``), unless the marker is there already."""
+        marker = self.directory / CACHE_MARKER
+        if marker.is_file():
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        write_atomically(marker, lambda file: file.write(f"{_MARKER_PREFIX}{self.fingerprint}\n".encode()))
+
     def _remove_orphans(self) -> None:
         """Remove other engine fingerprints' folders, the old flat layout's files, and temp files of writers that
-        died (older than ``STALE_TEMP_SECONDS``); only names this cache writes are touched."""
+        died (older than ``STALE_TEMP_SECONDS``). Only what this cache wrote is touched (``_ours``): a folder is
+        one of ours when it holds the marker naming a fingerprint that starts with its name (or, written before
+        markers, when everything in it is an entry file of ours); in it only entry, temp and marker files are
+        removed, then the folder if that left it empty. A flat-layout file must begin as every entry does."""
         try:
             children = list(self.root.iterdir())
         except OSError:                                      # no folder yet
             return
         ours = self.directory.name
         for child in children:
-            if child.is_dir() and _FINGERPRINT_FOLDER.fullmatch(child.name) and child.name != ours:
-                shutil.rmtree(child, ignore_errors=True)
-                log.info("run cache: removed %s (another engine fingerprint)", child)
-            elif child.is_file() and _OLD_LAYOUT_FILE.fullmatch(child.name):
-                child.unlink(missing_ok=True)
+            if child.is_symlink():
+                continue
+            if child.name != ours and _FINGERPRINT_FOLDER.fullmatch(child.name) and _cache_folder(child):
+                _empty_cache_folder(child)
+            elif _OLD_LAYOUT_FILE.fullmatch(child.name) and _entry_file(child):
+                _unlink(child)
+        if not (self.directory / CACHE_MARKER).is_file():
+            return
         now = time.time()
-        for partial in self.directory.glob("*.tmp") if self.directory.is_dir() else ():
+        for partial in self.directory.glob("*.tmp"):
             try:
-                if now - partial.stat().st_mtime > STALE_TEMP_SECONDS:
+                if _TEMP_FILE.fullmatch(partial.name) and now - partial.lstat().st_mtime > STALE_TEMP_SECONDS:
                     partial.unlink()
             except OSError:
                 continue
+
+
+def _entry_file(path: Path) -> bool:
+    """A regular file (not a link) that begins as every entry this cache writes does."""
+    try:
+        if not path.is_file() or path.is_symlink():
+            return False
+        with path.open("rb") as handle:
+            return handle.read(len(_ENTRY_START)) == _ENTRY_START
+    except OSError:
+        return False
+
+
+def _cache_folder(folder: Path) -> bool:
+    """Whether ``folder`` (named by 16 hex digits) is a run cache folder: its marker names a fingerprint that starts
+    with the folder's name; or, from before markers, it holds entry files of ours and nothing else."""
+    marker = folder / CACHE_MARKER
+    try:
+        if marker.is_file() and not marker.is_symlink():
+            text = marker.read_bytes()[:200].decode("ascii", "replace").strip()
+            return text.startswith(_MARKER_PREFIX + folder.name)
+        if not folder.is_dir():
+            return False
+        children = list(folder.iterdir())
+    except OSError:
+        return False
+    return bool(children) and all(_TEMP_FILE.fullmatch(child.name) and child.is_file() and not child.is_symlink()
+                                  or _ENTRY_FILE.fullmatch(child.name) and _entry_file(child) for child in children)
+
+
+def _empty_cache_folder(folder: Path) -> None:
+    """Remove a cache folder's entries, temp files and marker, then the folder; anything else in it stays (and so
+    does the folder, with its marker)."""
+    try:
+        children = list(folder.iterdir())
+    except OSError:
+        return
+    others = []
+    for child in children:
+        if child.name != CACHE_MARKER and (_ENTRY_FILE.fullmatch(child.name) or _TEMP_FILE.fullmatch(child.name)) \
+                and child.is_file() and not child.is_symlink():
+            _unlink(child)
+        elif child.name != CACHE_MARKER:
+            others.append(child.name)
+    if others:
+        log.warning("run cache: kept %s (another engine fingerprint) for what it holds that the cache did not "
+                    "write: %s", folder, ", ".join(sorted(others)[:5]))
+        return
+    _unlink(folder / CACHE_MARKER)
+    try:
+        folder.rmdir()
+        log.info("run cache: removed %s (another engine fingerprint)", folder)
+    except OSError:
+        pass
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as problem:
+        log.warning("run cache: could not remove %s (%s)", path, problem)
 
 
 class RunCancelled(Exception):
@@ -323,7 +406,8 @@ def run_many(configs: Sequence[RunConfig], *, workers: int | Executor = 1, threa
     after its current epoch (the soonest point a run can stop without losing what it was doing). Cache hits
     still count (they cost nothing), and every run that finished is already in ``cache``; each run that did not
     finish gets a cancelled slot (``is_cancelled``; no callback is called for it). Every worker process has
-    ended when this returns, cancelled or not.
+    ended when this returns, cancelled or not, and when it raises (a KeyboardInterrupt: the command line's Ctrl-C,
+    whose caller keeps the slots ``on_slot`` gave it): the runs under way are stopped as by a cancel.
     """
     from .executors import as_executor  # executors imports this module's run_safely: imported when needed
 
@@ -346,10 +430,14 @@ def run_many(configs: Sequence[RunConfig], *, workers: int | Executor = 1, threa
             pending.append(index)
         else:
             finish(index, {**hit, "cached": True, "error": None})
-    for index, slot in executor.execute(run_safely, configs, pending, device, cancel):
-        if is_cancelled(slot):
-            continue
-        if cache is not None and slot["error"] is None:
-            cache.put(configs[index], device, {k: v for k, v in slot.items() if k not in ("cached", "error")})
-        finish(index, slot)
+    finishing = executor.execute(run_safely, configs, pending, device, cancel)
+    try:
+        for index, slot in finishing:
+            if is_cancelled(slot):
+                continue
+            if cache is not None and slot["error"] is None:
+                cache.put(configs[index], device, {k: v for k, v in slot.items() if k not in ("cached", "error")})
+            finish(index, slot)
+    finally:        # an exception here (Ctrl-C's KeyboardInterrupt) stops the runs under way at once, as a cancel
+        finishing.close()
     return [cancelled_slot(cfg) if slot is None else slot for cfg, slot in zip(configs, slots)]

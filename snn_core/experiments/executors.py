@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -65,7 +66,8 @@ class LocalExecutor:
                 yield index, run(configs[index], device, cancel)
             return
         pool = ProcessPoolExecutor(min(self.workers, len(pending)), mp_context=_context(),
-                                   initializer=configure_threads, initargs=(self.threads,))
+                                   initializer=worker_setup, initargs=(self.threads,))
+        stopped = False
         try:
             with _main_script_hidden():        # the pool starts its processes as runs are submitted
                 futures = {pool.submit(run, configs[index], device): index for index in pending}
@@ -78,8 +80,19 @@ class LocalExecutor:
                         yield index, future.result()
                     except Exception as problem:   # noqa: BLE001 - e.g. a worker killed for memory
                         yield index, failed_slot(configs[index], problem)
+        except BaseException:       # the caller stopped early (GeneratorExit) or was interrupted: stop the workers
+            stopped = True
+            raise
         finally:
-            _stop_pool(pool, _cancelled(cancel))
+            _stop_pool(pool, stopped or _cancelled(cancel))
+
+
+def worker_setup(threads: int | None) -> None:
+    """A pool worker's start: ``threads`` torch threads, and Ctrl-C ignored. A terminal's Ctrl-C reaches the whole
+    process group; the parent alone decides (``run_many`` stops the pool), so no worker dies mid-run with a
+    traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure_threads(threads)
 
 
 def _stop_pool(pool: ProcessPoolExecutor, cancelled: bool) -> None:

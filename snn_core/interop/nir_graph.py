@@ -28,10 +28,16 @@ import torch
 from torch import nn
 
 from ..config.run_config import RunConfig
+from ..hdf5_safety import Limit, open_checked
 from ..methods.asa_controls import CONTROL_GATES
 from .nir_neurons import to_node
 
 MAX_FILE_MB = 200
+# decoded size of a .nir file's datasets (a model file is at most 200 MB: float64 weights of one fit in 512)
+NIR_DECODE = Limit("SNN_MAX_NIR_DECODE_MB", 512)
+# where nir 1.0 writes strings: the version, each node's type, a graph's edges, and metadata values
+NIR_STRINGS = ("version", "node/type", "node/*/type", "node/edges", "node/*/edges", "node/metadata/*",
+               "node/*/metadata/*")
 POOL = {"kernel_size": np.array([2, 2]), "stride": np.array([2, 2]), "padding": np.array([0, 0])}
 
 
@@ -129,11 +135,16 @@ def graph_to_bytes(graph: nir.NIRGraph) -> bytes:
 
 
 def graph_from_bytes(data: bytes) -> nir.NIRGraph:
-    """The graph a ``.nir`` file holds (``nir.read``); ValueError when it is too large or no NIR graph."""
+    """The graph a ``.nir`` file holds (``nir.read``); ValueError when it is too large or no NIR graph, and before
+    anything is read, when the HDF5 file points outside itself or decodes past ``NIR_DECODE`` (``hdf5_safety``)."""
     if len(data) > MAX_FILE_MB * 2**20:
         raise ValueError(f"the file is {len(data) / 2**20:,.0f} MB; NIR files of at most {MAX_FILE_MB} MB are read")
     if not data.startswith(b"\x89HDF\r\n\x1a\n"):
         raise ValueError("not a NIR file: it is no HDF5 file (a .nir file starts with the HDF5 signature)")
+    data = bytes(data)                    # immutable: the bytes checked are the bytes nir reads
+    with open_checked(data, what=f"not a NIR graph that nir {nir.version} reads", limit=NIR_DECODE,
+                      strings=NIR_STRINGS):
+        pass
     try:
         return nir.read(io.BytesIO(data))
     except Exception as problem:      # noqa: BLE001 - h5py and nir raise many kinds for a malformed file

@@ -12,6 +12,9 @@ gate (an exported graph has both folded into the synapses) on the config the gra
 """
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import nir
 import numpy as np
 import torch
@@ -24,6 +27,46 @@ from .nir_neurons import from_node
 
 NEURONS = (nir.LIF, nir.IF, nir.CubaLIF)
 SYNAPSES = (nir.Affine, nir.Linear, nir.Conv2d)
+
+
+REAL = "real numbers (bool, integers, floats), all finite"
+
+
+def check_values(name: str, node: nir.NIRNode) -> None:
+    """Every array a node holds (its parameters, and its input/output shapes) must be real, finite numbers;
+    ValueError naming the node and the field otherwise (complex weights would be cast silently, bytes, compound or
+    object data would crash further on)."""
+    for field in dataclasses.fields(node) if dataclasses.is_dataclass(node) else ():
+        if field.name == "metadata":
+            continue
+        value = getattr(node, field.name)
+        for key, item in (value.items() if isinstance(value, dict) else [(None, value)]):
+            where = f"node {name!r}: {field.name}" + (f"[{key!r}]" if key is not None else "")
+            if item is None:
+                continue
+            try:
+                array = np.asarray(item)
+            except Exception:            # noqa: BLE001 - numpy refuses ragged or odd values its own ways
+                array = np.asarray([None])
+            if array.dtype.kind not in "biuf" or array.dtype.itemsize > 8:
+                kind = {"c": "complex numbers", "S": "bytes", "U": "text", "O": "Python objects",
+                        "V": "compound or opaque data"}.get(array.dtype.kind, f"data of type {array.dtype}")
+                raise ValueError(f"{where} holds {kind} ({array.dtype}); allowed: {REAL}")
+            if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+                raise ValueError(f"{where} holds NaN or infinite values; allowed: {REAL}")
+
+
+def time_step(value) -> float:
+    """The graph's time step as a float; ValueError unless it is one positive, finite number."""
+    try:
+        array = np.asarray(value)
+        dt = float(array.ravel()[0]) if array.size == 1 and array.dtype.kind in "biuf" else math.nan
+    except (TypeError, ValueError):
+        dt = math.nan
+    if not (math.isfinite(dt) and dt > 0):
+        raise ValueError(f"the graph's time step dt={str(value)[:40]!r} is not valid; allowed: one positive, finite "
+                         "number")
+    return dt
 
 
 def chain(graph: nir.NIRGraph) -> list[tuple[str, nir.NIRNode]]:
@@ -134,9 +177,16 @@ def import_nir(graph: nir.NIRGraph, base: RunConfig | None = None, dt: float | N
     """The config, sizes and weights of the network ``graph`` describes, ready for ``checkpoint.model_to_bytes``
     or ``build_model`` + ``load_weights``. ``dt``: the graph's time step (default: its metadata's, else 1)."""
     metadata = graph.metadata or {}
-    dt = float(dt if dt is not None else metadata.get("dt", 1.0))
+    dt = time_step(dt if dt is not None else metadata.get("dt", 1.0))
     nodes = chain(graph)
-    frame_shape = tuple(int(n) for n in np.ravel(graph.nodes[next(iter(graph.inputs))].input_type["input"]))
+    input_name = next(iter(graph.inputs))
+    for name, node in [(input_name, graph.nodes[input_name]), *nodes]:
+        check_values(name, node)
+    frame = np.ravel(graph.nodes[input_name].input_type["input"])
+    if frame.size == 0 or frame.dtype.kind not in "iu" or np.any(frame < 1):
+        raise ValueError(f"node {input_name!r}: input shape {frame.tolist()[:8]} is not valid; allowed: positive "
+                         "integers")
+    frame_shape = tuple(int(n) for n in frame)
     layers = _read_layers(nodes, frame_shape, dt)
     if layers.neuron is None:
         raise ValueError("the graph has no spiking layer; allowed: at least one synapse followed by a neuron")

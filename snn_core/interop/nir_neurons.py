@@ -89,20 +89,23 @@ def from_node(node: nir.NIRNode, dt: float, where: str) -> dict[str, object]:
         decay, gain = 1.0, r * dt
     else:
         tau = _one(node.tau, "tau", where)
+        if not tau >= dt:
+            raise ValueError(f"{where}: tau={tau:g} at dt={dt:g} gives the decay 1 - dt/tau outside [0, 1]; allowed: "
+                             "tau >= dt (a LIF without leak is an IF node)")
         if _one(node.v_leak, "v_leak", where) != 0.0:
             raise ValueError(f"{where}: v_leak is not 0; allowed: 0 (this engine's membrane rests at 0)")
         decay, gain = 1 - dt / tau, dt * r / tau
     if not _close(gain, 1.0):
         raise ValueError(f"{where}: the input gain dt*r/tau is {gain:g}; allowed: 1 (r = tau/dt), as "
                          "v[t] = beta v[t-1] + I[t] here")
-    return {"neuron": "lif", "decay": min(max(decay, 0.0), 1.0), "threshold": threshold, "reset": reset,
+    return {"neuron": "lif", "decay": decay, "threshold": threshold, "reset": reset,
             "v-reset": v_reset if reset == "hard" else 0.0}
 
 
 def _cuba_settings(node: nir.CubaLIF, dt: float, threshold: float, where: str) -> dict[str, object]:
     """The CUBA settings of a CubaLIF node whose maps are those of the module docstring (checked)."""
     tau_syn, tau_mem = _one(node.tau_syn, "tau_syn", where), _one(node.tau_mem, "tau_mem", where)
-    alpha, beta = 1 - dt / tau_syn, 1 - dt / tau_mem
+    alpha, beta = (1 - dt / tau_syn, 1 - dt / tau_mem) if tau_syn > dt and tau_mem > dt else (0.0, 0.0)
     if not (0 < alpha < 1 and 0 < beta < 1):
         raise ValueError(f"{where}: tau_syn={tau_syn:g}, tau_mem={tau_mem:g} are not valid at dt={dt:g}; allowed: "
                          "both above dt")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..config.check import require_valid
+from ..config.check import frame_rules, one_line, require_valid
 from .engines import ENGINES
 from .hooks import MethodHook
 from .trt import TrtHook, reversal_scores
@@ -27,6 +27,9 @@ def build_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) ->
     """The network a config describes (``model.engine``), for inputs of ``frame_shape`` per time step;
     ValueError listing every problem ``config.check`` finds in ``cfg``."""
     require_valid(cfg)
+    problems = frame_rules(cfg, tuple(frame_shape))       # the frames' real shape: an event folder's is known now
+    if problems:
+        raise ValueError(one_line(problems))
     return ENGINES[cfg.model.engine](cfg, frame_shape, n_classes)
 
 

@@ -13,6 +13,7 @@ A real dataset's training frames stay on disk: each epoch's batches are read by 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -74,11 +75,17 @@ class StepResult(NamedTuple):
 
 
 class Trainer:
-    """Owns the model, optimiser, data order and history of one run."""
+    """Owns the model, optimiser, data order and history of one run.
+
+    ``lock`` (re-entrant) serialises the run: ``step``, ``fork`` (of this run), ``evaluate``, ``generalisation`` and
+    ``trace_samples`` hold it, so two threads (two overlapping script runs of one browser session) never step one
+    model at once; a caller that needs several steps or a read of the weights to be one unit holds it around them.
+    A pickled or deep-copied trainer gets a lock of its own."""
 
     def __init__(self, cfg: RunConfig, device: str = "auto"):
         require_valid(cfg)                                   # before any data is loaded
         self.cfg = cfg
+        self.lock = threading.RLock()
         self.device = resolve_device(device)
         self.dataset: Dataset = load_dataset(cfg.data)
         seed = cfg.training.seed
@@ -103,6 +110,16 @@ class Trainer:
         self._epoch_sums = [0.0, 0.0, 0]      # loss * n, correct, n
         self._term_sums: dict[str, float] = {}   # a hook's logged loss term -> term * n
         self._generalisation: tuple[int, dict] | None = None   # (steps, generalisation()) cache
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("lock", None)                 # a lock cannot be pickled; the copy gets a new one
+        state["_batches"] = None                # a generator cannot be either; re-made from the cursor
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
 
     @property
     def batches_per_epoch(self) -> int:
@@ -143,7 +160,12 @@ class Trainer:
 
     def step(self) -> StepResult:
         """One Adam step on the next batch of the epoch's shuffled order, on ``methods.hooks.batch_loss``:
-        cross-entropy, or what the config's methods make of it (e.g. TRT's ``total``), then their after-step."""
+        cross-entropy, or what the config's methods make of it (e.g. TRT's ``total``), then their after-step.
+        Holds ``lock``: a second thread's step waits for this one."""
+        with self.lock:
+            return self._step()
+
+    def _step(self) -> StepResult:
         if self._cursor == 0:
             self._order = torch.randperm(len(self.dataset.train_y), generator=self.order_rng)
             self._batches = None
@@ -188,7 +210,11 @@ class Trainer:
         config continues exactly as this run would, and one with a different setting diverges from this step.
         Nothing here knows a method: everything is matched by name, shape or type.
         """
-        fork = Trainer(cfg, str(self.device))
+        fork = Trainer(cfg, str(self.device))                 # loads its data outside the lock
+        with self.lock:                                        # this run's state, never half-way through a step
+            return self._continued_by(fork)
+
+    def _continued_by(self, fork: Trainer) -> Trainer:
         if len(fork.dataset.train_y) != len(self.dataset.train_y) or fork.batches_per_epoch != self.batches_per_epoch:
             raise ValueError(f"cannot fork this run into one with {len(fork.dataset.train_y)} training samples in "
                              f"{fork.batches_per_epoch} batches per epoch: the fork continues this run's batch order "
@@ -264,14 +290,17 @@ class Trainer:
     def evaluate(self, record: Sequence[int] = (),
                  thresholds: PatternThresholds = PatternThresholds()) -> Evaluation:
         """``evaluate.evaluate`` at the current weights: the whole test set, traces of ``record``."""
-        return evaluate.evaluate(self, record, thresholds)
+        with self.lock:
+            return evaluate.evaluate(self, record, thresholds)
 
     def generalisation(self) -> dict:
         """``evaluate.generalisation`` at the current weights, cached per step count."""
-        if self._generalisation is None or self._generalisation[0] != self.steps:
-            self._generalisation = (self.steps, evaluate.generalisation(self, REVERSAL_SCORES))
-        return dict(self._generalisation[1])
+        with self.lock:
+            if self._generalisation is None or self._generalisation[0] != self.steps:
+                self._generalisation = (self.steps, evaluate.generalisation(self, REVERSAL_SCORES))
+            return dict(self._generalisation[1])
 
     def trace_samples(self, indices: Sequence[int]) -> SampleTrace:
         """``evaluate.trace_samples``: internals of a few test samples, equal to what ``evaluate`` records."""
-        return evaluate.trace_samples(self, indices)
+        with self.lock:
+            return evaluate.trace_samples(self, indices)

@@ -226,3 +226,12 @@ def test_an_upload_and_a_typed_path_together_say_which_one_is_shown(monkeypatch,
 def test_a_digits_model_cannot_take_a_recording(real_data, tiny):
     app = open_file(recording_page(Trainer(tiny())), nmnist_file(real_data))
     assert "trained on digits: static images" in app.warning[0].value
+
+
+def test_a_highly_compressed_member_is_refused_from_the_directory_before_extracting(tmp_path):
+    import hostile_files
+
+    bomb = hostile_files.zip_bomb(tmp_path)                       # 1 GiB of zeros, about 5 MB on disk
+    with pytest.raises(ValueError, match=r"'bomb.bin' states 1,024 MB compressed .* to 1 .*at most 100 to 1"):
+        recording.extract_zip(bomb, tmp_path / "out")
+    assert not (tmp_path / "out" / "bomb.bin").exists()

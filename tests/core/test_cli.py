@@ -1,13 +1,17 @@
 """The command line: JSON keys of a real run, and one-line errors with exit code 2."""
 from __future__ import annotations
 
+import errno
 import json
+import os
 import subprocess
 import sys
+import threading
+from types import SimpleNamespace
 
 import pytest
 
-from snn_core.cli import main
+from snn_core.cli import INTERRUPTED, OUTPUT_ALLOWED, WRITE_FAILED, main, write_output
 
 METRIC_KEYS = {"test_accuracy", "nasfr", "layer_firing_rates", "spikes_per_sample", "silent_fraction", "wall_seconds"}
 
@@ -140,7 +144,32 @@ def test_a_malformed_config_file_is_one_line_naming_the_file_and_the_problem(tmp
 
 def test_config_from_dev_zero_fails_at_once_with_one_line(capsys):
     err = one_line_exit_2(["train", "--config", "/dev/zero"], capsys)
-    assert "is over 1,000,000 bytes" in err
+    assert "--config /dev/zero: it is a character device; allowed: a config JSON file" in err
+
+
+def test_a_huge_config_file_fails_at_once_with_one_line(tmp_path, capsys):
+    path = tmp_path / "big.json"
+    path.write_bytes(b" " * 1_000_001)
+    assert "is over 1,000,000 bytes" in one_line_exit_2(["train", "--config", str(path)], capsys)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("command", [["train"], ["compare"], ["import", "--model", "m.nir", "--out", "x.st"]])
+def test_a_config_fifo_is_refused_at_once_without_blocking(tmp_path, capsys, monkeypatch, command):
+    fifo = tmp_path / "config.json"
+    os.mkfifo(fifo)                                    # nobody ever writes to it: a plain open would wait forever
+    monkeypatch.chdir(tmp_path)
+    codes = []
+    worker = threading.Thread(target=lambda: codes.append(main([*command, "--config", str(fifo)])), daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    if worker.is_alive():                              # unblock the old code's open() so the thread can end
+        with open(fifo, "wb"):
+            pass
+        worker.join(timeout=20)
+        pytest.fail("--config FIFO blocked")
+    err = capsys.readouterr().err
+    assert codes == [2] and err.count("\n") == 1 and "it is a FIFO (named pipe); allowed: a config JSON file" in err
 
 
 def test_a_config_folder_is_one_line(tmp_path, capsys):
@@ -156,19 +185,137 @@ def test_a_whole_float_in_a_config_list_trains(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["config"]["model"]["hidden"] == [8]
 
 
-def fake_run(result: dict):
-    return lambda cfg, device="auto", on_epoch=None: result
+def fake_run(result: dict, before=None):
+    """A ``train_run`` that returns ``result`` at once: ``before()`` first (e.g. the output folder vanishing while
+    it trained), then ``on_trained`` with a stand-in trainer, as the real one calls it."""
+    def run(cfg, device="auto", on_epoch=None, on_trained=None):
+        if before is not None:
+            before()
+        if on_trained is not None:
+            on_trained(SimpleNamespace(model=None, dataset=SimpleNamespace(frame_shape=(1,), n_classes=2)))
+        return result
+    return run
 
 
 def test_out_is_written_after_printing_and_a_failed_write_still_leaves_the_json_printed(tmp_path, monkeypatch,
                                                                                         capsys):
-    monkeypatch.setattr("snn_core.experiments.run.train_run", fake_run({"metrics": {"test_accuracy": 0.5}}))
-    out = tmp_path / "no-such-folder" / "r.json"
-    assert main(["train", "--out", str(out)]) == 2
+    folder = tmp_path / "goes-away"
+    folder.mkdir()
+    monkeypatch.setattr("snn_core.experiments.run.train_run", fake_run({"metrics": {"test_accuracy": 0.5}},
+                                                                       before=folder.rmdir))
+    out = folder / "r.json"
+    assert main(["train", "--out", str(out)]) == WRITE_FAILED == 3
     captured = capsys.readouterr()
     assert json.loads(captured.out) == {"metrics": {"test_accuracy": 0.5}}
-    assert captured.err.count("\n") == 1 and f"--out {out}: cannot write the JSON" in captured.err
+    assert captured.err.count("\n") == 1 and f"--out {out}: cannot write it" in captured.err
     assert "printed above" in captured.err
+
+
+def test_a_model_that_cannot_be_saved_after_training_still_prints_and_writes_the_result(tmp_path, monkeypatch,
+                                                                                        capsys):
+    models = tmp_path / "models"
+    models.mkdir()
+    monkeypatch.setattr("snn_core.checkpoint.model_to_bytes", lambda *args: b"model")
+    monkeypatch.setattr("snn_core.experiments.run.train_run", fake_run({"metrics": {"test_accuracy": 0.5}},
+                                                                       before=models.rmdir))
+    out = tmp_path / "r.json"
+    assert main(["train", "--out", str(out), "--save-model", str(models / "m.safetensors")]) == 3
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == json.loads(out.read_text()) == {"metrics": {"test_accuracy": 0.5}}
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith(f"error: --save-model {models / 'm.safetensors'}: cannot write it (")
+    assert "the result was printed above" in captured.err
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    old = tmp_path / "r.json"
+    old.write_text("the previous result")
+    old.chmod(0o640)
+
+    def full_disk(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(OSError, match=r"^--out .*r.json: cannot write it \(No space left on device\)$"):
+        write_output(str(old), b"new", "--out")
+    assert old.read_text() == "the previous result" and [p.name for p in tmp_path.iterdir()] == ["r.json"]
+    monkeypatch.undo()
+    write_output(str(old), b"new", "--out")
+    assert old.read_text() == "new" and old.stat().st_mode & 0o777 == 0o640
+
+
+# --- output paths and counts checked before anything trains (the lost-run review) --------------------------------
+
+def nothing_may_run(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("nothing may run before the options are checked")
+    for target in ("snn_core.experiments.run.train_run", "snn_core.experiments.batch.run_many",
+                   "snn_core.report.reproduce.report", "snn_core.interop.nir_files.export_file",
+                   "snn_core.interop.nir_files.import_file"):
+        monkeypatch.setattr(target, refuse)
+
+
+def bad_outputs(tmp_path):
+    """(path, what the error says) for each kind of output path that must be refused."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    return [("/dev/full", "is a character device"), (str(tmp_path), "is a folder"), (str(fifo), "is a FIFO"),
+            (str(tmp_path / "no-such" / "r.json"), "folder that does not exist"), ("", "is empty")]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("command,option", [
+    (["train"], "--out"), (["train"], "--save-model"), (["compare"], "--out"),
+    (["sweep", "--param", "T", "--values", "2,3"], "--out"), (["reproduce"], "--out"),
+    (["export", "--model", "m.safetensors"], "--out"), (["import", "--model", "m.nir"], "--out"),
+])
+def test_an_output_that_cannot_be_written_exits_2_before_anything_runs(tmp_path, monkeypatch, capsys, command,
+                                                                        option):
+    nothing_may_run(monkeypatch)
+    for path, needle in bad_outputs(tmp_path):
+        err = one_line_exit_2([*command, option, path], capsys)
+        assert f"error: {option} {path} " in err and needle in err
+        assert f"allowed: {OUTPUT_ALLOWED}" in err
+
+
+def test_a_read_only_folder_and_two_options_naming_one_file_are_refused(tmp_path, monkeypatch, capsys):
+    nothing_may_run(monkeypatch)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):                     # root may write anywhere
+            assert "folder that is not writable" in one_line_exit_2(["train", "--out", str(locked / "r.json")], capsys)
+    finally:
+        locked.chmod(0o700)
+    same = str(tmp_path / "same")
+    assert "--out and --save-model both name" in one_line_exit_2(["train", "--out", same, "--save-model", same],
+                                                                 capsys)
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["train", "--threads", "0"], "--threads 0 is not valid; allowed: an integer 1..256"),
+    (["train", "--threads", "100000"], "--threads 100000 is not valid; allowed: an integer 1..256"),
+    (["compare", "--threads", "257"], "--threads 257 is not valid; allowed: an integer 1..256"),
+    (["compare", "--seeds", "100000000"], "--seeds 100000000 is not valid; allowed: an integer 1..1000"),
+    (["compare", "--workers", "100000"], "--workers 100000 is not valid; allowed: an integer 1..256"),
+    (["sweep", "--param", "T", "--values", ",".join(["2"] * 101)], "--values has 101 values; allowed: 1..100 values"),
+    (["sweep", "--param", "T", "--values", ",".join(["2"] * 20), "--seeds", "1000"],
+     "20 values x --seeds 1000 are 20,000 runs; allowed: at most 10,000 runs in one command"),
+    (["reproduce", "--seeds", "1"], "--seeds 1 is not valid; allowed: an integer 2..1000"),
+    (["reproduce", "--workers", "1000"], "--workers 1000 is not valid; allowed: an integer 1..256"),
+])
+def test_counts_out_of_range_exit_2_naming_the_range_before_anything_runs(monkeypatch, capsys, argv, needle):
+    nothing_may_run(monkeypatch)
+    assert needle in one_line_exit_2(argv, capsys)
+
+
+def test_ctrl_c_during_train_is_one_line_and_exit_130(monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr("snn_core.experiments.run.train_run", interrupted)
+    assert main(["train"]) == INTERRUPTED == 130
+    err = capsys.readouterr().err
+    assert err == "error: interrupted (Ctrl-C) during train; nothing was written\n"
 
 
 @pytest.mark.parametrize(("problem", "needle"), [

@@ -141,3 +141,14 @@ def test_every_sample_is_0_or_the_word_all_for_a_real_dataset_and_digits():
     for dataset in ("nmnist", "digits"):
         cfg = RunConfig().with_values({"dataset": dataset, "train-samples": "all", "test-samples": "0"})
         assert (cfg.data.train_samples, cfg.data.test_samples) == (0, 0) and check(cfg) == []
+
+
+def test_a_conv_net_on_frames_known_only_once_read_is_refused_when_they_are_a_row():
+    from snn_core.methods.registry import build_model
+
+    cfg = RunConfig().with_values({"dataset": "event-folder", "arch": "conv"})
+    assert check(cfg) == []                              # no --sensor: the frames' shape is known once read
+    with pytest.raises(ValueError, match=r"model.arch \(--arch\)='conv' needs frames at least 4x4, but "
+                                         r"dataset='event-folder' gives 1x64 .*allowed: --arch mlp"):
+        build_model(cfg, (2, 1, 64), 3)
+    assert build_model(cfg.with_values({"arch": "mlp"}), (2, 1, 64), 3) is not None

@@ -159,3 +159,19 @@ def test_the_config_takes_nmnist_at_full_size_and_the_estimate_leaves_frames_on_
     every = estimate(cfg.with_values({"train-samples": 0, "test-samples": 0}), DATASETS["nmnist"])
     assert every.dataset < 50 * 2**20                                   # index and read-ahead, not 1.3 GB of frames
     assert estimate(cfg, DATASETS["nmnist"]).dataset < every.dataset    # 0 counts as the most a folder may hold
+
+
+def test_eviction_touches_only_the_caches_own_entries(tmp_path, monkeypatch):
+    from snn_core.data import frame_cache
+
+    monkeypatch.setenv("SNN_FRAME_CACHE_DIR", str(tmp_path))
+    users = [tmp_path / "0123456789abcdef0123456789abcdef.txt", tmp_path / "notes", tmp_path / "photo.npz"]
+    users[0].write_bytes(b"x" * 5000)
+    users[1].mkdir()
+    (users[1] / "big.bin").write_bytes(b"y" * 5000)
+    users[2].write_bytes(b"z" * 5000)
+    ours = tmp_path / ("a" * 32)
+    ours.mkdir()
+    (ours / "x.npy").write_bytes(b"0" * 5000)
+    assert frame_cache.evict(cap=0) == [ours]
+    assert all(path.exists() for path in users)

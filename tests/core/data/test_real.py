@@ -189,21 +189,23 @@ def test_frames_come_from_the_disk_cache_and_a_changed_file_is_reframed(small_nm
 def test_the_cache_evicts_least_recently_used_entries_to_its_cap(monkeypatch, tmp_path):
     monkeypatch.setenv("SNN_FRAME_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("SNN_FRAME_CACHE_MB", str(2.5 * 1_000_000 / 2**20))     # room for two 1 MB entries
-    (tmp_path / "old.npz").write_bytes(b"an entry of the earlier .npz format")
-    os.utime(tmp_path / "old.npz", ns=(0, 0))
-    for i, key in enumerate(("a", "b", "c")):
+    a, b, c, d, bad = (letter * 32 for letter in "abcde")                          # keys: 32 hex digits
+    old = "f" * 32 + ".npz"
+    (tmp_path / old).write_bytes(b"an entry of the earlier .npz format")
+    os.utime(tmp_path / old, ns=(0, 0))
+    for i, key in enumerate((a, b, c)):
         frame_cache.store(key, {"x": np.zeros((1000, 1000), dtype=np.uint8), "y": np.zeros(1000)})
         os.utime(tmp_path / key, ns=((i + 1) * 10**9, (i + 1) * 10**9))
-        if key == "b":
-            assert frame_cache.load("a") is not None                             # a hit: "a" is now newest
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "c"]
-    (tmp_path / "bad").mkdir()
-    (tmp_path / "bad" / "x.npy").write_bytes(b"not an npy")
-    assert frame_cache.load("bad") is None and not (tmp_path / "bad").exists()
+        if key == b:
+            assert frame_cache.load(a) is not None                               # a hit: a is now newest
+    assert sorted(p.name for p in tmp_path.iterdir()) == [a, c]
+    (tmp_path / bad).mkdir()
+    (tmp_path / bad / "x.npy").write_bytes(b"not an npy")
+    assert frame_cache.load(bad) is None and not (tmp_path / bad).exists()
     monkeypatch.setenv("SNN_FRAME_CACHE_MB", "0.5")                             # under the newest entry alone
-    frame_cache.store("d", {"x": np.ones((1000, 1000), dtype=np.uint8), "y": np.zeros(1000)})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]                   # kept: a run reads it from disk
-    assert int(frame_cache.load("d")["x"][999].sum()) == 1000
+    frame_cache.store(d, {"x": np.ones((1000, 1000), dtype=np.uint8), "y": np.zeros(1000)})
+    assert sorted(p.name for p in tmp_path.iterdir()) == [d]                     # kept: a run reads it from disk
+    assert int(frame_cache.load(d)["x"][999].sum()) == 1000
 
 
 def test_progress_is_reported_while_a_folder_is_framed(small_nmnist):

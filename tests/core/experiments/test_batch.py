@@ -103,3 +103,20 @@ def test_workers_never_run_the_parents_main_script_even_while_another_thread_reb
         thread.join()
     assert [slot["error"] for slot in slots] == [None, None, None]
     assert spawn.get_preparation_data is prepare                   # multiprocessing as it was
+
+
+def test_ctrl_c_in_the_parent_terminates_the_pools_workers_and_keeps_what_on_slot_got(tiny):
+    quick = tiny(QUICK)
+    configs = [quick] + [tiny(QUICK, SLOW, seed=seed) for seed in range(1, 4)]
+    kept = {}
+
+    def interrupt(done, total, slot):          # Ctrl-C's KeyboardInterrupt, in the parent, after the first run
+        raise KeyboardInterrupt
+    try:
+        run_many(configs, workers=2, on_slot=kept.__setitem__, progress=interrupt)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the KeyboardInterrupt must reach the caller")
+    assert list(kept) == [0] and kept[0]["error"] is None
+    assert multiprocessing.active_children() == []      # the slow runs were terminated, not waited for

@@ -1,6 +1,12 @@
 """Fair comparisons: seeded determinism, the cache, captured failures, the process pool, the config check
 before training, and the ``compare``/``sweep`` commands."""
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -229,3 +235,89 @@ def test_a_partial_sweep_lists_the_finished_runs_of_each_point(config):
     assert partial["points"][0]["summary"]["test_accuracy"]["n"] == 1
     assert partial["points"][1]["paired_vs_first"] == {}                    # no seed finished in both points
     assert sweep_result(config, "max-spikes", [0, 1], configs, slots)["points"] == full["points"]
+
+
+# --- Ctrl-C: the finished runs are printed, the rest marked, exit 130 (the lost-run review) ----------------------
+
+def interrupting(at_call: int):
+    """A ``train_run`` that trains for real until its ``at_call``-th call, which is a Ctrl-C."""
+    real, calls = workers.train_run, []
+
+    def run(cfg, device="auto", **kwargs):
+        calls.append(cfg)
+        if len(calls) == at_call:
+            raise KeyboardInterrupt
+        return real(cfg, device=device, **kwargs)
+    return run
+
+
+def test_ctrl_c_during_compare_prints_and_writes_the_finished_pairs_and_exits_130(tiny_args, tmp_path, capsys,
+                                                                                 monkeypatch):
+    monkeypatch.setattr(workers, "train_run", interrupting(at_call=4))
+    out = tmp_path / "partial.json"
+    code = main(["compare", "--base", tiny_args(), "--variant", "max-spikes=1", "--seeds", "3", "--no-cache",
+                 "--out", str(out), "--quiet"])
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert code == 130 and json.loads(out.read_text()) == result
+    assert result["interrupted"] is True and result["unfinished_runs"] == 3 and result["failed_runs"] == 0
+    assert [s["seed"] for s in result["per_seed"]] == [0] and result["seeds"] == [0]
+    assert result["unfinished"] == [{"seed": 1, "arm": "variant"}, {"seed": 2, "arm": "base"},
+                                    {"seed": 2, "arm": "variant"}]
+    assert "Traceback" not in captured.err and "3 run(s) did not finish" in captured.err
+
+
+def test_ctrl_c_during_sweep_lists_the_finished_runs_of_each_point_and_exits_130(tiny_args, capsys, monkeypatch):
+    monkeypatch.setattr(workers, "train_run", interrupting(at_call=2))
+    code = main(["sweep", "--base", tiny_args(), "--param", "max-spikes", "--values", "1,2", "--seeds", "2",
+                 "--no-cache", "--quiet"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 130 and result["interrupted"] is True and result["unfinished_runs"] == 3
+    assert [len(point["runs"]) for point in result["points"]] == [1, 0]
+    assert result["unfinished"] == [{"seed": 1, "value": "1"}, {"seed": 0, "value": "2"}, {"seed": 1, "value": "2"}]
+
+
+def session_processes(session: int) -> list[str]:
+    """Live (not zombie) processes of a session, by /proc: what a command started and left running."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(pid)
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGINT to a process and /proc: Linux")
+@pytest.mark.parametrize("workers_option", ["1", "2"])
+def test_sigint_to_a_real_compare_after_its_first_run_keeps_the_finished_runs_and_exits_130(tiny_args, tmp_path,
+                                                                                           workers_option):
+    out = tmp_path / "partial.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snn_core", "compare", "--base", tiny_args(), "--variant", "max-spikes=1",
+         "--seeds", "20", "--workers", workers_option, "--no-cache", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        progress = []
+        for line in proc.stderr:                        # the per-run progress lines: wait for the first run's
+            progress.append(line)
+            if line.startswith("run 1/40"):
+                break
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, "".join(progress) + stderr
+    assert "Traceback" not in stderr and "did not finish (the JSON holds the finished ones)" in stderr
+    result = json.loads(stdout)
+    assert json.loads(out.read_text()) == result
+    assert result["interrupted"] is True and 1 <= result["unfinished_runs"] <= 39
+    assert len(result["unfinished"]) == result["unfinished_runs"]
+    assert 2 * len(result["per_seed"]) + result["unfinished_runs"] <= 40
+    deadline = time.monotonic() + 15
+    while session_processes(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert session_processes(proc.pid) == []             # no worker process outlives the command

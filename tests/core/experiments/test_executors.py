@@ -59,3 +59,15 @@ def test_a_two_seed_comparison_on_ray_equals_the_local_one_and_fills_the_same_ca
     assert without_timings(again) == without_timings(local)
     assert on_ray["per_seed"][1]["variant"]["metrics"]["test_accuracy"] == \
         local["per_seed"][1]["variant"]["metrics"]["test_accuracy"]
+
+
+def test_pool_workers_ignore_ctrl_c_so_only_the_parent_decides():
+    import signal
+
+    from snn_core.experiments.executors import worker_setup
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        worker_setup(None)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

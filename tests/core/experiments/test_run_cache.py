@@ -10,7 +10,15 @@ import threading
 import pytest
 
 from snn_core.config.run_config import RunConfig
-from snn_core.experiments.batch import CACHE_SIZE_ENV, RunCache, finite_tree, restore_non_finite, run_many, valid_json
+from snn_core.experiments.batch import (
+    CACHE_MARKER,
+    CACHE_SIZE_ENV,
+    RunCache,
+    finite_tree,
+    restore_non_finite,
+    run_many,
+    valid_json,
+)
 
 CFG = RunConfig().with_values({"T": "3", "hidden": "16"})
 OTHER = CFG.with_values({"seed": 7})
@@ -132,20 +140,63 @@ def test_two_threads_writing_one_key_never_fail(tmp_path):
         thread.join()
     assert problems == []
     assert RunCache(tmp_path).get(CFG, "cpu")["metrics"]["test_accuracy"] in (0.25, 0.75)
-    assert [path.suffix for path in cache.directory.iterdir()] == [".json"]          # no temp file left
+    assert sorted(path.name[-5:] for path in cache.directory.iterdir()) == [".json", "cache"]   # no temp file left
+
+
+ENTRY = '{"format": 1, "device": "cpu", "result": {}}'                  # how every entry file begins
+
+
+def old_cache_folder(root, name="0123456789abcdef", marked=True):
+    """A folder another engine fingerprint's cache left: its marker (unless from before markers) and an entry."""
+    folder = root / name
+    folder.mkdir()
+    if marked:
+        (folder / CACHE_MARKER).write_text(f"snn-run-cache {name}{'0' * 48}\n")
+    (folder / f"{'a' * 64}.json").write_text(ENTRY)
+    return folder
 
 
 def test_each_engine_fingerprint_has_its_own_folder_and_old_ones_are_removed(tmp_path):
-    old = tmp_path / "0123456789abcdef"
-    old.mkdir()
-    (old / f"{'a' * 64}.json").write_text("{}")
+    old = old_cache_folder(tmp_path)
+    unmarked = old_cache_folder(tmp_path, "fedcba9876543210", marked=False)     # written before markers: all ours
     flat = tmp_path / f"{'b' * 64}.json"                               # the layout before fingerprint folders
-    flat.write_text("{}")
+    flat.write_text(ENTRY)
     keep = tmp_path / "notes.txt"                                      # not a name the cache writes: left alone
     keep.write_text("mine")
     cache = RunCache(tmp_path)
     assert cache.directory.parent == tmp_path and cache.directory.name == cache.fingerprint[:16]
-    assert not old.exists() and not flat.exists() and keep.exists()
+    assert not old.exists() and not unmarked.exists() and not flat.exists() and keep.exists()
+    cache.put(CFG, "cpu", result_of(CFG))
+    assert (cache.directory / CACHE_MARKER).read_text() == f"snn-run-cache {cache.fingerprint}\n"
+
+
+def test_a_users_folder_with_a_fingerprint_like_name_survives_the_cache(tmp_path):
+    users = tmp_path / "0123456789abcdef"                              # 16 hex digits, but no marker: not ours
+    users.mkdir()
+    (users / "thesis.tex").write_text("years of work")
+    (users / f"{'c' * 64}.json").write_text('{"mine": true}')         # even a file named like an entry
+    flat = tmp_path / f"{'b' * 64}.json"                               # a flat-layout name that is not an entry
+    flat.write_text('{"mine": true}')
+    RunCache(tmp_path).put(CFG, "cpu", result_of(CFG))
+    RunCache(tmp_path)
+    assert (users / "thesis.tex").read_text() == "years of work" and (users / f"{'c' * 64}.json").exists()
+    assert flat.read_text() == '{"mine": true}'
+
+
+def test_a_marked_folder_keeps_what_the_cache_did_not_write_and_links_are_never_followed(tmp_path):
+    old = old_cache_folder(tmp_path)
+    (old / "notes.txt").write_text("mine")                            # put there by hand: kept, and its folder
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = old_cache_folder(elsewhere, "1111111111111111")             # a link to it, named as a folder of ours
+    (tmp_path / "2222222222222222").symlink_to(target, target_is_directory=True)
+    forged = tmp_path / "3333333333333333"                             # a marker naming another folder: not ours
+    forged.mkdir()
+    (forged / CACHE_MARKER).write_text("snn-run-cache 4444444444444444\n")
+    (forged / f"{'d' * 64}.json").write_text(ENTRY)
+    RunCache(tmp_path)
+    assert (old / "notes.txt").exists() and (old / CACHE_MARKER).exists() and not (old / f"{'a' * 64}.json").exists()
+    assert (target / f"{'a' * 64}.json").exists() and (forged / f"{'d' * 64}.json").exists()
 
 
 def test_the_folder_is_pruned_to_its_cap_least_recently_used_first(tmp_path, monkeypatch):
