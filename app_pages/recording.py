@@ -72,7 +72,7 @@ info = describe(rec)
 key = (str(path), stamp, sample)
 width, height, polarities = rec.sensor_size
 duration_ms = info["duration_us"] / 1000
-metrics = st.columns(5)
+metrics = [*st.columns(3), *st.columns(3)]      # two rows of three: at projector width (1024 px) five truncated
 metrics[0].metric("events", f"{info['events']:,}")
 metrics[1].metric("duration", f"{duration_ms:,.1f} ms" if duration_ms < 1000 else f"{duration_ms / 1000:,.2f} s")
 metrics[2].metric("sensor", f"{width}x{height}", help=recording.sensor_source(rec))

@@ -46,6 +46,7 @@ from snn_core.config.budget import MB, AdmissionRefused, Ledger, out_of_memory_m
 from snn_core.config.check import check  # noqa: E402
 from snn_core.config.run_config import RunConfig  # noqa: E402
 from snn_core.data import folders  # noqa: E402
+from snn_core.data.framing import frame_events, spec_of  # noqa: E402
 from snn_core.data.readers import SUFFIXES, read_events  # noqa: E402
 from snn_core.experiments.batch import RunCache  # noqa: E402
 from snn_core.experiments.run import train_run  # noqa: E402
@@ -371,17 +372,26 @@ def peak_allocation(read: Callable[[], object]) -> int:
         tracemalloc.stop()
 
 
+def framed(path: Path):
+    """What a run or the recording page makes of an event file: the recording read, then framed (T = 8, counts) on
+    its own sensor; either step may refuse it."""
+    recording = read_events(path)
+    return frame_events(recording.events, recording.sensor_size, spec_of(RunConfig().data))
+
+
 def hostile_event_files(count: int, seed_value: int, folder: Path) -> Tally:
     tally = Tally("hostile event files", "the review's tiny bombs (a 39-byte .dat stating a 600,000,000 x 1 sensor, a "
                   "zip of a 1 GiB member in about 1 MB, an .npz declaring 3 GB, 100,000 '%' header lines, AEDAT4 "
                   "files pointing 2 GB away, labels.csv with a short row or a 200,000-character field), then generated "
-                  "zips and headers stating any size", "refused in one line naming the file before allocating what "
-                  "it states (tracemalloc peak under 256 MB), or read")
+                  "headers stating any size", "the bombs refused in one line (read or framed) before allocating what "
+                  "they state (tracemalloc peak under 256 MB); a generated header read or refused in one line naming "
+                  "the file, under the same peak")
     limit = 256 * 2**20
     for name, build in hostile_files.EVENT_FILE_BUILDERS.items():
-        path = build(folder / name) if (folder / name).mkdir() is None else None
-        tally.run(name, lambda p=path: refused_in_one_line(lambda: read_events(p), str(p))
-                  and peak_allocation(lambda: read_events(p)) < limit)
+        (folder / name).mkdir()
+        path = build(folder / name)
+        tally.run(name, lambda p=path: refused_in_one_line(lambda: framed(p))
+                  and peak_allocation(lambda: framed(p)) < limit)
     for name, build in hostile_files.ARCHIVE_BUILDERS.items():
         (folder / name).mkdir()
         path = build(folder / name)
@@ -529,19 +539,19 @@ def lost_runs(folder: Path) -> Tally:
     def folder_removed_while_training(option: str) -> bool:
         import shutil
 
-        from snn_core import cli as cli_module
+        from snn_core.experiments import run as run_module
         target = folder / f"gone-{option[2:]}"
         target.mkdir()
-        real = cli_module.train_run
+        real = run_module.train_run
 
         def removing(*args, **kwargs):
             shutil.rmtree(target)
             return real(*args, **kwargs)
-        cli_module.train_run = removing
+        run_module.train_run = removing                  # the CLI imports train_run from there when it trains
         try:
             code, out, err = run_cli(["train", *TINY_CLI, option, str(target / "out")])
         finally:
-            cli_module.train_run = real
+            run_module.train_run = real
         return code == 3 and json.loads(out)["metrics"] is not None and err.count("\n") == 1
     for option in ("--save-model", "--out"):
         tally.run(f"train {option} into a folder removed while training",
@@ -672,6 +682,19 @@ def sessions_row() -> dict | None:
                     f"{'alive' if r['server_alive'] else 'DEAD'}; see [SESSIONS.md](SESSIONS.md)"}
 
 
+def hostile_sessions_text() -> str | None:
+    """The shared-budget soak (``benchmarks/sessions.py --hostile``, docs/SESSIONS_HOSTILE.json) in one sentence."""
+    path = ROOT / "docs" / "SESSIONS_HOSTILE.json"
+    if not path.exists():
+        return None
+    r = json.loads(path.read_text())
+    return (f"{r['sessions']} browser sessions each opening a hostile file and then training (about "
+            f"{r['asked_mb']:,.0f} MB asked together) against a {r['budget_mb']:,.0f} MB budget: the server's RSS "
+            f"grew by {r['peak_over_before_mb']:,.0f} MB at its peak, "
+            f"{'within' if r['within'] else 'OVER'} the budget plus the stated {r['overhead_mb']:,.0f} MB overhead; "
+            f"server {'alive' if r['server_alive'] else 'DEAD'}; see [SESSIONS_HOSTILE.md](SESSIONS_HOSTILE.md)")
+
+
 def markdown(rows: list[dict], meta: dict, sessions: dict | None) -> str:
     total, good = sum(r["count"] for r in rows), sum(r["behaved"] for r in rows)
     lines = ["# Reliability under hostile input", "",
@@ -692,6 +715,9 @@ def markdown(rows: list[dict], meta: dict, sessions: dict | None) -> str:
     if sessions:
         lines += ["", f"**Concurrent sessions** (from `docs/SESSIONS.json`, `benchmarks/sessions.py`): "
                   f"{sessions['text']}."]
+    hostile = hostile_sessions_text()
+    if hostile:
+        lines += ["", f"**Hostile files in concurrent sessions** (`benchmarks/sessions.py --hostile`): {hostile}."]
     failures = [(r["check"], f) for r in rows for f in r["failures"]]
     lines += ["", "## Cases that did not behave", ""]
     lines += [f"- {check_name}: `{text}`" for check_name, text in failures] or ["None."]
@@ -703,7 +729,9 @@ def markdown(rows: list[dict], meta: dict, sessions: dict | None) -> str:
               "that fails anyway (other sessions' memory) is caught at each page boundary "
               "(`snn_app.training.FAILURES`, covered by `tests/app`, not by this script) and shown as the message "
               "counted above.",
-              "- Pages are not driven here (only the functions behind them); the browser soak above drives the app."]
+              "- Pages are not driven here (only the functions behind them); the browser soaks above drive the app.",
+              "- The AEDAT4 reader cannot be sized before decoding (its packets may be compressed): it decodes in a "
+              "memory-capped child process instead, refused once its events pass the limit."]
     return "\n".join(lines) + "\n"
 
 
