@@ -484,6 +484,15 @@ def _numpy_size(path: str, name: str, shape: tuple[int, ...], dtype: np.dtype) -
     return float(np.prod(shape, dtype=np.float64)) * dtype.itemsize + rows * EVENT_DTYPE.itemsize
 
 
+def _check_holds(path: str, name: str, shape: tuple[int, ...], dtype: np.dtype, held: int) -> None:
+    """Refuse an array whose header declares more data than the file (or zip member) holds after it: numpy would
+    allocate the declared shape before finding the data short, so a 1 KB file could claim up to the decode limit."""
+    declared = float(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if declared > held:
+        raise _fail(path, f"{name} declares a {dtype} array of shape {shape} ({_mb(declared)}) but holds "
+                          f"{_mb(max(held, 0))} of data; allowed: a complete .npy array")
+
+
 def _check_numpy_size(path: str) -> None:
     """Refuse, from the headers alone, an .npy/.npz whose arrays would pass the decode limit: an .npy header's
     shape and dtype; for an .npz each member's stated size and compression ratio from the zip's directory, then
@@ -493,7 +502,9 @@ def _check_numpy_size(path: str) -> None:
     if path.lower().endswith(".npy"):
         with open(path, "rb") as handle:
             shape, dtype = _library(path, _NUMPY_FAILED, lambda: _npy_size(handle))
+            held = os.path.getsize(path) - handle.tell()
         check_decode_size(path, _numpy_size(path, "the array", shape, dtype), f"its {dtype} array of shape {shape}")
+        _check_holds(path, "the array", shape, dtype, held)
         return
     if not zipfile.is_zipfile(path):
         return                                  # np.load says what it is not
@@ -513,10 +524,11 @@ def _check_numpy_size(path: str) -> None:
 
             def header(info=info):
                 with zf.open(info) as handle:
-                    return _npy_size(handle)
-            shape, dtype = _library(path, f"{_NUMPY_FAILED}: member {info.filename[:80]!r}", header)
+                    return (*_npy_size(handle), info.file_size - handle.tell())
+            shape, dtype, held = _library(path, f"{_NUMPY_FAILED}: member {info.filename[:80]!r}", header)
             total += _numpy_size(path, f"member {info.filename[:80]!r}", shape, dtype)
             check_decode_size(path, total, f"member {info.filename[:80]!r} ({dtype} array of shape {shape})")
+            _check_holds(path, f"member {info.filename[:80]!r}", shape, dtype, held)
 
 
 def _load_numpy(path: str) -> dict[str, np.ndarray]:

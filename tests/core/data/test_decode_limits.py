@@ -64,6 +64,17 @@ def test_an_npz_whose_header_declares_3_gb_is_refused_unread(tmp_path):
     refused(hostile_files.npz_huge_shape(tmp_path), "shape (3000000000,)", "SNN_MAX_FILE_DECODE_MB")
 
 
+def test_an_array_declaring_more_than_it_holds_is_refused_before_numpy_allocates_it(tmp_path):
+    """Under the decode limit (800 MB of 2048) a 1 KB file could still make numpy allocate what it declares."""
+    refused(hostile_files.npz_huge_shape(tmp_path, shape=(100_000, 8_000)), "declares a uint8 array of shape "
+            "(100000, 8000)", "but holds 0.0 MB of data; allowed: a complete .npy array")
+    path = tmp_path / "short.npy"
+    with open(path, "wb") as out:
+        np.lib.format.write_array_header_1_0(out, {"descr": "|u1", "fortran_order": False, "shape": (100_000, 8_000)})
+        out.write(bytes(16))
+    refused(path, "the array declares a uint8 array of shape (100000, 8000)")
+
+
 def test_an_npy_header_and_a_bin_are_sized_before_decoding(tmp_path, monkeypatch):
     monkeypatch.setenv("SNN_MAX_FILE_DECODE_MB", "1")
     path = tmp_path / "big.npy"
