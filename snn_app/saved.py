@@ -61,8 +61,8 @@ def config_from_json(data: bytes) -> RunConfig:
 def trainer_from_model_file(data: bytes) -> Trainer:
     """A trainer of the model file's config (its dataset loaded as the config says) holding the file's weights."""
     saved = read_model_file(data)
-    with training.framing_bar():
-        trainer = Trainer(saved.cfg)
+    with training.framing_bar():               # reserved in the server's ledger, as every run the app makes
+        trainer = training.admitted(saved.cfg, "opened model", lambda: Trainer(saved.cfg))
     found = (tuple(trainer.dataset.frame_shape), trainer.dataset.n_classes)
     if found != (saved.frame_shape, saved.n_classes):
         raise ValueError(f"the model was saved for inputs {list(saved.frame_shape)} and {saved.n_classes} classes, "
