@@ -1,15 +1,48 @@
-"""The on-disk caches' two file operations, shared by the framed datasets (``data.frame_cache``) and the run cache
-(``experiments.batch.RunCache``): a write that a reader never sees half done, and pruning a folder to a size cap,
-least recently used first (a hit refreshes a file's modification time). An entry may be a folder (a framed dataset
-is one: its frames, labels and marker): its size is that of the files in it, and it is deleted whole."""
+"""Files on disk: the caches' two file operations, shared by the framed datasets (``data.frame_cache``) and the run
+cache (``experiments.batch.RunCache``): a write that a reader never sees half done, and pruning a folder to a size
+cap, least recently used first (a hit refreshes a file's modification time). An entry may be a folder (a framed
+dataset is one: its frames, labels and marker): its size is that of the files in it, and it is deleted whole.
+
+And how much one file someone hands us may decode to (``Limit``): every event reader (``data.readers``), the frames
+made of a recording (``data.framing``) and the HDF5 check (``hdf5_safety``) refuse what would pass it."""
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A limit on the decoded size of one file: ``default_mb`` megabytes unless ``$env`` gives another number."""
+
+    env: str
+    default_mb: float
+
+    def megabytes(self, environ=os.environ) -> float:
+        """The limit in MB; ValueError naming ``env`` for a value that is not a positive number."""
+        text = environ.get(self.env, "").strip()
+        if not text:
+            return self.default_mb
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{self.env}={text!r} is not a size; allowed: a positive number of megabytes, or unset "
+                             f"for {self.default_mb:g}")
+        return value
+
+    def describe(self, environ=os.environ) -> str:
+        return f"{self.megabytes(environ):,g} MB ({self.env})"
+
+
+FILE_DECODE = Limit("SNN_MAX_FILE_DECODE_MB", 2048)     # one event file of any format (data.readers), SHD too
 
 
 def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:

@@ -29,12 +29,12 @@ import contextlib
 import fnmatch
 import io
 import math
-import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import h5py
 import numpy as np
+
+from .files import FILE_DECODE, Limit
 
 MB = 2**20
 MAX_ATTRIBUTE_BYTES = 1 * MB        # each attribute's decoded size (no format we read needs attributes)
@@ -43,34 +43,6 @@ MAX_OBJECTS = 100_000               # links in the file (an SHD file has about 1
 VLEN_ELEMENT_BYTES = 128            # what one variable-length element costs once read (pointer + numpy object)
 FILTERS = {1: "gzip", 2: "shuffle", 3: "fletcher32", 4: "szip", 5: "nbit", 6: "scaleoffset", 32000: "lzf"}
 NUMBERS = "real numbers (bool, integers, floats of up to 8 bytes)"
-
-
-@dataclass(frozen=True)
-class Limit:
-    """A limit on the decoded size of one file: ``default_mb`` megabytes unless ``$env`` gives another number."""
-
-    env: str
-    default_mb: float
-
-    def megabytes(self, environ=os.environ) -> float:
-        """The limit in MB; ValueError naming ``env`` for a value that is not a positive number."""
-        text = environ.get(self.env, "").strip()
-        if not text:
-            return self.default_mb
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{self.env}={text!r} is not a size; allowed: a positive number of megabytes, or unset "
-                             f"for {self.default_mb:g}")
-        return value
-
-    def describe(self, environ=os.environ) -> str:
-        return f"{self.megabytes(environ):,g} MB ({self.env})"
-
-
-FILE_DECODE = Limit("SNN_MAX_FILE_DECODE_MB", 2048)     # one event file of any format (data.readers), SHD too
 
 
 class HDF5Refusal(ValueError):

@@ -24,7 +24,8 @@ MAY_IMPORT = {
                                                                 # hdf5_safety: SHD files checked before they are read
     "runtime": set(),
     "files": set(),
-    "hdf5_safety": set(),                                       # h5py only: every HDF5 file is checked there
+    "hdf5_safety": {"files"},                                   # h5py: every HDF5 file is checked there (files: the
+                                                                # decode limit it shares with the event readers)
     "network": {"neurons"},
     "metrics": {"neurons", "network"},
     # config reads choice lists from the registries and limits from the engines (CONFIG_MAY_IMPORT says which)

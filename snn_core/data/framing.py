@@ -14,7 +14,7 @@ One recording (``snn_core.data.readers.Recording``) becomes uint8 ``[T, P, H, W]
 
 The size is known before anything is allocated: T x P x H x W cells, each a uint8 frame cell plus tonic's int16
 count and its clipped copy (``BYTES_PER_CELL``), is checked against the megabytes one file may decode to
-(``SNN_MAX_FILE_DECODE_MB``, ``hdf5_safety.FILE_DECODE``); a header may state any sensor size.
+(``SNN_MAX_FILE_DECODE_MB``, ``files.FILE_DECODE``); a header may state any sensor size.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..hdf5_safety import FILE_DECODE
+from ..files import FILE_DECODE
 
 EVENT_CODES = ("counts", "binary", "first-spike")
 EVENT_DTYPE = np.dtype([("x", "<i8"), ("y", "<i8"), ("t", "<i8"), ("p", "<i8")])  # tonic's NMNIST dtype, as in events

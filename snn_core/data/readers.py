@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..hdf5_safety import FILE_DECODE
+from ..files import FILE_DECODE
 from .framing import EVENT_DTYPE
 
 FIELDS = ("x", "y", "t", "p")
@@ -91,7 +91,7 @@ def _library(path: str, what: str, call: Callable):
 
 
 def decode_limit_mb() -> float:
-    """Megabytes one file may decode to (``hdf5_safety.FILE_DECODE``: ``$SNN_MAX_FILE_DECODE_MB``, else 2048), read at
+    """Megabytes one file may decode to (``files.FILE_DECODE``: ``$SNN_MAX_FILE_DECODE_MB``, else 2048), read at
     each call; ValueError naming the variable for a value that is not a positive number."""
     return FILE_DECODE.megabytes()
 

@@ -28,7 +28,8 @@ import torch
 from torch import nn
 
 from ..config.run_config import RunConfig
-from ..hdf5_safety import Limit, open_checked
+from ..files import Limit
+from ..hdf5_safety import open_checked
 from ..methods.asa_controls import CONTROL_GATES
 from .nir_neurons import to_node
 
