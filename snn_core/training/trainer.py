@@ -173,11 +173,11 @@ class Trainer:
             self._batches = self._epoch_batches()
         started = time.perf_counter()
         x, y = next(self._batches)
-        batch, y = y, y.to(self.device)                           # len(batch): the batch's size
+        size, y = len(y), y.to(self.device)
         self.model.train()
         out, loss, terms = batch_loss(self.hooks, self.model, self.inputs(x, self.encode_rng), y)
         for name, value in terms.items():
-            self._term_sums[name] = self._term_sums.get(name, 0.0) + value.item() * len(batch)
+            self._term_sums[name] = self._term_sums.get(name, 0.0) + value.item() * size
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -186,12 +186,12 @@ class Trainer:
         self.scheduler.step()
         self.train_seconds += time.perf_counter() - started
         self.steps += 1
-        self._cursor += len(batch)
+        self._cursor += size
         correct = int((out.predictions == y).sum())
         sums = self._epoch_sums
-        sums[0], sums[1], sums[2] = sums[0] + loss.item() * len(batch), sums[1] + correct, sums[2] + len(batch)
+        sums[0], sums[1], sums[2] = sums[0] + loss.item() * size, sums[1] + correct, sums[2] + size
         record = self._close_epoch() if self._cursor >= len(self.dataset.train_y) else None
-        return StepResult(loss.item(), correct / len(batch), record)
+        return StepResult(loss.item(), correct / size, record)
 
     def _epoch_batches(self):
         """The rest of the epoch's batches, from the cursor (``batch_bounds`` over the epoch's order)."""
