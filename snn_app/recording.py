@@ -34,6 +34,7 @@ from snn_core.data.folders import BUNDLED_SAMPLES
 from snn_core.data.framing import FrameSpec, frame_events, frame_shape, framed_size, spec_of
 from snn_core.data.readers import SUFFIXES, Recording, read_events
 from snn_core.data.real import HEADER_FORMATS
+from snn_core.files import MEGABYTE, megabytes, member_path
 from snn_core.network.records import Trace
 from snn_core.training.trainer import Trainer
 
@@ -47,7 +48,6 @@ ACCEPTED = (*SUFFIXES, ARCHIVE)
 VIEW_MAX_SIDE = 128          # a larger framed view is downsampled for the page (an image per time step is sent)
 VIEW_MAX_ROW = 4_096         # a 1-row sensor (SHD's 700 channels) is shown at its width up to this, else downsampled
 SKIPPED_MEMBERS = ("__MACOSX/",)    # macOS resource forks: "._name.bin" copies that hold no events
-MEGABYTE = 2**20
 FIXED_SENSOR_FORMATS = ("shd-h5", "dvs-gesture-npy")     # read with their dataset's sensor size
 # one bundled recording of each format the page opens, by the name the page offers (data/samples/SOURCES.md)
 SAMPLES = {"N-MNIST digit 0 (.bin, 34x34)": "nmnist/Train/0/00002.bin",
@@ -79,20 +79,11 @@ class Opened:
 # ------------------------------------------------------------------------------------------------ archives
 
 
-def megabytes(size: float) -> str:
-    """A size in MB as messages give it: one decimal below 10 MB, whole megabytes above."""
-    value = size / MEGABYTE
-    return f"{value:,.1f} MB" if value < 10 else f"{value:,.0f} MB"
-
-
 def _member_target(info: zipfile.ZipInfo, dest: Path, archive: str) -> Path:
     """Where a member would be written; ValueError for a path that leaves ``dest`` or a link."""
     name = info.filename
-    parts = PurePosixPath(name.replace("\\", "/")).parts
-    outside = (not parts or name.startswith(("/", "\\")) or ".." in parts or "\x00" in name
-               or (len(parts[0]) >= 2 and parts[0][1] == ":"))                    # a Windows drive, e.g. C:
-    target = (dest / name).resolve()
-    if outside or not target.is_relative_to(dest):
+    target = member_path(archive, name, dest, where="the extraction folder (zip slip)").resolve()
+    if not target.is_relative_to(dest):
         raise ValueError(f"{archive}: member {name!r} would be written outside the extraction folder (zip slip); "
                          "allowed: relative paths inside the archive, without '..' or a leading '/'")
     if stat.S_ISLNK(info.external_attr >> 16):

@@ -3,8 +3,10 @@ cache (``experiments.batch.RunCache``): a write that a reader never sees half do
 cap, least recently used first (a hit refreshes a file's modification time). An entry may be a folder (a framed
 dataset is one: its frames, labels and marker): its size is that of the files in it, and it is deleted whole.
 
-And how much one file someone hands us may decode to (``Limit``): every event reader (``data.readers``), the frames
-made of a recording (``data.framing``) and the HDF5 check (``hdf5_safety``) refuse what would pass it."""
+And files someone hands us: how much one may decode to (``Limit``: every event reader, ``data.readers``, the frames
+made of a recording, ``data.framing``, and the HDF5 check, ``hdf5_safety``, refuse what would pass it), where an
+archive's member may be written (``member_path``: the fetched datasets, ``data.fetch``, and the app's uploaded zips),
+and sizes as the messages give them (``megabytes``)."""
 from __future__ import annotations
 
 import math
@@ -13,7 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 
@@ -43,6 +45,24 @@ class Limit:
 
 
 FILE_DECODE = Limit("SNN_MAX_FILE_DECODE_MB", 2048)     # one event file of any format (data.readers), SHD too
+MEGABYTE = 2**20
+
+
+def megabytes(size: float) -> str:
+    """A size in MB as messages give it: one decimal below 10 MB, whole megabytes above."""
+    value = size / MEGABYTE
+    return f"{value:,.1f} MB" if value < 10 else f"{value:,.0f} MB"
+
+
+def member_path(archive: str, name: str, root: Path, *, where: str) -> Path:
+    """Where an archive's member ``name`` goes under ``root``; ValueError (naming ``archive`` and ``where``) for an
+    absolute path, a Windows drive, a ``..`` or a NUL, any of which could write outside ``root``."""
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if (not parts or name.startswith(("/", "\\")) or parts[0].endswith(":") or ".." in parts
+            or any("\x00" in part for part in parts)):
+        raise ValueError(f"{archive}: member {name!r} would be written outside {where}; allowed: relative paths "
+                         "inside the archive, without '..' or a leading '/'")
+    return root.joinpath(*parts)                # "./" (a tar's top folder): root itself
 
 
 def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:

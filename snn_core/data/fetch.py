@@ -37,10 +37,10 @@ import urllib.request
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
-from ..files import write_atomically
+from ..files import member_path, write_atomically
 from .folders import user_data_dir
 
 Progress = Callable[[int, int, str], None]
@@ -56,6 +56,7 @@ LAYOUTS = {      # what to copy where when the host cannot be reached (the layou
            "https://zenkelab.org/datasets/, unzipped into SHD/)",
 }
 MARKER = ".snn-fetch.json"          # in the dataset's folder: written last, so its presence means complete
+WHERE = "the dataset's folder"       # where an archive's members must stay (files.member_path's message)
 MAX_ARCHIVE_BYTES = 8 << 30         # the largest archive (DVS Gesture's training set) is a few GB
 MAX_EXTRACTED_BYTES = 32 << 30
 MAX_MEMBERS = 500_000               # N-MNIST's training archive holds 60,000 files
@@ -340,16 +341,6 @@ def _extract(archive: Path, scratch: Path, into: Path, report: Progress, label: 
     return counts
 
 
-def _member_path(archive: Path, name: str, root: Path) -> Path:
-    """Where member ``name`` goes under ``root``; ValueError for an absolute path, a drive or a ``..``."""
-    parts = PurePosixPath(name.replace("\\", "/")).parts
-    if (name.startswith(("/", "\\")) or (parts and parts[0].endswith(":")) or ".." in parts
-            or any("\x00" in part for part in parts)):
-        raise ValueError(f"{archive.name}: member {name!r} would be written outside the dataset's folder; allowed: "
-                         "relative paths without '..'")
-    return root.joinpath(*parts)                # "./" (a tar's top folder): root itself
-
-
 def _copy(source: BinaryIO, target: Path, size: int, archive: Path, name: str) -> None:
     """Copy a member's bytes, at most the ``size`` its header declares."""
     written = 0
@@ -368,7 +359,7 @@ def _extract_zip(archive: Path, root: Path, report: Progress, label: str) -> tup
         if len(members) > MAX_MEMBERS or total > MAX_EXTRACTED_BYTES:
             raise ValueError(f"{archive.name} holds {len(members)} members of {total} bytes; allowed: at most "
                              f"{MAX_MEMBERS} members and {MAX_EXTRACTED_BYTES} bytes")
-        targets = [_member_path(archive, info.filename, root) for info in members]      # all checked first
+        targets = [member_path(archive.name, info.filename, root, where=WHERE) for info in members]   # all checked
         for info in members:
             kind = stat.S_IFMT(info.external_attr >> 16)           # 0: no Unix type given (a plain file)
             if kind not in (0, stat.S_IFREG) and not (info.is_dir() and kind == stat.S_IFDIR):
@@ -392,7 +383,7 @@ def _extract_tar(archive: Path, root: Path, report: Progress, label: str) -> tup
     size, files, total = archive.stat().st_size, 0, 0
     with open(archive, "rb") as raw, tarfile.open(fileobj=raw, mode="r:*") as tar:
         for count, member in enumerate(tar, 1):       # one pass: each header is checked before its data is read
-            target = _member_path(archive, member.name, root)
+            target = member_path(archive.name, member.name, root, where=WHERE)
             if count > MAX_MEMBERS or total + max(member.size, 0) > MAX_EXTRACTED_BYTES:
                 raise ValueError(f"{archive.name} holds more than {MAX_MEMBERS} members or {MAX_EXTRACTED_BYTES} "
                                  "bytes; allowed: at most that")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..files import FILE_DECODE
+from ..files import FILE_DECODE, MEGABYTE, megabytes
 from .framing import EVENT_DTYPE
 
 FIELDS = ("x", "y", "t", "p")
@@ -52,7 +52,6 @@ MAX_HEADER_BYTES = 64 * 1024
 MAX_COMPRESSION_RATIO = 100                 # .npz members: stated size / compressed size, above COMPRESSED_FROM_MB
 COMPRESSED_FROM_MB = 1
 AEDAT_TIMEOUT_S = 600                       # the aedat package decodes in a child process (see read_aedat4)
-_MEGABYTE = 2**20
 
 
 @dataclass(frozen=True)
@@ -96,15 +95,11 @@ def decode_limit_mb() -> float:
     return FILE_DECODE.megabytes()
 
 
-def _mb(size: float) -> str:
-    return f"{size / _MEGABYTE:,.1f} MB" if size < 10 * _MEGABYTE else f"{size / _MEGABYTE:,.0f} MB"
-
-
 def check_decode_size(path: str, size: float, what: str) -> None:
     """ValueError (path first, one line) when ``what`` would take ``size`` bytes, more than one file may decode to."""
     limit = decode_limit_mb()
-    if size > limit * _MEGABYTE:
-        raise _fail(path, f"{what} would take {_mb(size)} to decode; allowed: at most {limit:,g} MB per file "
+    if size > limit * MEGABYTE:
+        raise _fail(path, f"{what} would take {megabytes(size)} to decode; allowed: at most {limit:,g} MB per file "
                           f"({DECODE_LIMIT_VARIABLE})")
 
 
@@ -317,7 +312,7 @@ def _expelliarmus(path: str, encoding: str, header_bytes: int) -> np.ndarray:
         _events_fit(path, words, f"{words:,} 2-byte EVT3 words")     # at least one word per event
     what = f"expelliarmus could not decode it as {encoding.upper()}"
     with _captured_c_stderr() as printed:
-        if most * EVENT_DTYPE.itemsize <= decode_limit_mb() * _MEGABYTE:
+        if most * EVENT_DTYPE.itemsize <= decode_limit_mb() * MEGABYTE:
             events = _library(path, what, lambda: Wizard(encoding=encoding, fpath=path).read())
         else:       # EVT3 vector words might hold more: decode in chunks, and stop once past the limit
             events = _library(path, what, lambda: _chunked(path, Wizard(encoding=encoding, fpath=path)))
@@ -399,11 +394,11 @@ def _aedat4_child(path: str) -> tuple[dict, np.ndarray | None]:
     import subprocess
     import sys
 
-    limit = decode_limit_mb() * _MEGABYTE
+    limit = decode_limit_mb() * MEGABYTE
     what = "could not be decoded as AEDAT4"
     with tempfile.TemporaryDirectory(prefix="snn-aedat4-") as folder:
         out = os.path.join(folder, "events.npy")
-        cap = int(1024 * _MEGABYTE + 3 * limit)     # the interpreter, numpy and aedat, then the events three times
+        cap = int(1024 * MEGABYTE + 3 * limit)     # the interpreter, numpy and aedat, then the events three times
         try:
             done = subprocess.run([sys.executable, "-c", _AEDAT_CHILD, path, out, repr(limit), str(cap)],
                                   capture_output=True, text=True, timeout=AEDAT_TIMEOUT_S)
@@ -489,8 +484,8 @@ def _check_holds(path: str, name: str, shape: tuple[int, ...], dtype: np.dtype, 
     allocate the declared shape before finding the data short, so a 1 KB file could claim up to the decode limit."""
     declared = float(np.prod(shape, dtype=np.float64)) * dtype.itemsize
     if declared > held:
-        raise _fail(path, f"{name} declares a {dtype} array of shape {shape} ({_mb(declared)}) but holds "
-                          f"{_mb(max(held, 0))} of data; allowed: a complete .npy array")
+        raise _fail(path, f"{name} declares a {dtype} array of shape {shape} ({megabytes(declared)}) but holds "
+                          f"{megabytes(max(held, 0))} of data; allowed: a complete .npy array")
 
 
 def _check_numpy_size(path: str) -> None:
@@ -513,8 +508,8 @@ def _check_numpy_size(path: str) -> None:
         total = 0.0
         for info in members:
             ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > COMPRESSED_FROM_MB * _MEGABYTE and ratio > MAX_COMPRESSION_RATIO:
-                raise _fail(path, f"member {info.filename[:80]!r} states {_mb(info.file_size)} compressed "
+            if info.file_size > COMPRESSED_FROM_MB * MEGABYTE and ratio > MAX_COMPRESSION_RATIO:
+                raise _fail(path, f"member {info.filename[:80]!r} states {megabytes(info.file_size)} compressed "
                                   f"{ratio:,.0f}:1; allowed: at most {MAX_COMPRESSION_RATIO}:1 (a zip bomb)")
             total += info.file_size
             check_decode_size(path, total, f"its members as the zip states them ({len(members):,} members)")
