@@ -106,6 +106,15 @@ def generated(strategy, count: int, seed_value: int, body: Callable) -> None:
     each()
 
 
+def in_threads(target: Callable[[], None], count: int) -> None:
+    """``target()`` in ``count`` threads at once; returns when all have ended."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def refused_well(message: str) -> bool:
     return fuzz.one_line(message) and fuzz.names_a_field(message)
 
@@ -279,11 +288,7 @@ def cache_files(count: int, seed_value: int, folder: Path) -> Tally:
                     shared.put(cfg, "cpu", result)
                 except Exception as problem:           # the old race: FileNotFoundError on a shared temp name
                     errors.append(problem)
-        threads = [threading.Thread(target=writer) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        in_threads(writer, 2)
         tally.saw("writes")
         return not errors and not list(cache.directory.glob("*.tmp")) and RunCache(folder).get(cfg, "cpu") is not None
     tally.run("2 threads x 300 writes of one key", racing)
@@ -621,11 +626,7 @@ def one_server(count: int, seed_value: int) -> Tally:
                 with contextlib.suppress(AdmissionRefused), ledger.reserve(7 * MB, "run", wait=0.001):
                     with lock:
                         most[0] = max(most[0], ledger.reserved)
-        threads = [threading.Thread(target=worker) for _ in range(16)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        in_threads(worker, 16)
         return most[0] <= 100 * MB and ledger.reserved == 0
     tally.run("16 threads x 300 reservations", crowd)
 
@@ -653,11 +654,7 @@ def one_server(count: int, seed_value: int) -> Tally:
                         steps.append(trainer.step().loss)
             except Exception as problem:                 # noqa: BLE001 - what is counted
                 errors.append(problem)
-        threads = [threading.Thread(target=script_run) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        in_threads(script_run, 2)
         return not errors and len(steps) == trainer.steps == trainer.batches_per_epoch
     tally.run("two script runs stepping one run", two_script_runs)
     tally.run("[x](http://evil/img.png).bin", lambda: no_markdown("[x](http://evil/img.png).bin"))

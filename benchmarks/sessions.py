@@ -145,17 +145,22 @@ def one_round(browser, url: str, server_pid: int, sessions: int, seconds: float)
     time.sleep(seconds)
     results = [read_back(tab, settings) for tab, settings in zip(tabs, wanted)]
     elapsed = time.monotonic() - started
+    return {"seconds": round(elapsed, 1), **closed(tabs, sampler, before, server_pid),
+            "isolated": sum(r["isolated"] for r in results), "progressed": sum((r["steps"] or 0) > 0 for r in results),
+            "per_session": results}
+
+
+def closed(tabs: list, sampler, before: float, server_pid: int) -> dict:
+    """Close the tabs, let the server settle, stop sampling; the round's load average and server RSS (MB)."""
     load = os.getloadavg()
     for tab in tabs:
         tab.context.close()
     time.sleep(SETTLE_SECONDS)
     sampler.halt.set()
     sampler.join()
-    return {"seconds": round(elapsed, 1), "rss_before_mb": round(before, 1),
-            "rss_peak_mb": round(max(sampler.samples, default=before), 1),
+    return {"rss_before_mb": round(before, 1), "rss_peak_mb": round(max(sampler.samples, default=before), 1),
             "rss_after_mb": round(tree_rss_mb(server_pid), 1), "rss_samples_mb": [round(x, 1) for x in sampler.samples],
-            "isolated": sum(r["isolated"] for r in results), "progressed": sum((r["steps"] or 0) > 0 for r in results),
-            "load_average": [round(x, 2) for x in load], "per_session": results}
+            "load_average": [round(x, 2) for x in load]}
 
 
 def soak(sessions: int, seconds: float, rounds: int) -> dict:
@@ -314,15 +319,7 @@ def hostile_round(browser, url: str, server_pid: int, sessions: int, seconds: fl
         result.update(read_training(tab))
         wanted = expected_describe({**result["settings"], "hidden": result["settings"]["hidden"].replace(",", ", ")})
         result["own_run"] = result["describe"] in (None, wanted)          # None: no run (refused)
-    load = os.getloadavg()
-    for tab in tabs:
-        tab.context.close()
-    time.sleep(SETTLE_SECONDS)
-    sampler.halt.set()
-    sampler.join()
-    return {"rss_before_mb": round(before, 1), "rss_peak_mb": round(max(sampler.samples, default=before), 1),
-            "rss_after_mb": round(tree_rss_mb(server_pid), 1), "rss_samples_mb": [round(x, 1) for x in sampler.samples],
-            "load_average": [round(x, 2) for x in load], "per_session": results}
+    return {**closed(tabs, sampler, before, server_pid), "per_session": results}
 
 
 def hostile_soak(sessions: int, seconds: float, budget_mb: float, overhead_mb: float) -> dict:
