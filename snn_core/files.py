@@ -56,10 +56,11 @@ def megabytes(size: float) -> str:
 
 def member_path(archive: str, name: str, root: Path, *, where: str) -> Path:
     """Where an archive's member ``name`` goes under ``root``; ValueError (naming ``archive`` and ``where``) for an
-    absolute path, a Windows drive, a ``..`` or a NUL, any of which could write outside ``root``."""
+    absolute path, a Windows drive (``C:``), a ``..`` or a NUL, any of which could write outside ``root`` (a ':'
+    elsewhere, as in a name holding a URL, stays part of the name)."""
     parts = PurePosixPath(name.replace("\\", "/")).parts
-    if (not parts or name.startswith(("/", "\\")) or parts[0].endswith(":") or ".." in parts
-            or any("\x00" in part for part in parts)):
+    drive = len(parts[0]) >= 2 and parts[0][1] == ":" and parts[0][0].isalpha() if parts else False    # C:, C:x
+    if not parts or name.startswith(("/", "\\")) or drive or ".." in parts or any("\x00" in part for part in parts):
         raise ValueError(f"{archive}: member {name!r} would be written outside {where}; allowed: relative paths "
                          "inside the archive, without '..' or a leading '/'")
     return root.joinpath(*parts)                # "./" (a tar's top folder): root itself
