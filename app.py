@@ -1,13 +1,22 @@
 """SNN Explorer's entry point: page set-up, shared settings in the sidebar, URL state, navigation.
 
-The pages, their titles and icons come from ``snn_app.pages.PAGES``, the list Home's tour is built from too."""
+The pages, their titles and icons come from ``snn_app.pages.PAGES``, the list Home's tour is built from too.
+A bad ``SNN_*`` environment setting is named at the top of every page (``settings.check_all``); the app keeps
+working, and what reads the setting refuses it again where it is used (e.g. a run, against the memory budget)."""
 import streamlit as st
 
 from snn_app import pages, sidebar, state
-from snn_core.runtime import configure_threads
+from snn_app.text import escape_markdown
+from snn_core import settings
+from snn_core.runtime import DEFAULT_THREADS, configure_threads
 
 st.set_page_config(page_title="SNN Explorer", page_icon=":material/bolt:", layout="wide")
-configure_threads()    # before any page builds a network (see docs/PERFORMANCE.md)
+for problem in settings.check_all():
+    st.error(f"Environment setting: {escape_markdown(problem)} (README: Environment settings)")
+try:
+    configure_threads()    # before any page builds a network (see docs/PERFORMANCE.md)
+except ValueError:         # a bad SNN_THREADS, named above: the app runs on the default
+    configure_threads(DEFAULT_THREADS)
 state.start_session()
 state.follow_page_theme()    # figures in the page's light or dark colours
 

@@ -5,7 +5,7 @@ import os
 import streamlit as st
 
 from snn_app import comparison, jobs, state, training
-from snn_core.experiments.stats import CI_LATEX, T_CDF_LATEX
+from snn_core.experiments.stats import CI_LATEX
 from snn_core.report.verdict import verdict
 from snn_viz import compare_figures
 from snn_viz.style import PLOTLY_CONFIG
@@ -19,9 +19,7 @@ st.markdown(
 with st.expander("How the interval is computed"):
     st.latex(CI_LATEX)
     st.caption("d̄ and s_d: mean and standard deviation of the n per-seed differences (variant − base); α = 0.05. "
-               "The Student-t quantile comes from the t distribution's closed form for whole degrees of freedom "
-               "ν = n − 1, inverted by bisection:")
-    st.latex(T_CDF_LATEX)
+               "The Student-t quantile with n − 1 degrees of freedom is SciPy's (scipy.stats.t.ppf).")
 
 base_cfg = st.session_state.config
 st.caption(f"Base: the sidebar settings — {training.describe(base_cfg)}")

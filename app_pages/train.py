@@ -2,7 +2,7 @@
 trains a twin that differs in one setting beside it, in lockstep (snn_app/twin.py)."""
 import streamlit as st
 
-from snn_app import downloads, network_view, sidebar, state, training, twin
+from snn_app import downloads, method_readings, network_view, sidebar, state, training, twin
 from snn_app.text import escape_markdown
 from snn_core.metrics.activity import FIRING_RATE_EQUATIONS
 from snn_core.training.trainer import Trainer
@@ -106,6 +106,7 @@ def live_view() -> None:
     pair = twin.active()
     if pair is not None:
         twin.show(trainer, pair)
+        method_readings.show(trainer)
         return
     history = trainer.history
     last = history[-1] if history else None
@@ -130,6 +131,7 @@ def live_view() -> None:
                            theme=None, config=PLOTLY_CONFIG, key="rates")
     else:
         st.caption("Accuracy and firing rates appear after the first epoch.")
+    method_readings.show(trainer)
 
 
 live_view()
@@ -138,19 +140,9 @@ with st.expander("How the firing rates and NASFR are computed"):
     st.caption("On the test set after each epoch: M samples, T steps, N_l neurons in layer l, s the spikes. SFR_l "
                "is a layer's bar in the firing-rate chart; NASFR, the network average, weights each layer by its "
                "neurons, so it is the total spikes over every neuron and step.")
+method_readings.explain()
 
 trainer = st.session_state.trainer
 if trainer is not None and trainer.history and not st.session_state.running:
     with st.expander("Download this run"):
-        columns = st.columns(3)
-        columns[0].download_button("history (CSV)", training.history_csv(trainer.history), "history.csv", "text/csv")
-        columns[0].download_button("metrics (CSV)", lambda: training.metrics_csv(trainer), "metrics.csv", "text/csv")
-        columns[1].download_button("run (JSON)", lambda: training.result_json(trainer), "run.json", "application/json")
-        columns[1].download_button("config (JSON)", trainer.cfg.to_json(), "config.json", "application/json")
-        columns[2].download_button("model (safetensors)", lambda: training.model_file(trainer), "model.safetensors")
-        if (nir_problem := downloads.nir_problem(trainer)) is None:
-            columns[2].download_button("model (NIR)", lambda: downloads.nir_file(trainer), "model.nir")
-        else:
-            columns[2].warning(f"No NIR download: {nir_problem}")
-        columns[2].download_button("figures (HTML)", lambda: training.figures_html(trainer, st.session_state.step_log),
-                                   "figures.html", "text/html")
+        downloads.run_panel(trainer, st.session_state.step_log)

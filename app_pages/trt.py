@@ -7,7 +7,7 @@ from snn_app import downloads, jobs, state, training
 from snn_app import trt as glue
 from snn_core.data import DATASETS
 from snn_core.experiments import trt_sign
-from snn_core.methods.trt import LOSS_LATEX
+from snn_core.methods.trt.branches import LOSS_LATEX
 from snn_core.report.verdict import verdict
 from snn_viz import trt_figures as figs
 from snn_viz.style import PLOTLY_CONFIG

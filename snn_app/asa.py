@@ -10,7 +10,7 @@ import torch
 from snn_core.config.check import require_valid
 from snn_core.config.run_config import RunConfig
 from snn_core.data import DATASETS
-from snn_core.methods.asa import mean_gate
+from snn_core.methods.asa.gate import mean_gate
 from snn_core.metrics.redundancy import RedundancyMetrics, mpd_histogram
 from snn_core.training.evaluate import SampleTrace
 from snn_core.training.trainer import Trainer
@@ -18,7 +18,7 @@ from snn_core.training.trainer import Trainer
 from .jobs import Control, Job, train_steps
 
 ARMS = ("ASA off", "ASA on")
-# ASA's attenuation controls (snn_core.methods.asa_controls; the threshold is a neuron setting): label -> the
+# ASA's attenuation controls (snn_core.methods.asa.controls; the threshold is a neuron setting): label -> the
 # changes, given the off arm and the gate g; each shrinks the same current as ASA, without attention
 CONTROLS = {
     "constant gate": lambda off, gate: {"asa": "constant", "asa-constant-gate": gate},

@@ -16,6 +16,8 @@ from snn_core.experiments.run import result_dict
 from snn_core.interop.nir_graph import export_nir, exportable, graph_to_bytes
 from snn_core.training.trainer import Trainer
 
+from . import training
+
 
 def csv_text(rows: Iterable[Mapping]) -> str:
     """Rows as CSV; the columns are every key seen, in first-seen order (a missing value is empty)."""
@@ -92,3 +94,20 @@ def json_default(value):
     if isinstance(value, np.generic | np.ndarray):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def run_panel(trainer: Trainer, step_log) -> None:
+    """Train & watch's downloads of its run: history, metrics, the run and its config, the model (safetensors, and
+    NIR where NIR can carry it, else why not) and the figures as one HTML page."""
+    columns = st.columns(3)
+    columns[0].download_button("history (CSV)", training.history_csv(trainer.history), "history.csv", "text/csv")
+    columns[0].download_button("metrics (CSV)", lambda: training.metrics_csv(trainer), "metrics.csv", "text/csv")
+    columns[1].download_button("run (JSON)", lambda: training.result_json(trainer), "run.json", "application/json")
+    columns[1].download_button("config (JSON)", trainer.cfg.to_json(), "config.json", "application/json")
+    columns[2].download_button("model (safetensors)", lambda: training.model_file(trainer), "model.safetensors")
+    if (problem := nir_problem(trainer)) is None:
+        columns[2].download_button("model (NIR)", lambda: nir_file(trainer), "model.nir")
+    else:
+        columns[2].warning(f"No NIR download: {problem}")
+    columns[2].download_button("figures (HTML)", lambda: training.figures_html(trainer, step_log), "figures.html",
+                               "text/html")

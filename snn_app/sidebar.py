@@ -4,7 +4,8 @@ Widgets are labelled and keyed by the field's CLI name (keys prefixed ``cfg:`` s
 with a page's own widgets), so the URL, the CLI and the sidebar all use the same names.
 Settings that cannot run together (``snn_core.config.check``) are listed under the widgets as the
 user edits, and the session keeps its last valid config until they are fixed.
-``GROUPS`` is the only list to edit when a setting is added.
+``GROUPS`` is the only list to edit when a core setting is added; a method's settings, captions and classroom
+switches come from its record (``snn_core.methods.catalogue.METHODS``), so a new method appears by itself.
 
 Picking a dataset starts its settings from the ones that suit it (``DatasetInfo.defaults``: N-MNIST gets a
 conv net, T 8, ...). The settings only real datasets read (``FOLDER_ONLY``) are shown for those alone, so a
@@ -31,6 +32,7 @@ from snn_core.config.check import FOLDER_FIELDS, check
 from snn_core.config.run_config import ALIASES, RunConfig, cli_index, parse_value
 from snn_core.data import DATASETS, fetch, folders
 from snn_core.data.readers import SUFFIXES
+from snn_core.methods.catalogue import METHODS
 
 from .text import escape_markdown
 
@@ -38,28 +40,19 @@ GROUPS = {
     "Data": ("dataset", "data-dir", "frame-size", "event-frames", "denoise-us", "crop-us", "holdout", "sensor", "T",
              "encoding", "latency-window", "noise", "train-samples", "test-samples", "validation",
              "data-seed"),
-    "Network": ("arch", "hidden", "channels", "batch-norm", "readout", "tau-loss", "first-spike-reg",
-                "engine"),
+    "Network": ("arch", "hidden", "channels", "batch-norm", "readout", "tau-loss", "engine"),
     "Neuron": ("neuron", "decay", "tau-syn", "threshold", "reset", "v-reset", "surrogate", "surrogate-width",
-               "max-spikes", "kernel"),
-    "Methods": ("asa", "asa-constant-gate", "asa-lambda", "asa-reduction", "asa-layers", "asa-rule",
-                "asa-gate-important", "asa-gate-sub", "max-spikes-note", "trt", "trt-perturbation", "trt-kl-weight",
-                "trt-tau", "trt-ce-reversed", "trt-star", "trt-bn-stats"),
-    "Training": ("epochs", "batch-size", "lr", "lr-schedule", "seed", "target-accuracy", "weight-bump",
-                 "robustness"),
+               "kernel"),
+    "Methods": tuple(cli for method in METHODS for cli in method.cli_names),     # each method's, in its order
+    "Training": ("epochs", "batch-size", "lr", "lr-schedule", "seed", "target-accuracy", "robustness"),
 }
-SLIDERS = {"T", "decay", "max-spikes"}
-NOTES = {          # a caption shown above the setting (or alone, for a key that is not a setting)
-    "asa": "ASA gates conv layers (arch conv); 'clean' is a re-implementation, not the paper's code; 'constant' "
-           "and 'scalar' are its controls: the same current shrunk without attention.",
-    "trt": "TRT adds a time-reversed training branch; inference is unchanged.",
-    "max-spikes-note": "The spike cap K is live (Neuron ▸ max-spikes); the first-spike readout is Network ▸ "
-                       "readout, the TTFS neuron Neuron ▸ neuron = cuba.",
-}
-EXAMPLES = {"asa-layers": "1,2", "sensor": "640,480"}   # comma-separated fields whose example is not a list of sizes
+SLIDERS = {"T", "decay", *(cli for method in METHODS for cli in method.sliders)}
+NOTES = {cli: note for method in METHODS for cli, note in method.notes.items()}   # a caption above the setting
+EXAMPLES = {"sensor": "640,480",          # comma-separated fields whose example is not a list of sizes
+            **{cli: example for method in METHODS for cli, example in method.examples.items()}}
 EXPANDED = {"Data", "Network"}
-BASIC = ("dataset", "T", "arch", "hidden", "channels", "decay", "threshold", "max-spikes", "asa", "trt", "epochs",
-         "lr")                     # classroom mode's settings: the lesson's dials and the three method switches
+BASIC = ("dataset", "T", "arch", "hidden", "channels", "decay", "threshold",      # classroom mode's settings: the
+         *(cli for method in METHODS for cli in method.basic), "epochs", "lr")   # lesson's dials, every method's switch
 MODE_KEY = "ui:mode"
 MODES = ("Basic", "Advanced")
 KEY_PREFIX = "cfg:"
@@ -157,8 +150,6 @@ def _shown(cli: str, dataset: str | None, basic: bool) -> bool:
         return False                                       # the config's default applies
     if not basic or cli in BASIC:
         return True
-    if cli in NOTES and cli not in cli_index():             # a caption of its own: Advanced only
-        return False
     return _off_default(cli)
 
 

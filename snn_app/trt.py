@@ -21,7 +21,7 @@ from snn_core.experiments import trt_sign
 from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
 from snn_core.experiments.compare import compare_configs, compare_result
 from snn_core.experiments.trt_table import EXPERIMENTS, report_network
-from snn_core.methods.trt import branches, cut_spikes, perturb_time
+from snn_core.methods.trt.branches import branches, cut_spikes, perturb_time
 from snn_core.training.evaluate import sample_inputs
 from snn_core.training.trainer import Trainer
 

@@ -23,23 +23,22 @@ import streamlit as st
 
 from snn_core.config.check import check
 from snn_core.config.run_config import RunConfig, cli_index, parse_assignments
+from snn_core.methods.catalogue import METHODS
 from snn_core.training.trainer import Trainer
 from snn_viz import run_figures
 from snn_viz.style import PLOTLY_CONFIG
 
 from . import state, training
 
-TOGGLES = {"ASA": "asa", "TRT": "trt", "spike cap K": "max-spikes"}     # the method switches, by CLI name
+TWINS = {method.twin.label: method.twin for method in METHODS if method.twin}   # each method's switch, by its label
 ANY_FIELD = "any sidebar field"
-K_VALUES = ("1", "0")                    # the spike cap's two ends: time-to-first-spike and unlimited
-VALUE_LABELS = {("max-spikes", "1"): "K = 1 (TTFS)", ("max-spikes", "0"): "K = ∞ (unlimited)"}
 RECENT_STEPS = 20                         # the live loss metric: mean of each run's latest steps
 
 
 def options(cli: str) -> tuple[str, ...]:
-    """The values the twin can take for a method switch: the field's own choice list, or K = 1 / unlimited."""
-    choices = cli_index()[cli][1].metadata["choices"]
-    return tuple(choices) if choices else K_VALUES
+    """The values the twin can take for a method switch: those its record offers, else the field's choice list."""
+    twin = next(twin for twin in TWINS.values() if twin.cli == cli)
+    return twin.values or tuple(cli_index()[cli][1].metadata["choices"])
 
 
 def value_of(cfg: RunConfig, cli: str) -> str:
@@ -58,7 +57,7 @@ def controls(cfg: RunConfig) -> None:
                           "current weights, so the difference shows from that step on."):
         return
     left, right = st.columns([1, 3])
-    settings = [*TOGGLES, ANY_FIELD]
+    settings = [*TWINS, ANY_FIELD]
     setting = left.selectbox("The twin differs in", settings, key="twin_setting",
                              index=settings.index(first_runnable(cfg)))
     if setting == ANY_FIELD:
@@ -67,11 +66,11 @@ def controls(cfg: RunConfig) -> None:
                          help="the train options without dashes, as on the Compare page; "
                               "`python -m snn_core train --help` lists them all")
         return
-    cli = TOGGLES[setting]
-    values = options(cli)
+    twin = TWINS[setting]
+    cli, values = twin.cli, options(twin.cli)
     right.radio(f"Twin's {setting}", values, horizontal=True, key=f"twin_value_{cli}",
                 index=values.index(other_value(cfg, cli)),
-                format_func=lambda value: VALUE_LABELS.get((cli, value), value))
+                format_func=lambda value: twin.value_labels.get(value, value))
 
 
 def other_value(cfg: RunConfig, cli: str) -> str:
@@ -81,11 +80,11 @@ def other_value(cfg: RunConfig, cli: str) -> str:
 
 
 def first_runnable(cfg: RunConfig) -> str:
-    """The first method switch whose other value can run with ``cfg`` (ASA needs a conv net, TRT the discrete
-    engine), so switching Compare live on shows a twin, not a refusal; else the free KEY=VALUE field."""
-    for setting, cli in TOGGLES.items():
+    """The first method switch whose other value can run with ``cfg`` (a method's rules may refuse it: ASA needs a
+    conv net), so switching Compare live on shows a twin, not a refusal; else the free KEY=VALUE field."""
+    for setting, twin in TWINS.items():
         try:
-            twin_config(cfg, {cli: other_value(cfg, cli)})
+            twin_config(cfg, {twin.cli: other_value(cfg, twin.cli)})
         except ValueError:
             continue
         return setting
@@ -96,10 +95,10 @@ def wanted_changes() -> dict[str, str]:
     """The twin's changes from the controls' values, by CLI name ({} when none is picked yet); ValueError for text
     that is not KEY=VALUE."""
     ss = st.session_state
-    setting = ss.get("twin_setting", next(iter(TOGGLES)))
+    setting = ss.get("twin_setting", next(iter(TWINS)))
     if setting == ANY_FIELD:
         return parse_assignments(ss.get("twin_text", ""))      # {} until something is typed: no twin yet
-    cli = TOGGLES[setting]
+    cli = TWINS[setting].cli
     key = f"twin_value_{cli}"
     return {cli: ss[key]} if key in ss else {}
 

@@ -26,10 +26,12 @@ _EXPORTS = {
     "load_dataset": "snn_core.data",
     "read_events": "snn_core.data.readers",
     "frame_events": "snn_core.data.framing",
+    "RunResult": "snn_core.results",
+    "results_table": "snn_core.results",
 }
 
-__all__ = ["CUBAParams", "LIFParams", "RunConfig", "Trainer", "build_model", "cuba_sequence", "frame_events",
-           "lif_sequence", "load_dataset", "read_events"]
+__all__ = ["CUBAParams", "LIFParams", "RunConfig", "RunResult", "Trainer", "build_model", "cuba_sequence",
+           "frame_events", "lif_sequence", "load_dataset", "read_events", "results_table"]
 # (the keys of _EXPORTS, written out for static tools; a test keeps them equal)
 
 if _TYPE_CHECKING:    # for type checkers and IDEs; at run time the names come from __getattr__
@@ -40,6 +42,7 @@ if _TYPE_CHECKING:    # for type checkers and IDEs; at run time the names come f
     from .methods.registry import build_model
     from .neurons.cuba import CUBAParams, cuba_sequence
     from .neurons.lif import LIFParams, lif_sequence
+    from .results import RunResult, results_table
     from .training.trainer import Trainer
 
 

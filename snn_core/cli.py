@@ -31,6 +31,7 @@ new, never a folder, device or FIFO), a ``--config`` that is not a regular file,
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -40,6 +41,7 @@ import sys
 import tempfile
 import threading
 
+from . import settings
 from .config.check import require_valid
 from .config.run_config import (
     ALIASES,
@@ -332,8 +334,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 def _train(args: argparse.Namespace) -> int:
     from .data.real import framing_progress
-    from .experiments.batch import valid_json
-    from .experiments.run import train_run  # torch-heavy imports only once the arguments are valid
+    from .experiments.run import train_run
+    from .results.json_tree import valid_json  # torch-heavy imports only once the arguments are valid
 
     check_outputs((args.out, "--out"), (args.save_model, "--save-model"))
     _check_threads(args)
@@ -367,7 +369,7 @@ def _train(args: argparse.Namespace) -> int:
     with framing_progress(framing):
         keep = {"on_trained": save} if args.save_model else {}
         result = train_run(cfg, device=args.device, on_epoch=report, **keep)
-    code = _print_and_write(valid_json(result, indent=2), args.out)
+    code = _print_and_write(valid_json(result.to_json(), indent=2), args.out)
     for message in save_failed:
         print(f"error: {message}; the result was printed above", file=sys.stderr)
     return WRITE_FAILED if save_failed else code
@@ -408,11 +410,10 @@ def _batch_setup(args: argparse.Namespace) -> dict:
     _check_batch_options(args)
     configure_threads(args.threads)
 
-    def report(done: int, total: int, slot: dict) -> None:
+    def report(done: int, total: int, slot) -> None:
         if not args.quiet:
-            seed = slot["config"]["training"]["seed"]
-            outcome = slot["error"] or f"test accuracy {slot['metrics']['test_accuracy']:.3f}"
-            print(f"run {done}/{total} (seed {seed}): {outcome}{' (cached)' if slot['cached'] else ''}",
+            outcome = slot.error or f"test accuracy {slot.metrics.test_accuracy:.3f}"
+            print(f"run {done}/{total} (seed {slot.seed}): {outcome}{' (cached)' if slot.cached else ''}",
                   file=sys.stderr)
 
     cache = None if args.no_cache else RunCache(args.cache or DEFAULT_CACHE_DIR)
@@ -459,7 +460,7 @@ def _check_runs(runs: int, what: str) -> None:
         raise ValueError(f"{what} are {runs:,} runs; allowed: at most {MAX_RUNS:,} runs in one command")
 
 
-def run_interruptibly(configs: list, setup: dict) -> tuple[list[dict | None], bool]:
+def run_interruptibly(configs: list, setup: dict) -> tuple[list, bool]:
     """``batch.run_many`` that a Ctrl-C (SIGINT) ends cleanly: the slots of the runs that finished (None for the
     others) and whether it was interrupted. The first SIGINT stops the runs under way (worker processes are
     terminated; they ignore SIGINT themselves, ``executors.worker_setup``) and keeps what finished; a second one,
@@ -467,9 +468,9 @@ def run_interruptibly(configs: list, setup: dict) -> tuple[list[dict | None], bo
     reliability benchmark): any thread may call it, but only the main thread can catch the signal."""
     from .experiments.batch import is_cancelled, run_many
 
-    slots: list[dict | None] = [None] * len(configs)
+    slots: list = [None] * len(configs)            # RunResult, or None for a run that did not finish
 
-    def keep(index: int, slot: dict) -> None:
+    def keep(index: int, slot) -> None:
         slots[index] = None if is_cancelled(slot) else slot
 
     interrupted = False
@@ -509,22 +510,22 @@ class _InterruptOnce:
         return False
 
 
-def _emit(result: dict, out: str | None, interrupted: bool = False, unfinished: list | None = None) -> int:
-    """Print (and write) the JSON (NaN as null, ``batch.valid_json``). Exit code ``INTERRUPTED`` after a Ctrl-C
-    (the JSON then has ``"interrupted": true`` and the ``unfinished`` runs), else ``WRITE_FAILED`` when --out could
-    not be written, else 1 when a run failed, else 0."""
-    from .experiments.batch import valid_json
+def _emit(result, out: str | None, interrupted: bool = False, unfinished: list | None = None) -> int:
+    """Print (and write) the JSON of a ``Comparison`` or ``Sweep`` (NaN as null, ``valid_json``). Exit code
+    ``INTERRUPTED`` after a Ctrl-C (the JSON then has ``"interrupted": true`` and the ``unfinished`` runs), else
+    ``WRITE_FAILED`` when --out could not be written, else 1 when a run failed, else 0."""
+    from .results.json_tree import valid_json
 
     if interrupted:
-        result = {**result, "interrupted": True, "unfinished": unfinished or []}
-    written = _print_and_write(valid_json(result, indent=2), out)
-    if result["failed_runs"]:
-        print(f"warning: {result['failed_runs']} run(s) failed; see 'error' in the JSON", file=sys.stderr)
+        result = dataclasses.replace(result, unfinished=tuple(unfinished or []))
+    written = _print_and_write(valid_json(result.to_json(), indent=2), out)
+    if result.failed_runs:
+        print(f"warning: {result.failed_runs} run(s) failed; see 'error' in the JSON", file=sys.stderr)
     if interrupted:
-        print(f"error: interrupted; {result['unfinished_runs']} run(s) did not finish (the JSON holds the finished "
+        print(f"error: interrupted; {result.unfinished_runs} run(s) did not finish (the JSON holds the finished "
               "ones)", file=sys.stderr)
         return INTERRUPTED
-    return written or (RUNS_FAILED if result["failed_runs"] else 0)
+    return written or (RUNS_FAILED if result.failed_runs else 0)
 
 
 def _reproduce(args: argparse.Namespace) -> int:
@@ -613,8 +614,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command. Every failure is one line on stderr and exit code 2: a bad value or file (ValueError,
     OSError), memory running out (MemoryError, or torch's RuntimeError saying so), or anything else (named by its type;
     ``SNN_TRACEBACK=1`` re-raises it, for a developer who needs the traceback). Ctrl-C is one line and exit code 130
-    (``compare``/``sweep`` first print the runs that finished: ``run_interruptibly``)."""
+    (``compare``/``sweep`` first print the runs that finished: ``run_interruptibly``). The ``SNN_*`` environment
+    settings are checked first (``settings.check_all``): a bad one is one line and exit 2 too, before anything runs,
+    not an error halfway through a run that reads it late."""
     args = build_parser().parse_args(argv)
+    problems = settings.check_all()
+    if problems:
+        return _fail("; ".join(problems))
     try:
         return {"train": _train, "compare": _compare, "sweep": _sweep, "reproduce": _reproduce,
                 "inspect": _inspect, "export": _export, "import": _import, "data": _data}[args.command](args)
@@ -624,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as problem:
         return _fail(_first_line(problem))
     except Exception as problem:                # the last resort: still one line, never a traceback
-        if os.environ.get("SNN_TRACEBACK"):
+        if settings.read(settings.TRACEBACK):
             raise
         if isinstance(problem, MemoryError) or "memory" in str(problem).lower():    # torch's OOM is a RuntimeError
             return _fail(f"out of memory ({type(problem).__name__}: {_first_line(problem)}); allowed: smaller "

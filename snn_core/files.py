@@ -9,7 +9,6 @@ archive's member may be written (``member_path``: the fetched datasets, ``data.f
 and sizes as the messages give them (``megabytes``)."""
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import tempfile
@@ -17,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
+
+from . import settings
 
 
 @dataclass(frozen=True)
@@ -27,24 +28,16 @@ class Limit:
     default_mb: float
 
     def megabytes(self, environ=os.environ) -> float:
-        """The limit in MB; ValueError naming ``env`` for a value that is not a positive number."""
-        text = environ.get(self.env, "").strip()
-        if not text:
-            return self.default_mb
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{self.env}={text!r} is not a size; allowed: a positive number of megabytes, or unset "
-                             f"for {self.default_mb:g}")
-        return value
+        """The limit in MB; ValueError naming ``env`` for a value that is not a positive number (read as
+        ``settings.decode_limit`` reads every such variable)."""
+        return settings.read(settings.decode_limit(self.env, self.default_mb), environ)
 
     def describe(self, environ=os.environ) -> str:
         return f"{self.megabytes(environ):,g} MB ({self.env})"
 
 
-FILE_DECODE = Limit("SNN_MAX_FILE_DECODE_MB", 2048)     # one event file of any format (data.readers), SHD too
+# one event file of any format (data.readers), SHD too
+FILE_DECODE = Limit(settings.MAX_FILE_DECODE_MB.name, settings.MAX_FILE_DECODE_MB.default)
 MEGABYTE = 2**20
 
 

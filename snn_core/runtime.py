@@ -1,13 +1,12 @@
 """Where and how torch runs: the device (CPU by default, CUDA when present) and the CPU thread count."""
 from __future__ import annotations
 
-import os
-
 import torch
 
-THREADS_ENV = "SNN_THREADS"
-DEFAULT_THREADS = 1   # benchmarks/threads.py: on 2 cores one thread per process beat two (docs/PERFORMANCE.md)
-MAX_THREADS = 256     # the CLI's --threads bound too (snn_core.cli): more only oversubscribes any machine
+from . import settings
+
+DEFAULT_THREADS = settings.THREADS.default      # settings.THREADS says why 1, and why at most 256
+MAX_THREADS = settings.THREADS.kind.high        # the CLI's --threads bound too (snn_core.cli)
 
 
 def resolve_device(requested: str = "auto") -> torch.device:
@@ -24,10 +23,7 @@ def resolve_device(requested: str = "auto") -> torch.device:
 def configure_threads(threads: int | None = None) -> int:
     """Set torch's intra-op threads: the argument, else $SNN_THREADS, else ``DEFAULT_THREADS``."""
     if threads is None:
-        raw = os.environ.get(THREADS_ENV, str(DEFAULT_THREADS))
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_THREADS:
-            raise ValueError(f"{THREADS_ENV}={raw[:40]!r} is not valid; allowed: an integer 1..{MAX_THREADS}")
-        threads = int(raw)
+        threads = settings.read(settings.THREADS)
     if not 1 <= threads <= MAX_THREADS:
         raise ValueError(f"threads={threads} is not valid; allowed: an integer 1..{MAX_THREADS}")
     if torch.get_num_threads() != threads:

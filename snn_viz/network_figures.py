@@ -1,10 +1,10 @@
 """The network a config describes, drawn like TensorFlow Playground: one column of nodes per layer, input to readout.
 
 Read from the config alone (no model is built): the input frame of the dataset, each conv layer with its channels,
-its spatial size and whether ASA gates it, each fully connected layer with its neurons, and the readout with its
-classes. A layer wider than ``MAX_NODES`` draws ``MAX_NODES`` nodes and writes its real count, so a 2,048-neuron
-layer stays readable and the figure stays small.
-"""
+its spatial size, each fully connected layer with its neurons, and the readout with its classes; a layer a method
+acts on carries that method's mark (``Method.marks``: "ASA clean" on the conv layers it gates). A layer wider than
+``MAX_NODES`` draws ``MAX_NODES`` nodes and writes its real count, so a 2,048-neuron layer stays readable and the
+figure stays small."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from snn_core.config.run_config import RunConfig
 from snn_core.data import DATASETS
+from snn_core.methods.catalogue import METHODS
 from snn_core.network.discrete import POOL_ABOVE_WIDTH
 
 from .style import METHOD_COLOURS, OTHER_COLOUR, layer_colour, styled
@@ -22,7 +23,7 @@ MAX_NODES = 8                 # nodes drawn per column at most; the label gives 
 INPUT_COLOUR = "#999999"
 READOUT_COLOUR = "#222222"
 EDGE_COLOUR = "rgba(120, 120, 120, 0.25)"
-ASA_COLOUR = METHOD_COLOURS["with"]
+MARK_COLOUR = METHOD_COLOURS["with"]
 HEIGHT = 420
 
 
@@ -34,7 +35,7 @@ class Column:
     kind: str                 # input, conv, fc, readout
     count: int                # values, channels, neurons or classes; 0 = known once the data is loaded
     detail: str               # one line under the name, e.g. "16 ch × 16×16"
-    asa: str = ""             # the ASA variant gating this conv layer's current ("" = none)
+    marks: tuple[str, ...] = ()   # what the switched-on methods do to this layer (e.g. "ASA clean"), one each
 
 
 def _input_column(cfg: RunConfig) -> tuple[Column, tuple[int, int, int]]:
@@ -50,23 +51,25 @@ def network_columns(cfg: RunConfig) -> list[Column]:
     """The layers ``cfg`` builds, in order (``snn_core.network.discrete.build_network`` is the reference)."""
     first, (_, height, width) = _input_column(cfg)
     columns = [first]
-    m = cfg.methods
-    asa_on = m.asa != "off" and cfg.model.engine == "discrete"
+    marks = [method.marks(cfg) for method in METHODS]
+
+    def marked(name: str) -> tuple[str, ...]:
+        return tuple(each[name] for each in marks if name in each)
+
     if cfg.model.arch == "conv":
         for number, channels in enumerate(cfg.model.channels, start=1):
             if width > POOL_ABOVE_WIDTH:
                 height, width = height // 2, width // 2
-            gated = asa_on and (not m.asa_layers or number in m.asa_layers)
             columns.append(Column(f"conv{number}", "conv", channels, f"{channels} ch × {height}×{width}" if height
-                                  else f"{channels} ch", m.asa if gated else ""))
+                                  else f"{channels} ch", marked(f"conv{number}")))
     for number, size in enumerate(cfg.model.hidden, start=1):
-        columns.append(Column(f"fc{number}", "fc", size, f"{size} neurons"))
+        columns.append(Column(f"fc{number}", "fc", size, f"{size} neurons", marked(f"fc{number}")))
     classes = DATASETS[cfg.data.dataset].n_classes
     what = f"{classes} classes" if classes else "classes of the folder"
     if cfg.model.readout == "rate":
         columns.append(Column("readout", "readout", classes, f"{what}, rate (not spiking)"))
     else:
-        columns.append(Column("out", "readout", classes, f"{what}, spiking, {cfg.model.readout}"))
+        columns.append(Column("out", "readout", classes, f"{what}, spiking, {cfg.model.readout}", marked("out")))
     return columns
 
 
@@ -101,8 +104,8 @@ def _add_edges(fig: go.Figure, columns: list[Column]) -> None:
 
 
 def network_diagram(cfg: RunConfig) -> go.Figure:
-    """Columns of nodes from input to readout; squares are conv channels, circles neurons; ASA-gated conv layers are
-    framed and marked "ASA" above."""
+    """Columns of nodes from input to readout; squares are conv channels, circles neurons; a layer a method acts on is
+    framed and marked below with what the method does there."""
     columns = network_columns(cfg)
     fig = go.Figure()
     _add_edges(fig, columns)
@@ -116,21 +119,21 @@ def network_diagram(cfg: RunConfig) -> go.Figure:
         fig.add_annotation(x=index, y=-1.3, text=_count_text(column), showarrow=False, font_size=14)
         fig.add_annotation(x=index, y=-1.55, text=column.detail.replace(", ", "<br>", 1), showarrow=False,
                            font=dict(size=11, color=OTHER_COLOUR))
-    gated = [index for index, column in enumerate(columns) if column.asa]
-    for index in gated:
+    marked = [index for index, column in enumerate(columns) if column.marks]
+    for index in marked:
         fig.add_shape(type="rect", x0=index - 0.28, x1=index + 0.28, y0=-1.15, y1=1.15,
-                      line=dict(color=ASA_COLOUR, width=2, dash="dot"))
-    if gated:
-        fig.add_scatter(x=gated, y=[1.2] * len(gated), mode="markers", name="ASA gate", showlegend=False,
-                        text=[f"ASA {columns[i].asa}" for i in gated],
-                        marker=dict(symbol="hexagon", size=14, color=ASA_COLOUR),
-                        hovertemplate="%{text} gates this layer's input current<extra></extra>")
-        for index in gated:
-            fig.add_annotation(x=index, y=-1.85, text=f"⬢ ASA {columns[index].asa}", showarrow=False,
-                               font=dict(size=12, color=ASA_COLOUR))
+                      line=dict(color=MARK_COLOUR, width=2, dash="dot"))
+    if marked:
+        fig.add_scatter(x=marked, y=[1.2] * len(marked), mode="markers", name="methods", showlegend=False,
+                        text=[" · ".join(columns[i].marks) for i in marked],
+                        marker=dict(symbol="hexagon", size=14, color=MARK_COLOUR),
+                        hovertemplate="%{text}: a method acts on this layer<extra></extra>")
+        for index in marked:
+            fig.add_annotation(x=index, y=-1.85, text="<br>".join(f"⬢ {mark}" for mark in columns[index].marks),
+                               showarrow=False, font=dict(size=12, color=MARK_COLOUR))
     flow = " → ".join(_count_text(c).split(" ")[0] for c in columns)
     styled(fig, f"The network: {flow}", HEIGHT,
-           subtitle="□ conv channels · ○ neurons · ⬢ ASA gates the layer's input current · every layer runs T steps")
+           subtitle="□ conv channels · ○ neurons · ⬢ a method acts on the layer · every layer runs T steps")
     fig.update_layout(height=HEIGHT, margin=dict(l=20, r=20, t=90, b=10), showlegend=False)
     fig.update_xaxes(visible=False, range=[-0.6, len(columns) - 0.4])
     fig.update_yaxes(visible=False, range=[-2.0, 1.65])

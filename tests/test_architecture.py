@@ -5,6 +5,7 @@ Every ``import`` counts, at module level or inside a function (a lazy import sti
 those under ``if TYPE_CHECKING:``, which never run.
 """
 import ast
+import re
 from functools import cache
 from pathlib import Path
 
@@ -15,41 +16,47 @@ PACKAGES = ("snn_core", "snn_app", "snn_viz")
 UI = ("streamlit", "plotly", "snn_app", "snn_viz")
 
 # room -> the other snn_core rooms it may import (read the table bottom-up: each room sits on those before it).
-# Top-level modules (checkpoint, runtime, files, cli, __main__) are rooms of their own; "__init__" is the lazy
-# public API.
-LOWER = {"neurons", "network", "metrics", "data", "config", "runtime", "files", "hdf5_safety"}
+# Top-level modules (checkpoint, runtime, files, settings, cli, __main__) are rooms of their own; "__init__" is the
+# lazy public API. settings (the SNN_* environment variables) sits below every room that reads one.
+LOWER = {"neurons", "network", "metrics", "data", "config", "runtime", "files", "hdf5_safety", "settings", "fields"}
 MAY_IMPORT = {
+    "settings": set(),                                          # the standard library only
+    "fields": set(),                                            # a setting's spec: below the config and the methods
     "neurons": set(),                                           # pure maths
-    "data": {"files", "hdf5_safety"},                           # files: atomic writes and pruning of its disk cache;
+    "data": {"files", "hdf5_safety", "settings"},               # files: atomic writes and pruning of its disk cache;
                                                                 # hdf5_safety: SHD files checked before they are read
-    "runtime": set(),
-    "files": set(),
+    "runtime": {"settings"},
+    "files": {"settings"},
     "hdf5_safety": {"files"},                                   # h5py: every HDF5 file is checked there (files: the
                                                                 # decode limit it shares with the event readers)
     "network": {"neurons"},
     "metrics": {"neurons", "network"},
     # config reads choice lists from the registries and limits from the engines (CONFIG_MAY_IMPORT says which)
-    "config": {"neurons", "network", "methods", "data"},
+    "config": {"neurons", "network", "methods", "data", "settings", "fields"},
     "methods": LOWER,                                           # config: presets build configs, the registry checks
     "checkpoint": LOWER | {"methods"},
     "training": LOWER | {"methods", "checkpoint"},              # methods: hooks and the registry only (see below)
-    "experiments": LOWER | {"methods", "checkpoint", "training"},
-    "report": LOWER | {"methods", "checkpoint", "training", "experiments"},
+    "results": LOWER | {"methods", "checkpoint", "training"},  # typed run results, the table of runs, statistics
+    "experiments": LOWER | {"methods", "checkpoint", "training", "results"},
+    "report": LOWER | {"methods", "checkpoint", "training", "results", "experiments"},
     "interop": LOWER | {"methods", "checkpoint"},                # NIR export/import of saved models
-    "cli": LOWER | {"methods", "checkpoint", "training", "experiments", "report", "interop"},
+    "cli": LOWER | {"methods", "checkpoint", "training", "results", "experiments", "report", "interop"},
     "__main__": {"cli"},
     "__init__": set(),                                          # names load lazily through importlib
 }
 CONFIG_MAY_IMPORT = {   # config is the one room that looks down into specific modules: these, and no others
     "snn_core.config.run_config": {"snn_core.neurons.registry", "snn_core.neurons.spike", "snn_core.network.encoders",
-                                   "snn_core.network.readout", "snn_core.methods.engines", "snn_core.methods.asa",
-                                   "snn_core.methods.trt", "snn_core.data", "snn_core.data.framing"},
-    "snn_core.config.check": {"snn_core.data", "snn_core.methods.ttfs.exact_network"},
+                                   "snn_core.network.readout", "snn_core.methods.engines",
+                                   "snn_core.methods.catalogue", "snn_core.methods.method", "snn_core.data",
+                                   "snn_core.data.framing"},
+    "snn_core.config.check": {"snn_core.data", "snn_core.methods.catalogue"},       # each method's rules
     # a real dataset's frames are in memory only with the frame cache off: the estimate asks the cache's cap
-    "snn_core.config.budget": {"snn_core.data", "snn_core.data.frame_cache"},
+    "snn_core.config.budget": {"snn_core.data", "snn_core.data.frame_cache", "snn_core.methods.catalogue"},
 }
+TOP_LEVEL_BELOW_ALL = {"snn_core.fields", "snn_core.settings", "snn_core.files"}   # any room may read these
 METHOD_ROOMS = ("training", "network")                           # name no method: hooks and the registry only
-ANY_METHOD = ("snn_core.methods.asa", "snn_core.methods.trt", "snn_core.methods.ttfs")
+METHODS_DIR = ROOT / "snn_core" / "methods"
+ANY_METHOD = tuple(f"snn_core.methods.{path.parent.name}" for path in sorted(METHODS_DIR.glob("*/__init__.py")))
 
 
 def module_name(path: Path) -> str:
@@ -101,6 +108,11 @@ def edges(module: str) -> set[str]:
     return {target for target, _, _ in imports(module) if target.split(".")[0] in PACKAGES}
 
 
+def hinted_edges(module: str) -> set[str]:
+    """``edges``, plus the modules imported for type hints only."""
+    return {target for target, _, _ in imports(module, type_checking=True) if target.split(".")[0] in PACKAGES}
+
+
 def room(module: str) -> str:
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else "__init__"
@@ -116,13 +128,15 @@ def test_the_graph_covers_every_module_and_resolves_every_first_party_import():
     assert not unknown
 
 
-def test_no_import_cycle():
-    """Depth-first search over the module graph; a module met again while still on the path closes a cycle."""
+def test_no_import_cycle_even_through_type_hint_imports():
+    """Depth-first search over the module graph, ``if TYPE_CHECKING:`` imports included (a loop of hints is a loop of
+    knowledge: the rooms below the config name it through ``fields.Config``); a module met again while still on the
+    path closes a cycle."""
     done, path, cycles = set(), [], []
 
     def visit(module: str) -> None:
         path.append(module)
-        for target in sorted(edges(module)):
+        for target in sorted(hinted_edges(module)):
             if target in path:
                 cycles.append(" -> ".join(path[path.index(target):] + [target]))
             elif target not in done:
@@ -168,7 +182,8 @@ def test_rooms_import_only_the_rooms_below_them(name):
 
 def test_config_looks_into_the_registries_and_engine_limits_only():
     for module in (m for m in core_modules() if room(m) == "config"):
-        below = {target for target in edges(module) if target.startswith("snn_core") and room(target) != "config"}
+        below = {target for target in edges(module) if target.startswith("snn_core") and room(target) != "config"
+                 and target not in TOP_LEVEL_BELOW_ALL}
         assert below <= CONFIG_MAY_IMPORT.get(module, set()), (module, sorted(below))
 
 
@@ -198,3 +213,47 @@ def test_training_and_network_name_no_specific_method(name):
     named = sorted(f"{module} -> {target}" for module in core_modules() if room(module) == name
                    for target in edges(module) if target.startswith(ANY_METHOD))
     assert not named
+
+
+# the modules that loop over the methods' records (methods.catalogue.METHODS) and must name none of them
+SHARED = ("snn_core.config", "snn_core.methods.registry", "snn_core.methods.engines", "snn_core.methods.method",
+          "snn_core.methods.hooks", "snn_core.interop.nir_graph", "snn_core.interop.nir_import", "snn_core.training",
+          "snn_core.network", "snn_app.sidebar", "snn_app.twin", "snn_app.network_view", "snn_app.method_readings",
+          "snn_viz.network_figures")
+
+
+def method_words() -> set[str]:
+    """Every name a method brings: its own, and its settings' field and CLI names."""
+    from snn_core.methods.catalogue import METHODS
+    return {method.name for method in METHODS} | {word for method in METHODS for setting in method.settings
+                                                  for word in (setting.name, setting.field.metadata["cli"])}
+
+
+def code_words(tree: ast.AST) -> set[str]:
+    """The identifiers, attribute names and string constants of ``tree``, docstrings and comments left out."""
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    words = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            words.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            words.add(node.attr)
+        elif isinstance(node, ast.alias):
+            words.update(node.name.split("."))
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            words.update(node.module.split("."))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            words.update(re.findall(r"[A-Za-z_][\w-]*", node.value))
+    return words
+
+
+def test_no_shared_module_names_any_method():
+    """A method is one record: the code that loops over the records (config, check, budget, registry, engines, NIR,
+    the sidebar, Compare live's twin menu, the network view) never names one, so adding a method edits none of them."""
+    words = method_words()
+    named = {module: sorted(code_words(ast.parse(MODULES[module].read_text())) & words)
+             for module in MODULES if module.startswith(SHARED)}
+    assert {module: found for module, found in named.items() if found} == {}
+    assert len(named) > 20                                         # the prefixes match the modules they mean

@@ -10,8 +10,8 @@ The estimate (``estimate``) is a sum of four parts, each an upper bound at toy s
 
 - training activations: batch x T x (input features + the neurons of every spiking layer) x 4 bytes x
   ``BACKWARD_FACTOR``, the tensors autograd keeps per value for the backward pass (synapse output, norm output,
-  membrane and spikes of each step, the surrogate's inputs, their gradients). TRT runs a second branch (x 2),
-  ASA's gates keep their own scores and masks (x ``ASA_FACTOR``);
+  membrane and spikes of each step, the surrogate's inputs, their gradients), times each switched-on method's
+  ``Method.memory_factor`` (TRT runs a second branch: x 2; ASA's gates keep their own scores and masks: x 1.5);
 - the evaluation batch: ``EVAL_BATCH`` samples run without gradients, every layer's spikes kept for the metrics
   (``EVAL_FACTOR`` values per neuron and step), or the larger of the test and validation splits when both are
   smaller;
@@ -28,7 +28,7 @@ The estimate (``estimate``) is a sum of four parts, each an upper bound at toy s
 (``VmHWM`` reset through ``/proc/self/clear_refs``) of a run's first ``Trainer.step`` minus the RSS before it,
 divided by batch x T x (inputs + neurons) x 4 bytes. LIF mlp hidden=1024,1024 T=32 batch=512: 5.9;
 hidden=2048,2048 T=16 batch=256: 6.1; hidden=2048 x 4 T=16 batch=256: 5.5; CUBA hidden=1024,1024: 4.0; conv
-channels=32,64 on events-shape T=16 batch=64: 5.4; the same with ASA clean: 9.8 (``ASA_FACTOR``); TRT
+channels=32,64 on events-shape T=16 batch=64: 5.4; the same with ASA clean: 9.8 (ASA's factor); TRT
 hidden=1024,1024 batch=256: 9.4, two branches. Evaluation (``Trainer.evaluate`` over 360-500 test samples):
 2.8-4.1 values per neuron and step (``EVAL_FACTOR``). Each factor is set a little above its measurements, so a
 config the rule accepts does not run out of memory for want of a margin; the two peaks never overlap, so their
@@ -58,6 +58,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .. import settings
+from ..methods.catalogue import METHODS
+
 if TYPE_CHECKING:
     from ..data import DatasetInfo
     from .run_config import RunConfig
@@ -65,7 +68,6 @@ if TYPE_CHECKING:
 POOL_ABOVE_WIDTH = 8         # snn_core.network.discrete's: conv layers pool while wider (a test ties them)
 BYTES_PER_VALUE = 4          # float32 activations and weights
 BACKWARD_FACTOR = 7          # values autograd keeps per neuron and step for the backward pass (measured: see above)
-ASA_FACTOR = 1.5             # ASA's gates keep their scores and masks too
 EVAL_FACTOR = 5              # values per neuron and step without gradients: current, membrane, kept spikes
 EVAL_BATCH = 256             # snn_core.training.evaluate.EVAL_BATCH (config sits below training; a test ties them)
 OPTIMISER_COPIES = 4         # weight, gradient, Adam's two moments
@@ -73,7 +75,7 @@ DIGITS_SPLITS = (1437, 360)  # the digits train/test splits cap train-samples/te
 MAX_SAMPLES = 100_000        # run_config.MAX_SAMPLES: what 0 (every recording of a folder) counts as at most
 INDEX_BYTES = 16             # a real dataset's sample in memory: its label and its row in the frame file (int64)
 READ_AHEAD = 5               # training batches in memory at once: the step's, and two ahead per loader worker (2)
-BUDGET_ENV = "SNN_MEMORY_BUDGET_MB"
+BUDGET_ENV = settings.MEMORY_BUDGET_MB.name
 RAM_FRACTION = 0.5           # default budget: this share of the machine's memory
 FALLBACK_BUDGET_MB = 4096    # when the machine's memory cannot be read
 MB = 1024 * 1024
@@ -162,10 +164,11 @@ def estimate(cfg: RunConfig, info: DatasetInfo) -> MemoryEstimate:
     """The run's estimated peak memory (see the module's docstring for each part)."""
     inputs, neurons, weights = layer_sizes(cfg, info)
     per_sample = cfg.data.time_steps * (inputs + sum(neurons)) * BYTES_PER_VALUE
-    branches = 2 if cfg.methods.trt == "on" else 1
-    gates = ASA_FACTOR if cfg.methods.asa != "off" else 1
+    activations = cfg.training.batch_size * per_sample * BACKWARD_FACTOR
+    for method in METHODS:
+        activations *= method.memory_factor(cfg)
     return MemoryEstimate(
-        activations=int(cfg.training.batch_size * per_sample * BACKWARD_FACTOR * branches * gates),
+        activations=int(activations),
         evaluation=min(EVAL_BATCH, max(cfg.data.test_samples, validation_samples(cfg, info)))
         * per_sample * EVAL_FACTOR,
         dataset=dataset_bytes(cfg, info),
@@ -184,16 +187,9 @@ def machine_memory() -> int | None:
 def budget_bytes(environ=os.environ) -> int:
     """The most memory one run may need: ``$SNN_MEMORY_BUDGET_MB`` megabytes, else ``RAM_FRACTION`` of the
     machine's memory (``FALLBACK_BUDGET_MB`` where it cannot be read). ValueError for a setting that is not a
-    positive number."""
-    text = environ.get(BUDGET_ENV, "").strip()
-    if text:
-        try:
-            megabytes = float(text)
-        except ValueError:
-            megabytes = math.nan
-        if not math.isfinite(megabytes) or megabytes <= 0:
-            raise ValueError(f"{BUDGET_ENV}={text!r} is not a memory budget; allowed: a positive number of "
-                             "megabytes (e.g. 8000), or unset for half the machine's memory")
+    positive number (``settings.MEMORY_BUDGET_MB``)."""
+    megabytes = settings.read(settings.MEMORY_BUDGET_MB, environ)
+    if megabytes is not None:
         return int(megabytes * MB)
     total = machine_memory()
     return int(total * RAM_FRACTION) if total else FALLBACK_BUDGET_MB * MB

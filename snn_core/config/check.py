@@ -1,19 +1,16 @@
 """Can this config run? Every rule that spans fields, in one place, each problem said with its way out.
 
-A ``RunConfig`` checks each field on its own (type, range, choices); the rules here judge how the
-fields combine, using what the dataset is (``snn_core.data.DATASETS``, without loading it) and the
-engines' limits. Each message names the fields by section and CLI name, the values, and what is
-allowed. Every entry point (the trainer, the CLI, compare and sweep, the URL decoder, the sidebar)
-asks ``check`` before anything trains.
-"""
+A ``RunConfig`` checks each field on its own (type, range, choices); the rules here judge how the fields combine,
+using what the dataset is (``snn_core.data.DATASETS``, without loading it) and the engines' limits; each method's
+own rules come from its record (``Method.rules``). Each message names the fields by section and CLI name, the
+values, and what is allowed. Every entry point (the trainer, the CLI, compare and sweep, the URL decoder, the
+sidebar) asks ``check`` before anything trains."""
 from __future__ import annotations
 
-import math
-
 from ..data import DATASETS, MIN_SAMPLES, DatasetInfo
-from ..methods.ttfs.exact_network import MAX_HIDDEN, MAX_K, MAX_SLOTS, MAX_WIDTH
+from ..methods.catalogue import METHODS
 from .budget import memory_rule
-from .run_config import ASA_CONTROLS, RunConfig
+from .run_config import RunConfig
 
 MIN_CONV_SIDE = 4      # a conv layer pools 2x2 above width 8 (snn_core.network.discrete): thinner frames vanish
 
@@ -97,14 +94,6 @@ def _real_data_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
     return problems
 
 
-def _readout_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
-    model = cfg.model
-    if model.first_spike_reg > 0 and model.readout != "first-spike":
-        return [f"model.first_spike_reg (--first-spike-reg)={model.first_spike_reg:g} needs first-spike times, "
-                f"but readout={model.readout!r}; allowed: --readout first-spike, or 0"]
-    return []
-
-
 def _network_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
     """The discrete network's shape (``snn_core.network.discrete``) against the dataset's frames."""
     model, problems = cfg.model, []
@@ -139,111 +128,15 @@ def frame_rules(cfg: RunConfig, shape: tuple[int, ...]) -> list[str]:
             "allowed: --arch mlp, or a larger --frame-size"]
 
 
-def _asa_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
-    """Where ASA gates (conv layers) and what its gate needs of T and channels (``snn_core.methods.asa``)."""
-    m, steps, problems = cfg.methods, cfg.data.time_steps, []
-    if m.asa == "off" or cfg.model.engine != "discrete":
-        return problems
-    if m.asa in ASA_CONTROLS:                      # no top-k: only where they gate, and scalar's finite logit
-        if m.asa == "scalar" and m.asa_constant_gate >= 1:
-            problems.append(f"methods.asa_constant_gate (--asa-constant-gate)={m.asa_constant_gate:g} cannot start "
-                            "asa='scalar' (its gate is sigmoid(p), p = logit(g) must be finite); allowed: 0.01 <= "
-                            "g < 1, or --asa constant for a gate of 1")
-        return problems + _asa_layer_rules(cfg, top_k=False)
-    if m.asa == "faithful" and m.asa_rule != "xor":
-        problems.append(f"methods.asa_rule (--asa-rule)={m.asa_rule!r} is not allowed with asa='faithful' "
-                        "(the published code uses xor); allowed: xor, or use --asa clean for and/or")
-    if m.asa == "faithful" and cfg.training.batch_size == 1:
-        problems.append("methods.asa (--asa)='faithful' cannot train with training.batch_size (--batch-size)=1: "
-                        "the published ASA code fails at batch size 1 (and its batch-pooled masks need a batch); "
-                        "allowed: --batch-size 2 or more, or --asa clean")
-    if steps < 2:
-        problems.append(f"methods.asa (--asa)={m.asa!r} needs data.time_steps (--T) >= 2 (the time top-k needs "
-                        f"k_T = floor(lambda*T) >= 1), got T={steps}; allowed: --T 2 or more, or --asa off")
-    elif math.floor(m.asa_lambda * steps) < 1:
-        problems.append(f"methods.asa_lambda (--asa-lambda)={m.asa_lambda:g} marks floor(lambda*T) = 0 of the "
-                        f"T={steps} time steps top-k; allowed: asa-lambda >= {1 / steps:g} at T={steps}, or a longer T")
-    if m.asa_reduction > steps:
-        problems.append(f"methods.asa_reduction (--asa-reduction)={m.asa_reduction} is larger than T={steps} "
-                        f"(the score's bottleneck T/r must be >= 1); allowed: 1..{steps}")
-    return problems + _asa_layer_rules(cfg)
-
-
-def _asa_layer_rules(cfg: RunConfig, top_k: bool = True) -> list[str]:
-    """The gated layers exist and are conv layers; with ``top_k`` (ASA itself) each has floor(lambda*C) >= 1."""
-    m, channels = cfg.methods, cfg.model.channels
-    if cfg.model.arch != "conv":
-        return [f"methods.asa (--asa)={m.asa!r} gates conv layers, but arch={cfg.model.arch!r} has none; "
-                "allowed: --arch conv, or --asa off"]
-    too_big = [i for i in m.asa_layers if i > len(channels)]
-    problems = [] if not too_big else [
-        f"methods.asa_layers (--asa-layers)={list(m.asa_layers)} names conv layer(s) {too_big}, but the network has "
-        f"{len(channels)}; allowed: numbers 1..{len(channels)}, or empty for all"]
-    gated = sorted({i for i in m.asa_layers if i <= len(channels)}) if m.asa_layers else range(1, len(channels) + 1)
-    narrow = [i for i in gated if top_k and math.floor(m.asa_lambda * channels[i - 1]) < 1]
-    if narrow:
-        fewest = min(channels[i - 1] for i in narrow)
-        problems.append(f"methods.asa_lambda (--asa-lambda)={m.asa_lambda:g} marks floor(lambda*C) = 0 channels "
-                        f"top-k in gated conv layer(s) {narrow} of model.channels (--channels)={list(channels)}; "
-                        f"allowed: asa-lambda >= {1 / fewest:g}, or more channels")
-    return problems
-
-
-def _trt_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
-    """What TRT's perturbed branch needs (``snn_core.methods.trt``)."""
-    if cfg.methods.trt == "off":
-        return []
-    if cfg.model.engine != "discrete":
-        return [f"methods.trt (--trt)='on' needs model.engine (--engine)='discrete'; got {cfg.model.engine!r} "
-                "(the exact engine has no time-stepped spike trains to reverse); allowed: --engine discrete, "
-                "or --trt off"]
-    if info.has_time_axis:
-        return []
+def _slot_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
+    """A slot of the network (the conv layers' current gate, the neurons' dynamics) takes one method's part."""
     problems = []
-    if cfg.methods.trt_perturbation == "playback":
-        problems.append("methods.trt_perturbation (--trt-perturbation)='playback' plays event clips backwards "
-                        f"(ON <-> OFF swapped), but dataset={cfg.data.dataset!r} has no events; allowed: "
-                        "reverse, permute or none, or an events dataset")
-    n_layers = (len(cfg.model.channels) if cfg.model.arch == "conv" else 0) + len(cfg.model.hidden)
-    if cfg.model.readout == "rate" and n_layers < 2:
-        problems.append("methods.trt (--trt)='on' on static data perturbs the first spiking layer's spikes, but "
-                        f"this network has {n_layers} spiking layer(s) and the time-averaged rate readout, which "
-                        "the order of time steps cannot change; allowed: 2 or more spiking layers (e.g. "
-                        "--hidden 128,128), a spiking readout (--readout count), event data, or --trt off")
+    for slot, part in (("current gate", "gates"), ("neuron dynamics", "dynamics")):
+        filling = [method.name for method in METHODS if getattr(method, part) and getattr(method, part)(cfg)]
+        if len(filling) > 1:
+            problems.append(f"{' and '.join(filling)} both fill the {slot} of the same layers; allowed: one of them")
     return problems
 
 
-def _exact_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
-    """What the exact engine runs (``snn_core.methods.ttfs.exact_network``): a latency-coded MLP of CUBA
-    neurons with a first-spike or count readout, within its spike-slot budget."""
-    if cfg.model.engine != "exact":
-        return []
-    static = [name for name, other in DATASETS.items() if not other.has_time_axis]
-    hidden, cap = cfg.model.hidden, cfg.neuron.max_spikes
-    needs = [
-        (cfg.model.arch == "mlp", f"model.arch (--arch)={cfg.model.arch!r}; allowed: mlp"),
-        (not info.has_time_axis, f"data.dataset (--dataset)={cfg.data.dataset!r}; allowed: {', '.join(static)} "
-                                 "(a static dataset, latency-encoded)"),
-        (cfg.data.encoding == "latency", f"data.encoding (--encoding)={cfg.data.encoding!r}; allowed: latency"),
-        (cfg.neuron.model == "cuba", f"neuron.model (--neuron)={cfg.neuron.model!r}; allowed: cuba"),
-        (cfg.model.readout != "rate", f"model.readout (--readout)={cfg.model.readout!r}; allowed: first-spike, "
-                                      "count (a spiking output layer)"),
-        (1 <= cap <= MAX_K, f"neuron.max_spikes (--max-spikes)={cap}; allowed: 1..{MAX_K} (0 = unlimited is not)"),
-        (1 <= len(hidden) <= MAX_HIDDEN, f"model.hidden (--hidden)={list(hidden)}; allowed: 1 to {MAX_HIDDEN} layers"),
-        (max(hidden, default=0) <= MAX_WIDTH, f"model.hidden (--hidden)={list(hidden)}; allowed: sizes 1..{MAX_WIDTH}"),
-        (cfg.methods.asa == "off", f"methods.asa (--asa)={cfg.methods.asa!r}; allowed: off"),
-    ]
-    problems = [f"engine exact: {text}" for ok, text in needs if not ok]
-    if problems:
-        return problems
-    sizes = [math.prod(info.frame_shape), *hidden, info.n_classes]
-    slots = sum(n_in * (1 if i == 0 else cap) * n_out for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])))
-    if slots > MAX_SLOTS:
-        return [f"engine exact: model.hidden (--hidden)={list(hidden)} with neuron.max_spikes (--max-spikes)={cap} "
-                f"needs {slots} spike slots x neurons per sample; allowed: at most {MAX_SLOTS} (fewer or narrower "
-                "hidden layers, or a smaller K)"]
-    return []
-
-
-RULES = (_data_rules, _sample_rules, _real_data_rules, _readout_rules, _network_rules, _asa_rules, _trt_rules,
-         _exact_rules, memory_rule)
+RULES = (_data_rules, _sample_rules, _real_data_rules, _network_rules, *(method.rules for method in METHODS),
+         _slot_rules, memory_rule)

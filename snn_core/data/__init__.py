@@ -30,7 +30,7 @@ from .byte_cache import byte_lru
 from .frame_cache import DiskFrames
 
 if TYPE_CHECKING:       # the config's dataset choices come from DATASETS, so config imports this module
-    from ..config.run_config import DataConfig
+    from ..fields import Section as DataConfig
 
 
 Frames = torch.Tensor | DiskFrames     # x of a split: in memory, or a real dataset's frames on disk

@@ -8,10 +8,11 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
+from .. import settings
 from . import Frames
 from .frame_cache import DiskFrames
 
-LOADER_WORKERS_ENV = "SNN_LOADER_WORKERS"
+LOADER_WORKERS_ENV = settings.LOADER_WORKERS.name
 WORKERS_FROM = 8192     # training splits on disk at least this large are read by worker processes
 
 
@@ -20,12 +21,9 @@ def loader_workers(x: Frames) -> int:
     in memory (indexing them is a copy) and for splits on disk under ``WORKERS_FROM`` samples (their file sits in
     the page cache after the first epoch; starting workers each epoch would cost more than it hides), else one per
     two cores (1 on a 2-core machine: the other core, and torch's threads, train)."""
-    text = os.environ.get(LOADER_WORKERS_ENV, "").strip()
-    if text:
-        if not text.isdigit():
-            raise ValueError(f"{LOADER_WORKERS_ENV}={text!r} is not valid; allowed: a whole number of worker "
-                             "processes >= 0 (0 = read in the training process), or unset for the default")
-        return int(text) if isinstance(x, DiskFrames) else 0
+    chosen = settings.read(settings.LOADER_WORKERS)
+    if chosen is not None:
+        return chosen if isinstance(x, DiskFrames) else 0
     if not isinstance(x, DiskFrames) or len(x) < WORKERS_FROM:
         return 0
     return max(1, (os.cpu_count() or 1) // 2)

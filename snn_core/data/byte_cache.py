@@ -2,7 +2,7 @@
 
 ``functools.lru_cache(maxsize=8)`` kept eight datasets whatever their size, so eight of the largest event sets
 (1.8 GiB each) could stay pinned in a server long after their sessions ended. ``byte_lru`` keeps the results of
-the most recently used calls up to ``$SNN_DATA_CACHE_MB`` megabytes in total (default ``DEFAULT_MB``), evicting
+the most recently used calls up to ``$SNN_DATA_CACHE_MB`` megabytes in total (default 1024), evicting
 the least recently used first; a result larger than the whole budget is returned but not kept. A result that is
 evicted (or never kept) while a run still holds it is served from a weak reference, at no memory cost, for as
 long as it lives (where the result can be weakly referenced).
@@ -17,25 +17,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
-CACHE_ENV = "SNN_DATA_CACHE_MB"
-DEFAULT_MB = 1024
+from .. import settings
+
+CACHE_ENV = settings.DATA_CACHE_MB.name
 MB = 1024 * 1024
 
 
 def capacity_bytes(environ=os.environ) -> int:
-    """``$SNN_DATA_CACHE_MB`` in bytes (default ``DEFAULT_MB``); ValueError for a setting that is not a number >= 0
-    (0 keeps nothing)."""
-    text = environ.get(CACHE_ENV, "").strip()
-    if not text:
-        return DEFAULT_MB * MB
-    try:
-        megabytes = float(text)
-    except ValueError:
-        megabytes = -1.0
-    if not 0 <= megabytes < float("inf"):
-        raise ValueError(f"{CACHE_ENV}={text!r} is not a cache size; allowed: a number of megabytes >= 0 "
-                         f"(0 keeps nothing), or unset for {DEFAULT_MB}")
-    return int(megabytes * MB)
+    """``$SNN_DATA_CACHE_MB`` in bytes (``settings.DATA_CACHE_MB``: its default, and the ValueError for a setting
+    that is not a number >= 0; 0 keeps nothing)."""
+    return int(settings.read(settings.DATA_CACHE_MB, environ) * MB)
 
 
 class CacheInfo(NamedTuple):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from . import DATASETS, folders
 
 if TYPE_CHECKING:
-    from ..config.run_config import DataConfig
+    from ..fields import Section as DataConfig
 
 
 def listed_files(name: str, root: Path) -> list[Path]:

@@ -21,6 +21,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import settings
+
 SPLITS = ("train", "test")
 APP_NAME = "snn-explorer"
 # the real recordings that ship with the repository (data/samples/SOURCES.md): about 200 N-MNIST training
@@ -50,8 +52,9 @@ class FileList:
 def user_data_dir() -> Path:
     """Where ``snn data fetch`` puts datasets by default: ``$SNN_DATA_DIR``, else the platform's user cache folder
     (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%`` on Windows)."""
-    if os.environ.get("SNN_DATA_DIR"):
-        return Path(os.path.expanduser(os.environ["SNN_DATA_DIR"]))
+    chosen = settings.read(settings.DATA_DIR)
+    if chosen is not None:
+        return Path(os.path.expanduser(chosen))
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Caches" / APP_NAME / "data"
     if os.name == "nt":

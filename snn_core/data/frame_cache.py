@@ -41,6 +41,7 @@ import numpy as np
 import torch
 from torch.utils._pytree import tree_map
 
+from .. import settings
 from ..files import prune_to_size, write_atomically
 
 try:
@@ -48,8 +49,6 @@ try:
 except ImportError:                                  # Windows: no advisory locks; one framing process at a time
     fcntl = None
 
-DEFAULT_DIR = Path(".cache") / "frames"
-DEFAULT_CAP_MB = 2048
 CHECKPOINT_EVERY = 512         # recordings between syncs of the partial entry (what an interrupted pass keeps)
 REPORT_EVERY = 50              # recordings between progress reports
 PARTIAL = ".partial"
@@ -60,19 +59,13 @@ Progress = Callable[[int, int, str], None]
 
 def cache_dir() -> Path:
     """``$SNN_FRAME_CACHE_DIR``, else ``.cache/frames`` under the working folder."""
-    return Path(os.environ.get("SNN_FRAME_CACHE_DIR") or DEFAULT_DIR)
+    return settings.read(settings.FRAME_CACHE_DIR)
 
 
 def cap_bytes() -> int:
-    """The folder's size cap: ``$SNN_FRAME_CACHE_MB`` megabytes (0 turns the cache off)."""
-    text = os.environ.get("SNN_FRAME_CACHE_MB", str(DEFAULT_CAP_MB))
-    try:
-        megabytes = float(text)
-    except ValueError:
-        raise ValueError(f"SNN_FRAME_CACHE_MB={text!r} is not a number; allowed: megabytes >= 0") from None
-    if not megabytes >= 0:
-        raise ValueError(f"SNN_FRAME_CACHE_MB={text!r} is negative; allowed: megabytes >= 0")
-    return int(megabytes * 2**20)
+    """The folder's size cap: ``$SNN_FRAME_CACHE_MB`` megabytes (0 turns the cache off). ValueError for NaN, an
+    infinity or a negative number (``settings.FRAME_CACHE_MB``): none of them is a size to prune to."""
+    return int(settings.read(settings.FRAME_CACHE_MB) * 2**20)
 
 
 def cache_key(files: list[Path], **parameters) -> str:

@@ -30,7 +30,7 @@ from .framing import FrameSpec, frame_events, frame_shape, spec_of
 from .validation import split_off
 
 if TYPE_CHECKING:
-    from ..config.run_config import DataConfig
+    from ..fields import Section as DataConfig
 
 # (frames done, frames to do, what is being framed) -> None; set by the app around a load (a progress bar)
 Progress = Callable[[int, int, str], None]

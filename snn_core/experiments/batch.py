@@ -1,8 +1,8 @@
 """Many training runs at once: cached results first, the rest in worker processes, one error slot per failed run.
 
-Each run slot is the ``train`` command's result (``config, history, metrics, timing``) plus
-``cached`` (whether it came from the cache) and ``error`` (None, or one line saying why the
-run failed; then ``history`` is empty and ``metrics``/``timing`` are None). A run that a cancel
+Each run slot is a ``RunResult``: the ``train`` command's result with ``cached`` (whether it came from the
+cache), ``error`` (None, or one line saying why the run failed; then ``history`` is empty and
+``metrics``/``timing`` are None) and ``engine`` (the fingerprint of the code that ran it). A run that a cancel
 stopped or never started has a *cancelled slot*: an error slot whose error starts with ``CANCELLED``
 (``is_cancelled``), so every reader that skips failed runs skips it too.
 """
@@ -18,12 +18,20 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import settings
 from ..config.run_config import RunConfig
 from ..data.fingerprint import data_fingerprint
 from ..files import prune_to_size, write_atomically
+from ..results.json_tree import (
+    finite_tree,
+    restore_non_finite,
+    valid_json,  # noqa: F401 - its old home, still imported from here
+)
+from ..results.run_result import RunResult
 from ..runtime import resolve_device
 from .run import train_run
 from .slots import cancelled_slot, engine_fingerprint, failed_slot, is_cancelled
@@ -32,8 +40,7 @@ if TYPE_CHECKING:
     from .executors import Executor
 
 DEFAULT_CACHE_DIR = Path(".cache") / "runs"     # git-ignored
-CACHE_SIZE_ENV = "SNN_RUN_CACHE_MB"
-DEFAULT_CACHE_MB = 500
+CACHE_SIZE_ENV = settings.RUN_CACHE_MB.name
 CACHE_FORMAT = 1                                # the layout of a cache file; another one is a miss
 STALE_TEMP_SECONDS = 3600                       # a temp file this old belongs to a writer that died: removed
 FINGERPRINT_CHARS = 16                          # the fingerprint folder's name: this many hex digits of it
@@ -45,78 +52,16 @@ _ENTRY_GLOB = "[0-9a-f]" * 64 + ".json"                             # the same, 
 _TEMP_FILE = re.compile(r"[0-9a-f]{16}\.[a-z0-9_]+\.tmp")          # write_atomically's temp file of an entry
 _OLD_LAYOUT_FILE = re.compile(r"[0-9a-f]{64}(\.\d+)?\.(json|tmp)")   # entries of the flat layout before folders
 _ENTRY_START = b'{"format": '                                       # how every entry file this cache writes begins
-_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _REQUIRED = {"config": dict, "history": list, "metrics": dict, "timing": dict}
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int, dict], None]     # (done, total, run slot)
-OnSlot = Callable[[int, dict], None]            # (index in configs, run slot)
+Progress = Callable[[int, int, RunResult], None]     # (done, total, run slot)
+OnSlot = Callable[[int, RunResult], None]            # (index in configs, run slot)
 
 
 def cache_cap_bytes(environ=os.environ) -> int:
-    """``$SNN_RUN_CACHE_MB`` in bytes (default ``DEFAULT_CACHE_MB``); ValueError for a value that is not a number
-    of megabytes >= 0."""
-    text = environ.get(CACHE_SIZE_ENV, "").strip()
-    if not text:
-        return DEFAULT_CACHE_MB * 1024 * 1024
-    try:
-        megabytes = float(text)
-    except ValueError:
-        megabytes = -1.0
-    if not 0 <= megabytes < math.inf:
-        raise ValueError(f"{CACHE_SIZE_ENV}={text!r} is not a cache size; allowed: a number of megabytes >= 0, "
-                         f"or unset for {DEFAULT_CACHE_MB}")
-    return int(megabytes * 1024 * 1024)
-
-
-def finite_tree(tree) -> tuple[object, list]:
-    """``tree`` (JSON-like: dicts, lists, tuples, scalars) with every NaN and infinity replaced by None, and the
-    list of ``[path, "nan" | "inf" | "-inf"]`` saying where they were: JSON has no NaN (``json.dumps`` writes the
-    invalid token ``NaN``), so a file written from the result holds null plus this list, and stays valid JSON."""
-    found: list = []
-
-    def walk(node, path):
-        if isinstance(node, float) and not math.isfinite(node):
-            found.append([path, "nan" if math.isnan(node) else "inf" if node > 0 else "-inf"])
-            return None
-        if isinstance(node, dict):
-            return {key: walk(value, [*path, key]) for key, value in node.items()}
-        if isinstance(node, (list, tuple)):
-            return [walk(value, [*path, index]) for index, value in enumerate(node)]
-        return node
-
-    return walk(tree, []), found
-
-
-def valid_json(result: dict, indent: int | None = None) -> str:
-    """``result`` as valid JSON wherever it leaves the program (printed, downloaded, written with ``--out``): each
-    NaN or infinity written as null, and, when there was one, a top-level ``"non_finite"`` list of where
-    (``finite_tree``); a result without one is written exactly as ``json.dumps`` would."""
-    tree, found = finite_tree(result)
-    if found:
-        tree = {**tree, "non_finite": found}
-    return json.dumps(tree, indent=indent, allow_nan=False)
-
-
-def restore_non_finite(tree, found: list):
-    """The inverse of ``finite_tree``: ``tree`` with each listed path's null set back to NaN or infinity (in place);
-    ValueError when an entry does not point at a null."""
-    if not isinstance(found, list):
-        raise ValueError(f"the non-finite list is a {type(found).__name__}")
-    for entry in found:
-        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], list) and entry[0]
-                and entry[1] in _NON_FINITE):
-            raise ValueError(f"non-finite entry {entry!r:.80} is not [path, 'nan' | 'inf' | '-inf']")
-        *parents, last = entry[0]
-        node = tree
-        try:
-            for step in parents:
-                node = node[step]
-            if node[last] is not None:
-                raise ValueError(f"non-finite entry {entry[0]!r:.80} points at a value, not at null")
-        except (KeyError, IndexError, TypeError):
-            raise ValueError(f"non-finite entry {entry[0]!r:.80} points nowhere") from None
-        node[last] = _NON_FINITE[entry[1]]
-    return tree
+    """``$SNN_RUN_CACHE_MB`` in bytes (``settings.RUN_CACHE_MB``: its default, and the ValueError for a value that
+    is not a number of megabytes >= 0)."""
+    return int(settings.read(settings.RUN_CACHE_MB, environ) * 1024 * 1024)
 
 
 def _all_finite(node) -> bool:
@@ -131,10 +76,11 @@ def _all_finite(node) -> bool:
     return True
 
 
-def validated_result(entry, cfg: RunConfig, device_type: str) -> dict:
+def validated_result(entry, cfg: RunConfig, device_type: str) -> RunResult:
     """The result a cache file's ``entry`` (parsed JSON) holds for ``cfg`` on ``device_type``; ValueError saying
-    what is wrong: not this cache's format, another device, the wrong types, a non-finite number, or a stored
-    config that is not ``cfg`` (a file renamed or forged: its name is a hash no reader can check)."""
+    what is wrong: not this cache's format, another device, the wrong types (``RunResult.from_json``), a non-finite
+    number, or a stored config that is not ``cfg`` (a file renamed or forged: its name is a hash no reader can
+    check)."""
     if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT:
         raise ValueError(f"not a run cache entry of format {CACHE_FORMAT}")
     result, found = entry.get("result"), entry.get("non_finite")
@@ -147,8 +93,6 @@ def validated_result(entry, cfg: RunConfig, device_type: str) -> dict:
     if wrong:
         raise ValueError(f"wrong or missing parts: {', '.join(wrong)}; allowed: "
                          + ", ".join(f"{name} as {kind.__name__}" for name, kind in _REQUIRED.items()))
-    if not all(isinstance(record, dict) for record in result["history"]):
-        raise ValueError("its history holds something other than epoch objects")
     accuracy = result["metrics"].get("test_accuracy")
     if isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)) or not 0 <= accuracy <= 1:
         raise ValueError(f"its metrics.test_accuracy is {accuracy!r:.40}, not a number in [0, 1]")
@@ -156,7 +100,7 @@ def validated_result(entry, cfg: RunConfig, device_type: str) -> dict:
         raise ValueError("it holds NaN or infinity as a number (this cache stores them as null)")
     if result["config"] != json.loads(json.dumps(cfg.to_dict())):
         raise ValueError("its stored config is not the requested one")
-    return restore_non_finite(result, found if found is not None else [])
+    return RunResult.from_json(restore_non_finite(result, found if found is not None else []))
 
 
 class RunCache:
@@ -192,7 +136,7 @@ class RunCache:
         text = f"{self.fingerprint}\n{resolve_device(device).type}\n{cfg.to_json()}\n{data_fingerprint(cfg.data)}"
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def get(self, cfg: RunConfig, device: str) -> dict | None:
+    def get(self, cfg: RunConfig, device: str) -> RunResult | None:
         """The stored result of this run, or None (no entry, or one that is not valid: then it is removed)."""
         key, device_type = self.key(cfg, device), resolve_device(device).type
         with self._lock:
@@ -218,11 +162,12 @@ class RunCache:
             self._touch(path)
         return result
 
-    def put(self, cfg: RunConfig, device: str, result: dict) -> None:
-        """Store a successful result; a failed write is logged and leaves no file behind (the run's result is
-        still returned to its caller: a cache that cannot write only costs a rerun)."""
+    def put(self, cfg: RunConfig, device: str, result: RunResult) -> None:
+        """Store a successful result (its JSON form, without the batch's ``cached``/``error``); a failed write is
+        logged and leaves no file behind (the run's result is still returned to its caller: a cache that cannot
+        write only costs a rerun)."""
         key = self.key(cfg, device)
-        tree, found = finite_tree(result)
+        tree, found = finite_tree(replace(result, cached=None, error=None).to_json())
         entry = {"format": CACHE_FORMAT, "device": resolve_device(device).type, "result": tree, "non_finite": found}
         text = json.dumps(entry, allow_nan=False)
         self._remember(key, text)
@@ -374,7 +319,7 @@ class RunCancelled(Exception):
     slot."""
 
 
-def run_safely(cfg: RunConfig, device: str, cancel: threading.Event | None = None) -> dict:
+def run_safely(cfg: RunConfig, device: str, cancel: threading.Event | None = None) -> RunResult:
     """``train_run`` as a run slot: any exception becomes ``error`` instead of propagating. With ``cancel`` (runs in
     this process only), a set event stops the run after its current epoch and gives a cancelled slot."""
     def check(_record) -> None:
@@ -382,7 +327,7 @@ def run_safely(cfg: RunConfig, device: str, cancel: threading.Event | None = Non
             raise RunCancelled
     try:
         result = train_run(cfg, device=device) if cancel is None else train_run(cfg, device=device, on_epoch=check)
-        return {**result, "cached": False, "error": None}
+        return replace(result, cached=False, error=None)
     except RunCancelled:
         return cancelled_slot(cfg)
     except Exception as problem:       # noqa: BLE001 - one failed run must not sink the batch
@@ -391,7 +336,7 @@ def run_safely(cfg: RunConfig, device: str, cancel: threading.Event | None = Non
 
 def run_many(configs: Sequence[RunConfig], *, workers: int | Executor = 1, threads: int | None = None,
              device: str = "auto", cache: RunCache | None = None, progress: Progress | None = None,
-             on_slot: OnSlot | None = None, cancel: threading.Event | None = None) -> list[dict]:
+             on_slot: OnSlot | None = None, cancel: threading.Event | None = None) -> list[RunResult]:
     """Run slots in the order of ``configs``; cache hits cost nothing, the rest run on ``workers``.
 
     ``workers`` is where the runs go (``experiments.executors``): a number is the local executor, where 1 runs in
@@ -400,6 +345,7 @@ def run_many(configs: Sequence[RunConfig], *, workers: int | Executor = 1, threa
     Ray task per run). Whichever runs them, each run is ``run_safely(cfg, device)`` and the cache is this one.
     ``progress(done, total, slot)`` follows each finished run, cache hits included; ``on_slot(index, slot)``
     too, with the run's index in ``configs`` (a caller that shows results seed by seed places it with that).
+    Every slot names the engine fingerprint of this code (a Ray worker's is checked to be the same).
 
     ``cancel``: once the event is set (from another thread, or from a callback), no run starts, and the call
     returns without waiting for the runs under way: a worker process is terminated, a run in this process stops
@@ -412,11 +358,13 @@ def run_many(configs: Sequence[RunConfig], *, workers: int | Executor = 1, threa
     from .executors import as_executor  # executors imports this module's run_safely: imported when needed
 
     executor = as_executor(workers, threads)
-    slots: list[dict | None] = [None] * len(configs)
+    engine = engine_fingerprint() if cache is None else cache.fingerprint
+    slots: list[RunResult | None] = [None] * len(configs)
     done = 0
 
-    def finish(index: int, slot: dict) -> None:
+    def finish(index: int, slot: RunResult) -> None:
         nonlocal done
+        slot = replace(slot, engine=engine)
         slots[index], done = slot, done + 1
         if on_slot is not None:
             on_slot(index, slot)
@@ -429,14 +377,14 @@ def run_many(configs: Sequence[RunConfig], *, workers: int | Executor = 1, threa
         if hit is None:
             pending.append(index)
         else:
-            finish(index, {**hit, "cached": True, "error": None})
+            finish(index, replace(hit, cached=True, error=None))
     finishing = executor.execute(run_safely, configs, pending, device, cancel)
     try:
         for index, slot in finishing:
             if is_cancelled(slot):
                 continue
-            if cache is not None and slot["error"] is None:
-                cache.put(configs[index], device, {k: v for k, v in slot.items() if k not in ("cached", "error")})
+            if cache is not None and slot.error is None:
+                cache.put(configs[index], device, slot)
             finish(index, slot)
     finally:        # an exception here (Ctrl-C's KeyboardInterrupt) stops the runs under way at once, as a cancel
         finishing.close()

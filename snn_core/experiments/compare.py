@@ -11,7 +11,8 @@ config that cannot run fails at once with its problems instead of as one failed 
 Each command is also split in two, for a caller that runs the configs itself (a background job that shows
 results seed by seed, and may be cancelled): ``compare_configs``/``sweep_configs`` list the runs, and
 ``compare_result``/``sweep_result`` tabulate whatever slots have finished so far (None, or a cancelled slot,
-for a run that has not).
+for a run that has not). The results are typed records (``results.Comparison``, ``results.Sweep``); the statistics
+are taken over the columns of the runs' table (``results.results_table``).
 """
 from __future__ import annotations
 
@@ -21,17 +22,20 @@ from typing import TYPE_CHECKING
 
 from ..config.check import require_valid
 from ..config.run_config import ALIASES, RunConfig, cli_index
+from ..results.comparison import Comparison, MeanCI, PairedStat, SeedPair, Sweep, SweepPoint
+from ..results.run_result import RunResult
+from ..results.table import SEED as SEED_OPTION
+from ..results.table import (
+    common_metrics,
+    numeric_metrics,  # noqa: F401 - its old home, still imported from here
+    results_table,
+    with_seed,
+)
 from .batch import Progress, RunCache, cancelled_slot, is_cancelled, run_many
 from .stats import mean_ci, paired
 
 if TYPE_CHECKING:
     from .executors import Executor
-
-SEED_OPTION = "seed"
-
-
-def with_seed(cfg: RunConfig, seed: int) -> RunConfig:
-    return cfg.with_values({SEED_OPTION: seed})
 
 
 def runnable(cfg: RunConfig, label: str) -> RunConfig:
@@ -54,41 +58,23 @@ def compute_matched(cfg: RunConfig, factor: float) -> RunConfig:
     return cfg.with_values({"epochs": max(1, round(cfg.training.epochs * factor))})
 
 
-def numeric_metrics(metrics: dict, prefix: str = "") -> dict[str, float]:
-    """Scalar metrics, with nested dicts flattened to dotted names at any depth (``layer_firing_rates.fc1``,
-    ``robustness.jitter.2``); lists and None are left out."""
-    flat = {}
-    for name, value in metrics.items():
-        if _is_number(value):
-            flat[f"{prefix}{name}"] = float(value)
-        elif isinstance(value, dict):
-            flat.update(numeric_metrics(value, f"{prefix}{name}."))
-    return flat
+def summary_table(slots: Sequence[RunResult], confidence: float = 0.95) -> dict[str, MeanCI]:
+    """Metric -> ``mean_ci`` over the successful runs (a column of their table), for the metrics that every one of
+    them reports."""
+    runs = [slot for slot in slots if slot.ok]
+    table = results_table(runs)
+    return {name: MeanCI.from_json(mean_ci(table[name].tolist(), confidence)) for name in common_metrics(runs)}
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def summary_table(slots: Sequence[dict], confidence: float = 0.95) -> dict[str, dict]:
-    """Metric -> ``mean_ci`` over the successful runs, for metrics that every one of them reports."""
-    flats = [numeric_metrics(slot["metrics"]) for slot in slots if slot["error"] is None]
-    names = _common_names(flats)
-    return {name: mean_ci([flat[name] for flat in flats], confidence) for name in names}
-
-
-def paired_table(base: Sequence[dict], variant: Sequence[dict], confidence: float = 0.95) -> dict[str, dict]:
-    """Metric -> ``paired`` (variant - base) over the seeds where both arms succeeded."""
-    pairs = [(numeric_metrics(b["metrics"]), numeric_metrics(v["metrics"]))
-             for b, v in zip(base, variant) if b["error"] is None and v["error"] is None]
-    names = _common_names([flat for pair in pairs for flat in pair])
-    return {name: paired([b[name] for b, _ in pairs], [v[name] for _, v in pairs], confidence) for name in names}
-
-
-def _common_names(flats: list[dict]) -> list[str]:
-    if not flats:
-        return []
-    return [name for name in flats[0] if all(name in flat for flat in flats[1:])]
+def paired_table(base: Sequence[RunResult], variant: Sequence[RunResult],
+                 confidence: float = 0.95) -> dict[str, PairedStat]:
+    """Metric -> ``paired`` (variant - base) over the seeds where both arms succeeded: row i of the base table
+    against row i of the variant table."""
+    pairs = [(b, v) for b, v in zip(base, variant) if b.ok and v.ok]
+    names = common_metrics([run for pair in pairs for run in pair])
+    base_table, variant_table = results_table([b for b, _ in pairs]), results_table([v for _, v in pairs])
+    return {name: PairedStat.from_json(paired(base_table[name].tolist(), variant_table[name].tolist(), confidence))
+            for name in names}
 
 
 def check_seeds(seeds: Sequence[int]) -> list[int]:
@@ -99,24 +85,19 @@ def check_seeds(seeds: Sequence[int]) -> list[int]:
     return seeds
 
 
-def arm(slot: dict) -> dict:
-    """A run slot without its config (the arm's config is the top-level one with this seed)."""
-    return {key: value for key, value in slot.items() if key != "config"}
-
-
-def finished(slot: dict | None) -> bool:
+def finished(slot: RunResult | None) -> bool:
     """Whether a run slot holds a run that ended (well or failed), not one still to come or cancelled."""
     return slot is not None and not is_cancelled(slot)
 
 
-def _settled(configs: Sequence[RunConfig], slots: Sequence[dict | None]) -> list[dict]:
+def _settled(configs: Sequence[RunConfig], slots: Sequence[RunResult | None]) -> list[RunResult]:
     """Every slot, a cancelled slot in place of a run that has not finished (the statistics skip both)."""
     return [slot if finished(slot) else cancelled_slot(cfg) for cfg, slot in zip(configs, slots)]
 
 
-def _run_counts(slots: Sequence[dict | None]) -> dict[str, int]:
+def _run_counts(slots: Sequence[RunResult | None]) -> dict[str, int]:
     """``failed_runs`` (runs that ended in an error) and ``unfinished_runs`` (not yet run, or cancelled)."""
-    return {"failed_runs": sum(finished(slot) and slot["error"] is not None for slot in slots),
+    return {"failed_runs": sum(finished(slot) and not slot.ok for slot in slots),
             "unfinished_runs": sum(not finished(slot) for slot in slots)}
 
 
@@ -127,32 +108,27 @@ def compare_configs(base: RunConfig, variant: RunConfig, seeds: Sequence[int]) -
     return [with_seed(cfg, seed) for seed in seeds for cfg in (base, variant)]
 
 
-def compare_result(base: RunConfig, variant: RunConfig, seeds: Sequence[int], slots: Sequence[dict | None],
-                   confidence: float = 0.95) -> dict:
-    """The comparison's table from the slots of ``compare_configs`` (same order). Only seeds whose two runs both
-    finished appear (in ``seeds`` and ``per_seed``); ``unfinished_runs`` counts the runs not yet done or
-    cancelled, so a comparison with 2 of 5 seeds done is the comparison of those 2 pairs."""
+def compare_result(base: RunConfig, variant: RunConfig, seeds: Sequence[int], slots: Sequence[RunResult | None],
+                   confidence: float = 0.95) -> Comparison:
+    """The comparison from the slots of ``compare_configs`` (same order). Only seeds whose two runs both finished
+    appear (in ``seeds`` and ``per_seed``); ``unfinished_runs`` counts the runs not yet done or cancelled, so a
+    comparison with 2 of 5 seeds done is the comparison of those 2 pairs."""
     seeds = check_seeds(seeds)
     if len(slots) != 2 * len(seeds):
         raise ValueError(f"{len(slots)} slots for {len(seeds)} seeds; allowed: 2 per seed, in compare_configs' order")
     done = [index for index in range(len(seeds)) if finished(slots[2 * index]) and finished(slots[2 * index + 1])]
     base_slots, variant_slots = [slots[2 * i] for i in done], [slots[2 * i + 1] for i in done]
-    return {
-        "base": base.to_dict(),
-        "variant": variant.to_dict(),
-        "seeds": [seeds[i] for i in done],
-        "per_seed": [{"seed": seeds[i], "base": arm(b), "variant": arm(v)}
-                     for i, b, v in zip(done, base_slots, variant_slots)],
-        "paired": paired_table(base_slots, variant_slots, confidence),
-        "summary": {"base": summary_table(base_slots, confidence),
-                    "variant": summary_table(variant_slots, confidence)},
-        **_run_counts(slots),
-    }
+    return Comparison(
+        base=base, variant=variant, seeds=tuple(seeds[i] for i in done),
+        per_seed=tuple(SeedPair(seeds[i], b, v) for i, b, v in zip(done, base_slots, variant_slots)),
+        paired=paired_table(base_slots, variant_slots, confidence),
+        base_summary=summary_table(base_slots, confidence), variant_summary=summary_table(variant_slots, confidence),
+        **_run_counts(slots))
 
 
 def compare(base: RunConfig, variant: RunConfig, seeds: Sequence[int], *, workers: int | Executor = 1,
             threads: int | None = None, device: str = "auto", cache: RunCache | None = None,
-            progress: Progress | None = None, confidence: float = 0.95) -> dict:
+            progress: Progress | None = None, confidence: float = 0.95) -> Comparison:
     """Train both arms on every seed; per-seed results and, per metric, the paired variant - base difference."""
     configs = compare_configs(base, variant, seeds)
     slots = run_many(configs, workers=workers, threads=threads, device=device, cache=cache, progress=progress)
@@ -179,9 +155,9 @@ def sweep_configs(cfg: RunConfig, parameter: str, values: Sequence, seeds: Seque
 
 
 def sweep_result(cfg: RunConfig, parameter: str, seeds: Sequence[int], configs: Sequence[RunConfig],
-                 slots: Sequence[dict | None], confidence: float = 0.95) -> dict:
-    """The sweep's table from ``sweep_configs``' configs and their slots (same order). A point lists the runs that
-    finished so far in ``runs``; its statistics and its pairs with the first point use those only, seed by seed;
+                 slots: Sequence[RunResult | None], confidence: float = 0.95) -> Sweep:
+    """The sweep from ``sweep_configs``' configs and their slots (same order). A point lists the runs that finished
+    so far in ``runs``; its statistics and its pairs with the first point use those only, seed by seed;
     ``unfinished_runs`` counts the runs not yet done or cancelled."""
     seeds = check_seeds(seeds)
     if len(slots) != len(configs) or not configs or len(configs) % len(seeds):
@@ -193,23 +169,16 @@ def sweep_result(cfg: RunConfig, parameter: str, seeds: Sequence[int], configs: 
     groups = [range(i, i + len(seeds)) for i in range(0, len(configs), len(seeds))]
     values = [configs[group[0]].to_dict()[section][fld.name] for group in groups]
     first = [settled[i] for i in groups[0]]
-    return {
-        "config": cfg.to_dict(),
-        "parameter": parameter,
-        "values": values,
-        "seeds": seeds,
-        "points": [{"value": value,
-                    "runs": [{"seed": seed, **arm(settled[i])} for seed, i in zip(seeds, group) if finished(slots[i])],
-                    "summary": summary_table([settled[i] for i in group], confidence),
-                    "paired_vs_first": paired_table(first, [settled[i] for i in group], confidence)}
-                   for value, group in zip(values, groups)],
-        **_run_counts(slots),
-    }
+    points = tuple(SweepPoint(value, tuple(settled[i] for i in group if finished(slots[i])),
+                              summary_table([settled[i] for i in group], confidence),
+                              paired_table(first, [settled[i] for i in group], confidence))
+                   for value, group in zip(values, groups))
+    return Sweep(cfg, parameter, tuple(values), tuple(seeds), points, **_run_counts(slots))
 
 
 def sweep(cfg: RunConfig, parameter: str, values: Sequence, seeds: Sequence[int], *, workers: int | Executor = 1,
           threads: int | None = None, device: str = "auto", cache: RunCache | None = None,
-          progress: Progress | None = None, confidence: float = 0.95) -> dict:
+          progress: Progress | None = None, confidence: float = 0.95) -> Sweep:
     """Train ``cfg`` with each value of ``parameter`` on every seed; mean and CI per value, and the
     paired difference of each value against the first one (the reference)."""
     configs = sweep_configs(cfg, parameter, values, seeds)

@@ -21,14 +21,15 @@ from multiprocessing import spawn
 from typing import Protocol, runtime_checkable
 
 from ..config.run_config import RunConfig
+from ..results.run_result import RunResult
 from ..runtime import configure_threads
 from .slots import engine_fingerprint, failed_slot
 
 CANCEL_POLL_SECONDS = 0.1                       # how often a wait looks at the cancel event
 EXECUTORS = ("local", "ray")
 RAY_INSTALL = "pip install 'ray==2.60.0' (or the project's dev extra: pip install -e .[dev])"
-Slots = Iterator[tuple[int, dict]]              # (index in configs, run slot) as each run finishes
-Run = Callable[..., dict]                       # run(cfg, device[, cancel]) -> run slot, never raising
+Slots = Iterator[tuple[int, RunResult]]         # (index in configs, run slot) as each run finishes
+Run = Callable[..., RunResult]                  # run(cfg, device[, cancel]) -> run slot, never raising
 
 
 @runtime_checkable
@@ -172,7 +173,7 @@ def _ray_module():
     return ray
 
 
-def ray_run(run: Run, cfg: RunConfig, device: str, threads: int | None) -> tuple[str, dict]:
+def ray_run(run: Run, cfg: RunConfig, device: str, threads: int | None) -> tuple[str, RunResult]:
     """One run as a Ray task: the worker's engine fingerprint (its ``snn_core`` source) and the run slot."""
     configure_threads(threads)
     return engine_fingerprint(), run(cfg, device)
@@ -217,7 +218,7 @@ class RayExecutor:
             for ref in waiting:
                 self.ray.cancel(ref, force=True)
 
-    def _slot(self, ref, cfg: RunConfig, ours: str) -> dict:
+    def _slot(self, ref, cfg: RunConfig, ours: str) -> RunResult:
         try:
             theirs, slot = self.ray.get(ref)
         except Exception as problem:       # noqa: BLE001 - a task lost with its node, or killed for memory

@@ -1,48 +1,45 @@
-"""A whole training run, headless: config in, JSON-ready result out (used by the CLI and comparisons)."""
+"""A whole training run, headless: config in, ``RunResult`` out (used by the CLI and comparisons)."""
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from ..config.run_config import RunConfig
+from ..results.run_result import (
+    DataSource,
+    LayerActivity,
+    Metrics,
+    Redundancy,
+    RobustnessCurve,
+    RunResult,
+    Timing,
+)
 from ..training.evaluate import Evaluation
 from ..training.robustness import robustness
 from ..training.trainer import EpochRecord, Trainer
 
-REDUNDANCY_SCALARS = ("noise_channels", "null_channels", "temporal_similarity", "channel_similarity")
+
+def evaluation_metrics(evaluation: Evaluation, train_seconds: float,
+                       validation_accuracy: float | None = None) -> Metrics:
+    """A run's final metrics from one evaluation: accuracy, loss, activity (per layer too), redundancy (None without
+    conv layers), decision metrics (None unless ``readout=first-spike``). ``validation_accuracy``
+    (``EpochRecord.validation_accuracy`` of the same weights) is what tuning reads; None without a validation split.
+    The trainer's own fields (sample counts, convergence, robustness, generalisation) are left None here."""
+    activity, redundancy = evaluation.activity, evaluation.redundancy
+    return Metrics(
+        test_accuracy=evaluation.accuracy, test_loss=evaluation.loss, validation_accuracy=validation_accuracy,
+        nasfr=activity.nasfr, spikes_per_sample=activity.total_spikes_per_sample,
+        silent_fraction=activity.total_silent_fraction, wall_seconds=train_seconds,
+        layers=LayerActivity(activity.firing_rate, activity.firing_rate_per_step, activity.spikes_per_sample,
+                             activity.silent_fraction, activity.neurons),
+        redundancy=None if redundancy is None else Redundancy(redundancy.layers, redundancy.overall),
+        decision=evaluation.decision)
 
 
 def metrics_dict(evaluation: Evaluation, train_seconds: float, validation_accuracy: float | None = None) -> dict:
-    """The ``metrics`` object of a run's JSON: scalars at the top level, per-layer dicts beside them.
-
-    ``validation_accuracy`` (``EpochRecord.validation_accuracy`` of the same weights) is what tuning reads; it is
-    None when the run has no validation split (``data.validation`` = 0), so comparisons leave it out.
-
-    ``redundancy`` is ``{"layers": {layer: scores}, "overall": scores}`` (None without conv layers);
-    its overall scores are repeated as top-level scalars so that comparisons pair them. With
-    ``readout=first-spike`` the decision metrics (``decision_step_mean``, ``decision_step_median``,
-    ``no_decision_fraction``, ``accuracy_vs_tcut``) are added; other readouts leave them out.
-    """
-    activity = evaluation.activity
-    redundancy = evaluation.redundancy
-    overall = {} if redundancy is None else {key: getattr(redundancy.overall, key) for key in REDUNDANCY_SCALARS}
-    return {
-        "test_accuracy": evaluation.accuracy,
-        "test_loss": evaluation.loss,
-        "validation_accuracy": validation_accuracy,
-        "nasfr": activity.nasfr,
-        "spikes_per_sample": activity.total_spikes_per_sample,
-        "silent_fraction": activity.total_silent_fraction,
-        "wall_seconds": train_seconds,
-        "layer_firing_rates": activity.firing_rate,
-        "layer_firing_rates_per_step": activity.firing_rate_per_step,
-        "layer_spikes_per_sample": activity.spikes_per_sample,
-        "layer_silent_fraction": activity.silent_fraction,
-        "layer_neurons": activity.neurons,
-        **overall,
-        "redundancy": None if redundancy is None else redundancy.to_dict(),
-        **({} if evaluation.decision is None else evaluation.decision.to_dict()),
-    }
+    """``evaluation_metrics`` in its JSON form (the Train & watch page's metrics download)."""
+    return evaluation_metrics(evaluation, train_seconds, validation_accuracy).to_json()
 
 
 def epochs_to_target(history: Sequence[EpochRecord], target: float) -> int | None:
@@ -51,32 +48,33 @@ def epochs_to_target(history: Sequence[EpochRecord], target: float) -> int | Non
     return next((record.epoch for record in history if record.test_accuracy >= target), None)
 
 
-def result_dict(trainer: Trainer, robustness: dict | None = None) -> dict:
-    """``{config, history, metrics, data}`` of a trainer; metrics are those of its latest closed epoch, plus
-    ``train_samples``, ``validation_samples`` and ``test_samples`` (the sizes used), plus
-    ``epochs_to_target`` (``training.target_accuracy``), ``robustness`` (``snn_core.training.robustness``; None
-    when not measured) and ``Trainer.generalisation()`` (``reversal_agreement``, ``reversal_kl``,
-    ``train_eval_accuracy``, ``train_test_gap``) at the current weights."""
+def run_result(trainer: Trainer, robustness: dict | None = None, timing: Timing | None = None) -> RunResult:
+    """A trainer's run at its latest closed epoch: config, history, data and metrics (None before any epoch closed),
+    the metrics being ``evaluation_metrics`` plus the sample counts used (a real folder may hold fewer than asked),
+    ``epochs_to_target`` (``training.target_accuracy``), ``robustness`` (``snn_core.training.robustness``; None when
+    not measured) and ``Trainer.generalisation()`` at the current weights."""
     evaluation, data = trainer.last_evaluation, trainer.dataset
-    metrics = None if evaluation is None else {
-        **metrics_dict(evaluation, trainer.train_seconds, trainer.history[-1].validation_accuracy),
-        "train_samples": len(data.train_y),       # the samples actually used (a real folder may hold fewer)
-        "validation_samples": len(data.val_y),
-        "test_samples": len(data.test_y),
-        "epochs_to_target": epochs_to_target(trainer.history, trainer.cfg.training.target_accuracy),
-        "robustness": robustness,
-        **trainer.generalisation(),
-    }
-    return {"config": trainer.cfg.to_dict(), "history": [record.to_dict() for record in trainer.history],
-            "metrics": metrics, "data": {"source": data.source or f"{data.name} (generated)",
-                                         "class_names": list(data.class_names)}}
+    metrics = None if evaluation is None else replace(
+        evaluation_metrics(evaluation, trainer.train_seconds, trainer.history[-1].validation_accuracy),
+        train_samples=len(data.train_y), validation_samples=len(data.val_y), test_samples=len(data.test_y),
+        epochs_to_target=epochs_to_target(trainer.history, trainer.cfg.training.target_accuracy),
+        robustness=None if robustness is None else
+        {kind: RobustnessCurve.from_json(curve, f"robustness.{kind}") for kind, curve in robustness.items()},
+        **trainer.generalisation())
+    return RunResult(trainer.cfg, tuple(trainer.history), metrics,
+                     DataSource(data.source or f"{data.name} (generated)", tuple(data.class_names)), timing)
+
+
+def result_dict(trainer: Trainer) -> dict:
+    """``run_result(trainer)`` in its JSON form: ``{config, history, metrics, data}`` (the app's downloads)."""
+    return run_result(trainer).to_json()
 
 
 def train_run(cfg: RunConfig, device: str = "auto", on_epoch: Callable[[EpochRecord], None] | None = None,
-              on_trained: Callable[[Trainer], None] | None = None) -> dict:
-    """Train ``cfg`` to the end and return ``{config, history, metrics, timing}``; with
-    ``training.robustness`` the trained net is also tested under noise (``timing.robustness_seconds``).
-    ``on_trained(trainer)`` sees the trained network first (the CLI's ``--save-model`` writes it)."""
+              on_trained: Callable[[Trainer], None] | None = None) -> RunResult:
+    """Train ``cfg`` to the end and return its ``RunResult`` (with ``Timing``); with ``training.robustness`` the
+    trained net is also tested under noise (``timing.robustness_seconds``). ``on_trained(trainer)`` sees the
+    trained network first (the CLI's ``--save-model`` writes it)."""
     started = time.perf_counter()
     trainer = Trainer(cfg, device=device)
     trainer.fit(on_epoch)
@@ -84,6 +82,5 @@ def train_run(cfg: RunConfig, device: str = "auto", on_epoch: Callable[[EpochRec
         on_trained(trainer)
     trained = time.perf_counter()
     noisy = robustness(trainer) if cfg.training.robustness else None
-    timing = {"total_seconds": time.perf_counter() - started, "robustness_seconds": time.perf_counter() - trained,
-              "device": str(trainer.device)}
-    return {**result_dict(trainer, noisy), "timing": timing}
+    timing = Timing(time.perf_counter() - started, time.perf_counter() - trained, str(trainer.device))
+    return run_result(trainer, noisy, timing)

@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from ..config.run_config import RunConfig
+from ..results.run_result import RunResult
 
 CANCELLED = "Cancelled"                         # the error of a run that a cancel stopped or never started
 
@@ -23,17 +24,16 @@ def engine_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def failed_slot(cfg: RunConfig, problem: BaseException) -> dict:
+def failed_slot(cfg: RunConfig, problem: BaseException) -> RunResult:
+    """The slot of a run that raised ``problem``: no history or metrics, ``error`` its type and first line."""
     message = str(problem).splitlines()[0] if str(problem) else ""
-    return {"config": cfg.to_dict(), "history": [], "metrics": None, "timing": None, "cached": False,
-            "error": f"{type(problem).__name__}: {message}"}
+    return RunResult(cfg, cached=False, error=f"{type(problem).__name__}: {message}")
 
 
-def cancelled_slot(cfg: RunConfig) -> dict:
-    return {"config": cfg.to_dict(), "history": [], "metrics": None, "timing": None, "cached": False,
-            "error": f"{CANCELLED}: the batch was cancelled before this run finished"}
+def cancelled_slot(cfg: RunConfig) -> RunResult:
+    return RunResult(cfg, cached=False, error=f"{CANCELLED}: the batch was cancelled before this run finished")
 
 
-def is_cancelled(slot: dict | None) -> bool:
+def is_cancelled(slot: RunResult | None) -> bool:
     """Whether ``slot`` is a cancelled slot (a run stopped or never started by a cancel), not a failed run."""
-    return slot is not None and (slot.get("error") or "").startswith(CANCELLED)
+    return slot is not None and (slot.error or "").startswith(CANCELLED)

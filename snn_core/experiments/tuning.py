@@ -11,24 +11,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..config.run_config import RunConfig
+from ..results.run_result import RunResult
 from .batch import Progress, RunCache, run_many
 from .compare import with_seed
 
 TUNE_SEED = 100
 
 
-def validation_scores(slots: Sequence[dict]) -> list[float | None]:
+def validation_scores(slots: Sequence[RunResult]) -> list[float | None]:
     """Each run slot's validation accuracy; None for a failed run or one without a validation split."""
-    return [None if slot.get("error") is not None or slot.get("metrics") is None
-            else slot["metrics"].get("validation_accuracy") for slot in slots]
+    return [slot.metrics.validation_accuracy if slot.ok and slot.metrics is not None else None for slot in slots]
 
 
-def pick_by_validation(slots: Sequence[dict]) -> int:
+def pick_by_validation(slots: Sequence[RunResult]) -> int:
     """Index of the run with the highest validation accuracy (ties: the first); ValueError when none has one."""
     return pick_for_all([slots])
 
 
-def pick_for_all(slots_by_arm: Sequence[Sequence[dict]]) -> int:
+def pick_for_all(slots_by_arm: Sequence[Sequence[RunResult]]) -> int:
     """Index of the grid point whose lowest validation accuracy over the arms is highest (ties: the first); a
     point where any arm failed or has no validation accuracy is out. ValueError when no point is left."""
     scores = [validation_scores(slots) for slots in slots_by_arm]
@@ -42,7 +42,7 @@ def pick_for_all(slots_by_arm: Sequence[Sequence[dict]]) -> int:
 
 def tune_arms(base: RunConfig, arms: dict[str, dict], grid: Sequence[dict], *, workers=1,
               cache: RunCache | None = None, progress: Progress | None = None,
-              seed: int = TUNE_SEED) -> dict[str, tuple[list[RunConfig], list[dict]]]:
+              seed: int = TUNE_SEED) -> dict[str, tuple[list[RunConfig], list[RunResult]]]:
     """Per arm: the configs ``base`` + arm changes + each grid point (CLI names) on ``seed``, and their run slots."""
     configs = {name: [with_seed(base.with_values({**changes, **point}), seed) for point in grid]
                for name, changes in arms.items()}

@@ -14,9 +14,12 @@ BatchNorm is folded with its running statistics (the network in eval mode), whic
 rounding. The rate readout's logits are the mean over the T steps of the ``readout`` node's output: NIR has no
 time-average node (an integrator with r = 1/T would tie the graph to one T), so the graph's ``metadata`` says
 ``readout = rate`` and the reader averages. Spiking readouts (first-spike, count) end in the output layer "out".
-What NIR cannot express is refused with a ValueError naming it: the spike cap K, ASA's input-dependent current
-gates, and the exact engine's event-driven spike times. The graph's ``metadata`` also holds ``dt``, the config
-JSON, and the frame shape, so ``nir_import`` restores the run exactly.
+Each layer's neuron is written with the parameters it runs now (``SpikingLayer.fixed_neuron``: a learned decay
+is still a LIF, with that layer's own tau). What NIR cannot express is refused with a ValueError naming it, as
+each method's record says (``Method.nir_refusal``: the spike cap K, ASA's input-dependent current gates, the exact
+engine's event-driven spike times); a current gate that is one number at inference is folded into the weights.
+The graph's ``metadata`` also holds ``dt``, the config JSON, and the frame shape, so ``nir_import`` restores the
+run exactly.
 """
 from __future__ import annotations
 
@@ -27,15 +30,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import settings
 from ..config.run_config import RunConfig
 from ..files import Limit
 from ..hdf5_safety import open_checked
-from ..methods.asa_controls import CONTROL_GATES
+from ..methods.catalogue import METHODS
+from ..network.layers import ScaleGate
 from .nir_neurons import to_node
 
 MAX_FILE_MB = 200
 # decoded size of a .nir file's datasets (a model file is at most 200 MB: float64 weights of one fit in 512)
-NIR_DECODE = Limit("SNN_MAX_NIR_DECODE_MB", 512)
+NIR_DECODE = Limit(settings.MAX_NIR_DECODE_MB.name, settings.MAX_NIR_DECODE_MB.default)
 # where nir 1.0 writes strings: the version, each node's type, a graph's edges, and metadata values
 NIR_STRINGS = ("version", "node/type", "node/*/type", "node/edges", "node/*/edges", "node/metadata/*",
                "node/*/metadata/*")
@@ -43,26 +48,21 @@ POOL = {"kernel_size": np.array([2, 2]), "stride": np.array([2, 2]), "padding": 
 
 
 def exportable(cfg: RunConfig, model: nn.Module) -> None:
-    """ValueError naming what of ``cfg``/``model`` NIR cannot express (nothing: returns)."""
-    if cfg.model.engine != "discrete":
-        raise ValueError(f"model.engine={cfg.model.engine!r} cannot be exported to NIR: its event-driven spike times "
-                         "are no NIR neuron; allowed: engine=discrete")
-    if cfg.neuron.max_spikes > 0:
-        raise ValueError(f"the spike cap K={cfg.neuron.max_spikes} (max-spikes) cannot be exported to NIR: its "
-                         "neurons have no spike count; allowed: max-spikes=0")
-    gated = [layer.name for layer in model.layers if not isinstance(layer.gate, (nn.Identity, *FOLDABLE_GATES))]
+    """ValueError naming what of ``cfg``/``model`` NIR cannot express (nothing: returns): each method's own refusal
+    (``Method.nir_refusal``), then any current gate that is not one number at inference."""
+    for method in METHODS:
+        refusal = method.nir_refusal(cfg)
+        if refusal:
+            raise ValueError(refusal)
+    gated = [layer.name for layer in model.layers if not isinstance(layer.gate, (nn.Identity, ScaleGate))]
     if gated:
-        raise ValueError(f"ASA's current gates on {', '.join(gated)} cannot be exported to NIR: they depend on the "
-                         "input and fold into no weight; allowed: asa=off, or its controls constant and scalar "
-                         "(folded into the weights)")
-
-
-FOLDABLE_GATES = tuple(CONTROL_GATES.values())      # x -> g x with g fixed at inference: folds into the synapse
+        raise ValueError(f"the current gates on {', '.join(gated)} cannot be exported to NIR: they depend on the "
+                         "input and fold into no weight")
 
 
 def _folded(layer) -> tuple[np.ndarray, np.ndarray]:
-    """The weight and bias of a layer's Conv2d/Linear with its BatchNorm (running statistics) folded in, and an
-    attenuation control's gate g too: g (W x + b) = (g W) x + g b."""
+    """The weight and bias of a layer's Conv2d/Linear with its BatchNorm (running statistics) folded in, and a
+    gate that is one number g at inference (``ScaleGate``) too: g (W x + b) = (g W) x + g b."""
     synapse = layer.synapse[-1] if isinstance(layer.synapse, nn.Sequential) else layer.synapse
     weight = synapse.weight.detach().double()                                  # (out, in[, 3, 3])
     bias = (torch.zeros(weight.shape[0], dtype=torch.float64, device=weight.device) if synapse.bias is None
@@ -74,7 +74,7 @@ def _folded(layer) -> tuple[np.ndarray, np.ndarray]:
         bias = (bias - norm.running_mean.double()) * scale + norm.bias.detach().double()
     elif not isinstance(norm, nn.Identity):
         raise ValueError(f"{layer.name}: a {type(norm).__name__} cannot be exported; allowed: BatchNorm or none")
-    if isinstance(layer.gate, FOLDABLE_GATES):
+    if isinstance(layer.gate, ScaleGate):
         weight, bias = weight * layer.gate.value(), bias * layer.gate.value()
     return _array(weight), _array(bias)
 
@@ -115,7 +115,7 @@ def export_nir(model: nn.Module, cfg: RunConfig, frame_shape: tuple[int, ...], d
             weight, bias = _folded(layer)                                         # (out, in), (out,)
             nodes[f"{layer.name}.synapse"] = nir.Affine(weight=weight, bias=bias)
             shape = (weight.shape[0],)
-        nodes[f"{layer.name}.neuron"] = to_node(layer.neuron_name, layer.neuron, shape, dt)
+        nodes[f"{layer.name}.neuron"] = to_node(layer.neuron_name, layer.fixed_neuron(), shape, dt)
     if model.readout is not None:
         if len(shape) > 1:
             nodes["flatten"] = nir.Flatten(input_type={"input": np.array(shape)}, start_dim=0, end_dim=-1)

@@ -22,6 +22,7 @@ import torch
 from ..checkpoint import SavedModel, compare_shapes, expected_shapes
 from ..config.check import runnable_config
 from ..config.run_config import RunConfig, parse_config_json
+from ..methods.catalogue import METHODS
 from ..network.discrete import POOL_ABOVE_WIDTH
 from .nir_neurons import from_node
 
@@ -194,7 +195,7 @@ def import_nir(graph: nir.NIRGraph, base: RunConfig | None = None, dt: float | N
     readout = "rate" if layers.readout is not None else str(metadata.get("readout", "count"))
     hidden = layers.fc if layers.readout is not None else layers.fc[:-1]      # a spiking readout's "out" is no fc
     settings = {**layers.neuron, "arch": "conv" if layers.conv else "mlp", "batch-norm": False, "readout": readout,
-                "asa": "off",                                   # an exported attenuation gate is in the weights
+                **{name: value for method in METHODS for name, value in method.nir_import.items()},
                 "hidden": _sizes(hidden), **({"channels": _sizes(layers.conv)} if layers.conv else {})}
     cfg = runnable_config(cfg.with_values(settings).to_dict(), "the network the NIR graph describes")
     last = layers.readout if layers.readout is not None else layers.fc[-1][0]

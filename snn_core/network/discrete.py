@@ -5,7 +5,8 @@
 while the input is wider than 8 pixels: pooling before a conv costs 4x less than after, and the
 two linear maps commute up to borders), then the spiking FC layers, then the readout.
 Each conv layer gets the current gate that ``gate_for(conv_number)`` builds (None: no gate) between
-norm and neuron; a method supplies the factory (``methods.registry``), the network knows none of them.
+norm and neuron, and every spiking layer the neuron dynamics ``dynamics_for(layer name)`` builds (None: the
+config's fixed parameters); the methods supply both factories (``methods.engines``), the network knows none of them.
 ``model.readout``: ``rate`` (default) is non-spiking, ``logits = mean_t W s_L[t] + b``. ``first-spike``
 and ``count`` end in a spiking output layer named "out" (Linear -> neuron; no BatchNorm, no gate) whose
 logits come from ``snn_core.network.readout``; it is one of ``layers``, so its spikes are in ``ModelOutput.spikes``
@@ -21,15 +22,20 @@ import torch
 from torch import nn
 
 from ..neurons.registry import neuron_model
-from .layers import SpikingLayer
+from .layers import NeuronDynamics, SpikingLayer
 from .readout import spiking_readout
 from .records import ModelOutput, Trace
 
 if TYPE_CHECKING:
-    from ..config.run_config import RunConfig
+    from ..fields import Config
 
 POOL_ABOVE_WIDTH = 8
 GateFactory = Callable[[int], nn.Module | None]     # 1-based conv layer number -> its current gate, or None
+DynamicsFactory = Callable[[str], NeuronDynamics | None]    # layer name -> its neuron dynamics, or None
+
+
+def no_dynamics(name: str) -> None:
+    return None
 
 
 class SpikingNetwork(nn.Module):
@@ -103,7 +109,8 @@ class SpikingNetwork(nn.Module):
         return ModelOutput(logits, tuple(spikes), trace, logits.detach().argmax(1))
 
 
-def _conv_layers(cfg: RunConfig, frame_shape: tuple[int, ...], neuron, gate_for: GateFactory):
+def _conv_layers(cfg: Config, frame_shape: tuple[int, ...], neuron, gate_for: GateFactory,
+                 dynamics_for: DynamicsFactory):
     """Spiking conv layers; returns them and the flattened size of their output."""
     layers, (in_ch, height, width) = [], frame_shape
     for index, out_ch in enumerate(cfg.model.channels, start=1):
@@ -114,28 +121,32 @@ def _conv_layers(cfg: RunConfig, frame_shape: tuple[int, ...], neuron, gate_for:
         ops.append(nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=not cfg.model.batch_norm))
         norm = nn.BatchNorm2d(out_ch) if cfg.model.batch_norm else None
         gate = gate_for(index)                                     # built after the norm: the RNG draws' order
-        layers.append(SpikingLayer(f"conv{index}", nn.Sequential(*ops), norm, neuron, gate, cfg.neuron.model))
+        name = f"conv{index}"
+        layers.append(SpikingLayer(name, nn.Sequential(*ops), norm, neuron, gate, cfg.neuron.model,
+                                   dynamics_for(name)))
         in_ch = out_ch
     return layers, in_ch * height * width
 
 
-def build_network(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int,
-                  gate_for: GateFactory) -> SpikingNetwork:
+def build_network(cfg: Config, frame_shape: tuple[int, ...], n_classes: int, gate_for: GateFactory,
+                  dynamics_for: DynamicsFactory = no_dynamics) -> SpikingNetwork:
     """The network a config describes, for inputs of ``frame_shape`` per time step; ``gate_for`` builds
-    the current gate of each conv layer. The config is one ``config.check`` accepts (``build_model`` asks)."""
+    the current gate of each conv layer, ``dynamics_for`` each layer's neuron dynamics. The config is one
+    ``config.check`` accepts (``build_model`` asks)."""
     neuron = neuron_model(cfg.neuron.model).params_from_config(cfg.neuron)
     if cfg.model.arch == "conv":
-        layers, features = _conv_layers(cfg, frame_shape, neuron, gate_for)
+        layers, features = _conv_layers(cfg, frame_shape, neuron, gate_for, dynamics_for)
     else:                                                          # mlp
         layers, features = [], int(torch.Size(frame_shape).numel())
     flatten_before = len(layers)
     for index, size in enumerate(cfg.model.hidden, start=1):
         norm = nn.BatchNorm1d(size) if cfg.model.batch_norm else None
         layers.append(SpikingLayer(f"fc{index}", nn.Linear(features, size, bias=not cfg.model.batch_norm),
-                                   norm, neuron, model=cfg.neuron.model))
+                                   norm, neuron, model=cfg.neuron.model, dynamics=dynamics_for(f"fc{index}")))
         features = size
     kind = cfg.model.readout
     if kind == "rate":
         return SpikingNetwork(layers, nn.Linear(features, n_classes), flatten_before)
-    layers.append(SpikingLayer("out", nn.Linear(features, n_classes), None, neuron, model=cfg.neuron.model))
+    layers.append(SpikingLayer("out", nn.Linear(features, n_classes), None, neuron, model=cfg.neuron.model,
+                               dynamics=dynamics_for("out")))
     return SpikingNetwork(layers, None, flatten_before, kind, cfg.model.tau_loss)

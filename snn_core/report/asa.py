@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..config.run_config import RunConfig
 from ..experiments.batch import RunCache, run_many
 from ..experiments.compare import compare_configs, compare_result, with_seed
-from ..methods.asa import mean_gate
+from ..methods.asa.gate import mean_gate
 from ..methods.presets import PAPER_NEURONS, describe_neuron
 from ..training.trainer import Trainer
 from .asa_tables import arm_table, asa_row, control_rows, noise_rows, paper_claims, redundancy_verdict

@@ -67,3 +67,14 @@ def test_the_navigation_is_built_from_the_page_list_and_keeps_the_short_url_path
     links = {link.proto.label: link.proto.page for link in first_run("app.py").get("page_link")}
     assert links["Redundancy & ASA"] == "redundancy" and links["Open a recording"] == "recording"
     assert links["Train & watch"] == "train" and [info.title for info in PAGES if info.default] == ["Home"]
+
+
+def test_bad_environment_settings_are_named_and_the_app_keeps_working(monkeypatch):
+    monkeypatch.setenv("SNN_THREADS", "many")                  # read at start: the app falls back to one thread
+    monkeypatch.setenv("SNN_MEMORY_BUDGET_MB", "lots")
+    at = first_run("app.py")
+    assert not at.exception
+    errors = [shown_text(element.value) for element in at.error]
+    assert any("SNN_THREADS='many' is not valid; allowed: an integer 1..256" in text for text in errors), errors
+    assert any("SNN_MEMORY_BUDGET_MB='lots' is not a memory budget" in text for text in errors), errors
+    assert at.session_state.config == RunConfig()

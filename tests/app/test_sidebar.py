@@ -59,7 +59,7 @@ def test_settings_that_cannot_run_together_are_listed_and_the_last_valid_config_
     text = shown_text(at.error[0].value)
     assert text.startswith("These settings cannot run together, so the last valid ones are still used")
     assert "Data ▸ latency window = 20 is longer than T=8" in text               # the sidebar's names, no CLI flags
-    assert "Network ▸ first spike reg = 0.5 needs first-spike times" in text and "--" not in text
+    assert "Methods ▸ first spike reg = 0.5 needs first-spike times" in text and "--" not in text
     assert at.session_state.rendered == RunConfig().with_values({"hidden": "32"})
     at.session_state["cfg:readout"] = "first-spike"
     at.session_state["cfg:latency-window"] = 8
@@ -174,8 +174,9 @@ def test_a_folder_framed_for_the_first_time_drives_a_progress_bar_then_removes_i
 def test_classroom_mode_shows_the_dozen_basic_settings_and_each_is_a_config_field():
     from snn_app.sidebar import BASIC, GROUPS
     from snn_core.config.run_config import cli_index
+    from snn_core.methods.catalogue import METHODS
     placed = {cli for group in GROUPS.values() for cli in group}
-    assert len(BASIC) == len(set(BASIC)) == 12 and set(BASIC) <= set(cli_index()) & placed
+    assert len(BASIC) == len(set(BASIC)) == 9 + len(METHODS) and set(BASIC) <= set(cli_index()) & placed
     at = AppTest.from_function(sidebar_script, default_timeout=30)
     at.session_state["ui:mode"] = "Basic"
     at.run()
@@ -190,7 +191,7 @@ def test_plain_words_turn_cli_names_into_the_sidebars():
         "Data ▸ data dir = 'x' is not allowed; allowed: a folder"
     assert plain_words("data.crop_us, data.frame_size: read only") == "Data ▸ crop us, Data ▸ frame size: read only"
     assert plain_words("allowed: --batch-size 2 or more, --K 1, or --arch mlp") == \
-        "allowed: Training ▸ batch size 2 or more, Neuron ▸ max spikes 1, or Network ▸ arch mlp"
+        "allowed: Training ▸ batch size 2 or more, Methods ▸ max spikes 1, or Network ▸ arch mlp"
     assert plain_words("layout given as the data folder, or the dataset fetched (snn data fetch shd)") == \
         "layout given as the data folder, or the dataset fetched (the 'Fetch shd' button below)"
     assert plain_words("folder, or the dataset fetched (snn data fetch event-folder)") == "folder"

@@ -153,3 +153,16 @@ def test_the_memory_budget_refuses_the_issues_link_before_anything_loads(tiny_va
     at.button(key="step").click().run()
     assert not at.exception and at.session_state.trainer is None
     assert "over the budget of 8,000 MB" in at.error[0].value and "Training ▸ batch size" in at.error[0].value
+
+
+def test_plif_shows_each_layers_learned_tau_moving_step_by_step(tiny_values):
+    at = first_run("app_pages/train.py", tiny_values(PAGE, hidden="16,12", plif="on", lr=0.05))
+    for _ in range(3):
+        at.button(key="step").click().run()
+    assert not at.exception
+    charts = {chart.key: chart for chart in at.get("plotly_chart")}
+    figure = __import__("json").loads(charts["reading:plif"].proto.spec)
+    lines = [trace for trace in figure["data"] if trace.get("mode") == "lines"]
+    assert [trace["name"] for trace in lines] == ["fc1", "fc2"]
+    assert all(trace["x"] == [1, 2, 3] and len(set(trace["y"])) == 3 for trace in lines)     # a new tau each step
+    assert any("PLIF" in expander.label for expander in at.expander)                          # and what it means

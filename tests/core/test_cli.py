@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from snn_core.cli import INTERRUPTED, OUTPUT_ALLOWED, WRITE_FAILED, main, write_output
+from snn_core.results import RunResult
 
 METRIC_KEYS = {"test_accuracy", "nasfr", "layer_firing_rates", "spikes_per_sample", "silent_fraction", "wall_seconds"}
 
@@ -185,7 +187,11 @@ def test_a_whole_float_in_a_config_list_trains(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["config"]["model"]["hidden"] == [8]
 
 
-def fake_run(result: dict, before=None):
+STORED = RunResult.from_json(json.loads((Path(__file__).parent / "results" / "current" / "train_digits.json")
+                                        .read_text()))
+
+
+def fake_run(result: RunResult, before=None):
     """A ``train_run`` that returns ``result`` at once: ``before()`` first (e.g. the output folder vanishing while
     it trained), then ``on_trained`` with a stand-in trainer, as the real one calls it."""
     def run(cfg, device="auto", on_epoch=None, on_trained=None):
@@ -201,12 +207,11 @@ def test_out_is_written_after_printing_and_a_failed_write_still_leaves_the_json_
                                                                                         capsys):
     folder = tmp_path / "goes-away"
     folder.mkdir()
-    monkeypatch.setattr("snn_core.experiments.run.train_run", fake_run({"metrics": {"test_accuracy": 0.5}},
-                                                                       before=folder.rmdir))
+    monkeypatch.setattr("snn_core.experiments.run.train_run", fake_run(STORED, before=folder.rmdir))
     out = folder / "r.json"
     assert main(["train", "--out", str(out)]) == WRITE_FAILED == 3
     captured = capsys.readouterr()
-    assert json.loads(captured.out) == {"metrics": {"test_accuracy": 0.5}}
+    assert json.loads(captured.out) == json.loads(json.dumps(STORED.to_json()))
     assert captured.err.count("\n") == 1 and f"--out {out}: cannot write it" in captured.err
     assert "printed above" in captured.err
 
@@ -216,12 +221,11 @@ def test_a_model_that_cannot_be_saved_after_training_still_prints_and_writes_the
     models = tmp_path / "models"
     models.mkdir()
     monkeypatch.setattr("snn_core.checkpoint.model_to_bytes", lambda *args: b"model")
-    monkeypatch.setattr("snn_core.experiments.run.train_run", fake_run({"metrics": {"test_accuracy": 0.5}},
-                                                                       before=models.rmdir))
+    monkeypatch.setattr("snn_core.experiments.run.train_run", fake_run(STORED, before=models.rmdir))
     out = tmp_path / "r.json"
     assert main(["train", "--out", str(out), "--save-model", str(models / "m.safetensors")]) == 3
     captured = capsys.readouterr()
-    assert json.loads(captured.out) == json.loads(out.read_text()) == {"metrics": {"test_accuracy": 0.5}}
+    assert json.loads(captured.out) == json.loads(out.read_text()) == json.loads(json.dumps(STORED.to_json()))
     assert captured.err.count("\n") == 1
     assert captured.err.startswith(f"error: --save-model {models / 'm.safetensors'}: cannot write it (")
     assert "the result was printed above" in captured.err
@@ -333,3 +337,15 @@ def test_any_failure_while_running_is_one_line_and_exit_2(monkeypatch, capsys, p
     monkeypatch.setenv("SNN_TRACEBACK", "1")                 # a developer asks for the traceback: it is raised
     with pytest.raises(type(problem)):
         main(["train"])
+
+
+def test_bad_environment_settings_are_one_line_and_exit_2_before_anything_runs(monkeypatch, capsys):
+    def never(*args, **kwargs):
+        raise AssertionError("ran despite a bad setting")
+    monkeypatch.setattr("snn_core.experiments.run.train_run", never)
+    monkeypatch.setenv("SNN_THREADS", "many")
+    monkeypatch.setenv("SNN_FRAME_CACHE_MB", "inf")
+    err = one_line_exit_2(["train"], capsys)
+    assert err == ("error: SNN_FRAME_CACHE_MB='inf' is not a cache size; allowed: a number of megabytes >= 0 (0 turns "
+                   "the cache off), or unset for 2048; SNN_THREADS='many' is not valid; allowed: an integer 1..256, "
+                   "or unset for 1\n")

@@ -21,7 +21,7 @@ def test_the_default_mlp_is_input_one_hidden_layer_and_a_rate_readout():
     assert len(trace(fig, "fc1").y) == MAX_NODES and len(trace(fig, "readout").y) == MAX_NODES
     assert "128 (drawn: 8)" in texts(fig) and "64 (drawn: 8)" in texts(fig)
     assert fig.layout.title.text == "The network: 64 → 128 → 10"
-    assert not [t for t in fig.data if t.name == "ASA gate"] and not fig.layout.shapes
+    assert not [t for t in fig.data if t.name == "methods"] and not fig.layout.shapes
 
 
 def test_conv_layers_show_channels_pooled_sizes_and_the_asa_gates_on_the_layers_it_names():
@@ -31,9 +31,9 @@ def test_conv_layers_show_channels_pooled_sizes_and_the_asa_gates_on_the_layers_
     assert [c.name for c in columns] == ["input", "conv1", "conv2", "fc1", "fc2", "out"]
     assert [c.count for c in columns] == [2 * 32 * 32, 16, 32, 128, 4, 5]
     assert columns[1].detail == "16 ch × 16×16" and columns[2].detail == "32 ch × 8×8"   # pooled while wider than 8
-    assert [c.asa for c in columns] == ["", "", "clean", "", "", ""]
+    assert [c.marks for c in columns] == [(), (), ("ASA clean",), (), (), ()]
     fig = network_diagram(cfg)
-    gates = trace(fig, "ASA gate")
+    gates = trace(fig, "methods")
     assert list(gates.x) == [2] and list(gates.text) == ["ASA clean"] and len(fig.layout.shapes) == 1
     assert "⬢ ASA clean" in texts(fig)
     assert len(trace(fig, "fc2").y) == 4 and "4" in texts(fig)                  # narrow layers: every node drawn
@@ -43,7 +43,7 @@ def test_conv_layers_show_channels_pooled_sizes_and_the_asa_gates_on_the_layers_
 def test_asa_on_every_conv_layer_when_it_names_none_and_a_folder_of_unknown_size():
     cfg = RunConfig().with_values({"dataset": "event-folder", "arch": "conv", "channels": "8,8,8", "asa": "faithful"})
     columns = network_columns(cfg)
-    assert [c.asa for c in columns if c.kind == "conv"] == ["faithful"] * 3
+    assert [c.marks for c in columns if c.kind == "conv"] == [("ASA faithful",)] * 3
     assert columns[0].count == 0 and "size read from the files" in columns[0].detail
     assert columns[-1].count == 0 and "classes of the folder" in columns[-1].detail
-    assert list(trace(network_diagram(cfg), "ASA gate").x) == [1, 2, 3]
+    assert list(trace(network_diagram(cfg), "methods").x) == [1, 2, 3]

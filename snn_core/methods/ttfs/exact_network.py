@@ -39,7 +39,7 @@ from .exact import (
 )
 
 if TYPE_CHECKING:
-    from ...config.run_config import RunConfig
+    from ...fields import Config
 
 MAX_HIDDEN = 2
 MAX_WIDTH = 256
@@ -62,7 +62,7 @@ class ExactLayer(nn.Module):
 class ExactNetwork(nn.Module):
     """Feed-forward TTFS network over latency frames ``[T, B, ...]``; returns a ``ModelOutput``."""
 
-    def __init__(self, sizes: list[int], cfg: RunConfig):
+    def __init__(self, sizes: list[int], cfg: Config):
         super().__init__()
         names = [f"fc{i}" for i in range(1, len(sizes) - 1)] + ["out"]
         self.layers = nn.ModuleList(ExactLayer(n, a, b) for n, a, b in zip(names, sizes[:-1], sizes[1:]))
@@ -132,6 +132,6 @@ def _init(weight: torch.Tensor, threshold: float) -> None:
     nn.init.normal_(weight, mean, mean)
 
 
-def build_exact_model(cfg: RunConfig, frame_shape: tuple[int, ...], n_classes: int) -> ExactNetwork:
+def build_exact_model(cfg: Config, frame_shape: tuple[int, ...], n_classes: int) -> ExactNetwork:
     """The exact-engine network a config describes (``config.check`` has judged that it fits the engine)."""
     return ExactNetwork([int(math.prod(frame_shape)), *cfg.model.hidden, n_classes], cfg)

@@ -105,7 +105,7 @@ def test_several_problems_are_all_reported_on_one_line():
         require_valid(cfg)
     text = str(problem.value)
     assert "\n" not in text and text.startswith("3 problems: (1) data.latency_window")
-    assert "(2) model.first_spike_reg" in text and "(3) methods.trt" in text
+    assert "(2) methods.trt" in text and "(3) model.first_spike_reg" in text        # core rules, then by method
 
 
 def test_conv_needs_image_frames_from_the_dataset_registry(monkeypatch):

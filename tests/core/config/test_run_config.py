@@ -8,9 +8,9 @@ import pytest
 
 from snn_core.config.run_config import RunConfig, cli_index
 from snn_core.data import DATASETS
-from snn_core.methods.asa import CONTROLS, RULES, VARIANTS
+from snn_core.methods.asa.gate import CONTROLS, RULES, VARIANTS
 from snn_core.methods.engines import ENGINES
-from snn_core.methods.trt import PERTURBATIONS
+from snn_core.methods.trt.branches import PERTURBATIONS
 from snn_core.network.encoders import ENCODERS
 from snn_core.network.readout import (
     READOUTS,

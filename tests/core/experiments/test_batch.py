@@ -3,7 +3,7 @@ import multiprocessing
 import threading
 
 import snn_core.experiments.batch as batch
-from snn_core.experiments.batch import RunCache, is_cancelled, run_many
+from snn_core.experiments.batch import RunCache, failed_slot, is_cancelled, run_many
 
 QUICK = {"T": 2, "train-samples": 64, "hidden": 8}          # changes from the tiny base
 SLOW = {"epochs": 300, "train-samples": 400}               # minutes if it ran to the end: it must be stopped
@@ -21,11 +21,11 @@ def test_a_set_cancel_starts_nothing_but_still_returns_the_cache_hits(tiny, monk
     cancel, seen = threading.Event(), []
     cancel.set()
     slots = run_many(configs, cache=cache, cancel=cancel, on_slot=lambda i, s: seen.append(i))
-    assert slots[0]["cached"] and slots[0]["metrics"] == cached["metrics"] and seen == [0]
+    assert slots[0].cached and slots[0].metrics == cached.metrics and seen == [0]
     assert [is_cancelled(slot) for slot in slots] == [False, True, True]
-    assert slots[1]["error"].startswith("Cancelled: ") and slots[1]["metrics"] is None
-    assert slots[2]["config"] == configs[2].to_dict()
-    assert not is_cancelled({"error": "RuntimeError: out of memory"}) and not is_cancelled(None)
+    assert slots[1].error.startswith("Cancelled: ") and slots[1].metrics is None
+    assert slots[2].config == configs[2]
+    assert not is_cancelled(failed_slot(configs[0], RuntimeError("out of memory"))) and not is_cancelled(None)
 
 
 def test_cancel_within_a_batch_keeps_the_finished_runs_in_the_cache(tiny):
@@ -37,7 +37,7 @@ def test_cancel_within_a_batch_keeps_the_finished_runs_in_the_cache(tiny):
         cancel.set()
 
     slots = run_many(configs, cache=cache, cancel=cancel, progress=after_the_first)
-    assert calls == [(1, 3)] and slots[0]["error"] is None
+    assert calls == [(1, 3)] and slots[0].error is None
     assert [is_cancelled(slot) for slot in slots] == [False, True, True]
     assert cache.get(configs[0], "auto") is not None and cache.get(configs[1], "auto") is None
 
@@ -71,7 +71,7 @@ def test_cancel_terminates_the_pools_running_workers(tiny):
     configs = [quick] + [tiny(QUICK, SLOW, seed=seed) for seed in range(1, 4)]
     cancel = threading.Event()
     slots = run_many(configs, workers=2, cancel=cancel, progress=lambda *a: cancel.set())
-    assert slots[0]["error"] is None
+    assert slots[0].error is None
     assert [is_cancelled(slot) for slot in slots[1:]] == [True, True, True]     # one was running: terminated
     assert multiprocessing.active_children() == []
 
@@ -101,7 +101,7 @@ def test_workers_never_run_the_parents_main_script_even_while_another_thread_reb
     finally:
         stop.set()
         thread.join()
-    assert [slot["error"] for slot in slots] == [None, None, None]
+    assert [slot.error for slot in slots] == [None, None, None]
     assert spawn.get_preparation_data is prepare                   # multiprocessing as it was
 
 
@@ -118,5 +118,5 @@ def test_ctrl_c_in_the_parent_terminates_the_pools_workers_and_keeps_what_on_slo
         pass
     else:
         raise AssertionError("the KeyboardInterrupt must reach the caller")
-    assert list(kept) == [0] and kept[0]["error"] is None
+    assert list(kept) == [0] and kept[0].error is None
     assert multiprocessing.active_children() == []      # the slow runs were terminated, not waited for

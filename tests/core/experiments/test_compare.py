@@ -99,7 +99,7 @@ def test_a_failing_run_is_reported_not_raised(config, monkeypatch):
     assert failed["error"] == "RuntimeError: out of memory" and failed["metrics"] is None
     assert result["per_seed"][0]["base"]["error"] is None
     assert result["failed_runs"] == 2 and result["paired"]["test_accuracy"]["n"] == 2
-    json.dumps(result)
+    json.dumps(result.to_json())
 
 
 def test_process_pool_matches_in_process_and_captures_worker_errors(config, tmp_path):
@@ -212,13 +212,13 @@ def test_a_partial_comparison_is_the_comparison_of_the_pairs_that_finished(confi
     configs = compare_configs(config, variant, [0, 1, 2])
     assert [(c.training.seed, c.data.time_steps) for c in configs] == [(0, 2), (0, 3), (1, 2), (1, 3), (2, 2), (2, 3)]
     full = compare(config, variant, [0, 1, 2])
-    slots = [run[arm] for run in full["per_seed"] for arm in ("base", "variant")]
+    slots = [run for pair in full.per_seed for run in (pair.base, pair.variant)]
     partial = compare_result(config, variant, [0, 1, 2], [*slots[:2], None, slots[3], *slots[4:]])
-    assert partial["seeds"] == [0, 2] and [run["seed"] for run in partial["per_seed"]] == [0, 2]
-    assert partial["unfinished_runs"] == 1 and partial["failed_runs"] == 0
-    assert partial["paired"] == compare_result(config, variant, [0, 2], slots[:2] + slots[4:])["paired"]
+    assert partial.seeds == (0, 2) and [pair.seed for pair in partial.per_seed] == [0, 2]
+    assert partial.unfinished_runs == 1 and partial.failed_runs == 0
+    assert partial.paired == compare_result(config, variant, [0, 2], slots[:2] + slots[4:]).paired
     cancelled = compare_result(config, variant, [0, 1, 2], slots[:4] + [cancelled_slot(configs[4]), None])
-    assert cancelled["seeds"] == [0, 1] and cancelled["unfinished_runs"] == 2 and cancelled["paired"]["test_accuracy"]
+    assert cancelled.seeds == (0, 1) and cancelled.unfinished_runs == 2 and cancelled.paired["test_accuracy"].n == 2
     with pytest.raises(ValueError, match="5 slots for 3 seeds; allowed: 2 per seed"):
         compare_result(config, variant, [0, 1, 2], slots[:5])
 
@@ -228,13 +228,13 @@ def test_a_partial_sweep_lists_the_finished_runs_of_each_point(config):
 
     configs = sweep_configs(config, "max-spikes", ["0", "1"], [0, 1])
     full = sweep(config, "max-spikes", ["0", "1"], [0, 1])
-    slots = [run for point in full["points"] for run in point["runs"]]
+    slots = [run for point in full.points for run in point.runs]
     partial = sweep_result(config, "max-spikes", [0, 1], configs, [slots[0], None, None, slots[3]])
-    assert partial["values"] == [0, 1] and partial["unfinished_runs"] == 2
-    assert [[run["seed"] for run in point["runs"]] for point in partial["points"]] == [[0], [1]]
-    assert partial["points"][0]["summary"]["test_accuracy"]["n"] == 1
-    assert partial["points"][1]["paired_vs_first"] == {}                    # no seed finished in both points
-    assert sweep_result(config, "max-spikes", [0, 1], configs, slots)["points"] == full["points"]
+    assert partial.values == (0, 1) and partial.unfinished_runs == 2
+    assert [[run.seed for run in point.runs] for point in partial.points] == [[0], [1]]
+    assert partial.points[0].summary["test_accuracy"].n == 1
+    assert partial.points[1].paired_vs_first == {}                          # no seed finished in both points
+    assert sweep_result(config, "max-spikes", [0, 1], configs, slots).points == full.points
 
 
 # --- Ctrl-C: the finished runs are printed, the rest marked, exit 130 (the lost-run review) ----------------------

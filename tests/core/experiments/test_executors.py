@@ -54,11 +54,10 @@ def test_a_two_seed_comparison_on_ray_equals_the_local_one_and_fills_the_same_ca
         again = compare(base, variant, [0, 1], cache=cache)          # the local executor reads Ray's runs
     finally:
         ray.shutdown()
-    assert on_ray["failed_runs"] == 0 and len(on_ray["per_seed"]) == 2
-    assert without_timings(on_ray) == without_timings(local)
-    assert without_timings(again) == without_timings(local)
-    assert on_ray["per_seed"][1]["variant"]["metrics"]["test_accuracy"] == \
-        local["per_seed"][1]["variant"]["metrics"]["test_accuracy"]
+    assert on_ray.failed_runs == 0 and len(on_ray.per_seed) == 2
+    assert without_timings(on_ray.to_json()) == without_timings(local.to_json())
+    assert without_timings(again.to_json()) == without_timings(local.to_json())
+    assert on_ray.per_seed[1].variant.metrics.test_accuracy == local.per_seed[1].variant.metrics.test_accuracy
 
 
 def test_pool_workers_ignore_ctrl_c_so_only_the_parent_decides():

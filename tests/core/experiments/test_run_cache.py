@@ -1,11 +1,13 @@
 """RunCache: only a valid entry for the very config asked for is served; everything else is a miss, removed, logged;
 writers never collide; the folder is one per engine fingerprint and stays under its cap. No run trains here: the
-results are hand-made, shaped as ``train_run``'s."""
+results are a stored tiny run's, changed by hand."""
 import json
 import logging
 import math
 import os
 import threading
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -19,15 +21,19 @@ from snn_core.experiments.batch import (
     run_many,
     valid_json,
 )
+from snn_core.results import RunResult
 
 CFG = RunConfig().with_values({"T": "3", "hidden": "16"})
 OTHER = CFG.with_values({"seed": 7})
 
 
-def result_of(cfg: RunConfig, accuracy: float = 0.5, loss: float = 1.25) -> dict:
-    return {"config": cfg.to_dict(), "history": [{"epoch": 1, "train_loss": loss, "test_accuracy": accuracy}],
-            "metrics": {"test_accuracy": accuracy, "test_loss": loss, "epochs_to_target": None},
-            "timing": {"total_seconds": 0.1, "device": "cpu"}, "data": {"source": "test"}}
+STORED = RunResult.from_json(json.loads(
+    (Path(__file__).parents[1] / "results" / "current" / "train_digits.json").read_text()))
+
+
+def result_of(cfg: RunConfig, accuracy: float = 0.5, loss: float = 1.25) -> RunResult:
+    return replace(STORED, config=cfg, history=(replace(STORED.history[0], train_loss=loss, test_accuracy=accuracy),),
+                   metrics=replace(STORED.metrics, test_accuracy=accuracy, test_loss=loss, epochs_to_target=None))
 
 
 def entry_path(cache: RunCache, cfg: RunConfig):
@@ -40,7 +46,7 @@ def stored(cache: RunCache, cfg: RunConfig) -> dict:
 
 def test_a_stored_result_comes_back_from_a_new_cache_over_the_same_folder(tmp_path):
     RunCache(tmp_path).put(CFG, "cpu", result_of(CFG))
-    assert RunCache(tmp_path).get(CFG, "cpu") == json.loads(json.dumps(result_of(CFG)))
+    assert RunCache(tmp_path).get(CFG, "cpu") == result_of(CFG)
     assert RunCache(tmp_path).get(OTHER, "cpu") is None
 
 
@@ -90,7 +96,7 @@ def test_a_forged_result_for_another_config_is_never_served(tmp_path):
     assert RunCache(tmp_path).get(CFG, "cpu") is None
     slots = run_many([CFG.with_values({"epochs": 1, "train-samples": 64, "test-samples": 40})],
                      cache=RunCache(tmp_path))          # a real run, not the forged 100%
-    assert slots[0]["cached"] is False
+    assert slots[0].cached is False
 
 
 def test_nan_is_stored_as_null_with_a_flag_and_comes_back(tmp_path):
@@ -101,8 +107,8 @@ def test_nan_is_stored_as_null_with_a_flag_and_comes_back(tmp_path):
     assert "NaN" not in text and entry["result"]["metrics"]["test_loss"] is None
     assert ["history", 0, "train_loss"] in [path for path, _ in entry["non_finite"]]
     served = RunCache(tmp_path).get(CFG, "cpu")
-    assert math.isnan(served["metrics"]["test_loss"]) and math.isnan(served["history"][0]["train_loss"])
-    assert served["metrics"]["epochs_to_target"] is None               # a real null stays null
+    assert math.isnan(served.metrics.test_loss) and math.isnan(served.history[0].train_loss)
+    assert served.metrics.epochs_to_target is None                     # a real null stays null
 
 
 def test_finite_tree_round_trips_every_non_finite_value():
@@ -117,10 +123,10 @@ def test_finite_tree_round_trips_every_non_finite_value():
 
 
 def test_valid_json_writes_null_and_where_and_leaves_a_finite_result_as_it_was():
-    result = result_of(CFG, loss=math.nan)
+    result = result_of(CFG, loss=math.nan).to_json()
     tree = json.loads(valid_json(result, indent=2))
     assert tree["metrics"]["test_loss"] is None and [["metrics", "test_loss"], "nan"] in tree["non_finite"]
-    assert valid_json(result_of(CFG)) == json.dumps(result_of(CFG))
+    assert valid_json(result_of(CFG).to_json()) == json.dumps(result_of(CFG).to_json())
 
 
 def test_two_threads_writing_one_key_never_fail(tmp_path):
@@ -139,7 +145,7 @@ def test_two_threads_writing_one_key_never_fail(tmp_path):
     for thread in threads:
         thread.join()
     assert problems == []
-    assert RunCache(tmp_path).get(CFG, "cpu")["metrics"]["test_accuracy"] in (0.25, 0.75)
+    assert RunCache(tmp_path).get(CFG, "cpu").metrics.test_accuracy in (0.25, 0.75)
     assert sorted(path.name[-5:] for path in cache.directory.iterdir()) == [".json", "cache"]   # no temp file left
 
 

@@ -1,30 +1,28 @@
-"""Statistics for fair comparisons: t quantiles and CIs against tables and hand-computed values."""
+"""Statistics for fair comparisons: CIs against t tables, hand-computed values and the former closed-form series."""
 import math
 
 import pytest
 
-from snn_core.experiments.stats import mean_ci, paired, t_quantile, t_two_sided_cdf
+from snn_core.experiments.stats import mean_ci, paired
 
 
-@pytest.mark.parametrize("df,expected", [(1, 12.706), (2, 4.303), (4, 2.776), (9, 2.262), (29, 2.045),
-                                         (2000, 1.961)])
-def test_t_quantile_matches_the_table(df, expected):
-    assert t_quantile(0.975, df) == pytest.approx(expected, abs=5e-4)
+def t_of(result: dict) -> float:
+    """The t quantile a ``mean_ci`` result used: its half-width over sd / sqrt(n)."""
+    return (result["ci_high"] - result["mean"]) * math.sqrt(result["n"]) / result["sd"]
 
 
-def test_t_distribution_closed_forms():
-    # df = 1 (Cauchy): P(|T| <= t) = 2 atan(t) / pi; df = 2: t / sqrt(t^2 + 2)
-    assert t_two_sided_cdf(1.0, 1) == pytest.approx(0.5)
-    assert t_two_sided_cdf(3.0, 2) == pytest.approx(3 / math.sqrt(11))
-    assert t_quantile(0.5, 5) == pytest.approx(0.0, abs=1e-12)
-    assert t_quantile(0.995, 3) == pytest.approx(5.841, abs=5e-4)
+@pytest.mark.parametrize("df,expected", [(1, 12.706205), (2, 4.302653), (4, 2.776445), (9, 2.262157),
+                                         (29, 2.045230), (2000, 1.961151)])
+def test_the_95_percent_interval_uses_the_tabled_t(df, expected):
+    assert t_of(mean_ci(range(df + 1))) == pytest.approx(expected, abs=1e-6)
 
 
-def test_t_quantile_agrees_with_scipy_when_installed():
-    stats = pytest.importorskip("scipy.stats")
-    for df in (1, 3, 7, 15, 40, 120):
-        for p in (0.6, 0.9, 0.975, 0.999):
-            assert t_quantile(p, df) == pytest.approx(stats.t.ppf(p, df), rel=1e-9)
+def test_other_confidences_use_their_quantile():
+    assert t_of(mean_ci([1.0, 2.0, 4.0, 8.0], confidence=0.99)) == pytest.approx(5.840909, abs=1e-6)   # t_{.995,3}
+    assert t_of(mean_ci([1.0, 2.0, 4.0, 8.0, 3.0, 5.0], confidence=0.0)) == 0.0                          # t_{.5,5}
+    for confidence in (1.0, -0.1, math.nan):
+        with pytest.raises(ValueError, match="allowed: 0 <= confidence < 1"):
+            mean_ci([1.0, 2.0], confidence)
 
 
 def test_paired_ci_against_a_hand_computed_case():
@@ -36,6 +34,15 @@ def test_paired_ci_against_a_hand_computed_case():
     assert result["ci_high"] == pytest.approx(2 + 2.250329, abs=1e-6)
     assert (result["wins"], result["losses"], result["ties"], result["n"]) == (3, 0, 1, 4)
     assert result["note"] is None
+
+
+def test_the_interval_is_the_one_the_closed_form_series_gave():
+    """The quantile was a closed-form series inverted by bisection before SciPy's: the same keys, the same numbers
+    (to rounding)."""
+    result = paired([90, 92, 91, 93], [92, 95, 91, 96])
+    assert list(result) == ["mean", "ci_low", "ci_high", "sd", "n", "note", "wins", "losses", "ties"]
+    assert result["ci_low"] == pytest.approx(-0.25032936322818244, abs=1e-12)
+    assert result["ci_high"] == pytest.approx(4.2503293632281824, abs=1e-12)
 
 
 def test_one_seed_has_no_ci_but_a_reason():

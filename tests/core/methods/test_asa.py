@@ -7,7 +7,7 @@ import torch
 
 from snn_core.cli import main
 from snn_core.config.run_config import RunConfig
-from snn_core.methods.asa import ASA, gate_factory, parameter_count
+from snn_core.methods.asa.gate import ASA, gate_factory, parameter_count
 from snn_core.methods.registry import build_model
 from snn_core.training.trainer import Trainer
 

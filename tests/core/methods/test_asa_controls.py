@@ -8,7 +8,7 @@ import torch
 
 from snn_core.cli import main
 from snn_core.config.run_config import RunConfig
-from snn_core.methods.asa_controls import ConstantGate, ScalarGate
+from snn_core.methods.asa.controls import ConstantGate, ScalarGate
 from snn_core.methods.registry import build_model
 from snn_core.training.trainer import Trainer
 
@@ -89,7 +89,7 @@ def test_cli_refuses_a_bad_gate_in_one_line(capsys):
 
 
 def test_mean_gate_reads_the_gate_from_the_recorded_currents(tiny):
-    from snn_core.methods.asa import mean_gate
+    from snn_core.methods.asa.gate import mean_gate
 
     trainer = Trainer(tiny(CONV, asa="constant", asa_constant_gate=0.4, asa_layers="1"), device="cpu")
     assert mean_gate(trainer.trace_samples([0, 1]).trace.layers) == pytest.approx(0.4)

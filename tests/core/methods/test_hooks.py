@@ -5,9 +5,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from snn_core.methods.catalogue import METHODS
 from snn_core.methods.hooks import BatchLoss, MethodHook, batch_loss
-from snn_core.methods.registry import HOOKS, build_hooks, build_model
-from snn_core.methods.trt import TrtHook
+from snn_core.methods.registry import build_hooks, build_model
+from snn_core.methods.trt.branches import TrtHook
 from snn_core.methods.ttfs.regulariser import FirstSpikeRegulariser
 from snn_core.training.trainer import Trainer
 
@@ -65,7 +66,8 @@ def test_a_trainer_step_adds_the_hooks_terms_and_shows_them_its_output(tiny):
 
 
 def test_the_registry_builds_the_hooks_a_config_switches_on_in_order(tiny):
-    assert list(HOOKS) == ["trt", "first-spike-regulariser", "weight-bump"]
+    assert [factory.__qualname__ for method in METHODS for factory in method.hooks] == [
+        "hook", "regulariser_hook", "weight_bump_hook"]                                  # TRT's, then TTFS's two
     cfg = tiny(SMALL, {"trt": "on", "readout": "first-spike", "first-spike-reg": 0.1})
     trainer = Trainer(cfg, device="cpu")
     assert [type(hook) for hook in trainer.hooks] == [TrtHook, FirstSpikeRegulariser]

@@ -10,8 +10,8 @@ import torch
 from snn_core.checkpoint import model_from_bytes, model_to_bytes
 from snn_core.cli import main
 from snn_core.config.run_config import RunConfig
-from snn_core.methods import trt
 from snn_core.methods.registry import build_model
+from snn_core.methods.trt import branches as trt
 from snn_core.training.trainer import Trainer
 
 TRT = {"hidden": "8,6", "batch-size": 32}                  # changes from the tiny base: two hidden layers

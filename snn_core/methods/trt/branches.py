@@ -34,12 +34,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..network.discrete import SpikingNetwork
-from ..network.records import ModelOutput
-from .hooks import BatchLoss, MethodHook
+from ...network.discrete import SpikingNetwork
+from ...network.records import ModelOutput
+from ..hooks import BatchLoss, MethodHook
 
 if TYPE_CHECKING:
-    from ..config.run_config import MethodsConfig
+    from ...fields import Section as MethodsConfig
 
 PERTURBATIONS = ("reverse", "permute", "none", "playback")
 BN_STATS = ("both", "clean")   # which branches update BatchNorm's running statistics

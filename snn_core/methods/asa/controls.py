@@ -19,6 +19,8 @@ import math
 import torch
 from torch import nn
 
+from ...network.layers import ScaleGate
+
 CONTROLS = ("constant", "scalar")
 
 
@@ -31,7 +33,7 @@ def _checked(gate: float, kind: str) -> float:
     return float(gate)
 
 
-class ConstantGate(nn.Module):
+class ConstantGate(ScaleGate):
     """X̃ = g·X for a conv layer's current ``[T, B, C, H, W]``; g fixed, no parameters."""
 
     def __init__(self, gate: float):
@@ -49,7 +51,7 @@ class ConstantGate(nn.Module):
         return x * self.gate                                                     # (T, B, C, H, W)
 
 
-class ScalarGate(nn.Module):
+class ScalarGate(ScaleGate):
     """X̃ = σ(p)·X for a conv layer's current ``[T, B, C, H, W]``; one learnable p, σ(p) = ``gate`` at init."""
 
     def __init__(self, gate: float):

@@ -29,7 +29,7 @@ Variants:
 
 Which conv layers get a gate (``gated_layers``): ``methods.asa_layers`` (1-based), or every conv layer
 when it is empty; ``gate_factory`` hands the discrete network the gates through its ``gate_for`` slot: ASA, or
-one of its attenuation controls (``snn_core.methods.asa_controls``: ``constant``, ``scalar``).
+one of its attenuation controls (``snn_core.methods.asa.controls``: ``constant``, ``scalar``).
 """
 from __future__ import annotations
 
@@ -40,11 +40,11 @@ from typing import TYPE_CHECKING, NamedTuple
 import torch
 from torch import nn
 
-from .asa_controls import CONTROL_GATES
+from .controls import CONTROL_GATES
 
 if TYPE_CHECKING:
-    from ..config.run_config import RunConfig
-    from ..network.records import LayerTrace
+    from ...fields import Config
+    from ...network.records import LayerTrace
 
 VARIANTS = ("faithful", "clean")
 CONTROLS = tuple(CONTROL_GATES)  # ASA's attenuation controls, values of methods.asa beside the variants
@@ -202,7 +202,7 @@ def parameter_count(time_steps: int, reduction: int = 1) -> int:
     return fc + 2 * 2 * 3 * 3 + 2
 
 
-def gated_layers(cfg: RunConfig) -> set[int]:
+def gated_layers(cfg: Config) -> set[int]:
     """1-based numbers of the conv layers that get ASA or a control (``config.check`` has made sure they exist)."""
     methods = cfg.methods
     if methods.asa == "off":
@@ -216,7 +216,7 @@ def gate_seed(run_seed: int, conv_number: int) -> int:
     return GATE_SEED_OFFSET + 16 * run_seed + conv_number
 
 
-def _build_gate(cfg: RunConfig) -> nn.Module:
+def _build_gate(cfg: Config) -> nn.Module:
     """The gate ``methods.asa`` names, as configured."""
     m = cfg.methods
     if m.asa in CONTROL_GATES:
@@ -225,7 +225,7 @@ def _build_gate(cfg: RunConfig) -> nn.Module:
                m.asa_gate_important, m.asa_gate_sub)
 
 
-def gate_factory(cfg: RunConfig) -> Callable[[int], nn.Module | None]:
+def gate_factory(cfg: Config) -> Callable[[int], nn.Module | None]:
     """``gate_for(conv_number)``: a fresh gate (ASA or a control) for each gated conv layer, None for the others.
 
     Each gate draws its initial weights from a generator of its own (``gate_seed``) and leaves the global

@@ -1,0 +1,143 @@
+"""ASA, Advance Spatial Attention (Yao et al., ICCV 2023), as one record: its settings, rules and parts.
+
+The gate itself is ``gate`` (ASA's faithful and clean variants), its attenuation controls ``controls``.
+``asa_reduction`` defaults to 1: the paper's r = 4 is for T = 60 (a 15-wide bottleneck); at our T = 8 a full
+T×T map costs only 64 weights, and r = 4 would leave a 2-wide bottleneck.
+"""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from ...fields import spec
+from ..method import Method, Setting, Twin
+from .controls import CONTROLS
+from .gate import RULES, VARIANTS, gate_factory, gated_layers
+
+if TYPE_CHECKING:
+    from ...data import DatasetInfo
+    from ...fields import Config
+
+MEMORY_FACTOR = 1.5     # ASA's gates keep their scores and masks too (config.budget measured 9.8 vs 5.4 MB)
+
+
+def _setting(name: str, *args, **kwargs) -> Setting:
+    return Setting("methods", name, spec(*args, **kwargs))
+
+
+SETTINGS = (
+    _setting("asa", "off", "asa", "Advance Spatial Attention on conv layers: faithful = the published code, "
+             "clean = a re-implementation with per-sample masks and a learnable score; its attenuation "
+             "controls (no attention): constant = the current times asa-constant-gate, scalar = times one "
+             "learnable gate per layer starting there", choices=("off", *VARIANTS, *CONTROLS)),
+    _setting("asa_constant_gate", 0.7, "asa-constant-gate",
+             "ASA controls: the gate g in (0, 1] of asa=constant (X -> g X), and the starting value of "
+             "asa=scalar's learnable gate (needs g < 1)", lo=0.01, hi=1.0, kind=float),
+    _setting("asa_lambda", 0.5, "asa-lambda", "ASA: fraction lambda of channels and of time steps marked top-k",
+             lo=0.05, hi=0.95, kind=float),
+    _setting("asa_reduction", 1, "asa-reduction",
+             "ASA: reduction r of the score's time FC (T -> T/r -> T; 1 = one T x T map)", lo=1, hi=16, kind=int),
+    _setting("asa_layers", (), "asa-layers", "ASA: conv layer numbers that get ASA (1-based; empty = every conv "
+             "layer)", lo=1, hi=4, kind=int, length=(0, 4)),
+    _setting("asa_rule", "xor", "asa-rule", "ASA: important = rule(channel top-k, time top-k); faithful needs xor",
+             choices=RULES),
+    _setting("asa_gate_important", True, "asa-gate-important",
+             "ASA: gate the important group (false passes it through ungated)", kind=bool),
+    _setting("asa_gate_sub", True, "asa-gate-sub", "ASA: gate the sub-important group (false passes it through "
+             "ungated)", kind=bool),
+)
+
+
+def rules(cfg: Config, info: DatasetInfo) -> list[str]:
+    """Where ASA gates (conv layers) and what its gate needs of T and channels (``gate``)."""
+    m, steps, problems = cfg.methods, cfg.data.time_steps, []
+    if m.asa == "off" or cfg.model.engine != "discrete":
+        return problems
+    if m.asa in CONTROLS:                          # no top-k: only where they gate, and scalar's finite logit
+        if m.asa == "scalar" and m.asa_constant_gate >= 1:
+            problems.append(f"methods.asa_constant_gate (--asa-constant-gate)={m.asa_constant_gate:g} cannot start "
+                            "asa='scalar' (its gate is sigmoid(p), p = logit(g) must be finite); allowed: 0.01 <= "
+                            "g < 1, or --asa constant for a gate of 1")
+        return problems + _layer_rules(cfg, top_k=False)
+    if m.asa == "faithful" and m.asa_rule != "xor":
+        problems.append(f"methods.asa_rule (--asa-rule)={m.asa_rule!r} is not allowed with asa='faithful' "
+                        "(the published code uses xor); allowed: xor, or use --asa clean for and/or")
+    if m.asa == "faithful" and cfg.training.batch_size == 1:
+        problems.append("methods.asa (--asa)='faithful' cannot train with training.batch_size (--batch-size)=1: "
+                        "the published ASA code fails at batch size 1 (and its batch-pooled masks need a batch); "
+                        "allowed: --batch-size 2 or more, or --asa clean")
+    if steps < 2:
+        problems.append(f"methods.asa (--asa)={m.asa!r} needs data.time_steps (--T) >= 2 (the time top-k needs "
+                        f"k_T = floor(lambda*T) >= 1), got T={steps}; allowed: --T 2 or more, or --asa off")
+    elif math.floor(m.asa_lambda * steps) < 1:
+        problems.append(f"methods.asa_lambda (--asa-lambda)={m.asa_lambda:g} marks floor(lambda*T) = 0 of the "
+                        f"T={steps} time steps top-k; allowed: asa-lambda >= {1 / steps:g} at T={steps}, or a longer T")
+    if m.asa_reduction > steps:
+        problems.append(f"methods.asa_reduction (--asa-reduction)={m.asa_reduction} is larger than T={steps} "
+                        f"(the score's bottleneck T/r must be >= 1); allowed: 1..{steps}")
+    return problems + _layer_rules(cfg)
+
+
+def _layer_rules(cfg: Config, top_k: bool = True) -> list[str]:
+    """The gated layers exist and are conv layers; with ``top_k`` (ASA itself) each has floor(lambda*C) >= 1."""
+    m, channels = cfg.methods, cfg.model.channels
+    if cfg.model.arch != "conv":
+        return [f"methods.asa (--asa)={m.asa!r} gates conv layers, but arch={cfg.model.arch!r} has none; "
+                "allowed: --arch conv, or --asa off"]
+    too_big = [i for i in m.asa_layers if i > len(channels)]
+    problems = [] if not too_big else [
+        f"methods.asa_layers (--asa-layers)={list(m.asa_layers)} names conv layer(s) {too_big}, but the network has "
+        f"{len(channels)}; allowed: numbers 1..{len(channels)}, or empty for all"]
+    gated = sorted({i for i in m.asa_layers if i <= len(channels)}) if m.asa_layers else range(1, len(channels) + 1)
+    narrow = [i for i in gated if top_k and math.floor(m.asa_lambda * channels[i - 1]) < 1]
+    if narrow:
+        fewest = min(channels[i - 1] for i in narrow)
+        problems.append(f"methods.asa_lambda (--asa-lambda)={m.asa_lambda:g} marks floor(lambda*C) = 0 channels "
+                        f"top-k in gated conv layer(s) {narrow} of model.channels (--channels)={list(channels)}; "
+                        f"allowed: asa-lambda >= {1 / fewest:g}, or more channels")
+    return problems
+
+
+def memory_factor(cfg: Config) -> float:
+    return MEMORY_FACTOR if cfg.methods.asa != "off" else 1
+
+
+def gates(cfg: Config):
+    """The conv layers' gates (ASA or a control, ``gate.gate_factory``); None with ASA off."""
+    return None if cfg.methods.asa == "off" else gate_factory(cfg)
+
+
+def layer_marks(cfg: Config) -> dict[str, str]:
+    """The gated conv layers, labelled with the gate they get, for the network view."""
+    if cfg.model.engine != "discrete" or cfg.model.arch != "conv":
+        return {}
+    return {f"conv{number}": f"ASA {cfg.methods.asa}" for number in sorted(gated_layers(cfg))
+            if number <= len(cfg.model.channels)}
+
+
+def nir_refusal(cfg: Config) -> str | None:
+    """ASA's gates depend on the input; only its controls (a fixed scale at inference) fold into weights."""
+    if cfg.methods.asa not in VARIANTS or cfg.model.engine != "discrete" or cfg.model.arch != "conv":
+        return None
+    gated = ", ".join(layer_marks(cfg))
+    return (f"ASA's current gates on {gated} cannot be exported to NIR: they depend on the input and fold into no "
+            "weight; allowed: asa=off, or its controls constant and scalar (folded into the weights)")
+
+
+METHOD = Method(
+    name="asa",
+    title="ASA (Advance Spatial Attention)",
+    summary="gates the current of conv layers so noise spikes vanish",
+    settings=SETTINGS,
+    rules=rules,
+    memory_factor=memory_factor,
+    gates=gates,
+    nir_refusal=nir_refusal,
+    nir_import={"asa": "off"},                    # an exported attenuation gate is in the weights
+    basic=("asa",),
+    notes={"asa": "ASA gates conv layers (arch conv); 'clean' is a re-implementation, not the paper's code; "
+                  "'constant' and 'scalar' are its controls: the same current shrunk without attention."},
+    examples={"asa-layers": "1,2"},
+    twin=Twin("ASA", "asa"),
+    marks=layer_marks,
+)
