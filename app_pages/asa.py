@@ -82,8 +82,7 @@ right.plotly_chart(state.memo_figure(("red-patterns", key), lambda: figs.channel
     {arm: ev.redundancy.pattern_fractions() for arm, ev in evaluations.items()})), theme=None, config=PLOTLY_CONFIG)
 
 downloads.panel("asa-pair", lambda: downloads.trainers_result(trainers),
-                lambda: [downloads.run_row(run, arm=arm) for arm, run in downloads.trainers_result(trainers).items()],
-                key="red_download")
+                lambda: downloads.trainers_rows(trainers, "arm"), key="red_download")
 
 layer = st.radio("conv layer", list(evaluations["ASA off"].redundancy.layers), horizontal=True, key="red_layer")
 if "traces" not in pair:

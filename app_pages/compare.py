@@ -1,10 +1,9 @@
 """Compare: the sidebar settings against a variant, trained on the same seeds, with paired statistics."""
-import json
 import os
 
 import streamlit as st
 
-from snn_app import comparison, jobs, state, training
+from snn_app import comparison, downloads, jobs, state, training
 from snn_core.experiments.stats import CI_LATEX
 from snn_core.report.verdict import verdict
 from snn_viz import compare_figures
@@ -52,23 +51,23 @@ result = st.session_state.get("comparison")
 if result is None:
     st.info("Set the variant and press **Run comparison**. Small settings (few epochs, T ≤ 8) take seconds a seed.")
     st.stop()
-if not result["seeds"]:
+if not result.seeds:
     st.info("No seed has both runs finished yet: each pair appears here as soon as it has."
             if snap is not None and snap.running else "No seed had both runs finished.")
     st.stop()
 
 waiting = "still to come" if snap is not None and snap.running else "not run"
-unfinished = f" ({result['unfinished_runs']} runs {waiting})" if result["unfinished_runs"] else ""
-st.subheader(f"Variant `{st.session_state.comparison_changes}` against the base, {len(result['seeds'])} "
-             f"seed{'s' if len(result['seeds']) != 1 else ''}{unfinished}")
-if result["failed_runs"]:
-    errors = {slot["error"] for run in result["per_seed"] for slot in (run["base"], run["variant"]) if slot["error"]}
-    st.warning(f"{result['failed_runs']} run(s) failed and are left out of the statistics: {'; '.join(errors)}")
-st.markdown("\n".join(f"- {sentence}" for sentence in verdict(result["paired"])) or "No paired seeds.")
+unfinished = f" ({result.unfinished_runs} runs {waiting})" if result.unfinished_runs else ""
+st.subheader(f"Variant `{st.session_state.comparison_changes}` against the base, {len(result.seeds)} "
+             f"seed{'s' if len(result.seeds) != 1 else ''}{unfinished}")
+if result.failed_runs:
+    st.warning(f"{result.failed_runs} run(s) failed and are left out of the statistics: "
+               f"{'; '.join(comparison.errors(result))}")
+st.markdown("\n".join(f"- {sentence}" for sentence in verdict(result.paired)) or "No paired seeds.")
 st.plotly_chart(compare_figures.arm_bars(result), theme=None, config=PLOTLY_CONFIG, key="cmp_bars")
 left, right = st.columns(2)
 left.plotly_chart(compare_figures.paired_differences(result), theme=None, config=PLOTLY_CONFIG, key="cmp_paired")
 right.plotly_chart(compare_figures.tradeoff_scatter(result), theme=None, config=PLOTLY_CONFIG, key="cmp_tradeoff")
-downloads = st.columns(2)
-downloads[0].download_button("per-seed metrics (CSV)", comparison.per_seed_csv(result), "comparison.csv", "text/csv")
-downloads[1].download_button("comparison (JSON)", json.dumps(result, indent=2), "comparison.json", "application/json")
+buttons = st.columns(2)
+buttons[0].download_button("per-seed metrics (CSV)", comparison.per_seed_csv(result), "comparison.csv", "text/csv")
+buttons[1].download_button("comparison (JSON)", downloads.json_text(result), "comparison.json", "application/json")

@@ -3,12 +3,11 @@ import os
 
 import streamlit as st
 
-from snn_app import downloads, jobs, state, training
+from snn_app import comparison, downloads, jobs, state
 from snn_app import trt as glue
 from snn_core.data import DATASETS
 from snn_core.experiments import trt_sign
 from snn_core.methods.trt.branches import LOSS_LATEX
-from snn_core.report.verdict import verdict
 from snn_viz import trt_figures as figs
 from snn_viz.style import PLOTLY_CONFIG
 
@@ -25,17 +24,7 @@ st.latex(LOSS_LATEX)
 st.caption("O, Ô: outputs of the original and reversed branch; r, r̂: last hidden layer's firing rates; "
            "a, λ, τ, b: sidebar ▸ Methods ▸ trt-ce-reversed, trt-kl-weight, trt-tau, trt-star.")
 with st.expander("Why direction labels contradict reversal invariance"):
-    st.markdown(
-        "TRT teaches the network that a clip and its reversal mean the same thing. That holds for **what** "
-        "moves (a shape stays a square backwards), but not for **how** it moves. Played backwards, a left-moving "
-        "clip is a right-moving one, so on `events-direction` TRT asks for the label *left* on what is really a "
-        "*right* clip. DVS Gesture has the same trap: its clockwise and counter-clockwise arm-rotation classes "
-        "are each other's time reversal.\n\n"
-        "A catch, measured in docs/REPRODUCTION.md: the paper's reversal flips the frames but keeps each event's "
-        "polarity, and a true playback would also swap ON and OFF (a brightness increase seen backwards is a "
-        "decrease). A moving edge's ON/OFF layout therefore still shows its direction after the flip, and the "
-        "network can agree both ways and still be right. The experiment *events-direction, playback* "
-        "(`--trt-perturbation playback`) plays the clips really backwards.")
+    st.markdown(glue.DIRECTION_TRAP)
 
 st.header("A sample both ways")
 cfg = st.session_state.config
@@ -69,8 +58,7 @@ else:
         st.caption("The settings changed since this network was trained: press **Train** to update it.")
 view = None
 if trainer is not None:
-    st.caption(f"Network: {training.describe(trainer.cfg)}, TRT {trainer.cfg.methods.trt}, "
-               f"test accuracy {trainer.history[-1].test_accuracy:.1%}")
+    st.caption(glue.network_line(trainer))
     count = len(trainer.dataset.test_y)
     index = st.columns([1, 3])[0].number_input("test sample", 0, count - 1, 0, key="trt_sample")
     try:
@@ -79,29 +67,13 @@ if trainer is not None:
         st.error(f"This network cannot run a sample both ways: {problem}")
 if view is not None:
     key = (id(trainer), trainer.cfg, trainer.steps, int(index))
-    if view.frames is not None:
-        st.plotly_chart(state.memo_figure(("trt-frames", *key), lambda: figs.frames_both_ways(
-            view.frames, f"test sample {index}: {view.class_names[view.label]}, original and reversed")),
-                theme=None, config=PLOTLY_CONFIG)
-    else:
-        st.plotly_chart(state.memo_figure(("trt-raster", *key), lambda: figs.rasters_both_ways(
-            view.spikes, view.layer)), theme=None, config=PLOTLY_CONFIG)
-    st.plotly_chart(state.memo_figure(("trt-outputs", *key), lambda: figs.outputs_both_ways(
-        view.probabilities, view.class_names, view.label)), theme=None, config=PLOTLY_CONFIG)
-    if view.spikes is not None and len(trainer.model.layers) == 1:
-        st.caption("This network has one spiking layer and a time-averaged readout: a reversal after that layer "
-                   "cannot change the output (TRT needs a second layer here).")
-    twin = glue.reversed_label(trainer.dataset.name, view.label)
-    if twin is not None:
-        st.caption(f"Reversed, this **{view.class_names[view.label]}** clip moves **{view.class_names[twin]}**: "
-                   f"TRT would still ask for the label {view.class_names[view.label]}.")
+    for name, build in glue.both_ways_figures(view, int(index)).items():
+        st.plotly_chart(state.memo_figure((name, *key), build), theme=None, config=PLOTLY_CONFIG)
+    for note in glue.sample_notes(trainer, view):
+        st.caption(note)
 
 st.header("When does TRT help, and when does it hurt?")
-st.markdown(f"TRT's effect changes sign with the setting. The **sign study** trains TRT on and off in every "
-            f"combination of {glue.sign_factors()} on {trt_sign.BASE.data.dataset} (T = "
-            f"{trt_sign.BASE.data.time_steps}, {trt_sign.BASE.data.train_samples} training clips, the TRT group's "
-            "neuron: soft reset, rectangular surrogate), on pairs of a seed *and* "
-            "a data seed (a new training set per data seed). Runs the reproduction report made come from the cache.")
+st.markdown(glue.sign_study_text())
 columns = st.columns(3)
 sign_seeds = columns[0].number_input("seeds", 1, 5, len(trt_sign.SEEDS), key="trt_sign_seeds")
 sign_data = columns[1].number_input("data seeds", 1, 5, len(trt_sign.DATA_SEEDS), key="trt_sign_data_seeds")
@@ -111,8 +83,8 @@ if st.button("Run the sign study", icon=":material/grid_view:", key="trt_sign_ru
              disabled=jobs.running(glue.SIGN_JOB), help="about 10 minutes on 2 workers; cached runs are free"):
     jobs.start(glue.SIGN_JOB, glue.sign_job(int(sign_seeds), int(sign_data), int(sign_workers)))
 sign_snap = jobs.panel(glue.SIGN_JOB, again="Run the sign study")
-study = None if sign_snap is None else glue.sign_result(sign_snap)
-if study is not None and any(cell["delta"]["n"] for cell in study["cells"]):
+study = glue.sign_result(sign_snap)
+if study is not None:
     st.plotly_chart(figs.sign_by_cell(study), theme=None, config=PLOTLY_CONFIG, key="trt_sign_chart")
     st.dataframe(glue.sign_rows(study), hide_index=True)
     st.caption(glue.sign_effects(study))
@@ -135,51 +107,40 @@ workers = columns[1].number_input("worker processes", 1, max(1, os.cpu_count() o
                                   key="trt_workers", help="runs in parallel, one torch thread each")
 changes = columns[2].text_input("TRT arm changes (KEY=VALUE, optional)", "", key="trt_changes",
                                 help="ablations, e.g. `trt-star=0 trt-ce-reversed=0` (KL consistency only)")
-arms = None
-if not names:
-    st.error("Pick at least one experiment.")
-else:
-    try:
-        arms = {name: glue.experiment_arms(cfg, name, changes, settings) for name in names}
-    except ValueError as problem:
-        st.error(f"Cannot run these experiments: {problem}")
+try:
+    arms = glue.chosen_arms(cfg, names, changes, settings)
+except ValueError as problem:
+    arms = None
+    st.error(str(problem))
 if arms:
-    first = next(iter(arms.values()))[0]
-    st.caption(f"First baseline: {training.describe(first).split(' · seed')[0]}. Seeds 0..{int(seeds) - 1} here, "
-               "a quick look; the reproduction report (docs/REPRODUCTION.md) uses 10. Finished runs are cached, "
-               "so a repeat is instant.")
+    st.caption(glue.experiments_caption(arms, int(seeds)))
 if st.button("Run experiments", type="primary", icon=":material/balance:", key="trt_run",
              disabled=arms is None or jobs.running(glue.EXPERIMENTS_JOB),
              help="runs in the background: the page stays usable, and Cancel keeps the runs finished so far"):
     jobs.start(glue.EXPERIMENTS_JOB, glue.experiments_job(arms, int(seeds), int(workers)))
 snap = jobs.panel(glue.EXPERIMENTS_JOB, again="Run experiments")
 if snap is not None:
-    st.session_state.trt_results = {"arms": snap.meta["arms"], "results": glue.experiment_results(snap)}
+    st.session_state.trt_results = glue.experiment_results(snap)
 
 ran = st.session_state.get("trt_results")
 if ran is None:
     st.info("Pick experiments and press **Run experiments**.")
     st.stop()
-if not ran["results"]:
+if not ran.results:
     st.info("No seed has both arms finished yet: each experiment appears here as soon as one has."
             if snap is not None and snap.running else "No seed had both arms finished.")
     st.stop()
-if ran["arms"] != arms:
+if ran.arms != arms:
     st.caption("The settings above changed since these results: press **Run experiments** to update them.")
-results = ran["results"]
+results = ran.results
 st.plotly_chart(figs.accuracy_by_experiment(results), theme=None, config=PLOTLY_CONFIG, key="trt_forest")
-downloads.panel("trt-experiments", lambda: results, lambda: [
-    row for name, result in results.items() for row in downloads.comparison_rows(result, experiment=name)],
-    key="trt_download")
+downloads.panel("trt-experiments", lambda: results, lambda: glue.experiments_table(results), key="trt_download")
 shown = st.radio("details of", list(results), horizontal=True, key="trt_shown") if len(results) > 1 else \
     next(iter(results))
 result, labels = results[shown], glue.PRESETS[shown].arm_labels
-if result["failed_runs"]:
-    errors = {slot["error"] for run in result["per_seed"] for slot in (run["base"], run["variant"]) if slot["error"]}
-    st.warning(f"{result['failed_runs']} run(s) failed and are left out: {'; '.join(errors)}")
-sentences = verdict(result["paired"], figs.AGREEMENT_METRICS)
-st.markdown(f"**{shown}**, {labels[1]} against {labels[0]}:\n" +
-            "\n".join(f"- {s.replace('the variant', labels[1])}" for s in sentences))
+if result.failed_runs:
+    st.warning(f"{result.failed_runs} run(s) failed and are left out: {'; '.join(comparison.errors(result))}")
+st.markdown(glue.verdict_text(shown, result))
 st.plotly_chart(figs.arm_metrics(result, labels), theme=None, config=PLOTLY_CONFIG, key="trt_arms")
 left, right = st.columns(2)
 left.plotly_chart(figs.layer_rates(result, labels), theme=None, config=PLOTLY_CONFIG, key="trt_rates")

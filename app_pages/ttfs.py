@@ -70,37 +70,37 @@ stored = st.session_state.get("ttfs_sweep")
 if stored is None:
     st.info(f"Press **Run the K sweep**: every K on {seeds} seeds × {epochs} epochs, two runs at a time. "
             "Finished runs are cached on disk, so a repeat is instant.")
-elif not any(point["runs"] for point in stored["result"]["points"]):
+elif not any(point.runs for point in stored["result"].points):
     st.info("No run has finished yet: each K's points appear here as its seeds finish.")
 else:
     result, key = stored["result"], (*stored["key"], stored["finished"])     # figures follow the runs finished
     if stored["key"] != (cfg.to_json(), int(seeds)):
         st.info("The settings changed since this sweep ran: press **Run the K sweep** to update.")
-    if result["unfinished_runs"]:
-        st.caption(f"{result['unfinished_runs']} of the sweep's runs have not finished: each point shows the seeds "
+    if result.unfinished_runs:
+        st.caption(f"{result.unfinished_runs} of the sweep's runs have not finished: each point shows the seeds "
                    "that have.")
-    st.caption(f"Each point: mean and 95% CI over {len(result['seeds'])} seeds, "
-               f"{result['config']['training']['epochs']} epochs each, {result['config']['model']['engine']} engine.")
-    if result["failed_runs"]:
-        errors = {run["error"] for p in result["points"] for run in p["runs"] if run["error"]}
-        st.warning(f"{result['failed_runs']} run(s) failed and are left out: {'; '.join(errors)}")
-    panels = glue.tradeoff_panels(result)
+    st.caption(f"Each point: mean and 95% CI over {len(result.seeds)} seeds, "
+               f"{result.config.training.epochs} epochs each, {result.config.model.engine} engine.")
+    if result.failed_runs:
+        errors = {run.error for point in result.points for run in point.runs if run.error}
+        st.warning(f"{result.failed_runs} run(s) failed and are left out: {'; '.join(errors)}")
+    stats = glue.sweep_stats(result)
+    panels = glue.tradeoff_panels(stats)
     columns = st.columns(3)
-    for index, (title, y_title, percent, stats) in enumerate(panels):
+    for index, (title, y_title, percent, per_k) in enumerate(panels):
         columns[index % 3].plotly_chart(state.memo_figure(("ttfs-k", key, title, k), lambda: figs.over_k(
-            stats, title, y_title, k, percent)), theme=None, config=PLOTLY_CONFIG)
+            per_k, title, y_title, k, percent)), theme=None, config=PLOTLY_CONFIG)
     columns[len(panels) % 3].plotly_chart(state.memo_figure(("ttfs-silent", key), lambda: figs.silent_by_layer(
-        glue.silent_per_k(result))), theme=None, config=PLOTLY_CONFIG)
+        stats.silent)), theme=None, config=PLOTLY_CONFIG)
     left, right = st.columns(2)
     left.plotly_chart(state.memo_figure(("ttfs-tcut", key), lambda: figs.curves_by_k(
-        glue.tcut_curves(result), "Accuracy vs readout time t_cut", "t_cut (steps seen)", "test accuracy",
+        stats.tcut, "Accuracy vs readout time t_cut", "t_cut (steps seen)", "test accuracy",
         subtitle="an undecided sample counts as wrong (first-spike readout only)")), theme=None, config=PLOTLY_CONFIG)
     right.plotly_chart(state.memo_figure(("ttfs-epochs", key), lambda: figs.curves_by_k(
-        glue.epoch_curves(result), "Convergence: accuracy after each epoch", "epoch", "test accuracy")),
+        stats.epochs, "Convergence: accuracy after each epoch", "epoch", "test accuracy")),
             theme=None, config=PLOTLY_CONFIG)
-    robustness = glue.robustness_curves(result)
-    if robustness:
-        st.plotly_chart(state.memo_figure(("ttfs-robust", key), lambda: figs.robustness_curves(robustness)),
+    if stats.robustness:
+        st.plotly_chart(state.memo_figure(("ttfs-robust", key), lambda: figs.robustness_curves(stats.robustness)),
                         theme=None, config=PLOTLY_CONFIG)
     else:
         st.caption("These runs measured no robustness (Training ▸ robustness off).")

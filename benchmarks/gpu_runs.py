@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from snn_core.results import Comparison, RunResult
+
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = {
     "digits": ["--dataset", "digits"],
@@ -36,6 +38,7 @@ RUNS = {
 }
 COMPARE = ["--base", "dataset=events-shape arch=conv T=8 epochs=4", "--variant", "max-spikes=1", "--seeds", "2"]
 APP_LONG_RUN = {"epochs": "200"}        # long enough that Play does not finish within the measured minute
+ACCURACY = "test_accuracy"              # the compared metric: its name in a Comparison's statistics
 
 
 def train(options: list[str], device: str, seed: int, threads: int) -> dict:
@@ -49,11 +52,11 @@ def train(options: list[str], device: str, seed: int, threads: int) -> dict:
         whole = time.perf_counter() - started
         if done.returncode != 0:
             return {"error": last_line(done.stderr), "whole_seconds": whole}
-        result = json.loads(out.read_text())
-    metrics = result["metrics"]
-    return {"test_accuracy": metrics["test_accuracy"], "validation_accuracy": metrics["validation_accuracy"],
-            "train_seconds": metrics["wall_seconds"], "whole_seconds": whole, "nasfr": metrics["nasfr"],
-            "device": result["timing"]["device"], "epochs": len(result["history"])}
+        result = RunResult.from_json(json.loads(out.read_text()))
+    metrics = result.metrics
+    return {"accuracy": metrics.test_accuracy, "validation": metrics.validation_accuracy,
+            "train_seconds": metrics.wall_seconds, "whole_seconds": whole, "spike_rate": metrics.nasfr,
+            "device": result.timing.device, "epochs": len(result.history)}
 
 
 def last_line(stderr: str) -> str:
@@ -89,12 +92,11 @@ def compare_run() -> dict:
                "exit_code": done.returncode, "whole_seconds": time.perf_counter() - started}
         if not out.exists():
             return {**row, "error": last_line(done.stderr)}
-        result = json.loads(out.read_text())
-    accuracy = result["paired"]["test_accuracy"]
-    summary = result["summary"]
-    return {**row, "failed_runs": result["failed_runs"], "base_accuracy": summary["base"]["test_accuracy"]["mean"],
-            "variant_accuracy": summary["variant"]["test_accuracy"]["mean"],
-            "difference": accuracy["mean"], "ci": [accuracy["ci_low"], accuracy["ci_high"]]}
+        result = Comparison.from_json(json.loads(out.read_text()))
+    accuracy = result.paired[ACCURACY]
+    return {**row, "failed": result.failed_runs, "base_accuracy": result.base_summary[ACCURACY].mean,
+            "variant_accuracy": result.variant_summary[ACCURACY].mean,
+            "difference": accuracy.mean, "ci": [accuracy.ci_low, accuracy.ci_high]}
 
 
 def app_live(seconds: float) -> dict:
@@ -122,7 +124,7 @@ def app_live(seconds: float) -> dict:
             "median_refresh_ms": statistics.median(times) * 1e3 if times else None,
             "device": str(trainer.device) if trainer is not None else None,
             "steps": trainer.steps if trainer is not None else 0, "epochs": len(history),
-            "test_accuracy": history[-1].test_accuracy if history else None,
+            "accuracy": history[-1].test_accuracy if history else None,
             "exceptions": [str(e.value)[:300] for e in at.exception], "errors": [e.value for e in at.error]}
 
 
@@ -173,7 +175,7 @@ def verdicts(rows: list[dict]) -> list[str]:
             many_cell = (f"{many_s:.2f} ({many[0]['threads']} threads; CUDA seed 0: "
                          f"{mean_of(cuda_seed0, 'train_seconds'):.2f})")
             faster_than_many = mean_of(cuda_seed0, "train_seconds") < many_s
-        gpu_acc, cpu_acc = mean_of(cuda, "test_accuracy"), mean_of(one, "test_accuracy")
+        gpu_acc, cpu_acc = mean_of(cuda, "accuracy"), mean_of(one, "accuracy")
         faster = "faster on the GPU" if gpu_s < one_s and faster_than_many else "NOT faster on the GPU"
         lines.append(f"| {name} | {gpu_s:.2f} | {one_s:.2f} ({one_s / gpu_s:.2f}×) | {many_cell} | {gpu_acc:.3f} | "
                      f"{cpu_acc:.3f} | {faster}; accuracy {gpu_acc - cpu_acc:+.3f} |")
@@ -196,9 +198,9 @@ def markdown(report: dict) -> str:
         if "error" in r:
             lines.append(f"| {r['run']} | {r['seed']} | {r['device']} | {r['threads']} | error: {r['error']} |||||")
             continue
-        lines.append(f"| {r['run']} | {r['seed']} | {r['device']} | {r['threads']} | {r['test_accuracy']:.3f} | "
-                     f"{r['validation_accuracy']:.3f} | {r['train_seconds']:.2f} | {r['whole_seconds']:.1f} | "
-                     f"{r['nasfr']:.3f} |")
+        lines.append(f"| {r['run']} | {r['seed']} | {r['device']} | {r['threads']} | {r['accuracy']:.3f} | "
+                     f"{r['validation']:.3f} | {r['train_seconds']:.2f} | {r['whole_seconds']:.1f} | "
+                     f"{r['spike_rate']:.3f} |")
     c = report.get("compare")
     lines += ["", "## A Compare on CUDA", ""]
     if c is None:
@@ -208,13 +210,13 @@ def markdown(report: dict) -> str:
             f"Error: {c['error']}" if "error" in c else
             f"Base {c['base_accuracy']:.3f}, variant {c['variant_accuracy']:.3f}, variant − base "
             f"{c['difference']:+.3f} [{c['ci'][0]:+.3f}, {c['ci'][1]:+.3f}] (2 seeds), failed runs "
-            f"{c['failed_runs']}."))
+            f"{c['failed']}."))
     a = report.get("app") or {"skipped": "the measurement stopped before it"}
     lines += ["", "## The app's Train & watch on CUDA", ""]
     if "skipped" in a:
         lines.append(f"Not run: {a['skipped']}.")
     else:
-        accuracy = "none yet" if a["test_accuracy"] is None else f"{a['test_accuracy']:.3f}"
+        accuracy = "none yet" if a["accuracy"] is None else f"{a['accuracy']:.3f}"
         lines.append(f"Streamlit's AppTest ran the Train & watch page (Play, then refresh after refresh) for "
                      f"{a['seconds']:.0f} s: {a['refreshes']} refreshes (median {a['median_refresh_ms']:.0f} ms), "
                      f"{a['steps']} gradient steps, {a['epochs']} epochs on device `{a['device']}`, latest test "

@@ -26,6 +26,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +52,8 @@ from snn_core.data.readers import SUFFIXES, read_events  # noqa: E402
 from snn_core.experiments.batch import RunCache  # noqa: E402
 from snn_core.experiments.run import train_run  # noqa: E402
 from snn_core.methods.registry import build_model  # noqa: E402
+from snn_core.results import Comparison, RunResult  # noqa: E402
+from snn_core.settings import MAX_FILE_DECODE_MB, MAX_NIR_DECODE_MB  # noqa: E402
 from snn_core.training.trainer import Trainer  # noqa: E402
 
 COUNTS = {"configs": (5000, 150), "trained": (300, 10), "config_files": (1000, 30), "checkpoints": (2000, 60),
@@ -152,8 +155,8 @@ def trained_configs(count: int, seed_value: int) -> Tally:
             return all(refused_well(p) for p in problems)
         tally.saw("trained")
         result = train_run(cfg, device="cpu")
-        json.dumps(result, allow_nan=False)
-        return 0.0 <= result["metrics"]["test_accuracy"] <= 1.0 and fuzz.finite_numbers(result["metrics"])
+        json.dumps(result.to_json(), allow_nan=False)
+        return 0.0 <= result.metrics.test_accuracy <= 1.0 and fuzz.finite_numbers(result.metrics.to_json())
     keys = sorted(set(fuzz.INDEX) - fuzz.NOT_TRAINED)
     generated(st.tuples(fuzz.flat_settings(fuzz.valid_value, keys), st.data()), count, seed_value,
               lambda pair: tally.run(repr(pair[0]), lambda: case(*pair)))
@@ -257,21 +260,21 @@ def cache_files(count: int, seed_value: int, folder: Path) -> Tally:
     original = path.read_text()
     entry = json.loads(original)
     variants = {"[]": "[]", "{}": "{}", "not UTF-8": b"\xff\xfe", "nested 100,000 deep": "[" * 100_000}
-    variants["metrics null"] = json.dumps({**entry, "result": {**entry["result"], "metrics": None}})
-    other = RunConfig().with_values({"hidden": "5"}).to_dict()
-    forged = {**entry["result"], "config": other, "metrics": {**entry["result"]["metrics"], "test_accuracy": 1.0}}
-    variants["forged test_accuracy 1.0, other config"] = json.dumps({**entry, "result": forged})
+    variants["metrics null"] = json.dumps({**entry, "result": replace(result, metrics=None).to_json()})
+    forged = replace(result, config=RunConfig().with_values({"hidden": "5"}),
+                     metrics=replace(result.metrics, test_accuracy=1.0))
+    variants["forged test_accuracy 1.0, other config"] = json.dumps({**entry, "result": forged.to_json()})
     variants["truncated"] = original[:len(original) // 2]
     variants["NaN literal"] = original.replace('"test_accuracy": ', '"test_accuracy": NaN, "x": ', 1)
     variants["another device"] = json.dumps({**entry, "device": "cuda"})
     variants["another format"] = json.dumps({**entry, "format": "other/9"})
-    expected = json.loads(json.dumps(RunCache(folder).get(cfg, "cpu")))
+    expected = RunCache(folder).get(cfg, "cpu")
 
     def served(text) -> bool:
         path.write_bytes(text if isinstance(text, bytes) else text.encode())
         got = RunCache(folder).get(cfg, "cpu")          # a fresh cache: its memory layer is empty, the file is read
         tally.saw("a miss" if got is None else "served")
-        return got is None or json.loads(json.dumps(got)) == expected
+        return got is None or got == expected
 
     for name, text in variants.items():
         tally.run(name, lambda: served(text))
@@ -468,7 +471,7 @@ def hostile_hdf5_files(count: int, seed_value: int, folder: Path) -> Tally:
     def mixed(case) -> None:
         base, changes = case
         tally.run(f"{base} {changes}", lambda: hdf5_mix_behaves(base, changes))
-    with unittest_env({"SNN_MAX_NIR_DECODE_MB": "8", "SNN_MAX_FILE_DECODE_MB": "8"}):
+    with unittest_env({MAX_NIR_DECODE_MB.name: "8", MAX_FILE_DECODE_MB.name: "8"}):
         generated(fuzz.HOSTILE_HDF5, count, seed_value, mixed)
     return tally
 
@@ -557,7 +560,7 @@ def lost_runs(folder: Path) -> Tally:
             code, out, err = run_cli(["train", *TINY_CLI, option, str(target / "out")])
         finally:
             run_module.train_run = real
-        return code == 3 and json.loads(out)["metrics"] is not None and err.count("\n") == 1
+        return code == 3 and RunResult.from_json(json.loads(out)).metrics is not None and err.count("\n") == 1
     for option in ("--save-model", "--out"):
         tally.run(f"train {option} into a folder removed while training",
                   lambda o=option: folder_removed_while_training(o))
@@ -592,9 +595,10 @@ def interrupted_compare(folder: Path) -> bool:
     finally:
         if proc.poll() is None:
             proc.kill()
-    result = json.loads(stdout)
-    return (proc.returncode == 130 and "Traceback" not in stderr and result["interrupted"] is True
-            and result["unfinished_runs"] >= 1 and json.loads(out.read_text()) == result)
+    printed = json.loads(stdout)
+    comparison = Comparison.from_json(printed)
+    return (proc.returncode == 130 and "Traceback" not in stderr and comparison.unfinished is not None
+            and comparison.unfinished_runs >= 1 and json.loads(out.read_text()) == printed)
 
 
 def one_server(count: int, seed_value: int) -> Tally:

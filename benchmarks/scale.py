@@ -32,6 +32,8 @@ import threading
 import time
 from pathlib import Path
 
+from snn_core.settings import FRAME_CACHE_DIR, FRAME_CACHE_MB
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = (ROOT.parent / "shared" / "data" / "real" / "nmnist", Path("/work/shared/data/real/nmnist"),
            ROOT / "data" / "samples" / "nmnist")
@@ -168,7 +170,7 @@ def child_frame(folder: Path) -> dict:
 def child_train(folder: Path) -> dict:
     import torch
 
-    from snn_core.data import loader_workers
+    from snn_core.data.batches import loader_workers
     from snn_core.training.trainer import Trainer
 
     started = time.perf_counter()
@@ -187,8 +189,8 @@ def child_train(folder: Path) -> dict:
             break
     return {"load_s": loaded, "epoch_s": time.perf_counter() - epoch_started, "steps": trainer.steps,
             "step_s": record.train_seconds, "evaluation_s": time.perf_counter() - epoch_started - record.train_seconds,
-            "train_accuracy": record.train_accuracy, "test_accuracy": record.test_accuracy,
-            "validation_accuracy": record.validation_accuracy,
+            "accuracy": {"train": record.train_accuracy, "validation": record.validation_accuracy,
+                         "test": record.test_accuracy},
             "loader_workers": loader_workers(trainer.dataset.train_x),
             "torch_threads": torch.get_num_threads(), "config": trainer.cfg.to_dict()}
 
@@ -240,6 +242,7 @@ def write_report(result: dict, docs: Path) -> None:
     docs.mkdir(parents=True, exist_ok=True)
     (docs / "SCALE.json").write_text(json.dumps(result, indent=2) + "\n")
     frame, train, m = result["framing"], result["training"], result["machine"]
+    accuracy = train["accuracy"]
     full = result["train_recordings"] == 60_000 and result["test_recordings"] == 10_000
     rss = max(train["peak_rss_mb"], train["tree_peak_pss_mb"], frame["peak_rss_mb"])
     lines = [
@@ -276,8 +279,8 @@ def write_report(result: dict, docs: Path) -> None:
         f"(a cache hit) took {train['load_s']:.1f} s; `Dataset.nbytes` (what the in-memory data cache counts) is "
         f"{frame['dataset_nbytes'] / MB:.1f} MB: the frames stay on disk. Loader: {train['loader_workers']} worker "
         f"process(es), torch on {train['torch_threads']} threads. After one epoch: train accuracy "
-        f"{train['train_accuracy']:.3f}, validation {train['validation_accuracy']:.3f}, test "
-        f"{train['test_accuracy']:.3f} (meaningless here: the test and validation recordings are copies of "
+        f"{accuracy['train']:.3f}, validation {accuracy['validation']:.3f}, test "
+        f"{accuracy['test']:.3f} (meaningless here: the test and validation recordings are copies of "
         "training recordings; the run measures time and memory, not accuracy).",
         "",
         f"Verdict: peak memory {rss:,.0f} MB ({'within' if rss <= RSS_TARGET_MB else 'over'} 2 GB); one epoch "
@@ -316,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     linked = build_folder(folder, args.train, args.test, by_digit)
     cache = args.out / "frame_cache"
     shutil.rmtree(cache, ignore_errors=True)
-    env = {**os.environ, "SNN_FRAME_CACHE_DIR": str(cache), "SNN_FRAME_CACHE_MB": "8192",
+    env = {**os.environ, FRAME_CACHE_DIR.name: str(cache), FRAME_CACHE_MB.name: "8192",
            "PYTHONPATH": str(ROOT)}
     print("framing (first pass, empty cache)", file=sys.stderr)
     framing = run_child("frame", folder, env)

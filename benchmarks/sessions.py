@@ -328,10 +328,11 @@ def hostile_soak(sessions: int, seconds: float, budget_mb: float, overhead_mb: f
     sys.path.insert(0, str(ROOT))
     from snn_core.config.budget import run_bytes
     from snn_core.config.run_config import RunConfig
+    from snn_core.settings import MEMORY_BUDGET_MB
 
     estimate_mb = run_bytes(RunConfig().with_values(HOSTILE_TRAIN)) / 2**20
     port = free_port()
-    server = start_server(port, {"SNN_MEMORY_BUDGET_MB": str(budget_mb)})
+    server = start_server(port, {MEMORY_BUDGET_MB.name: str(budget_mb)})
     url = f"http://127.0.0.1:{port}"
     try:
         with tempfile.TemporaryDirectory(prefix="snn-hostile-") as folder, sync_playwright() as playwright:

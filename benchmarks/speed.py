@@ -20,6 +20,9 @@ from pathlib import Path
 
 from doc_file import write_keeping_tail  # benchmarks/ is sys.path[0] when a script runs
 
+from snn_core.results import RunResult
+from snn_core.settings import THREADS
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {
     "digits": {"options": ["--dataset", "digits", "--arch", "mlp", "--T", "8"], "accuracy": 0.95, "seconds": 3.0},
@@ -43,7 +46,7 @@ print((time.perf_counter() - start) / {steps})
 
 
 def python(code_or_args: list[str], threads: int) -> str:
-    env = {**os.environ, "SNN_THREADS": str(threads), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, THREADS.name: str(threads), "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, *code_or_args], capture_output=True, text=True, env=env, cwd=ROOT)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1])
@@ -86,10 +89,10 @@ def target_runs(seeds: int) -> list[dict]:
         for seed in range(seeds):
             started = time.perf_counter()
             out = python(["-m", "snn_core", "train", *target["options"], "--seed", str(seed), "--quiet"], 1)
-            metrics = json.loads(out)["metrics"]
-            rows.append({"run": name, "seed": seed, "accuracy": metrics["test_accuracy"],
-                         "train_seconds": metrics["wall_seconds"], "process_seconds": time.perf_counter() - started,
-                         "nasfr": metrics["nasfr"], "target_accuracy": target["accuracy"],
+            metrics = RunResult.from_json(json.loads(out)).metrics
+            rows.append({"run": name, "seed": seed, "accuracy": metrics.test_accuracy,
+                         "train_seconds": metrics.wall_seconds, "process_seconds": time.perf_counter() - started,
+                         "spike_rate": metrics.nasfr, "target_accuracy": target["accuracy"],
                          "target_seconds": target["seconds"]})
     return rows
 
@@ -110,7 +113,7 @@ def markdown(threads: list[dict], runs: list[dict]) -> str:
     for r in runs:
         met = r["accuracy"] >= r["target_accuracy"] and r["train_seconds"] <= r["target_seconds"]
         lines.append(f"| {r['run']} | {r['seed']} | {r['accuracy']:.3f} | {r['train_seconds']:.2f} | "
-                     f"{r['process_seconds']:.1f} | {r['nasfr']:.3f} | ≥{r['target_accuracy']:.0%} in "
+                     f"{r['process_seconds']:.1f} | {r['spike_rate']:.3f} | ≥{r['target_accuracy']:.0%} in "
                      f"≤{r['target_seconds']:.0f} s: {'met' if met else 'MISSED'} |")
     return "\n".join(lines) + "\n"
 

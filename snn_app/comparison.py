@@ -1,10 +1,11 @@
-"""Glue for the Compare page: build the two arms from the sidebar config, run them as a background job, tabulate
-the pairs finished so far."""
+"""Glue for the Compare page (and the TRT page's comparisons): build the two arms from the sidebar config, run them
+as a background job, tabulate the pairs finished so far, and say which runs failed."""
 from __future__ import annotations
 
 from snn_core.config.run_config import RunConfig, parse_assignments
 from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
 from snn_core.experiments.compare import compare_configs, compare_result, compute_matched, runnable
+from snn_core.results import Comparison
 
 from .downloads import comparison_rows, csv_text
 from .jobs import Job, Snapshot, batch_work
@@ -34,12 +35,18 @@ def job(base: RunConfig, variant: RunConfig, seeds: int, first_seed: int, worker
                {"base": base, "variant": variant, "seeds": seeds, "changes": changes})
 
 
-def result(snap: Snapshot) -> dict:
+def result(snap: Snapshot) -> Comparison:
     """``compare``'s result from the job's runs finished so far: the seeds whose two arms both finished."""
     meta = snap.meta
     return compare_result(meta["base"], meta["variant"], meta["seeds"], snap.slots)
 
 
-def per_seed_csv(result: dict) -> str:
-    """One row per (seed, arm) with every numeric metric; failed runs keep their error text."""
+def per_seed_csv(result: Comparison) -> str:
+    """One row per (seed, arm): its config, every numeric metric, and a failed run's error text."""
     return csv_text(comparison_rows(result))
+
+
+def errors(result: Comparison) -> list[str]:
+    """The distinct error texts of the comparison's failed runs, in seed order (the page's warning lists them)."""
+    return list(dict.fromkeys(run.error for pair in result.per_seed for run in (pair.base, pair.variant)
+                              if run.error))

@@ -1,26 +1,32 @@
-"""What a page's "Download these results" panel offers: its results as JSON and as a CSV table, one row per run
-(or per neuron and step), numeric metrics flattened to dotted names (``snn_core.experiments.compare``)."""
+"""What a page's "Download these results" panel offers: its results as JSON (each record's ``to_json()``) and as a CSV
+table, one row per run (``snn_core.results.results_table``: config by CLI name, metrics flattened to dotted names,
+``error``, ``cached``) or per neuron and step."""
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
-from snn_core.experiments.batch import valid_json
-from snn_core.experiments.compare import numeric_metrics
-from snn_core.experiments.run import result_dict
+from snn_core.experiments.run import run_result
 from snn_core.interop.nir_graph import export_nir, exportable, graph_to_bytes
+from snn_core.results import Comparison, RunResult, Sweep, results_table
+from snn_core.results.json_tree import valid_json
 from snn_core.training.trainer import Trainer
 
 from . import training
 
+RECORDS = (RunResult, Comparison, Sweep)      # written as their ``to_json()``, the CLI's layout
 
-def csv_text(rows: Iterable[Mapping]) -> str:
-    """Rows as CSV; the columns are every key seen, in first-seen order (a missing value is empty)."""
+
+def csv_text(rows: pd.DataFrame | Iterable[Mapping]) -> str:
+    """A table, or rows whose columns are every key seen in first-seen order, as CSV (a missing value is empty)."""
+    if isinstance(rows, pd.DataFrame):
+        return rows.to_csv(index=False, lineterminator="\r\n")
     rows = list(rows)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(dict.fromkeys(key for row in rows for key in row)))
@@ -29,27 +35,35 @@ def csv_text(rows: Iterable[Mapping]) -> str:
     return out.getvalue()
 
 
-def run_row(slot: Mapping, **labels) -> dict:
-    """One run's row: its labels (e.g. seed, arm), its error text, and every numeric metric."""
-    metrics = numeric_metrics(slot["metrics"]) if slot.get("metrics") else {}
-    return {**labels, "error": slot.get("error") or "", **metrics}
+def runs_table(runs: Sequence[RunResult], **labels) -> pd.DataFrame:
+    """``results_table(runs)`` with a first column per label (e.g. experiment, arm): one value for every row, or a
+    list with one value per run."""
+    table = results_table(runs)
+    for position, (name, values) in enumerate(labels.items()):
+        table.insert(position, name, values)
+    return table
 
 
-def comparison_rows(result: Mapping, **labels) -> list[dict]:
-    """A ``compare`` result: one row per (seed, arm)."""
-    return [run_row(run[arm], **labels, seed=run["seed"], arm=arm)
-            for run in result["per_seed"] for arm in ("base", "variant")]
+def comparison_rows(result: Comparison, **labels) -> pd.DataFrame:
+    """A comparison's runs, one row per (seed, arm), the arm named in the column ``arm``."""
+    runs = [run for pair in result.per_seed for run in (pair.base, pair.variant)]
+    return runs_table(runs, **labels, arm=["base", "variant"] * len(result.per_seed))
 
 
-def sweep_rows(result: Mapping) -> list[dict]:
-    """A ``sweep`` result: one row per (value, finished run)."""
-    return [run_row(run, **{result["parameter"]: point["value"]}, seed=run["seed"])
-            for point in result["points"] for run in point["runs"]]
+def sweep_rows(result: Sweep) -> pd.DataFrame:
+    """A sweep's finished runs, one row per (value, seed); the swept option is its config column."""
+    return results_table([run for point in result.points for run in point.runs])
 
 
-def trainers_result(trainers: Mapping[str, Trainer]) -> dict:
-    """Named trained runs as the ``train`` command's JSON each (config, history, metrics, data)."""
-    return {name: result_dict(trainer) for name, trainer in trainers.items()}
+def trainers_result(trainers: Mapping[str, Trainer]) -> dict[str, RunResult]:
+    """Named trained runs as records (their JSON is the ``train`` command's: config, history, metrics, data)."""
+    return {name: run_result(trainer) for name, trainer in trainers.items()}
+
+
+def trainers_rows(trainers: Mapping[str, Trainer], label: str) -> pd.DataFrame:
+    """Named trained runs, one row each, the name in the column ``label``."""
+    runs = trainers_result(trainers)
+    return runs_table(list(runs.values()), **{label: list(runs)})
 
 
 def nir_problem(trainer: Trainer) -> str | None:
@@ -83,12 +97,16 @@ def panel(name: str, result: Callable[[], object], rows: Callable[[], Iterable[M
 
 
 def json_text(result) -> str:
-    """``result`` as valid JSON: configs and numpy values made plain, NaN written as null (``batch.valid_json``)."""
+    """``result`` as valid JSON: records and configs as their trees, numpy values made plain, NaN written as null
+    (``results.json_tree.valid_json``)."""
     return valid_json(json.loads(json.dumps(result, default=json_default)), indent=2)
 
 
 def json_default(value):
-    """JSON for what ``json`` does not know: configs (their tree), numpy numbers and arrays."""
+    """JSON for what ``json`` does not know: result records (``to_json()``), configs (their tree), numpy numbers and
+    arrays."""
+    if isinstance(value, RECORDS):
+        return value.to_json()
     if hasattr(value, "to_dict"):
         return value.to_dict()
     if isinstance(value, np.generic | np.ndarray):

@@ -31,6 +31,7 @@ from snn_core.config.budget import out_of_memory_message
 from snn_core.config.check import require_valid
 from snn_core.config.run_config import RunConfig
 from snn_core.experiments.batch import RunCache, is_cancelled, run_many
+from snn_core.results import RunResult
 from snn_core.training.trainer import Trainer
 
 from .text import escape_markdown
@@ -57,7 +58,7 @@ class Snapshot:
     elapsed: float                     # seconds since it started (until it ended, once it has)
     remaining: float | None            # estimated seconds left; None until the first run or step is measured
     cancelling: bool                   # Cancel pressed, the job not yet stopped
-    slots: tuple[Any, ...]             # each run's slot once it finished, else None (batch jobs)
+    slots: tuple[RunResult | None, ...]  # each run's slot once it finished, else None (batch jobs)
     value: Any                         # what the work returned (once FINISHED)
     error: str | None                  # why it FAILED
     version: int                       # changes when a run finishes or the job ends: the page redraws then
@@ -88,15 +89,15 @@ class Control:
         if self.cancel.is_set():
             raise JobCancelled
 
-    def slot(self, index: int, slot: dict) -> None:
+    def slot(self, index: int, slot: RunResult) -> None:
         """Run ``index`` finished with ``slot`` (``run_many``'s ``on_slot``)."""
         with self._lock:
             self._slots[index] = slot
             self._done += 1
-            self._cached += bool(slot.get("cached"))
+            self._cached += bool(slot.cached)
             self._fraction = self._done / self._total
-            outcome = slot["error"] or f"test accuracy {slot['metrics']['test_accuracy']:.1%}"
-            self._text = f"last run finished: {outcome}{' (from the cache)' if slot.get('cached') else ''}"
+            outcome = slot.error or f"test accuracy {slot.metrics.test_accuracy:.1%}"
+            self._text = f"last run finished: {outcome}{' (from the cache)' if slot.cached else ''}"
             self._version += 1
 
     def advance(self, fraction: float, text: str, done: int | None = None) -> None:
@@ -196,7 +197,7 @@ def batch_work(configs: Sequence[RunConfig], *, workers: int, cache: RunCache, d
     cancelled when a run did not finish."""
     configs = list(configs)
 
-    def work(control: Control) -> list[dict]:
+    def work(control: Control) -> list[RunResult]:
         at_once = max(1, min(workers, len(configs))) if isinstance(workers, int) else 1   # a Ray cluster: elsewhere
         need = at_once * max(admission.run_bytes(cfg) for cfg in configs)
         with admission.LEDGER.reserve(need, f"a background job ({at_once} run{'s' * (at_once != 1)} at once)",

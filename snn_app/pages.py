@@ -30,7 +30,8 @@ PAGES = (
              "fire and reset, and read its f–I curve."),
     PageInfo("app_pages/train.py", "Train & watch", ":material/model_training:",
              "Play, pause and step the training of a whole network on digits, event clips or real recordings; "
-             "loss, accuracy and every layer's firing rate move live."),
+             "loss, accuracy and every layer's firing rate move live (with PLIF on, each layer's learned time "
+             "constant too)."),
     PageInfo("app_pages/explorer.py", "Spike explorer", ":material/grain:",
              "Open the trained network on one test sample: spike rasters, membrane traces against the threshold, "
              "and which channels fire when."),

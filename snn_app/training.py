@@ -16,9 +16,9 @@ from snn_core.config.check import require_valid
 from snn_core.config.run_config import RunConfig, cli_index
 from snn_core.data import DATASETS
 from snn_core.data.real import framing_progress
-from snn_core.experiments.batch import valid_json
-from snn_core.experiments.run import metrics_dict, result_dict
+from snn_core.experiments.run import evaluation_metrics, run_result
 from snn_core.network.records import Trace
+from snn_core.results.json_tree import valid_json
 from snn_core.training.trainer import EpochRecord, Trainer
 from snn_viz import run_figures
 from snn_viz.export import figures_to_html
@@ -146,15 +146,16 @@ def history_csv(history: Sequence[EpochRecord]) -> str:
 
 def result_json(trainer: Trainer) -> str:
     """The same JSON as ``python -m snn_core train``: config, history and metrics of the latest epoch; valid JSON
-    even when a metric is NaN (``batch.valid_json``)."""
-    return valid_json(result_dict(trainer), indent=2)
+    even when a metric is NaN (``results.json_tree.valid_json``)."""
+    return valid_json(run_result(trainer).to_json(), indent=2)
 
 
 def metrics_csv(trainer: Trainer) -> str:
     """The scalar metrics of the latest epoch and each layer's rate, as ``metric,value`` rows."""
-    metrics = metrics_dict(trainer.last_evaluation, trainer.train_seconds, trainer.history[-1].validation_accuracy)
-    lines = ["metric,value"] + [f"{k},{v}" for k, v in metrics.items() if not isinstance(v, dict)]
-    lines += [f"firing_rate_{layer},{rate}" for layer, rate in metrics["layer_firing_rates"].items()]
+    metrics = evaluation_metrics(trainer.last_evaluation, trainer.train_seconds,
+                                 trainer.history[-1].validation_accuracy)
+    lines = ["metric,value"] + [f"{k},{v}" for k, v in metrics.to_json().items() if not isinstance(v, dict)]
+    lines += [f"firing_rate_{layer},{rate}" for layer, rate in metrics.layers.firing_rates.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -10,9 +10,12 @@ it hurts, over network, BatchNorm statistics, epochs and loss terms, on the repo
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
 import torch
 
 from snn_core.config.check import require_valid
@@ -22,10 +25,15 @@ from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
 from snn_core.experiments.compare import compare_configs, compare_result
 from snn_core.experiments.trt_table import EXPERIMENTS, report_network
 from snn_core.methods.trt.branches import branches, cut_spikes, perturb_time
+from snn_core.report.verdict import verdict
+from snn_core.results import Comparison
 from snn_core.training.evaluate import sample_inputs
 from snn_core.training.trainer import Trainer
+from snn_viz import trt_figures as figs
 
+from .downloads import comparison_rows
 from .jobs import Job, Snapshot, batch_work, train_steps
+from .training import describe
 
 TRAIN_SAMPLES = 400          # small enough that the baseline overfits: where the pilot saw TRT help
 SETTINGS = {"report": "the reproduction report's", "sidebar": f"the sidebar's, with {TRAIN_SAMPLES} training samples"}
@@ -33,6 +41,17 @@ WAYS = ("original", "reversed")
 PRESETS = {experiment.page_name: experiment for experiment in EXPERIMENTS if experiment.page_name}
 DEFAULT_EXPERIMENTS = ("events-shape, T = 4",)
 EXPERIMENTS_JOB, DEMO_JOB, SIGN_JOB = "trt-experiments", "trt-demo", "trt-sign"   # the page's job names
+DIRECTION_TRAP = (
+    "TRT teaches the network that a clip and its reversal mean the same thing. That holds for **what** "
+    "moves (a shape stays a square backwards), but not for **how** it moves. Played backwards, a left-moving "
+    "clip is a right-moving one, so on `events-direction` TRT asks for the label *left* on what is really a "
+    "*right* clip. DVS Gesture has the same trap: its clockwise and counter-clockwise arm-rotation classes "
+    "are each other's time reversal.\n\n"
+    "A catch, measured in docs/REPRODUCTION.md: the paper's reversal flips the frames but keeps each event's "
+    "polarity, and a true playback would also swap ON and OFF (a brightness increase seen backwards is a "
+    "decrease). A moving edge's ON/OFF layout therefore still shows its direction after the flip, and the "
+    "network can agree both ways and still be right. The experiment *events-direction, playback* "
+    "(`--trt-perturbation playback`) plays the clips really backwards.")   # the page's note on ``reversed_label``
 TERM_LABELS = {"ce": "CE (original)", "ce_perturbed": "CE (perturbed branch)", "kl": "τ² KL consistency",
                "star": "star head CE", "total": "total (weighted)"}
 
@@ -73,6 +92,18 @@ def experiment_arms(sidebar: RunConfig, name: str, trt_changes: str = "",
     return off, on
 
 
+def chosen_arms(sidebar: RunConfig, names: list[str], trt_changes: str,
+                settings: str) -> dict[str, tuple[RunConfig, RunConfig]]:
+    """Experiment -> (baseline, TRT) of each chosen preset (``experiment_arms``); ValueError with the page's message
+    when none is chosen or one cannot run."""
+    if not names:
+        raise ValueError("Pick at least one experiment.")
+    try:
+        return {name: experiment_arms(sidebar, name, trt_changes, settings) for name in names}
+    except ValueError as problem:
+        raise ValueError(f"Cannot run these experiments: {problem}") from None
+
+
 def experiments_job(arms: dict[str, tuple[RunConfig, RunConfig]], seeds: int, workers: int) -> Job:
     """Every experiment's comparison on seeds 0..seeds-1 as one background job (one pool for all their runs), with
     the on-disk run cache: a repeat is free, and a cancelled job resumes where it stopped."""
@@ -82,16 +113,45 @@ def experiments_job(arms: dict[str, tuple[RunConfig, RunConfig]], seeds: int, wo
                {"arms": arms, "seeds": seeds_list})
 
 
-def experiment_results(snap: Snapshot) -> dict[str, dict]:
-    """Experiment -> ``compare``'s result from the job's runs finished so far (the seeds with both arms done);
+class ExperimentsRun(NamedTuple):
+    """What the experiments job gave so far: the arms it ran (the page says when the settings above changed since)
+    and, per experiment with a seed whose two arms both finished, its comparison."""
+    arms: dict[str, tuple[RunConfig, RunConfig]]
+    results: dict[str, Comparison]
+
+
+def experiment_results(snap: Snapshot) -> ExperimentsRun:
+    """Each experiment's ``compare`` result from the job's runs finished so far (the seeds with both arms done);
     experiments with no such seed yet are left out."""
     arms, seeds = snap.meta["arms"], snap.meta["seeds"]
     results, width = {}, 2 * len(seeds)
     for number, (name, (off, on)) in enumerate(arms.items()):
         result = compare_result(off, on, seeds, snap.slots[number * width:(number + 1) * width])
-        if result["seeds"]:
+        if result.seeds:
             results[name] = result
-    return results
+    return ExperimentsRun(arms, results)
+
+
+def experiments_caption(arms: dict[str, tuple[RunConfig, RunConfig]], seeds: int) -> str:
+    """What the chosen experiments run on: the first baseline's settings, and the seeds against the report's."""
+    first = next(iter(arms.values()))[0]
+    return (f"First baseline: {describe(first).split(' · seed')[0]}. Seeds 0..{seeds - 1} here, a quick look; the "
+            "reproduction report (docs/REPRODUCTION.md) uses 10. Finished runs are cached, so a repeat is instant.")
+
+
+def experiments_table(results: dict[str, Comparison]) -> pd.DataFrame:
+    """Every experiment's runs, one row per (experiment, seed, arm), for the download panel."""
+    return pd.concat([comparison_rows(result, experiment=name) for name, result in results.items()],
+                     ignore_index=True)
+
+
+def verdict_text(name: str, result: Comparison) -> str:
+    """Experiment ``name``'s verdict as Markdown: a line naming the arms, then one bullet per agreement metric
+    (``verdict``'s sentences, "the variant" called by the TRT arm's name)."""
+    baseline, trt = PRESETS[name].arm_labels
+    sentences = verdict(result.paired, figs.AGREEMENT_METRICS)
+    return f"**{name}**, {trt} against {baseline}:\n" + "\n".join(f"- {s.replace('the variant', trt)}"
+                                                                   for s in sentences)
 
 
 def sign_job(seeds: int, data_seeds: int, workers: int) -> Job:
@@ -103,12 +163,25 @@ def sign_job(seeds: int, data_seeds: int, workers: int) -> Job:
                {"seeds": seeds_list, "data_seeds": data_list, "configs": configs})
 
 
-def sign_result(snap: Snapshot) -> dict:
-    """``trt_sign.study_result`` of the job's runs finished so far (pairs with a run missing are left out)."""
+def sign_result(snap: Snapshot | None) -> trt_sign.SignStudy | None:
+    """``trt_sign.study_result`` of the job's runs finished so far (pairs with a run missing are left out); None
+    without a job, or before any cell has a finished pair."""
+    if snap is None:
+        return None
     meta = snap.meta
     study = trt_sign.cells(trt_sign.BASE, trt_sign.FACTORS)
-    return trt_sign.study_result(study, meta["seeds"], meta["data_seeds"], meta["configs"], snap.slots,
-                                 trt_sign.FACTORS)
+    result = trt_sign.study_result(study, meta["seeds"], meta["data_seeds"], meta["configs"], snap.slots,
+                                   trt_sign.FACTORS)
+    return result if any(cell.delta.n for cell in result.cells) else None
+
+
+def sign_study_text() -> str:
+    """The sign study in words: its factors, its base setting and its pairs of seeds."""
+    base = trt_sign.BASE.data
+    return (f"TRT's effect changes sign with the setting. The **sign study** trains TRT on and off in every "
+            f"combination of {sign_factors()} on {base.dataset} (T = {base.time_steps}, {base.train_samples} "
+            "training clips, the TRT group's neuron: soft reset, rectangular surrogate), on pairs of a seed *and* "
+            "a data seed (a new training set per data seed). Runs the reproduction report made come from the cache.")
 
 
 def sign_factors() -> str:
@@ -116,37 +189,35 @@ def sign_factors() -> str:
     return "; ".join(f"{factor.name} ({' or '.join(factor.levels)})" for factor in trt_sign.FACTORS)
 
 
-def sign_rows(result: dict) -> list[dict]:
+def sign_rows(result: trt_sign.SignStudy) -> list[dict]:
     """The study as table rows: each cell's levels, both arms' accuracy in %, Δ in points with its CI, and sign."""
     rows = []
-    for cell in result["cells"]:
-        delta = cell["delta"]
-        ci = "—" if delta["ci_low"] is None else f"[{delta['ci_low'] * 100:+.1f}, {delta['ci_high'] * 100:+.1f}]"
-        arms = {f"{arm} %": None if cell[key]["mean"] is None else round(cell[key]["mean"] * 100, 1)
-                for arm, key in (("off", "off"), ("TRT", "on"))}
-        rows.append({**cell["levels"], **arms, "Δ points": None if delta["mean"] is None else
-                     round(delta["mean"] * 100, 2), "95% CI": ci, "wins": f"{delta['wins']}/{delta['n']}",
-                     "TRT": trt_sign.sign(delta)})
+    for cell in result.cells:
+        delta = cell.delta
+        ci = "—" if delta.ci_low is None else f"[{delta.ci_low * 100:+.1f}, {delta.ci_high * 100:+.1f}]"
+        arms = {f"{arm} %": None if stats.mean is None else round(stats.mean * 100, 1)
+                for arm, stats in (("off", cell.off), ("TRT", cell.on))}
+        rows.append({**cell.levels, **arms, "Δ points": None if delta.mean is None else round(delta.mean * 100, 2),
+                     "95% CI": ci, "wins": f"{delta.wins}/{delta.n}", "TRT": trt_sign.sign(delta)})
     return rows
 
 
-def sign_effects(result: dict) -> str:
+def sign_effects(result: trt_sign.SignStudy) -> str:
     """Each factor's effect on TRT's Δ as one sentence: the mean Δ at its second level minus at its first, with CI."""
     parts = []
-    for name, effect in result["effects"].items():
-        first, second = effect["factor_levels"]
-        if effect["mean"] is None:
+    for name, effect in result.effects.items():
+        (first, second), contrast = effect.levels, effect.contrast
+        if contrast.mean is None:
             continue
-        ci = "" if effect["ci_low"] is None else f" [{effect['ci_low'] * 100:+.1f}, {effect['ci_high'] * 100:+.1f}]"
-        parts.append(f"{name} {first} → {second}: {effect['mean'] * 100:+.1f}{ci}")
+        ci = "" if contrast.ci_low is None else f" [{contrast.ci_low * 100:+.1f}, {contrast.ci_high * 100:+.1f}]"
+        parts.append(f"{name} {first} → {second}: {contrast.mean * 100:+.1f}{ci}")
     return ("Effect of each factor on TRT − off (points, paired over the pairs, other factors averaged): "
             + "; ".join(parts) + ".") if parts else ""
 
 
-def mean_loss_terms(result: dict) -> dict[str, list[float]]:
+def mean_loss_terms(result: Comparison) -> dict[str, list[float]]:
     """Each loss term of the TRT arm per epoch, averaged over the seeds that finished (empty without terms)."""
-    histories = [run["variant"]["history"] for run in result["per_seed"] if not run["variant"]["error"]]
-    terms = [[record.get("loss_terms") or {} for record in history] for history in histories]
+    terms = [[record.loss_terms for record in pair.variant.history] for pair in result.per_seed if pair.variant.ok]
     if not terms or not terms[0] or not terms[0][0]:
         return {}
     names = list(terms[0][0])
@@ -207,3 +278,35 @@ def reversed_label(dataset: str, label: int) -> int | None:
     from snn_core.data.events import REVERSED_DIRECTION
 
     return REVERSED_DIRECTION[label]
+
+
+def network_line(trainer: Trainer) -> str:
+    """The sample view's caption: which network runs the sample, with or without TRT, and its test accuracy."""
+    return (f"Network: {describe(trainer.cfg)}, TRT {trainer.cfg.methods.trt}, "
+            f"test accuracy {trainer.history[-1].test_accuracy:.1%}")
+
+
+def both_ways_figures(view: BothWays, index: int) -> dict[str, Callable[[], go.Figure]]:
+    """The sample view's figures by name, each built when first drawn: the input frames both ways (event data) or
+    the first layer's spikes both ways (static data), then the outputs both ways."""
+    if view.frames is not None:
+        title = f"test sample {index}: {figs.plain(view.class_names[view.label])}, original and reversed"
+        first = {"trt-frames": lambda: figs.frames_both_ways(view.frames, title)}
+    else:
+        first = {"trt-raster": lambda: figs.rasters_both_ways(view.spikes, view.layer)}
+    return {**first, "trt-outputs": lambda: figs.outputs_both_ways(view.probabilities, view.class_names, view.label)}
+
+
+def sample_notes(trainer: Trainer, view: BothWays) -> list[str]:
+    """What the sample view must add in words: a reversal after the only spiking layer changes nothing, and a
+    direction clip reversed moves the other way (TRT still asks for its label)."""
+    notes = []
+    if view.spikes is not None and len(trainer.model.layers) == 1:
+        notes.append("This network has one spiking layer and a time-averaged readout: a reversal after that layer "
+                     "cannot change the output (TRT needs a second layer here).")
+    twin = reversed_label(trainer.dataset.name, view.label)
+    if twin is not None:
+        name = view.class_names[view.label]
+        notes.append(f"Reversed, this **{name}** clip moves **{view.class_names[twin]}**: TRT would still ask for "
+                     f"the label {name}.")
+    return notes

@@ -1,9 +1,9 @@
-"""Glue for the TTFS page: the K sweep (cached runs, CIs per K) and one trained run at a chosen K, both as
-background jobs (``snn_app.jobs``)."""
+"""Glue for the TTFS page: the K sweep (cached runs; its statistics per K come from
+``snn_core.experiments.ttfs_sweep``) and one trained run at a chosen K, both as background jobs (``snn_app.jobs``)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import streamlit as st
@@ -12,7 +12,8 @@ from snn_core.config.check import check, one_line
 from snn_core.config.run_config import RunConfig
 from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
 from snn_core.experiments.compare import sweep_configs, sweep_result
-from snn_core.experiments.stats import mean_ci
+from snn_core.experiments.ttfs_sweep import JITTER, PARAMETER, KSweepStats, k_label, k_sweep_stats, robustness_column
+from snn_core.results import MeanCI, Sweep
 from snn_core.training.evaluate import sample_inputs
 from snn_core.training.trainer import Trainer
 
@@ -25,15 +26,11 @@ SWEEP_WORKERS = 2                # processes, one torch thread each
 TRACED_SAMPLES = 16              # test samples the single run can show
 KEPT_RUNS = 6                    # trained single runs kept per session
 INPUT = "input"                  # the raster of the encoded input (not capped by K)
-PANELS = (                       # (metric, title, y title, percent?) of the trade-off figures
-    ("test_accuracy", "Test accuracy", "test accuracy", True),
-    ("spikes_per_sample", "Spikes per sample", "spikes per sample", False),
-    ("decision_step_mean", "Decision step (first output spike)", "time step", False),
-    ("no_decision_fraction", "No decision (no output spike)", "share of test samples", True))
-
-
-def k_label(k: int) -> str:
-    return "∞" if int(k) == 0 else str(int(k))
+PANELS = {                       # results_table column -> (title, y title, percent?) of its trade-off figure
+    "test_accuracy": ("Test accuracy", "test accuracy", True),
+    "spikes_per_sample": ("Spikes per sample", "spikes per sample", False),
+    "decision_step_mean": ("Decision step (first output spike)", "time step", False),
+    "no_decision_fraction": ("No decision (no output spike)", "share of test samples", True)}
 
 
 def load_into_sidebar(cfg: RunConfig) -> None:
@@ -49,7 +46,7 @@ def page_config(start: RunConfig, engine: str, epochs: int) -> RunConfig:
 
 def engine_problem(cfg: RunConfig, k: int) -> str | None:
     """Why ``cfg`` cannot run with spike cap ``k`` (``check``'s problems on one line), or None."""
-    problems = check(cfg.with_values({"max-spikes": k}))
+    problems = check(cfg.with_values({PARAMETER: k}))
     return one_line(problems) if problems else None
 
 
@@ -62,113 +59,30 @@ def sweep_values(cfg: RunConfig) -> tuple[list[int], dict[str, str]]:
 def sweep_job(cfg: RunConfig, values: list[int], seeds: int) -> Job:
     """The sweep of max-spikes over ``values`` on seeds 0.. as a background job on ``SWEEP_WORKERS`` processes, cached
     on disk (a repeat is free; a cancelled sweep resumes where it stopped)."""
-    configs = sweep_configs(cfg, "max-spikes", [str(k) for k in values], range(seeds))
+    configs = sweep_configs(cfg, PARAMETER, [str(k) for k in values], range(seeds))
     return Job("K sweep", len(configs), batch_work(configs, workers=SWEEP_WORKERS, cache=RunCache(DEFAULT_CACHE_DIR)),
                {"cfg": cfg, "seeds": list(range(seeds)), "configs": configs, "key": (cfg.to_json(), seeds)})
 
 
-def sweep_of(snap: Snapshot) -> dict:
-    """``compare.sweep``'s result from the job's runs finished so far (each K lists its finished seeds)."""
+def sweep_of(snap: Snapshot) -> Sweep:
+    """The sweep of the job's runs finished so far (each K lists its finished seeds)."""
     meta = snap.meta
-    return sweep_result(meta["cfg"], "max-spikes", meta["seeds"], meta["configs"], snap.slots)
+    return sweep_result(meta["cfg"], PARAMETER, meta["seeds"], meta["configs"], snap.slots)
 
 
-def _metrics(point: dict) -> list[dict]:
-    return [run["metrics"] for run in point["runs"] if run["error"] is None]
+def sweep_stats(sweep: Sweep) -> KSweepStats:
+    """What the page draws of ``sweep``: its statistics per K, with ``PANELS``' metrics as the trade-off."""
+    return k_sweep_stats(sweep, tuple(PANELS))
 
 
-def _stats(values: list) -> dict:
-    return mean_ci([v for v in values if v is not None])
-
-
-def tradeoff_panels(result: dict) -> list[tuple[str, str, bool, dict[str, dict]]]:
-    """(title, y title, percent?, ``mean_ci`` per K) of each trade-off metric the runs report (a rate
-    readout has no decision metrics), accuracy under the middle jitter level last."""
-    panels = [(title, y_title, percent, per_k(result, lambda m, name=name: m.get(name)))
-              for name, title, y_title, percent in PANELS]
-    level = middle_level(result, "jitter")
-    if level is not None:
-        panels.append((f"Accuracy under jitter σ = {level} steps", "test accuracy", True,
-                       robustness_at(result, "jitter", level)))
-    return [panel for panel in panels if any(s["mean"] is not None for s in panel[3].values())]
-
-
-def per_k(result: dict, extract: Callable[[dict], float | None]) -> dict[str, dict]:
-    """K label -> ``mean_ci`` of ``extract(metrics)`` over the point's successful runs (None skipped)."""
-    return {k_label(p["value"]): _stats([extract(m) for m in _metrics(p)]) for p in result["points"]}
-
-
-def curve_per_k(result: dict, extract: Callable[[dict], list], labels: tuple[str, ...] | None = None
-                ) -> dict[str, tuple[list[int], list[dict]]]:
-    """K label -> (1-based index, ``mean_ci`` per index) of a per-run list such as ``accuracy_vs_tcut``."""
-    curves = {}
-    for point in result["points"]:
-        label = k_label(point["value"])
-        lists = [values for values in map(extract, _metrics(point)) if values]
-        if (labels is None or label in labels) and lists:
-            length = min(len(values) for values in lists)
-            curves[label] = (list(range(1, length + 1)), [_stats([v[i] for v in lists]) for i in range(length)])
-    return curves
-
-
-def tcut_curves(result: dict) -> dict[str, tuple[list[int], list[dict]]]:
-    """Accuracy vs t_cut for the sweep's two ends, K = 1 (TTFS) and its largest K (unlimited: ∞)."""
-    ends = (k_label(result["points"][0]["value"]), k_label(result["points"][-1]["value"]))
-    return curve_per_k(result, lambda m: m.get("accuracy_vs_tcut"), ends)
-
-
-def epoch_curves(result: dict) -> dict[str, tuple[list[int], list[dict]]]:
-    """K label -> (epoch, ``mean_ci`` of test accuracy after that epoch) over the seeds."""
-    curves = {}
-    for point in result["points"]:
-        histories = [[r["test_accuracy"] for r in run["history"]] for run in point["runs"] if run["error"] is None]
-        if histories:
-            length = min(len(h) for h in histories)
-            curves[k_label(point["value"])] = (list(range(1, length + 1)),
-                                               [_stats([h[i] for h in histories]) for i in range(length)])
-    return curves
-
-
-def robustness_curves(result: dict) -> dict[str, dict[str, tuple[list[float], list[dict]]]]:
-    """Noise kind -> K label -> (levels with 0 = clean first, ``mean_ci`` of accuracy at each level).
-
-    Levels are read from the runs' ``robustness`` dicts (string keys); an empty dict when no run has one.
-    """
-    kinds: dict[str, dict] = {}
-    for point in result["points"]:
-        runs = [m for m in _metrics(point) if m.get("robustness")]
-        for kind, by_level in (runs[0]["robustness"] if runs else {}).items():
-            levels = sorted(by_level, key=float)
-            stats = [_stats([m["test_accuracy"] for m in runs])]
-            stats += [_stats([m["robustness"][kind][level] for m in runs]) for level in levels]
-            kinds.setdefault(kind, {})[k_label(point["value"])] = ([0.0, *map(float, levels)], stats)
-    return kinds
-
-
-def robustness_at(result: dict, kind: str, level: str) -> dict[str, dict]:
-    return per_k(result, lambda m: (m.get("robustness") or {}).get(kind, {}).get(level))
-
-
-def middle_level(result: dict, kind: str) -> str | None:
-    """The middle noise level of ``kind`` that the runs measured (the trade-off figure shows one level)."""
-    for point in result["points"]:
-        for metrics in _metrics(point):
-            levels = sorted((metrics.get("robustness") or {}).get(kind, {}), key=float)
-            if levels:
-                return levels[len(levels) // 2]
-    return None
-
-
-def silent_per_k(result: dict) -> dict[str, dict[str, dict]]:
-    """K label -> layer -> ``mean_ci`` of the share of neurons silent on the whole test set."""
-    table = {}
-    for point in result["points"]:
-        runs = _metrics(point)
-        if runs:
-            layers = runs[0]["layer_silent_fraction"]
-            table[k_label(point["value"])] = {layer: _stats([m["layer_silent_fraction"][layer] for m in runs])
-                                              for layer in layers}
-    return table
+def tradeoff_panels(stats: KSweepStats) -> list[tuple[str, str, bool, dict[str, MeanCI]]]:
+    """(title, y title, percent?, ``MeanCI`` per K) of each trade-off metric the runs report (a rate readout has
+    no decision metrics), accuracy under the middle jitter level last."""
+    titles = dict(PANELS)
+    if stats.jitter_level is not None:
+        titles[robustness_column(JITTER, stats.jitter_level)] = (
+            f"Accuracy under jitter σ = {stats.jitter_level} steps", "test accuracy", True)
+    return [(*titles[column], per_k) for column, per_k in stats.tradeoff.items()]
 
 
 def single_job(cfg: RunConfig) -> Job:

@@ -7,20 +7,21 @@ import argparse
 import json
 import sys
 
-from snn_core.config.run_config import RunConfig
-from snn_core.training.trainer import EpochRecord
+from snn_core.results import RunResult
 
 from . import run_figures
 from .export import figures_to_html
 
 
 def export(run_path: str, out_path: str) -> None:
+    """Write the figures of the run in ``run_path`` (any layout ``RunResult.from_json`` reads) to ``out_path``."""
     with open(run_path) as handle:
-        run = json.load(handle)
-    if not isinstance(run, dict) or "history" not in run or "config" not in run:
-        raise ValueError(f"{run_path} is not a run JSON: it needs 'config' and 'history' (from snn_core train)")
-    cfg = RunConfig.from_dict(run["config"])
-    history = [EpochRecord(**record) for record in run["history"]]
+        tree = json.load(handle)
+    try:
+        run = RunResult.from_json(tree, where="the file")
+    except ValueError as problem:
+        raise ValueError(f"{run_path} is not a run JSON (from snn_core train): {problem}") from None
+    cfg, history = run.config, list(run.history)
     figures = [run_figures.loss_curves([], history), run_figures.training_curves(history),
                run_figures.activity_curves(history)]
     title = f"SNN Explorer run: {cfg.data.dataset}, {cfg.model.arch}, T={cfg.data.time_steps}, seed {cfg.training.seed}"

@@ -1,13 +1,15 @@
 """Figures of temporal reversed training (TRT): a sample both ways, the outputs both ways, TRT against baseline."""
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from snn_core.experiments.trt_sign import sign
+from snn_core.experiments.trt_sign import SignStudy, sign
+from snn_core.results import Comparison, MeanCI
 
 from .sample_figures import event_image, full_scale
 from .style import FONT_SIZE, METHOD_COLOURS, styled
@@ -21,6 +23,14 @@ AGREEMENT_METRICS = ("test_accuracy", "reversal_agreement", "reversal_kl", "trai
 LABELS = {"test_accuracy": "test accuracy", "reversal_agreement": "agreement orig. vs reversed",
           "reversal_kl": "KL orig. ‖ reversed", "train_test_gap": "train − test accuracy", "nasfr": "NASFR"}
 PERCENT_METRICS = {"test_accuracy", "reversal_agreement", "train_test_gap"}
+ACCURACY = AGREEMENT_METRICS[0]                 # the metric the experiments' forest plot shows
+LAYER_RATE = "layer_firing_rates."              # a summary's per-layer firing rate columns start with it
+
+
+def plain(text: str) -> str:
+    """``text`` (a class name from a user's dataset folder) shown as itself in a Plotly title, tick label or legend:
+    Plotly renders tags such as ``<a href>`` and ``<b>`` there, so &, < and > are written as entities."""
+    return html.escape(text, quote=False)
 
 
 def frames_both_ways(ways: Mapping[str, np.ndarray], title: str) -> go.Figure:
@@ -67,10 +77,10 @@ def rasters_both_ways(ways: Mapping[str, np.ndarray], layer: str) -> go.Figure:
 
 def outputs_both_ways(probabilities: Mapping[str, np.ndarray], class_names: Sequence[str], label: int) -> go.Figure:
     """The network's class probabilities softmax(O) for each way, grouped per class; the label's name is starred."""
-    names = [f"{name} ★" if k == label else name for k, name in enumerate(class_names)]
+    names = [f"{plain(name)} ★" if k == label else plain(name) for k, name in enumerate(class_names)]
     fig = go.Figure()
     for way, probs in probabilities.items():
-        fig.add_bar(x=names, y=probs, name=f"{way}: predicts {class_names[int(np.argmax(probs))]}",
+        fig.add_bar(x=names, y=probs, name=f"{way}: predicts {plain(class_names[int(np.argmax(probs))])}",
                     marker_color=WAY_COLOURS.get(way, "#555555"),
                     hovertemplate="%{x}: %{y:.1%}<extra>" + way + "</extra>")
     styled(fig, "The network's output both ways", subtitle="★ = the sample's label")
@@ -79,24 +89,25 @@ def outputs_both_ways(probabilities: Mapping[str, np.ndarray], class_names: Sequ
     return fig
 
 
-def _points(stats: dict, scale: float) -> tuple[float, float, float]:
-    """(mean, upper, lower whisker lengths) of a ``mean_ci``/``paired`` result; no CI draws no whisker."""
-    mean = stats["mean"] * scale
-    if stats["ci_low"] is None:
+def _points(stats: MeanCI, scale: float) -> tuple[float, float, float]:
+    """(mean, upper, lower whisker lengths) of a ``MeanCI``/``PairedStat`` scaled by ``scale``; no CI draws no
+    whisker."""
+    mean = stats.mean * scale
+    if stats.ci_low is None:
         return mean, 0.0, 0.0
-    return mean, stats["ci_high"] * scale - mean, mean - stats["ci_low"] * scale
+    return mean, stats.ci_high * scale - mean, mean - stats.ci_low * scale
 
 
-def accuracy_by_experiment(results: Mapping[str, dict]) -> go.Figure:
+def accuracy_by_experiment(results: Mapping[str, Comparison]) -> go.Figure:
     """Per experiment: the paired test-accuracy difference TRT − baseline in points, with its 95% CI and wins."""
-    rows = [(name, *_points(r["paired"]["test_accuracy"], 100.0), r["paired"]["test_accuracy"])
-            for name, r in results.items() if "test_accuracy" in r["paired"]]
+    rows = [(name, *_points(r.paired[ACCURACY], 100.0), r.paired[ACCURACY])
+            for name, r in results.items() if ACCURACY in r.paired]
     fig = go.Figure(go.Scatter(
         x=[row[1] for row in rows], y=[row[0] for row in rows], mode="markers",
         marker=dict(size=14, color=ARM_COLOURS[1]),
         error_x=dict(type="data", symmetric=False, array=[row[2] for row in rows],
                      arrayminus=[row[3] for row in rows], thickness=3, width=10),
-        customdata=[f"TRT ahead on {s['wins']} of {s['n']} seeds" for *_, s in rows],
+        customdata=[f"TRT ahead on {s.wins} of {s.n} seeds" for *_, s in rows],
         hovertemplate="%{y}: %{x:+.1f} points<br>%{customdata}<extra></extra>"))
     fig.add_vline(x=0, line=dict(color="#444444", dash="dash"))
     styled(fig, "Test accuracy, TRT − baseline (paired seeds, 95% CI)", height=120 + 60 * max(len(rows), 2))
@@ -106,34 +117,39 @@ def accuracy_by_experiment(results: Mapping[str, dict]) -> go.Figure:
     return fig
 
 
-def arm_metrics(result: dict, arm_labels: Sequence[str], metrics: Sequence[str] = AGREEMENT_METRICS) -> go.Figure:
+def _summaries(result: Comparison) -> tuple[dict[str, MeanCI], dict[str, MeanCI]]:
+    """The baseline's and the TRT arm's summaries (metric -> mean and CI over the seeds)."""
+    return result.base_summary, result.variant_summary
+
+
+def arm_metrics(result: Comparison, arm_labels: Sequence[str], metrics: Sequence[str] = AGREEMENT_METRICS
+                ) -> go.Figure:
     """One small panel per metric: each arm's mean over the seeds, whiskers = 95% CI."""
-    names = [m for m in metrics if m in result["summary"]["base"] and m in result["summary"]["variant"]]
+    names = [m for m in metrics if m in result.base_summary and m in result.variant_summary]
     fig = make_subplots(rows=1, cols=len(names), subplot_titles=[LABELS.get(m, m) for m in names],
                         horizontal_spacing=0.07)
     for column, metric in enumerate(names, start=1):
         scale = 100.0 if metric in PERCENT_METRICS else 1.0
-        for arm, label, colour in zip(("base", "variant"), arm_labels, ARM_COLOURS):
-            mean, up, down = _points(result["summary"][arm][metric], scale)
+        for summary, label, colour in zip(_summaries(result), arm_labels, ARM_COLOURS):
+            mean, up, down = _points(summary[metric], scale)
             fig.add_bar(x=[label], y=[mean], marker_color=colour, name=label, showlegend=column == 1,
                         error_y=dict(type="data", symmetric=False, array=[up], arrayminus=[down], thickness=2,
                                      width=8),
                         hovertemplate=f"{label}: %{{y:.3f}}{' %' if scale == 100 else ''}<extra></extra>",
                         row=1, col=column)
         fig.update_xaxes(showticklabels=False, row=1, col=column)
-    styled(fig, f"Baseline and TRT, mean over {len(result['seeds'])} seeds (whiskers: 95% CI)", height=340,
+    styled(fig, f"Baseline and TRT, mean over {len(result.seeds)} seeds (whiskers: 95% CI)", height=340,
            subtitle="accuracy, agreement and gap in %; KL in nats")
     fig.update_annotations(font_size=FONT_SIZE - 2)
     return fig.update_layout(margin_t=115)
 
 
-def layer_rates(result: dict, arm_labels: Sequence[str]) -> go.Figure:
+def layer_rates(result: Comparison, arm_labels: Sequence[str]) -> go.Figure:
     """Mean firing rate of each spiking layer for each arm over the seeds, whiskers = 95% CI."""
     fig = go.Figure()
-    for arm, label, colour in zip(("base", "variant"), arm_labels, ARM_COLOURS):
-        summary = result["summary"][arm]
-        layers = [name.split(".", 1)[1] for name in summary if name.startswith("layer_firing_rates.")]
-        stats = [_points(summary[f"layer_firing_rates.{layer}"], 1.0) for layer in layers]
+    for summary, label, colour in zip(_summaries(result), arm_labels, ARM_COLOURS):
+        layers = [name.removeprefix(LAYER_RATE) for name in summary if name.startswith(LAYER_RATE)]
+        stats = [_points(summary[LAYER_RATE + layer], 1.0) for layer in layers]
         fig.add_bar(x=layers, y=[s[0] for s in stats], name=label, marker_color=colour,
                     error_y=dict(type="data", symmetric=False, array=[s[1] for s in stats],
                                  arrayminus=[s[2] for s in stats], thickness=2, width=8),
@@ -162,24 +178,24 @@ def loss_terms(terms: Mapping[str, Sequence[float]], title: str) -> go.Figure:
 SIGN_COLOURS = {"helps": "#009988", "hurts": "#CC3311", "unclear": "#888888"}   # a cell's 95% CI above, below, on 0
 
 
-def sign_by_cell(result: dict) -> go.Figure:
+def sign_by_cell(result: SignStudy) -> go.Figure:
     """The sign study (``experiments.trt_sign``): per cell, TRT's paired Δ accuracy in points with its 95% CI,
     coloured by where the CI lies (above 0: helps; below: hurts; across: unclear)."""
-    cells = [cell for cell in result["cells"] if cell["delta"]["mean"] is not None]
-    names = [" · ".join(cell["levels"].values()) for cell in cells]
-    stats = [_points(cell["delta"], 100.0) for cell in cells]
-    signs = [sign(cell["delta"]) for cell in cells]
+    cells = [cell for cell in result.cells if cell.delta.mean is not None]
+    names = [" · ".join(cell.levels.values()) for cell in cells]
+    stats = [_points(cell.delta, 100.0) for cell in cells]
+    signs = [sign(cell.delta) for cell in cells]
     fig = go.Figure(go.Scatter(
         x=[s[0] for s in stats], y=names, mode="markers",
         marker=dict(size=12, color=[SIGN_COLOURS[s] for s in signs]),
         error_x=dict(type="data", symmetric=False, array=[s[1] for s in stats], arrayminus=[s[2] for s in stats],
                      thickness=2, width=6, color="#555555"),
-        customdata=[f"TRT {s}; ahead on {c['delta']['wins']} of {c['delta']['n']} pairs" for s, c in zip(signs, cells)],
+        customdata=[f"TRT {s}; ahead on {c.delta.wins} of {c.delta.n} pairs" for s, c in zip(signs, cells)],
         hovertemplate="%{y}: %{x:+.1f} points<br>%{customdata}<extra></extra>"))
     fig.add_vline(x=0, line=dict(color="#444444", dash="dash"))
-    pairs = len(result["seeds"]) * len(result["data_seeds"])
+    pairs = len(result.seeds) * len(result.data_seeds)
     styled(fig, "When TRT helps and when it hurts: TRT − off per setting", height=140 + 32 * max(len(cells), 2),
-           subtitle=f"{' · '.join(result['factors'])}; {pairs} pairs (seed × data seed), 95% CI; "
+           subtitle=f"{' · '.join(result.factors)}; {pairs} pairs (seed × data seed), 95% CI; "
                     "green: helps, red: hurts, grey: unclear")
     fig.update_xaxes(title_text="test accuracy difference (points)", zeroline=False)
     fig.update_yaxes(autorange="reversed", automargin=True)

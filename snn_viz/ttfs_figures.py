@@ -7,6 +7,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from snn_core.experiments.ttfs_sweep import Curve
+from snn_core.results import MeanCI
+
 from .style import FONT_SIZE, OTHER_COLOUR, styled, time_axis
 
 # K = 1 (TTFS) blue to K = inf (relaxed) red; keys are the page's K labels.
@@ -20,31 +23,31 @@ def k_colour(label: str) -> str:
     return K_COLOURS.get(label, OTHER_COLOUR)
 
 
-def _ci_arms(stats: Sequence[Mapping]) -> tuple[list, list, list]:
+def _ci_arms(stats: Sequence[MeanCI]) -> tuple[list, list, list]:
     """Means and the distances to the CI's ends (0 where a CI is missing, e.g. one seed)."""
-    means = [s["mean"] for s in stats]
-    up = [0.0 if s["ci_high"] is None else s["ci_high"] - s["mean"] for s in stats]
-    down = [0.0 if s["ci_low"] is None else s["mean"] - s["ci_low"] for s in stats]
+    means = [s.mean for s in stats]
+    up = [0.0 if s.ci_high is None else s.ci_high - s.mean for s in stats]
+    down = [0.0 if s.ci_low is None else s.mean - s.ci_low for s in stats]
     return means, up, down
 
 
-def _seeds_note(stats: Sequence[Mapping]) -> str:
-    counts = sorted({s["n"] for s in stats})
+def _seeds_note(stats: Sequence[MeanCI]) -> str:
+    counts = sorted({s.n for s in stats})
     seeds = "/".join(str(n) for n in counts)
     return f"mean and 95% CI over {seeds} seed{'s' if counts != [1] else ''}"
 
 
-def over_k(stats: Mapping[str, Mapping], title: str, y_title: str, selected: str | None = None,
+def over_k(stats: Mapping[str, MeanCI], title: str, y_title: str, selected: str | None = None,
            percent: bool = False) -> go.Figure:
-    """One metric (``mean_ci`` per K label) over K, with 95% CI bars; the selected K is shaded."""
-    labels = [k for k, s in stats.items() if s["mean"] is not None]
+    """One metric (``MeanCI`` per K label) over K, with 95% CI bars; the selected K is shaded."""
+    labels = [k for k, s in stats.items() if s.mean is not None]
     shown = [stats[k] for k in labels]
     means, up, down = _ci_arms(shown)
     fig = go.Figure(go.Scatter(
         x=labels, y=means, mode="lines+markers", line=dict(color=OTHER_COLOUR, width=2),
         marker=dict(size=13, color=[k_colour(k) for k in labels]),
         error_y=dict(type="data", array=up, arrayminus=down, thickness=2, width=6, color=OTHER_COLOUR),
-        customdata=np.array([[s["n"]] for s in shown]).reshape(-1, 1),
+        customdata=np.array([[s.n] for s in shown]).reshape(-1, 1),
         hovertemplate="K = %{x}<br>%{y" + (":.1%" if percent else ":.3g") + "}<br>%{customdata[0]} seeds"
                       "<extra></extra>"))
     styled(fig, title, 330, subtitle=_seeds_note(shown) if shown else "no successful runs")
@@ -57,9 +60,9 @@ def over_k(stats: Mapping[str, Mapping], title: str, y_title: str, selected: str
     return fig
 
 
-def curves_by_k(curves: Mapping[str, tuple[Sequence[float], Sequence[Mapping]]], title: str, x_title: str,
-                y_title: str, percent: bool = True, subtitle: str = "") -> go.Figure:
-    """One line per K label through ``(x, mean_ci per x)``, its 95% CI as a shaded band."""
+def curves_by_k(curves: Mapping[str, Curve], title: str, x_title: str, y_title: str, percent: bool = True,
+                subtitle: str = "") -> go.Figure:
+    """One line per K label through its ``Curve`` (x, ``MeanCI`` per x), its 95% CI as a shaded band."""
     fig = go.Figure()
     for label, (x, stats) in curves.items():
         colour = k_colour(label)
@@ -83,7 +86,7 @@ ROBUSTNESS_AXES = {"jitter": "input jitter σ (steps)", "deletion": "spike delet
                    "weight noise (relative sd)"}
 
 
-def robustness_curves(curves: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[Mapping]]]]) -> go.Figure:
+def robustness_curves(curves: Mapping[str, Mapping[str, Curve]]) -> go.Figure:
     """Test accuracy against each noise level, one panel per noise kind, one line per K (level 0 = clean)."""
     kinds = list(curves)
     fig = make_subplots(rows=1, cols=max(1, len(kinds)), shared_yaxes=True, horizontal_spacing=0.04,
@@ -104,8 +107,8 @@ def robustness_curves(curves: Mapping[str, Mapping[str, tuple[Sequence[float], S
     return fig
 
 
-def silent_by_layer(stats: Mapping[str, Mapping[str, Mapping]]) -> go.Figure:
-    """Share of neurons that never fired on the test set, per layer, one bar group per K (``mean_ci``)."""
+def silent_by_layer(stats: Mapping[str, Mapping[str, MeanCI]]) -> go.Figure:
+    """Share of neurons that never fired on the test set, per layer, one bar group per K (``MeanCI``)."""
     fig = go.Figure()
     for label, per_layer in stats.items():
         layers = list(per_layer)
@@ -117,7 +120,7 @@ def silent_by_layer(stats: Mapping[str, Mapping[str, Mapping]]) -> go.Figure:
     fig.update_layout(barmode="group")
     fig.update_xaxes(title_text="spiking layer")
     fig.update_yaxes(title_text="share of neurons", tickformat=".0%", rangemode="tozero")
-    if not any(any(s["mean"] for s in per_layer.values()) for per_layer in stats.values()):
+    if not any(any(s.mean for s in per_layer.values()) for per_layer in stats.values()):
         fig.add_annotation(text="no silent neurons at any K", showarrow=False, font_size=FONT_SIZE,
                            x=0.5, y=0.6, xref="paper", yref="paper")
     return fig

@@ -257,3 +257,36 @@ def test_no_shared_module_names_any_method():
              for module in MODULES if module.startswith(SHARED)}
     assert {module: found for module, found in named.items() if found} == {}
     assert len(named) > 20                                         # the prefixes match the modules they mean
+
+
+# the keys of a result's JSON form (RunResult, Comparison, Sweep, their statistics): read only in snn_core/results/
+RESULT_KEYS = {"metrics", "history", "timing", "per_seed", "paired", "summary", "points", "paired_vs_first",
+               "ci_low", "ci_high", "wins", "losses", "ties", "failed_runs", "unfinished_runs", "cached",
+               "test_accuracy", "test_loss", "validation_accuracy", "nasfr", "spikes_per_sample", "silent_fraction",
+               "layer_firing_rates", "layer_firing_rates_per_step", "layer_spikes_per_sample", "redundancy",
+               "robustness", "decision_step_mean", "accuracy_vs_tcut", "reversal_agreement", "epochs_to_target"}
+
+
+def string_reads(tree: ast.AST) -> list[tuple[int, str]]:
+    """``(line, key)`` of every ``x["key"]`` and ``x.get("key", ...)`` in ``tree`` whose key is a result key."""
+    found = []
+    for node in ast.walk(tree):
+        key = None
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            key = node.slice.value
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+              and node.args and isinstance(node.args[0], ast.Constant)):
+            key = node.args[0].value
+        if isinstance(key, str) and key in RESULT_KEYS:
+            found.append((node.lineno, key))
+    return found
+
+
+def test_no_result_is_read_by_string_outside_its_records():
+    """Results are typed records (``snn_core.results``): a renamed metric fails where it is read, not far away at run
+    time. Their JSON form is read and written in that room alone; everyone else reads attributes and table columns."""
+    paths = [path for module, path in MODULES.items() if not module.startswith("snn_core.results")]
+    paths += sorted((ROOT / "app_pages").glob("*.py")) + sorted((ROOT / "benchmarks").glob("*.py"))
+    reads = {str(path.relative_to(ROOT)): found for path in paths
+             if (found := string_reads(ast.parse(path.read_text())))}
+    assert reads == {}

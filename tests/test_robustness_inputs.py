@@ -154,9 +154,10 @@ def test_a_sample_of_valid_settings_trains_a_tiny_run_to_finite_metrics(flat, da
         return
     torch.set_num_threads(1)
     result = train_run(cfg, device="cpu")
-    assert 0.0 <= result["metrics"]["test_accuracy"] <= 1.0
-    assert finite_numbers(result["metrics"]), result["metrics"]
-    json.dumps(result, allow_nan=False)                 # what leaves the program is valid JSON
+    assert 0.0 <= result.metrics.test_accuracy <= 1.0
+    tree = result.to_json()
+    assert finite_numbers(tree), tree
+    json.dumps(tree, allow_nan=False)                   # what leaves the program is valid JSON
 
 
 def test_batch_norm_with_one_value_per_channel_is_refused_by_the_config_check():

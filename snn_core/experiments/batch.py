@@ -93,14 +93,15 @@ def validated_result(entry, cfg: RunConfig, device_type: str) -> RunResult:
     if wrong:
         raise ValueError(f"wrong or missing parts: {', '.join(wrong)}; allowed: "
                          + ", ".join(f"{name} as {kind.__name__}" for name, kind in _REQUIRED.items()))
-    accuracy = result["metrics"].get("test_accuracy")
-    if isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)) or not 0 <= accuracy <= 1:
-        raise ValueError(f"its metrics.test_accuracy is {accuracy!r:.40}, not a number in [0, 1]")
     if not _all_finite(result):
         raise ValueError("it holds NaN or infinity as a number (this cache stores them as null)")
     if result["config"] != json.loads(json.dumps(cfg.to_dict())):
         raise ValueError("its stored config is not the requested one")
-    return RunResult.from_json(restore_non_finite(result, found if found is not None else []))
+    record = RunResult.from_json(restore_non_finite(result, found if found is not None else []))
+    accuracy = record.metrics.test_accuracy
+    if not 0 <= accuracy <= 1:
+        raise ValueError(f"its metrics.test_accuracy is {accuracy!r:.40}, not a number in [0, 1]")
+    return record
 
 
 class RunCache:

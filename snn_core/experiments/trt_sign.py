@@ -12,17 +12,21 @@ treating them as independent draws (seeds and data seeds are crossed, so this is
 on Δ is paired too: per pair, the mean Δ of the cells at its second level minus that at its first.
 
 The off arm depends on the network and epochs only, so each is trained once per pair and shared by the cells that
-differ in TRT's own settings (``study_configs`` lists every distinct run once).
+differ in TRT's own settings (``study_configs`` lists every distinct run once). The study's outcome is a typed
+record (``SignStudy``: a ``CellResult`` per cell, a ``FactorEffect`` per factor).
 """
 from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from statistics import mean
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..config.run_config import RunConfig
 from ..methods.presets import PAPER_NEURONS
+from ..results.comparison import MeanCI, PairedStat
+from ..results.run_result import RunResult
 from .batch import Progress, RunCache, run_many
 from .compare import check_seeds, finished, runnable
 from .stats import mean_ci, paired
@@ -35,7 +39,6 @@ BASE = RunConfig().with_values({"dataset": "events-shape", "T": 4, "train-sample
                                 "robustness": False, **PAPER_NEURONS["trt"]})
 SEEDS = (0, 1, 2)
 DATA_SEEDS = (0, 1, 2)
-METRIC = "test_accuracy"
 
 
 class Factor(NamedTuple):
@@ -87,11 +90,43 @@ def study_configs(study: Sequence[Cell], seeds: Sequence[int], data_seeds: Seque
     return list(dict.fromkeys(cfg for arm in arms for cfg in pair_configs(arm, seeds, data_seeds)))
 
 
-def _accuracy(slot: dict | None) -> float | None:
-    return slot["metrics"][METRIC] if finished(slot) and slot["error"] is None else None
+@dataclass(frozen=True)
+class CellResult:
+    """One cell's outcome over the pairs whose two runs both finished well: each arm's test accuracy, the paired
+    Δ = accuracy(on) − accuracy(off), and the mean Δ per data seed (None for a data seed without such a pair)."""
+    levels: dict[str, str]                  # factor name -> this cell's level
+    off: MeanCI
+    on: MeanCI
+    delta: PairedStat
+    delta_per_data_seed: dict[int, float | None]
 
 
-def _pairs(cell: Cell, runs: Mapping[RunConfig, dict | None], seeds, data_seeds) -> list[tuple]:
+@dataclass(frozen=True)
+class FactorEffect:
+    """A factor's effect on Δ: per pair, the mean Δ of the cells at its second level minus that at its first,
+    over the pairs whose every cell finished."""
+    levels: tuple[str, ...]                 # (first, second)
+    contrast: MeanCI
+
+
+@dataclass(frozen=True)
+class SignStudy:
+    """The study's outcome: the factors with their levels, the pairs' seeds and data seeds, a result per cell (in
+    ``cells`` order), each factor's effect, and the counts of failed and unfinished runs."""
+    factors: dict[str, tuple[str, ...]]
+    seeds: tuple[int, ...]
+    data_seeds: tuple[int, ...]
+    cells: tuple[CellResult, ...]
+    effects: dict[str, FactorEffect]
+    failed_runs: int
+    unfinished_runs: int
+
+
+def _accuracy(slot: RunResult | None) -> float | None:
+    return slot.metrics.test_accuracy if finished(slot) and slot.ok else None
+
+
+def _pairs(cell: Cell, runs: Mapping[RunConfig, RunResult | None], seeds, data_seeds) -> list[tuple]:
     """Per pair (``pair_configs`` order): (accuracy off, accuracy on), None for a run that has not finished well."""
     return [(_accuracy(runs.get(off)), _accuracy(runs.get(on)))
             for off, on in zip(pair_configs(cell.off, seeds, data_seeds), pair_configs(cell.on, seeds, data_seeds))]
@@ -102,7 +137,7 @@ def _deltas(pairs: list[tuple]) -> list[float | None]:
     return [None if off is None or on is None else on - off for off, on in pairs]
 
 
-def _cell_row(cell: Cell, pairs: list[tuple], data_seeds, names, confidence) -> dict:
+def _cell_result(cell: Cell, pairs: list[tuple], data_seeds, names, confidence) -> CellResult:
     """A cell's levels, each arm's accuracy and the paired Δ over the pairs with both runs, and Δ per data seed."""
     done = [(off, on) for off, on in pairs if off is not None and on is not None]
     deltas, per_seed = _deltas(pairs), len(pairs) // len(data_seeds)
@@ -110,14 +145,14 @@ def _cell_row(cell: Cell, pairs: list[tuple], data_seeds, names, confidence) -> 
     for index, data_seed in enumerate(data_seeds):
         own = [d for d in deltas[index * per_seed:(index + 1) * per_seed] if d is not None]
         per_data_seed[data_seed] = mean(own) if own else None
-    return {"levels": dict(zip(names, cell.levels)), "off": mean_ci([a for a, _ in done], confidence),
-            "on": mean_ci([b for _, b in done], confidence),
-            "delta": paired([a for a, _ in done], [b for _, b in done], confidence),
-            "delta_per_data_seed": per_data_seed}
+    return CellResult(dict(zip(names, cell.levels)), MeanCI.from_json(mean_ci([a for a, _ in done], confidence)),
+                      MeanCI.from_json(mean_ci([b for _, b in done], confidence)),
+                      PairedStat.from_json(paired([a for a, _ in done], [b for _, b in done], confidence)),
+                      per_data_seed)
 
 
 def _effect(study: Sequence[Cell], deltas: list[list[float | None]], position: int, levels: Sequence[str],
-            confidence: float) -> dict:
+            confidence: float) -> FactorEffect:
     """Per pair, mean Δ over the cells at the factor's second level minus that at its first; over the pairs whose
     every cell finished."""
     complete = [i for i in range(len(deltas[0])) if all(cell[i] is not None for cell in deltas)]
@@ -125,33 +160,33 @@ def _effect(study: Sequence[Cell], deltas: list[list[float | None]], position: i
     for i in complete:
         at = [mean(d[i] for cell, d in zip(study, deltas) if cell.levels[position] == level) for level in levels]
         contrasts.append(at[1] - at[0])
-    return {"factor_levels": list(levels), **mean_ci(contrasts, confidence)}
+    return FactorEffect(tuple(levels), MeanCI.from_json(mean_ci(contrasts, confidence)))
 
 
 def study_result(study: Sequence[Cell], seeds: Sequence[int], data_seeds: Sequence[int],
-                 configs: Sequence[RunConfig], slots: Sequence[dict | None], factors: Sequence[Factor] = FACTORS,
-                 confidence: float = 0.95) -> dict:
-    """The study's table from ``study_configs``' configs and their slots (same order; None or cancelled for a run
-    not finished): per cell the two arms' accuracy and the paired Δ, and per factor its effect on Δ."""
+                 configs: Sequence[RunConfig], slots: Sequence[RunResult | None], factors: Sequence[Factor] = FACTORS,
+                 confidence: float = 0.95) -> SignStudy:
+    """The study from ``study_configs``' configs and their slots (same order; None or cancelled for a run not
+    finished): per cell the two arms' accuracy and the paired Δ, and per factor its effect on Δ."""
     if len(configs) != len(slots):
         raise ValueError(f"{len(slots)} slots for {len(configs)} configs; allowed: one slot per config, in order")
     seeds, data_seeds = check_seeds(seeds), check_seeds(data_seeds)
     runs, names = dict(zip(configs, slots)), [factor.name for factor in factors]
     pairs = [_pairs(cell, runs, seeds, data_seeds) for cell in study]
     deltas = [_deltas(own) for own in pairs]
-    return {
-        "factors": {factor.name: list(factor.levels) for factor in factors},
-        "seeds": seeds, "data_seeds": data_seeds, "metric": METRIC,
-        "cells": [_cell_row(cell, own, data_seeds, names, confidence) for cell, own in zip(study, pairs)],
-        "effects": {factor.name: _effect(study, deltas, position, list(factor.levels), confidence)
-                    for position, factor in enumerate(factors)},
-        "failed_runs": sum(finished(slot) and slot["error"] is not None for slot in slots),
-        "unfinished_runs": sum(not finished(slot) for slot in slots),
-    }
+    return SignStudy(
+        factors={factor.name: tuple(factor.levels) for factor in factors},
+        seeds=tuple(seeds), data_seeds=tuple(data_seeds),
+        cells=tuple(_cell_result(cell, own, data_seeds, names, confidence) for cell, own in zip(study, pairs)),
+        effects={factor.name: _effect(study, deltas, position, list(factor.levels), confidence)
+                 for position, factor in enumerate(factors)},
+        failed_runs=sum(finished(slot) and not slot.ok for slot in slots),
+        unfinished_runs=sum(not finished(slot) for slot in slots))
 
 
 def run_study(seeds: Sequence[int], data_seeds: Sequence[int], base: RunConfig, factors: Sequence[Factor], *,
-              workers: int | Executor = 1, cache: RunCache | None = None, progress: Progress | None = None) -> dict:
+              workers: int | Executor = 1, cache: RunCache | None = None,
+              progress: Progress | None = None) -> SignStudy:
     """Train every distinct run of the study (``SEEDS``, ``DATA_SEEDS``, ``BASE``, ``FACTORS`` as the report runs it)
     on ``workers`` processes and tabulate it (``study_result``)."""
     study = cells(base, factors)
@@ -160,8 +195,8 @@ def run_study(seeds: Sequence[int], data_seeds: Sequence[int], base: RunConfig, 
     return study_result(study, seeds, data_seeds, configs, slots, factors)
 
 
-def sign(stats: dict) -> str:
+def sign(stats: MeanCI) -> str:
     """``helps``/``hurts`` when the 95% CI of Δ lies above/below 0, else ``unclear`` (also with no CI)."""
-    if stats["ci_low"] is None:
+    if stats.ci_low is None:
         return "unclear"
-    return "helps" if stats["ci_low"] > 0 else "hurts" if stats["ci_high"] < 0 else "unclear"
+    return "helps" if stats.ci_low > 0 else "hurts" if stats.ci_high < 0 else "unclear"

@@ -18,6 +18,8 @@ from ..experiments.batch import RunCache, run_many
 from ..experiments.compare import compare_configs, compare_result, with_seed
 from ..methods.asa.gate import mean_gate
 from ..methods.presets import PAPER_NEURONS, describe_neuron
+from ..results.comparison import Comparison
+from ..results.run_result import RunResult
 from ..training.trainer import Trainer
 from .asa_tables import arm_table, asa_row, control_rows, noise_rows, paper_claims, redundancy_verdict
 from .parts import RunCounter, topped_up
@@ -58,15 +60,15 @@ def arm_configs(base: RunConfig, gate: float) -> dict[str, RunConfig]:
 
 
 def run_arms(arms: dict[str, RunConfig], seeds: Sequence[int], workers: int | Executor, cache: RunCache | None,
-             counter: RunCounter) -> dict[str, list[dict]]:
+             counter: RunCounter) -> dict[str, list[RunResult]]:
     """Every arm on every seed in one batch; label -> its slots in seed order."""
     configs = [with_seed(cfg, seed) for cfg in arms.values() for seed in seeds]
     slots = run_many(configs, workers=workers, cache=cache, progress=counter)
     return {label: slots[i * len(seeds):(i + 1) * len(seeds)] for i, label in enumerate(arms)}
 
 
-def pair(arms: dict[str, RunConfig], slots: dict[str, list[dict]], seeds: Sequence[int], base: str,
-         variant: str) -> dict:
+def pair(arms: dict[str, RunConfig], slots: dict[str, list[RunResult]], seeds: Sequence[int], base: str,
+         variant: str) -> Comparison:
     """The paired comparison ``variant`` − ``base`` from slots already run (``compare_result``)."""
     compare_configs(arms[base], arms[variant], seeds)                     # both arms checked, as compare does
     interleaved = [slot for b, v in zip(slots[base], slots[variant]) for slot in (b, v)]

@@ -1,15 +1,23 @@
-"""Pieces every section of the reproduction report shares: a table row, a claim verdict, a run counter."""
+"""Pieces every section of the reproduction report shares: a table row, a claim verdict, a run counter, and the
+names of the metrics the sections look up."""
 from __future__ import annotations
 
+from ..results.comparison import MeanCI
+from ..results.run_result import RunResult
 from .verdict import style_of
 
+# the metrics every section reads, by their name in a comparison's statistics (``Comparison.paired``,
+# ``base_summary``, ``variant_summary``: the columns of ``results.results_table``)
+ACCURACY = "test_accuracy"
+NASFR = "nasfr"
 
-def summary_row(name: str, table: dict, metric: str) -> str:
+
+def summary_row(name: str, table: dict[str, MeanCI], metric: str) -> str:
     stats, style = table[metric], style_of(metric)
     unit = "%" if style.unit == " points" else style.unit       # a level in %, a difference in points
-    return (f"| {name} | {style.label} | {stats['mean'] * style.scale:.{style.digits}f}{unit} | "
-            f"{stats['sd'] * style.scale:.{style.digits}f} | [{stats['ci_low'] * style.scale:.{style.digits}f}, "
-            f"{stats['ci_high'] * style.scale:.{style.digits}f}] | {stats['n']} |")
+    return (f"| {name} | {style.label} | {stats.mean * style.scale:.{style.digits}f}{unit} | "
+            f"{stats.sd * style.scale:.{style.digits}f} | [{stats.ci_low * style.scale:.{style.digits}f}, "
+            f"{stats.ci_high * style.scale:.{style.digits}f}] | {stats.n} |")
 
 
 class RunCounter:
@@ -18,9 +26,9 @@ class RunCounter:
     def __init__(self):
         self.runs, self.cached = 0, 0
 
-    def __call__(self, done: int, total: int, slot: dict) -> None:
+    def __call__(self, done: int, total: int, slot: RunResult) -> None:
         self.runs += 1
-        self.cached += bool(slot.get("cached"))
+        self.cached += bool(slot.cached)
 
 
 def topped_up(seeds: list[int], minimum: int) -> list[int]:

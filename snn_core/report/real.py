@@ -15,9 +15,10 @@ from ..config.run_config import RunConfig, with_dataset_defaults
 from ..experiments.batch import RunCache
 from ..experiments.compare import compare
 from ..methods.presets import PAPER_NEURONS, describe_neuron
+from ..results.comparison import Comparison
 from .asa import CALIBRATION_SAMPLES, arm_configs, calibrated_gate, pair, run_arms
 from .asa_tables import asa_row, control_rows, redundancy_verdict
-from .parts import RunCounter, claim_verdict
+from .parts import ACCURACY, RunCounter, claim_verdict
 from .trt import table_row
 
 if TYPE_CHECKING:
@@ -30,39 +31,37 @@ NMNIST_ASA = NMNIST.with_values(PAPER_NEURONS["asa"])
 NMNIST_TTFS = NMNIST.with_values({"event-frames": "first-spike", "neuron": "cuba", "readout": "first-spike"})
 
 
-def _sample_sizes(result: dict) -> str:
+def _sample_sizes(result: Comparison) -> str:
     """What the runs trained and tested on (folder, sizes, split), from the first finished run's ``data.source``."""
-    for slot in result["per_seed"]:
-        for name in ("base", "variant"):
-            if slot[name]["error"] is None:
-                return slot[name]["data"]["source"]
+    for seed in result.per_seed:
+        for run in (seed.base, seed.variant):
+            if run.ok:
+                return run.data.source
     return "no run finished"
 
 
-def _ttfs_row(label: str, result: dict) -> str:
+def _ttfs_row(label: str, result: Comparison) -> str:
     """Accuracy, spikes per sample and mean decision step, base → variant with the paired accuracy Δ."""
-    summary, paired = result["summary"], result["paired"]
-
     def arrow(metric: str, scale: float, digits: int) -> str:     # "—" where no run measured it (no decision)
-        return " → ".join(f"{summary[arm][metric]['mean'] * scale:.{digits}f}" if metric in summary[arm] else "—"
-                          for arm in ("base", "variant"))
+        return " → ".join(f"{summary[metric].mean * scale:.{digits}f}" if metric in summary else "—"
+                          for summary in (result.base_summary, result.variant_summary))
 
-    accuracy = paired["test_accuracy"]
-    return (f"| {label} | {arrow('test_accuracy', 100, 1)} | {100 * accuracy['mean']:+.2f} "
-            f"[{100 * accuracy['ci_low']:+.2f}, {100 * accuracy['ci_high']:+.2f}] | {accuracy['wins']}/{accuracy['n']} "
+    accuracy = result.paired[ACCURACY]
+    return (f"| {label} | {arrow(ACCURACY, 100, 1)} | {100 * accuracy.mean:+.2f} "
+            f"[{100 * accuracy.ci_low:+.2f}, {100 * accuracy.ci_high:+.2f}] | {accuracy.wins}/{accuracy.n} "
             f"| {arrow('spikes_per_sample', 1, 0)} | {arrow('decision_step_mean', 1, 2)} |")
 
 
-def _accuracy_verdict(result: dict, claimed: str) -> str:
-    accuracy = result["paired"]["test_accuracy"]
-    return claim_verdict(accuracy["ci_low"], accuracy["ci_high"], claimed)
+def _accuracy_verdict(result: Comparison, claimed: str) -> str:
+    accuracy = result.paired[ACCURACY]
+    return claim_verdict(accuracy.ci_low, accuracy.ci_high, claimed)
 
 
 def real_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
                  counter: RunCounter) -> str:
     """ASA (clean) against no ASA and its controls, TRT against none, and K = 1 against an uncapped neuron, on
     real N-MNIST recordings."""
-    def run(label: str, base: RunConfig, variant: RunConfig) -> dict:
+    def run(label: str, base: RunConfig, variant: RunConfig) -> Comparison:
         log(f"real data: {label}")
         return compare(base, variant, seeds, workers=workers, cache=cache, progress=counter)
 
@@ -78,7 +77,7 @@ def real_section(seeds: list[int], workers: int | Executor, cache: RunCache | No
     trt = run("TRT vs off", NMNIST, NMNIST.with_values({"trt": "on"}))
     ttfs = run("K=1 vs unlimited", NMNIST_TTFS.with_values({"max-spikes": 0}),
                NMNIST_TTFS.with_values({"max-spikes": 1}))
-    asa_numbers = asa_row("clean vs off", asa)[1]
+    change, points = asa_row("clean vs off", asa)[1]
     model = NMNIST.model
     lines = [
         "## Real data: N-MNIST recordings", "",
@@ -97,8 +96,8 @@ def real_section(seeds: list[int], workers: int | Executor, cache: RunCache | No
         "accuracy wins | target |", "|---|---|---|---|---|---|",
         *(asa_row(f"{label} vs off", result)[0] for label, result in against_off.items()), "",
         f"Clean ASA against no ASA: NASFR "
-        f"{claim_verdict(asa_numbers['change']['ci_low'], asa_numbers['change']['ci_high'], 'down')}; "
-        f"accuracy {claim_verdict(asa_numbers['points']['ci_low'], asa_numbers['points']['ci_high'], 'up')}.", "",
+        f"{claim_verdict(change.ci_low, change.ci_high, 'down')}; "
+        f"accuracy {claim_verdict(points.ci_low, points.ci_high, 'up')}.", "",
         *control_rows({("clean", c): result for c, result in clean_vs.items()}), "",
         *redundancy_verdict(against_off, clean_vs), "",
         "### TRT on N-MNIST", "",

@@ -24,7 +24,8 @@ from ..experiments import trt_sign, trt_table
 from ..experiments.batch import RunCache
 from ..experiments.compare import compare
 from ..methods.presets import describe_neuron
-from .parts import RunCounter, claim_verdict, topped_up
+from ..results.comparison import Comparison, MeanCI
+from .parts import ACCURACY, NASFR, RunCounter, claim_verdict, topped_up
 
 if TYPE_CHECKING:
     from ..experiments.executors import Executor
@@ -45,45 +46,45 @@ def rows() -> list[Row]:
             for experiment in trt_table.EXPERIMENTS if experiment.report_label]
 
 
-def _arrow(result: dict, metric: str, scale: float, digits: int) -> str:
-    summary = result["summary"]
-    return " → ".join(f"{summary[arm][metric]['mean'] * scale:.{digits}f}" for arm in ("base", "variant"))
+def _arrow(result: Comparison, metric: str, scale: float, digits: int) -> str:
+    return " → ".join(f"{summary[metric].mean * scale:.{digits}f}"
+                      for summary in (result.base_summary, result.variant_summary))
 
 
-def _seconds(result: dict) -> str:
-    per_arm = [[slot[arm]["timing"]["total_seconds"] for slot in result["per_seed"] if slot[arm]["error"] is None]
-               for arm in ("base", "variant")]
+def _seconds(result: Comparison) -> str:
+    per_arm = [[run.timing.total_seconds for run in runs if run.ok]
+               for runs in ([pair.base for pair in result.per_seed], [pair.variant for pair in result.per_seed])]
     return " / ".join(f"{mean(times):.1f}" if times else "—" for times in per_arm)
 
 
-def _delta(stats: dict, scale: float, digits: int) -> str:
-    return (f"{stats['mean'] * scale:+.{digits}f} [{stats['ci_low'] * scale:+.{digits}f}, "
-            f"{stats['ci_high'] * scale:+.{digits}f}]")
+def _delta(stats: MeanCI, scale: float, digits: int) -> str:
+    return f"{stats.mean * scale:+.{digits}f} [{stats.ci_low * scale:+.{digits}f}, {stats.ci_high * scale:+.{digits}f}]"
 
 
-def table_row(label: str, result: dict) -> str:
+def table_row(label: str, result: Comparison) -> str:
     """One Markdown row: accuracies, paired Δ with CI and wins, NASFR, agreement, gap, seconds per run."""
-    accuracy, nasfr = result["paired"]["test_accuracy"], result["paired"]["nasfr"]
-    failed = f" ({result['failed_runs']} runs failed)" if result["failed_runs"] else ""
-    return (f"| {label}{failed} | {_arrow(result, 'test_accuracy', 100, 1)} | {_delta(accuracy, 100, 2)} | "
-            f"{accuracy['wins']}/{accuracy['n']} | {_arrow(result, 'nasfr', 1, 3)} ({_delta(nasfr, 1, 3)}) | "
+    accuracy, nasfr = result.paired[ACCURACY], result.paired[NASFR]
+    failed = f" ({result.failed_runs} runs failed)" if result.failed_runs else ""
+    return (f"| {label}{failed} | {_arrow(result, ACCURACY, 100, 1)} | {_delta(accuracy, 100, 2)} | "
+            f"{accuracy.wins}/{accuracy.n} | {_arrow(result, NASFR, 1, 3)} ({_delta(nasfr, 1, 3)}) | "
             f"{_arrow(result, 'reversal_agreement', 100, 1)} | {_arrow(result, 'train_test_gap', 100, 1)} | "
             f"{_seconds(result)} |")
 
 
-def layer_rates(result: dict) -> list[str]:
+def layer_rates(result: Comparison) -> list[str]:
     """Per-layer firing rate, base → variant, with the paired difference."""
-    names = [name for name in result["paired"] if name.startswith("layer_firing_rates.")]
-    return [f"| {name.split('.', 1)[1]} | {_arrow(result, name, 1, 3)} | {_delta(result['paired'][name], 1, 3)} |"
+    names = [name for name in result.paired if name.startswith("layer_firing_rates.")]
+    return [f"| {name.split('.', 1)[1]} | {_arrow(result, name, 1, 3)} | {_delta(result.paired[name], 1, 3)} |"
             for name in names]
 
 
-def _verdict(result: dict, metric: str, claimed: str, scale: float, digits: int, unit: str) -> str:
-    stats = result["paired"][metric]
-    return f"{_delta(stats, scale, digits)}{unit} | {claim_verdict(stats['ci_low'], stats['ci_high'], claimed)}"
+def _verdict(result: Comparison, metric: str, claimed: str, scale: float, digits: int, unit: str) -> str:
+    stats = result.paired[metric]
+    return f"{_delta(stats, scale, digits)}{unit} | {claim_verdict(stats.ci_low, stats.ci_high, claimed)}"
 
 
-def _result(results: dict[str, dict], time_steps: int = 4, dataset: str = "events-shape", **fields) -> dict:
+def _result(results: dict[str, Comparison], time_steps: int = 4, dataset: str = "events-shape",
+            **fields) -> Comparison:
     """The result of the one reported experiment with this dataset and T whose other fields (``trt_table``'s
     ``TRTExperiment``) are ``fields`` or their defaults."""
     wanted = trt_table.TRTExperiment(dataset, time_steps, "", **fields)
@@ -93,13 +94,13 @@ def _result(results: dict[str, dict], time_steps: int = 4, dataset: str = "event
     return results[label]
 
 
-def claims(results: dict[str, dict]) -> list[str]:
+def claims(results: dict[str, Comparison]) -> list[str]:
     """A verdict per paper claim from the measured rows (claim text, measured Δ [CI], verdict)."""
     shape4, shape2, digits = _result(results), _result(results, 2), _result(results, dataset="digits")
     reverse_vs_permute = _result(results, base="permute")
     matched = _result(results, base_factor=trt_table.COMPUTE_FACTOR)
     ablations = [f"| {terms} improves accuracy on its own (events-shape, T=4; the method notes' pilot, not a claim of "
-                 f"the paper) | {_verdict(_result(results, terms=terms), 'test_accuracy', 'up', 100, 2, ' points')} |"
+                 f"the paper) | {_verdict(_result(results, terms=terms), ACCURACY, 'up', 100, 2, ' points')} |"
                  for terms in trt_table.TERMS if terms != "all"]
     return [
         "| paper's claim | measured here: paired Δ [95% CI] | verdict |", "|---|---|---|",
@@ -108,44 +109,44 @@ def claims(results: dict[str, dict]) -> list[str]:
         "weights its outputs equal a model trained without TRT (tests/core/methods/test_trt.py) | "
         "holds by construction |",
         f"| consistency with the time-reversed sample improves accuracy (events-shape, T=4) | "
-        f"{_verdict(shape4, 'test_accuracy', 'up', 100, 2, ' points')} |",
+        f"{_verdict(shape4, ACCURACY, 'up', 100, 2, ' points')} |",
         f"| large gains at low latency (events-shape, T=2) | "
-        f"{_verdict(shape2, 'test_accuracy', 'up', 100, 2, ' points')} |",
+        f"{_verdict(shape2, ACCURACY, 'up', 100, 2, ' points')} |",
         f"| static images: reversing the first layer's spikes improves accuracy (digits) | "
-        f"{_verdict(digits, 'test_accuracy', 'up', 100, 2, ' points')} |",
+        f"{_verdict(digits, ACCURACY, 'up', 100, 2, ' points')} |",
         f"| v3: less overfitting (train–test gap falls; events-shape, T=4) | "
         f"{_verdict(shape4, 'train_test_gap', 'down', 100, 2, ' points')} |",
         f"| v3: lower average firing rate (NASFR; events-shape, T=4) | "
-        f"{_verdict(shape4, 'nasfr', 'down', 1, 4, '')} |",
+        f"{_verdict(shape4, NASFR, 'down', 1, 4, '')} |",
         f"| the gain is not just more compute (TRT vs a baseline with {trt_table.COMPUTE_FACTOR}x epochs) | "
-        f"{_verdict(matched, 'test_accuracy', 'up', 100, 2, ' points')} |",
+        f"{_verdict(matched, ACCURACY, 'up', 100, 2, ' points')} |",
         f"| the reversal itself matters, not any reordering (reversal vs random permutation; implied by the "
-        f"method, not stated) | {_verdict(reverse_vs_permute, 'test_accuracy', 'up', 100, 2, ' points')} |",
+        f"method, not stated) | {_verdict(reverse_vs_permute, ACCURACY, 'up', 100, 2, ' points')} |",
         *ablations,
     ]
 
 
-def _points(stats: dict) -> str:
-    if stats["mean"] is None:
+def _points(stats: MeanCI) -> str:
+    if stats.mean is None:
         return "—"
-    if stats["ci_low"] is None:
-        return f"{stats['mean'] * 100:+.1f}"
-    return f"{stats['mean'] * 100:+.1f} [{stats['ci_low'] * 100:+.1f}, {stats['ci_high'] * 100:+.1f}]"
+    if stats.ci_low is None:
+        return f"{stats.mean * 100:+.1f}"
+    return f"{stats.mean * 100:+.1f} [{stats.ci_low * 100:+.1f}, {stats.ci_high * 100:+.1f}]"
 
 
-def sign_study(result: dict) -> list[str]:
+def sign_study(study: trt_sign.SignStudy) -> list[str]:
     """The factorial study (``experiments.trt_sign``) as Markdown: a row per cell, then each factor's effect on Δ."""
-    factors, cells = list(result["factors"]), result["cells"]
-    signs = [trt_sign.sign(cell["delta"]) for cell in cells]
+    factors, cells = list(study.factors), study.cells
+    signs = [trt_sign.sign(cell.delta) for cell in cells]
     base = trt_sign.BASE
-    crossed = " × ".join(f"{name} ({' / '.join(levels)})" for name, levels in result["factors"].items())
+    crossed = " × ".join(f"{name} ({' / '.join(levels)})" for name, levels in study.factors.items())
     lines = [
         "", "### What decides TRT's sign", "",
         f"A factorial study (`experiments.trt_sign`): {crossed}, "
         f"each cell TRT on against off, on {base.data.dataset}, T = {base.data.time_steps}, "
         f"{base.data.train_samples} training and {base.data.test_samples} test clips, {describe_neuron('trt')}. "
-        f"{len(result['seeds'])} seeds × {len(result['data_seeds'])} data seeds = "
-        f"{len(result['seeds']) * len(result['data_seeds'])} pairs per cell: a pair shares initial weights (seed) "
+        f"{len(study.seeds)} seeds × {len(study.data_seeds)} data seeds = "
+        f"{len(study.seeds) * len(study.data_seeds)} pairs per cell: a pair shares initial weights (seed) "
         "and generated clips (data seed), so the spread includes a new training set per data seed; the CI treats "
         "the pairs as independent. \"KL only\" switches off CE on the reversed branch and the star head; \"clean "
         "only\" keeps the perturbed branch out of BatchNorm's running statistics (`--trt-bn-stats clean`).", "",
@@ -153,18 +154,16 @@ def sign_study(result: dict) -> list[str]:
         f"|{'---|' * (len(factors) + 5)}",
     ]
     for cell, found in zip(cells, signs):
-        levels = " | ".join(cell["levels"][name] for name in factors)
-        arms = " | ".join("—" if cell[arm]["mean"] is None else f"{cell[arm]['mean'] * 100:.1f}"
-                          for arm in ("off", "on"))
-        lines.append(f"| {levels} | {arms} | {_points(cell['delta'])} | {cell['delta']['wins']}/{cell['delta']['n']} "
-                     f"| {found} |")
+        levels = " | ".join(cell.levels[name] for name in factors)
+        arms = " | ".join("—" if arm.mean is None else f"{arm.mean * 100:.1f}" for arm in (cell.off, cell.on))
+        lines.append(f"| {levels} | {arms} | {_points(cell.delta)} | {cell.delta.wins}/{cell.delta.n} | {found} |")
     lines += ["", f"TRT helps (95% CI above 0) in {signs.count('helps')} of {len(cells)} cells and hurts (CI below 0) "
-                  f"in {signs.count('hurts')}; failed runs: {result['failed_runs']}.", "",
+                  f"in {signs.count('hurts')}; failed runs: {study.failed_runs}.", "",
               "Each factor's effect on TRT's Δ: per pair, the mean Δ of the cells at the second level minus that at "
               "the first (the other factors averaged), in points:", "",
               "| factor | levels (first → second) | effect on Δ [95% CI] |", "|---|---|---|"]
-    lines += [f"| {name} | {' → '.join(effect['factor_levels'])} | {_points(effect)} |"
-              for name, effect in result["effects"].items()]
+    lines += [f"| {name} | {' → '.join(effect.levels)} | {_points(effect.contrast)} |"
+              for name, effect in study.effects.items()]
     return lines
 
 

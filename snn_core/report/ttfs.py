@@ -23,6 +23,8 @@ from ..experiments.batch import RunCache
 from ..experiments.compare import compare
 from ..methods.ttfs.presets import ttfs_config
 from ..neurons.cuba import membrane_tau
+from ..results.comparison import Comparison
+from ..results.run_result import RunResult
 from .parts import RunCounter
 from .ttfs_claims import Claim, epochs_to_target, failures, number, paired_values, percent, points
 from .ttfs_exact import exact_section
@@ -38,35 +40,38 @@ NOISE_ROWS = (("jitter", ("1", "2", "4"), "input spike jitter sigma = {} steps")
               ("weight_noise", ("0.1", "0.2"), "weight noise sigma = {} (relative)"))
 
 
-def claims(result: dict, target: float, epochs: int) -> list[Claim]:
+def robustness_loss(kind: str, level: str) -> Callable[[RunResult], float]:
+    """A run's accuracy lost to perturbation ``kind`` at ``level``: its clean accuracy (level "0") minus that."""
+    def loss(run: RunResult) -> float:
+        curve = run.metrics.robustness[kind]
+        return curve.accuracy[curve.levels.index("0")] - curve.accuracy[curve.levels.index(level)]
+    return loss
+
+
+def claims(result: Comparison, target: float, epochs: int) -> list[Claim]:
     """The claims table's rows from a TTFS (base) versus relaxed (variant) ``compare`` result."""
-    def both(read: Callable[[dict], float | None]) -> tuple[list[float], list[float]]:
+    def both(read: Callable[[RunResult], float | None]) -> tuple[list[float], list[float]]:
         return paired_values(result, read)
 
-    def metric(name: str) -> Callable[[dict], float]:
-        return lambda slot: slot["metrics"][name]
-
     rows = [
-        Claim("higher accuracy", "test accuracy", *both(metric("test_accuracy")), "up", "higher", percent, points),
+        Claim("higher accuracy", "test accuracy", *both(lambda run: run.metrics.test_accuracy), "up", "higher",
+              percent, points),
         Claim("faster convergence", f"epochs to {target:.0%} test accuracy (never reached counts {epochs + 1})",
               *both(epochs_to_target), "down", "lower", number(1), number(1, True)),
         Claim("faster convergence", f"test accuracy after epoch {EARLY_EPOCH}",
-              *both(lambda slot: slot["history"][EARLY_EPOCH - 1]["test_accuracy"]), "up", "higher", percent,
-              points),
-        Claim("similar sparsity", "spikes per sample (all layers)", *both(metric("spikes_per_sample")), "similar",
-              "lower", number(0), number(0, True)),
-        Claim("comparable latency", "mean decision step (first output spike)", *both(metric("decision_step_mean")),
-              "similar", "lower", number(2), number(2, True)),
-        Claim("(not claimed)", "samples without a decision (no output spike)", *both(metric("no_decision_fraction")),
-              "none", "lower", percent, points),
+              *both(lambda run: run.history[EARLY_EPOCH - 1].test_accuracy), "up", "higher", percent, points),
+        Claim("similar sparsity", "spikes per sample (all layers)", *both(lambda run: run.metrics.spikes_per_sample),
+              "similar", "lower", number(0), number(0, True)),
+        Claim("comparable latency", "mean decision step (first output spike)",
+              *both(lambda run: run.metrics.decision.decision_step_mean), "similar", "lower", number(2),
+              number(2, True)),
+        Claim("(not claimed)", "samples without a decision (no output spike)",
+              *both(lambda run: run.metrics.decision.no_decision_fraction), "none", "lower", percent, points),
     ]
     for kind, levels, label in NOISE_ROWS:
         for level in levels:
-            def loss(slot: dict, kind=kind, level=level) -> float:
-                curve = slot["metrics"]["robustness"][kind]
-                return curve["0"] - curve[level]
-            rows.append(Claim("better noise robustness", f"accuracy lost to {label.format(level)}", *both(loss),
-                              "down", "lower", percent, points))
+            rows.append(Claim("better noise robustness", f"accuracy lost to {label.format(level)}",
+                              *both(robustness_loss(kind, level)), "down", "lower", percent, points))
     return rows
 
 
@@ -91,7 +96,7 @@ def ttfs_section(seeds: list[int], workers: int | Executor, cache: RunCache | No
     lines = ["## TTFS versus relaxed multi-spike (Bacho & Chu, 2023)", "",
              f"{setting(TTFS_BASE)} (`snn_core.methods.ttfs.presets.TTFS_PRESET`); "
              "discrete engine with surrogate gradients. "
-             f"TTFS is K = 1 spike per neuron, relaxed is K unlimited; nothing else differs. {rows[0].diff['n']} "
+             f"TTFS is K = 1 spike per neuron, relaxed is K unlimited; nothing else differs. {rows[0].diff.n} "
              "paired seeds; differences are relaxed − TTFS with 95% CIs; robustness uses a fixed noise seed, so both "
              "arms see the same perturbations.", "",
              "| paper's claim (relaxed vs TTFS) | measured | TTFS, K = 1 | relaxed, K = ∞ | "
@@ -99,8 +104,8 @@ def ttfs_section(seeds: list[int], workers: int | Executor, cache: RunCache | No
     lines += [row.row() for row in rows] + failures(result)
     disagree = [row for row in rows if row.disagrees]
     lines += ["", "Where we disagree with the paper: " + ("; ".join(
-        f"{row.claim} — {row.measure}: relaxed − TTFS = {row.diff_fmt(row.diff['mean'])} "
-        f"[{row.diff_fmt(row.diff['ci_low'])}, {row.diff_fmt(row.diff['ci_high'])}]" for row in disagree) + "."
+        f"{row.claim} — {row.measure}: relaxed − TTFS = {row.diff_fmt(row.diff.mean)} "
+        f"[{row.diff_fmt(row.diff.ci_low)}, {row.diff_fmt(row.diff.ci_high)}]" for row in disagree) + "."
         if disagree else "nowhere with evidence (no verdict above says 'not reproduced').")]
     lines += ["", "Caveats: a toy scale (8x8 digits, at most 360 test images, so one image is 0.3 points); "
               "surrogate gradients let silent neurons learn, which hides the TTFS dead-neuron problem behind "

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ..experiments.stats import mean_ci, paired
+from ..results.comparison import Comparison, MeanCI, PairedStat
+from ..results.run_result import RunResult
 from .parts import claim_verdict
 
 SIMILAR_MARGIN = 0.25                                       # of the TTFS mean
@@ -21,13 +23,13 @@ class Claim:
     def __init__(self, claim: str, measure: str, ttfs: Sequence[float], relaxed: Sequence[float], claimed: str,
                  better: str, fmt: Callable[[float], str], diff_fmt: Callable[[float], str]):
         self.claim, self.measure, self.claimed, self.better = claim, measure, claimed, better
-        self.ttfs, self.relaxed = mean_ci(ttfs), mean_ci(relaxed)
-        self.diff = paired(ttfs, relaxed)
+        self.ttfs, self.relaxed = MeanCI.from_json(mean_ci(ttfs)), MeanCI.from_json(mean_ci(relaxed))
+        self.diff = PairedStat.from_json(paired(ttfs, relaxed))
         self.fmt, self.diff_fmt = fmt, diff_fmt
 
     @property
     def verdict(self) -> str:
-        low, high = self.diff["ci_low"], self.diff["ci_high"]
+        low, high = self.diff.ci_low, self.diff.ci_high
         if low is None:
             return "too few seeds for a CI"
         if self.claimed in ("up", "down"):
@@ -35,7 +37,7 @@ class Claim:
         if self.claimed == "none":
             return "no claim; " + (f"relaxed {'higher' if low > 0 else 'lower'}" if low > 0 or high < 0
                                    else "no evidence of a difference")
-        margin = SIMILAR_MARGIN * abs(self.ttfs["mean"])
+        margin = SIMILAR_MARGIN * abs(self.ttfs.mean)
         if -margin <= low and high <= margin:
             apart = "" if low <= 0 <= high else f", though relaxed is {'higher' if low > 0 else 'lower'}"
             return f"similar (CI within ±{SIMILAR_MARGIN:.0%} of TTFS{apart}): reproduced"
@@ -50,11 +52,11 @@ class Claim:
 
     def row(self) -> str:
         d = self.diff
-        better = d["wins"] if self.better == "higher" else d["losses"]
-        interval = "" if d["ci_low"] is None else f" [{self.diff_fmt(d['ci_low'])}, {self.diff_fmt(d['ci_high'])}]"
-        return (f"| {self.claim} | {self.measure} | {shown(self.fmt, self.ttfs['mean'])} | "
-                f"{shown(self.fmt, self.relaxed['mean'])} | {shown(self.diff_fmt, d['mean'])}{interval} | "
-                f"{better}/{d['n']} | {self.verdict} |")
+        better = d.wins if self.better == "higher" else d.losses
+        interval = "" if d.ci_low is None else f" [{self.diff_fmt(d.ci_low)}, {self.diff_fmt(d.ci_high)}]"
+        return (f"| {self.claim} | {self.measure} | {shown(self.fmt, self.ttfs.mean)} | "
+                f"{shown(self.fmt, self.relaxed.mean)} | {shown(self.diff_fmt, d.mean)}{interval} | "
+                f"{better}/{d.n} | {self.verdict} |")
 
 
 def shown(fmt: Callable[[float], str], value: float | None) -> str:
@@ -73,26 +75,20 @@ def number(digits: int, signed: bool = False) -> Callable[[float], str]:
     return lambda value: f"{value:{'+' if signed else ''}.{digits}f}"
 
 
-def per_seed(result: dict, arm: str, read: Callable[[dict], float]) -> list[float]:
-    """``read(run slot)`` for every seed where both arms succeeded (so the lists pair)."""
-    return [read(seed[arm]) for seed in result["per_seed"]
-            if seed["base"]["error"] is None and seed["variant"]["error"] is None]
-
-
-def failures(result: dict) -> list[str]:
+def failures(result: Comparison) -> list[str]:
     """A paragraph about a ``compare`` result's failed runs and their errors; none when every run succeeded."""
-    errors = {seed[arm]["error"] for seed in result["per_seed"] for arm in ("base", "variant")} - {None}
-    return ["", f"{result['failed_runs']} run(s) failed: {'; '.join(sorted(errors))}"] if errors else []
+    errors = {run.error for pair in result.per_seed for run in (pair.base, pair.variant)} - {None}
+    return ["", f"{result.failed_runs} run(s) failed: {'; '.join(sorted(errors))}"] if errors else []
 
 
-def epochs_to_target(slot: dict) -> float:
-    reached = slot["metrics"]["epochs_to_target"]
-    return float(len(slot["history"]) + 1 if reached is None else reached)
+def epochs_to_target(run: RunResult) -> float:
+    reached = run.metrics.epochs_to_target
+    return float(len(run.history) + 1 if reached is None else reached)
 
 
-def paired_values(result: dict, read: Callable[[dict], float | None]) -> tuple[list[float], list[float]]:
-    """``read(slot)`` of base and variant for every seed where both succeeded and both have a value (a seed
-    where either arm has none, e.g. no decision at all, is left out)."""
-    pairs = [(b, v) for b, v in zip(per_seed(result, "base", read), per_seed(result, "variant", read))
-             if b is not None and v is not None]
+def paired_values(result: Comparison, read: Callable[[RunResult], float | None]) -> tuple[list[float], list[float]]:
+    """``read(run)`` of base and variant for every seed where both succeeded and both have a value (a seed where
+    either arm has none, e.g. no decision at all, is left out)."""
+    pairs = [(read(pair.base), read(pair.variant)) for pair in result.per_seed if pair.base.ok and pair.variant.ok]
+    pairs = [(b, v) for b, v in pairs if b is not None and v is not None]
     return [b for b, _ in pairs], [v for _, v in pairs]

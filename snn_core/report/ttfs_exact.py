@@ -29,6 +29,7 @@ from ..experiments.tuning import TUNE_SEED, pick_by_validation, tune_arms, valid
 from ..methods.ttfs.equivalence import engine_agreement
 from ..methods.ttfs.presets import ttfs_config
 from ..neurons.cuba import membrane_tau
+from ..results.comparison import Comparison, MeanCI
 from ..training.evaluate import sample_inputs
 from ..training.trainer import Trainer
 from .parts import RunCounter
@@ -56,23 +57,21 @@ def tune(base: RunConfig, grid: Sequence[dict], workers: int | Executor, cache: 
             for name, (configs, slots) in tuned.items()}
 
 
-def claim_rows(result: dict, target: float, epochs: int) -> list[Claim]:
+def claim_rows(result: Comparison, target: float, epochs: int) -> list[Claim]:
     """TTFS (base) versus relaxed (variant) on the exact engine, claim by claim."""
-    def metric(name: str) -> Callable[[dict], float]:
-        return lambda slot: slot["metrics"][name]
-
     return [
-        Claim("higher accuracy", "test accuracy", *paired_values(result, metric("test_accuracy")), "up", "higher",
-              percent, points),
+        Claim("higher accuracy", "test accuracy", *paired_values(result, lambda run: run.metrics.test_accuracy), "up",
+              "higher", percent, points),
         Claim("faster convergence", f"epochs to {target:.0%} test accuracy (never reached counts {epochs + 1})",
               *paired_values(result, epochs_to_target), "down", "lower", number(1), number(1, True)),
         Claim("faster convergence", f"test accuracy after epoch {EARLY_EPOCH}",
-              *paired_values(result, lambda slot: slot["history"][EARLY_EPOCH - 1]["test_accuracy"]), "up",
+              *paired_values(result, lambda run: run.history[EARLY_EPOCH - 1].test_accuracy), "up",
               "higher", percent, points),
-        Claim("similar sparsity", "spikes per sample (all layers)", *paired_values(result, metric("spikes_per_sample")),
-              "similar", "lower", number(0), number(0, True)),
+        Claim("similar sparsity", "spikes per sample (all layers)",
+              *paired_values(result, lambda run: run.metrics.spikes_per_sample), "similar", "lower", number(0),
+              number(0, True)),
         Claim("(not claimed)", "silent neurons (fraction of all, test set)",
-              *paired_values(result, metric("silent_fraction")), "none", "lower", percent, points),
+              *paired_values(result, lambda run: run.metrics.silent_fraction), "none", "lower", percent, points),
     ]
 
 
@@ -125,14 +124,14 @@ def exact_section(seeds: list[int], workers: int | Executor, cache: RunCache | N
              "| lr | V_th | TTFS validation accuracy | relaxed validation accuracy |", "|---|---|---|---|"]
     for point, a, b in zip(GRID, ttfs_scores, relaxed_scores):
         lines.append(f"| {point['lr']:g} | {point['threshold']:g} | {shown_fraction(a)} | {shown_fraction(b)} |")
-    lines += ["", f"Then {rows[0].diff['n']} paired seeds on the test split; differences are relaxed − TTFS:", "",
+    lines += ["", f"Then {rows[0].diff.n} paired seeds on the test split; differences are relaxed − TTFS:", "",
               "| paper's claim (relaxed vs TTFS) | measured | TTFS, K = 1 | relaxed, K = 10 | "
               "relaxed − TTFS [95% CI] | seeds where relaxed is better | verdict |", "|---|---|---|---|---|---|---|"]
     lines += [row.row() for row in rows] + failures(result)
-    decision = mean_ci([slot["base"]["metrics"]["decision_step_mean"] for slot in result["per_seed"]
-                        if slot["base"]["error"] is None and slot["base"]["metrics"]["decision_step_mean"] is not None])
-    if decision["mean"] is not None:
-        lines += ["", f"TTFS decides at step {decision['mean']:.2f} on average (first output spike); the count "
+    steps = [pair.base.metrics.decision.decision_step_mean for pair in result.per_seed if pair.base.ok]
+    decision = MeanCI.from_json(mean_ci([step for step in steps if step is not None]))
+    if decision.mean is not None:
+        lines += ["", f"TTFS decides at step {decision.mean:.2f} on average (first output spike); the count "
                       "readout decides at the end of the window, so latency has no paired row here."]
     log("TTFS exact engine: exact vs discrete agreement")
     lines += ["", f"Exact against discrete engine on the same weights (the tuned TTFS network, seed {used[0]}, "

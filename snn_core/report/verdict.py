@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ..results.comparison import PairedStat
+
 
 class MetricStyle(NamedTuple):
     label: str
@@ -57,26 +59,26 @@ def _number(value: float, style: MetricStyle, signed: bool = False) -> str:
     return f"{value * style.scale:{'+' if signed else ''}.{style.digits}f}"
 
 
-def interval(stats: dict, style: MetricStyle) -> str:
-    return f"[{_number(stats['ci_low'], style, True)}, {_number(stats['ci_high'], style, True)}]"
+def interval(stats: PairedStat, style: MetricStyle) -> str:
+    return f"[{_number(stats.ci_low, style, True)}, {_number(stats.ci_high, style, True)}]"
 
 
-def describe(metric: str, stats: dict) -> str:
-    """One sentence about ``variant - base`` for ``metric`` from a ``stats.paired`` result."""
+def describe(metric: str, stats: PairedStat) -> str:
+    """One sentence about ``variant - base`` for ``metric`` from its paired statistics."""
     style = style_of(metric)
-    n = stats["n"]
-    if n < 2 or stats["ci_low"] is None:
+    n = stats.n
+    if n < 2 or stats.ci_low is None:
         return f"{style.label}: {n} paired seed(s), too few for a confidence interval"
-    if stats["ci_low"] > 0 or stats["ci_high"] < 0:
-        direction, agreeing = ("raised", stats["wins"]) if stats["mean"] > 0 else ("lowered", stats["losses"])
-        size = _number(abs(stats["mean"]), style) + style.unit
-        low, high = sorted(abs(bound) for bound in (stats["ci_low"], stats["ci_high"]))
+    if stats.ci_low > 0 or stats.ci_high < 0:
+        direction, agreeing = ("raised", stats.wins) if stats.mean > 0 else ("lowered", stats.losses)
+        size = _number(abs(stats.mean), style) + style.unit
+        low, high = sorted(abs(bound) for bound in (stats.ci_low, stats.ci_high))
         bounds = f"[{_number(low, style)}, {_number(high, style)}]"
         return f"the variant {direction} {style.label} by {size} {bounds}, {agreeing}/{n} seeds"
-    return (f"{style.label} change {_number(stats['mean'], style, True)}{style.unit} {interval(stats, style)}: "
+    return (f"{style.label} change {_number(stats.mean, style, True)}{style.unit} {interval(stats, style)}: "
             f"no evidence of a difference ({n} seeds)")
 
 
-def verdict(paired: dict[str, dict], metrics: tuple[str, ...] = HEADLINE_METRICS) -> list[str]:
-    """Sentences for the headline metrics present in a comparison's ``paired`` table."""
+def verdict(paired: dict[str, PairedStat], metrics: tuple[str, ...] = HEADLINE_METRICS) -> list[str]:
+    """Sentences for the headline metrics present in a comparison's paired statistics (``Comparison.paired``)."""
     return [describe(metric, paired[metric]) for metric in metrics if metric in paired]

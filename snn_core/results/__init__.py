@@ -14,9 +14,9 @@
   ``MeanCI`` and ``PairedStat`` (mean, ci_low, ci_high, sd, n, note; wins, losses, ties).
 - ``json_tree.py``: JSON written valid (NaN as null plus where it was) and read with every type checked.
 
-Readers use attributes and table columns. The records still answer ``record["key"]`` (``DictReads``) for the
-readers not yet converted; that goes once they are. This room sits after ``training/`` and before
-``experiments/``, which builds these records (``experiments.run``, ``batch``, ``compare``).
+Readers use attributes and table columns, never a result's JSON by string (a test reads the code for it). This
+room sits after ``training/`` and before ``experiments/``, which builds these records (``experiments.run``,
+``batch``, ``compare``).
 """
 from .comparison import Comparison, MeanCI, PairedStat, SeedPair, Sweep, SweepPoint
 from .run_result import DataSource, LayerActivity, Metrics, Redundancy, RobustnessCurve, RunResult, Timing

@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from ..config.run_config import RunConfig, cli_index
-from .json_tree import DictReads, by_name, integer, items, number, obj, text, without_non_finite_list
+from .json_tree import by_name, integer, items, number, obj, text, without_non_finite_list
 from .run_result import RunResult
 from .table import SEED, with_seed
 
 
 @dataclass(frozen=True)
-class MeanCI(DictReads):
+class MeanCI:
     """Mean, Student-t confidence interval and standard deviation of one metric over ``n`` runs
     (``experiments.stats.mean_ci``); with fewer than 2 runs the CI and sd are None and ``note`` says why."""
     mean: float | None
@@ -94,7 +94,7 @@ class SeedPair:
 
 
 @dataclass(frozen=True)
-class Comparison(DictReads):
+class Comparison:
     """Base and variant trained on the same seeds: the pairs whose two runs both finished, the paired statistics
     per metric (variant - base over the seeds where both succeeded), each arm's summary, and the counts of failed
     and unfinished runs. ``unfinished`` lists the runs a Ctrl-C stopped (the CLI's), None otherwise."""
@@ -156,7 +156,7 @@ class SweepPoint:
 
 
 @dataclass(frozen=True)
-class Sweep(DictReads):
+class Sweep:
     """``config`` trained with each value of the CLI option ``parameter`` on every seed, point by point."""
     config: RunConfig
     parameter: str

@@ -122,25 +122,3 @@ def items(node, where: str) -> list:
 def by_name(node, where: str, read: Callable[[Any, str], Any] = number) -> dict[str, Any]:
     """An object of name -> value, each value read by ``read`` (a number unless told)."""
     return {name: read(value, f"{where}.{name}") for name, value in obj(node, where).items()}
-
-
-class DictReads:
-    """A record's JSON form read by string (``result["metrics"]["test_accuracy"]``, ``slot.get("error")``,
-    ``{**slot}``), for the readers not yet converted to attributes (issue 25): each read builds ``to_json()``
-    afresh. New code reads attributes; once no reader is left, this class goes. (Not a ``Mapping``: its ``values``
-    and ``items`` would hide record fields of those names.)"""
-
-    def to_json(self) -> dict:
-        raise NotImplementedError
-
-    def __getitem__(self, key: str):
-        return self.to_json()[key]
-
-    def get(self, key: str, default=None):
-        return self.to_json().get(key, default)
-
-    def keys(self):
-        return self.to_json().keys()
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.to_json()

@@ -14,7 +14,7 @@ from ..config.run_config import RunConfig, json_kind
 from ..metrics.decisions import DecisionMetrics
 from ..metrics.redundancy import RedundancyScores
 from ..training.trainer import EpochRecord
-from .json_tree import DictReads, by_name, integer, items, number, obj, text, without_non_finite_list
+from .json_tree import by_name, integer, items, number, obj, text, without_non_finite_list
 
 LAYOUTS = """The layouts a run's JSON has had (each added to the one before; a missing key reads as None, {} or []):
   c5976e3  config, history (epoch, steps, losses, accuracies, nasfr, spikes_per_sample, train_seconds),
@@ -229,7 +229,7 @@ TOP_KEYS = ("config", "history", "metrics", "data", "timing", "cached", "error")
 
 
 @dataclass(frozen=True)
-class RunResult(DictReads):
+class RunResult:
     """One run: its config, per-epoch history, final metrics (None when it failed, was cancelled, or closed no
     epoch), data source, timing; for a batch slot, whether it came from the run cache (``cached``, None outside a
     batch) and why it failed (``error``). ``engine`` is the engine fingerprint of the code that ran it, where known

@@ -31,7 +31,8 @@ def test_comparison_figures_draw_both_arms_and_every_seed(result):
 def test_per_seed_csv_has_a_row_per_seed_and_arm(result):
     rows = list(csv.DictReader(io.StringIO(comparison.per_seed_csv(result))))
     assert [(r["seed"], r["arm"]) for r in rows] == [("0", "base"), ("0", "variant"), ("1", "base"), ("1", "variant")]
-    assert float(rows[0]["test_accuracy"]) == result["per_seed"][0]["base"]["metrics"]["test_accuracy"]
+    assert float(rows[0]["test_accuracy"]) == result.per_seed[0].base.metrics.test_accuracy
+    assert rows[0]["max-spikes"] == "0" and rows[1]["max-spikes"] == "1"      # each run's config, by CLI name
 
 
 def test_arms_reject_empty_identical_and_invalid_variants():
@@ -58,7 +59,7 @@ def test_compare_page_runs_a_tiny_comparison_and_shows_the_verdict(tiny_values, 
     assert at.session_state[jobs.state_key(comparison.JOB)].wait(120).state == jobs.FINISHED
     at.run()
     assert not at.exception and not at.error
-    assert at.session_state.comparison["seeds"] == [0, 1]
+    assert at.session_state.comparison.seeds == (0, 1)
     assert len(at.get("plotly_chart")) == 3
     assert "test accuracy" in at.markdown[-1].value or any("test accuracy" in m.value for m in at.markdown)
     assert {b.label for b in at.get("download_button")} == {"per-seed metrics (CSV)", "comparison (JSON)"}

@@ -8,6 +8,7 @@ import numpy as np
 from snn_app import downloads
 from snn_core.config.run_config import RunConfig
 from snn_core.experiments.compare import compare, sweep
+from snn_core.results import Comparison
 from snn_core.training.trainer import Trainer
 
 
@@ -20,7 +21,10 @@ def test_a_comparison_gives_a_row_per_seed_and_arm_with_its_metrics(tiny):
     rows = _rows(downloads.csv_text(downloads.comparison_rows(result, experiment="K=1")))
     assert [(r["experiment"], r["seed"], r["arm"]) for r in rows] == [
         ("K=1", "0", "base"), ("K=1", "0", "variant"), ("K=1", "1", "base"), ("K=1", "1", "variant")]
-    assert float(rows[1]["test_accuracy"]) == result["per_seed"][0]["variant"]["metrics"]["test_accuracy"]
+    assert float(rows[1]["test_accuracy"]) == result.per_seed[0].variant.metrics.test_accuracy
+    assert rows[0]["error"] == "" and rows[0]["max-spikes"] == "0" and rows[1]["max-spikes"] == "1"
+    written = json.loads(downloads.json_text({"K=1": result}))                # the CLI's compare layout, per name
+    assert Comparison.from_json(written["K=1"]) == result
 
 
 def test_a_sweep_gives_a_row_per_value_and_run(tiny):
@@ -33,9 +37,12 @@ def test_a_sweep_gives_a_row_per_value_and_run(tiny):
 def test_trained_runs_give_the_train_commands_json_and_spikes_a_row_per_spike(tiny, train_to_end):
     trainer, _ = train_to_end(tiny())
     result = downloads.trainers_result({"main": trainer})
-    assert set(result["main"]) == {"config", "history", "metrics", "data"}
     written = json.loads(downloads.json_text(result))
+    assert set(written["main"]) == {"config", "history", "metrics", "data"}
     assert RunConfig.from_dict(written["main"]["config"]) == trainer.cfg
+    rows = _rows(downloads.csv_text(downloads.trainers_rows({"main": trainer}, "arm")))
+    assert [(r["arm"], r["seed"]) for r in rows] == [("main", "0")]
+    assert float(rows[0]["test_accuracy"]) == result["main"].metrics.test_accuracy
     spikes = np.array([[1, 0], [0, 1], [1, 1]], dtype=bool)                    # (T, neurons)
     assert downloads.spikes_rows(spikes, ["a", "b"]) == [
         {"neuron": "a", "step": 0}, {"neuron": "b", "step": 1}, {"neuron": "a", "step": 2}, {"neuron": "b", "step": 2}]

@@ -9,14 +9,19 @@ import pytest
 import snn_core.experiments.batch as batch
 from app_runner import open_script
 from snn_app import comparison, jobs
+from snn_core.config.run_config import RunConfig
 from snn_core.experiments.compare import compare
+from snn_core.results import LayerActivity, Metrics, RunResult
 
 PAGE = {"T": 2, "train-samples": 80, "hidden": 8}     # changes from the tiny base
 BOUND = 120                                           # seconds a wait may take before the test gives up
 
 
 def slot(accuracy=0.5, cached=False, error=None):
-    return {"error": error, "cached": cached, "metrics": None if error else {"test_accuracy": accuracy}}
+    """A run slot as ``run_many`` hands it over: a finished run with its test accuracy, or a failed one."""
+    layers = LayerActivity({}, {}, {}, {}, {})
+    metrics = None if error else Metrics(accuracy, 0.0, None, 0.0, 0.0, 0.0, 0.0, layers)
+    return RunResult(RunConfig(), metrics=metrics, cached=cached, error=error)
 
 
 def test_a_job_reports_each_run_and_ends_with_the_works_value():
@@ -35,7 +40,7 @@ def test_a_job_reports_each_run_and_ends_with_the_works_value():
         time.sleep(0.01)
     snap = job.snapshot()
     assert (snap.done, snap.cached, snap.total) == (2, 1, 3) and snap.slots[2] is None
-    assert snap.slots[1]["cached"] and snap.remaining is not None and snap.remaining >= 0
+    assert snap.slots[1].cached and snap.remaining is not None and snap.remaining >= 0
     assert "2 of 3 runs finished (1 from the cache)" in jobs.status_line(snap)
     release.set()
     snap = job.wait(BOUND)
@@ -134,7 +139,7 @@ def test_compare_job_shows_progress_cancels_keeping_finished_runs_and_resumes(ti
     status = at.get("progress")[0].proto.text
     assert "Comparison**: 2 of 6 runs finished" in status and "elapsed" in status and "left" in status
     assert at.button(key="cmp_run").disabled
-    assert at.session_state.comparison["seeds"] == [0]         # the first pair, drawn before the others finish
+    assert at.session_state.comparison.seeds == (0,)          # the first pair, drawn before the others finish
     assert len(at.get("plotly_chart")) == 3
     assert any("(4 runs still to come)" in h.value for h in at.subheader)
 
@@ -145,7 +150,7 @@ def test_compare_job_shows_progress_cancels_keeping_finished_runs_and_resumes(ti
     at.run()
     assert not at.exception
     assert "cancelled after 2 of 6 runs" in at.warning[0].value and "resume" in at.warning[0].value
-    assert at.session_state.comparison["seeds"] == [0] and at.session_state.comparison["unfinished_runs"] == 4
+    assert at.session_state.comparison.seeds == (0,) and at.session_state.comparison.unfinished_runs == 4
     assert len(list(tmp_path.glob("*/*.json"))) == 2             # the finished runs: in the cache's folder
 
     at.button(key="cmp_run").click().run()
@@ -155,10 +160,10 @@ def test_compare_job_shows_progress_cancels_keeping_finished_runs_and_resumes(ti
     assert not at.exception and not at.error and not at.get("progress")
     assert any("6 runs in" in c.value and "2 from the cache" in c.value for c in at.caption)
     shown = at.session_state.comparison
-    assert shown["seeds"] == [0, 1, 2] and shown["failed_runs"] == 0 and shown["unfinished_runs"] == 0
+    assert shown.seeds == (0, 1, 2) and shown.failed_runs == 0 and shown.unfinished_runs == 0
 
     base, variant = comparison.arms(tiny(PAGE), "max-spikes=1", 1.0)
     synchronous = compare(base, variant, [0, 1, 2])              # no cache: every run trained again
     for name in ("test_accuracy", "spikes_per_sample", "nasfr", "test_loss"):
-        assert shown["paired"][name] == synchronous["paired"][name], name
-    assert set(shown["paired"]) == set(synchronous["paired"])
+        assert shown.paired[name] == synchronous.paired[name], name
+    assert set(shown.paired) == set(synchronous.paired)

@@ -8,6 +8,9 @@ import pytest
 from app_runner import open_script
 from snn_app import jobs
 from snn_app import trt as glue
+from snn_core.config.run_config import RunConfig
+from snn_core.results import Comparison, RunResult, SeedPair
+from snn_core.training.trainer import EpochRecord
 
 
 def finish(at, name: str, timeout: float = 180):
@@ -56,16 +59,29 @@ def test_presets_reject_unknown_names_non_trt_changes_and_bad_values(tiny):
         glue.experiment_arms(base, "digits, T = 4", settings="mine")
 
 
-def test_loss_terms_are_averaged_over_the_seeds_that_finished():
-    def slot(values, error=None):
-        return {"error": error, "history": [{"loss_terms": {"ce": v, "kl": v / 10}} for v in values]}
+def comparison_of(*variants: RunResult) -> Comparison:
+    """A comparison whose TRT arm ran ``variants`` (one per seed); the baselines and statistics do not matter here."""
+    cfg = RunConfig()
+    return Comparison(cfg, cfg, tuple(range(len(variants))),
+                      tuple(SeedPair(seed, RunResult(cfg), run) for seed, run in enumerate(variants)), {}, {}, {}, 0, 0)
 
-    result = {"per_seed": [{"variant": slot([2.0, 1.0])}, {"variant": slot([4.0, 3.0])},
-                           {"variant": {"error": "RuntimeError: boom", "history": []}}]}
+
+def run_with_terms(*terms: dict, error: str | None = None) -> RunResult:
+    """A run whose epochs logged ``terms`` (one dict of loss terms per epoch)."""
+    history = tuple(EpochRecord(epoch, 1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, {}, loss_terms=term)
+                    for epoch, term in enumerate(terms, start=1))
+    return RunResult(RunConfig(), history, error=error)
+
+
+def test_loss_terms_are_averaged_over_the_seeds_that_finished():
+    def finished(*values):
+        return run_with_terms(*({"ce": v, "kl": v / 10} for v in values))
+
+    result = comparison_of(finished(2.0, 1.0), finished(4.0, 3.0), run_with_terms(error="RuntimeError: boom"))
     terms = glue.mean_loss_terms(result)
     assert list(terms) == ["CE (original)", "τ² KL consistency"]
     assert terms["CE (original)"] == [3.0, 2.0] and terms["τ² KL consistency"] == pytest.approx([0.3, 0.2])
-    assert glue.mean_loss_terms({"per_seed": [{"variant": {"error": None, "history": [{"loss_terms": {}}]}}]}) == {}
+    assert glue.mean_loss_terms(comparison_of(run_with_terms({}))) == {}
 
 
 def test_a_direction_clip_reversed_has_the_opposite_label():
@@ -138,10 +154,10 @@ def test_a_tiny_comparison_shows_its_figures_and_verdict_then_bad_input_keeps_th
     at.button(key="trt_run").click().run()
     finish(at, glue.EXPERIMENTS_JOB)
     assert not at.exception and not at.error
-    results = at.session_state.trt_results["results"]
-    assert results[control]["variant"]["methods"]["trt_perturbation"] == "permute"
+    results = at.session_state.trt_results.results
+    assert results[control].variant.methods.trt_perturbation == "permute"
     result = results["digits, T = 4"]
-    assert result["seeds"] == [0, 1] and result["failed_runs"] == 0
+    assert result.seeds == (0, 1) and result.failed_runs == 0
     assert list(decoded(chart(at, "Test accuracy, TRT − baseline")["data"][0]["y"])) == list(results)
     for title in ("Baseline and TRT", "Firing rate per layer", "loss terms"):
         chart(at, title)

@@ -1,46 +1,16 @@
-"""The TTFS vs multi-spike page and its sweep summaries (snn_app.ttfs), on a tiny first-spike config."""
+"""The TTFS vs multi-spike page and its glue (snn_app.ttfs), on a tiny first-spike config (the sweep's statistics:
+tests/core/experiments/test_ttfs_sweep.py)."""
 import pytest
 
 from app_runner import open_script
 from snn_app import jobs
 from snn_app import ttfs as glue
+from snn_core.experiments.ttfs_sweep import KSweepStats
 from snn_core.methods.ttfs.presets import ttfs_config
+from snn_core.results import MeanCI
 
 PAGE = {"encoding": "latency", "neuron": "cuba", "readout": "first-spike", "T": 6, "tau-syn": 2, "threshold": 0.3,
         "hidden": 8, "train-samples": 80, "epochs": None}     # changes from the tiny base
-
-
-def ci(mean, low=None, high=None, n=2):
-    return {"mean": mean, "ci_low": low, "ci_high": high, "sd": None, "n": n, "note": None}
-
-
-def run(accuracy, tcut, silent, robustness=None, history=(0.5,)):
-    metrics = {"test_accuracy": accuracy, "accuracy_vs_tcut": tcut, "layer_silent_fraction": silent,
-               "robustness": robustness}
-    return {"seed": 0, "error": None, "metrics": metrics, "history": [{"test_accuracy": a} for a in history]}
-
-
-def test_summaries_average_over_seeds_and_put_the_clean_accuracy_at_noise_level_zero():
-    jitter = {"jitter": {"4": 0.2, "1": 0.6}}
-    result = {"points": [
-        {"value": 1, "runs": [run(0.8, [0.1, 0.8], {"fc1": 0.5}, jitter, (0.4, 0.8)),
-                              run(0.6, [0.3, 0.6], {"fc1": 0.25}, {"jitter": {"1": 0.4, "4": 0.0}}, (0.2, 0.6)),
-                              {"seed": 2, "error": "ValueError: x", "metrics": None, "history": []}]},
-        {"value": 0, "runs": [run(0.9, [0.5, 0.9], {"fc1": 0.0}, jitter)]}]}
-    assert glue.per_k(result, lambda m: m["test_accuracy"])["1"]["mean"] == pytest.approx(0.7)
-    assert list(glue.per_k(result, lambda m: m["test_accuracy"])) == ["1", "∞"]
-    tcut = glue.curve_per_k(result, lambda m: m["accuracy_vs_tcut"], ("1",))
-    assert list(tcut) == ["1"] and tcut["1"][0] == [1, 2]
-    assert [s["mean"] for s in tcut["1"][1]] == pytest.approx([0.2, 0.7])
-    levels, stats = glue.robustness_curves(result)["jitter"]["1"]
-    assert levels == [0.0, 1.0, 4.0] and [s["mean"] for s in stats] == pytest.approx([0.7, 0.5, 0.1])
-    assert glue.middle_level(result, "jitter") == "4"
-    assert glue.silent_per_k(result)["1"]["fc1"]["mean"] == pytest.approx(0.375)
-    assert [s["mean"] for s in glue.epoch_curves(result)["1"][1]] == pytest.approx([0.3, 0.7])
-    assert list(glue.tcut_curves(result)) == ["1", "∞"]
-    panels = glue.tradeoff_panels(result)                     # no decision metrics in these runs: left out
-    assert [p[0] for p in panels] == ["Test accuracy", "Accuracy under jitter σ = 4 steps"]
-    assert panels[1][3]["1"]["mean"] == pytest.approx(0.1)
 
 
 def test_loading_the_preset_sets_the_sidebar_and_the_session_config():
@@ -72,8 +42,8 @@ def test_page_renders_and_the_sweep_draws_the_trade_off(tiny_page):
     at.run()
     assert not at.exception and not at.error
     result = at.session_state.ttfs_sweep["result"]
-    assert [p["value"] for p in result["points"]] == [1, 2, 3, 5, 0] and result["failed_runs"] == 0
-    assert result["config"]["data"]["time_steps"] == 6 and result["config"]["training"]["epochs"] == 1
+    assert [point.value for point in result.points] == [1, 2, 3, 5, 0] and result.failed_runs == 0
+    assert result.config.data.time_steps == 6 and result.config.training.epochs == 1
     titles = [chart.proto.spec for chart in at.get("plotly_chart")]
     for title in ("Test accuracy", "Spikes per sample", "Decision step", "No decision", "Silent neurons",
                   "Accuracy vs readout time", "Convergence", "Robustness", "Accuracy under jitter"):
@@ -112,3 +82,13 @@ def test_exact_engine_with_unlimited_k_is_an_error_and_the_page_keeps_running(ti
     at.select_slider(key="ttfs_k").set_value("2").run()
     assert not at.exception and not at.error
     assert at.button(key="ttfs_single_run").label == "Train one run at K = 2"
+
+
+def test_trade_off_panels_are_titled_by_metric_with_the_jitter_level_in_the_last():
+    accuracy = {"1": MeanCI(0.7, 0.6, 0.8, 0.1, 2, None)}
+    stats = KSweepStats(tradeoff={"test_accuracy": accuracy, "robustness.jitter.4": accuracy}, jitter_level="4",
+                        silent={}, tcut={}, epochs={}, robustness={})
+    panels = glue.tradeoff_panels(stats)
+    assert [panel[:3] for panel in panels] == [("Test accuracy", "test accuracy", True),
+                                               ("Accuracy under jitter σ = 4 steps", "test accuracy", True)]
+    assert panels[0][3] is accuracy

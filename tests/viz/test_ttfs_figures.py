@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 
+from snn_core.results import MeanCI
 from snn_viz import ttfs_figures as figs
 
 
 def ci(mean, low=None, high=None, n=2):
-    return {"mean": mean, "ci_low": low, "ci_high": high, "sd": None, "n": n, "note": None}
+    return MeanCI(mean, low, high, None, n, None)
 
 
 def test_capped_raster_marks_first_spikes_and_states_the_largest_count():

@@ -15,6 +15,7 @@ from snn_core.cli import main
 from snn_core.config.run_config import RunConfig
 from snn_core.experiments.batch import RunCache
 from snn_core.experiments.compare import compare, compute_matched, numeric_metrics, sweep, sweep_points
+from snn_core.results.table import run_metrics
 
 COMPARE = {"T": 2, "epochs": 2, "train-samples": 120, "lr": 0.03, "batch-size": 32}   # changes from the config base
 
@@ -30,8 +31,8 @@ def config(tiny):
     return tiny(COMPARE)
 
 
-def untimed(slot):
-    return {k: v for k, v in numeric_metrics(slot["metrics"]).items() if k not in TIMING}
+def untimed(run):
+    return {k: v for k, v in run_metrics(run).items() if k not in TIMING}
 
 
 def test_compute_matched_multiplies_epochs(config):
@@ -50,24 +51,23 @@ def test_numeric_metrics_flattens_layers():
 def test_same_seeds_give_identical_runs_and_other_seeds_differ(config):
     variant = config.with_values({"max-spikes": "1"})
     first, again = (compare(config, variant, [0, 1]) for _ in range(2))
-    for one, two in zip(first["per_seed"], again["per_seed"]):
-        for arm in ("base", "variant"):
-            assert untimed(one[arm]) == untimed(two[arm])
-            assert [h["test_accuracy"] for h in one[arm]["history"]] == [h["test_accuracy"]
-                                                                         for h in two[arm]["history"]]
-    assert untimed(first["per_seed"][0]["base"]) != untimed(first["per_seed"][1]["base"])
-    assert first["variant"]["neuron"]["max_spikes"] == 1 and first["base"]["neuron"]["max_spikes"] == 0
+    for one, two in zip(first.per_seed, again.per_seed):
+        for run, rerun in ((one.base, two.base), (one.variant, two.variant)):
+            assert untimed(run) == untimed(rerun)
+            assert [h.test_accuracy for h in run.history] == [h.test_accuracy for h in rerun.history]
+    assert untimed(first.per_seed[0].base) != untimed(first.per_seed[1].base)
+    assert first.variant.neuron.max_spikes == 1 and first.base.neuron.max_spikes == 0
 
 
 def test_a_config_against_itself_differs_by_exactly_zero(config):
     result = compare(config, config, [0, 1, 2])
-    assert "layer_firing_rates.fc1" in result["paired"]
-    for name, stats in result["paired"].items():
+    assert "layer_firing_rates.fc1" in result.paired
+    for name, stats in result.paired.items():
         if name not in TIMING:
-            assert (stats["mean"], stats["sd"], stats["ci_low"], stats["ci_high"]) == (0.0, 0.0, 0.0, 0.0), name
-            assert (stats["wins"], stats["ties"], stats["n"]) == (0, 3, 3)
-    assert set(result["paired"]["test_accuracy"]) == PAIRED_KEYS
-    assert result["summary"]["base"]["test_accuracy"]["n"] == 3
+            assert (stats.mean, stats.sd, stats.ci_low, stats.ci_high) == (0.0, 0.0, 0.0, 0.0), name
+            assert (stats.wins, stats.ties, stats.n) == (0, 3, 3)
+    assert set(result.to_json()["paired"]["test_accuracy"]) == PAIRED_KEYS        # the CLI's layout
+    assert result.base_summary["test_accuracy"].n == 3
 
 
 def test_cache_hit_trains_nothing_and_reads_from_disk(config, tmp_path, monkeypatch):
@@ -81,9 +81,9 @@ def test_cache_hit_trains_nothing_and_reads_from_disk(config, tmp_path, monkeypa
     monkeypatch.setattr(workers, "train_run", no_training)
     for again in (compare(config, config.with_values({"T": "3"}), [0, 1], cache=cache),
                   compare(config, config.with_values({"T": "3"}), [0, 1], cache=RunCache(tmp_path))):
-        assert again["failed_runs"] == 0
-        assert all(seed[arm]["cached"] for seed in again["per_seed"] for arm in ("base", "variant"))
-        assert again["paired"] == first["paired"]
+        assert again.failed_runs == 0
+        assert all(pair.base.cached and pair.variant.cached for pair in again.per_seed)
+        assert again.paired == first.paired
 
 
 def test_a_failing_run_is_reported_not_raised(config, monkeypatch):
@@ -95,10 +95,10 @@ def test_a_failing_run_is_reported_not_raised(config, monkeypatch):
         return real(cfg, device=device)
     monkeypatch.setattr(workers, "train_run", fails_on_seed_1)
     result = compare(config, config, [0, 1, 2], cache=RunCache())
-    failed = result["per_seed"][1]["base"]
-    assert failed["error"] == "RuntimeError: out of memory" and failed["metrics"] is None
-    assert result["per_seed"][0]["base"]["error"] is None
-    assert result["failed_runs"] == 2 and result["paired"]["test_accuracy"]["n"] == 2
+    failed = result.per_seed[1].base
+    assert failed.error == "RuntimeError: out of memory" and failed.metrics is None
+    assert result.per_seed[0].base.ok
+    assert result.failed_runs == 2 and result.paired["test_accuracy"].n == 2
     json.dumps(result.to_json())
 
 
@@ -111,20 +111,20 @@ def test_process_pool_matches_in_process_and_captures_worker_errors(config, tmp_
     broken = config.with_values({"dataset": "event-folder", "data-dir": str(tmp_path), "arch": "mlp"})
     pooled = compare(config, broken, [0, 1], workers=2)
     local = compare(config, config, [0, 1])
-    for pool_seed, local_seed in zip(pooled["per_seed"], local["per_seed"]):
-        assert untimed(pool_seed["base"]) == untimed(local_seed["base"])
-        error = pool_seed["variant"]["error"]
+    for pool_seed, local_seed in zip(pooled.per_seed, local.per_seed):
+        assert untimed(pool_seed.base) == untimed(local_seed.base)
+        error = pool_seed.variant.error
         assert error.startswith("EventFileError: ") and "rec.bin: is truncated" in error
-    assert pooled["paired"] == {} and pooled["failed_runs"] == 2
+    assert pooled.paired == {} and pooled.failed_runs == 2
 
 
 def test_sweep_summarises_each_value(config):
     result = sweep(config, "max-spikes", ["0", "1"], [0, 1])
-    assert result["values"] == [0, 1] and [p["value"] for p in result["points"]] == [0, 1]
-    first, second = result["points"]
-    assert first["summary"]["test_accuracy"]["n"] == 2 and len(second["runs"]) == 2
-    assert first["paired_vs_first"]["test_accuracy"]["mean"] == 0.0
-    assert second["runs"][1]["seed"] == 1
+    assert result.values == (0, 1) and [p.value for p in result.points] == [0, 1]
+    first, second = result.points
+    assert first.summary["test_accuracy"].n == 2 and len(second.runs) == 2
+    assert first.paired_vs_first["test_accuracy"].mean == 0.0
+    assert second.runs[1].seed == 1
     for parameter, values, needle in [("depth", ["1"], "unknown parameter 'depth'; allowed: T,"),
                                       ("seed", ["1"], "cannot be swept"),
                                       ("max-spikes", ["1", "x"], "max-spikes='x' is not valid")]:

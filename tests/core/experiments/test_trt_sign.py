@@ -9,7 +9,7 @@ from snn_core.config.run_config import RunConfig
 from snn_core.experiments import trt_sign
 from snn_core.experiments.trt_sign import FACTORS, Factor
 from snn_core.experiments.trt_table import TERMS
-from snn_core.results import RunResult
+from snn_core.results import MeanCI, RunResult
 
 SMALL = (Factor("network", {"a": {"hidden": "8"}, "b": {"hidden": "16"}}),
          Factor("loss terms", {"all": TERMS["all"], "KL only": TERMS["KL only"]}))
@@ -71,21 +71,21 @@ def test_cells_and_factor_effects_match_hand_computed_values():
     study = trt_sign.cells(base, SMALL)
     configs = trt_sign.study_configs(study, [0, 1], [0, 2])
     result = trt_sign.study_result(study, [0, 1], [0, 2], configs, fabricated(study, configs), SMALL)
-    assert result["factors"] == {"network": ["a", "b"], "loss terms": ["all", "KL only"]}
-    assert result["failed_runs"] == result["unfinished_runs"] == 0
-    for cell in result["cells"]:
-        delta = DELTAS[tuple(cell["levels"].values())]
+    assert result.factors == {"network": ("a", "b"), "loss terms": ("all", "KL only")}
+    assert result.failed_runs == result.unfinished_runs == 0
+    for cell in result.cells:
+        delta = DELTAS[tuple(cell.levels.values())]
         # per data seed d: Δ + 0.01 d; over the 4 pairs (d = 0, 0, 2, 2) the mean is Δ + 0.01
-        assert cell["delta_per_data_seed"] == pytest.approx({0: delta, 2: delta + 0.02})
-        assert cell["delta"]["mean"] == pytest.approx(delta + 0.01) and cell["delta"]["n"] == 4
-        assert cell["delta"]["wins"] == sum(d > 0 for d in (delta, delta, delta + 0.02, delta + 0.02))
-        assert cell["on"]["mean"] - cell["off"]["mean"] == pytest.approx(delta + 0.01)
+        assert cell.delta_per_data_seed == pytest.approx({0: delta, 2: delta + 0.02})
+        assert cell.delta.mean == pytest.approx(delta + 0.01) and cell.delta.n == 4
+        assert cell.delta.wins == sum(d > 0 for d in (delta, delta, delta + 0.02, delta + 0.02))
+        assert cell.on.mean - cell.off.mean == pytest.approx(delta + 0.01)
     # network b - a: mean(-0.02, 0) - mean(0.02, 0.04) = -0.04 in every pair; loss KL - all: +0.02
-    network, loss = result["effects"]["network"], result["effects"]["loss terms"]
-    assert network["mean"] == pytest.approx(-0.04) and network["n"] == 4
-    assert network["ci_low"] == pytest.approx(-0.04) and network["factor_levels"] == ["a", "b"]
-    assert loss["mean"] == pytest.approx(0.02)
-    signs = [trt_sign.sign(cell["delta"]) for cell in result["cells"]]
+    network, loss = result.effects["network"], result.effects["loss terms"]
+    assert network.contrast.mean == pytest.approx(-0.04) and network.contrast.n == 4
+    assert network.contrast.ci_low == pytest.approx(-0.04) and network.levels == ("a", "b")
+    assert loss.contrast.mean == pytest.approx(0.02)
+    signs = [trt_sign.sign(cell.delta) for cell in result.cells]
     assert signs == ["helps", "helps", "unclear", "unclear"]     # t(3) sd/2 = 0.018: Δ ± 0.01 spans 0 from b
 
 
@@ -95,18 +95,20 @@ def test_unfinished_runs_leave_their_pairs_out():
     configs = trt_sign.study_configs(study, [0, 1], [0])
     gone = study[0].on.with_values({"seed": 1, "data-seed": 0})
     result = trt_sign.study_result(study, [0, 1], [0], configs, fabricated(study, configs, {gone}), SMALL)
-    assert result["unfinished_runs"] == 1
-    assert [cell["delta"]["n"] for cell in result["cells"]] == [1, 2, 2, 2]
-    assert result["effects"]["network"]["n"] == 1                      # only pairs where every cell finished
+    assert result.unfinished_runs == 1
+    assert [cell.delta.n for cell in result.cells] == [1, 2, 2, 2]
+    assert result.effects["network"].contrast.n == 1                   # only pairs where every cell finished
     with pytest.raises(ValueError, match="3 slots for"):
         trt_sign.study_result(study, [0, 1], [0], configs, [None] * 3, SMALL)
 
 
 def test_sign_needs_the_whole_interval_on_one_side():
-    assert trt_sign.sign({"mean": 0.1, "ci_low": 0.01, "ci_high": 0.2}) == "helps"
-    assert trt_sign.sign({"mean": -0.1, "ci_low": -0.2, "ci_high": -0.01}) == "hurts"
-    assert trt_sign.sign({"mean": 0.1, "ci_low": -0.01, "ci_high": 0.2}) == "unclear"
-    assert trt_sign.sign({"mean": 0.1, "ci_low": None, "ci_high": None}) == "unclear"
+    def stats(mean, low, high):
+        return MeanCI(mean, low, high, None, 2, None)
+    assert trt_sign.sign(stats(0.1, 0.01, 0.2)) == "helps"
+    assert trt_sign.sign(stats(-0.1, -0.2, -0.01)) == "hurts"
+    assert trt_sign.sign(stats(0.1, -0.01, 0.2)) == "unclear"
+    assert trt_sign.sign(stats(0.1, None, None)) == "unclear"
 
 
 def test_a_tiny_study_trains_both_arms_on_every_pair(tiny):
@@ -114,8 +116,8 @@ def test_a_tiny_study_trains_both_arms_on_every_pair(tiny):
                                          "clean only": {"trt-bn-stats": "clean"}}),)
     base = tiny({"dataset": "events-shape", "T": 2, "hidden": "8", "batch-size": 32, "robustness": "false"})
     result = trt_sign.run_study([0], [0, 1], base, small)
-    assert result["failed_runs"] == result["unfinished_runs"] == 0
-    assert [cell["delta"]["n"] for cell in result["cells"]] == [2, 2]
-    offs = [cell["off"]["mean"] for cell in result["cells"]]
+    assert result.failed_runs == result.unfinished_runs == 0
+    assert [cell.delta.n for cell in result.cells] == [2, 2]
+    offs = [cell.off.mean for cell in result.cells]
     assert offs[0] == offs[1]                                           # one shared off arm per pair
-    assert set(result["cells"][0]["delta_per_data_seed"]) == {0, 1}
+    assert set(result.cells[0].delta_per_data_seed) == {0, 1}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from snn_core.config.run_config import RunConfig
 from snn_core.report import asa as report_asa
 from snn_core.report import asa_tables, reproduce
 from snn_core.report.parts import RunCounter
+from snn_core.results import Comparison, MeanCI, PairedStat
 
 
 def test_the_asa_section_pits_asa_against_off_and_three_controls(tiny, monkeypatch):
@@ -32,17 +34,29 @@ def test_the_asa_section_pits_asa_against_off_and_three_controls(tiny, monkeypat
     assert "evaluated on batches of its training size" in text
 
 
+def level(mean):
+    """An arm's mean over two runs (its CI does not matter here)."""
+    return MeanCI(mean, None, None, None, 2, None)
+
+
+def difference(mean, low, high, wins=1):
+    """A paired difference over two seeds."""
+    return PairedStat(mean, low, high, None, 2, None, wins, 2 - wins, 0)
+
+
 def result(nasfr_base, nasfr_variant, accuracy_diff, ci=(-0.01, 0.01), nasfr_ci=None, validation=None):
-    """A comparison result of two paired seeds, as ``compare_result`` shapes it (the variant's mean validation
-    accuracy ``validation``, else its test accuracy)."""
+    """A comparison of two paired seeds with only its statistics (the variant's mean validation accuracy
+    ``validation``, else its test accuracy)."""
     diff = nasfr_variant - nasfr_base
     low, high = nasfr_ci or (diff - 0.001, diff + 0.001)
-    return {"paired": {"nasfr": {"mean": diff, "ci_low": low, "ci_high": high},
-                       "test_accuracy": {"mean": accuracy_diff, "ci_low": accuracy_diff + ci[0],
-                                         "ci_high": accuracy_diff + ci[1], "wins": 1, "n": 2}},
-            "summary": {"base": {"nasfr": {"mean": nasfr_base}, "test_accuracy": {"mean": 0.8}},
-                        "variant": {"nasfr": {"mean": nasfr_variant}, "test_accuracy": {"mean": 0.8 + accuracy_diff},
-                                    "validation_accuracy": {"mean": validation or 0.8 + accuracy_diff}}}}
+    return Comparison(
+        RunConfig(), RunConfig(), (0, 1), (),
+        paired={"nasfr": difference(diff, low, high),
+                "test_accuracy": difference(accuracy_diff, accuracy_diff + ci[0], accuracy_diff + ci[1])},
+        base_summary={"nasfr": level(nasfr_base), "test_accuracy": level(0.8)},
+        variant_summary={"nasfr": level(nasfr_variant), "test_accuracy": level(0.8 + accuracy_diff),
+                         "validation_accuracy": level(validation or 0.8 + accuracy_diff)},
+        failed_runs=0, unfinished_runs=0)
 
 
 def test_the_verdict_names_the_best_controls_and_credits_asa_only_beyond_them():
@@ -64,4 +78,19 @@ def test_the_verdict_names_the_best_controls_and_credits_asa_only_beyond_them():
 
 def test_nasfr_change_is_in_percent_of_the_base_arm():
     change = asa_tables.nasfr_change(result(0.2, 0.1, 0.0, nasfr_ci=(-0.12, -0.08)))
-    assert change == pytest.approx({"mean": -50.0, "ci_low": -60.0, "ci_high": -40.0})
+    assert change == pytest.approx((-50.0, -60.0, -40.0))
+    assert asa_tables.nasfr_change(result(0.0, 0.1, 0.0)) == (None, None, None)      # a base arm that never fired
+
+
+def test_one_pair_shows_its_difference_without_an_interval_or_a_verdict():
+    one = Comparison(RunConfig(), RunConfig(), (0,), (),
+                     paired={"nasfr": PairedStat(-0.1, None, None, None, 1, None, 0, 1, 0),
+                             "test_accuracy": PairedStat(0.01, None, None, None, 1, None, 1, 0, 0)},
+                     base_summary={"nasfr": level(0.2)}, variant_summary={"nasfr": level(0.1)}, failed_runs=0,
+                     unfinished_runs=0)
+    row, numbers = asa_tables.asa_row("clean vs off", one)
+    assert row == "| clean vs off | 0.2000 → 0.1000 | -50.0% (one pair, no CI) | +1.00 (one pair, no CI) | 1/1 | met |"
+    claims = asa_tables.paper_claims(numbers, 0.2)
+    assert claims[2].endswith("| accuracy no verdict (fewer than 2 paired seeds, or a base arm that never fired) |")
+    assert claims[3].endswith("no verdict (fewer than 2 paired seeds, or a base arm that never fired), magnitude 50% "
+                              "against 78% |")

@@ -1,11 +1,11 @@
 """Verdict sentences and metric styles (snn_core.report.verdict) against hand-written answers."""
 from snn_core.experiments.compare import numeric_metrics
 from snn_core.report.verdict import describe, style_of, verdict
+from snn_core.results import PairedStat
 
 
 def stats(mean, low, high, wins=0, losses=0, n=5):
-    return {"mean": mean, "ci_low": low, "ci_high": high, "sd": 0.1, "n": n, "wins": wins, "losses": losses,
-            "ties": n - wins - losses}
+    return PairedStat(mean, low, high, 0.1, n, None, wins, losses, n - wins - losses)
 
 
 def test_a_clear_drop_is_reported_with_its_interval_and_seed_count():
@@ -19,7 +19,7 @@ def test_an_interval_across_zero_is_no_evidence_and_accuracy_reads_in_points():
 
 
 def test_one_seed_gives_no_interval():
-    one = {"mean": 0.1, "ci_low": None, "ci_high": None, "sd": None, "n": 1, "wins": 1, "losses": 0, "ties": 0}
+    one = PairedStat(0.1, None, None, None, 1, "a confidence interval needs at least 2 seeds", 1, 0, 0)
     assert "too few for a confidence interval" in describe("test_accuracy", one)
     assert verdict({"test_accuracy": one, "other": one}) == [describe("test_accuracy", one)]
 

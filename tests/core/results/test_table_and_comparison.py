@@ -131,9 +131,3 @@ def test_a_sweep_of_an_unknown_option_is_refused():
     tree["parameter"] = "depth"
     with pytest.raises(ValueError, match="sweep.parameter 'depth' is not an option"):
         Sweep.from_json(tree)
-
-
-def test_records_still_answer_string_reads_for_readers_not_yet_converted():
-    assert COMPARISON["paired"]["test_accuracy"]["n"] == COMPARISON.paired["test_accuracy"].n
-    assert BASES[0]["metrics"]["test_accuracy"] == BASES[0].metrics.test_accuracy and "cached" in BASES[0]
-    assert BASES[0].get("missing") is None and {**BASES[0]}["error"] is None
