@@ -23,6 +23,7 @@ def new_trainer() -> None:
         return
     st.session_state.step_log.clear()
     st.session_state.running = False
+    method_readings.record(st.session_state.trainer)              # the methods' readings start at step 0
 
 
 def ensure_trainer() -> Trainer | None:
@@ -106,7 +107,7 @@ def live_view() -> None:
     pair = twin.active()
     if pair is not None:
         twin.show(trainer, pair)
-        method_readings.show(trainer)
+        method_readings.show(trainer, pair)
         return
     history = trainer.history
     last = history[-1] if history else None

@@ -1,6 +1,7 @@
 """What the switched-on methods learn, shown live on Train & watch (``Method.reading``: e.g. each layer's learned
 membrane τ under PLIF). Each refresh reads the current network and appends the values to a per-run series kept in
-the session, so a learner sees them move as the run trains; a new run (or a reset) starts a new series."""
+the session, so a learner sees them move as the run trains; a new run records its starting values at step 0, and a
+Compare live twin's values are drawn beside the run's (its layers marked "twin")."""
 from __future__ import annotations
 
 import streamlit as st
@@ -11,22 +12,39 @@ from snn_viz.method_figures import reading_curves
 from snn_viz.style import PLOTLY_CONFIG
 
 MAX_POINTS = 2000              # readings kept per series (a long run keeps its latest)
+TWIN_SUFFIX = " (twin)"
 
 
-def show(trainer: Trainer) -> None:
-    """One chart per method whose reading the run's network has (its equation and meaning are in ``explain``);
-    nothing for a run no method with a reading acts on."""
+def record(trainer: Trainer, role: str = "run") -> None:
+    """Add what ``trainer``'s network reads now, at its current step, to each method's series for ``role``."""
+    for method in METHODS:
+        if method.reading is not None:
+            with trainer.lock:
+                values = method.reading.values(trainer.model)
+            if values:
+                _series(f"{method.name}:{role}", trainer, values)
+
+
+def show(trainer: Trainer, twin: Trainer | None = None) -> None:
+    """One chart per method whose reading the run's or the twin's network has (its equation and meaning are in
+    ``explain``); nothing for a run no method with a reading acts on."""
+    record(trainer)
+    if twin is not None:
+        record(twin, "twin")
     for method in METHODS:
         if method.reading is None:
             continue
-        with trainer.lock:
-            values = method.reading.values(trainer.model)
-        if not values:
+        runs = [(role, suffix) for role, suffix, run in (("run", "", trainer), ("twin", TWIN_SUFFIX, twin))
+                if run is not None and method.reading.values(run.model)]
+        if not runs:
             continue
-        steps, series = _series(method.name, trainer, values)
+        lines = {}
+        for role, suffix in runs:
+            kept = st.session_state[f"reading_series:{method.name}:{role}"]
+            lines.update({layer + suffix: (kept["steps"], series) for layer, series in kept["values"].items()})
         with st.container(border=True):
             st.markdown(f"**{method.title}**: {method.summary}")
-            st.plotly_chart(reading_curves(method.reading.label, steps, series), theme=None, config=PLOTLY_CONFIG,
+            st.plotly_chart(reading_curves(method.reading.label, lines), theme=None, config=PLOTLY_CONFIG,
                             key=f"reading:{method.name}")
 
 
@@ -40,9 +58,9 @@ def explain() -> None:
                 st.caption(method.reading.explain)
 
 
-def _series(name: str, trainer: Trainer, values: dict[str, float]) -> tuple[list[int], dict[str, list[float]]]:
-    """The run's readings so far, with ``values`` added at its current step (a step read twice keeps the latest). A
-    different run, or one whose step went back (a reset), starts a new series."""
+def _series(name: str, trainer: Trainer, values: dict[str, float]) -> None:
+    """Add ``values`` at the run's current step to series ``name`` (a step read twice keeps the latest). A different
+    run, or one whose step went back (a reset), starts a new series."""
     key = f"reading_series:{name}"
     kept = st.session_state.get(key)
     if kept is None or kept["run"] != id(trainer) or (kept["steps"] and kept["steps"][-1] > trainer.steps):
@@ -57,4 +75,3 @@ def _series(name: str, trainer: Trainer, values: dict[str, float]) -> tuple[list
     del kept["steps"][:-MAX_POINTS]
     for series in kept["values"].values():
         del series[:-MAX_POINTS]
-    return kept["steps"], kept["values"]

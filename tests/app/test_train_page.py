@@ -164,5 +164,18 @@ def test_plif_shows_each_layers_learned_tau_moving_step_by_step(tiny_values):
     figure = __import__("json").loads(charts["reading:plif"].proto.spec)
     lines = [trace for trace in figure["data"] if trace.get("mode") == "lines"]
     assert [trace["name"] for trace in lines] == ["fc1", "fc2"]
-    assert all(trace["x"] == [1, 2, 3] and len(set(trace["y"])) == 3 for trace in lines)     # a new tau each step
+    assert all(trace["x"] == [0, 1, 2, 3] and len(set(trace["y"])) == 4 for trace in lines)  # from the start, each step
     assert any("PLIF" in expander.label for expander in at.expander)                          # and what it means
+
+
+def test_a_plif_twin_shows_its_learned_tau_beside_the_run(tiny_values):
+    at = first_run("app_pages/train.py", tiny_values(PAGE, hidden="16,12", lr=0.05))
+    at.toggle(key="twin_on").set_value(True).run()
+    at.selectbox(key="twin_setting").set_value("PLIF").run()
+    assert at.radio(key="twin_value_plif").value == "on"
+    for _ in range(2):
+        at.button(key="step").click().run()
+    assert not at.exception
+    charts = {chart.key: chart for chart in at.get("plotly_chart")}
+    figure = __import__("json").loads(charts["reading:plif"].proto.spec)
+    assert [trace["name"] for trace in figure["data"] if trace.get("mode") == "lines"] == ["fc1 (twin)", "fc2 (twin)"]
