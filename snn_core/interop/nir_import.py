@@ -6,7 +6,9 @@ Output``, with a conv layer ``[AvgPool2d(2)] -> Conv2d(3x3, stride 1, pad 1) -> 
 this engine's builder pools: before a conv whose input is wider than 8 pixels) and an fc layer
 ``Affine | Linear -> neuron``. A final Affine is the rate readout (logits averaged over T); a chain that ends in
 a neuron reads out spike counts (or first spikes, when the graph's metadata says so). Every neuron must share
-one set of parameters (this engine's config has one neuron section; ``nir_neurons.from_node`` maps them).
+one set of parameters (this engine's config has one neuron section; ``nir_neurons.from_node`` maps them), except
+those a method learns per layer (``Method.learns``: PLIF's decay): layers that differ in them are imported with
+that method on and each layer's dynamics set to its own values (``NeuronDynamics.assign``).
 Anything else is refused with a ValueError naming the node. The network is built without BatchNorm or a current
 gate (an exported graph has both folded into the synapses) on the config the graph's metadata holds, or on ``base``.
 """
@@ -24,6 +26,7 @@ from ..config.check import runnable_config
 from ..config.run_config import RunConfig, parse_config_json
 from ..methods.catalogue import METHODS
 from ..network.discrete import POOL_ABOVE_WIDTH
+from ..neurons.registry import neuron_model
 from .nir_neurons import from_node
 
 NEURONS = (nir.LIF, nir.IF, nir.CubaLIF)
@@ -100,16 +103,32 @@ class _Layers:
 
     def __init__(self, dt: float):
         self.dt, self.conv, self.fc, self.neuron, self.readout = dt, [], [], None, None
+        self.layer_neurons: list[dict] = []            # each spiking layer's own settings, in the network's order
 
     def add(self, kind: str, name: str, neuron: nir.NIRNode, synapse: nir.NIRNode, pooled: bool) -> None:
         """One layer: ``name`` is its neuron node's."""
         settings = from_node(neuron, self.dt, name)
-        if self.neuron is not None and any(not np.isclose(settings.get(k), v, rtol=1e-6) if isinstance(v, float)
-                                           else settings.get(k) != v for k, v in self.neuron.items()):
+        if self.neuron is not None and any(not _same(settings.get(k), v) for k, v in self.neuron.items()
+                                           if k not in PER_LAYER):
             raise ValueError(f"{name}: neuron settings {settings} differ from the first layer's {self.neuron}; "
-                             "allowed: one set of neuron parameters for the whole network")
+                             "allowed: one set of neuron parameters for the whole network"
+                             + (f" (only {', '.join(sorted(PER_LAYER))} may differ, learned per layer)"
+                                if PER_LAYER else ""))
         self.neuron = self.neuron or settings
+        self.layer_neurons.append(settings)
         (self.conv if kind == "conv" else self.fc).append((synapse, pooled))
+
+    def learned(self) -> list:
+        """The methods whose per-layer settings (``Method.learns``) differ between this graph's layers."""
+        return [method for method in METHODS if any(not _same(layer.get(key), self.neuron.get(key))
+                                                    for layer in self.layer_neurons for key in method.learns)]
+
+
+PER_LAYER = {key for method in METHODS for key in method.learns}     # neuron settings a method learns per layer
+
+
+def _same(a, b) -> bool:
+    return bool(np.isclose(a, b, rtol=1e-6)) if isinstance(b, float) and isinstance(a, float) else a == b
 
 
 def _read_layers(nodes: list[tuple[str, nir.NIRNode]], frame_shape: tuple[int, ...], dt: float) -> _Layers:
@@ -194,16 +213,39 @@ def import_nir(graph: nir.NIRGraph, base: RunConfig | None = None, dt: float | N
     cfg = _metadata_config(graph, base)
     readout = "rate" if layers.readout is not None else str(metadata.get("readout", "count"))
     hidden = layers.fc if layers.readout is not None else layers.fc[:-1]      # a spiking readout's "out" is no fc
+    learned = layers.learned()
     settings = {**layers.neuron, "arch": "conv" if layers.conv else "mlp", "batch-norm": False, "readout": readout,
                 **{name: value for method in METHODS for name, value in method.nir_import.items()},
+                **{name: value for method in learned for name, value in method.nir_learned.items()},
                 "hidden": _sizes(hidden), **({"channels": _sizes(layers.conv)} if layers.conv else {})}
     cfg = runnable_config(cfg.with_values(settings).to_dict(), "the network the NIR graph describes")
     last = layers.readout if layers.readout is not None else layers.fc[-1][0]
     n_classes = int(np.asarray(last.weight).shape[0])
     wanted = expected_shapes(cfg, frame_shape, n_classes)
-    tensors = dict(zip(wanted, _weights(layers)))
+    learned_state = _learned_state(cfg, layers, learned)
+    weights = iter(_weights(layers))
+    tensors = {name: learned_state[name] if name in learned_state else next(weights, None) for name in wanted}
+    tensors = {name: tensor for name, tensor in tensors.items() if tensor is not None}
     compare_shapes({name: tuple(t.shape) for name, t in tensors.items()}, wanted)
     return SavedModel(cfg, frame_shape, n_classes, tensors)
+
+
+def _learned_state(cfg: RunConfig, layers: _Layers, learned: list) -> dict[str, torch.Tensor]:
+    """The state of each layer's neuron dynamics (``layers.<i>.dynamics.*``) of the methods in ``learned``, set to
+    the layer's own settings from the graph (``NeuronDynamics.assign``)."""
+    state = {}
+    for method in learned:
+        make = method.dynamics(cfg)
+        names = [f"conv{i}" for i in range(1, len(layers.conv) + 1)] + [f"fc{i}" for i in range(1, len(layers.fc) + 1)]
+        if layers.readout is None:
+            names[-1] = "out"                                  # a spiking readout's last layer is the output "out"
+        for index, (name, settings) in enumerate(zip(names, layers.layer_neurons)):
+            dynamics = make(name)
+            own = cfg.with_values(settings).neuron
+            dynamics.assign(neuron_model(own.model).params_from_config(own))
+            state.update({f"layers.{index}.dynamics.{key}": value.detach().clone()
+                          for key, value in dynamics.state_dict().items()})
+    return state
 
 
 def _sizes(synapses: list) -> str:

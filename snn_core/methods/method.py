@@ -86,7 +86,9 @@ class Method:
     ``memory_factor(cfg)`` multiplies the activations' memory estimate (``config.budget``); ``gates(cfg)`` and
     ``dynamics(cfg)`` fill the network's slots (``network.layers``), None when the method leaves them empty;
     ``nir_refusal(cfg)`` says why NIR cannot carry a network with it, None when it can; ``nir_import`` are the
-    settings an imported graph takes (what export folded into the graph's weights or neurons); ``marks(cfg)``
+    settings an imported graph takes (what export folded into the graph's weights or neurons); ``learns`` the
+    neuron settings the method learns per layer (a graph whose layers differ in them is imported with the method
+    on, ``nir_learned``, each layer's dynamics set to its own values); ``marks(cfg)``
     labels layers in the network view."""
 
     name: str
@@ -101,6 +103,8 @@ class Method:
     engines: Mapping[str, EngineBuilder] = field(default_factory=dict)
     nir_refusal: Callable[[Config], str | None] = nothing_to_refuse
     nir_import: Mapping[str, str] = field(default_factory=dict)
+    learns: tuple[str, ...] = ()
+    nir_learned: Mapping[str, str] = field(default_factory=dict)
     basic: tuple[str, ...] = ()
     sliders: tuple[str, ...] = ()
     notes: Mapping[str, str] = field(default_factory=dict)

@@ -31,12 +31,15 @@ class ScaleGate(nn.Module):
 class NeuronDynamics(nn.Module):
     """A layer's neuron parameters as this forward uses them: ``forward(params)`` returns ``params`` with learned
     values in place (differentiable: the training path), ``fixed(params)`` the same as plain numbers at the current
-    weights (export, figures)."""
+    weights (export, figures), and ``assign(params)`` sets the learned values to those of ``params`` (an import)."""
 
     def forward(self, params):
         raise NotImplementedError
 
     def fixed(self, params):
+        raise NotImplementedError
+
+    def assign(self, params) -> None:
         raise NotImplementedError
 
 

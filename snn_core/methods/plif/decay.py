@@ -26,10 +26,7 @@ class LearnableDecay(NeuronDynamics):
 
     def __init__(self, decay: float):
         super().__init__()
-        if not 0 < decay < 1:
-            raise ValueError(f"decay={decay!r} cannot start a learnable decay (w = logit(decay) must be finite); "
-                             "allowed: 0 < decay < 1")
-        self.logit = nn.Parameter(torch.tensor(math.log(decay / (1 - decay))))
+        self.logit = nn.Parameter(torch.tensor(_logit(decay)))
 
     def decay(self) -> torch.Tensor:
         return torch.sigmoid(self.logit)
@@ -40,6 +37,18 @@ class LearnableDecay(NeuronDynamics):
     def fixed(self, params):
         return params._replace(decay=float(self.decay().detach()))
 
+    def assign(self, params) -> None:
+        with torch.no_grad():
+            self.logit.fill_(_logit(params.decay))
+
     def tau(self) -> float:
         """The learned membrane time constant in time steps, τ = −1 / ln β."""
         return tau_from_decay(float(self.decay().detach()))
+
+
+def _logit(decay: float) -> float:
+    """w with σ(w) = decay; ValueError outside (0, 1), where w is infinite."""
+    if not 0 < decay < 1:
+        raise ValueError(f"decay={decay!r} cannot be a learnable decay (w = logit(decay) must be finite); "
+                         "allowed: 0 < decay < 1")
+    return math.log(decay / (1 - decay))

@@ -42,9 +42,11 @@ def reimported(trainer: Trainer, tmp_path) -> torch.nn.Module:
                                       {**DIGITS_MLP, "neuron": "cuba", "threshold": 0.2},
                                       {**DIGITS_MLP, "readout": "count"}, EVENTS_CONV,
                                       {**EVENTS_CONV, "asa": "constant", "asa-constant-gate": 0.6, "threshold": 0.06},
-                                      {**EVENTS_CONV, "asa": "scalar", "asa-constant-gate": 0.6, "threshold": 0.06}],
+                                      {**EVENTS_CONV, "asa": "scalar", "asa-constant-gate": 0.6, "threshold": 0.06},
+                                      {**DIGITS_MLP, "hidden": "16,12", "plif": "on", "lr": 0.05},
+                                      {**EVENTS_CONV, "plif": "on", "readout": "count", "lr": 0.05}],
                          ids=["digits-mlp", "soft-reset", "cuba", "count-readout", "events-conv", "constant-gate",
-                              "learned-gate"])
+                              "learned-gate", "plif-mlp", "plif-conv-count"])
 def test_export_then_import_gives_identical_spikes_and_logits(tiny, tmp_path, settings):
     trainer = trained(tiny, settings)
     model = reimported(trainer, tmp_path)
@@ -58,6 +60,10 @@ def test_export_then_import_gives_identical_spikes_and_logits(tiny, tmp_path, se
     torch.testing.assert_close(ours.logits, theirs.logits, rtol=1e-5, atol=1e-5)
     assert torch.equal(ours.predictions, theirs.predictions)
     assert all(isinstance(layer.gate, torch.nn.Identity) for layer in model.layers)   # a control's gate is folded
+    if trainer.cfg.methods.plif == "on":                       # each layer's learned decay came back as its own
+        decays = [layer.fixed_neuron().decay for layer in trainer.model.layers]
+        assert len(set(decays)) == len(decays)                 # the layers learned apart: PLIF had to come back
+        assert [layer.fixed_neuron().decay for layer in model.layers] == pytest.approx(decays, rel=1e-6)
 
 
 def test_the_graph_has_the_nodes_of_the_network_and_batch_norm_is_folded(tiny):
