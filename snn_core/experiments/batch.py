@@ -29,7 +29,6 @@ from ..files import prune_to_size, write_atomically
 from ..results.json_tree import (
     finite_tree,
     restore_non_finite,
-    valid_json,  # noqa: F401 - its old home, still imported from here
 )
 from ..results.run_result import RunResult
 from ..runtime import resolve_device

@@ -27,7 +27,6 @@ from ..results.run_result import RunResult
 from ..results.table import SEED as SEED_OPTION
 from ..results.table import (
     common_metrics,
-    numeric_metrics,  # noqa: F401 - its old home, still imported from here
     results_table,
     with_seed,
 )

@@ -37,11 +37,6 @@ def evaluation_metrics(evaluation: Evaluation, train_seconds: float,
         decision=evaluation.decision)
 
 
-def metrics_dict(evaluation: Evaluation, train_seconds: float, validation_accuracy: float | None = None) -> dict:
-    """``evaluation_metrics`` in its JSON form (the Train & watch page's metrics download)."""
-    return evaluation_metrics(evaluation, train_seconds, validation_accuracy).to_json()
-
-
 def epochs_to_target(history: Sequence[EpochRecord], target: float) -> int | None:
     """Convergence: the first epoch whose test accuracy is >= ``target``; None if none reached it. A reported
     metric only: nothing is chosen by it (choices read ``validation_accuracy``)."""
@@ -63,11 +58,6 @@ def run_result(trainer: Trainer, robustness: dict | None = None, timing: Timing 
         **trainer.generalisation())
     return RunResult(trainer.cfg, tuple(trainer.history), metrics,
                      DataSource(data.source or f"{data.name} (generated)", tuple(data.class_names)), timing)
-
-
-def result_dict(trainer: Trainer) -> dict:
-    """``run_result(trainer)`` in its JSON form: ``{config, history, metrics, data}`` (the app's downloads)."""
-    return run_result(trainer).to_json()
 
 
 def train_run(cfg: RunConfig, device: str = "auto", on_epoch: Callable[[EpochRecord], None] | None = None,

@@ -10,8 +10,8 @@ from snn_core.config.budget import estimate
 from snn_core.config.run_config import RunConfig
 from snn_core.data import DATASETS, load_dataset, real
 from snn_core.data.validation import validation_indices
-from snn_core.experiments.compare import numeric_metrics
-from snn_core.experiments.run import result_dict
+from snn_core.experiments.run import run_result
+from snn_core.results import numeric_metrics
 from snn_core.training import evaluate
 from snn_core.training.trainer import Trainer
 
@@ -130,7 +130,7 @@ def test_each_epoch_records_validation_accuracy_and_the_run_reports_it(tiny):
     by_hand = float((predictions == data.val_y).double().mean())
     assert trainer.history[-1].validation_accuracy == pytest.approx(by_hand)
     assert evaluate.validation_accuracy(trainer) == pytest.approx(by_hand)
-    metrics = result_dict(trainer)["metrics"]
+    metrics = run_result(trainer).to_json()["metrics"]
     assert metrics["validation_accuracy"] == trainer.history[-1].validation_accuracy
     assert (metrics["train_samples"], metrics["validation_samples"], metrics["test_samples"]) == (58, 6, 40)
     assert "validation_accuracy" in numeric_metrics(metrics)                 # so comparisons pair it
@@ -140,7 +140,7 @@ def test_validation_zero_means_no_split_no_metric_and_no_pairing(tiny):
     trainer = Trainer(tiny(validation=0), device="cpu")
     trainer.fit()
     assert len(trainer.dataset.val_y) == 0 and trainer.history[-1].validation_accuracy is None
-    metrics = result_dict(trainer)["metrics"]
+    metrics = run_result(trainer).to_json()["metrics"]
     assert metrics["validation_accuracy"] is None and metrics["validation_samples"] == 0
     assert "validation_accuracy" not in numeric_metrics(metrics)
     with pytest.raises(ValueError, match="the validation split is empty"):

@@ -14,7 +14,8 @@ import snn_core.experiments.batch as workers
 from snn_core.cli import main
 from snn_core.config.run_config import RunConfig
 from snn_core.experiments.batch import RunCache
-from snn_core.experiments.compare import compare, compute_matched, numeric_metrics, sweep, sweep_points
+from snn_core.experiments.compare import compare, compute_matched, sweep, sweep_points
+from snn_core.results import numeric_metrics
 from snn_core.results.table import run_metrics
 
 COMPARE = {"T": 2, "epochs": 2, "train-samples": 120, "lr": 0.03, "batch-size": 32}   # changes from the config base

@@ -8,18 +8,18 @@ FIRST_SPIKE = {"readout": "first-spike", "encoding": "latency", "max-spikes": 1,
 
 
 def test_tiny_first_spike_run_reports_decision_metrics(tiny):
-    from snn_core.experiments.run import result_dict, run_result
+    from snn_core.experiments.run import run_result
     trainer = Trainer(tiny(FIRST_SPIKE), device="cpu")
     trainer.fit()
     decision = run_result(trainer).metrics.decision
     assert 0.0 <= decision.no_decision_fraction <= 1.0
     assert len(decision.accuracy_vs_tcut) == 6
     assert all(0.0 <= a <= 1.0 for a in decision.accuracy_vs_tcut)
-    assert "decision_step_mean" in result_dict(trainer)["metrics"]           # the JSON keeps today's keys
+    assert "decision_step_mean" in run_result(trainer).to_json()["metrics"]           # the JSON keeps today's keys
     rate = Trainer(tiny(T=2, hidden=8, train_samples=40, test_samples=20), device="cpu")
     rate.fit()
     assert run_result(rate).metrics.decision is None
-    assert "accuracy_vs_tcut" not in result_dict(rate)["metrics"]
+    assert "accuracy_vs_tcut" not in run_result(rate).to_json()["metrics"]
 
 
 def test_epochs_to_target_is_the_first_epoch_at_or_above_the_target():

@@ -8,7 +8,7 @@ import torch
 
 from snn_core import cli
 from snn_core.config.run_config import RunConfig
-from snn_core.experiments.run import metrics_dict
+from snn_core.experiments.run import evaluation_metrics
 from snn_core.metrics.redundancy import (
     PatternThresholds,
     RedundancyTally,
@@ -171,7 +171,7 @@ def test_conv_trainer_evaluate_reports_redundancy_and_mlp_none():
         assert redundancy.firing_maps[name].shape[0] == len(redundancy.patterns[name])
     assert redundancy.firing_maps["conv2"].shape[0] == 8 and redundancy.samples == 20
     assert Trainer(_tiny("mlp"), device="cpu").evaluate().redundancy is None
-    assert metrics_dict(Trainer(_tiny("mlp"), device="cpu").evaluate(), 0.0)["redundancy"] is None
+    assert evaluation_metrics(Trainer(_tiny("mlp"), device="cpu").evaluate(), 0.0).to_json()["redundancy"] is None
 
 
 def test_cli_json_has_redundancy_keys(capsys):

@@ -1,7 +1,6 @@
 """Verdict sentences and metric styles (snn_core.report.verdict) against hand-written answers."""
-from snn_core.experiments.compare import numeric_metrics
 from snn_core.report.verdict import describe, style_of, verdict
-from snn_core.results import PairedStat
+from snn_core.results import PairedStat, numeric_metrics
 
 
 def stats(mean, low, high, wins=0, losses=0, n=5):
