@@ -1,7 +1,7 @@
 """The ASA section of the reproduction report: ASA against no ASA *and* against attenuation controls.
 
 ASA multiplies conv currents by gates in (0, 1), so it lowers firing whatever it selects. The section
-therefore trains six arms on the same seeds (paired: identical initial weights, ``methods.asa.gate_factory``):
+therefore trains six arms on the same seeds (paired: identical initial weights, ``methods.asa.gate.gate_factory``):
 off, clean and faithful ASA, and three controls that shrink the same current without attention — a constant
 gate at clean ASA's measured mean gate (``calibrated_gate``), one learnable gate per layer starting there,
 and a threshold raised by the same factor in every layer. "ASA removes redundancy" is credited only where ASA
