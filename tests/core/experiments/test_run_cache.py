@@ -19,9 +19,9 @@ from snn_core.experiments.batch import (
     finite_tree,
     restore_non_finite,
     run_many,
-    valid_json,
 )
 from snn_core.results import RunResult
+from snn_core.results.json_tree import valid_json
 
 CFG = RunConfig().with_values({"T": "3", "hidden": "16"})
 OTHER = CFG.with_values({"seed": 7})
