@@ -44,7 +44,7 @@ GROUPS = {
     "Neuron": ("neuron", "decay", "tau-syn", "threshold", "reset", "v-reset", "surrogate", "surrogate-width",
                "kernel"),
     "Methods": tuple(cli for method in METHODS for cli in method.cli_names),     # each method's, in its order
-    "Training": ("epochs", "batch-size", "lr", "lr-schedule", "seed", "target-accuracy", "robustness"),
+    "Training": ("epochs", "batch-size", "lr", "lr-schedule", "seed", "target-accuracy", "select-epoch", "robustness"),
 }
 SLIDERS = {"T", "decay", *(cli for method in METHODS for cli in method.sliders)}
 NOTES = {cli: note for method in METHODS for cli, note in method.notes.items()}   # a caption above the setting

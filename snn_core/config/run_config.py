@@ -38,6 +38,7 @@ MAX_PATH = 4096     # characters of a folder path
 MAX_CONFIG_BYTES = 1_000_000   # a config JSON is ~2 kB; a result JSON with its history well under this
 MAX_CONFIG_DEPTH = 8           # a config tree is 3 deep (tree -> section -> list); result JSONs stay under 8
 MAX_SAMPLES = 100_000          # train/test samples: N-MNIST's 60,000 + 10,000 fit; 0 = every recording of a folder
+SELECTIONS = ("best-validation", "last")      # training.select_epoch: how a finished run picks its reported epoch
 EVERY_SAMPLE = "all"           # train/test-samples: the word read as 0, every sample
 
 
@@ -175,6 +176,10 @@ class TrainingConfig(Section):
                      lo=0, hi=2**31 - 1, kind=int)
     target_accuracy: float = spec(0.9, "target-accuracy", "convergence: epochs_to_target counts the epochs "
                                   "until test accuracy first reaches this", lo=0.05, hi=1.0, kind=float)
+    select_epoch: str = spec("best-validation", "select-epoch", "which epoch a finished run reports (its weights and "
+                             "test metrics): best-validation = the epoch with the highest validation accuracy (the "
+                             "first of ties; the last epoch without a validation split), last = the final epoch; "
+                             "the test split never chooses", choices=SELECTIONS)
     robustness: bool = spec(True, "robustness", "after training, measure accuracy under input spike jitter, "
                             "spike deletion and weight noise (fixed noise seed)", kind=bool)
 

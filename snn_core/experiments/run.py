@@ -44,13 +44,16 @@ def epochs_to_target(history: Sequence[EpochRecord], target: float) -> int | Non
 
 
 def run_result(trainer: Trainer, robustness: dict | None = None, timing: Timing | None = None) -> RunResult:
-    """A trainer's run at its latest closed epoch: config, history, data and metrics (None before any epoch closed),
+    """A trainer's run at its reported epoch (``Trainer.select_reported_epoch``, else the latest closed one): config,
+    history, data and metrics (None before any epoch closed),
     the metrics being ``evaluation_metrics`` plus the sample counts used (a real folder may hold fewer than asked),
     ``epochs_to_target`` (``training.target_accuracy``), ``robustness`` (``snn_core.training.robustness``; None when
     not measured) and ``Trainer.generalisation()`` at the current weights."""
     evaluation, data = trainer.last_evaluation, trainer.dataset
+    reported = trainer.history[(trainer.selected_epoch or len(trainer.history)) - 1] if trainer.history else None
     metrics = None if evaluation is None else replace(
-        evaluation_metrics(evaluation, trainer.train_seconds, trainer.history[-1].validation_accuracy),
+        evaluation_metrics(evaluation, trainer.train_seconds, reported.validation_accuracy),
+        selected_epoch=reported.epoch,
         train_samples=len(data.train_y), validation_samples=len(data.val_y), test_samples=len(data.test_y),
         epochs_to_target=epochs_to_target(trainer.history, trainer.cfg.training.target_accuracy),
         robustness=None if robustness is None else
@@ -62,12 +65,14 @@ def run_result(trainer: Trainer, robustness: dict | None = None, timing: Timing 
 
 def train_run(cfg: RunConfig, device: str = "auto", on_epoch: Callable[[EpochRecord], None] | None = None,
               on_trained: Callable[[Trainer], None] | None = None) -> RunResult:
-    """Train ``cfg`` to the end and return its ``RunResult`` (with ``Timing``); with ``training.robustness`` the
+    """Train ``cfg`` to the end, put back the epoch it reports (``training.select_epoch``) and return its
+    ``RunResult`` (with ``Timing``); with ``training.robustness`` the
     trained net is also tested under noise (``timing.robustness_seconds``). ``on_trained(trainer)`` sees the
     trained network first (the CLI's ``--save-model`` writes it)."""
     started = time.perf_counter()
     trainer = Trainer(cfg, device=device)
     trainer.fit(on_epoch)
+    trainer.select_reported_epoch()                  # the weights reported, saved and tested under noise
     if on_trained is not None:
         on_trained(trainer)
     trained = time.perf_counter()

@@ -26,7 +26,8 @@ LAYOUTS = """The layouts a run's JSON has had (each added to the one before; a m
   703a3de  history: decision_step_mean, no_decision_fraction; metrics: epochs_to_target, robustness;
            timing: robustness_seconds
   4895b2c  data (source, class_names); metrics: train_samples, test_samples
-  98b1310  history and metrics: validation_accuracy; metrics: validation_samples; batch slots: cached, error"""
+  98b1310  history and metrics: validation_accuracy; metrics: validation_samples; batch slots: cached, error
+  (issue 26) metrics: selected_epoch, the epoch reported (training.select_epoch)"""
 
 REDUNDANCY_SCALARS = ("noise_channels", "null_channels", "temporal_similarity", "channel_similarity")
 DECISION_KEYS = DecisionMetrics._fields
@@ -127,6 +128,7 @@ class Metrics:
     reversal_kl: float | None = None
     train_eval_accuracy: float | None = None
     train_test_gap: float | None = None
+    selected_epoch: int | None = None
 
     def to_json(self) -> dict:
         overall = {} if self.redundancy is None else \
@@ -142,13 +144,14 @@ class Metrics:
             "robustness": None if self.robustness is None else
             {kind: curve.to_json() for kind, curve in self.robustness.items()},
             **{key: getattr(self, key) for key in GENERALISATION},
+            "selected_epoch": self.selected_epoch,
         }
 
     @classmethod
     def from_json(cls, node, where: str = "metrics") -> Metrics:
         layer_keys = [f"layer_{f.name}" for f in fields(LayerActivity)]
         known = (*SCALARS, *layer_keys, *REDUNDANCY_SCALARS, "redundancy", *DECISION_KEYS, *SAMPLES,
-                 "epochs_to_target", "robustness", *GENERALISATION)
+                 "epochs_to_target", "robustness", *GENERALISATION, "selected_epoch")
         node = obj(node, where, known, [key for key in SCALARS if key not in OPTIONAL_SCALARS])
         redundancy = node.get("redundancy")
         robustness = node.get("robustness")
@@ -157,7 +160,8 @@ class Metrics:
             layers=LayerActivity.from_json(node, where),
             redundancy=None if redundancy is None else Redundancy.from_json(redundancy, f"{where}.redundancy"),
             decision=_decision(node, where),
-            **{key: integer(node.get(key), f"{where}.{key}", True) for key in (*SAMPLES, "epochs_to_target")},
+            **{key: integer(node.get(key), f"{where}.{key}", True)
+               for key in (*SAMPLES, "epochs_to_target", "selected_epoch")},
             robustness=None if robustness is None else by_name(robustness, f"{where}.robustness",
                                                                RobustnessCurve.from_json),
             **{key: number(node.get(key), f"{where}.{key}", True) for key in GENERALISATION})

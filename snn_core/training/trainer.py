@@ -68,6 +68,16 @@ def copy_matching_state(target: nn.Module, source: nn.Module) -> list[str]:
     return sorted(matching)
 
 
+class BestEpoch(NamedTuple):
+    """The best validation epoch so far: its number, validation accuracy, a copy of the model's weights and buffers
+    then, and its evaluation on the test split."""
+
+    epoch: int
+    validation_accuracy: float
+    state: dict
+    evaluation: Evaluation
+
+
 class StepResult(NamedTuple):
     loss: float
     accuracy: float
@@ -110,6 +120,8 @@ class Trainer:
         self._epoch_sums = [0.0, 0.0, 0]      # loss * n, correct, n
         self._term_sums: dict[str, float] = {}   # a hook's logged loss term -> term * n
         self._generalisation: tuple[int, dict] | None = None   # (steps, generalisation()) cache
+        self._best: BestEpoch | None = None   # the best-validation epoch so far (training.select_epoch)
+        self.selected_epoch: int | None = None  # the epoch ``select_reported_epoch`` restored, once it has run
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -268,9 +280,31 @@ class Trainer:
                              validation_accuracy=evaluate.validation_accuracy(self),
                              loss_terms={name: total / seen for name, total in self._term_sums.items()})
         self.history.append(record)
+        self._keep_if_best(record, evaluation)
         self._cursor, self._epoch_sums, self._term_sums = 0, [0.0, 0.0, 0], {}
         self._batches = None
         return record
+
+    def _keep_if_best(self, record: EpochRecord, evaluation: Evaluation) -> None:
+        """With ``select_epoch = best-validation``, a copy of the weights of the best validation epoch so far (the
+        first of ties): what ``select_reported_epoch`` puts back."""
+        if self.cfg.training.select_epoch != "best-validation" or record.validation_accuracy is None:
+            return
+        if self._best is None or record.validation_accuracy > self._best.validation_accuracy:
+            state = {name: tensor.detach().clone() for name, tensor in self.model.state_dict().items()}
+            self._best = BestEpoch(record.epoch, record.validation_accuracy, state, evaluation)
+
+    def select_reported_epoch(self) -> EpochRecord:
+        """The epoch a finished run reports (``training.select_epoch``), its weights and evaluation put back into the
+        model: the best validation epoch, or the last one (``last``, or no validation split). Held under ``lock``;
+        metrics read afterwards (robustness, generalisation, a saved model) are of those weights."""
+        with self.lock:
+            if self._best is not None and self._best.epoch != self.epoch:
+                self.model.load_state_dict(self._best.state)
+                self.last_evaluation = self._best.evaluation
+                self._generalisation = None
+            self.selected_epoch = self._best.epoch if self._best is not None else self.epoch
+            return self.history[self.selected_epoch - 1]
 
     def run_epoch(self) -> EpochRecord:
         """Steps until the current epoch closes."""
