@@ -39,6 +39,7 @@ from hypothesis import strategies as st  # noqa: E402
 import hostile_files  # noqa: E402  (tests/: the hostile event files and zips, built small)
 import hostile_hdf5  # noqa: E402  (tests/: hostile NIR and SHD files, with canary files to leak)
 import test_robustness_inputs as fuzz  # noqa: E402  (tests/: the suite's generators)
+from interrupted_compare import interrupt_compare  # noqa: E402  (tests/: the SIGINT scenario)
 from snn_app.recording import extract_zip  # noqa: E402
 from snn_app.url_state import decode, encode, escape_markdown  # noqa: E402
 from snn_core.checkpoint import model_from_bytes, model_to_bytes  # noqa: E402
@@ -579,22 +580,9 @@ def lost_runs(folder: Path) -> Tally:
 
 def interrupted_compare(folder: Path) -> bool:
     """A real ``compare`` subprocess interrupted (SIGINT) after its first run: exit 130, the finished runs kept."""
-    import signal
-    import subprocess
     out = folder / "partial.json"
-    base = "T=3 epochs=1 train-samples=64 test-samples=40 hidden=16"
-    proc = subprocess.Popen([sys.executable, "-m", "snn_core", "compare", "--base", base, "--variant", "max-spikes=1",
-                             "--seeds", "20", "--workers", "2", "--no-cache", "--out", str(out)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        for line in proc.stderr:
-            if line.startswith("run 1/40"):
-                break
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    proc, stdout, stderr, _ = interrupt_compare("T=3 epochs=1 train-samples=64 test-samples=40 hidden=16", "2", out,
+                                                cwd=ROOT)
     printed = json.loads(stdout)
     comparison = Comparison.from_json(printed)
     return (proc.returncode == 130 and "Traceback" not in stderr and comparison.unfinished is not None

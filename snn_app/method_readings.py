@@ -15,27 +15,26 @@ MAX_POINTS = 2000              # readings kept per series (a long run keeps its 
 TWIN_SUFFIX = " (twin)"
 
 
-def record(trainer: Trainer, role: str = "run") -> None:
-    """Add what ``trainer``'s network reads now, at its current step, to each method's series for ``role``."""
+def record(trainer: Trainer, role: str = "run") -> set[str]:
+    """Add what ``trainer``'s network reads now, at its current step, to each method's series for ``role``; the
+    names of the methods that read anything (those whose part the network has)."""
+    found = set()
     for method in METHODS:
         if method.reading is not None:
             with trainer.lock:
                 values = method.reading.values(trainer.model)
             if values:
                 _series(f"{method.name}:{role}", trainer, values)
+                found.add(method.name)
+    return found
 
 
 def show(trainer: Trainer, twin: Trainer | None = None) -> None:
     """One chart per method whose reading the run's or the twin's network has (its equation and meaning are in
     ``explain``); nothing for a run no method with a reading acts on."""
-    record(trainer)
-    if twin is not None:
-        record(twin, "twin")
+    read = {"run": record(trainer), "twin": set() if twin is None else record(twin, "twin")}
     for method in METHODS:
-        if method.reading is None:
-            continue
-        runs = [(role, suffix) for role, suffix, run in (("run", "", trainer), ("twin", TWIN_SUFFIX, twin))
-                if run is not None and method.reading.values(run.model)]
+        runs = [(role, suffix) for role, suffix in (("run", ""), ("twin", TWIN_SUFFIX)) if method.name in read[role]]
         if not runs:
             continue
         lines = {}

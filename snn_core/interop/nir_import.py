@@ -25,7 +25,7 @@ from ..checkpoint import SavedModel, compare_shapes, expected_shapes
 from ..config.check import runnable_config
 from ..config.run_config import RunConfig, parse_config_json
 from ..methods.catalogue import METHODS
-from ..network.discrete import POOL_ABOVE_WIDTH
+from ..network.discrete import POOL_ABOVE_WIDTH, spiking_layer_names
 from ..neurons.registry import neuron_model
 from .nir_neurons import from_node
 
@@ -236,10 +236,7 @@ def _learned_state(cfg: RunConfig, layers: _Layers, learned: list) -> dict[str, 
     state = {}
     for method in learned:
         make = method.dynamics(cfg)
-        names = [f"conv{i}" for i in range(1, len(layers.conv) + 1)] + [f"fc{i}" for i in range(1, len(layers.fc) + 1)]
-        if layers.readout is None:
-            names[-1] = "out"                                  # a spiking readout's last layer is the output "out"
-        for index, (name, settings) in enumerate(zip(names, layers.layer_neurons)):
+        for index, (name, settings) in enumerate(zip(spiking_layer_names(cfg), layers.layer_neurons, strict=True)):
             dynamics = make(name)
             own = cfg.with_values(settings).neuron
             dynamics.assign(neuron_model(own.model).params_from_config(own))

@@ -109,6 +109,14 @@ class SpikingNetwork(nn.Module):
         return ModelOutput(logits, tuple(spikes), trace, logits.detach().argmax(1))
 
 
+def spiking_layer_names(cfg: Config) -> list[str]:
+    """The names of the spiking layers ``build_network`` makes for ``cfg``, in order (conv1.., fc1.., and "out" for a
+    spiking readout), known from the config alone: what the network view and an importer label layers by."""
+    convs = [f"conv{i}" for i in range(1, len(cfg.model.channels) + 1)] if cfg.model.arch == "conv" else []
+    return convs + [f"fc{i}" for i in range(1, len(cfg.model.hidden) + 1)] + (["out"] if cfg.model.readout != "rate"
+                                                                               else [])
+
+
 def _conv_layers(cfg: Config, frame_shape: tuple[int, ...], neuron, gate_for: GateFactory,
                  dynamics_for: DynamicsFactory):
     """Spiking conv layers; returns them and the flattened size of their output."""

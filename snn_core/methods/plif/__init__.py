@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...fields import spec
+from ...network.discrete import spiking_layer_names
 from ..method import Method, Reading, Setting, Twin
 from .decay import DECAY_LATEX, LearnableDecay
 
@@ -65,10 +66,7 @@ def learned_tau(network: Network) -> dict[str, float]:
 def layer_marks(cfg: Config) -> dict[str, str]:
     if cfg.methods.plif == "off" or cfg.model.engine != "discrete":
         return {}
-    names = [f"conv{i}" for i in range(1, len(cfg.model.channels) + 1)] if cfg.model.arch == "conv" else []
-    names += [f"fc{i}" for i in range(1, len(cfg.model.hidden) + 1)]
-    names += ["out"] if cfg.model.readout != "rate" else []
-    return {name: "PLIF learned τ" for name in names}
+    return {name: "PLIF learned τ" for name in spiking_layer_names(cfg)}
 
 
 METHOD = Method(

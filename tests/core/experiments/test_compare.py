@@ -2,8 +2,6 @@
 before training, and the ``compare``/``sweep`` commands."""
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -11,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import snn_core.experiments.batch as workers
+from interrupted_compare import interrupt_compare
 from snn_core.cli import main
 from snn_core.config.run_config import RunConfig
 from snn_core.experiments.batch import RunCache
@@ -296,22 +295,8 @@ def session_processes(session: int) -> list[str]:
 def test_sigint_to_a_real_compare_after_its_first_run_keeps_the_finished_runs_and_exits_130(tiny_args, tmp_path,
                                                                                            workers_option):
     out = tmp_path / "partial.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "snn_core", "compare", "--base", tiny_args(), "--variant", "max-spikes=1",
-         "--seeds", "20", "--workers", workers_option, "--no-cache", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        progress = []
-        for line in proc.stderr:                        # the per-run progress lines: wait for the first run's
-            progress.append(line)
-            if line.startswith("run 1/40"):
-                break
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, "".join(progress) + stderr
+    proc, stdout, stderr, progress = interrupt_compare(tiny_args(), workers_option, out)
+    assert proc.returncode == 130, progress + stderr
     assert "Traceback" not in stderr and "did not finish (the JSON holds the finished ones)" in stderr
     result = json.loads(stdout)
     assert json.loads(out.read_text()) == result
