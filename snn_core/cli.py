@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--seeds", type=int, default=5, help="seeds per measurement (default 5)")
     reproduce.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     reproduce.add_argument("--no-cache", action="store_true", help="retrain everything instead of reusing runs")
+    reproduce.add_argument("--profile", default="full", choices=("full", "quick"),
+                           help="full: the report's budget; quick: fewer tuning trials and seeds, for a look in "
+                                "minutes (default full)")
     reproduce.add_argument("--sections", default=None, metavar="NAME,...",
                            help="only these sections, comma separated (default: all; e.g. ttfs)")
     _add_executor_options(reproduce)
@@ -530,6 +533,7 @@ def _emit(result, out: str | None, interrupted: bool = False, unfinished: list |
 
 def _reproduce(args: argparse.Namespace) -> int:
     from .experiments.batch import DEFAULT_CACHE_DIR, RunCache
+    from .report.budget import BUDGETS
     from .report.reproduce import report
 
     check_outputs((args.out, "--out"))
@@ -538,7 +542,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     cache = None if args.no_cache else RunCache(DEFAULT_CACHE_DIR)
     sections = None if args.sections is None else [name.strip() for name in args.sections.split(",") if name.strip()]
     text = report(args.seeds, _workers(args), cache, log=lambda message: print(message, file=sys.stderr),
-                  sections=sections)
+                  sections=sections, budget=BUDGETS[args.profile])
     try:
         write_output(args.out, text.encode(), "--out")
     except OSError as problem:          # the report is not lost: printed instead of its path

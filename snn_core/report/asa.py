@@ -22,6 +22,7 @@ from ..results.comparison import Comparison
 from ..results.run_result import RunResult
 from ..training.trainer import Trainer
 from .asa_tables import arm_table, asa_row, control_rows, noise_rows, paper_claims, redundancy_verdict
+from .budget import FULL, Budget
 from .parts import RunCounter, topped_up
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def pair(arms: dict[str, RunConfig], slots: dict[str, list[RunResult]], seeds: S
 
 
 def asa_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
-                counter: RunCounter) -> str:
+                counter: RunCounter, budget: Budget = FULL) -> str:
     """Six paired arms (off, clean, faithful, three controls) on at least ``ASA_MIN_SEEDS`` paired seeds (the report's
     seeds topped up), their verdicts, and the noise-pattern claim."""
     seeds = topped_up(seeds, ASA_MIN_SEEDS)

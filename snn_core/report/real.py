@@ -18,6 +18,7 @@ from ..methods.presets import PAPER_NEURONS, describe_neuron
 from ..results.comparison import Comparison
 from .asa import CALIBRATION_SAMPLES, arm_configs, calibrated_gate, pair, run_arms
 from .asa_tables import asa_row, control_rows, redundancy_verdict
+from .budget import FULL, Budget
 from .parts import ACCURACY, RunCounter, claim_verdict
 from .trt import table_row
 
@@ -58,7 +59,7 @@ def _accuracy_verdict(result: Comparison, claimed: str) -> str:
 
 
 def real_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
-                 counter: RunCounter) -> str:
+                 counter: RunCounter, budget: Budget = FULL) -> str:
     """ASA (clean) against no ASA and its controls, TRT against none, and K = 1 against an uncapped neuron, on
     real N-MNIST recordings."""
     def run(label: str, base: RunConfig, variant: RunConfig) -> Comparison:

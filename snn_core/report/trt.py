@@ -25,6 +25,7 @@ from ..experiments.batch import RunCache
 from ..experiments.compare import compare
 from ..methods.presets import describe_neuron
 from ..results.comparison import Comparison, MeanCI
+from .budget import FULL, Budget
 from .parts import ACCURACY, NASFR, RunCounter, claim_verdict, topped_up
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ def sign_study(study: trt_sign.SignStudy) -> list[str]:
 
 
 def trt_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
-                counter: RunCounter) -> str:
+                counter: RunCounter, budget: Budget = FULL) -> str:
     """TRT against no TRT and its controls on ``max(len(seeds), MIN_SEEDS)`` paired seeds, with verdicts."""
     seeds = topped_up(seeds, MIN_SEEDS)
     results = {}

@@ -25,6 +25,7 @@ from ..methods.ttfs.presets import ttfs_config
 from ..neurons.cuba import membrane_tau
 from ..results.comparison import Comparison
 from ..results.run_result import RunResult
+from .budget import FULL, Budget
 from .parts import RunCounter
 from .ttfs_claims import Claim, epochs_to_target, failures, number, paired_values, percent, points
 from .ttfs_exact import exact_section
@@ -86,7 +87,7 @@ def setting(cfg: RunConfig) -> str:
 
 
 def ttfs_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
-                 counter: RunCounter) -> str:
+                 counter: RunCounter, budget: Budget = FULL) -> str:
     """TTFS (K = 1) versus relaxed (K = 0) on ``TTFS_BASE``, each claim with a verdict; then the exact engine's part."""
     log("TTFS K=1 vs relaxed K=0")
     relaxed = TTFS_BASE.with_values(RELAXED_CHANGES)

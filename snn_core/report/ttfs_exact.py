@@ -32,6 +32,7 @@ from ..neurons.cuba import membrane_tau
 from ..results.comparison import Comparison, MeanCI
 from ..training.evaluate import sample_inputs
 from ..training.trainer import Trainer
+from .budget import FULL, Budget
 from .parts import RunCounter
 from .ttfs_claims import Claim, epochs_to_target, failures, number, paired_values, percent, points
 
@@ -102,7 +103,7 @@ def arm_setting(cfg: RunConfig) -> str:
 
 
 def exact_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
-                  counter: RunCounter) -> list[str]:
+                  counter: RunCounter, budget: Budget = FULL) -> list[str]:
     """The exact engine's tuned claim table, its tuning table and the engines' per-layer agreement."""
     log("TTFS exact engine: tuning both arms on validation")
     tuned = tune(EXACT_BASE, GRID, workers, cache, counter)
