@@ -30,7 +30,7 @@ class MethodHook(nn.Module):
 
     ``run``: a method that runs the network its own way on the batch returns its output and loss (the
     first hook that does so wins, else the step is ``model(x)`` and cross-entropy). ``extra_loss``: a term
-    added to that loss. ``after_step``: an action after the optimiser step, given the step's output.
+    added to that loss. ``after_step``: an action after the optimiser step, given the step's output and labels.
     """
 
     def run(self, model: Network, x: torch.Tensor, y: torch.Tensor) -> BatchLoss | None:
@@ -39,7 +39,7 @@ class MethodHook(nn.Module):
     def extra_loss(self, out: ModelOutput, y: torch.Tensor) -> torch.Tensor | None:
         return None
 
-    def after_step(self, model: Network, out: ModelOutput) -> None:
+    def after_step(self, model: Network, out: ModelOutput, y: torch.Tensor) -> None:
         return None
 
 

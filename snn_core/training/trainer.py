@@ -194,7 +194,7 @@ class Trainer:
         loss.backward()
         self.optimizer.step()
         for hook in self.hooks:
-            hook.after_step(self.model, out)
+            hook.after_step(self.model, out, y)
         self.scheduler.step()
         self.train_seconds += time.perf_counter() - started
         self.steps += 1

@@ -32,8 +32,10 @@ SETTINGS = (
                                              "spike earlier (0 = off; Fast & Deep used 0.005)", lo=0.0, hi=1.0,
                                              kind=float)),
     Setting("training", "weight_bump", spec(5e-4, "weight-bump", "exact engine: Fast & Deep weight bumping, added to "
-                                            "the input weights of the neurons that missed a spike in the foremost "
-                                            "layer missing too many (doubling on consecutive bumps; 0 = off)",
+                                            "the input weights of a hidden layer's neurons that missed a spike when "
+                                            "over 30% of its spikes are missing, and of the outputs of classes whose "
+                                            "output stayed silent on their own samples (doubling on consecutive "
+                                            "bumps, at most 8x; 0 = off)",
                                             lo=0.0, hi=0.1, kind=float)),
 )
 
