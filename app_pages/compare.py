@@ -4,8 +4,8 @@ import os
 import streamlit as st
 
 from snn_app import comparison, downloads, jobs, state, training
-from snn_core.experiments.stats import CI_LATEX
-from snn_core.report.verdict import verdict
+from snn_core.experiments.stats import CI_LATEX, MDE_LATEX
+from snn_core.experiments.tuning import tuning_table
 from snn_viz import compare_figures
 from snn_viz.style import PLOTLY_CONFIG
 
@@ -19,6 +19,10 @@ with st.expander("How the interval is computed"):
     st.latex(CI_LATEX)
     st.caption("d̄ and s_d: mean and standard deviation of the n per-seed differences (variant − base); α = 0.05. "
                "The Student-t quantile with n − 1 degrees of freedom is SciPy's (scipy.stats.t.ppf).")
+    st.latex(MDE_LATEX)
+    st.caption("Beside every \"no evidence of a difference\": the minimum detectable effect, the smallest difference "
+               "these n seeds would find with 80% power. The p-values are paired t-tests, Holm-adjusted over the "
+               "metrics listed (one family of tests).")
 
 base_cfg = st.session_state.config
 st.caption(f"Base: the sidebar settings — {training.describe(base_cfg)}")
@@ -34,14 +38,43 @@ first_seed = columns[1].number_input("first seed", 0, 10_000, 0, key="cmp_first_
 workers = columns[2].number_input("worker processes", 1, max(1, os.cpu_count() or 1), 1, key="cmp_workers",
                                   help="runs in parallel, one torch thread each")
 
-busy = jobs.running(comparison.JOB)
+tune_first = st.toggle("Tune both arms first", key="cmp_tune",
+                       help="a method tuned against an untuned baseline wins by tuning: give both the same search")
+trials = 3
+if tune_first:
+    trials = st.number_input("settings tried per arm", 2, 9, 3, key="cmp_trials")
+    st.caption(comparison.budget_text(int(trials), base_cfg))
+
+busy = jobs.running(comparison.JOB) or jobs.running(comparison.TUNE_JOB)
 if st.button("Run comparison", type="primary", icon=":material/balance:", key="cmp_run", disabled=busy,
              help="runs in the background: the page stays usable, and Cancel keeps the runs finished so far"):
     try:
         base, variant = comparison.arms(base_cfg, changes, factor)
-        jobs.start(comparison.JOB, comparison.job(base, variant, int(seeds), int(first_seed), int(workers), changes))
+        compared = list(range(int(first_seed), int(first_seed) + int(seeds)))
+        plan = comparison.tuning_plan(base_cfg, base, changes, int(trials), compared) if tune_first else None
     except ValueError as problem:
         st.error(f"Cannot compare: {problem}")
+    else:
+        st.session_state.pop("cmp_tuned", None)
+        if plan is None:
+            jobs.forget(comparison.TUNE_JOB)
+            jobs.start(comparison.JOB, comparison.job(base, variant, int(seeds), int(first_seed), int(workers),
+                                                      changes))
+        else:
+            jobs.start(comparison.TUNE_JOB, comparison.tune_job(plan, int(seeds), int(first_seed), int(workers),
+                                                                changes))
+tuning = jobs.panel(comparison.TUNE_JOB, again="Run comparison")
+if tuning is not None and tuning.state == jobs.FINISHED:
+    jobs.forget(comparison.TUNE_JOB)
+    try:
+        st.session_state.cmp_tuned, after = comparison.comparison_after(tuning)
+    except ValueError as problem:
+        st.error(f"Cannot tune: {problem}")
+    else:
+        jobs.start(comparison.JOB, after)
+if st.session_state.get("cmp_tuned"):
+    with st.expander("Both arms tuned first: the settings chosen", expanded=True):
+        st.markdown("\n".join(tuning_table(st.session_state.cmp_tuned)))
 snap = jobs.panel(comparison.JOB, again="Run comparison")
 if snap is not None:
     st.session_state.comparison = comparison.result(snap)          # the pairs finished so far
@@ -63,7 +96,7 @@ st.subheader(f"Variant `{st.session_state.comparison_changes}` against the base,
 if result.failed_runs:
     st.warning(f"{result.failed_runs} run(s) failed and are left out of the statistics: "
                f"{'; '.join(comparison.errors(result))}")
-st.markdown("\n".join(f"- {sentence}" for sentence in verdict(result.paired)) or "No paired seeds.")
+st.markdown("\n".join(f"- {sentence}" for sentence in comparison.sentences(result)) or "No paired seeds.")
 st.plotly_chart(compare_figures.arm_bars(result), theme=None, config=PLOTLY_CONFIG, key="cmp_bars")
 left, right = st.columns(2)
 left.plotly_chart(compare_figures.paired_differences(result), theme=None, config=PLOTLY_CONFIG, key="cmp_paired")

@@ -1,16 +1,21 @@
-"""Glue for the Compare page (and the TRT page's comparisons): build the two arms from the sidebar config, run them
-as a background job, tabulate the pairs finished so far, and say which runs failed."""
+"""Glue for the Compare page (and the TRT page's comparisons): build the two arms from the sidebar config, tune both
+with one budget when asked, run them as a background job, tabulate the pairs finished so far, say which runs failed,
+and word the verdict (Holm-adjusted over the metrics shown, "no evidence" with the detectable effect)."""
 from __future__ import annotations
 
-from snn_core.config.run_config import RunConfig, parse_assignments
+from snn_core.config.run_config import ALIASES, RunConfig, parse_assignments
 from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
 from snn_core.experiments.compare import compare_configs, compare_result, compute_matched, runnable
+from snn_core.experiments.tuning import TUNE_SEEDS, Arm, TunedArm, TuningPlan, plan_tuning
+from snn_core.report.verdict import HEADLINE_METRICS, holm_family, verdict
 from snn_core.results import Comparison
 
 from .downloads import comparison_rows, csv_text
 from .jobs import Job, Snapshot, batch_work
 
 JOB = "compare"              # the page's job name in the session
+TUNE_JOB = "compare-tune"    # the tuning that runs before it when "Tune both arms first" is on
+TUNED = {"lr": (1 / 3, 1.0, 3.0), "threshold": (0.5, 1.0, 2.0)}    # tuned setting -> factors of the base's value
 
 
 def arms(base: RunConfig, changes: str, base_epochs_factor: float) -> tuple[RunConfig, RunConfig]:
@@ -33,6 +38,58 @@ def job(base: RunConfig, variant: RunConfig, seeds: int, first_seed: int, worker
     configs = compare_configs(base, variant, seeds)
     return Job("Comparison", len(configs), batch_work(configs, workers=workers, cache=RunCache(DEFAULT_CACHE_DIR)),
                {"base": base, "variant": variant, "seeds": seeds, "changes": changes})
+
+
+def tuning_space(cfg: RunConfig) -> dict[str, list[float]]:
+    """lr x {1/3, 1, 3} and V_th x {1/2, 1, 2} around the sidebar's own values: the same space for both arms."""
+    now = {"lr": cfg.training.lr, "threshold": cfg.neuron.threshold}
+    return {name: [float(f"{now[name] * factor:.3g}") for factor in factors] for name, factors in TUNED.items()}
+
+
+def tuning_plan(cfg: RunConfig, base: RunConfig, changes: str, trials: int, seeds: list[int]) -> TuningPlan:
+    """Both arms (``arms``' base, the sidebar ``cfg`` with ``changes``) tuned over ``tuning_space(cfg)`` with the same
+    ``trials``, on the tuning seed, apart from the compared ``seeds``, read on validation only. ValueError when the
+    variant changes a tuned setting (tuning would undo its change) or the config has no validation split."""
+    clash = sorted(name for name in parse_assignments(changes) if ALIASES.get(name, name) in TUNED)
+    if clash:
+        raise ValueError(f"the variant changes {', '.join(clash)}, which tuning chooses for both arms; allowed: a "
+                         f"variant that changes other settings, or a comparison without tuning")
+    if not cfg.data.validation > 0:
+        raise ValueError("tuning chooses on the validation split and these settings have none (validation=0); "
+                         "allowed: validation > 0, e.g. validation=0.1")
+    space = tuning_space(cfg)
+    arms = [Arm("base", {"epochs": base.training.epochs}, space), Arm("variant", parse_assignments(changes), space)]
+    return plan_tuning(cfg, arms, trials, report_seeds=seeds)
+
+
+def tune_job(plan: TuningPlan, seeds: int, first_seed: int, workers: int, changes: str) -> Job:
+    """The tuning runs as a background job (run cache, Cancel); ``comparison_after`` starts the comparison."""
+    return Job("Tuning both arms", len(plan.configs), batch_work(plan.configs, workers=workers,
+                                                                  cache=RunCache(DEFAULT_CACHE_DIR)),
+               {"plan": plan, "seeds": seeds, "first_seed": first_seed, "workers": workers, "changes": changes})
+
+
+def comparison_after(snap: Snapshot) -> tuple[dict[str, TunedArm], Job]:
+    """A finished tuning job's chosen configs and the comparison job of the two tuned arms on the compared seeds."""
+    meta = snap.meta
+    tuned = meta["plan"].result(snap.slots)
+    return tuned, job(tuned["base"].config, tuned["variant"].config, meta["seeds"], meta["first_seed"],
+                      meta["workers"], meta["changes"])
+
+
+def budget_text(trials: int, cfg: RunConfig) -> str:
+    """What the tuning spends per arm, for the page."""
+    space = tuning_space(cfg)
+    return (f"Each arm gets the same budget: {trials} settings of lr in {space['lr']} and V_th in "
+            f"{space['threshold']} (the same draw for both), trained on tuning seed{'s' * (len(TUNE_SEEDS) > 1)} "
+            f"{', '.join(map(str, TUNE_SEEDS))}, apart from the compared seeds; each arm keeps the setting with the "
+            f"best validation accuracy (the test split chooses nothing).")
+
+
+def sentences(result: Comparison) -> list[str]:
+    """The verdict on the headline metrics, each p Holm-adjusted over the metrics shown (one family of tests)."""
+    shown = {metric: result.paired[metric] for metric in HEADLINE_METRICS if metric in result.paired}
+    return verdict(shown, adjusted=holm_family(shown))
 
 
 def result(snap: Snapshot) -> Comparison:

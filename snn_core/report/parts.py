@@ -2,6 +2,7 @@
 names of the metrics the sections look up."""
 from __future__ import annotations
 
+from ..experiments.stats import ALPHA
 from ..results.comparison import MeanCI
 from ..results.run_result import RunResult
 from .verdict import style_of
@@ -38,9 +39,19 @@ def topped_up(seeds: list[int], minimum: int) -> list[int]:
     return list(seeds) + list(range(start, start + max(0, minimum - len(seeds))))
 
 
-def claim_verdict(low: float, high: float, claimed: str) -> str:
-    """Reproduced when the 95% CI lies on the claimed side of zero, not reproduced when on the other, else mixed."""
+def claim_verdict(low: float, high: float, claimed: str, n: int | None = None, *,
+                  adjusted_p: float | None = None) -> str:
+    """Reproduced when the 95% CI lies on the claimed side of zero (and, when given, the row's Holm-adjusted p is
+    below 0.05: ``verdict.holm_family``), not reproduced when on the other, else mixed. A zero-width interval at 0
+    is no spread, not a mixed result: every one of the ``n`` paired differences was 0, which reads "no change in
+    any of n runs" (and does not reproduce a claimed change)."""
+    if claimed not in ("up", "down"):
+        raise ValueError(f"claimed={claimed!r} is not valid; allowed: 'up' or 'down'")
+    if low == high == 0:
+        return f"no change in any of {n} runs: not reproduced" if n else "no change in any run: not reproduced"
     if low > 0 or high < 0:
+        if adjusted_p is not None and not adjusted_p < ALPHA:
+            return f"mixed: the CI excludes 0 but the Holm-adjusted p = {adjusted_p:.3f} is not below {ALPHA}"
         found = "up" if low > 0 else "down"
         return f"{found}: {'reproduced (direction)' if found == claimed else 'not reproduced'}"
     return "mixed: the CI includes 0, no evidence either way"

@@ -1,13 +1,20 @@
-"""Plain-language verdicts of paired differences, e.g. "lowered NASFR by 0.08 [0.06, 0.10], 5/5 seeds".
+"""Plain-language verdicts of paired differences, e.g. "lowered NASFR by 0.08 [0.06, 0.10], 5/5 seeds, p = 0.001".
 
-A difference counts as evidence only when its 95% confidence interval excludes zero; otherwise
-the sentence says "no evidence of a difference" and still gives the interval, so a reader sees
-how large an effect the seeds could have hidden.
+A difference counts as evidence only when its 95% confidence interval excludes zero and, within a family of tests
+(a report section, the metrics of one comparison), its Holm-adjusted p-value is below 0.05 (``holm_family``).
+Otherwise the sentence says "no evidence of a difference", gives the interval, and adds the minimum detectable
+effect (``experiments.stats.MDE_LATEX``): how large a difference these seeds would have found with 80% power, so
+"no evidence" is never read as "no effect". Differences that are all exactly 0 read "no change in any of n runs".
+"Comparable" is a separate claim, made only by an equivalence test with a stated margin (``equivalence``, TOST);
+epochs-to-target reads "reached by epoch E in m of n runs" (``reached_by``), never a mean over runs that did not
+reach it.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from ..experiments.stats import ALPHA, POWER, holm, tost_summary
 from ..results.comparison import PairedStat
 
 
@@ -63,22 +70,93 @@ def interval(stats: PairedStat, style: MetricStyle) -> str:
     return f"[{_number(stats.ci_low, style, True)}, {_number(stats.ci_high, style, True)}]"
 
 
-def describe(metric: str, stats: PairedStat) -> str:
-    """One sentence about ``variant - base`` for ``metric`` from its paired statistics."""
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def detectable(metric: str, stats: PairedStat) -> str | None:
+    """"±0.9 points": the minimum detectable effect of these pairs in the metric's units (None without one)."""
+    if stats.mde is None:
+        return None
+    style = style_of(metric)
+    return f"±{_number(stats.mde, style)}{style.unit}"
+
+
+def _power_clause(metric: str, stats: PairedStat) -> str:
+    mde = detectable(metric, stats)
+    return "" if mde is None else (f"; these {stats.n} seeds detect a difference of {mde} with "
+                                   f"{POWER:.0%} power")
+
+
+def describe(metric: str, stats: PairedStat, *, adjusted_p: float | None = None) -> str:
+    """One sentence about ``variant - base`` for ``metric`` from its paired statistics; ``adjusted_p`` is the
+    row's Holm-adjusted p within its family (``holm_family``), None when the row stands alone."""
     style = style_of(metric)
     n = stats.n
     if n < 2 or stats.ci_low is None:
         return f"{style.label}: {n} paired seed(s), too few for a confidence interval"
-    if stats.ci_low > 0 or stats.ci_high < 0:
+    if stats.ties == n:
+        return f"{style.label}: no change in any of {n} runs"
+    tests = "" if stats.p_value is None else f", {_p(stats.p_value)}"
+    tests += "" if adjusted_p is None else f", Holm-adjusted {_p(adjusted_p)}"
+    excludes_zero = stats.ci_low > 0 or stats.ci_high < 0
+    if excludes_zero and (adjusted_p is None or adjusted_p < ALPHA):
         direction, agreeing = ("raised", stats.wins) if stats.mean > 0 else ("lowered", stats.losses)
         size = _number(abs(stats.mean), style) + style.unit
         low, high = sorted(abs(bound) for bound in (stats.ci_low, stats.ci_high))
         bounds = f"[{_number(low, style)}, {_number(high, style)}]"
-        return f"the variant {direction} {style.label} by {size} {bounds}, {agreeing}/{n} seeds"
-    return (f"{style.label} change {_number(stats.mean, style, True)}{style.unit} {interval(stats, style)}: "
-            f"no evidence of a difference ({n} seeds)")
+        return f"the variant {direction} {style.label} by {size} {bounds}, {agreeing}/{n} seeds{tests}"
+    why = " after Holm's correction" if excludes_zero else ""
+    return (f"{style.label} change {_number(stats.mean, style, True)}{style.unit} {interval(stats, style)}{tests}: "
+            f"no evidence of a difference{why} ({n} seeds){_power_clause(metric, stats)}")
 
 
-def verdict(paired: dict[str, PairedStat], metrics: tuple[str, ...] = HEADLINE_METRICS) -> list[str]:
-    """Sentences for the headline metrics present in a comparison's paired statistics (``Comparison.paired``)."""
-    return [describe(metric, paired[metric]) for metric in metrics if metric in paired]
+def holm_family(stats_by_label: Mapping[str, PairedStat]) -> dict[str, float | None]:
+    """Holm-adjusted p-value of each row of one family of tests (``experiments.stats.holm`` over the rows'
+    ``p_value``); None for a row without a p-value (fewer than 2 pairs, or a result saved before p-values)."""
+    labels = list(stats_by_label)
+    return dict(zip(labels, holm([stats_by_label[label].p_value for label in labels])))
+
+
+def verdict(paired: Mapping[str, PairedStat], metrics: tuple[str, ...] = HEADLINE_METRICS,
+            adjusted: Mapping[str, float | None] | None = None) -> list[str]:
+    """Sentences for the headline metrics present in a comparison's paired statistics (``Comparison.paired``);
+    ``adjusted``: each metric's Holm-adjusted p (``holm_family`` over the metrics shown), None for raw p only."""
+    return [describe(metric, paired[metric], adjusted_p=None if adjusted is None else adjusted.get(metric))
+            for metric in metrics if metric in paired]
+
+
+def equivalence(stats: PairedStat, margin: float, metric: str) -> str:
+    """Whether ``variant - base`` is equivalent to 0 within ±``margin`` (raw units, as the metric is stored) by two
+    one-sided t-tests at alpha 0.05 (``experiments.stats``, TOST): equivalent exactly when the 90% interval of the
+    mean difference lies inside ±margin. The sentence states the margin in the metric's units."""
+    style = style_of(metric)
+    bound = f"±{_number(margin, style)}{style.unit}"
+    p, low, high = tost_summary(stats.mean, stats.sd, stats.n, margin)
+    if p is None:
+        return f"{style.label}: {stats.n} paired seed(s), too few to test equivalence within {bound}"
+    if p < ALPHA:
+        return f"{style.label} equivalent within {bound} (TOST {_p(p)}, {stats.n} seeds)"
+    reach = f"[{_number(low, style, True)}, {_number(high, style, True)}]"
+    return (f"{style.label} not shown equivalent within {bound} (TOST {_p(p)}, {stats.n} seeds); the 90% interval "
+            f"{reach} reaches past the margin")
+
+
+def reached_by(epochs: Sequence[int | None], max_epochs: int) -> str:
+    """"reached by epoch E in m of n runs": E the latest epoch among the m runs that reached the target (each
+    entry a run's ``epochs_to_target``), the other n - m censored (not within ``max_epochs``): no mean is taken
+    over runs that never reached it."""
+    if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
+        raise ValueError(f"max_epochs={max_epochs!r} is not valid; allowed: an integer >= 1")
+    bad = [epoch for epoch in epochs if epoch is not None and not (isinstance(epoch, int) and
+                                                                     1 <= epoch <= max_epochs)]
+    if not epochs or bad:
+        raise ValueError(f"epochs={list(epochs)!r} are not valid; allowed: 1 or more entries, each an epoch in "
+                         f"1..{max_epochs} or None (the run did not reach the target)")
+    reached = [epoch for epoch in epochs if epoch is not None]
+    n = len(epochs)
+    runs = f"{n} run{'s' * (n != 1)}"
+    if not reached:
+        return f"not reached within {max_epochs} epochs in any of {runs}"
+    text = f"reached by epoch {max(reached)} in {len(reached)} of {runs}"
+    return text if len(reached) == n else f"{text} (the other {n - len(reached)} not within {max_epochs} epochs)"

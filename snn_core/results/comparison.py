@@ -26,23 +26,30 @@ class MeanCI:
     def to_json(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    OPTIONAL = ()          # keys an older layout lacks (read as None)
+
     @classmethod
     def from_json(cls, node, where: str = "statistic") -> MeanCI:
         names = [f.name for f in fields(cls)]
-        node = obj(node, where, names, names)
+        node = obj(node, where, names, [name for name in names if name not in cls.OPTIONAL])
         whole = {"n", "wins", "losses", "ties"}
         return cls(**{name: integer(node[name], f"{where}.{name}") if name in whole else
                       text(node[name], f"{where}.{name}", True) if name == "note" else
-                      number(node[name], f"{where}.{name}", True) for name in names})
+                      number(node.get(name), f"{where}.{name}", True) for name in names})
 
 
 @dataclass(frozen=True)
 class PairedStat(MeanCI):
-    """``MeanCI`` of the per-seed differences variant - base, and how many seeds the variant was above (wins),
-    below (losses) or equal (ties) (``experiments.stats.paired``)."""
+    """``MeanCI`` of the per-seed differences variant - base, how many seeds the variant was above (wins), below
+    (losses) or equal (ties), the paired t-test's two-sided p-value and the minimum detectable effect at 80% power
+    (``experiments.stats.paired``; both None in results saved before issue 26, and with fewer than 2 pairs)."""
     wins: int
     losses: int
     ties: int
+    p_value: float | None = None
+    mde: float | None = None
+
+    OPTIONAL = ("p_value", "mde")
 
 
 def _stats(node, where: str, kind: type[MeanCI]) -> dict[str, MeanCI]:

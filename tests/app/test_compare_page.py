@@ -74,3 +74,51 @@ def test_compare_page_shows_a_bad_variant_as_an_error():
     at.text_input(key="cmp_changes").set_value("asa=clean")
     at.button(key="cmp_run").click().run()
     assert not at.exception and "variant arm: methods.asa (--asa)='clean'" in at.error[0].value
+
+
+def test_tuning_gives_both_arms_one_space_and_refuses_what_it_would_undo(tiny):
+    cfg = tiny(PAGE)
+    assert comparison.tuning_space(cfg) == {"lr": [0.001, 0.003, 0.009], "threshold": [0.5, 1.0, 2.0]}
+    base, _ = comparison.arms(cfg, "max-spikes=1", 2.0)
+    plan = comparison.tuning_plan(cfg, base, "max-spikes=1", 3, [0, 1])
+    assert plan.points["base"] == plan.points["variant"] and len(plan.points["base"]) == 3     # the same budget
+    assert {c.training.epochs for c in plan.configs[:3]} == {2} and {c.training.epochs for c in plan.configs[3:]} == {1}
+    assert {c.neuron.max_spikes for c in plan.configs[3:]} == {1} and {c.training.seed for c in plan.configs} == {100}
+    with pytest.raises(ValueError, match="the variant changes lr, which tuning chooses for both arms; allowed:"):
+        comparison.tuning_plan(cfg, base, "lr=0.01 max-spikes=1", 3, [0, 1])
+    with pytest.raises(ValueError, match=r"have none \(validation=0\); allowed: validation > 0"):
+        comparison.tuning_plan(tiny(PAGE, validation=0), base, "max-spikes=1", 3, [0, 1])
+    with pytest.raises(ValueError, match=r"tuning seed\(s\) \[100\] also report"):
+        comparison.tuning_plan(cfg, base, "max-spikes=1", 3, [99, 100])
+    assert "3 settings of lr in [0.001, 0.003, 0.009] and V_th in [0.5, 1.0, 2.0]" in comparison.budget_text(3, cfg)
+
+
+def test_compare_page_tunes_both_arms_then_compares_the_tuned_configs(tiny_values, monkeypatch, tmp_path):
+    monkeypatch.setattr(comparison, "DEFAULT_CACHE_DIR", tmp_path)
+    at = open_script("app_pages/compare.py", tiny_values(PAGE), timeout=120)
+    at.toggle(key="cmp_tune").set_value(True).run()
+    assert "Each arm gets the same budget: 3 settings" in at.caption[-1].value
+    at.number_input(key="cmp_trials").set_value(2)
+    at.number_input(key="cmp_seeds").set_value(2)
+    at.button(key="cmp_run").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state[jobs.state_key(comparison.TUNE_JOB)].wait(120).state == jobs.FINISHED
+    at.run()                                          # the tuning finished: the page starts the comparison
+    assert not at.exception and not at.error
+    tuned = at.session_state.cmp_tuned
+    assert {name: len(arm.trials) for name, arm in tuned.items()} == {"base": 2, "variant": 2}
+    assert at.session_state[jobs.state_key(comparison.JOB)].wait(120).state == jobs.FINISHED
+    at.run()
+    assert not at.exception and not at.error
+    result = at.session_state.comparison
+    assert result.base == tuned["base"].config and result.variant == tuned["variant"].config
+    assert any(m.value.startswith("| arm | tuned over |") for m in at.markdown)
+    verdict = next(m.value for m in at.markdown if "test accuracy" in m.value and m.value.startswith("- "))
+    assert "Holm-adjusted p" in verdict or "no change in any of 2 runs" in verdict
+
+
+def test_no_evidence_on_the_page_carries_the_detectable_effect(result):
+    for sentence in comparison.sentences(result):
+        assert "no evidence" not in sentence or "with 80% power" in sentence
+    shown = [metric for metric in ("test_accuracy", "nasfr") if metric in result.paired]
+    assert len(comparison.sentences(result)) >= len(shown)

@@ -23,7 +23,7 @@ COMPARE = {"T": 2, "epochs": 2, "train-samples": 120, "lr": 0.03, "batch-size": 
 TIMING = {"wall_seconds"}          # measured, so never expected to repeat exactly
 
 
-PAIRED_KEYS = {"mean", "ci_low", "ci_high", "sd", "wins", "losses", "ties", "n", "note"}
+PAIRED_KEYS = {"mean", "ci_low", "ci_high", "sd", "wins", "losses", "ties", "n", "note", "p_value", "mde"}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_a_config_against_itself_differs_by_exactly_zero(config):
     for name, stats in result.paired.items():
         if name not in TIMING:
             assert (stats.mean, stats.sd, stats.ci_low, stats.ci_high) == (0.0, 0.0, 0.0, 0.0), name
-            assert (stats.wins, stats.ties, stats.n) == (0, 3, 3)
+            assert (stats.wins, stats.ties, stats.n, stats.p_value, stats.mde) == (0, 3, 3, 1.0, 0.0)
     assert set(result.to_json()["paired"]["test_accuracy"]) == PAIRED_KEYS        # the CLI's layout
     assert result.base_summary["test_accuracy"].n == 3
 

@@ -84,8 +84,9 @@ def test_todays_comparison_and_sweep_json_round_trip(kind, name):
     assert kind.from_json(record.to_json()) == record
 
 
-@pytest.mark.parametrize(("kind", "name"), [(Comparison, "compare_703a3de.json"), (Sweep, "sweep_703a3de.json")])
-def test_a_comparison_and_a_sweep_from_before_unfinished_runs_load(kind, name):
+@pytest.mark.parametrize(("kind", "name"), [(Comparison, "compare_703a3de.json"), (Sweep, "sweep_703a3de.json"),
+                                            (Comparison, "compare_2ef193e.json"), (Sweep, "sweep_2ef193e.json")])
+def test_a_comparison_and_a_sweep_from_before_unfinished_runs_or_p_values_load(kind, name):
     record = kind.from_json(tree_of(HERE / "old" / name))
     assert record.unfinished_runs == 0 and record.failed_runs == 0
     assert kind.from_json(record.to_json()) == record
