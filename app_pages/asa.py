@@ -18,10 +18,11 @@ st.markdown(
     "between 0 and 1 before the neurons integrate it. A gate can only shrink the current, never amplify it.")
 st.caption("`faithful` behaves like the published code, quirks included (XOR masks pooled over the batch, a score "
            "path without gradient); `clean` is our re-implementation with per-sample masks and a learning score.")
-st.markdown("Because a gate only shrinks the current, *any* gate lowers the firing rate. The **controls** shrink "
-            "the same current without attention — a constant gate g, one learned gate per layer starting at g, or "
-            "every neuron's threshold raised to V_th / g — so you can see how much of ASA's effect is its choice "
-            "of channels and steps, and how much is plain attenuation.")
+st.markdown("Because a gate only shrinks the current, *any* gate lowers the firing rate. The **controls** do it "
+            "without attention — the **learned gate** (one learned factor per layer, starting at g: plain "
+            "attenuation) and the **random gate** (as many time-channel slices as ASA gates, picked at random) — so "
+            "you can see how much of ASA's effect is its choice of channels and steps. ASA is compared with its "
+            "control, not only with no ASA.")
 with st.expander("How channels are classified noise, normal or null"):
     st.latex(REDUNDANCY_EQUATIONS)
     limits = PatternThresholds()
@@ -39,10 +40,10 @@ noise = controls[1].slider("noise events per pixel", 0.0, 0.5, 0.2, 0.05, key="r
 epochs = controls[2].number_input("epochs", 1, 30, 4, key="red_epochs")
 samples = controls[3].number_input("training clips", 200, 4000, 1000, 200, key="red_samples")
 chosen = st.columns([3, 1])
-controls_on = chosen[0].multiselect("controls trained beside ASA", list(glue.CONTROLS), list(glue.CONTROLS),
+controls_on = chosen[0].multiselect("controls trained beside ASA", list(glue.CONTROLS), [glue.DEFAULT_CONTROL],
                                     key="red_controls", help="each is one more network to train")
-gate = chosen[1].number_input("control gate g", 0.05, 0.95, 0.7, 0.05, key="red_gate",
-                              help="set it to ASA's mean gate (shown after training) to match its attenuation")
+gate = chosen[1].number_input("control gate g (start)", 0.05, 0.95, 0.7, 0.05, key="red_gate",
+                              help="where the controls' learned gate starts; ASA's mean gate is shown after training")
 try:
     configs = glue.pair_configs(st.session_state.config, variant, noise, int(epochs), int(samples), controls_on,
                                 float(gate))
@@ -69,11 +70,21 @@ trainers = pair["trainers"]
 evaluations = {arm: trainer.last_evaluation for arm, trainer in trainers.items()}
 key = tuple(pair["configs"].values())
 
+bases = [arm for arm in evaluations if arm != "ASA on"]
+against = st.radio("compare ASA against", bases,
+                   index=bases.index(glue.DEFAULT_CONTROL) if glue.DEFAULT_CONTROL in bases else 0,
+                   horizontal=True, key="red_against",
+                   help="its control shows what attenuation (or a random choice) alone does; off shows the total")
+on, base = evaluations["ASA on"], evaluations[against]
 for column, (arm, evaluation) in zip(st.columns(len(evaluations)), evaluations.items()):
-    column.metric(f"test accuracy, {arm}", f"{evaluation.accuracy:.1%}")
-    column.metric(f"NASFR, {arm}", f"{evaluation.activity.nasfr:.4f}")
+    column.metric(f"test accuracy, {arm}", f"{evaluation.accuracy:.1%}",
+                  f"{100 * (on.accuracy - base.accuracy):+.1f} points vs {against}" if arm == "ASA on" else None)
+    column.metric(f"NASFR, {arm}", f"{evaluation.activity.nasfr:.4f}",
+                  f"{on.activity.nasfr - base.activity.nasfr:+.4f} vs {against}" if arm == "ASA on" else None,
+                  delta_color="inverse")
 st.caption("One seed: a demonstration, not a verdict. The reproduction report (`python -m snn_core reproduce "
-           "--sections asa`) pits ASA against these controls on 10 or more paired seeds.")
+           "--sections asa`) tunes every arm with the same budget and pits ASA against its best control on 10 or more "
+           "paired seeds.")
 left, right = st.columns(2)
 left.plotly_chart(state.memo_figure(("red-rates", key), lambda: figs.rates_by_layer(
     {arm: ev.activity.firing_rate for arm, ev in evaluations.items()},
@@ -92,7 +103,7 @@ traces = pair["traces"]
 asa_gate = glue.measured_gate(traces["ASA on"])
 if asa_gate is not None:
     st.caption(f"ASA's mean gate in this run: **{asa_gate:.2f}** (the average factor its gates multiplied the "
-               "traced clips' current by); a control at this g shrinks the current as much on average.")
+               "traced clips' current by); a learned gate started at this g shrinks the current as much at first.")
 picks = glue.pick_channels(evaluations["ASA off"].redundancy, layer)
 threshold = pair["configs"]["ASA off"].neuron.threshold
 st.subheader("The paper's Fig. 1: a noise channel and a normal channel, without and with ASA")

@@ -1,4 +1,4 @@
-"""Glue for the Redundancy page: ASA off and on, its attenuation controls, and per-channel views of the runs."""
+"""Glue for the Redundancy page: ASA off and on, its controls, and per-channel views of the runs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -18,13 +18,14 @@ from snn_core.training.trainer import Trainer
 from .jobs import Control, Job, train_steps
 
 ARMS = ("ASA off", "ASA on")
-# ASA's attenuation controls (snn_core.methods.asa.controls; the threshold is a neuron setting): label -> the
-# changes, given the off arm and the gate g; each shrinks the same current as ASA, without attention
+# ASA's controls (snn_core.methods.asa.controls): label -> the changes, given the gate g. The learned gate shrinks the
+# same current without attention; the random gate gates as many (time, channel) slices as ASA, chosen at random. A
+# constant gate or a raised threshold is forward-identical to off with BatchNorm's gamma started at g (--bn-gamma)
 CONTROLS = {
-    "constant gate": lambda off, gate: {"asa": "constant", "asa-constant-gate": gate},
-    "learned gate": lambda off, gate: {"asa": "scalar", "asa-constant-gate": gate},
-    "raised threshold": lambda off, gate: {"threshold": round(off.neuron.threshold / gate, 4)},
+    "learned gate": lambda gate: {"asa": "scalar", "asa-constant-gate": gate},
+    "random gate": lambda gate: {"asa": "random", "asa-constant-gate": gate},
 }
+DEFAULT_CONTROL = "learned gate"     # ASA's best control in the report (attenuation alone)
 TRACED_SAMPLES = 16          # test samples whose currents make the MPD histograms
 JOB = "asa-pair"             # the page's job name in the session
 
@@ -39,7 +40,7 @@ def pair_configs(base: RunConfig, variant: str, noise: float, epochs: int, train
     off = base.with_values({"dataset": dataset, "arch": "conv", "noise": noise, "epochs": epochs,
                             "train-samples": train_samples, "asa": "off", "asa-rule": "xor"})
     arms = {"ASA off": off, "ASA on": off.with_values({"asa": variant}),
-            **{name: off.with_values(CONTROLS[name](off, gate)) for name in controls}}
+            **{name: off.with_values(CONTROLS[name](gate)) for name in controls}}
     for cfg in arms.values():
         require_valid(cfg)
     return arms

@@ -40,7 +40,7 @@ GROUPS = {
     "Data": ("dataset", "data-dir", "frame-size", "event-frames", "denoise-us", "crop-us", "holdout", "sensor", "T",
              "encoding", "latency-window", "noise", "train-samples", "test-samples", "validation",
              "data-seed"),
-    "Network": ("arch", "hidden", "channels", "batch-norm", "readout", "tau-loss", "engine"),
+    "Network": ("arch", "hidden", "channels", "batch-norm", "bn-gamma", "readout", "tau-loss", "engine"),
     "Neuron": ("neuron", "decay", "tau-syn", "threshold", "reset", "v-reset", "surrogate", "surrogate-width",
                "kernel"),
     "Methods": tuple(cli for method in METHODS for cli in method.cli_names),     # each method's, in its order

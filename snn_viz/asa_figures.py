@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 from .style import METHOD_COLOURS, styled
 
 ARM_COLOURS = {"ASA off": METHOD_COLOURS["without"], "ASA on": METHOD_COLOURS["with"],
-               # ASA's attenuation controls (Okabe-Ito colours apart from the two arms')
-               "constant gate": "#E69F00", "learned gate": "#56B4E9", "raised threshold": "#009E73"}
+               # ASA's controls (Okabe-Ito colours apart from the two arms')
+               "learned gate": "#56B4E9", "random gate": "#E69F00"}
 PATTERN_COLOURS = {"noise": "#D55E00", "normal": "#009E73", "null": "#BBBBBB"}
 
 

@@ -109,6 +109,9 @@ class ModelConfig(Section):
     channels: tuple = spec((16, 32), "channels", "conv: channels of each spiking conv layer (comma separated)",
                            lo=1, hi=256, kind=int, length=(1, 4))
     batch_norm: bool = spec(True, "batch-norm", "BatchNorm between synapse and neuron", kind=bool)
+    bn_gamma: float = spec(1.0, "bn-gamma", "BatchNorm: the scale gamma every BatchNorm starts at (1 = PyTorch's "
+                           "default; g < 1 starts each layer's normalised current at g times unit variance)",
+                           lo=0.01, hi=4.0, kind=float)
     readout: str = spec("rate", "readout",
                         "rate: time-averaged linear readout; first-spike: spiking output layer, logits "
                         "-t_first/tau_loss, prediction = earliest output; count: spiking output layer, "

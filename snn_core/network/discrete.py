@@ -117,6 +117,16 @@ def spiking_layer_names(cfg: Config) -> list[str]:
                                                                                else [])
 
 
+def _norm(kind: type[nn.Module], features: int, cfg: Config) -> nn.Module | None:
+    """A BatchNorm of ``features`` with γ started at ``model.bn_gamma`` (β at 0), or None without BatchNorm.
+    γ is set, not drawn, so the weights the global generator gives every other layer do not change with it."""
+    if not cfg.model.batch_norm:
+        return None
+    norm = kind(features)
+    nn.init.constant_(norm.weight, cfg.model.bn_gamma)
+    return norm
+
+
 def _conv_layers(cfg: Config, frame_shape: tuple[int, ...], neuron, gate_for: GateFactory,
                  dynamics_for: DynamicsFactory):
     """Spiking conv layers; returns them and the flattened size of their output."""
@@ -127,7 +137,7 @@ def _conv_layers(cfg: Config, frame_shape: tuple[int, ...], neuron, gate_for: Ga
             ops.append(nn.AvgPool2d(2))
             height, width = height // 2, width // 2
         ops.append(nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=not cfg.model.batch_norm))
-        norm = nn.BatchNorm2d(out_ch) if cfg.model.batch_norm else None
+        norm = _norm(nn.BatchNorm2d, out_ch, cfg)
         gate = gate_for(index)                                     # built after the norm: the RNG draws' order
         name = f"conv{index}"
         layers.append(SpikingLayer(name, nn.Sequential(*ops), norm, neuron, gate, cfg.neuron.model,
@@ -148,7 +158,7 @@ def build_network(cfg: Config, frame_shape: tuple[int, ...], n_classes: int, gat
         layers, features = [], int(torch.Size(frame_shape).numel())
     flatten_before = len(layers)
     for index, size in enumerate(cfg.model.hidden, start=1):
-        norm = nn.BatchNorm1d(size) if cfg.model.batch_norm else None
+        norm = _norm(nn.BatchNorm1d, size, cfg)
         layers.append(SpikingLayer(f"fc{index}", nn.Linear(features, size, bias=not cfg.model.batch_norm),
                                    norm, neuron, model=cfg.neuron.model, dynamics=dynamics_for(f"fc{index}")))
         features = size

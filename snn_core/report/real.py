@@ -1,10 +1,13 @@
-"""The real-data section of the reproduction report: ASA (with its controls), TRT and the TTFS spike cap on N-MNIST.
+"""The real-data section of the reproduction report: ASA (tuned, with its controls), TRT and the TTFS spike cap on
+N-MNIST.
 
 The papers measured on event-camera data; this section runs the same paired comparisons on real N-MNIST
 recordings read from ``data.data_dir``'s default places (``snn_core.data.folders.default_roots()``: a fetched
 or copied N-MNIST first, else the samples bundled in ``data/samples``; with no Test/ folder a stratified fifth is
 held out as test and the section says so). Every arm trains N-MNIST's dataset defaults
-(``snn_core.data.REAL_DEFAULTS``) and differs in one method setting; the sample sizes are the ones the runs used.
+(``snn_core.data.REAL_DEFAULTS``); the sample sizes are the ones the runs used. ASA's arms are tuned with one budget
+(``report.asa.TunedStudy``: off, clean ASA, the learned and the random gate), and TRT's baseline is compute-matched
+(twice the epochs: TRT runs two branches per step, ``experiments.compare.compute_matched``).
 """
 from __future__ import annotations
 
@@ -13,20 +16,21 @@ from typing import TYPE_CHECKING
 
 from ..config.run_config import RunConfig, with_dataset_defaults
 from ..experiments.batch import RunCache
-from ..experiments.compare import compare
+from ..experiments.compare import compare, compute_matched
 from ..methods.presets import PAPER_NEURONS, describe_neuron
 from ..results.comparison import Comparison
-from .asa import CALIBRATION_SAMPLES, arm_configs, calibrated_gate, pair, run_arms
-from .asa_tables import asa_row, control_rows, redundancy_verdict
+from .asa import OFF, TunedStudy
+from .asa_tables import comparison_rows, family
 from .budget import FULL, Budget
 from .parts import ACCURACY, RunCounter, claim_verdict
 from .trt import table_row
+from .verdict import holm_family
 
 if TYPE_CHECKING:
     from ..experiments.executors import Executor
 
 NMNIST = RunConfig().with_values(with_dataset_defaults({"dataset": "nmnist", "robustness": "false"}))
-# ASA on N-MNIST: the ASA paper's neuron; its controls shrink the current by clean ASA's mean gate on N-MNIST
+# ASA on N-MNIST: the ASA paper's neuron; every arm tuned on N-MNIST's validation split
 NMNIST_ASA = NMNIST.with_values(PAPER_NEURONS["asa"])
 # TTFS on N-MNIST: each input (polarity, pixel) spikes once at its first event, CUBA neurons, first-spike readout
 NMNIST_TTFS = NMNIST.with_values({"event-frames": "first-spike", "neuron": "cuba", "readout": "first-spike"})
@@ -53,9 +57,9 @@ def _ttfs_row(label: str, result: Comparison) -> str:
             f"| {arrow('spikes_per_sample', 1, 0)} | {arrow('decision_step_mean', 1, 2)} |")
 
 
-def _accuracy_verdict(result: Comparison, claimed: str) -> str:
+def _accuracy_verdict(result: Comparison, claimed: str, adjusted_p: float | None) -> str:
     accuracy = result.paired[ACCURACY]
-    return claim_verdict(accuracy.ci_low, accuracy.ci_high, claimed)
+    return claim_verdict(accuracy.ci_low, accuracy.ci_high, claimed, accuracy.n, adjusted_p=adjusted_p)
 
 
 def real_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
@@ -66,19 +70,17 @@ def real_section(seeds: list[int], workers: int | Executor, cache: RunCache | No
         log(f"real data: {label}")
         return compare(base, variant, seeds, workers=workers, cache=cache, progress=counter)
 
-    log("real data: calibrating the controls' gate on clean ASA")
-    gate = calibrated_gate(NMNIST_ASA, seeds[0])
-    log(f"real data: ASA (clean) and its controls at gate {gate:g} vs off")
-    asa_arms = {label: cfg for label, cfg in arm_configs(NMNIST_ASA, gate).items() if label != "faithful"}
-    asa_slots = run_arms(asa_arms, seeds, workers, cache, counter)
-    controls = [label for label in asa_arms if label not in ("off", "clean")]
-    against_off = {label: pair(asa_arms, asa_slots, seeds, "off", label) for label in asa_arms if label != "off"}
-    clean_vs = {c: pair(asa_arms, asa_slots, seeds, c, "clean") for c in controls}
-    asa = against_off["clean"]
-    trt = run("TRT vs off", NMNIST, NMNIST.with_values({"trt": "on"}))
+    log(f"real data: ASA (clean) and its controls, tuned ({budget.trials} trials per arm), then {len(seeds)} seeds")
+    study = TunedStudy(NMNIST_ASA, ("clean",), seeds, budget, workers, cache, counter)
+    asa = study.versus[f"clean ASA − {OFF}"]
+    trt = run("TRT vs off at twice the epochs", compute_matched(NMNIST, 2), NMNIST.with_values({"trt": "on"}))
     ttfs = run("K=1 vs unlimited", NMNIST_TTFS.with_values({"max-spikes": 0}),
                NMNIST_TTFS.with_values({"max-spikes": 1}))
-    change, points = asa_row("clean vs off", asa)[1]
+    # one Holm family for the section: ASA's rows, TRT's and the spike cap's accuracy
+    adjusted = study.adjusted = holm_family({**family(study.versus), "TRT: accuracy": trt.paired[ACCURACY],
+                                  "K = 1: accuracy": ttfs.paired[ACCURACY]})
+    trt_label = (f"off at {2 * NMNIST.training.epochs} epochs → TRT at {NMNIST.training.epochs} (frames reversed at "
+                 "the input)")
     model = NMNIST.model
     lines = [
         "## Real data: N-MNIST recordings", "",
@@ -88,30 +90,27 @@ def real_section(seeds: list[int], workers: int | Executor, cache: RunCache | No
         f"time bins per recording (tonic ToFrame), event counts as input, {NMNIST.training.epochs} epochs, batch "
         f"{NMNIST.training.batch_size}; {len(seeds)} paired seeds. A sample this small (about 200 test recordings) "
         "moves accuracy in steps of 0.5 points.", "",
-        "### ASA (clean) and its attenuation controls on N-MNIST", "",
-        f"The ASA arms use the {describe_neuron('asa')}; the controls shrink the same conv layers' current by "
-        f"g = {gate:g}, clean ASA's mean gate on N-MNIST (measured on {CALIBRATION_SAMPLES} test recordings after "
-        f"training seed {seeds[0]}): constant, learnable from g, and V_th / g in every layer. Target as in the ASA "
-        "section: NASFR at least 40% lower, accuracy at most 1 point worse.", "",
-        "| comparison | NASFR base → variant | NASFR change [95% CI] | accuracy change, points [95% CI] | "
-        "accuracy wins | target |", "|---|---|---|---|---|---|",
-        *(asa_row(f"{label} vs off", result)[0] for label, result in against_off.items()), "",
-        f"Clean ASA against no ASA: NASFR "
-        f"{claim_verdict(change.ci_low, change.ci_high, 'down')}; "
-        f"accuracy {claim_verdict(points.ci_low, points.ci_high, 'up')}.", "",
-        *control_rows({("clean", c): result for c, result in clean_vs.items()}), "",
-        *redundancy_verdict(against_off, clean_vs), "",
+        "### ASA (clean) against its controls on N-MNIST (Holm-adjusted within these rows)", "",
+        f"Every ASA arm uses the {describe_neuron('asa')}. Target as in the ASA section: NASFR at least 40% lower, "
+        "accuracy at most 1 point worse.", "",
+        *study.method_lines("N-MNIST's validation split"), "",
+        *comparison_rows(study.versus, study.adjusted), "",
+        *study.verdicts(), "",
         "### TRT on N-MNIST", "",
-        "| comparison (base → variant) | test accuracy % | Δ accuracy, points [95% CI] | wins | NASFR (Δ [95% CI]) | "
-        "reversal agreement % | train–test gap % | s per run (base / variant) |",
-        "|---|---|---|---|---|---|---|---|", table_row("off → TRT (frames reversed at the input)", trt), "",
-        f"Accuracy {_accuracy_verdict(trt, 'up')} (the paper: TRT improves accuracy on DVS data).", "",
+        "| comparison (base → variant) | test accuracy % | Δ accuracy, points [95% CI] | p (Holm) | MDE, points | "
+        "wins | NASFR (Δ [95% CI]) | reversal agreement % | train–test gap % | s per run (base / variant) |",
+        "|---|---|---|---|---|---|---|---|---|---|", table_row(trt_label, trt, adjusted["TRT: accuracy"]), "",
+        "The baseline is compute-matched: TRT runs two branches per step, so off trains twice the epochs (the same "
+        "gradient computations), as the default comparison.", "",
+        f"Accuracy {_accuracy_verdict(trt, 'up', adjusted['TRT: accuracy'])} (the paper: TRT improves accuracy on "
+        "DVS data).", "",
         "### TTFS spike cap on N-MNIST", "",
         "Input: each (polarity, pixel) spikes once, in the time bin of its first event (`--event-frames "
         "first-spike`); CUBA neurons, first-spike readout, the discrete engine.", "",
         "| comparison (base → variant) | test accuracy % | Δ accuracy, points [95% CI] | wins | spikes per sample | "
         "mean decision step |", "|---|---|---|---|---|---|", _ttfs_row("unlimited → K = 1", ttfs), "",
-        f"Accuracy with K = 1 against an uncapped neuron: {_accuracy_verdict(ttfs, 'down')} (the relaxed-TTFS "
+        f"Accuracy with K = 1 against an uncapped neuron: "
+        f"{_accuracy_verdict(ttfs, 'down', adjusted['K = 1: accuracy'])} (the relaxed-TTFS "
         "paper: more spikes per neuron give more accuracy).",
     ]
     return "\n".join(lines)

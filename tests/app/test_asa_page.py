@@ -18,15 +18,11 @@ def test_pair_configs_differ_only_in_asa_and_move_digits_to_event_data():
     assert on.with_values({"asa": "off"}) == off
 
 
-def test_the_controls_shrink_the_same_current_by_the_chosen_gate():
+def test_the_controls_start_their_learned_gate_at_the_chosen_g():
     arms = glue.pair_configs(RunConfig(), "faithful", 0.2, 2, 200, list(glue.CONTROLS), 0.5)
-    off = arms["ASA off"]
-    assert arms["constant gate"].methods.asa == "constant" and arms["constant gate"].methods.asa_constant_gate == 0.5
     assert arms["learned gate"].methods.asa == "scalar" and arms["learned gate"].methods.asa_constant_gate == 0.5
-    assert arms["raised threshold"].neuron.threshold == 2 * off.neuron.threshold
-    assert arms["raised threshold"].with_values({"threshold": off.neuron.threshold}) == off
-    with pytest.raises(ValueError, match=r"neuron.threshold \(--threshold\)=20"):    # V_th 1 / 0.05 is over 10
-        glue.pair_configs(RunConfig(), "clean", 0.2, 2, 200, ["raised threshold"], 0.05)
+    assert arms["random gate"].methods.asa == "random" and arms["random gate"].methods.asa_constant_gate == 0.5
+    assert glue.DEFAULT_CONTROL == "learned gate" and "constant gate" not in glue.CONTROLS
 
 
 def test_a_pair_that_cannot_run_is_refused_on_the_page_before_training(tiny_values):
@@ -40,7 +36,8 @@ def test_a_pair_that_cannot_run_is_refused_on_the_page_before_training(tiny_valu
 def test_page_trains_the_pair_and_shows_fig1_and_gates(tiny_values):
     at = open_script("app_pages/asa.py", tiny_values(PAGE), timeout=180)
     assert not at.exception and "Train ASA off, on and controls" in at.info[0].value
-    at.multiselect(key="red_controls").set_value(["constant gate", "raised threshold"])
+    assert at.multiselect(key="red_controls").value == ["learned gate"]
+    at.multiselect(key="red_controls").set_value(["learned gate", "random gate"])
     at.number_input(key="red_gate").set_value(0.5)
     at.number_input(key="red_epochs").set_value(1)
     at.number_input(key="red_samples").set_value(200)
@@ -52,11 +49,15 @@ def test_page_trains_the_pair_and_shows_fig1_and_gates(tiny_values):
     assert jobs.state_key(glue.JOB) not in at.session_state       # its trainers taken, the job is gone
     trainers = at.session_state.asa_pair["trainers"]
     assert trainers["ASA on"].cfg.methods.asa == "clean" and trainers["ASA off"].cfg.methods.asa == "off"
-    assert trainers["constant gate"].cfg.methods.asa_constant_gate == 0.5 and "learned gate" not in trainers
-    assert trainers["raised threshold"].cfg.neuron.threshold == 2 * trainers["ASA off"].cfg.neuron.threshold
+    assert trainers["learned gate"].cfg.methods.asa_constant_gate == 0.5
+    assert trainers["random gate"].cfg.methods.asa == "random"
     assert len(at.get("plotly_chart")) >= 4
     labels = [m.label for m in at.metric]
-    assert {"NASFR, ASA on", "NASFR, constant gate", "test accuracy, raised threshold"} <= set(labels)
+    assert {"NASFR, ASA on", "NASFR, learned gate", "test accuracy, random gate"} <= set(labels)
+    assert at.radio(key="red_against").value == "learned gate"
+    assert "vs learned gate" in next(m for m in at.metric if m.label == "test accuracy, ASA on").delta
+    at.radio(key="red_against").set_value("ASA off").run()
+    assert "vs ASA off" in next(m for m in at.metric if m.label == "NASFR, ASA on").delta
     assert any("ASA's mean gate in this run" in c.value for c in at.caption)
     at.radio(key="red_layer").set_value("conv2").run()
     at.radio(key="red_mpd").set_value("membrane before reset").run()

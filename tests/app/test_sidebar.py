@@ -35,7 +35,7 @@ def test_sidebar_widgets_build_the_config():
     assert cfg.data.time_steps == 3 and cfg.training.epochs == 2
     assert cfg.model.batch_norm is False and cfg.neuron.reset == "soft"
     assert not at.selectbox(key="cfg:asa").disabled and at.selectbox(key="cfg:trt").options == ["off", "on"]
-    assert at.selectbox(key="cfg:asa").options == ["off", "faithful", "clean", "constant", "scalar"]
+    assert at.selectbox(key="cfg:asa").options == ["off", "faithful", "clean", "constant", "scalar", "random"]
 
 
 def test_invalid_sidebar_value_shows_an_error_and_keeps_the_last_valid_config():

@@ -5,6 +5,7 @@
 import torch
 
 from app_runner import open_script as first_run
+from snn_app.twin import TWINS, options
 from snn_core.training.trainer import Trainer
 
 PAGE = {"epochs": 2, "train-samples": 120, "test-samples": 40, "hidden": 24}   # changes from the tiny base
@@ -150,3 +151,10 @@ def test_a_twin_too_big_to_fork_is_refused_and_the_run_goes_on(tiny_values, monk
     at.button(key="step").click().run()
     assert not at.exception and at.session_state.twin is None and at.session_state.trainer.steps == 1
     assert "No twin with this setting" in at.error[0].value and "out of memory" in at.error[0].value
+
+
+def test_the_asa_twin_offers_asa_s_controls_by_name():
+    twin = TWINS["ASA"]
+    assert {"scalar", "random"} <= set(options(twin.cli))
+    assert twin.value_labels["scalar"].startswith("learned gate (ASA's control")
+    assert twin.value_labels["random"].startswith("random gate (ASA's control")

@@ -27,12 +27,16 @@ def _setting(name: str, *args, **kwargs) -> Setting:
 
 SETTINGS = (
     _setting("asa", "off", "asa", "Advance Spatial Attention on conv layers: faithful = the published code, "
-             "clean = a re-implementation with per-sample masks and a learnable score; its attenuation "
-             "controls (no attention): constant = the current times asa-constant-gate, scalar = times one "
-             "learnable gate per layer starting there", choices=("off", *VARIANTS, *CONTROLS)),
+             "clean = a re-implementation with per-sample masks and a learnable score; its controls (no "
+             "attention): constant = the current times asa-constant-gate, scalar = times one learnable gate per "
+             "layer starting there, random = that learnable gate on a random asa-random-fraction of each "
+             "sample's (time, channel) slices", choices=("off", *VARIANTS, *CONTROLS)),
     _setting("asa_constant_gate", 0.7, "asa-constant-gate",
              "ASA controls: the gate g in (0, 1] of asa=constant (X -> g X), and the starting value of "
-             "asa=scalar's learnable gate (needs g < 1)", lo=0.01, hi=1.0, kind=float),
+             "the learnable gate of asa=scalar and asa=random (needs g < 1)", lo=0.01, hi=1.0, kind=float),
+    _setting("asa_random_fraction", 0.0, "asa-random-fraction",
+             "asa=random: the fraction of each sample's (time, channel) slices it gates, drawn at random; 0 = the "
+             "fraction ASA leaves sub-important at asa-lambda and asa-rule", lo=0.0, hi=0.95, kind=float),
     _setting("asa_lambda", 0.5, "asa-lambda", "ASA: fraction lambda of channels and of time steps marked top-k",
              lo=0.05, hi=0.95, kind=float),
     _setting("asa_reduction", 1, "asa-reduction",
@@ -50,15 +54,15 @@ SETTINGS = (
 
 def rules(cfg: Config, info: DatasetInfo) -> list[str]:
     """Where ASA gates (conv layers) and what its gate needs of T and channels (``gate``)."""
-    m, steps, problems = cfg.methods, cfg.data.time_steps, []
+    m, problems = cfg.methods, []
     if m.asa == "off" or cfg.model.engine != "discrete":
         return problems
-    if m.asa in CONTROLS:                          # no top-k: only where they gate, and scalar's finite logit
-        if m.asa == "scalar" and m.asa_constant_gate >= 1:
-            problems.append(f"methods.asa_constant_gate (--asa-constant-gate)={m.asa_constant_gate:g} cannot start "
-                            "asa='scalar' (its gate is sigmoid(p), p = logit(g) must be finite); allowed: 0.01 <= "
-                            "g < 1, or --asa constant for a gate of 1")
-        return problems + _layer_rules(cfg, top_k=False)
+    if m.asa in ("scalar", "random") and m.asa_constant_gate >= 1:       # a learnable gate's finite logit
+        problems.append(f"methods.asa_constant_gate (--asa-constant-gate)={m.asa_constant_gate:g} cannot start "
+                        f"asa={m.asa!r} (its gate is sigmoid(p), p = logit(g) must be finite); allowed: 0.01 <= "
+                        "g < 1, or --asa constant for a gate of 1")
+    if m.asa in CONTROLS and not (m.asa == "random" and m.asa_random_fraction == 0):
+        return problems + _layer_rules(cfg, top_k=False)        # no top-k: only where they gate
     if m.asa == "faithful" and m.asa_rule != "xor":
         problems.append(f"methods.asa_rule (--asa-rule)={m.asa_rule!r} is not allowed with asa='faithful' "
                         "(the published code uses xor); allowed: xor, or use --asa clean for and/or")
@@ -66,16 +70,28 @@ def rules(cfg: Config, info: DatasetInfo) -> list[str]:
         problems.append("methods.asa (--asa)='faithful' cannot train with training.batch_size (--batch-size)=1: "
                         "the published ASA code fails at batch size 1 (and its batch-pooled masks need a batch); "
                         "allowed: --batch-size 2 or more, or --asa clean")
+    if m.asa == "random":                          # its fraction is ASA's at lambda: the same top-k rules
+        return problems + _lambda_rules(cfg) + _layer_rules(cfg)
+    return problems + _lambda_rules(cfg) + _reduction_rules(cfg) + _layer_rules(cfg)
+
+
+def _lambda_rules(cfg: Config) -> list[str]:
+    """The time top-k needs T >= 2 and floor(lambda*T) >= 1."""
+    m, steps, problems = cfg.methods, cfg.data.time_steps, []
     if steps < 2:
         problems.append(f"methods.asa (--asa)={m.asa!r} needs data.time_steps (--T) >= 2 (the time top-k needs "
                         f"k_T = floor(lambda*T) >= 1), got T={steps}; allowed: --T 2 or more, or --asa off")
     elif math.floor(m.asa_lambda * steps) < 1:
         problems.append(f"methods.asa_lambda (--asa-lambda)={m.asa_lambda:g} marks floor(lambda*T) = 0 of the "
                         f"T={steps} time steps top-k; allowed: asa-lambda >= {1 / steps:g} at T={steps}, or a longer T")
-    if m.asa_reduction > steps:
-        problems.append(f"methods.asa_reduction (--asa-reduction)={m.asa_reduction} is larger than T={steps} "
-                        f"(the score's bottleneck T/r must be >= 1); allowed: 1..{steps}")
-    return problems + _layer_rules(cfg)
+    return problems
+
+
+def _reduction_rules(cfg: Config) -> list[str]:
+    m, steps = cfg.methods, cfg.data.time_steps
+    return [] if m.asa_reduction <= steps else [
+        f"methods.asa_reduction (--asa-reduction)={m.asa_reduction} is larger than T={steps} (the score's "
+        f"bottleneck T/r must be >= 1); allowed: 1..{steps}"]
 
 
 def _layer_rules(cfg: Config, top_k: bool = True) -> list[str]:
@@ -116,12 +132,13 @@ def layer_marks(cfg: Config) -> dict[str, str]:
 
 
 def nir_refusal(cfg: Config) -> str | None:
-    """ASA's gates depend on the input; only its controls (a fixed scale at inference) fold into weights."""
-    if cfg.methods.asa not in VARIANTS or cfg.model.engine != "discrete" or cfg.model.arch != "conv":
+    """ASA's gates and the random control depend on the input; only the scale controls fold into weights."""
+    if cfg.methods.asa not in (*VARIANTS, "random") or cfg.model.engine != "discrete" or cfg.model.arch != "conv":
         return None
     gated = ", ".join(layer_marks(cfg))
     return (f"ASA's current gates on {gated} cannot be exported to NIR: they depend on the input and fold into no "
-            "weight; allowed: asa=off, or its controls constant and scalar (folded into the weights)")
+            f"weight (asa={cfg.methods.asa!r}); allowed: asa=off, or its controls constant and scalar (folded into "
+            "the weights)")
 
 
 METHOD = Method(
@@ -136,8 +153,11 @@ METHOD = Method(
     nir_import={"asa": "off"},                    # an exported attenuation gate is in the weights
     basic=("asa",),
     notes={"asa": "ASA gates conv layers (arch conv); 'clean' is a re-implementation, not the paper's code; "
-                  "'constant' and 'scalar' are its controls: the same current shrunk without attention."},
+                  "'constant' and 'scalar' are its controls: the same current shrunk without attention; 'random' "
+                  "gates as many (time, channel) slices as ASA, chosen at random."},
     examples={"asa-layers": "1,2"},
-    twin=Twin("ASA", "asa"),
+    twin=Twin("ASA", "asa", value_labels={"scalar": "learned gate (ASA's control: attenuation only)",
+                                          "random": "random gate (ASA's control: as many slices, chosen at random)",
+                                          "constant": "constant gate (same as off with --bn-gamma g)"}),
     marks=layer_marks,
 )

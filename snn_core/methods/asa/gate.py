@@ -29,7 +29,7 @@ Variants:
 
 Which conv layers get a gate (``gated_layers``): ``methods.asa_layers`` (1-based), or every conv layer
 when it is empty; ``gate_factory`` hands the discrete network the gates through its ``gate_for`` slot: ASA, or
-one of its attenuation controls (``snn_core.methods.asa.controls``: ``constant``, ``scalar``).
+one of its controls (``snn_core.methods.asa.controls``: ``constant``, ``scalar``, ``random``).
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import torch
 from torch import nn
 
-from .controls import CONTROL_GATES
+from .controls import CONTROL_GATES, RandomGate
 
 if TYPE_CHECKING:
     from ...fields import Config
@@ -216,9 +216,11 @@ def gate_seed(run_seed: int, conv_number: int) -> int:
     return GATE_SEED_OFFSET + 16 * run_seed + conv_number
 
 
-def _build_gate(cfg: Config) -> nn.Module:
-    """The gate ``methods.asa`` names, as configured."""
+def _build_gate(cfg: Config, seed: int) -> nn.Module:
+    """The gate ``methods.asa`` names, as configured; ``seed`` seeds the random control's masks."""
     m = cfg.methods
+    if m.asa == "random":
+        return RandomGate(m.asa_constant_gate, seed, m.asa_random_fraction or None, m.asa_lambda, m.asa_rule)
     if m.asa in CONTROL_GATES:
         return CONTROL_GATES[m.asa](m.asa_constant_gate)
     return ASA(cfg.data.time_steps, m.asa_lambda, m.asa_reduction, m.asa, m.asa_rule,
@@ -237,8 +239,9 @@ def gate_factory(cfg: Config) -> Callable[[int], nn.Module | None]:
         if conv_number not in gated:
             return None
         with torch.random.fork_rng(devices=[]):
-            torch.default_generator.manual_seed(gate_seed(cfg.training.seed, conv_number))
-            return _build_gate(cfg)
+            seed = gate_seed(cfg.training.seed, conv_number)
+            torch.default_generator.manual_seed(seed)
+            return _build_gate(cfg, seed)
 
     return gate_for
 

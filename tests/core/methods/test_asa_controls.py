@@ -8,7 +8,7 @@ import torch
 
 from snn_core.cli import main
 from snn_core.config.run_config import RunConfig
-from snn_core.methods.asa.controls import ConstantGate, ScalarGate
+from snn_core.methods.asa.controls import ConstantGate, RandomGate, ScalarGate, sub_important_fraction
 from snn_core.methods.registry import build_model
 from snn_core.training.trainer import Trainer
 
@@ -96,3 +96,67 @@ def test_mean_gate_reads_the_gate_from_the_recorded_currents(tiny):
     assert mean_gate(Trainer(tiny(CONV), device="cpu").trace_samples([0]).trace.layers) is None
     clean = Trainer(tiny(CONV, asa="clean"), device="cpu")
     assert 0 < mean_gate(clean.trace_samples([0, 1]).trace.layers) < 1
+
+
+def test_random_gate_gates_exactly_its_fraction_of_each_sample_s_slices_by_the_learnable_gate():
+    gate = RandomGate(0.5, seed=3, fraction=0.25)
+    x = torch.ones(4, 6, 8, 2, 2)                                              # (T, B, C, H, W): 32 slices
+    out = gate(x)
+    gated = (out[..., 0, 0] == 0.5)                                           # (T, B, C)
+    assert gated.sum((0, 2)).tolist() == [8] * 6                              # round(0.25 * 32) per sample
+    assert ((out == 1) | (out == 0.5)).all() and (out[..., 0, 0][:, :, :, None, None] == out).all()
+    masks = [gated[:, b].flatten().tolist() for b in range(6)]
+    assert len({tuple(m) for m in masks}) > 1                                 # drawn per sample
+
+
+def test_random_gate_is_reproducible_with_its_seed_and_fixed_at_evaluation():
+    x = torch.randn(4, 3, 8, 2, 2)
+    first, second, other = RandomGate(0.7, seed=1), RandomGate(0.7, seed=1), RandomGate(0.7, seed=2)
+    assert torch.equal(first(x), second(x)) and not torch.equal(first(x), other(x))
+    assert not torch.equal(first.mask(4, 3, 8), first.mask(4, 3, 8))        # training: the generator advances
+    first.eval()
+    assert torch.equal(first(x), first(x)) and torch.equal(first(x), RandomGate(0.7, seed=1).eval()(x))
+
+
+def test_random_gate_defaults_to_asa_s_sub_important_fraction():
+    assert sub_important_fraction(0.5, "xor", 8, 16) == 0.5                   # 1 - (a + b - 2ab), a = b = 1/2
+    assert sub_important_fraction(0.25, "and", 8, 16) == pytest.approx(1 - 1 / 16)
+    assert RandomGate(0.7, seed=0, lam=0.25, rule="or").gated_count(8, 16) == round((1 - 7 / 16) * 128)
+    with pytest.raises(ValueError, match=r"random gate fraction=1.5 is not allowed; allowed: 0 < fraction < 1"):
+        RandomGate(0.7, seed=0, fraction=1.5)
+    with pytest.raises(ValueError, match=r"random gate=1 is not allowed; allowed: 0 < gate < 1"):
+        RandomGate(1, seed=0)
+
+
+@pytest.mark.parametrize("values,needle", [
+    ({"asa": "random", "arch": "conv", "asa-constant-gate": 1.0}, r"asa-constant-gate\)=1 cannot start asa='random'"),
+    ({"asa": "random", "arch": "conv", "channels": "4", "asa-lambda": 0.05},
+     r"asa-lambda\)=0.05 marks floor\(lambda\*T\) = 0"),
+    ({"asa": "random", "arch": "mlp"}, r"--asa\)='random' gates conv layers, but arch='mlp' has none"),
+])
+def test_random_gate_config_problems_are_named(values, needle):
+    with pytest.raises(ValueError, match=needle):
+        build_model(RunConfig().with_values(values), (1, 8, 8), 10)
+
+
+def test_random_gate_with_its_own_fraction_needs_no_top_k_and_is_seeded_per_layer():
+    cfg = RunConfig().with_values({"arch": "conv", "channels": "4,4", "asa-lambda": 0.05, "T": 2, "asa": "random",
+                                   "asa-random-fraction": 0.3})
+    first, second = build_model(cfg, (1, 8, 8), 10).layers[:2]
+    assert type(first.gate).__name__ == "RandomGate" and first.gate.fraction == 0.3
+    assert first.gate.seed != second.gate.seed
+
+
+def test_bn_gamma_starts_every_batchnorm_there_and_changes_no_other_weight():
+    cfg = RunConfig().with_values({"arch": "conv", "channels": "4", "hidden": "8", "T": 2})
+    torch.manual_seed(0)
+    plain = build_model(cfg, (1, 8, 8), 10)
+    torch.manual_seed(0)
+    scaled = build_model(cfg.with_values({"bn-gamma": 0.4}), (1, 8, 8), 10)
+    for name, value in scaled.state_dict().items():
+        if name.endswith("norm.weight"):
+            assert torch.all(value == 0.4) and torch.all(plain.state_dict()[name] == 1)
+        else:
+            assert torch.equal(value, plain.state_dict()[name]), name
+    with pytest.raises(ValueError, match="bn-gamma"):
+        RunConfig().with_values({"bn-gamma": 0.0})
