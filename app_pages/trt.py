@@ -72,17 +72,17 @@ if view is not None:
     for note in glue.sample_notes(trainer, view):
         st.caption(note)
 
-st.header("When does TRT help, and when does it hurt?")
+st.header("How large is TRT's effect, and what changes it?")
 st.markdown(glue.sign_study_text())
 columns = st.columns(3)
 sign_seeds = columns[0].number_input("seeds", 1, 5, len(trt_sign.SEEDS), key="trt_sign_seeds")
 sign_data = columns[1].number_input("data seeds", 1, 5, len(trt_sign.DATA_SEEDS), key="trt_sign_data_seeds")
 sign_workers = columns[2].number_input("worker processes", 1, max(1, os.cpu_count() or 1),
                                        min(2, os.cpu_count() or 1), key="trt_sign_workers")
-if st.button("Run the sign study", icon=":material/grid_view:", key="trt_sign_run",
-             disabled=jobs.running(glue.SIGN_JOB), help="about 10 minutes on 2 workers; cached runs are free"):
+if st.button("Run the factorial study", icon=":material/grid_view:", key="trt_sign_run",
+             disabled=jobs.running(glue.SIGN_JOB), help="a few minutes on 2 workers; cached runs are free"):
     jobs.start(glue.SIGN_JOB, glue.sign_job(int(sign_seeds), int(sign_data), int(sign_workers)))
-sign_snap = jobs.panel(glue.SIGN_JOB, again="Run the sign study")
+sign_snap = jobs.panel(glue.SIGN_JOB, again="Run the factorial study")
 study = glue.sign_result(sign_snap)
 if study is not None:
     st.plotly_chart(figs.sign_by_cell(study), theme=None, config=PLOTLY_CONFIG, key="trt_sign_chart")
@@ -92,15 +92,18 @@ if study is not None:
 st.header("Does TRT help here?")
 st.markdown(
     "Each experiment trains a baseline and TRT on the same seeds and reports the paired difference with its 95% "
-    "confidence interval. The **controls** separate three claims: *reversal helps* (TRT against the baseline), "
-    "*any time perturbation helps* (a random order of the steps instead of the reversal), and *more compute "
-    "helps* (a baseline trained twice the epochs, about TRT's cost).")
+    "confidence interval, its p (Holm-adjusted over the metrics shown) and, where there is no evidence of a "
+    "difference, the smallest one these seeds would find with 80% power. TRT runs two branches a step, so the "
+    "baseline trains **twice the epochs** (compute-matched): a gain is then not just more compute. The preset "
+    "*equal epochs, not compute-matched* shows the unfair comparison beside it. The **control** *permutation* "
+    "separates *reversal helps* from *any time perturbation helps* (a random order of the steps instead).")
 names = st.multiselect("experiments", list(glue.PRESETS), list(glue.DEFAULT_EXPERIMENTS), key="trt_experiments")
 for name in names:
     st.caption(f"**{name}**: {glue.PRESETS[name].question}")
 settings = st.radio("network and training", list(glue.SETTINGS), format_func=glue.SETTINGS.get, horizontal=True,
                     key="trt_settings", help="the report's: a small conv net on events (an MLP on digits), 20 "
-                                             "epochs; runs the report has made come from the cache")
+                                             "epochs for TRT, at the default settings (the report tunes "
+                                             "each arm first)")
 columns = st.columns([1, 1, 3])
 seeds = columns[0].number_input("seeds", 2, 10, 4, key="trt_seeds")
 workers = columns[1].number_input("worker processes", 1, max(1, os.cpu_count() or 1), min(2, os.cpu_count() or 1),

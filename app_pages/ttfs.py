@@ -3,7 +3,7 @@ import streamlit as st
 
 from snn_app import downloads, jobs, state
 from snn_app import ttfs as glue
-from snn_core.methods.ttfs.presets import ttfs_config
+from snn_core.methods.ttfs.presets import preset_for
 from snn_core.network.readout import FIRST_SPIKE_EQUATIONS
 from snn_core.neurons.cuba import CUBA_EQUATIONS
 from snn_viz import ttfs_figures as figs
@@ -39,12 +39,12 @@ st.caption("The first-spike readout: output c's first spike step t_c (T when it 
 
 controls = st.columns([2, 2, 1, 1])
 start = controls[0].radio("start from", ("TTFS preset", "sidebar settings"), horizontal=True, key="ttfs_start",
-                          help="the preset: digits, latency coding, CUBA neurons, first-spike readout")
+                          help="the engine's preset: digits, latency coding, CUBA neurons, first-spike readout")
 engine = controls[1].radio("engine", tuple(ENGINES), horizontal=True, key="ttfs_engine")
 seeds = controls[2].number_input("seeds", 2, 10, 3, key="ttfs_seeds", help="the CIs are over these seeds")
-preset = ttfs_config()
+preset = preset_for(engine)
 epochs = controls[3].number_input("epochs", 1, 60, preset.training.epochs, key="ttfs_epochs")
-st.caption(ENGINES[engine])
+st.caption(ENGINES[engine] + (" " + glue.PRESET_NOTES[engine] if start == "TTFS preset" else ""))
 cfg = glue.page_config(preset if start == "TTFS preset" else st.session_state.config, engine, int(epochs))
 left, right = st.columns([2, 1], vertical_alignment="bottom")
 k = left.select_slider("spike cap K ∈ {1, 2, 3, 5, ∞} (1 = TTFS): the run below, shaded in the sweep",

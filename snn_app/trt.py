@@ -2,11 +2,12 @@
 
 The presets are the experiments of ``snn_core.experiments.trt_table`` with a page name: each sets the dataset
 and T on top of the reproduction report's network and training (or the sidebar's), and pairs a baseline
-(``trt = off``) with TRT (``trt = on``) on the same seeds. Two of them are controls: a random time permutation
-instead of the reversal ("does any perturbation help?"), and a baseline trained twice as many epochs, as TRT
-costs about two passes a step ("does more compute help?"). Three are per-term ablations (one of TRT's added
-loss terms kept, the others off). Last, the sign study (``snn_core.experiments.trt_sign``): when TRT helps and when
-it hurts, over network, BatchNorm statistics, epochs and loss terms, on the report's seeds and its run cache.
+(``trt = off``) with TRT (``trt = on``) on the same seeds. TRT costs about two passes a step, so the baseline trains
+twice the epochs (compute-matched) in every preset but one, labelled "equal epochs, not compute-matched". One
+preset is a control: a random time permutation instead of the reversal ("does any perturbation help?"). Three
+are per-term ablations (one of TRT's added loss terms kept, the others off). Last, the factorial study
+(``snn_core.experiments.trt_sign``): how large TRT's effect is against a compute-matched baseline over network,
+BatchNorm statistics and epochs, each cell with its Holm-adjusted p, on the report's seeds and its run cache.
 """
 from __future__ import annotations
 
@@ -20,12 +21,12 @@ import torch
 
 from snn_core.config.check import require_valid
 from snn_core.config.run_config import RunConfig, parse_assignments
-from snn_core.experiments import trt_sign
+from snn_core.experiments import trt_sign, trt_table
 from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
 from snn_core.experiments.compare import compare_configs, compare_result
 from snn_core.experiments.trt_table import EXPERIMENTS, report_network
 from snn_core.methods.trt.branches import branches, cut_spikes, perturb_time
-from snn_core.report.verdict import verdict
+from snn_core.report.verdict import holm_family, verdict
 from snn_core.results import Comparison
 from snn_core.training.evaluate import sample_inputs
 from snn_core.training.trainer import Trainer
@@ -147,19 +148,22 @@ def experiments_table(results: dict[str, Comparison]) -> pd.DataFrame:
 
 def verdict_text(name: str, result: Comparison) -> str:
     """Experiment ``name``'s verdict as Markdown: a line naming the arms, then one bullet per agreement metric
-    (``verdict``'s sentences, "the variant" called by the TRT arm's name)."""
+    (``verdict``'s sentences with p Holm-adjusted over the metrics shown, "the variant" called by the TRT arm's
+    name)."""
     baseline, trt = PRESETS[name].arm_labels
-    sentences = verdict(result.paired, figs.AGREEMENT_METRICS)
+    shown = {metric: result.paired[metric] for metric in figs.AGREEMENT_METRICS if metric in result.paired}
+    sentences = verdict(result.paired, figs.AGREEMENT_METRICS, holm_family(shown))
     return f"**{name}**, {trt} against {baseline}:\n" + "\n".join(f"- {s.replace('the variant', trt)}"
                                                                    for s in sentences)
 
 
 def sign_job(seeds: int, data_seeds: int, workers: int) -> Job:
-    """The sign study on seeds and data seeds 0..n-1 as one background job, with the on-disk run cache: the
+    """The factorial study on seeds and data seeds 0..n-1 as one background job, with the on-disk run cache: the
     report's study (``trt_sign.SEEDS`` x ``DATA_SEEDS``) comes from it once ``reproduce`` has run it."""
     seeds_list, data_list = list(range(seeds)), list(range(data_seeds))
     configs = trt_sign.study_configs(trt_sign.cells(trt_sign.BASE, trt_sign.FACTORS), seeds_list, data_list)
-    return Job("TRT sign study", len(configs), batch_work(configs, workers=workers, cache=RunCache(DEFAULT_CACHE_DIR)),
+    work = batch_work(configs, workers=workers, cache=RunCache(DEFAULT_CACHE_DIR))
+    return Job("TRT factorial study", len(configs), work,
                {"seeds": seeds_list, "data_seeds": data_list, "configs": configs})
 
 
@@ -176,12 +180,15 @@ def sign_result(snap: Snapshot | None) -> trt_sign.SignStudy | None:
 
 
 def sign_study_text() -> str:
-    """The sign study in words: its factors, its base setting and its pairs of seeds."""
+    """The factorial study in words: its factors, its base setting, its compute-matched off arm and its pairs."""
     base = trt_sign.BASE.data
-    return (f"TRT's effect changes sign with the setting. The **sign study** trains TRT on and off in every "
-            f"combination of {sign_factors()} on {base.dataset} (T = {base.time_steps}, {base.train_samples} "
-            "training clips, the TRT group's neuron: soft reset, rectangular surrogate), on pairs of a seed *and* "
-            "a data seed (a new training set per data seed). Runs the reproduction report made come from the cache.")
+    return (f"The size of TRT's gain differs between settings. The **factorial study** trains TRT and a baseline "
+            f"with {trt_table.COMPUTE_FACTOR}× TRT's epochs (compute-matched) in every combination of "
+            f"{sign_factors()} on {base.dataset} (T = {base.time_steps}, {base.train_samples} training clips, the "
+            "TRT group's neuron: soft reset, rectangular surrogate), on pairs of a seed *and* a data seed (a new "
+            "training set per data seed). Every cell is shown with its paired t-test's p, Holm-adjusted over the "
+            "cells, and the smallest difference its pairs would find with 80% power (MDE). Runs the reproduction "
+            "report made come from the cache.")
 
 
 def sign_factors() -> str:
@@ -189,16 +196,23 @@ def sign_factors() -> str:
     return "; ".join(f"{factor.name} ({' or '.join(factor.levels)})" for factor in trt_sign.FACTORS)
 
 
+def _rounded(value: float | None, digits: int, scale: float = 1.0) -> float | None:
+    return None if value is None else round(value * scale, digits)
+
+
 def sign_rows(result: trt_sign.SignStudy) -> list[dict]:
-    """The study as table rows: each cell's levels, both arms' accuracy in %, Δ in points with its CI, and sign."""
+    """The study as table rows: each cell's levels, both arms' accuracy in %, Δ in points with its CI, p with its
+    Holm-adjusted p over the cells, the MDE in points, and the cell's reading (``trt_sign.reading``)."""
     rows = []
-    for cell in result.cells:
+    for cell, adjusted in zip(result.cells, trt_sign.holm_adjusted(result)):
         delta = cell.delta
         ci = "—" if delta.ci_low is None else f"[{delta.ci_low * 100:+.1f}, {delta.ci_high * 100:+.1f}]"
         arms = {f"{arm} %": None if stats.mean is None else round(stats.mean * 100, 1)
-                for arm, stats in (("off", cell.off), ("TRT", cell.on))}
-        rows.append({**cell.levels, **arms, "Δ points": None if delta.mean is None else round(delta.mean * 100, 2),
-                     "95% CI": ci, "wins": f"{delta.wins}/{delta.n}", "TRT": trt_sign.sign(delta)})
+                for arm, stats in ((f"off ({trt_table.COMPUTE_FACTOR}× epochs)", cell.off), ("TRT", cell.on))}
+        rows.append({**cell.levels, **arms, "Δ points": _rounded(delta.mean, 2, 100),
+                     "95% CI": ci, "p": _rounded(delta.p_value, 3), "Holm p": _rounded(adjusted, 3),
+                     "MDE points": _rounded(delta.mde, 2, 100), "wins": f"{delta.wins}/{delta.n}",
+                     "reading": trt_sign.reading(delta, adjusted)})
     return rows
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from snn_core.experiments.trt_sign import SignStudy, sign
+from snn_core.experiments.trt_sign import SignStudy, holm_adjusted, reading
 from snn_core.results import Comparison, MeanCI
 
 from .sample_figures import event_image, full_scale
@@ -175,28 +175,32 @@ def loss_terms(terms: Mapping[str, Sequence[float]], title: str) -> go.Figure:
     return fig
 
 
-SIGN_COLOURS = {"helps": "#009988", "hurts": "#CC3311", "unclear": "#888888"}   # a cell's 95% CI above, below, on 0
+READING_COLOURS = {"TRT ahead": "#009988", "TRT behind": "#CC3311", "no evidence": "#888888"}   # trt_sign.reading
 
 
 def sign_by_cell(result: SignStudy) -> go.Figure:
-    """The sign study (``experiments.trt_sign``): per cell, TRT's paired Δ accuracy in points with its 95% CI,
-    coloured by where the CI lies (above 0: helps; below: hurts; across: unclear)."""
-    cells = [cell for cell in result.cells if cell.delta.mean is not None]
+    """The factorial study (``experiments.trt_sign``): per cell, TRT's paired Δ accuracy in points against the
+    compute-matched baseline with its 95% CI, coloured by the cell's reading after Holm's correction over the cells
+    (``trt_sign.reading``: ahead, behind, or no evidence)."""
+    adjusted = holm_adjusted(result)
+    shown = [(cell, p) for cell, p in zip(result.cells, adjusted) if cell.delta.mean is not None]
+    cells = [cell for cell, _ in shown]
     names = [" · ".join(cell.levels.values()) for cell in cells]
     stats = [_points(cell.delta, 100.0) for cell in cells]
-    signs = [sign(cell.delta) for cell in cells]
+    readings = [reading(cell.delta, p) for cell, p in shown]
     fig = go.Figure(go.Scatter(
         x=[s[0] for s in stats], y=names, mode="markers",
-        marker=dict(size=12, color=[SIGN_COLOURS[s] for s in signs]),
+        marker=dict(size=12, color=[READING_COLOURS[r] for r in readings]),
         error_x=dict(type="data", symmetric=False, array=[s[1] for s in stats], arrayminus=[s[2] for s in stats],
                      thickness=2, width=6, color="#555555"),
-        customdata=[f"TRT {s}; ahead on {c.delta.wins} of {c.delta.n} pairs" for s, c in zip(signs, cells)],
+        customdata=[f"{r}; ahead on {c.delta.wins} of {c.delta.n} pairs" for r, c in zip(readings, cells)],
         hovertemplate="%{y}: %{x:+.1f} points<br>%{customdata}<extra></extra>"))
     fig.add_vline(x=0, line=dict(color="#444444", dash="dash"))
     pairs = len(result.seeds) * len(result.data_seeds)
-    styled(fig, "When TRT helps and when it hurts: TRT − off per setting", height=140 + 32 * max(len(cells), 2),
-           subtitle=f"{' · '.join(result.factors)}; {pairs} pairs (seed × data seed), 95% CI; "
-                    "green: helps, red: hurts, grey: unclear")
+    styled(fig, "How large TRT's effect is per setting: TRT − off (2× epochs)",
+           height=140 + 32 * max(len(cells), 2),
+           subtitle=f"{' · '.join(result.factors)}; {pairs} pairs (seed × data seed), 95% CI; after Holm's "
+                    "correction green: TRT ahead, red: behind, grey: no evidence")
     fig.update_xaxes(title_text="test accuracy difference (points)", zeroline=False)
     fig.update_yaxes(autorange="reversed", automargin=True)
     return fig.update_layout(margin_l=20)

@@ -1,15 +1,20 @@
-"""What decides TRT's sign: a small factorial study, every cell TRT on against TRT off on paired runs.
+"""What the size of TRT's effect depends on: a small factorial study, every cell TRT against a compute-matched off arm.
 
-TRT's measured effect changes sign with the setting (a default MLP on 2000 event clips lost accuracy, the report's
-conv net gained a little, the method notes' MLP pilot gained 4 points). The study crosses ``FACTORS`` (two levels
-each: network, which branches update BatchNorm's running statistics, epochs, and the loss terms TRT adds) on
-``BASE`` (event clips with shape labels, T = 4, 400 training clips, the TRT group's neuron).
+TRT's measured gain differs between settings (a default MLP on 2000 event clips lost accuracy, the report's conv
+net gained a little, the method notes' MLP pilot gained 4 points). The study crosses ``FACTORS`` (two levels each:
+network, which branches update BatchNorm's running statistics, and epochs) on ``BASE`` (event clips with shape
+labels, T = 4, 400 training clips, the TRT group's neuron). TRT runs two branches a step, so every cell's off arm
+trains ``trt_table.COMPUTE_FACTOR`` times TRT's epochs (``compare.compute_matched``): without that, a cell at few
+epochs measures the extra compute as much as TRT. The loss terms are not a factor here: the report's per-term
+ablations measure them on the tuned network.
 
 A pair is one (seed, data seed): both arms start from the same weights (seed) and train and test on the same
 generated clips (data seed), so varying the data seed too draws a new training and test set per pair and the spread
 includes the data's. Per cell the paired Δ = accuracy(on) − accuracy(off) gets a t-based 95% CI over the pairs,
-treating them as independent draws (seeds and data seeds are crossed, so this is approximate). A factor's effect
-on Δ is paired too: per pair, the mean Δ of the cells at its second level minus that at its first.
+treating them as independent draws (seeds and data seeds are crossed, so this is approximate), and a paired
+t-test's p; the cells are one family of tests, so ``holm_adjusted`` gives each its Holm-adjusted p and ``reading``
+says which way a cell points only where that p is below 0.05. A factor's effect on Δ is paired too: per pair, the
+mean Δ of the cells at its second level minus that at its first.
 
 The off arm depends on the network and epochs only, so each is trained once per pair and shared by the cells that
 differ in TRT's own settings (``study_configs`` lists every distinct run once). The study's outcome is a typed
@@ -28,9 +33,9 @@ from ..methods.presets import PAPER_NEURONS
 from ..results.comparison import MeanCI, PairedStat
 from ..results.run_result import RunResult
 from .batch import Progress, RunCache, run_many
-from .compare import check_seeds, finished, runnable
-from .stats import mean_ci, paired
-from .trt_table import TERMS
+from .compare import check_seeds, compute_matched, finished, runnable
+from .stats import ALPHA, holm, mean_ci, paired
+from .trt_table import COMPUTE_FACTOR
 
 if TYPE_CHECKING:
     from .executors import Executor
@@ -53,7 +58,6 @@ FACTORS = (
                        "conv 8 + fc 64": {"arch": "conv", "channels": "8", "hidden": "64"}}),
     Factor("BN running stats", {"both branches": {"trt-bn-stats": "both"}, "clean only": {"trt-bn-stats": "clean"}}),
     Factor("epochs", {"10": {"epochs": 10}, "40": {"epochs": 40}}),
-    Factor("loss terms", {"all": TERMS["all"], "KL only": TERMS["KL only"]}),
 )
 
 
@@ -67,13 +71,14 @@ class Cell(NamedTuple):
 
 def cells(base: RunConfig = BASE, factors: Sequence[Factor] = FACTORS) -> list[Cell]:
     """Every combination of the factors' levels; the off arm takes only the changes that are not TRT settings
-    (``trt-*``), so cells that differ in TRT's settings alone share it."""
+    (``trt-*``), so cells that differ in TRT's settings alone share it, and trains ``COMPUTE_FACTOR`` times the
+    epochs (compute-matched)."""
     found = []
     for combination in itertools.product(*(factor.levels.items() for factor in factors)):
         changes = {key: value for _, level in combination for key, value in level.items()}
         shared = {key: value for key, value in changes.items() if not key.startswith("trt")}
-        found.append(Cell(tuple(label for label, _ in combination), base.with_values({**shared, "trt": "off"}),
-                          base.with_values({**changes, "trt": "on"})))
+        off = compute_matched(base.with_values({**shared, "trt": "off"}), COMPUTE_FACTOR)
+        found.append(Cell(tuple(label for label, _ in combination), off, base.with_values({**changes, "trt": "on"})))
     return found
 
 
@@ -195,8 +200,14 @@ def run_study(seeds: Sequence[int], data_seeds: Sequence[int], base: RunConfig, 
     return study_result(study, seeds, data_seeds, configs, slots, factors)
 
 
-def sign(stats: MeanCI) -> str:
-    """``helps``/``hurts`` when the 95% CI of Δ lies above/below 0, else ``unclear`` (also with no CI)."""
-    if stats.ci_low is None:
-        return "unclear"
-    return "helps" if stats.ci_low > 0 else "hurts" if stats.ci_high < 0 else "unclear"
+def holm_adjusted(study: SignStudy) -> list[float | None]:
+    """Each cell's Holm-adjusted p (``stats.holm`` over the study's cells, one family), in ``study.cells`` order."""
+    return holm([cell.delta.p_value for cell in study.cells])
+
+
+def reading(stats: PairedStat, adjusted_p: float | None) -> str:
+    """``TRT ahead``/``TRT behind`` when the Holm-adjusted p is below ``ALPHA`` (the sign of the mean Δ), else
+    ``no evidence`` (also with too few pairs for a test)."""
+    if adjusted_p is None or adjusted_p >= ALPHA:
+        return "no evidence"
+    return "TRT ahead" if stats.mean > 0 else "TRT behind"

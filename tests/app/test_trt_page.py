@@ -26,11 +26,14 @@ def test_presets_differ_only_in_trt_and_the_controls_in_what_they_control(tiny):
     off, on = glue.experiment_arms(base, "events-shape, T = 4", settings="sidebar")
     assert (off.data.dataset, off.data.time_steps, off.data.train_samples) == ("events-shape", 4, glue.TRAIN_SAMPLES)
     assert off.model.hidden == (8, 8)             # a layer must follow the first one, where static data is cut
-    assert off.methods.trt == "off" and on.methods.trt == "on" and on.with_values({"trt": "off"}) == off
+    assert off.methods.trt == "off" and on.methods.trt == "on"
+    assert off.training.epochs == 2 * on.training.epochs                    # compute-matched: TRT's two branches
+    assert on.with_values({"trt": "off", "epochs": off.training.epochs}) == off
     _, permuted = glue.experiment_arms(base, "control: permutation (events-shape, T = 4)", settings="sidebar")
     assert permuted.methods.trt_perturbation == "permute"
-    longer, trt = glue.experiment_arms(base, "control: baseline 2× epochs (events-shape, T = 4)", settings="sidebar")
-    assert longer.training.epochs == 2 * trt.training.epochs and longer.with_values({"epochs": 1}) == off
+    equal, trt = glue.experiment_arms(base, "equal epochs, not compute-matched (events-shape, T = 4)",
+                                      settings="sidebar")
+    assert equal.training.epochs == trt.training.epochs and equal == on.with_values({"trt": "off"})
     _, ablated = glue.experiment_arms(base, "digits, T = 4", "trt-star=0 trt-ce-reversed=0", "sidebar")
     assert (ablated.methods.trt_star, ablated.methods.trt_ce_reversed, ablated.methods.trt_kl_weight) == (0, 0, 1)
 
@@ -40,7 +43,7 @@ def test_a_preset_the_report_also_shows_trains_the_reports_runs_on_the_report_se
 
     report = {row.label: (row.base, row.variant) for row in rows()}
     shared = [experiment for experiment in glue.PRESETS.values() if experiment.report_label]
-    assert len(shared) == 10                                # all presets but events-shape T = 8
+    assert len(shared) == 9                      # all presets but events-shape T = 8 and the equal-epochs one
     for experiment in shared:
         arms = glue.experiment_arms(tiny(PAGE), experiment.page_name)
         assert arms == report[experiment.report_label], experiment.page_name
@@ -216,12 +219,12 @@ def test_the_sample_network_that_cannot_run_is_refused_before_training(tiny):
         glue.demo_config(playback, "digits", True)
 
 
-def test_the_sign_study_runs_from_the_page_and_shows_when_trt_helps(tiny, tiny_values, monkeypatch, tmp_path):
+def test_the_factorial_study_runs_from_the_page_with_holm_adjusted_cells(tiny, tiny_values, monkeypatch, tmp_path):
     from snn_core.experiments import trt_sign
 
     monkeypatch.setattr(glue, "DEFAULT_CACHE_DIR", tmp_path)
     monkeypatch.setattr(trt_sign, "BASE", tiny(PAGE, dataset="events-shape", hidden="8", robustness="false"))
-    monkeypatch.setattr(trt_sign, "FACTORS", trt_sign.FACTORS[1:2] + trt_sign.FACTORS[3:])   # BN stats x loss
+    monkeypatch.setattr(trt_sign, "FACTORS", trt_sign.FACTORS[1:2])                     # BN running stats
     at = open_script("app_pages/trt.py", tiny_values(PAGE), timeout=120)
     assert not at.exception and not at.get("dataframe")
     at.number_input(key="trt_sign_seeds").set_value(2)
@@ -230,19 +233,19 @@ def test_the_sign_study_runs_from_the_page_and_shows_when_trt_helps(tiny, tiny_v
     at.button(key="trt_sign_run").click().run()
     finish(at, glue.SIGN_JOB)
     assert not at.exception and not at.error
-    figure = chart(at, "When TRT helps and when it hurts")
-    names = list(decoded(figure["data"][0]["y"]))
-    assert names == ["both branches · all", "both branches · KL only", "clean only · all", "clean only · KL only"]
+    figure = chart(at, "How large TRT's effect is per setting")
+    assert list(decoded(figure["data"][0]["y"])) == ["both branches", "clean only"]
     table = at.get("dataframe")[0].value
-    assert list(table["BN running stats"]) == ["both branches"] * 2 + ["clean only"] * 2
-    assert list(table["wins"].str.endswith("/2")) == [True] * 4
-    assert set(table["TRT"]) <= {"helps", "hurts", "unclear"}
-    assert any(c.value.startswith("Effect of each factor") and "loss terms all → KL only" in c.value
-               for c in at.caption)
+    assert list(table["BN running stats"]) == ["both branches", "clean only"]
+    assert list(table["wins"].str.endswith("/2")) == [True] * 2
+    assert {"off (2× epochs) %", "p", "Holm p", "MDE points"} <= set(table.columns)
+    assert set(table["reading"]) <= {"TRT ahead", "TRT behind", "no evidence"}
+    assert any(c.value.startswith("Effect of each factor") and "BN running stats both branches → clean only"
+               in c.value for c in at.caption)
     # the same study again comes from the run cache: no run trains twice
     first = at.session_state[jobs.state_key(glue.SIGN_JOB)]
     at.button(key="trt_sign_run").click().run()
     again = at.session_state[jobs.state_key(glue.SIGN_JOB)]
     assert again is not first
     snap = again.wait(60)
-    assert snap.state == jobs.FINISHED and snap.cached == snap.total == 5 * 2     # 1 off + 4 on arms, 2 pairs
+    assert snap.state == jobs.FINISHED and snap.cached == snap.total == 3 * 2     # 1 off + 2 on arms, 2 pairs

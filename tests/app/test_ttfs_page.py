@@ -6,7 +6,7 @@ from app_runner import open_script
 from snn_app import jobs
 from snn_app import ttfs as glue
 from snn_core.experiments.ttfs_sweep import KSweepStats
-from snn_core.methods.ttfs.presets import ttfs_config
+from snn_core.methods.ttfs.presets import exact_config, ttfs_config
 from snn_core.results import MeanCI
 
 PAGE = {"encoding": "latency", "neuron": "cuba", "readout": "first-spike", "T": 6, "tau-syn": 2, "threshold": 0.3,
@@ -18,6 +18,17 @@ def test_loading_the_preset_sets_the_sidebar_and_the_session_config():
     at.button(key="ttfs_load").click().run()
     assert not at.exception
     assert at.session_state.config == ttfs_config() and at.session_state["cfg:encoding"] == "latency"
+
+
+def test_the_exact_engines_preset_is_fast_and_deeps_and_the_page_says_so():
+    at = open_script("app_pages/ttfs.py")
+    at.radio(key="ttfs_engine").set_value("exact").run()
+    assert not at.exception
+    assert any("Fast & Deep's loss settings" in caption.value and "α = 0.005" in caption.value
+               for caption in at.caption)
+    at.button(key="ttfs_load").click().run()
+    assert not at.exception and at.session_state.config == exact_config()
+    assert at.session_state.config.model.first_spike_reg == 0.005 and at.session_state.config.model.tau_loss == 0.8
 
 
 @pytest.fixture

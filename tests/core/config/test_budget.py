@@ -21,7 +21,7 @@ from snn_core.training.evaluate import EVAL_BATCH
 
 HUGE = {"hidden": "2048,2048,2048,2048", "T": 64, "batch-size": 1024, "epochs": 500}     # the link
 REPORT = [*VARIABILITY_RUNS.values(), ASA_BASE, ASA_BASE.with_values({"asa": "faithful"}),
-          *(EXACT_BASE.with_values(arm) for arm in ARMS.values()), TTFS_BASE,
+          *(EXACT_BASE.with_values(arm.changes) for arm in ARMS), TTFS_BASE,
           NMNIST, NMNIST_TTFS, NMNIST.with_values({"trt": "on"}), EVENTS, DIGITS]
 
 

@@ -1,4 +1,5 @@
-"""The TRT sign study: its cells and shared off arms, the pairs over seeds and data seeds, hand-checked statistics."""
+"""The TRT factorial study (what the size of its effect depends on): its cells and compute-matched off arms, the pairs
+over seeds and data seeds, hand-checked statistics with Holm's correction."""
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -8,8 +9,8 @@ import pytest
 from snn_core.config.run_config import RunConfig
 from snn_core.experiments import trt_sign
 from snn_core.experiments.trt_sign import FACTORS, Factor
-from snn_core.experiments.trt_table import TERMS
-from snn_core.results import MeanCI, RunResult
+from snn_core.experiments.trt_table import COMPUTE_FACTOR, TERMS
+from snn_core.results import PairedStat, RunResult
 
 SMALL = (Factor("network", {"a": {"hidden": "8"}, "b": {"hidden": "16"}}),
          Factor("loss terms", {"all": TERMS["all"], "KL only": TERMS["KL only"]}))
@@ -19,18 +20,18 @@ STORED = RunResult.from_json(json.loads(
     (Path(__file__).parents[1] / "results" / "current" / "train_digits.json").read_text()))
 
 
-def test_the_study_crosses_every_level_and_shares_the_off_arm_between_trt_settings():
+def test_the_study_crosses_every_level_and_shares_the_compute_matched_off_arm_between_trt_settings():
     study = trt_sign.cells()
-    assert len(study) == 2 ** len(FACTORS) == 16
-    assert len({cell.levels for cell in study}) == 16
+    assert len(study) == 2 ** len(FACTORS) == 8
+    assert len({cell.levels for cell in study}) == 8
     assert len({cell.off for cell in study}) == 4                      # network x epochs: TRT's settings share it
     for cell in study:
         levels = dict(zip([f.name for f in FACTORS], cell.levels))
         assert cell.off.methods.trt == "off" and cell.on.methods.trt == "on"
-        assert cell.on.with_values({"trt": "off", "trt-bn-stats": "both", "trt-ce-reversed": 1.0,
-                                    "trt-star": 1.0}) == cell.off      # the arms differ in TRT's settings only
+        assert cell.off.training.epochs == COMPUTE_FACTOR * cell.on.training.epochs     # TRT's two branches
+        assert cell.on.with_values({"trt": "off", "trt-bn-stats": "both", "epochs": cell.off.training.epochs}) \
+            == cell.off                         # the arms differ in TRT's settings and the matched epochs only
         assert cell.on.methods.trt_bn_stats == ("clean" if levels["BN running stats"] == "clean only" else "both")
-        assert (cell.on.methods.trt_star == 0) == (levels["loss terms"] == "KL only")
         assert cell.on.training.epochs == int(levels["epochs"])
         assert cell.on.model.arch == ("conv" if levels["network"].startswith("conv") else "mlp")
         assert (cell.on.neuron.reset, cell.on.neuron.surrogate) == ("soft", "rectangular")
@@ -40,7 +41,7 @@ def test_the_study_crosses_every_level_and_shares_the_off_arm_between_trt_settin
 def test_study_configs_list_each_distinct_run_once_over_seeds_and_data_seeds():
     study = trt_sign.cells()
     configs = trt_sign.study_configs(study, [0, 1], [5, 6, 7])
-    assert len(configs) == len(set(configs)) == (4 + 16) * 2 * 3
+    assert len(configs) == len(set(configs)) == (4 + 8) * 2 * 3
     assert {(c.training.seed, c.data.data_seed) for c in configs} == {(s, d) for s in (0, 1) for d in (5, 6, 7)}
     with pytest.raises(ValueError, match="allowed: 1 or more distinct integers"):
         trt_sign.study_configs(study, [0, 0], [1])
@@ -85,8 +86,13 @@ def test_cells_and_factor_effects_match_hand_computed_values():
     assert network.contrast.mean == pytest.approx(-0.04) and network.contrast.n == 4
     assert network.contrast.ci_low == pytest.approx(-0.04) and network.levels == ("a", "b")
     assert loss.contrast.mean == pytest.approx(0.02)
-    signs = [trt_sign.sign(cell.delta) for cell in result.cells]
-    assert signs == ["helps", "helps", "unclear", "unclear"]     # t(3) sd/2 = 0.018: Δ ± 0.01 spans 0 from b
+    # Δ per pair is Δ or Δ + 0.02 (sd 0.0115, n 4): t(3) = (Δ + 0.01) / 0.00577 = 5.20, 8.66, -1.73, 1.73
+    p_values = [cell.delta.p_value for cell in result.cells]
+    assert p_values == pytest.approx([0.01385, 0.00324, 0.1817, 0.1817], abs=1e-4)
+    adjusted = trt_sign.holm_adjusted(result)          # Holm: 4 x 0.00324, 3 x 0.01385, 2 x 0.1817 for both last
+    assert adjusted == pytest.approx([0.04154, 0.01296, 0.3634, 0.3634], abs=1e-4)
+    assert [trt_sign.reading(cell.delta, p) for cell, p in zip(result.cells, adjusted)] == \
+        ["TRT ahead", "TRT ahead", "no evidence", "no evidence"]
 
 
 def test_unfinished_runs_leave_their_pairs_out():
@@ -102,13 +108,13 @@ def test_unfinished_runs_leave_their_pairs_out():
         trt_sign.study_result(study, [0, 1], [0], configs, [None] * 3, SMALL)
 
 
-def test_sign_needs_the_whole_interval_on_one_side():
-    def stats(mean, low, high):
-        return MeanCI(mean, low, high, None, 2, None)
-    assert trt_sign.sign(stats(0.1, 0.01, 0.2)) == "helps"
-    assert trt_sign.sign(stats(-0.1, -0.2, -0.01)) == "hurts"
-    assert trt_sign.sign(stats(0.1, -0.01, 0.2)) == "unclear"
-    assert trt_sign.sign(stats(0.1, None, None)) == "unclear"
+def test_a_cell_points_one_way_only_below_the_holm_adjusted_threshold():
+    def stats(mean):
+        return PairedStat(mean, None, None, None, 2, None, 0, 0, 0)
+    assert trt_sign.reading(stats(0.1), 0.01) == "TRT ahead"
+    assert trt_sign.reading(stats(-0.1), 0.049) == "TRT behind"
+    assert trt_sign.reading(stats(0.1), 0.05) == "no evidence"
+    assert trt_sign.reading(stats(0.1), None) == "no evidence"
 
 
 def test_a_tiny_study_trains_both_arms_on_every_pair(tiny):

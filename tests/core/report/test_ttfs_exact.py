@@ -1,20 +1,50 @@
-"""The exact-engine TTFS table's tuning path: each arm keeps the setting with the best validation accuracy."""
+"""The exact-engine TTFS part: each arm tuned over its own settings with the same budget, Fast & Deep's point
+tried under the full profile, and the tuning table read back."""
 from __future__ import annotations
 
-from snn_core.report import ttfs_exact
-from snn_core.report.parts import RunCounter
+import pytest
+
+from snn_core.experiments.tuning import plan_tuning, tune
+from snn_core.report import ttfs, ttfs_exact
+from snn_core.report.budget import BUDGETS, FULL
 
 
-def test_tuning_two_settings_for_one_epoch_keeps_the_best_validation_accuracy():
+@pytest.mark.parametrize("budget", list(BUDGETS.values()), ids=list(BUDGETS))
+def test_every_profile_gives_both_arms_of_both_tables_the_same_number_of_trials(budget):
+    for base, arms in ((ttfs_exact.EXACT_BASE, list(ttfs_exact.ARMS)),
+                       (ttfs.TTFS_BASE, list(ttfs.ARMS))):
+        plan = plan_tuning(base, arms, budget.trials, report_seeds=range(budget.min_seeds))
+        assert [len(points) for points in plan.points.values()] == [budget.trials] * 2
+
+
+def test_the_full_profile_tries_fast_and_deeps_point_and_the_previous_points():
+    plan = plan_tuning(ttfs_exact.EXACT_BASE, list(ttfs_exact.ARMS), FULL.trials,
+                       report_seeds=range(FULL.min_seeds))
+    tried = plan.points["TTFS"]
+    assert ttfs_exact.FAST_AND_DEEP_POINT == {"lr": 3e-3, "threshold": 0.5, "tau-loss": 0.8, "first-spike-reg": 0.005}
+    assert ttfs_exact.FAST_AND_DEEP_POINT in tried
+    assert {"lr": 3e-3, "threshold": 0.5, "tau-loss": 4.0, "first-spike-reg": 0.0} in tried      # the last report's
+    assert {"lr": 1e-2, "threshold": 1.0, "tau-loss": 4.0, "first-spike-reg": 0.0} in tried      # issue 26's command
+    assert len(plan.points["relaxed"]) == ttfs_exact.RELAXED_ARM.grid_size()                      # its whole grid
+    discrete = plan_tuning(ttfs.TTFS_BASE, list(ttfs.ARMS), FULL.trials).points["TTFS"]
+    assert {"lr": 1e-2, "threshold": 1.0, "tau-loss": 4.0, "first-spike-reg": 0.0} in discrete    # TTFS_PRESET
+    assert {"lr": 3e-3, "threshold": 0.5, "tau-loss": 1.6, "first-spike-reg": 0.005} in discrete  # F&D, tau_s 8
+
+
+def test_relaxed_reads_spike_counts_without_the_first_spike_knobs():
+    assert not {"tau-loss", "first-spike-reg"} & set(ttfs_exact.RELAXED_ARM.space)
+    cfg = ttfs_exact.EXACT_BASE.with_values({**ttfs_exact.RELAXED_ARM.changes})
+    assert cfg.model.readout == "count" and cfg.model.first_spike_reg == 0 and cfg.neuron.max_spikes == 10
+
+
+def test_tuning_lines_list_every_trial_and_say_whether_fast_and_deep_was_tried():
     tiny = ttfs_exact.EXACT_BASE.with_values({"T": 6, "latency-window": 4, "hidden": "8", "epochs": 1,
-                                              "train-samples": 80, "test-samples": 30, "tau-syn": 2})
-    grid = ({"lr": 1e-3, "threshold": 0.3}, {"lr": 3e-2, "threshold": 1.0})
-    tuned = ttfs_exact.tune(tiny, grid, workers=1, cache=None, counter=RunCounter())
-    assert set(tuned) == {"TTFS", "relaxed"}
-    for name, (cfg, scores) in tuned.items():
-        assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
-        best = grid[max(range(2), key=lambda i: (scores[i], -i))]
-        assert (cfg.training.lr, cfg.neuron.threshold) == (best["lr"], best["threshold"])
-        assert cfg.training.seed == ttfs_exact.TUNE_SEED and cfg.model.engine == "exact"
-        assert cfg.neuron.max_spikes == ttfs_exact.ARMS[name]["max-spikes"]
-        assert cfg.model.readout == ttfs_exact.ARMS[name]["readout"]
+                                              "train-samples": 60, "test-samples": 30, "tau-syn": 2})
+    tuned = tune(tiny, list(ttfs_exact.ARMS), 1, report_seeds=[0])
+    lines = ttfs_exact.tuning_lines(tuned)
+    assert sum(line.startswith("| TTFS | lr 0") for line in lines) == 1
+    assert sum(line.startswith("| relaxed | lr 0") for line in lines) == 1
+    point = tuned["TTFS"].point
+    assert lines[-1].endswith("one of TTFS's trials." if point == ttfs_exact.FAST_AND_DEEP_POINT
+                              else "**not** among TTFS's trials at this budget.")
+    assert tuned["TTFS"].config.training.seed == tiny.training.seed and tuned["TTFS"].config.model.engine == "exact"
