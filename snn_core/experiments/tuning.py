@@ -4,8 +4,10 @@ A fair comparison tunes each arm over *its own* settings (ASA off over its thres
 TTFS over τ_loss and its regulariser, ...) with the *same number of trials*, on tuning seeds apart from the
 seeds that report, and reads validation accuracy only (the test split chooses nothing)::
 
-    points(arm) = the whole grid of arm.space when it has exactly `trials` points, else `trials` points drawn
-                  without replacement (numpy, `sample_seed`: every arm draws with the same generator seed)
+    points(arm) = the whole grid of arm.space when it has exactly `trials` points; else the arm's own starting
+                  point (the base config's values, after the arm's changes, when the grid holds them: a published
+                  setting a preset starts from is always tried) and `trials` - 1 more drawn without replacement
+                  (numpy, `sample_seed`: every arm draws with the same generator seed)
     score(point) = mean over the tuning seeds of the run's validation accuracy (its reported epoch's:
                   ``training.select_epoch``); a failed run, or one without a validation split, scores None
     chosen(arm) = argmax score (ties: the first point drawn)
@@ -113,8 +115,9 @@ class TunedArm:
         return max((trial.score for trial in self.trials if trial.score is not None), default=None)
 
 
-def budget_points(arm: Arm, trials: int, sample_seed: int = 0) -> list[dict]:
-    """``trials`` points of ``arm.space`` (module docstring); ValueError when its grid has fewer points."""
+def budget_points(arm: Arm, trials: int, sample_seed: int = 0, start: dict | None = None) -> list[dict]:
+    """``trials`` points of ``arm.space`` (module docstring), ``start`` first when the grid holds it; ValueError when
+    the grid has fewer points than ``trials``."""
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise ValueError(f"trials={trials!r} is not valid; allowed: an integer >= 1 (the same for every arm)")
     names = list(arm.space)
@@ -123,9 +126,23 @@ def budget_points(arm: Arm, trials: int, sample_seed: int = 0) -> list[dict]:
         raise ValueError(f"arm '{arm.name}' has {len(grid)} setting(s) to try ({_space_text(arm.space)}) but the "
                          f"budget is {trials} trials per arm; allowed: a space with at least {trials} points, or "
                          f"a smaller budget for every arm")
-    chosen = range(trials) if len(grid) == trials else sorted(
-        np.random.default_rng(sample_seed).choice(len(grid), size=trials, replace=False).tolist())
-    return [dict(zip(names, grid[index])) for index in chosen]
+    if len(grid) == trials:
+        return [dict(zip(names, point)) for point in grid]
+    first = [] if start is None else [index for index, point in enumerate(grid)
+                                      if all(_same(start.get(name), value) for name, value in zip(names, point))][:1]
+    rest = [index for index in range(len(grid)) if index not in first]
+    drawn = np.random.default_rng(sample_seed).choice(len(rest), size=trials - len(first), replace=False)
+    return [dict(zip(names, grid[index])) for index in first + sorted(rest[i] for i in drawn.tolist())]
+
+
+def _same(value, candidate) -> bool:
+    """Whether a config's value equals a grid value (numbers compared as floats, sequences element-wise)."""
+    if isinstance(value, (list, tuple)) or isinstance(candidate, (list, tuple)):
+        return isinstance(value, (list, tuple)) and isinstance(candidate, (list, tuple)) and len(value) == len(
+            candidate) and all(_same(a, b) for a, b in zip(value, candidate))
+    if isinstance(value, (int, float)) and isinstance(candidate, (int, float)) and not isinstance(value, bool):
+        return float(value) == float(candidate)
+    return value == candidate
 
 
 def _value_text(value) -> str:
@@ -193,11 +210,19 @@ def plan_tuning(base: RunConfig, arms: Sequence[Arm], trials: int, *, seeds: Seq
         unknown = [name for name in arm.space if ALIASES.get(name, name) not in cli_index()]
         if unknown:
             raise ValueError(f"arm '{arm.name}' tunes unknown setting(s) {unknown}; allowed: CLI option names")
-    plan = TuningPlan(base, tuple(arms), {arm.name: budget_points(arm, trials, sample_seed) for arm in arms}, seeds)
+    plan = TuningPlan(base, tuple(arms), {arm.name: budget_points(arm, trials, sample_seed, _start(base, arm))
+                                          for arm in arms}, seeds)
     for arm in plan.arms:
         for point in plan.points[arm.name]:
             runnable(plan.point_config(arm, point), f"arm '{arm.name}' at {point}")
     return plan
+
+
+def _start(base: RunConfig, arm: Arm) -> dict:
+    """The arm's own starting point: the values its tuned settings have in ``base`` with the arm's changes."""
+    tree, index = base.with_values(dict(arm.changes)).to_dict(), cli_index()
+    where = {name: index[ALIASES.get(name, name)] for name in arm.space}
+    return {name: tree[section][fld.name] for name, (section, fld) in where.items()}
 
 
 def tune(base: RunConfig, arms: Sequence[Arm], trials: int, *, seeds: Sequence[int] = TUNE_SEEDS,

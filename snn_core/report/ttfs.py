@@ -6,8 +6,8 @@ noise robustness (shared/papers/ttfs.md §4). On the discrete engine both arms s
 in the spike cap K; each is then tuned on its own with the same number of trials (``experiments.tuning.tune``,
 ``budget.trials``) over the same space ``SPACE`` (lr x V_th x tau_loss x Fast & Deep's regulariser alpha: both arms
 read the first spike, so the readout's loss settings are knobs of both), on tuning seed 100 by validation accuracy.
-The values are listed in an order whose draw under the full profile (4 of 16, sample seed 0) holds the preset's
-point and Fast & Deep's (tau_loss = 0.2 tau_s = 1.6, alpha 0.005, lr 3e-3, V_th 0.5).
+The preset's point is always one of each arm's trials (the tuner tries an arm's starting point first); Fast &
+Deep's (tau_loss = 0.2 tau_s = 1.6, alpha 0.005, lr 3e-3, V_th 0.5) is in the space.
 
 The tuned arms train on the report's seeds topped up to ``budget.min_seeds``; every claim is read off the paired
 per-seed differences relaxed - TTFS (``report.ttfs_claims``: up/down claims need the CI on the claimed side and a
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from ..experiments.executors import Executor
 
 TTFS_BASE = ttfs_config(robustness=False)                   # K = 1; the tuned arms measure robustness
-SPACE = {"lr": (3e-3, 1e-2), "threshold": (1.0, 0.5), "tau-loss": (4.0, 1.6), "first-spike-reg": (0.0, 0.005)}
+SPACE = {"lr": (3e-3, 1e-2), "threshold": (0.5, 1.0), "tau-loss": (1.6, 4.0), "first-spike-reg": (0.0, 0.005)}
 ARMS = (Arm("TTFS", {"max-spikes": 1}, SPACE), Arm("relaxed", {"max-spikes": 0}, SPACE))     # K = 0: unlimited
 EARLY_EPOCH = 2
 NOISE_ROWS = (("jitter", ("1", "2", "4"), "input spike jitter sigma = {} steps"),

@@ -8,10 +8,8 @@ on tuning seed 100, apart from the reported seeds, by validation accuracy only:
 
 - TTFS over lr x V_th x tau_loss x the first-spike regulariser alpha (``TTFS_ARM``, 16 points): the readout's
   loss settings are TTFS's own knobs, and Fast & Deep's point (tau_loss = 0.2 tau_s = 0.8, alpha = 0.005, lr 3e-3,
-  V_th 0.5) is in the space. The values are listed in an order whose draw under the full profile (4 of 16, sample
-  seed 0) holds Fast & Deep's point, the previous report's tuned point (tau_loss 4, no regulariser, lr 3e-3,
-  V_th 0.5) and the regression command of issue 26 (lr 1e-2, V_th 1, tau_loss 4); a test holds that, and the
-  report says whether Fast & Deep's point was tried.
+  V_th 0.5) is the preset's own (``EXACT_PRESET``), so it is always one of TTFS's trials (the tuner tries each
+  arm's starting point first), and the report says so.
 - relaxed over lr x V_th (``RELAXED_ARM``, 4 points): the count readout has no tau_loss and no first-spike
   regulariser, so it gets its own knobs only.
 
@@ -66,7 +64,7 @@ if TYPE_CHECKING:
 # the exact engine's cost grows with spike slots, so T 16 and 64 hidden neurons (EXACT_PRESET); robustness off
 EXACT_BASE = exact_config(robustness=False)
 TTFS_ARM = Arm("TTFS", {"max-spikes": 1, "readout": "first-spike"},
-               {"lr": (3e-3, 1e-2), "threshold": (1.0, 0.5), "tau-loss": (0.8, 4.0), "first-spike-reg": (0.005, 0.0)})
+               {"lr": (3e-3, 1e-2), "threshold": (0.5, 1.0), "tau-loss": (0.8, 4.0), "first-spike-reg": (0.005, 0.0)})
 RELAXED_ARM = Arm("relaxed", {"max-spikes": 10, "readout": "count", "first-spike-reg": 0.0},
                   {"lr": (3e-3, 1e-2), "threshold": (0.5, 1.0)})
 ARMS = (TTFS_ARM, RELAXED_ARM)

@@ -83,6 +83,17 @@ def test_every_arm_gets_the_same_number_of_trials_whatever_its_grid():
     assert plan.configs[0].training.lr == plan.points["off"][0]["lr"]
 
 
+def test_an_arms_starting_point_is_always_one_of_its_trials():
+    start = {"lr": 1e-2, "threshold": 1.0}
+    for trials in (1, 2, 3):
+        points = budget_points(ON, trials, start=start)
+        assert points[0] == start and len(points) == trials and start not in points[1:]
+    assert budget_points(ON, 2, start={"lr": 5.0, "threshold": 1.0})[0] != {"lr": 5.0, "threshold": 1.0}   # off grid
+    base = RunConfig().with_values({"lr": 1e-2})
+    plan = plan_tuning(base, [ON], 2, report_seeds=range(3))            # the base's lr and threshold (1.0) come first
+    assert plan.points["on"][0] == {"lr": 1e-2, "threshold": 1.0}
+
+
 def test_a_budget_the_smaller_space_cannot_fill_is_refused_for_every_arm():
     with pytest.raises(ValueError, match=r"arm 'off' has 4 setting\(s\) to try \(lr in \{0.001, 0.003\}; threshold "
                                          r"in \{0.5, 1\}\) but the budget is 5 trials per arm"):

@@ -6,7 +6,7 @@ import pytest
 
 from snn_core.experiments.tuning import plan_tuning, tune
 from snn_core.report import ttfs, ttfs_exact
-from snn_core.report.budget import BUDGETS, FULL
+from snn_core.report.budget import BUDGETS
 
 
 @pytest.mark.parametrize("budget", list(BUDGETS.values()), ids=list(BUDGETS))
@@ -17,18 +17,17 @@ def test_every_profile_gives_both_arms_of_both_tables_the_same_number_of_trials(
         assert [len(points) for points in plan.points.values()] == [budget.trials] * 2
 
 
-def test_the_full_profile_tries_fast_and_deeps_point_and_the_previous_points():
-    plan = plan_tuning(ttfs_exact.EXACT_BASE, list(ttfs_exact.ARMS), FULL.trials,
-                       report_seeds=range(FULL.min_seeds))
-    tried = plan.points["TTFS"]
-    assert ttfs_exact.FAST_AND_DEEP_POINT == {"lr": 3e-3, "threshold": 0.5, "tau-loss": 0.8, "first-spike-reg": 0.005}
-    assert ttfs_exact.FAST_AND_DEEP_POINT in tried
-    assert {"lr": 3e-3, "threshold": 0.5, "tau-loss": 4.0, "first-spike-reg": 0.0} in tried      # the last report's
-    assert {"lr": 1e-2, "threshold": 1.0, "tau-loss": 4.0, "first-spike-reg": 0.0} in tried      # issue 26's command
-    assert len(plan.points["relaxed"]) == ttfs_exact.RELAXED_ARM.grid_size()                      # its whole grid
-    discrete = plan_tuning(ttfs.TTFS_BASE, list(ttfs.ARMS), FULL.trials).points["TTFS"]
-    assert {"lr": 1e-2, "threshold": 1.0, "tau-loss": 4.0, "first-spike-reg": 0.0} in discrete    # TTFS_PRESET
-    assert {"lr": 3e-3, "threshold": 0.5, "tau-loss": 1.6, "first-spike-reg": 0.005} in discrete  # F&D, tau_s 8
+def test_every_profile_tries_fast_and_deeps_point_first_and_each_arm_its_preset():
+    for budget in BUDGETS.values():
+        plan = plan_tuning(ttfs_exact.EXACT_BASE, list(ttfs_exact.ARMS), budget.trials,
+                           report_seeds=range(budget.min_seeds))
+        assert ttfs_exact.FAST_AND_DEEP_POINT == {"lr": 3e-3, "threshold": 0.5, "tau-loss": 0.8,
+                                                  "first-spike-reg": 0.005}
+        assert plan.points["TTFS"][0] == ttfs_exact.FAST_AND_DEEP_POINT
+        assert plan.points["relaxed"][0] == {"lr": 3e-3, "threshold": 0.5}
+        discrete = plan_tuning(ttfs.TTFS_BASE, list(ttfs.ARMS), budget.trials).points
+        preset = {"lr": 1e-2, "threshold": 1.0, "tau-loss": 4.0, "first-spike-reg": 0.0}     # TTFS_PRESET
+        assert discrete["TTFS"][0] == discrete["relaxed"][0] == preset
 
 
 def test_relaxed_reads_spike_counts_without_the_first_spike_knobs():
