@@ -95,8 +95,8 @@ class TunedStudy:
         self.adjusted = holm_family(family(self.versus))
 
     def verdicts(self) -> list[str]:
-        """Per variant: what it beat, against its best control first, then off, tuned."""
-        order = [self.best] + [OFF] * (self.best != OFF)
+        """Per variant: what it beat, against its best control first, then every other control."""
+        order = [self.best] + [name for name in CONTROLS if name != self.best]
         return [selection_verdict(v, {f"{v} − {c}": self.versus[f"{v} − {c}"] for c in order}, self.adjusted)
                 for v in self.variants]
 

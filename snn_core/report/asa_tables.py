@@ -11,10 +11,11 @@ from typing import NamedTuple
 
 from ..experiments.compare import summary_table
 from ..experiments.convergence import convergence_note
+from ..experiments.stats import ALPHA, tost_summary
 from ..results.comparison import Comparison, MeanCI, PairedStat
 from ..results.run_result import RunResult
 from .parts import ACCURACY, NASFR, claim_verdict
-from .verdict import describe, detectable, equivalence
+from .verdict import describe, detectable
 
 ASA_TARGET = {"nasfr_drop": 0.40, "accuracy_drop_points": 1.0}
 EQUIVALENCE_MARGIN = 0.01   # ±1 accuracy point: the issue #5 target's tolerance, the margin of "as accurate"
@@ -92,26 +93,52 @@ def paper_claims(label: str, result: Comparison, adjusted: Mapping[str, float | 
             + ("" if change.mean is None else f", magnitude {-change.mean:.0f}% against 78%") + " |"]
 
 
+def _standing(comparison: Comparison, label: str, adjusted: Mapping[str, float | None]) -> tuple[bool, str]:
+    """Against one control: whether the variant fires less (NASFR down: CI and Holm) and its accuracy, one of
+    "higher", "lower" (CI and Holm), "equivalent" (TOST within ±``EQUIVALENCE_MARGIN``) or "unclear"."""
+    nasfr, accuracy = comparison.paired[NASFR], comparison.paired[ACCURACY]
+    fires_less = _verdict(nasfr, "down", nasfr.n, adjusted.get(f"{label}: NASFR")).startswith("down")
+    moved = _verdict(accuracy, "up", accuracy.n, adjusted.get(f"{label}: accuracy")).split(":", 1)[0]
+    if moved in ("up", "down"):
+        return fires_less, "higher" if moved == "up" else "lower"
+    equal = accuracy.mean is not None and tost_summary(accuracy.mean, accuracy.sd, accuracy.n,
+                                                       EQUIVALENCE_MARGIN).p
+    return fires_less, "equivalent" if equal is not None and equal < ALPHA else "unclear"
+
+
 def selection_verdict(variant: str, versus: Mapping[str, Comparison], adjusted: Mapping[str, float | None]) -> str:
-    """What ``variant`` beat: one clause per control it was compared with (``versus``: row label -> comparison,
-    the best control first), each with size, CI, raw and Holm p (and the MDE where there is no evidence), and the
-    accuracy equivalence test against the first within ±``EQUIVALENCE_MARGIN``. Credited "beyond attenuation"
-    only when it fires less than the best control without losing accuracy to it."""
+    """What ``variant`` beat: ``versus`` maps row labels "<variant> − <control>" to comparisons, the best control
+    (chosen on validation) first. Credited "beyond its best control" only when it fires less than that control and
+    its accuracy is higher or equivalent within ±``EQUIVALENCE_MARGIN`` points (TOST); "fires less, accuracy not
+    shown" when the accuracy difference is neither found nor excluded; else "not reproduced". A sentence says how
+    it stands against every other control, then one clause per control with size, CI, raw and Holm p (and the MDE
+    where there is no evidence)."""
     def said(label: str, name: str, metric: str) -> str:
         return describe(metric, versus[label].paired[metric], adjusted_p=adjusted.get(f"{label}: {name}"))
 
-    clauses = [f"against {label.split(' − ', 1)[1]}: {said(label, 'NASFR', NASFR)}; {said(label, 'accuracy', ACCURACY)}"
+    def control(label: str) -> str:
+        return label.split(" − ", 1)[1]
+
+    standing = {label: _standing(comparison, label, adjusted) for label, comparison in versus.items()}
+    best_label = next(iter(versus))
+    fires_less, accuracy = standing[best_label]
+    best = control(best_label)
+    if fires_less and accuracy in ("higher", "equivalent"):
+        credit = (f"**reproduced against its best control ({best})**: it fires less, and its accuracy is "
+                  f"{'higher' if accuracy == 'higher' else f'equivalent within ±{100 * EQUIVALENCE_MARGIN:g} point'}")
+    elif fires_less and accuracy == "unclear":
+        margin = f"±{100 * EQUIVALENCE_MARGIN:g} point"
+        credit = (f"**not shown against its best control ({best})**: it fires less, but whether it keeps the "
+                  f"accuracy is not shown (no difference found, none excluded within {margin})")
+    else:
+        firing = "fires less" if fires_less else "does not fire less"
+        credit = f"**not reproduced against its best control ({best})**: it {firing}, and its accuracy is {accuracy}"
+    others = [f"{control(label)}: {'fires less' if less else 'does not fire less'}, accuracy {state}"
+              for label, (less, state) in standing.items() if label != best_label]
+    clauses = [f"against {control(label)}: {said(label, 'NASFR', NASFR)}; {said(label, 'accuracy', ACCURACY)}"
                for label in versus]
-    best_label, best = next(iter(versus.items()))
-    nasfr, accuracy = best.paired[NASFR], best.paired[ACCURACY]
-    fires_less = _verdict(nasfr, "down", nasfr.n, adjusted.get(f"{best_label}: NASFR")).startswith("down")
-    loses = _verdict(accuracy, "up", accuracy.n, adjusted.get(f"{best_label}: accuracy")).startswith("down")
-    credit = ("**reproduced beyond attenuation**: it fires less than its best control without losing accuracy"
-              if fires_less and not loses else
-              "**not isolated**: its effect is not shown to come from its selection of channels and steps rather "
-              "than from shrinking the current")
-    return (f"Verdict, {variant} — {credit}. " + " ".join(f"{clause[0].upper()}{clause[1:]}." for clause in clauses)
-            + f" Accuracy against its best control: {equivalence(accuracy, EQUIVALENCE_MARGIN, ACCURACY)}.")
+    return (f"Verdict, {variant} — {credit}." + (f" Against the other controls: {'; '.join(others)}." if others else "")
+            + " " + " ".join(f"{clause[0].upper()}{clause[1:]}." for clause in clauses))
 
 
 def arm_table(arms: Mapping[str, Sequence[RunResult]]) -> list[str]:
