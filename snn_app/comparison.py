@@ -4,7 +4,7 @@ and word the verdict (Holm-adjusted over the metrics shown, "no evidence" with t
 from __future__ import annotations
 
 from snn_core.config.run_config import ALIASES, RunConfig, parse_assignments
-from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
+from snn_core.experiments.batch import RunCache, default_cache_dir
 from snn_core.experiments.compare import compare_configs, compare_result, compute_matched, runnable
 from snn_core.experiments.tuning import TUNE_SEEDS, Arm, TunedArm, TuningPlan, plan_tuning
 from snn_core.report.verdict import HEADLINE_METRICS, holm_family, verdict
@@ -36,7 +36,7 @@ def job(base: RunConfig, variant: RunConfig, seeds: int, first_seed: int, worker
     is free, and one cancelled half-way resumes where it stopped."""
     seeds = list(range(first_seed, first_seed + seeds))
     configs = compare_configs(base, variant, seeds)
-    return Job("Comparison", len(configs), batch_work(configs, workers=workers, cache=RunCache(DEFAULT_CACHE_DIR)),
+    return Job("Comparison", len(configs), batch_work(configs, workers=workers, cache=RunCache(default_cache_dir())),
                {"base": base, "variant": variant, "seeds": seeds, "changes": changes})
 
 
@@ -65,7 +65,7 @@ def tuning_plan(cfg: RunConfig, base: RunConfig, changes: str, trials: int, seed
 def tune_job(plan: TuningPlan, seeds: int, first_seed: int, workers: int, changes: str) -> Job:
     """The tuning runs as a background job (run cache, Cancel); ``comparison_after`` starts the comparison."""
     return Job("Tuning both arms", len(plan.configs), batch_work(plan.configs, workers=workers,
-                                                                  cache=RunCache(DEFAULT_CACHE_DIR)),
+                                                                  cache=RunCache(default_cache_dir())),
                {"plan": plan, "seeds": seeds, "first_seed": first_seed, "workers": workers, "changes": changes})
 
 

@@ -22,7 +22,7 @@ import torch
 from snn_core.config.check import require_valid
 from snn_core.config.run_config import RunConfig, parse_assignments
 from snn_core.experiments import trt_sign, trt_table
-from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
+from snn_core.experiments.batch import RunCache, default_cache_dir
 from snn_core.experiments.compare import compare_configs, compare_result
 from snn_core.experiments.trt_table import EXPERIMENTS, report_network
 from snn_core.methods.trt.branches import branches, cut_spikes, perturb_time
@@ -110,8 +110,8 @@ def experiments_job(arms: dict[str, tuple[RunConfig, RunConfig]], seeds: int, wo
     the on-disk run cache: a repeat is free, and a cancelled job resumes where it stopped."""
     seeds_list = list(range(seeds))
     configs = [cfg for off, on in arms.values() for cfg in compare_configs(off, on, seeds_list)]
-    return Job("TRT experiments", len(configs), batch_work(configs, workers=workers, cache=RunCache(DEFAULT_CACHE_DIR)),
-               {"arms": arms, "seeds": seeds_list})
+    work = batch_work(configs, workers=workers, cache=RunCache(default_cache_dir()))
+    return Job("TRT experiments", len(configs), work, {"arms": arms, "seeds": seeds_list})
 
 
 class ExperimentsRun(NamedTuple):
@@ -162,7 +162,7 @@ def sign_job(seeds: int, data_seeds: int, workers: int) -> Job:
     report's study (``trt_sign.SEEDS`` x ``DATA_SEEDS``) comes from it once ``reproduce`` has run it."""
     seeds_list, data_list = list(range(seeds)), list(range(data_seeds))
     configs = trt_sign.study_configs(trt_sign.cells(trt_sign.BASE, trt_sign.FACTORS), seeds_list, data_list)
-    work = batch_work(configs, workers=workers, cache=RunCache(DEFAULT_CACHE_DIR))
+    work = batch_work(configs, workers=workers, cache=RunCache(default_cache_dir()))
     return Job("TRT factorial study", len(configs), work,
                {"seeds": seeds_list, "data_seeds": data_list, "configs": configs})
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from snn_core.config.check import check, one_line
 from snn_core.config.run_config import RunConfig
-from snn_core.experiments.batch import DEFAULT_CACHE_DIR, RunCache
+from snn_core.experiments.batch import RunCache, default_cache_dir
 from snn_core.experiments.compare import sweep_configs, sweep_result
 from snn_core.experiments.ttfs_sweep import JITTER, PARAMETER, KSweepStats, k_label, k_sweep_stats, robustness_column
 from snn_core.results import MeanCI, Sweep
@@ -67,7 +67,7 @@ def sweep_job(cfg: RunConfig, values: list[int], seeds: int) -> Job:
     """The sweep of max-spikes over ``values`` on seeds 0.. as a background job on ``SWEEP_WORKERS`` processes, cached
     on disk (a repeat is free; a cancelled sweep resumes where it stopped)."""
     configs = sweep_configs(cfg, PARAMETER, [str(k) for k in values], range(seeds))
-    return Job("K sweep", len(configs), batch_work(configs, workers=SWEEP_WORKERS, cache=RunCache(DEFAULT_CACHE_DIR)),
+    return Job("K sweep", len(configs), batch_work(configs, workers=SWEEP_WORKERS, cache=RunCache(default_cache_dir())),
                {"cfg": cfg, "seeds": list(range(seeds)), "configs": configs, "key": (cfg.to_json(), seeds)})
 
 

@@ -175,7 +175,8 @@ def _add_batch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads per worker (default $SNN_THREADS or 1)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where to run")
-    parser.add_argument("--cache", metavar="DIR", default=None, help="result cache folder (default .cache/runs)")
+    parser.add_argument("--cache", metavar="DIR", default=None,
+                        help="result cache folder (default $SNN_RUN_CACHE_DIR, else .cache/runs)")
     parser.add_argument("--no-cache", action="store_true", help="train every run, even if cached")
     parser.add_argument("--out", metavar="FILE", help="also write the JSON here")
     parser.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
@@ -408,7 +409,7 @@ def _check_batch_options(args: argparse.Namespace) -> None:
 
 def _batch_setup(args: argparse.Namespace) -> dict:
     """Seeds, workers, cache and progress printer shared by ``compare`` and ``sweep``."""
-    from .experiments.batch import DEFAULT_CACHE_DIR, RunCache
+    from .experiments.batch import RunCache, default_cache_dir
 
     _check_batch_options(args)
     configure_threads(args.threads)
@@ -419,7 +420,7 @@ def _batch_setup(args: argparse.Namespace) -> dict:
             print(f"run {done}/{total} (seed {slot.seed}): {outcome}{' (cached)' if slot.cached else ''}",
                   file=sys.stderr)
 
-    cache = None if args.no_cache else RunCache(args.cache or DEFAULT_CACHE_DIR)
+    cache = None if args.no_cache else RunCache(args.cache or default_cache_dir())
     return {"workers": _workers(args),
             "threads": args.threads, "device": args.device, "cache": cache, "progress": report}
 
@@ -532,14 +533,14 @@ def _emit(result, out: str | None, interrupted: bool = False, unfinished: list |
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from .experiments.batch import DEFAULT_CACHE_DIR, RunCache
+    from .experiments.batch import RunCache, default_cache_dir
     from .report.budget import BUDGETS
     from .report.reproduce import report
 
     check_outputs((args.out, "--out"))
     check_count("--seeds", args.seeds, 2, MAX_SEEDS)
     check_count("--workers", args.workers, 1, MAX_WORKERS)
-    cache = None if args.no_cache else RunCache(DEFAULT_CACHE_DIR)
+    cache = None if args.no_cache else RunCache(default_cache_dir())
     sections = None if args.sections is None else [name.strip() for name in args.sections.split(",") if name.strip()]
     text = report(args.seeds, _workers(args), cache, log=lambda message: print(message, file=sys.stderr),
                   sections=sections, budget=BUDGETS[args.profile])

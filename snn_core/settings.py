@@ -129,6 +129,9 @@ MAX_NIR_DECODE_MB = decode_limit("SNN_MAX_NIR_DECODE_MB", 512, "megabytes a `.ni
 MEMORY_BUDGET_MB = Setting("SNN_MEMORY_BUDGET_MB", Megabytes(), None,
                            "memory for the whole server's runs, twins, jobs and recordings (the CLI: one run)",
                            is_not="a memory budget", note="(e.g. 8000)", unset="half the machine's memory")
+RUN_CACHE_DIR = Setting("SNN_RUN_CACHE_DIR", Folder(), Path(".cache") / "runs",
+                        "the folder of finished runs (the run cache) the app, `compare`, `sweep` and `reproduce` reuse",
+                        unset="`.cache/runs` under the working folder")
 RUN_CACHE_MB = Setting("SNN_RUN_CACHE_MB", Megabytes(zero=True), 500,
                        "the run cache's size cap (its folder, and its copy in memory)", is_not="a cache size")
 # benchmarks/threads.py: on 2 cores one thread per process beat two (docs/PERFORMANCE.md); more than 256 only
@@ -137,7 +140,7 @@ THREADS = Setting("SNN_THREADS", Count(1, 256), 1, "torch CPU threads per proces
 TRACEBACK = Setting("SNN_TRACEBACK", Flag(), False,
                     "the CLI raises an unexpected error with its traceback instead of one line", unset="off")
 SETTINGS = (DATA_DIR, DATA_CACHE_MB, FRAME_CACHE_DIR, FRAME_CACHE_MB, LOADER_WORKERS, MAX_FILE_DECODE_MB,
-            MAX_NIR_DECODE_MB, MEMORY_BUDGET_MB, RUN_CACHE_MB, THREADS, TRACEBACK)
+            MAX_NIR_DECODE_MB, MEMORY_BUDGET_MB, RUN_CACHE_DIR, RUN_CACHE_MB, THREADS, TRACEBACK)
 
 
 def read(setting: Setting, environ: Mapping[str, str] = os.environ) -> Any:

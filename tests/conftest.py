@@ -97,3 +97,10 @@ def full_real_data() -> Path:
 def frame_cache_in_tmp(tmp_path_factory):
     """Framed real datasets go to a fresh folder per test session, never to the checkout's .cache/frames."""
     os.environ["SNN_FRAME_CACHE_DIR"] = str(tmp_path_factory.mktemp("frame_cache"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_cache_in_tmp(tmp_path_factory):
+    """Finished runs go to a fresh folder per test session, never to the checkout's .cache/runs: opening a run cache
+    removes the folders of other engine fingerprints, so a test run after an edit would delete a user's results."""
+    os.environ["SNN_RUN_CACHE_DIR"] = str(tmp_path_factory.mktemp("run_cache"))

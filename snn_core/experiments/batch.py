@@ -38,7 +38,9 @@ from .slots import cancelled_slot, engine_fingerprint, failed_slot, is_cancelled
 if TYPE_CHECKING:
     from .executors import Executor
 
-DEFAULT_CACHE_DIR = Path(".cache") / "runs"     # git-ignored
+def default_cache_dir() -> Path:
+    """``$SNN_RUN_CACHE_DIR``, else ``.cache/runs`` under the working folder (git-ignored in a checkout)."""
+    return settings.read(settings.RUN_CACHE_DIR)
 CACHE_SIZE_ENV = settings.RUN_CACHE_MB.name
 CACHE_FORMAT = 1                                # the layout of a cache file; another one is a miss
 STALE_TEMP_SECONDS = 3600                       # a temp file this old belongs to a writer that died: removed

@@ -50,7 +50,7 @@ def test_arms_reject_empty_identical_and_invalid_variants():
 
 
 def test_compare_page_runs_a_tiny_comparison_and_shows_the_verdict(tiny_values, monkeypatch, tmp_path):
-    monkeypatch.setattr(comparison, "DEFAULT_CACHE_DIR", tmp_path)
+    monkeypatch.setenv("SNN_RUN_CACHE_DIR", str(tmp_path))
     at = open_script("app_pages/compare.py", tiny_values(PAGE), timeout=120)
     assert not at.exception and "Run comparison" in at.info[0].value
     at.number_input(key="cmp_seeds").set_value(2)
@@ -94,7 +94,7 @@ def test_tuning_gives_both_arms_one_space_and_refuses_what_it_would_undo(tiny):
 
 
 def test_compare_page_tunes_both_arms_then_compares_the_tuned_configs(tiny_values, monkeypatch, tmp_path):
-    monkeypatch.setattr(comparison, "DEFAULT_CACHE_DIR", tmp_path)
+    monkeypatch.setenv("SNN_RUN_CACHE_DIR", str(tmp_path))
     at = open_script("app_pages/compare.py", tiny_values(PAGE), timeout=120)
     at.toggle(key="cmp_tune").set_value(True).run()
     assert "Each arm gets the same budget: 3 settings" in at.caption[-1].value

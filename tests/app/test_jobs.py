@@ -110,7 +110,7 @@ def test_durations_read_as_minutes_and_seconds():
 def gated_runs(monkeypatch, tmp_path):
     """Runs after the second wait for ``release`` (so a test can cancel with exactly 2 runs finished); the page's
     run cache is a fresh folder."""
-    monkeypatch.setattr(comparison, "DEFAULT_CACHE_DIR", tmp_path)
+    monkeypatch.setenv("SNN_RUN_CACHE_DIR", str(tmp_path))
     real, calls, release = batch.train_run, [], threading.Event()
 
     def gated(cfg, device="auto", on_epoch=None):

@@ -147,7 +147,7 @@ def test_digits_show_the_first_layer_raster_reversed(tiny_values):
 
 def test_a_tiny_comparison_shows_its_figures_and_verdict_then_bad_input_keeps_them(tiny_values, monkeypatch,
                                                                                      tmp_path):
-    monkeypatch.setattr(glue, "DEFAULT_CACHE_DIR", tmp_path)
+    monkeypatch.setenv("SNN_RUN_CACHE_DIR", str(tmp_path))
     at = open_script("app_pages/trt.py", tiny_values(PAGE), timeout=180)
     control = "control: permutation (events-shape, T = 4)"
     at.multiselect(key="trt_experiments").set_value(["digits, T = 4", control]).run()
@@ -222,7 +222,7 @@ def test_the_sample_network_that_cannot_run_is_refused_before_training(tiny):
 def test_the_factorial_study_runs_from_the_page_with_holm_adjusted_cells(tiny, tiny_values, monkeypatch, tmp_path):
     from snn_core.experiments import trt_sign
 
-    monkeypatch.setattr(glue, "DEFAULT_CACHE_DIR", tmp_path)
+    monkeypatch.setenv("SNN_RUN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(trt_sign, "BASE", tiny(PAGE, dataset="events-shape", hidden="8", robustness="false"))
     monkeypatch.setattr(trt_sign, "FACTORS", trt_sign.FACTORS[1:2])                     # BN running stats
     at = open_script("app_pages/trt.py", tiny_values(PAGE), timeout=120)

@@ -34,7 +34,7 @@ def test_the_exact_engines_preset_is_fast_and_deeps_and_the_page_says_so():
 @pytest.fixture
 def tiny_page(tiny_values, monkeypatch, tmp_path):
     monkeypatch.setattr(glue, "SWEEP_WORKERS", 1)              # one process: no worker start-up in a test
-    monkeypatch.setattr(glue, "DEFAULT_CACHE_DIR", tmp_path)
+    monkeypatch.setenv("SNN_RUN_CACHE_DIR", str(tmp_path))
     at = open_script("app_pages/ttfs.py", tiny_values(PAGE), timeout=180)
     assert not at.exception
     at.radio(key="ttfs_start").set_value("sidebar settings")
