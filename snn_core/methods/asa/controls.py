@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from ...network.layers import ScaleGate
+from .rules import RULES, combine
 
 CONTROLS = ("constant", "scalar", "random")
 
@@ -87,11 +88,11 @@ class ScalarGate(ScaleGate):
 def sub_important_fraction(lam: float, rule: str, steps: int, channels: int) -> float:
     """The fraction of (t, c) slices ASA leaves sub-important: 1 − I(a, b) with a = ⌊λC⌋/C, b = ⌊λT⌋/T and
     I = a + b − 2ab (xor), ab (and), a + b − ab (or), the important share of the rule's channel and time masks."""
-    a, b = math.floor(lam * channels) / channels, math.floor(lam * steps) / steps
-    important = {"xor": a + b - 2 * a * b, "and": a * b, "or": a + b - a * b}
-    if rule not in important:
-        raise ValueError(f"ASA rule={rule!r} is not allowed; allowed: {', '.join(important)}")
-    return 1 - important[rule]
+    if rule not in RULES:
+        raise ValueError(f"ASA rule={rule!r} is not allowed; allowed: {', '.join(RULES)}")
+    a = torch.tensor(math.floor(lam * channels) / channels, dtype=torch.float64)
+    b = torch.tensor(math.floor(lam * steps) / steps, dtype=torch.float64)
+    return 1 - float(combine(rule, a, b))          # ASA's own soft combination of the two shares
 
 
 class RandomGate(nn.Module):

@@ -41,6 +41,7 @@ import torch
 from torch import nn
 
 from .controls import CONTROL_GATES, RandomGate
+from .rules import RULES, combine
 
 if TYPE_CHECKING:
     from ...fields import Config
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 
 VARIANTS = ("faithful", "clean")
 CONTROLS = tuple(CONTROL_GATES)  # ASA's attenuation controls, values of methods.asa beside the variants
-RULES = ("xor", "and", "or")
 GATE_SEED_OFFSET = 3_000_017     # the gates' weights: streams of their own, from training.seed
 
 
@@ -81,13 +81,6 @@ def _soft_topk(score: torch.Tensor, k: int, dim: int) -> torch.Tensor:
     theta = (top.narrow(dim, k - 1, 1) + top.narrow(dim, k, 1)) / 2
     tau = score.detach().std(dim=dim, keepdim=True).clamp_min(1e-6)
     return torch.sigmoid((score - theta) / tau)
-
-
-def _combine(rule: str, c, t):
-    """The important mask from the channel and time masks (bool or soft in [0, 1])."""
-    if c.dtype == torch.bool:
-        return {"xor": c ^ t, "and": c & t, "or": c | t}[rule]
-    return {"xor": c + t - 2 * c * t, "and": c * t, "or": c + t - c * t}[rule]
 
 
 class ASA(nn.Module):
@@ -156,8 +149,8 @@ class ASA(nn.Module):
             hard = m_c ^ m_t
             return _Split(hard.float(), hard)
         score = self.score(x)                                                           # (T, B, C)
-        hard = _combine(self.rule, _topk_mask(score, k_c, 2), _topk_mask(score, k_t, 0))
-        soft = _combine(self.rule, _soft_topk(score, k_c, 2), _soft_topk(score, k_t, 0))
+        hard = combine(self.rule, _topk_mask(score, k_c, 2), _topk_mask(score, k_t, 0))
+        soft = combine(self.rule, _soft_topk(score, k_c, 2), _soft_topk(score, k_t, 0))
         return _Split(hard.float() + (soft - soft.detach()), hard)                     # straight-through
 
     def _gate(self, group: torch.Tensor, hard: torch.Tensor, frac: float, conv: nn.Conv2d) -> torch.Tensor:
