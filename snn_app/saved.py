@@ -104,9 +104,7 @@ def put_in_session(opened: Opened) -> None:
     sidebar.seed_widgets(opened.cfg)
     st.session_state.config = opened.cfg
     if opened.trainer is not None:
-        st.session_state.trainer = opened.trainer
-        st.session_state.running = False
-        st.session_state.step_log.clear()
+        st.session_state.trainer = opened.trainer        # the live run pauses and starts fresh logs (state.live_run)
         st.session_state.opened_model = (opened.name, opened.digest, weakref.ref(opened.trainer))
 
 

@@ -1,22 +1,21 @@
-"""Session state: what one browser session owns (config, trainer, play flag, step log), in one place.
+"""Session state: what one browser session owns (config, trainer, its live run and twin), in one place.
 
 The model being trained lives here, never in a global cache: caches are shared between users.
 """
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 import streamlit as st
 
 from snn_core.config.check import check
 from snn_core.config.run_config import RunConfig
-from snn_viz import style
 
 from . import pages, sidebar, url_state
+from .live import LiveRun
 
-STEP_LOG_LENGTH = 5000     # per-step training losses kept for the live chart
 FIGURE_MEMO_SIZE = 48      # built figures kept per session
 
 
@@ -36,8 +35,7 @@ def start_session() -> None:
     params = st.query_params.to_dict()
     if first_run:
         st.session_state.trainer = None
-        st.session_state.running = False
-        st.session_state.step_log = deque(maxlen=STEP_LOG_LENGTH)
+        st.session_state.live = LiveRun()
     elif url_state.CHALLENGE not in params:
         return
     _open_link(params)
@@ -52,7 +50,15 @@ def _open_link(params: dict) -> None:
     st.session_state.config = RunConfig() if check(cfg) else cfg
     st.session_state.url_notices = notices + app_notices
     st.session_state.challenge = challenge
-    st.session_state.running = False          # a run in progress pauses: the new settings are for a new one
+    live_run().pause()                        # a run in progress pauses: the new settings are for a new one
+
+
+def live_run() -> LiveRun:
+    """The session's live run (``snn_app.live``), following ``st.session_state.trainer``: a run replaced elsewhere
+    (Home's quick start, a model opened from a file, Reset) pauses the old one and starts fresh logs."""
+    live = st.session_state.setdefault("live", LiveRun())
+    live.attach(st.session_state.get("trainer"))
+    return live
 
 
 def publish_config(cfg: RunConfig) -> None:
@@ -91,14 +97,6 @@ def show_challenge(page_title: str) -> None:
         st.rerun()
 
 
-def follow_page_theme() -> bool:
-    """Make this run's figures dark on a dark page (``st.context.theme.type``, sent by the browser with each run;
-    None under AppTest or before the browser has said, then light). Called once per script run, before the page."""
-    dark = st.context.theme.type == "dark"
-    style.set_dark(dark)
-    return dark
-
-
 def memo_figure(key: Hashable, build: Callable):
     """The figure ``build()`` makes, kept per session under ``key`` (what it shows, e.g. run and epoch).
 
@@ -107,7 +105,6 @@ def memo_figure(key: Hashable, build: Callable):
     kept here, uncopied, least recently used first out (benchmarks/app_refresh.py measures the effect).
     """
     memo = st.session_state.setdefault("figure_memo", OrderedDict())
-    key = (style.is_dark(), key)                 # a theme switch rebuilds the figures in the new colours
     if key in memo:
         memo.move_to_end(key)
     else:

@@ -1,5 +1,6 @@
-"""Training glue for the pages: loading messages, run descriptions, and what to download (the live chunks of
-steps are ``snn_app.twin.train_chunk``: one run, or a run and its twin in lockstep)."""
+"""Training glue for the pages: starting a run, loading messages, run descriptions, and what to download (the
+steps themselves run in the session's background thread, ``snn_app.live``: one run, or a run and its twin in
+lockstep)."""
 from __future__ import annotations
 
 import contextlib
@@ -11,7 +12,6 @@ import streamlit as st
 
 from snn_core.checkpoint import model_to_bytes
 from snn_core.config import budget as admission
-from snn_core.config.budget import out_of_memory_message
 from snn_core.config.check import require_valid
 from snn_core.config.run_config import RunConfig, cli_index
 from snn_core.data import DATASETS
@@ -23,9 +23,22 @@ from snn_core.training.trainer import EpochRecord, Trainer
 from snn_viz import run_figures
 from snn_viz.export import figures_to_html
 
-from . import state
+from . import method_readings, state
+from .failures import FAILURES, failure_message
 
-CHUNK_SECONDS = 0.10      # training time per live refresh: keeps a refresh under ~300 ms (docs/APP_PERFORMANCE.md)
+
+def new_run() -> None:
+    """Start a fresh run from the sidebar settings, paused (Reset; the previous run is replaced, a twin switched on
+    forks from the new run's start). A real dataset framed for the first time shows a progress bar; a run that
+    cannot be loaded, or that the shared memory budget refuses, says why in ``train_error`` and the old run stays."""
+    try:
+        with framing_bar(), st.spinner(loading_message(cfg := st.session_state.config)):
+            st.session_state.trainer = admitted(cfg, "run", lambda: Trainer(cfg))
+    except FAILURES as problem:         # OSError: a data folder it may not read; MemoryError: too big
+        st.session_state.train_error = failure_message(problem)
+        return
+    state.live_run()                                               # paused, fresh logs, the old twin dropped
+    method_readings.record(st.session_state.trainer)              # the methods' readings start at step 0
 
 
 @contextlib.contextmanager
@@ -97,21 +110,6 @@ def release(role: str) -> None:
         reservation.release()
 
 
-def losses_of(trainer: Trainer, log: Sequence[float]) -> list[float]:
-    """A copy of a run's step log taken under the run's lock: another script run of the session may be appending."""
-    with trainer.lock:
-        return list(log)
-
-
-def train_to_end(cfg: RunConfig, on_step: Callable[[Trainer], None]) -> Trainer:
-    """A new run of ``cfg`` trained to its last epoch one step at a time, ``on_step`` after each (progress bars)."""
-    trainer = Trainer(cfg)
-    while not trainer.finished:
-        trainer.step()
-        on_step(trainer)
-    return trainer
-
-
 def sample_trace(trainer: Trainer, index: int) -> tuple[Trace, int]:
     """Internals of test sample ``index`` and its predicted class (only that sample is run)."""
     traced = trainer.trace_samples([index])
@@ -172,19 +170,3 @@ def run_figures_list(trainer: Trainer, step_losses: Sequence[float]) -> list:
 
 def figures_html(trainer: Trainer, step_losses: Sequence[float]) -> str:
     return figures_to_html(run_figures_list(trainer, step_losses), f"SNN Explorer run: {describe(trainer.cfg)}")
-
-
-FAILURES = (ValueError, OSError, MemoryError, RuntimeError)   # what a page catches around a run's construction/step
-
-
-def failure_message(problem: BaseException) -> str:
-    """One line for the page when a run cannot be made or go on: an out-of-memory error says which settings to
-    lower (``snn_core.config.budget.out_of_memory_message``); a ValueError or OSError is already a message; any
-    other RuntimeError is named with its type (a failure inside torch, not a setting the user chose)."""
-    memory = out_of_memory_message(problem)
-    if memory is not None:
-        return memory
-    if isinstance(problem, (ValueError, OSError)):
-        return str(problem)
-    text = str(problem).splitlines()[0] if str(problem) else "no details"
-    return f"{type(problem).__name__}: {text}"

@@ -3,21 +3,19 @@
 The twin is always ``main.fork(cfg)`` (``snn_core.training.trainer``): made before the first step it starts where
 the main run starts (same seed, batch order and, wherever names and shapes match, initial weights); made or changed
 during the run it continues from the main run's current weights, optimiser state and batch position, so whatever
-diverges, diverges from that step on. The two advance in lockstep: every Step, and every step of a Play refresh,
-is one step of each. The twin is rebuilt whenever its wanted config or its main run changes (a Reset, a run opened
-elsewhere), which ``sync`` notices by comparing configs and the main run's identity.
+diverges, diverges from that step on. The two advance in lockstep in the session's background thread
+(``snn_app.live.LiveRun``): every step is one step of each. The twin is rebuilt whenever its wanted config or its
+main run changes (a Reset, a run opened elsewhere), which ``sync`` notices.
 
-Streamlit may start a new script run of the session while the previous run's chunk of steps is still going (a
-rerun stops a script only at its next Streamlit call; a torch step keeps running in its thread), so every step,
-chunk and fork here holds the main run's lock (``Trainer.lock``): the second run waits for the first's step (and
-its log entry) to finish, never steps the same model at once. The twin reserves its own memory in the server's
-ledger (``training.admitted``, role "twin") and gives it back when it is dropped.
+The twin and its settings belong to the session, not the page: the run lives on ``LiveRun``, and the switch's
+values are kept in ``twin_kept`` (Streamlit forgets a widget's value once a page without it has run), so leaving
+Train & watch and coming back finds the same twin still training. A twin that the current network cannot run (an
+ASA or TRT twin of an MLP) is named so in the menu, with a one-click switch of both runs to a network that can.
+The twin reserves its own memory in the server's ledger (``training.admitted``, role "twin").
 """
 from __future__ import annotations
 
-import time
-from collections import deque
-from collections.abc import MutableSequence
+from collections.abc import Sequence
 
 import streamlit as st
 
@@ -28,7 +26,9 @@ from snn_core.training.trainer import Trainer
 from snn_viz import run_figures
 from snn_viz.style import PLOTLY_CONFIG
 
-from . import state, training
+from . import sidebar, state, training
+from .failures import FAILURES, failure_message
+from .live import LiveRun, StepLoss
 
 TWINS = {method.twin.label: method.twin for method in METHODS if method.twin}   # each method's switch, by its label
 ANY_FIELD = "any sidebar field"
@@ -48,18 +48,50 @@ def value_of(cfg: RunConfig, cli: str) -> str:
     return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
+KEPT = "twin_kept"                        # the switch's widget values, kept across pages (see the module doc)
+
+
+def _widget_keys() -> list[str]:
+    return ["twin_on", "twin_setting", "twin_text", *(f"twin_value_{twin.cli}" for twin in TWINS.values())]
+
+
+def _restore_widgets() -> None:
+    """Put back the values Streamlit dropped while another page ran (before the widgets are drawn)."""
+    ss = st.session_state
+    for key, value in ss.get(KEPT, {}).items():
+        if key not in ss:
+            ss[key] = value
+
+
+def _keep_widgets() -> None:
+    ss = st.session_state
+    ss[KEPT] = {key: ss[key] for key in _widget_keys() if key in ss}
+
+
 def controls(cfg: RunConfig) -> None:
     """The **Compare live** switch and the one setting the twin changes (values kept in session state, read by
-    ``wanted_changes``). ``cfg`` is the current run's: each value list starts on a value other than its own."""
-    if not st.toggle("Compare live", key="twin_on",
-                     help="Train a twin of this run that differs in one setting, in lockstep with it: same seed, "
-                          "batch order and initial weights. Switched during a run, the twin starts from the run's "
-                          "current weights, so the difference shows from that step on."):
-        return
+    ``wanted_changes``). ``cfg`` is the current run's: each value list starts on a value other than its own; a
+    setting the current network cannot run says what it needs, and the page offers the switch (``offer_network``)."""
+    _restore_widgets()
+    on = st.toggle("Compare live", key="twin_on",
+                   help="Train a twin of this run that differs in one setting, in lockstep with it: same seed, "
+                        "batch order and initial weights. Switched during a run, the twin starts from the run's "
+                        "current weights, so the difference shows from that step on. The twin keeps training "
+                        "while you visit other pages.")
+    if on:
+        _setting_controls(cfg)
+    _keep_widgets()
+
+
+def _setting_controls(cfg: RunConfig) -> None:
+    ss = st.session_state
     left, right = st.columns([1, 3])
     settings = [*TWINS, ANY_FIELD]
+    needs = {setting: needed_network(cfg, setting) for setting in TWINS}
+    ss.setdefault("twin_setting", first_runnable(cfg))
     setting = left.selectbox("The twin differs in", settings, key="twin_setting",
-                             index=settings.index(first_runnable(cfg)))
+                             format_func=lambda name: name + (f" (runs on arch={needs[name]})" if needs.get(name)
+                                                              else ""))
     if setting == ANY_FIELD:
         right.text_input("Twin: this run with (KEY=VALUE, space separated)", key="twin_text",
                          placeholder="e.g. hidden=64 or tau=4 threshold=0.8",
@@ -68,9 +100,54 @@ def controls(cfg: RunConfig) -> None:
         return
     twin = TWINS[setting]
     cli, values = twin.cli, options(twin.cli)
-    right.radio(f"Twin's {setting}", values, horizontal=True, key=f"twin_value_{cli}",
-                index=values.index(other_value(cfg, cli)),
+    key = f"twin_value_{cli}"
+    if ss.get(key) not in values:
+        ss[key] = other_value(cfg, cli)
+    right.radio(f"Twin's {setting}", values, horizontal=True, key=key,
                 format_func=lambda value: twin.value_labels.get(value, value))
+
+
+def needed_network(cfg: RunConfig, setting: str) -> str | None:
+    """The architecture (``arch``) on which the twin ``setting`` can run when ``cfg``'s cannot, e.g. "conv" for an
+    ASA twin of an MLP (a method's rules refuse it there); None when it runs on ``cfg`` or on no architecture."""
+    changes = {TWINS[setting].cli: other_value(cfg, TWINS[setting].cli)}
+    if runs(cfg, changes):
+        return None
+    return next((arch for arch in cli_index()["arch"][1].metadata["choices"]
+                 if arch != cfg.model.arch and runs(cfg.with_values({"arch": arch}), changes)), None)
+
+
+def runs(cfg: RunConfig, changes: dict[str, str]) -> bool:
+    try:
+        twin_config(cfg, changes)
+    except ValueError:
+        return False
+    return True
+
+
+def offer_network(main: Trainer | None) -> None:
+    """When the picked twin cannot run on the current network but can on another architecture: say so, with a
+    button that switches both runs to it (a new run from the same seed, the twin forked from its start: paired)."""
+    ss = st.session_state
+    setting = ss.get("twin_setting")
+    if not ss.get("twin_on") or setting not in TWINS:
+        return
+    cfg = main.cfg if main is not None else ss.config
+    arch = needed_network(cfg, setting)
+    if arch is None:
+        return
+    st.info(f"A {setting} twin needs a {arch} network; this run is an {cfg.model.arch}.", icon=":material/info:")
+    st.button(f"Switch both runs to {arch}", icon=":material/swap_horiz:", key="twin_switch_network",
+              on_click=switch_network, args=(arch,), type="primary")
+
+
+def switch_network(arch: str) -> None:
+    """A button callback: the sidebar takes ``arch`` (its other settings kept) and a new run starts from it; the
+    twin, still switched on, forks from that run's start on the next ``sync``."""
+    cfg = st.session_state.config.with_values({"arch": arch})
+    sidebar.seed_widgets(cfg)
+    st.session_state.config = cfg
+    training.new_run()
 
 
 def other_value(cfg: RunConfig, cli: str) -> str:
@@ -119,48 +196,43 @@ def twin_config(cfg: RunConfig, changes: dict[str, str]) -> RunConfig:
     return twin
 
 
-def active() -> Trainer | None:
-    """The twin trained beside the current run, if any."""
-    return st.session_state.get("twin")
-
-
 def label(twin: Trainer, main: Trainer) -> str:
     """The twin's legend name: its settings that differ from the main run, e.g. ``twin (max-spikes=1)``."""
     changed = training.changed_options(main.cfg, twin.cfg)
     return "twin (" + " ".join(f"{cli}={value_of(twin.cfg, cli)}" for cli in changed) + ")"
 
 
-def _drop() -> None:
-    ss = st.session_state
-    ss.twin, ss.twin_of = None, None
+def _drop(live: LiveRun) -> None:
+    with live.exclusive():
+        live.drop_twin()
     training.release("twin")
-    ss.setdefault("twin_step_log", deque(maxlen=state.STEP_LOG_LENGTH)).clear()
 
 
-def sync(main: Trainer | None) -> None:
-    """Make the session's twin match the switch, the picked setting and the current run; call it before the
-    runs step. A new or changed twin forks the main run where it is now. A setting that cannot run leaves the
-    twin as it was (or none) and is kept in ``twin_problem`` for ``show_problem``; the main run is never touched."""
+def sync(live: LiveRun) -> None:
+    """Make the session's twin match the switch, the picked setting and the current run; called on every run of
+    the page. A new or changed twin forks the main run where it is now. A setting that cannot run leaves the twin
+    as it was (or none) and is kept in ``twin_problem`` for ``show_problem``; the main run is never touched."""
     ss = st.session_state
     ss.setdefault("twin_problem", "")
+    main = live.main
+    if live.twin_problem:                       # the twin failed in the background: say why, do not fork it again
+        ss.twin_problem, ss.twin_refused, live.twin_problem = live.twin_problem, (main, live.failed_twin), ""
+        return
     if main is None or not ss.get("twin_on"):
-        _drop()
+        _drop(live)
         ss.twin_problem, ss.twin_refused = "", None          # switched on again: a refused twin is tried again
         return
     try:
         changes = wanted_changes()
         if not changes:
-            _drop()
+            _drop(live)
             ss.twin_problem = ""
             return
         cfg = twin_config(main.cfg, changes)
     except ValueError as problem:
         ss.twin_problem = str(problem)
-        if ss.get("twin_of") is not main:
-            _drop()
         return
-    twin = active()
-    if twin is not None and ss.twin_of is main and twin.cfg == cfg:
+    if live.twin is not None and live.twin.cfg == cfg:
         return
     refused = ss.get("twin_refused")
     if refused is not None and refused[0] is not main:
@@ -169,68 +241,28 @@ def sync(main: Trainer | None) -> None:
         return                                            # it failed here already: keep its message, do not retry
     ss.twin_problem = ""
     try:
-        with training.framing_bar(), st.spinner(training.loading_message(cfg)), main.lock:  # no step meanwhile
-            fork = training.admitted(cfg, "twin", lambda: main.fork(cfg))
-            ss.twin, ss.twin_of, ss.twin_forked_at = fork, main, main.steps
-            ss.twin_step_log = deque(ss.step_log, maxlen=state.STEP_LOG_LENGTH)     # the past the two runs share
-    except training.FAILURES as problem:            # refused by the ledger, or memory ran out: no twin beside the run
-        ss.twin_problem, ss.twin_refused = training.failure_message(problem), (main, cfg)
-        _drop()
+        with training.framing_bar(), st.spinner(training.loading_message(cfg)), live.exclusive():  # no step meanwhile
+            live.set_twin(training.admitted(cfg, "twin", lambda: main.fork(cfg)))
+    except FAILURES as problem:            # refused by the ledger, or memory ran out: no twin beside the run
+        ss.twin_problem, ss.twin_refused = failure_message(problem), (main, cfg)
+        _drop(live)
 
 
-def show_problem(main: Trainer | None) -> None:
+def show_problem(live: LiveRun) -> None:
     """Why the wanted twin is not running, as an error; says whether an earlier twin goes on or the run is alone."""
     problem = st.session_state.get("twin_problem")
     if not problem:
         return
-    twin = active()
-    if twin is None:
+    if live.twin is None:
         st.error(f"No twin with this setting (the run goes on alone): {problem}")
     else:
-        st.error(f"The twin keeps its last setting ({label(twin, main)}): {problem}")
+        st.error(f"The twin keeps its last setting ({label(live.twin, live.main)}): {problem}")
 
 
-def finished(main: Trainer) -> bool:
-    twin = active()
-    return main.finished and (twin is None or twin.finished)
-
-
-def advance(main: Trainer, main_log: MutableSequence) -> None:
-    """One step of each run that has steps left, the main run first. The main run's failure (``training.FAILURES``:
-    a refusal, or memory running out) is raised to the page; the twin's stops only the twin, whose reason is kept in
-    ``twin_problem``. Holds the main run's lock: a step and its log entry are one unit for another script run."""
-    ss = st.session_state
-    with main.lock:
-        if not main.finished:
-            main_log.append(main.step().loss)
-        twin = active()
-        if twin is None or twin.finished or ss.get("twin_of") is not main:
-            return
-        try:
-            ss.twin_step_log.append(twin.step().loss)
-        except training.FAILURES as problem:
-            ss.twin_problem = f"The twin stopped at step {twin.steps}: {training.failure_message(problem)}"
-            ss.twin_refused = (main, twin.cfg)
-            _drop()
-
-
-def train_chunk(main: Trainer, main_log: MutableSequence, seconds: float = training.CHUNK_SECONDS) -> int:
-    """Lockstep steps (one of each run) until ``seconds`` have passed or both runs are finished; returns the
-    lockstep steps done. With a twin each refresh does half the steps of a single run, so it costs the same.
-    The chunk holds the main run's lock: an overlapping script run of the session waits for it, then goes on
-    from where it ended."""
-    with main.lock:
-        started, done = time.perf_counter(), 0
-        while not finished(main) and (done == 0 or time.perf_counter() - started < seconds):
-            advance(main, main_log)
-            done += 1
-        return done
-
-
-def _recent_loss(log) -> float | None:
-    if not len(log):
+def _recent_loss(log: Sequence[StepLoss]) -> float | None:
+    if not log:
         return None
-    recent = list(log)[-RECENT_STEPS:]
+    recent = [point.cross_entropy for point in log[-RECENT_STEPS:]]
     return sum(recent) / len(recent)
 
 
@@ -241,34 +273,39 @@ METRICS = (
      "network-average spike firing rate: spikes per neuron per time step, over all layers"),
     ("spikes / sample", "spikes_per_sample", "{:,.0f}", "{:+,.0f}".format, "inverse",
      "spikes of all layers for one test sample, averaged over the test set"),
-    (f"train loss (last {RECENT_STEPS} steps)", None, "{:.3f}", "{:+.3f}".format, "inverse",
-     "mean training loss of the latest steps: moves every refresh"),
+    ("train loss", None, "{:.3f}", "{:+.3f}".format, "inverse",
+     f"cross-entropy on the original input, mean of the latest {RECENT_STEPS} steps (the same quantity for both "
+     "runs, whatever a method adds to its objective): moves every refresh"),
 )
 
 
-def metric_values(main: Trainer, twin: Trainer) -> list[tuple[str, str, str, str | None, str, str | None]]:
+def metric_values(live: LiveRun) -> list[tuple[str, str, str, str | None, str, str | None]]:
     """Per metric: (label, main value, twin value, twin − main as text or None, delta colour, help)."""
     rows = []
-    with main.lock:
-        logs = (list(st.session_state.step_log), list(st.session_state.twin_step_log))
+    logs = live.logs()
     for name, field, shown, delta, colour, help_text in METRICS:
         if field is None:
             values = [_recent_loss(log) for log in logs]
         else:
-            values = [getattr(run.history[-1], field) if run.history else None for run in (main, twin)]
+            values = [getattr(run.history[-1], field) if run.history else None for run in (live.main, live.twin)]
         texts = ["–" if v is None else shown.format(v) for v in values]
         difference = None if None in values else delta(values[1] - values[0])
         rows.append((name, texts[0], texts[1], difference, colour, help_text))
     return rows
 
 
-def show(main: Trainer, twin: Trainer) -> None:
+def series(name: str, trainer: Trainer, log: Sequence[StepLoss]) -> run_figures.RunSeries:
+    """What the pair charts need of one run (its history copied: the thread may be appending)."""
+    return run_figures.RunSeries(name, list(trainer.history), [p.cross_entropy for p in log],
+                                 [p.objective for p in log])
+
+
+def show(live: LiveRun) -> None:
     """The twin view inside the live fragment: both runs' numbers (the twin's with twin − main), then the
     overlaid charts. Charts that change only when an epoch closes are memoised per session (``state.memo_figure``)."""
-    ss = st.session_state
-    forked = ss.get("twin_forked_at", 0)
+    main, twin, forked = live.main, live.twin, live.twin_forked_at
     twin_name = label(twin, main)
-    rows = metric_values(main, twin)
+    rows = metric_values(live)
     st.markdown(f"**main** · {training.describe(main.cfg)}")
     for column, (name, value, _, _, _, help_text) in zip(st.columns(len(rows)), rows):
         column.metric(name, value, help=help_text)
@@ -276,27 +313,34 @@ def show(main: Trainer, twin: Trainer) -> None:
                 + " · the small number is twin − main")
     for column, (name, _, value, delta, colour, help_text) in zip(st.columns(len(rows)), rows):
         column.metric(name, value, delta, delta_color=colour, help=help_text)
-    with main.lock:                                   # another script run of the session may be stepping
-        runs = (run_figures.RunSeries("main", main.history, list(ss.step_log)),
-                run_figures.RunSeries(twin_name, twin.history, list(ss.twin_step_log)))
+    main_log, twin_log = live.logs()
+    runs = (series("main", main, main_log), series(twin_name, twin, twin_log))
     key = (main.cfg, main.epoch, twin.cfg, twin.epoch, forked)   # seeded runs and forks repeat exactly
     left, right = st.columns(2)
-    left.plotly_chart(run_figures.pair_loss_curves(runs, forked), theme=None, config=PLOTLY_CONFIG, key="twin_loss")
+    left.plotly_chart(run_figures.pair_loss_curves(runs, forked), config=PLOTLY_CONFIG, key="twin_loss")
     right.plotly_chart(state.memo_figure(("twin_accuracy", *key), lambda: run_figures.pair_accuracy_curves(runs)),
-                       theme=None, config=PLOTLY_CONFIG, key="twin_accuracy")
+                       config=PLOTLY_CONFIG, key="twin_accuracy")
+    if run_figures.adds_terms(runs):
+        left.plotly_chart(run_figures.objective_curves(runs, forked), config=PLOTLY_CONFIG,
+                          key="twin_objective")
+        right.caption("**Training objective**, left: what each run's optimiser minimises. A method may add terms "
+                      "of its own (e.g. a second input or a consistency term), so its objective is not the loss "
+                      "above; the loss chart compares one quantity for both runs, the cross-entropy on the "
+                      "original input.")
     if not (main.history and twin.history):
         st.caption("Firing rates and channel patterns appear after the first epoch.")
         return
+    left, right = st.columns(2)
     left.plotly_chart(state.memo_figure(("twin_nasfr", *key), lambda: run_figures.pair_epoch_curves(
         runs, "nasfr", "NASFR per epoch", "spikes per neuron per step")),
-            theme=None, config=PLOTLY_CONFIG, key="twin_nasfr")
+            config=PLOTLY_CONFIG, key="twin_nasfr")
     right.plotly_chart(state.memo_figure(("twin_spikes", *key), lambda: run_figures.pair_epoch_curves(
         runs, "spikes_per_sample", "Spikes per test sample", "spikes")),
-            theme=None, config=PLOTLY_CONFIG, key="twin_spikes")
+            config=PLOTLY_CONFIG, key="twin_spikes")
     evaluations = (main.last_evaluation, twin.last_evaluation)
     names = ("main", twin_name)
     left.plotly_chart(state.memo_figure(("twin_rates", *key), lambda: run_figures.pair_rate_bars(
-        names, [e.activity for e in evaluations])), theme=None, config=PLOTLY_CONFIG, key="twin_rates")
+        names, [e.activity for e in evaluations])), config=PLOTLY_CONFIG, key="twin_rates")
     if all(e.redundancy is not None for e in evaluations):
         right.plotly_chart(state.memo_figure(("twin_patterns", *key), lambda: run_figures.pair_pattern_bars(
-            names, [e.redundancy for e in evaluations])), theme=None, config=PLOTLY_CONFIG, key="twin_patterns")
+            names, [e.redundancy for e in evaluations])), config=PLOTLY_CONFIG, key="twin_patterns")

@@ -26,23 +26,27 @@ if TYPE_CHECKING:
 
 
 class RunSeries(NamedTuple):
-    """What the pair figures need of one run: its legend label, epoch records and per-step losses."""
+    """What the pair figures need of one run: its legend label, epoch records, per-step cross-entropy on the
+    original input, and per-step training objective (the cross-entropy plus whatever the run's methods add)."""
 
     label: str
     history: Sequence[EpochRecord]
     step_losses: Sequence[float] = ()
+    step_objective: Sequence[float] = ()
 
 
 def firing_rate_bars(activity: ActivityMetrics) -> go.Figure:
-    """Mean firing rate of each spiking layer over the test set, with silent fractions on hover."""
+    """Mean firing rate of each spiking layer over the test set, with silent fractions and the test-set size on
+    hover (the title stays short enough for a projector)."""
     names = list(activity.firing_rate)
     rates = [activity.firing_rate[n] for n in names]
     fig = go.Figure(go.Bar(
         x=names, y=rates, width=0.6, marker_color=[layer_colour(n) for n in names], text=[f"{r:.3f}" for r in rates],
         textposition="outside", customdata=[[activity.neurons[n], activity.silent_fraction[n]] for n in names],
-        hovertemplate="%{x}: %{y:.4f}<br>%{customdata[0]} neurons, %{customdata[1]:.1%} silent<extra></extra>"))
-    styled(fig, f"Mean firing rate per layer ({activity.samples} test samples)")
-    fig.update_xaxes(title_text="spiking layer")
+        hovertemplate="%{x}: %{y:.4f}<br>%{customdata[0]} neurons, %{customdata[1]:.1%} silent"
+                      f"<br>over {activity.samples} test samples<extra></extra>"))
+    styled(fig, "Firing rate per layer")
+    fig.update_xaxes(title_text=f"spiking layer ({activity.samples} test samples)")
     fig.update_yaxes(title_text="spikes per neuron per step", range=[0, max(rates + [0.01]) * 1.25])
     return fig
 
@@ -77,7 +81,7 @@ def _binned(values: Sequence[float], max_points: int) -> tuple[np.ndarray, np.nd
 
 
 def loss_curves(step_losses: Sequence[float], history: Sequence[EpochRecord]) -> go.Figure:
-    """Training loss per gradient step (binned) and test loss after each epoch, against steps."""
+    """Training cross-entropy per gradient step (binned) and test loss after each epoch, against steps."""
     fig = go.Figure()
     if len(step_losses):
         steps, losses = _binned(step_losses, MAX_LOSS_POINTS)
@@ -87,7 +91,7 @@ def loss_curves(step_losses: Sequence[float], history: Sequence[EpochRecord]) ->
                     mode="lines+markers", line=dict(color=SERIES_COLOURS["test"], width=3), marker=dict(size=9))
     styled(fig, "Loss")
     fig.update_xaxes(title_text="gradient step", rangemode="tozero")
-    fig.update_yaxes(title_text="cross-entropy loss", rangemode="tozero")
+    fig.update_yaxes(title_text="cross-entropy", rangemode="tozero")
     return fig
 
 
@@ -108,7 +112,8 @@ def activity_curves(history: Sequence[EpochRecord]) -> go.Figure:
 
 
 def pair_loss_curves(runs: Sequence[RunSeries], fork_step: int = 0) -> go.Figure:
-    """Training loss per step (binned) and test loss per epoch of each run; a dotted line where the twin forked."""
+    """Cross-entropy on the original input per step (binned) and test loss per epoch of each run, the same quantity
+    whatever a run's methods add to its objective (``objective_curves``); a dotted line where the twin forked."""
     fig = go.Figure()
     for run, colour in zip(runs, PAIR_COLOURS):
         if len(run.step_losses):
@@ -118,12 +123,38 @@ def pair_loss_curves(runs: Sequence[RunSeries], fork_step: int = 0) -> go.Figure
         fig.add_scatter(x=[r.steps for r in run.history], y=[r.test_loss for r in run.history],
                         name=f"{run.label} test", mode="lines+markers", line=dict(color=colour, width=3),
                         marker=dict(size=9))
+    _fork_line(fig, fork_step)
+    styled(fig, "Loss")
+    fig.update_xaxes(title_text="gradient step", rangemode="tozero")
+    fig.update_yaxes(title_text="cross-entropy", rangemode="tozero")
+    return fig
+
+
+def _fork_line(fig: go.Figure, fork_step: int) -> None:
     if fork_step:
         fig.add_vline(x=fork_step, line=dict(color="#444444", dash="dot"), annotation_text="fork",
                       annotation_position="top")
-    styled(fig, "Loss")
+
+
+def adds_terms(runs: Sequence[RunSeries]) -> bool:
+    """Whether any run's objective differs from its cross-entropy (a method added terms): then the objective has a
+    chart of its own."""
+    return any(abs(objective - loss) > 1e-9 for run in runs for loss, objective in zip(run.step_losses,
+                                                                                         run.step_objective))
+
+
+def objective_curves(runs: Sequence[RunSeries], fork_step: int = 0) -> go.Figure:
+    """Each run's training objective per step (binned): what its optimiser minimises, the method's terms included,
+    so runs with different methods differ here by construction (compare them on ``pair_loss_curves``)."""
+    fig = go.Figure()
+    for run, colour in zip(runs, PAIR_COLOURS):
+        if len(run.step_objective):
+            steps, values = _binned(run.step_objective, MAX_LOSS_POINTS // 2)
+            fig.add_scatter(x=steps, y=values, name=run.label, mode="lines", line=dict(color=colour, width=2))
+    _fork_line(fig, fork_step)
+    styled(fig, "Training objective")
     fig.update_xaxes(title_text="gradient step", rangemode="tozero")
-    fig.update_yaxes(title_text="cross-entropy loss", rangemode="tozero")
+    fig.update_yaxes(title_text="objective", rangemode="tozero")
     return fig
 
 

@@ -79,9 +79,14 @@ class BestEpoch(NamedTuple):
 
 
 class StepResult(NamedTuple):
+    """One gradient step: ``loss`` is the objective the optimiser minimised (cross-entropy, or what the run's methods
+    make of it, e.g. TRT's total with its reversed-input terms); ``cross_entropy`` is the cross-entropy of the model's
+    output on the original input alone, the one quantity comparable between runs with different methods."""
+
     loss: float
     accuracy: float
     epoch_finished: EpochRecord | None
+    cross_entropy: float
 
 
 class Trainer:
@@ -200,10 +205,11 @@ class Trainer:
         self.steps += 1
         self._cursor += size
         correct = int((out.predictions == y).sum())
+        cross_entropy = float(torch.nn.functional.cross_entropy(out.logits.detach(), y))
         sums = self._epoch_sums
         sums[0], sums[1], sums[2] = sums[0] + loss.item() * size, sums[1] + correct, sums[2] + size
         record = self._close_epoch() if self._cursor >= len(self.dataset.train_y) else None
-        return StepResult(loss.item(), correct / size, record)
+        return StepResult(loss.item(), correct / size, record, cross_entropy)
 
     def _epoch_batches(self):
         """The rest of the epoch's batches, from the cursor (``batch_bounds`` over the epoch's order)."""

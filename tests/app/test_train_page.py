@@ -1,15 +1,18 @@
 """AppTest of the Train & watch page: Play/Step/Reset, errors and downloads.
 
-``run_every`` does not tick under AppTest, so live training is driven by explicit ``.run()`` calls.
+Play trains in the session's background thread (``snn_app.live``); ``run_every`` does not tick under AppTest, so a
+test waits for the thread (``wait_for_training``) and runs the page again, as the live view's refresh would.
 """
+import time
+
 from app_runner import open_script as first_run
-from app_runner import shown_text
+from app_runner import shown_text, wait_for_training
 from snn_core.training.trainer import Trainer
 
 PAGE = {"epochs": 2, "train-samples": 200, "test-samples": 60, "hidden": 32}   # changes from the tiny base
 
 
-LONGER = {**PAGE, "epochs": 40, "train-samples": 1437}                      # Play runs for many reruns
+LONGER = {**PAGE, "epochs": 8, "train-samples": 1437}           # Play runs for a while (seconds)
 
 
 def test_step_advances_one_gradient_step_deterministically(tiny_values):
@@ -19,20 +22,20 @@ def test_step_advances_one_gradient_step_deterministically(tiny_values):
         at.button(key="step").click().run()
         at.button(key="step").click().run()
         assert at.session_state.trainer.steps == 2 and not at.exception
-        losses.append(list(at.session_state.step_log))
+        losses.append(at.session_state.live.logs()[0])
     assert losses[0] == losses[1] and len(losses[0]) == 2
 
 
-def test_play_trains_in_bounded_chunks_until_done(tiny_values):
+def test_play_trains_in_the_background_until_done_without_the_page_running(tiny_values):
     at = first_run("app_pages/train.py", tiny_values(LONGER))
     at.button(key="play_pause").click().run()
-    trainer = at.session_state.trainer
-    assert at.session_state.running and 0 < trainer.steps < trainer.batches_per_epoch * 40
-    for _ in range(400):            # about 40 reruns on an idle 2-core machine; more while other work runs
-        if not at.session_state.running:
-            break
-        at.run()
-    assert trainer.finished and not at.session_state.running and not at.exception
+    trainer, live = at.session_state.trainer, at.session_state.live
+    assert live.playing and at.button(key="play_pause").label == "Pause"
+    before = trainer.steps
+    time.sleep(0.5)                 # no script run meanwhile: only the background thread can step
+    assert trainer.steps > before
+    wait_for_training(at)
+    assert trainer.finished and not live.playing and not at.exception
     charts = [chart.key for chart in at.get("plotly_chart")]
     assert charts == ["network_diagram", "loss", "activity", "accuracy", "rates"]
     assert at.metric[0].value.endswith("%")
@@ -43,9 +46,11 @@ def test_pause_stops_training(tiny_values):
     at = first_run("app_pages/train.py", tiny_values(LONGER))
     at.button(key="play_pause").click().run()
     at.button(key="play_pause").click().run()
+    time.sleep(0.2)                                         # the step in progress ends
     steps = at.session_state.trainer.steps
+    time.sleep(0.3)
     at.run()
-    assert not at.session_state.running and at.session_state.trainer.steps == steps
+    assert not at.session_state.live.playing and at.session_state.trainer.steps == steps
 
 
 def test_reset_starts_a_new_run_and_a_changed_setting_is_announced(tiny_values):
@@ -58,7 +63,7 @@ def test_reset_starts_a_new_run_and_a_changed_setting_is_announced(tiny_values):
     assert "seed" in at.info[0].value
     at.button(key="reset").click().run()
     assert at.session_state.trainer is not first and at.session_state.trainer.cfg.training.seed == 5
-    assert at.session_state.trainer.steps == 0 and len(at.session_state.step_log) == 0
+    assert at.session_state.trainer.steps == 0 and at.session_state.live.logs() == ([], [])
 
 
 def test_a_model_error_is_shown_and_the_current_run_is_kept(tiny_values):
@@ -75,8 +80,7 @@ def test_a_model_error_is_shown_and_the_current_run_is_kept(tiny_values):
 def test_downloads_offer_every_format_after_an_epoch(tiny_values):
     at = first_run("app_pages/train.py", tiny_values(PAGE))
     at.button(key="play_pause").click().run()
-    while at.session_state.running:
-        at.run()
+    wait_for_training(at)
     labels = {button.label for button in at.get("download_button")}
     assert labels == {"history (CSV)", "metrics (CSV)", "run (JSON)", "config (JSON)", "model (safetensors)",
                       "model (NIR)", "figures (HTML)"}
@@ -94,11 +98,8 @@ def test_an_error_during_training_stops_play_and_is_shown(tiny_values, monkeypat
     monkeypatch.setattr(Trainer, "step", step)
     at = first_run("app_pages/train.py", tiny_values(PAGE))
     at.button(key="play_pause").click().run()
-    for _ in range(5):
-        if not at.session_state.running:
-            break
-        at.run()
-    assert not at.exception and not at.session_state.running
+    wait_for_training(at)
+    assert not at.exception and not at.session_state.live.playing
     assert "the second batch cannot be trained" in at.error[0].value
     assert at.session_state.trainer.steps == 1
 
@@ -118,12 +119,9 @@ def test_running_out_of_memory_stops_play_keeps_the_run_and_says_what_to_lower(t
     at = first_run("app_pages/train.py", tiny_values(PAGE))
     at.button(key="play_pause").click().run()
     kept = at.session_state.trainer
-    for _ in range(5):
-        if not at.session_state.running:
-            break
-        at.run()
-    assert not at.exception and not at.session_state.running
-    assert at.session_state.trainer is kept and kept.steps == 1 and len(at.session_state.step_log) == 1
+    wait_for_training(at)
+    assert not at.exception and not at.session_state.live.playing
+    assert at.session_state.trainer is kept and kept.steps == 1 and len(at.session_state.live.logs()[0]) == 1
     message = shown_text(at.error[0].value)
     assert "out of memory: lower Training ▸ batch size, Data ▸ T" in message and "--" not in message
     assert "can't allocate memory" in message
