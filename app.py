@@ -18,7 +18,6 @@ try:
 except ValueError:         # a bad SNN_THREADS, named above: the app runs on the default
     configure_threads(DEFAULT_THREADS)
 state.start_session()
-state.follow_page_theme()    # figures in the page's light or dark colours
 
 page = st.navigation([st.Page(info.path, title=info.title, icon=info.icon, url_path=info.url_path,
                               default=info.default) for info in pages.PAGES])
