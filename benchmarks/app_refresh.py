@@ -1,5 +1,5 @@
 """App benchmark: server-side time and bytes of a live-training refresh (one run, and a run with its Compare live
-twin), and of cached page work.
+twin: the page drawing what the session's background thread has trained, while it trains), and of cached page work.
 
     python benchmarks/app_refresh.py [--repeats 20] [--out docs/APP_PERFORMANCE.md]
 
@@ -45,7 +45,8 @@ def chart_bytes(at: AppTest) -> int:
 
 
 def live_refresh(repeats: int, twin: bool = False, single_ms: float | None = None) -> dict:
-    """Train & watch while playing: each run is one refresh (chunk of training + figures). With ``twin``, Compare
+    """Train & watch while playing: each run is one refresh (the figures of what has trained so far; the training
+    goes on in the session's thread meanwhile, on the same CPU). With ``twin``, Compare
     live is on (a K = 1 twin in lockstep); its target is ``TWIN_FACTOR`` times the single-run median."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     for key, value in LONG_RUN.items():
@@ -58,7 +59,7 @@ def live_refresh(repeats: int, twin: bool = False, single_ms: float | None = Non
         at.radio(key="twin_value_max-spikes").set_value("1").run()
     at.button(key="play_pause").click().run()
     if twin:
-        assert at.session_state.twin is not None, "Compare live made no twin"
+        assert at.session_state.live.twin is not None, "Compare live made no twin"
     times, sizes = [], []
     for _ in range(repeats):
         times.append(timed_run(at))
@@ -86,8 +87,9 @@ def cached_page(page: str, label: str, repeats: int, prepare=None) -> dict:
 def with_trained_model(at: AppTest) -> None:
     at.switch_page("app_pages/train.py").run()
     at.button(key="play_pause").click().run()
-    while at.session_state.running:
-        at.run()
+    while at.session_state.live.playing:          # the session's background thread trains (snn_app/live.py)
+        time.sleep(0.05)
+    at.run()
 
 
 def markdown(rows: list[dict], load: float) -> str:
@@ -97,7 +99,7 @@ def markdown(rows: list[dict], load: float) -> str:
              "script time under Streamlit's AppTest (no browser), median and maximum over repeats; load average "
              f"{load:.1f} when it started (other work on the machine slows every row alike).", "",
              "The twin row is Train & watch with **Compare live** on (a K = 1 twin of the default run): both runs "
-             "step in lockstep inside the same training time per refresh and the page draws both, so its target is "
+             "step in lockstep in the session's background thread while the page draws both, so its target is "
              f"{TWIN_FACTOR:g}× the single-run median measured in the same session.", "",
              "| case | median ms | max ms | figure bytes per run | target |", "|---|---|---|---|---|"]
     for r in rows:

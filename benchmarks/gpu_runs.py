@@ -100,7 +100,8 @@ def compare_run() -> dict:
 
 
 def app_live(seconds: float) -> dict:
-    """Train & watch under AppTest: Play, then refreshes for ``seconds``; what trained and on which device."""
+    """Train & watch under AppTest: Play (the session's thread trains), then refreshes for ``seconds``; what trained and
+    on which device."""
     try:
         from streamlit.testing.v1 import AppTest
     except ImportError as error:
@@ -113,7 +114,7 @@ def app_live(seconds: float) -> dict:
     at.switch_page("app_pages/train.py").run()
     at.button(key="play_pause").click().run()
     refreshes, started, times = 0, time.perf_counter(), []
-    while time.perf_counter() - started < seconds and at.session_state.running and not at.exception:
+    while time.perf_counter() - started < seconds and at.session_state.live.playing and not at.exception:
         begun = time.perf_counter()
         at.run()
         times.append(time.perf_counter() - begun)

@@ -140,7 +140,7 @@ def test_reset_near_the_budget_replaces_the_run_and_a_dropped_twin_gives_its_mem
     filler.release()
     at.toggle(key="twin_on").set_value(True).run()         # switched on again: tried again, and now it fits
     at.button(key="step").click().run()
-    assert not at.error and at.session_state.twin is not None and len(ledger.held()) == 2
+    assert not at.error and at.session_state.live.twin is not None and len(ledger.held()) == 2
     at.toggle(key="twin_on").set_value(False).run()
     assert len(ledger.held()) == 1                          # the twin's reservation went with it
 

@@ -4,7 +4,10 @@ import io
 import json
 
 import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
 
+from download_fetch import fetched, keep_media_managers
 from snn_app import downloads
 from snn_core.config.run_config import RunConfig
 from snn_core.experiments.compare import compare, sweep
@@ -64,3 +67,31 @@ def test_the_explorer_offers_the_samples_json_and_spikes(tiny_values):
     at.run()
     keys = {button.key for button in at.get("download_button")}
     assert {"explorer_download_json", "explorer_download_csv"} <= keys and not at.exception
+
+
+PANEL = """
+import streamlit as st
+from snn_app import downloads
+downloads.panel("neuron", lambda: {"spikes": st.session_state.spikes}, lambda: [{"step": 0, "spike": 1}], key="k")
+"""
+
+
+@pytest.fixture
+def media(monkeypatch):
+    return keep_media_managers(monkeypatch)
+
+
+def test_a_panels_files_build_outside_the_script_and_a_failure_is_explained(media):
+    """The panel's callables run on the download thread, where the session is gone: a result that reads
+    ``st.session_state`` there fails, and the panel says which file and why on its next run."""
+    at = AppTest.from_string(PANEL)
+    at.session_state.spikes = 3
+    at.run()
+    buttons = {button.proto.label: button for button in at.get("download_button")}
+    assert all(button.proto.ignore_rerun and button.proto.deferred_file_id for button in buttons.values())
+    assert _rows(fetched(media[-1], buttons["table (CSV)"]).decode()) == [{"step": "0", "spike": "1"}]
+    with pytest.raises(Exception, match="Callable execution failed"):
+        fetched(media[-1], buttons["results (JSON)"])
+    at.run()
+    assert len(at.warning) == 1 and at.warning[0].value.startswith(
+        "results \\(JSON\\) could not be made\\: AttributeError\\: st\\.session\\_state has no attribute")

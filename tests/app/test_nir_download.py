@@ -3,7 +3,7 @@ where saved models open, and the opened network fires the spikes of the one that
 import pytest
 import torch
 
-from app_runner import open_script, shown_text
+from app_runner import open_script, shown_text, wait_for_training
 from snn_app import saved
 from snn_app.downloads import nir_file, nir_problem
 from snn_core.training.trainer import Trainer
@@ -14,9 +14,7 @@ PAGE = {"epochs": 1, "train-samples": 100, "test-samples": 40, "hidden": 16, "th
 def trained_page(settings: dict):
     at = open_script("app_pages/train.py", settings)
     at.button(key="play_pause").click().run()
-    while at.session_state.running:
-        at.run()
-    return at
+    return wait_for_training(at)
 
 
 def test_the_model_downloads_as_nir_beside_the_safetensors(tiny_values):
