@@ -86,8 +86,9 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
         default = defaults[section][fld.name]
         shown = ",".join(map(str, default)) if isinstance(default, list) else str(default).lower()
         aliases = [f"--{alias}" for alias, target in ALIASES.items() if target == cli_name]     # e.g. --K
+        text = f"{fld.metadata['help']} [{allowed_text(fld)}; default {shown}]"
         parser.add_argument(f"--{cli_name}", *aliases, metavar="V", dest=f"cfg:{cli_name}", default=None,
-                            help=f"{fld.metadata['help']} [{allowed_text(fld)}; default {shown}]")
+                            help=text.replace("%", "%%"))       # argparse %-formats help: "30%" would break --help
     parser.add_argument("--tau", type=float, default=None, metavar="STEPS",
                         help="membrane time constant in steps; sets --decay to exp(-1/tau)")
     parser.add_argument("--config", metavar="FILE", help="start from a config JSON (e.g. a result's 'config')")

@@ -349,3 +349,11 @@ def test_bad_environment_settings_are_one_line_and_exit_2_before_anything_runs(m
     assert err == ("error: SNN_FRAME_CACHE_MB='inf' is not a cache size; allowed: a number of megabytes >= 0 (0 turns "
                    "the cache off), or unset for 2048; SNN_THREADS='many' is not valid; allowed: an integer 1..256, "
                    "or unset for 1\n")
+
+
+@pytest.mark.parametrize("command", ["train", "compare", "sweep", "reproduce", "export", "import", "inspect"])
+def test_every_commands_help_prints(command, capsys):
+    """argparse %-formats help text: a setting's help with a bare "%" (e.g. "over 30% of its spikes") broke --help."""
+    with pytest.raises(SystemExit) as stopped:
+        main([command, "--help"])
+    assert stopped.value.code == 0 and "usage:" in capsys.readouterr().out
