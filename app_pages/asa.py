@@ -39,14 +39,17 @@ noise = controls[1].slider("noise events per pixel", 0.0, 0.5, 0.2, 0.05, key="r
                            help="background noise and hot pixels of the event camera")
 epochs = controls[2].number_input("epochs", 1, 30, 4, key="red_epochs")
 samples = controls[3].number_input("training clips", 200, 4000, 1000, 200, key="red_samples")
-chosen = st.columns([3, 1])
+chosen = st.columns([3, 1, 1])
 controls_on = chosen[0].multiselect("controls trained beside ASA", list(glue.CONTROLS), [glue.DEFAULT_CONTROL],
                                     key="red_controls", help="each is one more network to train")
 gate = chosen[1].number_input("control gate g (start)", 0.05, 0.95, 0.7, 0.05, key="red_gate",
                               help="where the controls' learned gate starts; ASA's mean gate is shown after training")
+paper = chosen[2].toggle("paper's neuron", True, key="red_paper",
+                         help="the ASA paper's LIF (V_th 0.3, leak 0.3, hard reset) and lr 0.01: behind BatchNorm it "
+                              "fires densely enough for noise channels to appear; off: the sidebar's neuron and lr")
 try:
     configs = glue.pair_configs(st.session_state.config, variant, noise, int(epochs), int(samples), controls_on,
-                                float(gate))
+                                float(gate), paper)
 except ValueError as problem:
     st.error(f"These settings cannot run ASA: {problem}")
     st.stop()
@@ -76,21 +79,25 @@ against = st.radio("compare ASA against", bases,
                    horizontal=True, key="red_against",
                    help="its control shows what attenuation (or a random choice) alone does; off shows the total")
 on, base = evaluations["ASA on"], evaluations[against]
+st.markdown("**Test accuracy** and **NASFR** (network-average spike firing rate: spikes per neuron per step)")
 for column, (arm, evaluation) in zip(st.columns(len(evaluations)), evaluations.items()):
-    column.metric(f"test accuracy, {arm}", f"{evaluation.accuracy:.1%}",
-                  f"{100 * (on.accuracy - base.accuracy):+.1f} points vs {against}" if arm == "ASA on" else None)
-    column.metric(f"NASFR, {arm}", f"{evaluation.activity.nasfr:.4f}",
+    column.metric(arm, f"{evaluation.accuracy:.1%}",
+                  f"{100 * (on.accuracy - base.accuracy):+.1f} pts vs {against}" if arm == "ASA on" else None,
+                  help=f"test accuracy of the run {arm}")
+    column.metric(arm, f"{evaluation.activity.nasfr:.4f}",
                   f"{on.activity.nasfr - base.activity.nasfr:+.4f} vs {against}" if arm == "ASA on" else None,
-                  delta_color="inverse")
+                  delta_color="inverse", help=f"NASFR of the run {arm}: all its spikes / (neurons x steps x clips)")
+st.markdown("**Noise channels** (firing almost everywhere, for nothing) without ASA and what ASA made of them, "
+            "on the test clips:\n" + glue.noise_story(evaluations["ASA off"].redundancy, on.redundancy))
 st.caption("One seed: a demonstration, not a verdict. The reproduction report (`python -m snn_core reproduce "
            "--sections asa`) tunes every arm with the same budget and pits ASA against its best control on 10 or more "
            "paired seeds.")
 left, right = st.columns(2)
 left.plotly_chart(state.memo_figure(("red-rates", key), lambda: figs.rates_by_layer(
     {arm: ev.activity.firing_rate for arm, ev in evaluations.items()},
-    {arm: ev.activity.nasfr for arm, ev in evaluations.items()})), theme=None, config=PLOTLY_CONFIG)
+    {arm: ev.activity.nasfr for arm, ev in evaluations.items()})), config=PLOTLY_CONFIG)
 right.plotly_chart(state.memo_figure(("red-patterns", key), lambda: figs.channel_patterns(
-    {arm: ev.redundancy.pattern_fractions() for arm, ev in evaluations.items()})), theme=None, config=PLOTLY_CONFIG)
+    {arm: ev.redundancy.pattern_fractions() for arm, ev in evaluations.items()})), config=PLOTLY_CONFIG)
 
 downloads.panel("asa-pair", lambda: downloads.trainers_result(trainers),
                 lambda: downloads.trainers_rows(trainers, "arm"), key="red_download")
@@ -120,11 +127,11 @@ for pattern, channel in picks._asdict().items():
     for column, arm in zip(st.columns(2), glue.ARMS):
         counts, edges = glue.channel_mpd(traces[arm], layer, channel, field)
         rates = evaluations[arm].redundancy.firing_maps[layer][channel].cpu().numpy()
-        title = f"{arm}: {pattern} channel {channel}"
+        title = f"{arm}, {pattern} ch {channel}"
         column.plotly_chart(state.memo_figure(("red-mpd", key, layer, channel, arm, field), lambda: figs.mpd(
-            counts, edges, threshold, f"{title}, {shown}", figs.ARM_COLOURS[arm])), theme=None, config=PLOTLY_CONFIG)
+            counts, edges, threshold, f"{title}: {field}", figs.ARM_COLOURS[arm])), config=PLOTLY_CONFIG)
         column.plotly_chart(state.memo_figure(("red-map", key, layer, channel, arm), lambda: figs.firing_map(
-            rates, f"{title}, firing rate")), theme=None, config=PLOTLY_CONFIG)
+            rates, f"{title}: rate")), config=PLOTLY_CONFIG)
 
 st.subheader("What ASA decided for one clip")
 sample = st.slider("test clip", 0, glue.TRACED_SAMPLES - 1, 0, key="red_sample")
@@ -134,5 +141,5 @@ if view is None:
 else:
     left, right = st.columns([3, 2])
     left.plotly_chart(figs.gate_maps(glue.input_image(trainers["ASA on"], sample),
-                                     {k: v for k, v in view.items() if k != "mask"}), theme=None, config=PLOTLY_CONFIG)
-    right.plotly_chart(figs.importance_mask(view["mask"]), theme=None, config=PLOTLY_CONFIG)
+                                     {k: v for k, v in view.items() if k != "mask"}), config=PLOTLY_CONFIG)
+    right.plotly_chart(figs.importance_mask(view["mask"]), config=PLOTLY_CONFIG)

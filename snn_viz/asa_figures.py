@@ -36,7 +36,7 @@ def channel_patterns(fractions: Mapping[str, Mapping[str, Mapping[str, float]]])
     for pattern, colour in PATTERN_COLOURS.items():
         fig.add_bar(y=labels, x=[fractions[arm][layer][pattern] for arm, layer in columns], name=pattern,
                     orientation="h", marker_color=colour, hovertemplate="%{y}: %{x:.0%}<extra>" + pattern + "</extra>")
-    styled(fig, "Channel patterns (the paper's Fig. 1 vocabulary)", height=max(380, 120 + 26 * len(columns)))
+    styled(fig, "Channel patterns", height=max(380, 120 + 26 * len(columns)))
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title_text="share of channels", tickformat=".0%", range=[0, 1])
     fig.update_yaxes(autorange="reversed")
@@ -81,8 +81,11 @@ def gate_maps(input_image: np.ndarray, gates: Mapping[str, np.ndarray]) -> go.Fi
                                  zmin=0 if is_gate else None, zmax=1 if is_gate else None,
                                  hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra>" + name + "</extra>"),
                       row=1, col=column)
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{column if column > 1 else ''}", showgrid=False,
-                         row=1, col=column)
+        height, width = np.shape(image)
+        # fixed ranges, square pixels: the panel shrinks to the image ("domain") instead of padding its range
+        fig.update_xaxes(range=[-0.5, width - 0.5], constrain="domain", showgrid=False, row=1, col=column)
+        fig.update_yaxes(range=[height - 0.5, -0.5], constrain="domain", showgrid=False,
+                         scaleanchor=f"x{column if column > 1 else ''}", row=1, col=column)
     styled(fig, "Where ASA lets current through (gate 1) and where it shuts it (gate 0)", height=360)
     return fig
 
