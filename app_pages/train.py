@@ -70,8 +70,8 @@ for problem in (st.session_state.train_error, live.problem):          # a refuse
         st.error(f"Cannot train with these settings: {escape_markdown(sidebar.plain_words(problem), 2000)}")
 st.session_state.train_error = ""
 twin.show_problem(live)
-if live.main is not None and live.main.cfg != st.session_state.config:
-    changed = ", ".join(training.changed_options(live.main.cfg, st.session_state.config))
+if live.main is not None and (changed := ", ".join(training.changed_options(live.main.cfg,
+                                                                          st.session_state.config))):
     st.info(f"The sidebar settings differ from this run's ({changed}). **Reset** starts a run with them; "
             "Play and Step continue the current run.")
 with st.expander("The network", expanded=live.main is None):

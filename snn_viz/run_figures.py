@@ -46,7 +46,7 @@ def firing_rate_bars(activity: ActivityMetrics) -> go.Figure:
         hovertemplate="%{x}: %{y:.4f}<br>%{customdata[0]} neurons, %{customdata[1]:.1%} silent"
                       f"<br>over {activity.samples} test samples<extra></extra>"))
     styled(fig, "Firing rate per layer")
-    fig.update_xaxes(title_text=f"spiking layer ({activity.samples} test samples)")
+    fig.update_xaxes(title_text=f"layer ({activity.samples} test samples)")
     fig.update_yaxes(title_text="spikes per neuron per step", range=[0, max(rates + [0.01]) * 1.25])
     return fig
 
@@ -105,7 +105,7 @@ def activity_curves(history: Sequence[EpochRecord]) -> go.Figure:
                         line=dict(color=layer_colour(name), width=3), marker=dict(size=8))
     fig.add_scatter(x=epochs, y=[r.nasfr for r in history], name="NASFR (network)", mode="lines+markers",
                     line=dict(color=SERIES_COLOURS["test"], width=3, dash="dash"), marker=dict(size=8))
-    styled(fig, "Firing rate per layer")
+    styled(fig, "Firing rate per epoch")
     fig.update_xaxes(title_text="epoch", dtick=1 if len(epochs) <= 20 else None)
     fig.update_yaxes(title_text="spikes per neuron per step", rangemode="tozero")
     return fig

@@ -161,3 +161,51 @@ def test_dark_mode_reaches_the_figures(page, server):
     else:                                                                  # rgb(r, g, b) or rgba(...)
         channels = [int(float(part)) for part in background[background.index("(") + 1:-1].split(",")[:3]]
     assert max(channels) < 80, f"a dark page's figure background is {background}"
+
+
+TRUNCATED = """() => {
+    const cut = el => el.scrollWidth > el.clientWidth + 1;
+    const out = [];
+    for (const el of document.querySelectorAll("[data-testid='stMain'] button p, [data-testid='stMetricLabel'] p, "
+                                               + "[data-testid='stMetricLabel'] div"))
+        if (cut(el) && el.innerText.trim()) out.push(el.innerText.trim());
+    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+        const width = plot.getBoundingClientRect();
+        for (const text of plot.querySelectorAll('.gtitle, .g-xtitle text, .g-ytitle text')) {
+            const box = text.getBoundingClientRect();
+            if (box.width && (box.left < width.left - 1 || box.right > width.right + 1)) out.push(text.textContent);
+        }
+    }
+    return out;
+}"""
+
+
+def test_train_and_watch_is_readable_on_a_1024_px_projector(page, server):
+    """At 1024×768 every button label, metric label and chart title on Train & watch reads whole (no "P…")."""
+    tab = page.context.browser.new_page(viewport={"width": 1024, "height": 768})
+    try:
+        open_page(tab, server, f"{PAGES['train']}?epochs=1&train-samples=300&test-samples=100")
+        tab.get_by_role("button", name="Play").click()
+        tab.locator("button:disabled", has_text="Play").wait_for(timeout=120_000)      # finished
+        tab.locator(".js-plotly-plot").nth(3).wait_for(timeout=30_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / "browser-train-1024.png"), full_page=True)
+        assert tab.evaluate(TRUNCATED) == []
+        assert_no_errors(tab, "train-1024")
+    finally:
+        tab.close()
+
+
+def test_the_twin_survives_a_visit_to_another_page(page, server):
+    open_page(page, server, f"{PAGES['train']}?epochs=2&train-samples=300&test-samples=100&T=4")
+    page.get_by_text("Compare live").click()
+    page.get_by_text("The twin differs in").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("twin (max-spikes=1)", exact=True).wait_for(timeout=60_000)
+    page.get_by_role("link", name="Neuron playground").click()
+    page.get_by_role("heading", name="Neuron playground").wait_for(timeout=30_000)
+    page.get_by_role("link", name="Train & watch").click()
+    page.get_by_text("twin (max-spikes=1)", exact=True).wait_for(timeout=30_000)   # the same twin, still beside the run
+    assert page.get_by_text("from the same start").count() == 1                # not re-forked at the current step
+    assert page.get_by_role("switch", name="Compare live").is_checked()
+    assert_no_errors(page, "twin-after-navigation")
