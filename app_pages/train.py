@@ -3,7 +3,7 @@ trains a twin that differs in one setting beside it, in lockstep (snn_app/twin.p
 background thread (snn_app/live.py); this page only draws what they have recorded."""
 import streamlit as st
 
-from snn_app import downloads, method_readings, network_view, sidebar, state, training, twin
+from snn_app import challenges, downloads, method_readings, network_view, sidebar, state, training, twin
 from snn_app.text import escape_markdown
 from snn_core.metrics.activity import FIRING_RATE_EQUATIONS
 from snn_viz import run_figures
@@ -122,6 +122,8 @@ def live_view() -> None:
 
 
 live_view()
+if live.main is not None:               # outside the fragment: the challenge's banner is above it, updated per page run
+    challenges.show("small-net", challenges.small_net(live.main.cfg, list(live.main.history)))
 with st.expander("How the firing rates and NASFR are computed"):
     st.latex(FIRING_RATE_EQUATIONS)
     st.caption("On the test set after each epoch: M samples, T steps, N_l neurons in layer l, s the spikes. SFR_l "

@@ -7,14 +7,17 @@ from snn_core.config.run_config import ALIASES, RunConfig, parse_assignments
 from snn_core.experiments.batch import RunCache, default_cache_dir
 from snn_core.experiments.compare import compare_configs, compare_result, compute_matched, runnable
 from snn_core.experiments.tuning import TUNE_SEEDS, Arm, TunedArm, TuningPlan, plan_tuning
+from snn_core.report.parts import ACCURACY
 from snn_core.report.verdict import HEADLINE_METRICS, holm_family, verdict
 from snn_core.results import Comparison
 
+from .challenges import chance
 from .downloads import comparison_rows, csv_text
 from .jobs import Job, Snapshot, batch_work
 
 JOB = "compare"              # the page's job name in the session
 TUNE_JOB = "compare-tune"    # the tuning that runs before it when "Tune both arms first" is on
+AT_CHANCE = 0.05            # an arm whose mean test accuracy is below chance + 5 points has not learned
 TUNED = {"lr": (1 / 3, 1.0, 3.0), "threshold": (0.5, 1.0, 2.0)}    # tuned setting -> factors of the base's value
 
 
@@ -87,9 +90,24 @@ def budget_text(trials: int, cfg: RunConfig) -> str:
 
 
 def sentences(result: Comparison) -> list[str]:
-    """The verdict on the headline metrics, each p Holm-adjusted over the metrics shown (one family of tests)."""
+    """The verdict on the headline metrics, each p Holm-adjusted over the metrics shown (one family of tests), after
+    a warning when neither arm learned (``unlearned``)."""
     shown = {metric: result.paired[metric] for metric in HEADLINE_METRICS if metric in result.paired}
-    return verdict(shown, adjusted=holm_family(shown))
+    warning = unlearned(result)
+    return [*([warning] if warning else []), *verdict(shown, adjusted=holm_family(shown))]
+
+
+def unlearned(result: Comparison) -> str | None:
+    """A warning when both arms end at chance (mean test accuracy below guessing + ``AT_CHANCE`` points): their
+    differences then measure two untrained networks, not the change. None otherwise, or where chance is unknown."""
+    floor = chance(result.base)
+    means = [summary[ACCURACY].mean for summary in (result.base_summary, result.variant_summary)
+             if ACCURACY in summary]
+    if floor is None or len(means) < 2 or max(means) >= floor + AT_CHANCE:
+        return None
+    return (f"**Neither arm learned**: the base ends at {means[0]:.1%} and the variant at {means[1]:.1%} test "
+            f"accuracy, and guessing gets {floor:.0%}, so the comparison says nothing about the change. Train longer "
+            "(epochs), on more samples or with a larger lr first.")
 
 
 def result(snap: Snapshot) -> Comparison:

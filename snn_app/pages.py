@@ -70,26 +70,33 @@ class Challenge:
     settings: Mapping[str, str | int | float] = field(default_factory=dict)   # sidebar settings, CLI names
 
 
-CHALLENGES = (
+CHALLENGES = (                # each goal states the rule that snn_app.challenges checks on the page's own result
     Challenge("halve-rate", "Halve the firing rate, keep the accuracy",
               "Type a variant that halves NASFR (spikes per neuron per step) against the base while its accuracy "
               "drops by at most 1 point, then run the comparison. `asa=clean` is a start; try `threshold=`, "
-              "`decay=` or `T=` too.",
+              "`decay=` or `T=` too. Reached when a finished comparison of 2 or more seeds has the variant's mean "
+              "NASFR at most half the base's, the mean paired accuracy change at −1 point or better, and a base "
+              "that learned (at least chance + 20 points).",
               "app_pages/compare.py",
               {"dataset": "events-shape", "arch": "conv", "T": 4, "epochs": 3, "train-samples": 600,
-               "test-samples": 200}),
+               "test-samples": 200, "batch-size": 16, "lr": 0.01, "robustness": "off"}),
     Challenge("ttfs-k", "Find the K where TTFS stops losing accuracy",
               "Run the K sweep: from which spike cap K on is the accuracy no longer clearly below unlimited "
-              "spiking (K = ∞)? What does that K cost in spikes per sample?",
+              "spiking (K = ∞)? What does that K cost in spikes per sample? \"Clearly below\": the 95% CI of the "
+              "paired difference (K − ∞, seed by seed) lies under zero. Reached when a finished sweep of 2 or more "
+              "seeds answers it.",
               "app_pages/ttfs.py", dict(TTFS_PRESET)),
     Challenge("trt-direction", "See what reversing time does to direction labels",
               "Train the sample network on events-direction with TRT and compare its answers on the clip and on "
-              "the clip played backwards: does a left-moving clip become a right-moving one?",
+              "the clip played backwards: does a left-moving clip become a right-moving one? Reached when the "
+              "sample shown both ways comes from a network trained with TRT on events-direction.",
               "app_pages/trt.py", {"dataset": "events-direction", "trt": "on", "arch": "conv", "T": 4}),
     Challenge("small-net", "Shrink the network, keep 90%",
               "Train on digits with the smallest hidden layer that still reaches 90% test accuracy; use the "
-              "network view's − buttons and Reset between tries.",
-              "app_pages/train.py", {"hidden": "16", "epochs": 5}),
+              "network view's − buttons and Reset between tries. Reached when an MLP whose hidden layers have at "
+              "most 16 neurons ends an epoch at 90% test accuracy or more (on 200 or more test samples); then "
+              "try fewer.",
+              "app_pages/train.py", {"hidden": "16", "epochs": 5, "lr": 0.01}),
 )
 
 

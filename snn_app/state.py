@@ -13,7 +13,7 @@ import streamlit as st
 from snn_core.config.check import check
 from snn_core.config.run_config import RunConfig
 
-from . import pages, sidebar, url_state
+from . import challenges, sidebar, url_state
 from .live import LiveRun
 
 FIGURE_MEMO_SIZE = 48      # built figures kept per session
@@ -83,18 +83,8 @@ def show_url_notices() -> None:
 
 
 def show_challenge(page_title: str) -> None:
-    """The goal of the challenge the user opened from Home, on its page (titled ``page_title``), until they close
-    it."""
-    key = st.session_state.get("challenge")
-    if key is None:
-        return
-    item = pages.challenge(key)
-    if pages.page(item.page).title != page_title:
-        return
-    st.info(f"**Challenge: {item.title}.** {item.goal}", icon=":material/flag:")
-    if st.button("Close the challenge", key="close_challenge"):
-        st.session_state.challenge = None
-        st.rerun()
+    """The banner of the challenge the user opened from Home, on its page (``challenges.banner``)."""
+    challenges.banner(page_title)
 
 
 def memo_figure(key: Hashable, build: Callable):

@@ -209,3 +209,17 @@ def test_the_twin_survives_a_visit_to_another_page(page, server):
     assert page.get_by_text("from the same start").count() == 1                # not re-forked at the current step
     assert page.get_by_role("switch", name="Compare live").is_checked()
     assert_no_errors(page, "twin-after-navigation")
+
+
+def test_a_challenge_from_home_reaches_its_goal(page, server):
+    """Home's "Shrink the network, keep 90%" link: its preset trained with Play meets the goal, and the banner says
+    so (snn_app/challenges.py checks the run's own epochs)."""
+    from snn_app import url_state
+
+    query = "&".join(f"{key}={value}" for key, value in url_state.challenge_params("small-net").items())
+    open_page(page, server, f"{PAGES['train']}?{query}")
+    page.get_by_text("Challenge: Shrink the network").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Play").click()
+    page.locator("button:disabled", has_text="Play").wait_for(timeout=180_000)      # trained to the end
+    page.get_by_text("Goal reached").wait_for(timeout=30_000)
+    assert_no_errors(page, "challenge-reached")
