@@ -3,7 +3,7 @@ import os
 
 import streamlit as st
 
-from snn_app import comparison, downloads, jobs, state, training
+from snn_app import challenges, comparison, downloads, jobs, state, training
 from snn_core.experiments.stats import CI_LATEX, MDE_LATEX
 from snn_core.experiments.tuning import tuning_table
 from snn_viz import compare_figures
@@ -97,10 +97,10 @@ if result.failed_runs:
     st.warning(f"{result.failed_runs} run(s) failed and are left out of the statistics: "
                f"{'; '.join(comparison.errors(result))}")
 st.markdown("\n".join(f"- {sentence}" for sentence in comparison.sentences(result)) or "No paired seeds.")
-st.plotly_chart(compare_figures.arm_bars(result), theme=None, config=PLOTLY_CONFIG, key="cmp_bars")
-left, right = st.columns(2)
-left.plotly_chart(compare_figures.paired_differences(result), theme=None, config=PLOTLY_CONFIG, key="cmp_paired")
-right.plotly_chart(compare_figures.tradeoff_scatter(result), theme=None, config=PLOTLY_CONFIG, key="cmp_tradeoff")
+challenges.show("halve-rate", challenges.halve_rate(result))
+st.plotly_chart(compare_figures.arm_bars(result), config=PLOTLY_CONFIG, key="cmp_bars")
+st.plotly_chart(compare_figures.paired_differences(result), config=PLOTLY_CONFIG, key="cmp_paired")
+st.plotly_chart(compare_figures.tradeoff_scatter(result), config=PLOTLY_CONFIG, key="cmp_tradeoff")
 buttons = st.columns(2)
 buttons[0].download_button("per-seed metrics (CSV)", comparison.per_seed_csv(result), "comparison.csv", "text/csv")
 buttons[1].download_button("comparison (JSON)", downloads.json_text(result), "comparison.json", "application/json")

@@ -6,7 +6,6 @@ from snn_app import downloads, explorer, saved, state, training
 from snn_viz import sample_figures, style
 
 state.start_session()       # no-op inside the app; lets the page run on its own (tests)
-state.follow_page_theme()   # also when the page runs on its own (tests)
 st.title("Spike explorer")
 st.caption("Pick a test sample, then a spiking layer: see which neurons fire when, how their membranes "
            "climb to the threshold, and how busy each layer is compared with the whole test set.")
@@ -32,9 +31,9 @@ if trainer is None:
 
 
 def chart(where, key: tuple, build) -> None:
-    """A figure, built once per session for what it shows (``key``) and the page's theme, in its own large fonts
+    """A figure, built once per session for what it shows (``key``), in its own large fonts
     and colours; its toolbar exports it as SVG under the name of what it shows."""
-    where.plotly_chart(state.memo_figure(("explorer", weights, *key), build), theme=None,
+    where.plotly_chart(state.memo_figure(("explorer", weights, *key), build),
                        config=style.plotly_config(f"explorer-{key[0]}-{'-'.join(str(part) for part in key[1:])}"))
 
 
@@ -55,11 +54,11 @@ source = f"opened from **{opened[0]}**" + (f", then {trainer.steps} more trainin
 st.caption(f"Model: {training.describe(trainer.cfg)}, {source}")
 
 st.session_state.explorer_sample = min(st.session_state.get("explorer_sample", 0), count - 1)
-pick, image, readout = st.columns([1, 1.3, 1.7])
+pick, image, readout = st.columns([1, 1.1, 1.9])         # the readout's title fits at 1024 px
 index = int(pick.number_input(f"test sample (0 to {count - 1})", 0, count - 1, key="explorer_sample",
                               persist_state="session"))
 wrong = explorer.wrong_indices(evaluation.predictions, data.test_y)
-pick.button("next wrong prediction", on_click=show_next_wrong, args=(wrong,),
+pick.button("next wrong", on_click=show_next_wrong, args=(wrong,),
             disabled=not wrong, help="jump to the next test sample the model gets wrong",
             icon=":material/skip_next:")
 traced = explorer.sample_trace(trainer, weights, index)

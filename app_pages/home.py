@@ -18,8 +18,7 @@ def quick_start() -> None:
     seed_widgets(RunConfig())
     st.session_state.config = RunConfig()
     st.session_state.trainer = Trainer(RunConfig())
-    st.session_state.step_log.clear()
-    st.session_state.running = True
+    state.live_run().play()                      # trains in the background (snn_app.live) while the page draws
     st.session_state.go_to_training = True
 
 
@@ -39,7 +38,7 @@ with left:
     seed = st.session_state.setdefault("home_seed", 0)
     run = simulate("poisson", LIFParams(decay=0.8, threshold=1.0), 40, rate_per_step=0.35, weight=0.5, seed=seed)
     st.plotly_chart(neuron_traces(run, LIFParams(decay=0.8, threshold=1.0),
-                                  "One neuron, 40 steps of random input spikes"), theme=None, config=PLOTLY_CONFIG)
+                                  "One neuron, 40 steps of random input spikes"), config=PLOTLY_CONFIG)
     if st.button("New random input", key="home_new_input"):
         st.session_state.home_seed += 1
         st.rerun()
@@ -52,7 +51,7 @@ with right:
     if st.session_state.pop("go_to_training", False):
         st.switch_page("app_pages/train.py")
 
-challenges, tour = st.columns([3, 2])
+challenges, tour = st.container(), st.container()     # stacked: a link's label is one line, cut in a column at 1024 px
 with challenges:
     st.subheader("Challenges")
     st.caption("Each link opens its page with the sidebar set up for it; the goal stays on top of the page.")

@@ -86,7 +86,7 @@ st.latex(LIF_EQUATIONS)
 st.caption("V: membrane potential (V^pre before the reset), I: input current, S: spike (0 or 1), Θ: step function, "
            "n: spikes so far, β: leak factor, V_th: threshold, V_reset: reset potential, K: spike cap (0 = none).")
 
-controls, view = st.columns([1, 3], gap="large")
+controls, view = st.columns([3, 5], gap="large")        # controls stay readable at 1024 px
 with controls.container(border=True):
     st.subheader("Input current")
     steps = spec_slider("time steps T", "T", "pg_T", 1)
@@ -106,7 +106,7 @@ with controls.container(border=True):
 params = LIFParams(decay=decay, threshold=threshold, reset=reset, v_reset=v_reset, max_spikes=cap)
 run = simulate(kind, params, steps, options)
 
-columns = view.columns(4)
+columns = [*view.columns(2), *view.columns(2)]         # two rows of two: four in a row were cut at 1024 px
 columns[0].metric("spikes", run.spike_count, help=f"spikes in the {steps} simulated steps")
 columns[1].metric("firing rate (per step)", f"{run.rate_per_step:.3f}", help="spikes divided by time steps")
 first = run.first_spike_step
@@ -114,11 +114,11 @@ columns[2].metric("first spike", "none" if first is None else f"step {first}")
 columns[3].metric("mean input current", f"{run.mean_current:.3f}")
 
 title = f"{INPUT_LABELS[kind].capitalize()} input → membrane potential"
-view.plotly_chart(neuron_figures.neuron_traces(run, params, title), theme=None, config=PLOTLY_CONFIG)
+view.plotly_chart(neuron_figures.neuron_traces(run, params, title), config=PLOTLY_CONFIG)
 label = "this input" if kind == "constant" else "this input (mean current)"
 curve = fi_summary(params, steps, run.mean_current)
 view.plotly_chart(neuron_figures.fi_figure(curve, (run.mean_current, run.rate_per_step), label),
-    theme=None, config=PLOTLY_CONFIG)
+    config=PLOTLY_CONFIG)
 with view:
     downloads.panel(f"neuron-{kind}", lambda: {"input": kind, "steps": steps, "neuron": params._asdict(),
                                                "spikes": run.spike_count, "rate_per_step": run.rate_per_step,

@@ -19,7 +19,7 @@ st.caption(f"Read one event-camera or spike file the way the datasets are read (
 
 def chart(where, key: tuple, build) -> None:
     """A figure, built once per session for what it shows (``key``)."""
-    where.plotly_chart(state.memo_figure(("recording", *key), build), theme=None, config=PLOTLY_CONFIG)
+    where.plotly_chart(state.memo_figure(("recording", *key), build), config=PLOTLY_CONFIG)
 
 
 pick_upload, pick_path = st.columns(2)

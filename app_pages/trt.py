@@ -3,7 +3,7 @@ import os
 
 import streamlit as st
 
-from snn_app import comparison, downloads, jobs, state
+from snn_app import challenges, comparison, downloads, jobs, state
 from snn_app import trt as glue
 from snn_core.data import DATASETS
 from snn_core.experiments import trt_sign
@@ -54,7 +54,7 @@ else:
     if trainer is None and (demo is None or not demo.running):
         st.info("Press **Train** for a small network on the chosen dataset "
                 f"({glue.TRAIN_SAMPLES} training samples, the sidebar's network and epochs).")
-    elif demo_cfg is not None and trainer.cfg != demo_cfg:
+    elif trainer is not None and demo_cfg is not None and trainer.cfg != demo_cfg:
         st.caption("The settings changed since this network was trained: press **Train** to update it.")
 view = None
 if trainer is not None:
@@ -68,9 +68,10 @@ if trainer is not None:
 if view is not None:
     key = (id(trainer), trainer.cfg, trainer.steps, int(index))
     for name, build in glue.both_ways_figures(view, int(index)).items():
-        st.plotly_chart(state.memo_figure((name, *key), build), theme=None, config=PLOTLY_CONFIG)
+        st.plotly_chart(state.memo_figure((name, *key), build), config=PLOTLY_CONFIG)
     for note in glue.sample_notes(trainer, view):
         st.caption(note)
+    challenges.show("trt-direction", challenges.trt_direction(trainer.cfg, view))
 
 st.header("How large is TRT's effect, and what changes it?")
 st.markdown(glue.sign_study_text())
@@ -85,7 +86,7 @@ if st.button("Run the factorial study", icon=":material/grid_view:", key="trt_si
 sign_snap = jobs.panel(glue.SIGN_JOB, again="Run the factorial study")
 study = glue.sign_result(sign_snap)
 if study is not None:
-    st.plotly_chart(figs.sign_by_cell(study), theme=None, config=PLOTLY_CONFIG, key="trt_sign_chart")
+    st.plotly_chart(figs.sign_by_cell(study), config=PLOTLY_CONFIG, key="trt_sign_chart")
     st.dataframe(glue.sign_rows(study), hide_index=True)
     st.caption(glue.sign_effects(study))
 
@@ -106,8 +107,8 @@ settings = st.radio("network and training", list(glue.SETTINGS), format_func=glu
                                              "each arm first)")
 columns = st.columns([1, 1, 3])
 seeds = columns[0].number_input("seeds", 2, 10, 4, key="trt_seeds")
-workers = columns[1].number_input("worker processes", 1, max(1, os.cpu_count() or 1), min(2, os.cpu_count() or 1),
-                                  key="trt_workers", help="runs in parallel, one torch thread each")
+workers = columns[1].number_input("workers", 1, max(1, os.cpu_count() or 1), min(2, os.cpu_count() or 1),
+                                  key="trt_workers", help="worker processes: runs in parallel, one torch thread each")
 changes = columns[2].text_input("TRT arm changes (KEY=VALUE, optional)", "", key="trt_changes",
                                 help="ablations, e.g. `trt-star=0 trt-ce-reversed=0` (KL consistency only)")
 try:
@@ -136,7 +137,7 @@ if not ran.results:
 if ran.arms != arms:
     st.caption("The settings above changed since these results: press **Run experiments** to update them.")
 results = ran.results
-st.plotly_chart(figs.accuracy_by_experiment(results), theme=None, config=PLOTLY_CONFIG, key="trt_forest")
+st.plotly_chart(figs.accuracy_by_experiment(results), config=PLOTLY_CONFIG, key="trt_forest")
 downloads.panel("trt-experiments", lambda: results, lambda: glue.experiments_table(results), key="trt_download")
 shown = st.radio("details of", list(results), horizontal=True, key="trt_shown") if len(results) > 1 else \
     next(iter(results))
@@ -144,10 +145,10 @@ result, labels = results[shown], glue.PRESETS[shown].arm_labels
 if result.failed_runs:
     st.warning(f"{result.failed_runs} run(s) failed and are left out: {'; '.join(comparison.errors(result))}")
 st.markdown(glue.verdict_text(shown, result))
-st.plotly_chart(figs.arm_metrics(result, labels), theme=None, config=PLOTLY_CONFIG, key="trt_arms")
+st.plotly_chart(figs.arm_metrics(result, labels), config=PLOTLY_CONFIG, key="trt_arms")
 left, right = st.columns(2)
-left.plotly_chart(figs.layer_rates(result, labels), theme=None, config=PLOTLY_CONFIG, key="trt_rates")
+left.plotly_chart(figs.layer_rates(result, labels), config=PLOTLY_CONFIG, key="trt_rates")
 terms = glue.mean_loss_terms(result)
 if terms:
     right.plotly_chart(figs.loss_terms(terms, f"{labels[1]}: loss terms per epoch (mean of the seeds)"),
-                       theme=None, config=PLOTLY_CONFIG, key="trt_terms")
+                       config=PLOTLY_CONFIG, key="trt_terms")

@@ -1,7 +1,7 @@
 """TTFS vs multi-spike: the spike cap K from 1 (time-to-first-spike) to unlimited, and what each K costs."""
 import streamlit as st
 
-from snn_app import downloads, jobs, state
+from snn_app import challenges, downloads, jobs, state
 from snn_app import ttfs as glue
 from snn_core.methods.ttfs.presets import preset_for
 from snn_core.network.readout import FIRST_SPIKE_EQUATIONS
@@ -46,11 +46,10 @@ preset = preset_for(engine)
 epochs = controls[3].number_input("epochs", 1, 60, preset.training.epochs, key="ttfs_epochs")
 st.caption(ENGINES[engine] + (" " + glue.PRESET_NOTES[engine] if start == "TTFS preset" else ""))
 cfg = glue.page_config(preset if start == "TTFS preset" else st.session_state.config, engine, int(epochs))
-left, right = st.columns([2, 1], vertical_alignment="bottom")
-k = left.select_slider("spike cap K ∈ {1, 2, 3, 5, ∞} (1 = TTFS): the run below, shaded in the sweep",
-                       [glue.k_label(v) for v in glue.K_CHOICES], key="ttfs_k")
-right.button("Load the TTFS preset into the sidebar", key="ttfs_load", on_click=glue.load_into_sidebar,
-             args=(preset,), help="then Train & watch and Spike explorer start from it too")
+k = st.select_slider("spike cap K ∈ {1, 2, 3, 5, ∞} (1 = TTFS): the run below, shaded in the sweep",
+                     [glue.k_label(v) for v in glue.K_CHOICES], key="ttfs_k")
+st.button("Load the TTFS preset into the sidebar", key="ttfs_load", on_click=glue.load_into_sidebar,
+          args=(preset,), help="then Train & watch and Spike explorer start from it too")
 k_value = 0 if k == "∞" else int(k)
 
 st.header("The trade-off over K")
@@ -74,6 +73,7 @@ elif not any(point.runs for point in stored["result"].points):
     st.info("No run has finished yet: each K's points appear here as its seeds finish.")
 else:
     result, key = stored["result"], (*stored["key"], stored["finished"])     # figures follow the runs finished
+    challenges.show("ttfs-k", challenges.ttfs_k(result))
     if stored["key"] != (cfg.to_json(), int(seeds)):
         st.info("The settings changed since this sweep ran: press **Run the K sweep** to update.")
     if result.unfinished_runs:
@@ -86,22 +86,22 @@ else:
         st.warning(f"{result.failed_runs} run(s) failed and are left out: {'; '.join(errors)}")
     stats = glue.sweep_stats(result)
     panels = glue.tradeoff_panels(stats)
-    columns = st.columns(3)
+    columns = st.columns(2)          # two a row: a third of the page is too narrow for a title at 1024 px
     for index, (title, y_title, percent, per_k) in enumerate(panels):
-        columns[index % 3].plotly_chart(state.memo_figure(("ttfs-k", key, title, k), lambda: figs.over_k(
-            per_k, title, y_title, k, percent)), theme=None, config=PLOTLY_CONFIG)
-    columns[len(panels) % 3].plotly_chart(state.memo_figure(("ttfs-silent", key), lambda: figs.silent_by_layer(
-        stats.silent)), theme=None, config=PLOTLY_CONFIG)
+        columns[index % 2].plotly_chart(state.memo_figure(("ttfs-k", key, title, k), lambda: figs.over_k(
+            per_k, title, y_title, k, percent)), config=PLOTLY_CONFIG)
+    columns[len(panels) % 2].plotly_chart(state.memo_figure(("ttfs-silent", key), lambda: figs.silent_by_layer(
+        stats.silent)), config=PLOTLY_CONFIG)
     left, right = st.columns(2)
     left.plotly_chart(state.memo_figure(("ttfs-tcut", key), lambda: figs.curves_by_k(
         stats.tcut, "Accuracy vs readout time t_cut", "t_cut (steps seen)", "test accuracy",
-        subtitle="an undecided sample counts as wrong (first-spike readout only)")), theme=None, config=PLOTLY_CONFIG)
+        subtitle="an undecided sample counts as wrong (first-spike readout only)")), config=PLOTLY_CONFIG)
     right.plotly_chart(state.memo_figure(("ttfs-epochs", key), lambda: figs.curves_by_k(
         stats.epochs, "Convergence: accuracy after each epoch", "epoch", "test accuracy")),
-            theme=None, config=PLOTLY_CONFIG)
+            config=PLOTLY_CONFIG)
     if stats.robustness:
         st.plotly_chart(state.memo_figure(("ttfs-robust", key), lambda: figs.robustness_curves(stats.robustness)),
-                        theme=None, config=PLOTLY_CONFIG)
+                        config=PLOTLY_CONFIG)
     else:
         st.caption("These runs measured no robustness (Training ▸ robustness off).")
     downloads.panel("ttfs-k-sweep", lambda: result, lambda: downloads.sweep_rows(result), key="ttfs_download")
@@ -135,10 +135,11 @@ numbers[0].metric("test accuracy", f"{evaluation.accuracy:.1%}")
 numbers[1].metric("spikes per sample", f"{evaluation.activity.total_spikes_per_sample:.0f}")
 numbers[2].metric("mean decision step", "—" if decision is None or decision.decision_step_mean is None
                   else f"{decision.decision_step_mean:.1f}")
-numbers[3].metric("max spikes of any neuron", f"{most} {'(no cap)' if k_value == 0 else f'≤ K = {k_value}'}")
+numbers[3].metric("max per neuron", f"{most} ≤ {k}",              # short: a quarter of the page at 1024 px
+                  help="the most spikes any one neuron fired on this sample, against the cap K (∞: no cap)")
 st.caption("One test sample: ◆ marks each neuron's first spike, dashes its later spikes (none when K = 1). "
            "The input is not capped: latency coding gives each non-black pixel one spike, brighter ones earlier.")
-columns = st.columns(len(rasters))
-for column, (name, (spikes, labels)) in zip(columns, rasters.items()):
-    column.plotly_chart(state.memo_figure(("ttfs-raster", single, sample, name), lambda: figs.capped_raster(
-        name, spikes, None if name == glue.INPUT else k_value, labels)), theme=None, config=PLOTLY_CONFIG)
+columns = st.columns(2)              # two a row: each raster's title and axes stay readable at 1024 px
+for index, (name, (spikes, labels)) in enumerate(rasters.items()):
+    columns[index % 2].plotly_chart(state.memo_figure(("ttfs-raster", single, sample, name), lambda: figs.capped_raster(
+        name, spikes, None if name == glue.INPUT else k_value, labels)), config=PLOTLY_CONFIG)

@@ -43,7 +43,7 @@ def show(trainer: Trainer, twin: Trainer | None = None) -> None:
             lines.update({layer + suffix: (kept["steps"], series) for layer, series in kept["values"].items()})
         with st.container(border=True):
             st.markdown(f"**{method.title}**: {method.summary}")
-            st.plotly_chart(reading_curves(method.reading.label, lines), theme=None, config=PLOTLY_CONFIG,
+            st.plotly_chart(reading_curves(method.reading.label, lines), config=PLOTLY_CONFIG,
                             key=f"reading:{method.name}")
 
 

@@ -101,7 +101,7 @@ def show(cfg: RunConfig) -> None:
         _layer_buttons(where, kind, cfg)
     if cfg.model.arch != "conv":
         top[-1].caption("arch = mlp: no conv layers (Network ▸ arch = conv adds them).")
-    st.plotly_chart(state.memo_figure(("network", cfg), lambda: network_diagram(cfg)), theme=None, config=PLOTLY_CONFIG,
+    st.plotly_chart(state.memo_figure(("network", cfg), lambda: network_diagram(cfg)), config=PLOTLY_CONFIG,
                     key="network_diagram")
     columns = network_columns(cfg)
     below = st.columns(len(columns))

@@ -9,9 +9,12 @@ from plotly.subplots import make_subplots
 from snn_core.report.verdict import HEADLINE_METRICS, style_of
 from snn_core.results import Comparison, MeanCI
 
-from .style import METHOD_COLOURS, styled
+from .layout import wrapped
+from .style import FONT_SIZE, METHOD_COLOURS, styled
 
 ARM_COLOURS = {"base": METHOD_COLOURS["without"], "variant": METHOD_COLOURS["with"]}     # by arm label
+SHARES = {"test_accuracy", "silent_fraction"}      # fractions of 1: their CIs are cut at 1 as well as at 0
+PANEL_TITLE_CHARS = 12         # a panel is about 100 px wide at 1024 px: wrap its title after this many characters
 
 
 def _summaries(result: Comparison) -> dict[str, dict[str, MeanCI]]:
@@ -23,28 +26,48 @@ def _present(result: Comparison, metrics: Sequence[str]) -> list[str]:
     return [m for m in metrics if m in result.base_summary and m in result.variant_summary]
 
 
-def _whiskers(stats: MeanCI, scale: float) -> tuple[float, float]:
-    """(mean, half-width) of a ``MeanCI`` for an error bar; no CI draws no whisker."""
-    if stats.ci_high is None:
-        return stats.mean * scale, 0.0
-    return stats.mean * scale, (stats.ci_high - stats.mean) * scale
+def _whiskers(stats: MeanCI, scale: float, share: bool) -> tuple[float, float, float]:
+    """(mean, arm up, arm down) of a ``MeanCI`` for an error bar, its ends cut to the values the metric can take: at
+    least 0 (every headline metric is a share, a count, a rate or a time) and, for a ``share``, at most 1. A
+    t-interval over few seeds can reach past them. No CI draws no whisker."""
+    if stats.ci_high is None or stats.ci_low is None:
+        return stats.mean * scale, 0.0, 0.0
+    high = min(stats.ci_high, 1.0) if share else stats.ci_high
+    low = max(stats.ci_low, 0.0) if stats.mean >= 0 else stats.ci_low
+    return stats.mean * scale, (high - stats.mean) * scale, (stats.mean - low) * scale
 
 
 def arm_bars(result: Comparison, metrics: Sequence[str] = HEADLINE_METRICS) -> go.Figure:
-    """One small panel per metric: the mean of each arm over the seeds, whiskers = 95% CI."""
+    """One small panel per metric: the mean of each arm over the seeds, whiskers = 95% CI cut at 0 (and at 100% for
+    a share); a metric that is 0 for every run says so in its panel instead of drawing an empty axis."""
     names = _present(result, metrics)
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[style_of(m).label for m in names])
+    titles = [wrapped(style_of(m).label, PANEL_TITLE_CHARS) for m in names]
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=titles, horizontal_spacing=0.12)   # room for ticks
+    clipped = False
     for column, metric in enumerate(names, start=1):
         style = style_of(metric)
         for label, summary in _summaries(result).items():
-            mean, half = _whiskers(summary[metric], style.scale)
+            stats = summary[metric]
+            mean, up, down = _whiskers(stats, style.scale, metric in SHARES)
+            if stats.ci_low is not None and stats.ci_high is not None:
+                clipped = clipped or stats.ci_low < 0 <= stats.mean or (metric in SHARES and stats.ci_high > 1)
+            digits = f".{style.digits + 1}f"
             fig.add_bar(x=[label], y=[mean], marker_color=ARM_COLOURS[label], name=label, showlegend=column == 1,
-                        error_y=dict(type="data", array=[half], thickness=2, width=8),
-                        hovertemplate=f"{label}: %{{y:.{style.digits + 1}f}}{style.unit} ± {half:.3g}<extra></extra>",
+                        error_y=dict(type="data", symmetric=False, array=[up], arrayminus=[down], thickness=2,
+                                     width=8),
+                        hovertemplate=f"{label}: %{{y:{digits}}}{style.unit}<br>95% CI [{mean - down:{digits}}, "
+                                      f"{mean + up:{digits}}]<extra></extra>",
                         row=1, col=column)
-    styled(fig, f"Mean over {len(result.seeds)} seeds (whiskers: 95% CI)", height=360)
+        if all(summary[metric].mean == 0 for summary in _summaries(result).values()):
+            axis = "" if column == 1 else str(column)
+            fig.add_annotation(text=wrapped(f"no {style.label}", PANEL_TITLE_CHARS), showarrow=False,
+                               font_size=FONT_SIZE - 1, x=0.5, y=0.5, xref=f"x{axis} domain", yref=f"y{axis} domain")
+            fig.update_yaxes(range=[0, 1], showticklabels=False, showgrid=False, row=1, col=column)
+        fig.update_xaxes(showticklabels=False, row=1, col=column)
+    styled(fig, f"Mean over {len(result.seeds)} seeds (whiskers: 95% CI)", height=400,
+           subtitle="a CI reaching below 0 (or above 100%) is cut there" if clipped else "")
     fig.update_annotations(font_size=14)
-    return fig
+    return fig.update_layout(margin_t=150 if clipped else 120)        # two-line panel titles under the heading
 
 
 def paired_differences(result: Comparison, metrics: Sequence[str] = HEADLINE_METRICS) -> go.Figure:

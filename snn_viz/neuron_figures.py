@@ -7,7 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import FONT_SIZE, OTHER_COLOUR, styled, time_axis
+from .layout import headed
+from .style import FONT_SIZE, OTHER_COLOUR, time_axis
 
 if TYPE_CHECKING:
     from snn_core.experiments.playground import FICurve, NeuronRun
@@ -54,7 +55,7 @@ def neuron_traces(run: NeuronRun, params: LIFParams, title: str) -> go.Figure:
     _add_membrane(fig, run, params)
     subtitle = (f"{run.spike_count} spikes in {steps} steps ({run.rate_per_step:.3f} per step); "
                 "★ = spike, a vertical drop = reset")
-    styled(fig, title, TRACES_HEIGHT, subtitle=subtitle)
+    headed(fig, title, TRACES_HEIGHT, subtitle=subtitle)
     fig.update_layout(legend_entrywidth=LEGEND_ENTRY_PX)      # plotly under-measures "threshold V_th = 1" and clips it
     time_axis(fig, steps)
     fig.update_xaxes(title_text=None, row=1, col=1)
@@ -80,7 +81,7 @@ def fi_figure(curve: FICurve, point: tuple[float, float], point_label: str) -> g
                     marker=dict(symbol="diamond", size=18, color=SPIKE_COLOUR, line=dict(width=2, color="white")),
                     hovertemplate=FI_HOVER)
     note = "" if curve.analytic_rates is not None else "closed form shown only for hard reset to 0 without a cap K"
-    styled(fig, "f–I curve: firing rate for each constant input current", subtitle=note)
+    headed(fig, "f–I curve: firing rate for each constant input current", subtitle=note)
     fig.update_xaxes(title_text="input current")
     fig.update_yaxes(title_text="firing rate (spikes per step)", range=[-0.02, 1.08])
     return fig

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
+from .layout import headed
 from .sample_figures import POLARITY_RGB, READOUT_COLOURS, event_frames, readout_over_time
-from .style import styled, time_axis
+from .style import time_axis
 
 if TYPE_CHECKING:
     import torch
@@ -53,7 +54,7 @@ def event_raster(events: np.ndarray, sensor_size: Sequence[int], max_events: int
                                    hovertemplate=f"{name}<br>%{{x:.3f}} ms<br>{along} %{{y}}<extra></extra>"))
     subtitle = f"all {len(events):,} events" if len(shown) == len(events) else \
         f"{len(shown):,} of {len(events):,} events shown, evenly spaced in time order"
-    styled(fig, "Events over time", 420, subtitle)
+    headed(fig, "Events over time", 420, subtitle)
     fig.update_xaxes(title_text="time from the first event (ms)")
     fig.update_yaxes(title_text=along, range=[-0.5, int(sensor_size[0]) - 0.5])
     return fig
@@ -81,7 +82,7 @@ def readout_scores(logits: torch.Tensor, class_names: Sequence[str], predicted: 
                         showlegend=mine or k == others[0],
                         line=dict(color=READOUT_COLOURS["label" if mine else "other"], width=4 if mine else 1.5),
                         hovertemplate=f"class {class_names[k]}<br>step %{{x}}<br>score %{{y:.2f}}<extra></extra>")
-    styled(fig, "Readout score per time step", subtitle="the prediction is the class with the highest mean score")
+    headed(fig, "Readout score per step", subtitle="the prediction is the class with the highest mean score")
     time_axis(fig, len(steps))
     fig.update_yaxes(title_text="class score (logit)")
     return fig

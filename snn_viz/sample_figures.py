@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
+from .layout import headed
 from .style import FONT_SIZE, OTHER_COLOUR, layer_colour, styled, time_axis
 
 if TYPE_CHECKING:
@@ -20,6 +21,8 @@ RASTER_PX = (440, 300)           # rough plot area (width, height) of a raster i
 MEMBRANE_NEURONS = 4
 MARKERS = ("circle", "square", "diamond", "triangle-up", "cross", "x")     # one per followed neuron
 MAX_CHANNEL_MAPS = 16
+MAP_LABEL_PX, NARROWEST_MAP_PX = 18, 420   # a map title's height; the mosaic's width at 1024 px, less its colour bar
+MAP_CHART_PX = 760               # the mosaic's usual width: a full-width chart at 1400 px, less its colour bar
 POLARITY_RGB = {"ON": np.array([255, 170, 40]), "OFF": np.array([60, 150, 255])}   # event polarity 1 / 0
 READOUT_COLOURS = {"label": "#222222", "wrong": "#CC3311", "other": "#BBBBBB"}
 
@@ -75,7 +78,7 @@ def spike_raster(layer: LayerTrace, sample: int = 0, max_neurons: int = MAX_RAST
         marker=dict(symbol="line-ew-open", size=bar_px[0], color=colour, line=dict(width=bar_px[1], color=colour))))
     which = f"all {total} neurons" if len(shown) == total else \
         f"{len(shown)} of {total} neurons ({int(spikes[:, shown].any(0).sum())} of them spiking)"
-    styled(fig, f"{layer.name} spikes", RASTER_PX[1] + 140, subtitle=f"{int(spikes.sum()):,} spikes, {which} shown")
+    headed(fig, f"{layer.name} spikes", RASTER_PX[1] + 140, subtitle=f"{int(spikes.sum()):,} spikes, {which} shown")
     time_axis(fig, steps)
     fig.update_yaxes(title_text="neuron index", range=[-0.5, total - 0.5])
     _channel_bounds(fig, layer)
@@ -135,7 +138,7 @@ def membrane_traces(layer: LayerTrace, threshold: float, neurons: Sequence[int],
     fig.add_scatter(x=[-0.5, len(steps) - 0.5], y=[threshold, threshold], mode="lines", hoverinfo="skip",
                     name=f"threshold V_th = {threshold:g}", line=dict(dash="dash", color="black", width=2))
     fig.update_layout(legend_title_text="neuron")
-    styled(fig, f"{layer.name} membrane before reset (★ = spike)",
+    headed(fig, f"{layer.name} membrane before reset (★ = spike)",
            subtitle="spike and reset at V_th, while under the spike cap K")
     time_axis(fig, len(steps))
     fig.update_yaxes(title_text="membrane potential<br>before reset")
@@ -157,7 +160,7 @@ def rate_per_step(layer: LayerTrace, sample: int = 0, test_average: Sequence[flo
         fig.add_scatter(x=steps, y=list(test_average), name="test set average", mode="lines+markers",
                         line=dict(color=OTHER_COLOUR, width=2, dash="dash"), marker=dict(size=6),
                         hovertemplate="test set average<br>step %{x}<br>rate %{y:.3f}<extra></extra>")
-    styled(fig, f"{layer.name} firing rate per time step")
+    headed(fig, f"{layer.name} firing rate per time step")
     time_axis(fig, len(steps))
     fig.update_yaxes(title_text="firing rate<br>(spikes per neuron)", rangemode="tozero")
     return fig
@@ -180,42 +183,53 @@ def channel_rate_over_time(layer: LayerTrace, sample: int = 0) -> go.Figure:
         z=rates, colorscale=_rate_scale(layer_colour(layer.name)), zmin=0, zmax=max(float(rates.max()), 1e-3),
         colorbar=dict(title=dict(text="rate", side="right")), xgap=1, ygap=1,
         hovertemplate="channel %{y}<br>step %{x}<br>rate %{z:.3f}<extra></extra>"))
-    styled(fig, f"{layer.name} firing rate per channel", 300 + 12 * rates.shape[0],
+    headed(fig, f"{layer.name} firing rate per channel", 300 + 12 * rates.shape[0],
            subtitle="fraction of the channel's neurons spiking at each step")
     time_axis(fig, rates.shape[1])
     fig.update_yaxes(title_text="channel", autorange="reversed", dtick=1 if rates.shape[0] <= 16 else None)
     return fig
 
 
+def map_label_gap(cols: int, width: int) -> int:
+    """Rows of empty cells above each channel map of ``channel_rate_maps``, room for its "ch k" title: a title is
+    ``MAP_LABEL_PX`` high, and at the narrowest chart (``NARROWEST_MAP_PX`` wide) one cell of a mosaic ``cols`` maps
+    of ``width`` (+1 gap) cells wide is NARROWEST_MAP_PX / (cols (width + 1)) px high (the maps keep square cells)."""
+    return max(1, int(np.ceil(MAP_LABEL_PX * cols * (width + 1) / NARROWEST_MAP_PX)))
+
+
 def channel_rate_maps(layer: LayerTrace, sample: int = 0, max_channels: int = MAX_CHANNEL_MAPS) -> go.Figure:
-    """One small map per channel of each position's firing rate over the sample's steps, tiled on one colour scale."""
+    """One small map per channel of each position's firing rate over the sample's steps, tiled on one colour scale,
+    each under its own title (a band of empty cells above every row of maps keeps titles off the row above)."""
     rates = layer.spikes[:, sample].float().mean(0).cpu().numpy()[:max_channels]   # (C, H, W)
     count, height, width = rates.shape
     cols = min(count, 4 if count <= 8 else 8)
     rows = -(-count // cols)
-    tiles = np.full((rows * cols, height + 1, width + 1), np.nan)             # each map with a 1-cell NaN gap
-    tiles[:count, :height, :width] = rates
-    mosaic = tiles.reshape(rows, cols, height + 1, width + 1).transpose(0, 2, 1, 3)      # (rows, H+1, cols, W+1)
-    mosaic = mosaic.reshape(rows * (height + 1), cols * (width + 1))[:-1, :-1]      # no gap after the last
+    gap = map_label_gap(cols, width)
+    pitch = gap + height                                                    # cells from one row's title to the next
+    tiles = np.full((rows * cols, pitch, width + 1), np.nan)                # title band above, 1-cell gap right
+    tiles[:count, gap:, :width] = rates
+    mosaic = tiles.reshape(rows, cols, pitch, width + 1).transpose(0, 2, 1, 3)      # (rows, pitch, cols, W+1)
+    mosaic = mosaic.reshape(rows * pitch, cols * (width + 1))[:, :-1]               # no gap after the last
     row, col = np.indices(mosaic.shape)
-    channel = row // (height + 1) * cols + col // (width + 1)
+    channel = row // pitch * cols + col // (width + 1)
     fig = go.Figure(go.Heatmap(
         z=mosaic, zmin=0, zmax=max(float(rates.max()), 1e-3), colorscale=_rate_scale(layer_colour(layer.name)),
-        customdata=np.stack([channel, row % (height + 1), col % (width + 1)], -1), hoverongaps=False,
+        customdata=np.stack([channel, row % pitch - gap, col % (width + 1)], -1), hoverongaps=False,
         colorbar=dict(title=dict(text="rate", side="right")),
         hovertemplate="channel %{customdata[0]}<br>row %{customdata[1]}, col %{customdata[2]}<br>"
                       "rate %{z:.3f}<extra></extra>"))
-    tiles = [(c % cols * (width + 1) - 0.5, c // cols * (height + 1) - 0.5) for c in range(count)]   # (x, y) corners
+    tiles = [(c % cols * (width + 1) - 0.5, c // cols * pitch + gap - 0.5) for c in range(count)]   # (x, y) corners
     fig.update_layout(
         shapes=[dict(type="rect", x0=x, x1=x + width, y0=y, y1=y + height, line=dict(color="#CCCCCC", width=1))
                 for x, y in tiles],
         annotations=[dict(text=f"ch {c}", x=x + width / 2, y=y, yanchor="bottom", showarrow=False,
                           font_size=FONT_SIZE - 2) for c, (x, y) in enumerate(tiles)])
     fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
     total = layer.spikes.shape[2]
     which = "" if count == total else f", first {count} of {total} channels shown"
-    return styled(fig, f"{layer.name} firing rate map per channel", 140 + 210 * rows,
+    shown_px = MAP_CHART_PX * rows * pitch / (cols * (width + 1))       # the mosaic's height at the usual width
+    return styled(fig, f"{layer.name} firing rate map per channel", int(140 + min(shown_px, 260 * rows)),
                   subtitle=f"spikes per step at each position, averaged over the {layer.spikes.shape[0]} steps{which}")
 
 
@@ -233,7 +247,7 @@ def readout_over_time(logits: torch.Tensor, class_names: Sequence[str], label: i
                         showlegend=role != "other" or k == others[0],
                         line=dict(color=READOUT_COLOURS[role], width=1.5 if role == "other" else 4),
                         hovertemplate=f"class {name}<br>step %{{x}}<br>score %{{y:.2f}}<extra></extra>")
-    styled(fig, "Readout score per time step", subtitle="the prediction is the class with the highest mean score")
+    headed(fig, "Readout score per step", subtitle="the prediction is the class with the highest mean score")
     time_axis(fig, len(steps))
     fig.update_yaxes(title_text="class score (logit)")
     return fig
@@ -250,7 +264,8 @@ def input_sample(dataset: Dataset, index: int) -> go.Figure:
                                hovertemplate="row %{y}, col %{x}<br>intensity %{z:.2f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False)
     fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
-    return styled(fig, title, 400, "pixel intensity, 0 to 1")
+    styled(fig, title, 400, "pixel intensity, 0 to 1")
+    return fig.update_layout(margin_l=10, margin_r=10)       # no tick labels: the image gets a narrow column's width
 
 
 def event_frames(frames: np.ndarray, title: str, subtitle: str) -> go.Figure:
@@ -264,7 +279,7 @@ def event_frames(frames: np.ndarray, title: str, subtitle: str) -> go.Figure:
         fig = go.Figure(go.Heatmap(z=counts, colorscale=[[0.0, "white"], [1.0, off]], zmin=0,
                                    colorbar=dict(title=dict(text="events", side="right")),
                                    hovertemplate="channel %{y}<br>step %{x}<br>%{z:.0f} events<extra></extra>"))
-        styled(fig, title, 460, subtitle)
+        headed(fig, title, 460, subtitle)
         time_axis(fig, steps)
         fig.update_yaxes(title_text="channel")
         return fig
@@ -273,7 +288,7 @@ def event_frames(frames: np.ndarray, title: str, subtitle: str) -> go.Figure:
     fig = event_animation(frames)
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False)
     fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
-    return styled(fig, title, 460, subtitle)
+    return headed(fig, title, 460, subtitle)
 
 
 def event_image(counts: np.ndarray, scale: float) -> go.Image:

@@ -1,6 +1,7 @@
 """The Temporal reversal (TRT) page: its presets, a sample both ways, a tiny TRT comparison and bad input."""
 import base64
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -134,6 +135,21 @@ def test_page_renders_and_shows_a_sample_and_its_reversal(tiny_values):
     assert decoded(outputs["data"][0]["y"]).sum() == pytest.approx(1.0, abs=1e-4)
 
 
+def test_the_page_draws_while_the_sample_network_is_still_training(tiny_values, monkeypatch):
+    release, real = threading.Event(), glue.train_steps
+
+    def held(*args, **kwargs):                    # the job waits until the page has drawn its running state
+        release.wait(60)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(glue, "train_steps", held)
+    at = open_script("app_pages/trt.py", tiny_values(PAGE), timeout=180)
+    at.button(key="trt_train").click().run()
+    assert not at.exception and at.session_state[jobs.state_key(glue.DEMO_JOB)].snapshot().running   # no network yet
+    release.set()
+    finish(at, glue.DEMO_JOB)
+    assert not at.exception and at.session_state.trt_demo is not None
+
+
 def test_digits_show_the_first_layer_raster_reversed(tiny_values):
     at = open_script("app_pages/trt.py", tiny_values(PAGE, T=4, hidden=32, epochs=5), timeout=120)
     at.selectbox(key="trt_dataset").set_value("digits").run()
@@ -162,7 +178,7 @@ def test_a_tiny_comparison_shows_its_figures_and_verdict_then_bad_input_keeps_th
     result = results["digits, T = 4"]
     assert result.seeds == (0, 1) and result.failed_runs == 0
     assert list(decoded(chart(at, "Test accuracy, TRT − baseline")["data"][0]["y"])) == list(results)
-    for title in ("Baseline and TRT", "Firing rate per layer", "loss terms"):
+    for title in ("Baseline and TRT", "firing rate per layer", "loss terms"):
         chart(at, title)
     at.radio(key="trt_shown").set_value(control).run()
     assert any("TRT with permute against baseline" in m.value for m in at.markdown)

@@ -73,8 +73,8 @@ def test_single_run_at_k_one_shows_no_neuron_above_one_spike(tiny_page):
     at.run()
     assert not at.exception and not at.error
     assert [cfg.neuron.max_spikes for cfg in at.session_state.ttfs_runs] == [1]
-    most = next(m for m in at.metric if m.label == "max spikes of any neuron")
-    assert most.value in ("0 ≤ K = 1", "1 ≤ K = 1")
+    most = next(m for m in at.metric if m.label == "max per neuron")
+    assert most.value in ("0 ≤ 1", "1 ≤ 1")
     for sample in range(3):
         at.slider(key="ttfs_sample").set_value(sample).run()
         runs = at.session_state.ttfs_runs

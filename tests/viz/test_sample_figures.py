@@ -1,5 +1,6 @@
 """The sample figures (snn_viz.sample_figures) against hand-computed values."""
 import numpy as np
+import pytest
 import torch
 
 from snn_core.data import Dataset
@@ -26,7 +27,7 @@ def test_raster_marks_every_spike_with_its_neuron_step_and_membrane():
     assert points.type == "scattergl"
     assert sorted(zip(points.x, points.y)) == sorted(zip(t, n))
     assert np.allclose(points.customdata, layer.v_pre[t, 0, n].numpy())
-    assert "all 100 neurons" in sample_figures.spike_raster(layer).layout.title.subtitle.text
+    assert "all 100 neurons" in sample_figures.spike_raster(layer).layout.title.subtitle.text.replace("<br>", " ")
 
 
 def test_raster_caps_the_neurons_shown_and_says_so():
@@ -34,7 +35,7 @@ def test_raster_caps_the_neurons_shown_and_says_so():
     fig = sample_figures.spike_raster(layer, max_neurons=50)
     [points] = fig.data
     assert len(set(points.y)) == 50 and len(points.x) == 50 * 5         # every shown neuron fires on every step
-    assert "50 of 1000 neurons" in fig.layout.title.subtitle.text
+    assert "50 of 1000 neurons" in fig.layout.title.subtitle.text.replace("<br>", " ")
 
 
 def test_capped_raster_of_a_sparse_layer_shows_the_neurons_that_spiked():
@@ -43,7 +44,7 @@ def test_capped_raster_of_a_sparse_layer_shows_the_neurons_that_spiked():
     fig = sample_figures.spike_raster(recorded(spikes), max_neurons=50)
     [points] = fig.data
     assert sorted(points.y) == [3, 517, 998] and list(points.x) == [1, 1, 1]
-    assert "50 of 1000 neurons (3 of them spiking)" in fig.layout.title.subtitle.text
+    assert "50 of 1000 neurons (3 of them spiking)" in fig.layout.title.subtitle.text.replace("<br>", " ")
     assert not fig.layout.annotations
 
 
@@ -81,10 +82,24 @@ def test_channel_heatmaps_equal_hand_computed_rates():
     layer = recorded(spikes, "conv1")
     [over_time] = sample_figures.channel_rate_over_time(layer).data
     assert np.allclose(over_time.z, [[0.25, 1.0], [0.0, 0.5]])
-    [maps] = sample_figures.channel_rate_maps(layer).data                       # tiles side by side, a gap between
-    mosaic = np.asarray(maps.z, dtype=float)
-    assert np.allclose(mosaic[:, :2], [[1.0, 0.5], [0.5, 0.5]]) and np.allclose(mosaic[:, 3:], [[0, 0], [0.5, 0.5]])
-    assert np.isnan(mosaic[:, 2]).all() and list(maps.customdata[1][3]) == [1, 1, 0]   # channel, row, col
+    [maps] = sample_figures.channel_rate_maps(layer).data          # tiles side by side, a gap between, titles above
+    mosaic, top = np.asarray(maps.z, dtype=float), sample_figures.map_label_gap(2, 2)
+    assert np.isnan(mosaic[:top]).all() and mosaic.shape == (top + 2, 5)
+    tiles = mosaic[top:]
+    assert np.allclose(tiles[:, :2], [[1.0, 0.5], [0.5, 0.5]]) and np.allclose(tiles[:, 3:], [[0, 0], [0.5, 0.5]])
+    assert np.isnan(tiles[:, 2]).all() and list(maps.customdata[top + 1][3]) == [1, 1, 0]   # channel, row, col
+
+
+@pytest.mark.parametrize("channels, size", [(16, 8), (16, 32), (6, 4), (12, 16)])
+def test_channel_map_titles_sit_in_their_own_band_clear_of_the_row_above(channels, size):
+    fig = sample_figures.channel_rate_maps(recorded(random_spikes(3, channels, size, size), "conv1"))
+    cols = 4 if channels <= 8 else 8
+    cell_px = sample_figures.NARROWEST_MAP_PX / (cols * (size + 1))        # square cells at the narrowest chart
+    bottoms = sorted({shape.y1 for shape in fig.layout.shapes})            # each row of tiles' bottom edge
+    for title in fig.layout.annotations:
+        assert title.yanchor == "bottom"                                   # drawn upwards from its tile's top
+        above = max([b for b in bottoms if b < title.y], default=-0.5)     # the row above's bottom (or the top)
+        assert (title.y - above) * cell_px >= sample_figures.MAP_LABEL_PX, title.text
 
 
 def test_channel_maps_cap_the_channels_and_say_so():
