@@ -13,13 +13,7 @@ from snn_viz.style import PLOTLY_CONFIG
 
 state.start_session()
 st.title("Temporal reversal (TRT)")
-st.markdown(
-    "**TRT** (Zuo et al. 2024) is a training-only regulariser. Every training batch also runs with its **time axis "
-    "reversed**, and the loss pulls the two outputs together. Event clips are reversed at the input. A static "
-    "image repeats the same frame at every step, so reversing it would change nothing; there the first spiking "
-    "layer's spike train is reversed and layers 2..L run on it. A **star head** classifies the element-wise "
-    "product of the two branches' firing rates. **Inference is unchanged**: the test set runs the original path "
-    "and the main readout only, so any gain costs no time at test. Training costs about two passes a step.")
+st.markdown(glue.INTRO)
 st.latex(LOSS_LATEX)
 st.caption("O, Ô: outputs of the original and reversed branch; r, r̂: last hidden layer's firing rates; "
            "a, λ, τ, b: sidebar ▸ Methods ▸ trt-ce-reversed, trt-kl-weight, trt-tau, trt-star.")

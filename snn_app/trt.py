@@ -42,6 +42,13 @@ WAYS = ("original", "reversed")
 PRESETS = {experiment.page_name: experiment for experiment in EXPERIMENTS if experiment.page_name}
 DEFAULT_EXPERIMENTS = ("events-shape, T = 4",)
 EXPERIMENTS_JOB, DEMO_JOB, SIGN_JOB = "trt-experiments", "trt-demo", "trt-sign"   # the page's job names
+INTRO = (                 # the page's opening paragraph
+    "**TRT** (Zuo et al. 2024) is a training-only regulariser. Every training batch also runs with its **time axis "
+    "reversed**, and the loss pulls the two outputs together. Event clips are reversed at the input. A static "
+    "image repeats the same frame at every step, so reversing it would change nothing; there the first spiking "
+    "layer's spike train is reversed and layers 2..L run on it. A **star head** classifies the element-wise "
+    "product of the two branches' firing rates. **Inference is unchanged**: the test set runs the original path "
+    "and the main readout only, so any gain costs no time at test. Training costs about two passes a step.")
 DIRECTION_TRAP = (
     "TRT teaches the network that a clip and its reversal mean the same thing. That holds for **what** "
     "moves (a shape stays a square backwards), but not for **how** it moves. Played backwards, a left-moving "

@@ -24,9 +24,9 @@ from .loop import NeuronSequence, record_sequence, spike_sequence
 from .spike import cap_spikes, spike
 from .units import decay_from_tau
 
-CUBA_EQUATIONS = (     # two lines, so that it fits a page column
-    r"\begin{gathered}I_t = \alpha I_{t-1} + x_t,\quad V^{pre}_t = \beta V_{t-1} + (1-\beta) I_t,\quad "
-    r"S_t = \Theta(V^{pre}_t - V_{th})\,[n_{t-1} < K],\\ V_t = V^{pre}_t - V_{th} S_t,\quad "
+CUBA_EQUATIONS = (     # three lines, so that it fits a page column at 1024 px
+    r"\begin{gathered}I_t = \alpha I_{t-1} + x_t,\quad V^{pre}_t = \beta V_{t-1} + (1-\beta) I_t,\\ "
+    r"S_t = \Theta(V^{pre}_t - V_{th})\,[n_{t-1} < K],\quad V_t = V^{pre}_t - V_{th} S_t,\\ "
     r"\alpha = e^{-1/\tau_s},\ \beta = e^{-1/(2\tau_s)}\end{gathered}"
 )
 

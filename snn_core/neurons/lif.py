@@ -23,10 +23,10 @@ from .fused import check_kernel, lif_fused
 from .loop import NeuronSequence, record_sequence, spike_sequence
 from .spike import cap_spikes, spike
 
-LIF_EQUATIONS = (
-    r"V^{pre}_t = \beta V_{t-1} + I_t,\quad S_t = \Theta(V^{pre}_t - V_{th})\,[n_{t-1} < K],\quad "
+LIF_EQUATIONS = (     # two lines, so that it fits a page column at 1024 px
+    r"\begin{gathered}V^{pre}_t = \beta V_{t-1} + I_t,\quad S_t = \Theta(V^{pre}_t - V_{th})\,[n_{t-1} < K],\\ "
     r"V_t = \begin{cases} V^{pre}_t (1 - S_t) + V_{reset} S_t & \text{hard} \\ "
-    r"V^{pre}_t - V_{th} S_t & \text{soft}\end{cases}"
+    r"V^{pre}_t - V_{th} S_t & \text{soft}\end{cases}\end{gathered}"
 )
 
 

@@ -48,8 +48,9 @@ STAR_SEED_OFFSET = 3_000_017       # the star head's initial weights: a stream o
 BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 POLARITY_AXIS = 2          # event input [T, B, P, H, W]: P = (OFF, ON)
 LOSS_LATEX = (r"\begin{gathered}L = \mathrm{CE}(O, y) + a\,\mathrm{CE}(\hat O, y) + \lambda\,\tau^2\,"
-              r"\mathrm{KL}\big(p_\tau(O)\,\|\,p_\tau(\hat O)\big) + b\,\mathrm{CE}\big(W(r \odot \hat r) + c, y\big),"
-              r"\\ p_\tau(z) = \mathrm{softmax}(z/\tau),\quad r = \tfrac{1}{T}\textstyle\sum_t s_t\end{gathered}")
+              r"\mathrm{KL}\big(p_\tau(O)\,\|\,p_\tau(\hat O)\big)\\ "
+              r"+ b\,\mathrm{CE}\big(W(r \odot \hat r) + c, y\big),\\ "
+              r"p_\tau(z) = \mathrm{softmax}(z/\tau),\quad r = \tfrac{1}{T}\textstyle\sum_t s_t\end{gathered}")
 
 
 def perturb_time(x: torch.Tensor, kind: str, generator: torch.Generator | None = None) -> torch.Tensor:
