@@ -5,7 +5,7 @@ A bad ``SNN_*`` environment setting is named at the top of every page (``setting
 working, and what reads the setting refuses it again where it is used (e.g. a run, against the memory budget)."""
 import streamlit as st
 
-from snn_app import live, pages, sidebar, state
+from snn_app import pages, sidebar, state
 from snn_app.text import escape_markdown
 from snn_core import settings
 from snn_core.runtime import DEFAULT_THREADS, configure_threads
@@ -17,7 +17,6 @@ try:
     configure_threads()    # before any page builds a network (see docs/PERFORMANCE.md)
 except ValueError:         # a bad SNN_THREADS, named above: the app runs on the default
     configure_threads(DEFAULT_THREADS)
-live.share_the_interpreter()    # a click is answered while the runs train (snn_app/live.py)
 state.start_session()
 
 page = st.navigation([st.Page(info.path, title=info.title, icon=info.icon, url_path=info.url_path,

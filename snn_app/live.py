@@ -19,7 +19,6 @@ the page; the page never owns the runs.
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 import time
 import weakref
@@ -33,18 +32,6 @@ from snn_core.training.trainer import StepResult, Trainer
 from .failures import FAILURES, failure_message
 
 STEP_LOG_LENGTH = 5000        # per-step losses kept for the live charts (the charts bin them)
-# The training thread is CPU-bound Python between torch calls. At CPython's default switch interval (5 ms) every
-# time the page's script (or the server's event loop) waits for the interpreter lock it waits up to 5 ms, many
-# times per run: a Pause click took 0.6-1.9 s to show while training, 0.3-0.5 s at 0.5 ms (the app sets this;
-# benchmarks/live_training.py measures it, docs/LIVE_TRAINING.md).
-SWITCH_INTERVAL_SECONDS = 0.0005
-
-
-def share_the_interpreter() -> None:
-    """Set the interpreter's thread switch interval to ``SWITCH_INTERVAL_SECONDS`` (process-wide; the app calls it
-    once per script run, a no-op after the first)."""
-    if sys.getswitchinterval() != SWITCH_INTERVAL_SECONDS:
-        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 IDLE_CHECK_SECONDS = 1.0      # a paused thread looks this often whether its session is gone
 
 
