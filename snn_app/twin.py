@@ -159,13 +159,8 @@ def other_value(cfg: RunConfig, cli: str) -> str:
 def first_runnable(cfg: RunConfig) -> str:
     """The first method switch whose other value can run with ``cfg`` (a method's rules may refuse it: ASA needs a
     conv net), so switching Compare live on shows a twin, not a refusal; else the free KEY=VALUE field."""
-    for setting, twin in TWINS.items():
-        try:
-            twin_config(cfg, {twin.cli: other_value(cfg, twin.cli)})
-        except ValueError:
-            continue
-        return setting
-    return ANY_FIELD
+    return next((setting for setting, twin in TWINS.items() if runs(cfg, {twin.cli: other_value(cfg, twin.cli)})),
+                ANY_FIELD)
 
 
 def wanted_changes() -> dict[str, str]:
