@@ -39,7 +39,7 @@ noise = controls[1].slider("noise events per pixel", 0.0, 0.5, 0.2, 0.05, key="r
                            help="background noise and hot pixels of the event camera")
 epochs = controls[2].number_input("epochs", 1, 30, 4, key="red_epochs")
 samples = controls[3].number_input("training clips", 200, 4000, 1000, 200, key="red_samples")
-chosen = st.columns([3, 1, 1])
+chosen = st.columns([5, 2, 3])
 controls_on = chosen[0].multiselect("controls trained beside ASA", list(glue.CONTROLS), [glue.DEFAULT_CONTROL],
                                     key="red_controls", help="each is one more network to train")
 gate = chosen[1].number_input("control gate g (start)", 0.05, 0.95, 0.7, 0.05, key="red_gate",
