@@ -10,7 +10,7 @@ from .style import METHOD_COLOURS, styled
 
 ARM_COLOURS = {"ASA off": METHOD_COLOURS["without"], "ASA on": METHOD_COLOURS["with"],
                # ASA's controls (Okabe-Ito colours apart from the two arms')
-               "learned gate": "#56B4E9", "random gate": "#E69F00"}
+               "learned gate": "#1B8CFC", "random gate": "#8C6D31"}
 PATTERN_COLOURS = {"noise": "#D55E00", "normal": "#009E73", "null": "#BBBBBB"}
 
 
@@ -92,7 +92,7 @@ def gate_maps(input_image: np.ndarray, gates: Mapping[str, np.ndarray]) -> go.Fi
 
 def importance_mask(mask: np.ndarray) -> go.Figure:
     """ASA's split of the (time step, channel) slices into important and sub-important."""
-    fig = go.Figure(go.Heatmap(z=mask.astype(int).T, colorscale=[[0, "#DDDDDD"], [1, "#AA3377"]], zmin=0, zmax=1,
+    fig = go.Figure(go.Heatmap(z=mask.astype(int).T, colorscale=[[0, "#DDDDDD"], [1, "#B23A80"]], zmin=0, zmax=1,
                                showscale=False, hovertemplate="step %{x}, channel %{y}: %{z}<extra></extra>"))
     styled(fig, "Important (t, c) slices", height=320, subtitle="purple: important group, grey: sub-important")
     fig.update_xaxes(title_text="time step", dtick=1)

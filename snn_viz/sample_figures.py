@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .layout import headed
-from .style import FONT_SIZE, OTHER_COLOUR, layer_colour, styled, time_axis
+from .style import FONT_SIZE, OTHER_COLOUR, layer_colour, shades, styled, time_axis
 
 if TYPE_CHECKING:
     import torch
@@ -97,15 +97,6 @@ def _channel_bounds(fig: go.Figure, layer: LayerTrace) -> None:
                                   for y in np.arange(1, layer.spikes.shape[2]) * per_channel - 0.5])
 
 
-def _shades(colour: str, count: int) -> list[str]:
-    """``count`` variants of a hex colour, from a light tint to a dark shade, so a layer keeps its hue."""
-    rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])               # (3,)
-    mixes = np.linspace(0.6, -0.6, count) if count > 1 else np.zeros(1)        # > 0: towards white, < 0: black
-    targets = np.where(mixes[:, None] > 0, 255, 0)                              # (count, 3)
-    shades = rgb + (targets - rgb) * np.abs(mixes)[:, None]                     # (count, 3)
-    return [f"rgb({r:.0f}, {g:.0f}, {b:.0f})" for r, g, b in shades]
-
-
 def informative_neurons(layer: LayerTrace, sample: int = 0, count: int = MEMBRANE_NEURONS) -> list[int]:
     """Neurons with different spike trains, those firing on about half the steps first, then the most varied."""
     spikes, v_pre = _sample_neurons(layer, sample)
@@ -126,8 +117,8 @@ def membrane_traces(layer: LayerTrace, threshold: float, neurons: Sequence[int],
     spikes, v_pre = _sample_neurons(layer, sample)
     steps = np.arange(v_pre.shape[0])
     fig = go.Figure()
-    shades = _shades(layer_colour(layer.name), len(neurons))
-    for colour, symbol, n, name in zip(shades, MARKERS, neurons, neuron_names(layer, neurons)):
+    colours = shades(layer_colour(layer.name), len(neurons))   # each readable on both backgrounds
+    for colour, symbol, n, name in zip(colours, MARKERS, neurons, neuron_names(layer, neurons)):
         fired = spikes[:, n]
         fig.add_scatter(x=steps, y=v_pre[:, n], mode="lines+markers", name=str(n), legendgroup=str(n),
                         line=dict(color=colour, width=3), marker=dict(size=9, symbol=symbol),

@@ -15,11 +15,11 @@ from .layout import wrapped
 from .sample_figures import event_image, full_scale
 from .style import FONT_SIZE, METHOD_COLOURS, styled
 
-WAY_COLOURS = {"original": "#222222", "reversed": "#EE7733"}       # the two ways a sample runs
+WAY_COLOURS = {"original": "#222222", "reversed": "#D55E00"}       # the two ways a sample runs
 ARM_COLOURS = (METHOD_COLOURS["without"], METHOD_COLOURS["with"])  # baseline arm, TRT arm
 MAX_FRAMES = 16                    # event frames drawn per row; later steps are left out
 FRAMES_ROW_PX = 500                # a row of frames' width at 1024 px (the page less the margins and row names)
-TERM_COLOURS = ("#222222", "#EE7733", "#0077BB", "#AA3377", "#009988", "#BBBBBB")
+TERM_COLOURS = ("#222222", "#D55E00", "#0077BB", "#B23A80", "#009988", "#BBBBBB")
 TERM_DASHES = ("solid", "dash", "solid", "solid", "dot", "solid")   # CE on the perturbed branch often hides CE
 AGREEMENT_METRICS = ("test_accuracy", "reversal_agreement", "reversal_kl", "train_test_gap", "nasfr")
 LABELS = {"test_accuracy": "test accuracy", "reversal_agreement": "agreement both ways",

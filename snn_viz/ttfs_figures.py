@@ -15,7 +15,7 @@ from .layout import headed
 from .style import FONT_SIZE, OTHER_COLOUR, time_axis
 
 # K = 1 (TTFS) blue to K = inf (relaxed) red; keys are the page's K labels.
-K_COLOURS = {"1": "#0072B2", "2": "#56B4E9", "3": "#009E73", "5": "#E69F00", "10": "#CC79A7", "∞": "#D55E00"}
+K_COLOURS = {"1": "#0072B2", "2": "#1B8CFC", "3": "#009E73", "5": "#8C6D31", "10": "#CC79A7", "∞": "#D55E00"}
 SHARE_RANGE = dict(clipmin=-0.03, clipmax=1.03)    # a share's axis never runs past 0%..100% (a flat line at 100%
                                                    # would otherwise get Plotly's 0..200%)
 RASTER_HEIGHT = 450              # one height for every layer, so rasters side by side line up

@@ -1,5 +1,6 @@
 """Every palette colour reads on both page backgrounds (WCAG 2.1 SC 1.4.11, 3:1), and the palettes stay distinct."""
 import itertools
+import re
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -98,3 +99,18 @@ def _lab(colour: str, seen) -> tuple[float, float, float]:
         (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
     fx, fy, fz = (t ** (1 / 3) if t > (6 / 29) ** 3 else t / (3 * (6 / 29) ** 2) + 4 / 29 for t in xyz)
     return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def test_every_colour_a_figure_module_names_reads_on_both_backgrounds():
+    """Not only style.py's palettes: any ``"#RRGGBB"`` written in a figure module is drawn as it is (unless
+    ``styled`` maps it, ``NEUTRAL``), so it must pass MIN_CONTRAST against both page backgrounds too. White is
+    allowed as an outline drawn on a coloured marker, and the dark background is a background."""
+    mapped = {colour.lower() for colour in style.NEUTRAL} | {"#ffffff", style.DARK_BACKGROUND.lower()}
+    failing = []
+    for module in sorted((Path(style.__file__).parent).glob("*.py")):
+        for colour in re.findall(r'"(#[0-9A-Fa-f]{6})"', module.read_text()):
+            worst = min(style.contrast_ratio(colour, background)
+                        for background in (style.LIGHT_BACKGROUND, style.DARK_BACKGROUND))
+            if colour.lower() not in mapped and worst < style.MIN_CONTRAST:
+                failing.append(f"{module.name}: {colour} ({worst:.2f}:1)")
+    assert failing == []
