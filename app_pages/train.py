@@ -106,8 +106,8 @@ def live_view() -> None:
                       help="seconds of gradient steps (the engine's time, without drawing or evaluation)")
     left, right = st.columns(2)
     epoch_key = (trainer.cfg, len(history))    # change only when an epoch closes; seeded runs repeat exactly
-    losses = [point.cross_entropy for point in live.logs()[0]]
-    left.plotly_chart(run_figures.loss_curves(losses, history), config=PLOTLY_CONFIG, key="loss")
+    run = twin.series("run", trainer, live.logs()[0])
+    left.plotly_chart(run_figures.loss_curves(run.step_losses, history), config=PLOTLY_CONFIG, key="loss")
     right.plotly_chart(state.memo_figure(("accuracy", *epoch_key), lambda: run_figures.training_curves(history)),
                        config=PLOTLY_CONFIG, key="accuracy")
     if history:
@@ -118,6 +118,8 @@ def live_view() -> None:
                            config=PLOTLY_CONFIG, key="rates")
     else:
         st.caption("Accuracy and firing rates appear after the first epoch.")
+    if run_figures.adds_terms([run]):          # a method's objective (TRT's terms): its own chart, not the loss
+        st.plotly_chart(run_figures.objective_curves([run]), config=PLOTLY_CONFIG, key="objective")
     method_readings.show(trainer)
 
 

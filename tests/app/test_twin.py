@@ -3,6 +3,9 @@ survives leaving the page, Reset asking first, and the one-click switch to a net
 
 Play trains in the session's background thread; a test waits for it (``wait_for_training``).
 """
+import json
+
+import pytest
 import torch
 
 from app_runner import open_script as first_run
@@ -207,3 +210,18 @@ def test_an_asa_twin_of_an_mlp_offers_one_click_to_switch_both_runs_to_conv(tiny
     assert twin is not None and twin.cfg.methods.asa != "off" and main.steps == twin.steps == 0
     shared, equal = matching_equal(main.model, twin.model)
     assert shared and equal and not at.exception                          # paired: the same initial weights
+
+
+def test_a_trt_twin_is_compared_on_the_cross_entropy_and_its_objective_gets_its_own_chart(tiny_values):
+    """TRT adds terms to its objective; the loss chart plots the cross-entropy on the original input for both runs,
+    so a TRT twin forked from the run does not jump there (its first step matches the run's), and the objective is
+    drawn in a chart of its own."""
+    at = first_run("app_pages/train.py", tiny_values(CONV))
+    switch_on(at, "TRT")
+    at.button(key="step").click().run()
+    main_log, twin_log = at.session_state.live.logs()
+    assert twin_log[0].cross_entropy == pytest.approx(main_log[0].cross_entropy, rel=1e-5)
+    assert twin_log[0].objective > twin_log[0].cross_entropy + 1e-3
+    charts = {chart.key: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
+    assert charts["twin_loss"]["layout"]["yaxis"]["title"]["text"] == "cross-entropy" and not at.exception
+    assert [trace["name"] for trace in charts["twin_objective"]["data"]] == ["main", "twin (trt=on)"]

@@ -97,3 +97,16 @@ def test_a_single_leftover_sample_joins_the_last_batch(tiny):
     trainer.step()
     record = trainer.step().epoch_finished
     assert record is not None and record.steps == 2
+
+
+def test_a_step_reports_the_cross_entropy_on_the_original_input_beside_its_objective(tiny):
+    """Plain training minimises the cross-entropy itself; TRT adds its reversed-input terms to the objective, while
+    ``cross_entropy`` stays the quantity both runs share (the live charts compare runs on it)."""
+    plain = Trainer(tiny(TRAINING)).step()
+    assert plain.cross_entropy == pytest.approx(plain.loss)
+    conv = {**TRAINING, "dataset": "events-shape", "arch": "conv", "channels": "4", "hidden": "16", "T": "4",
+            "train-samples": 48, "test-samples": 20, "batch-size": 16}
+    base, trt = Trainer(tiny(conv)), Trainer(tiny(conv, trt="on"))
+    first, with_terms = base.step(), trt.step()
+    assert with_terms.loss > with_terms.cross_entropy + 1e-3                  # the extra terms are in the objective
+    assert with_terms.cross_entropy == pytest.approx(first.cross_entropy, rel=1e-5)   # same weights, same batch
