@@ -25,6 +25,7 @@ import csv
 import io
 import json
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -32,7 +33,7 @@ import pandas as pd
 import streamlit as st
 
 from snn_core.experiments.run import run_result
-from snn_core.interop.nir_graph import export_nir, exportable, graph_to_bytes
+from snn_core.interop.nir_graph import ReaderWarning, export_nir, exportable, graph_to_bytes
 from snn_core.results import Comparison, RunResult, Sweep, results_table
 from snn_core.results.json_tree import valid_json
 from snn_core.training.trainer import Trainer
@@ -96,10 +97,17 @@ def nir_problem(trainer: Trainer) -> str | None:
     return None
 
 
+NIR_READERS = ("Other libraries: SpikingJelly runs this file as the app does; snnTorch needs it exported at "
+               "dt = 1e-4 (`snn export model.safetensors --dt 1e-4`); Norse reads its LIFs otherwise (docs/NIR.md).")
+
+
 def nir_file(trainer: Trainer) -> bytes:
     """The trained model as a ``.nir`` file (``snn_core.interop.nir_graph``: BatchNorm folded with its running
-    statistics, time step dt = 1, time in steps)."""
-    return graph_to_bytes(export_nir(trainer.model, trainer.cfg, tuple(trainer.dataset.frame_shape)))
+    statistics, time step dt = 1, time in steps). The export's notes on other libraries (``ReaderWarning``) are
+    the page's ``NIR_READERS`` caption, not warnings in the server's log."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReaderWarning)
+        return graph_to_bytes(export_nir(trainer.model, trainer.cfg, tuple(trainer.dataset.frame_shape)))
 
 
 def spikes_rows(spikes: np.ndarray, names: list[str]) -> list[dict]:
@@ -228,6 +236,7 @@ def run_panel(trainer: Trainer, step_log: Sequence) -> None:
         columns[2].download_button("model (NIR)", lazy(lambda: nir_file(trainer), "model (NIR)", "run_nir", problems,
                                                        trainer.lock),
                                    "model.nir", "application/octet-stream", key="run_nir", **button)
+        columns[2].caption(NIR_READERS)
     else:
         columns[2].warning(f"No NIR download: {nir}")     # the engine's words, no user text
     st.caption(LAZY_NOTE)

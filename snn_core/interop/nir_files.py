@@ -36,9 +36,11 @@ def nir_bytes_of_model(data: bytes, dt: float = 1.0) -> bytes:
     return graph_to_bytes(export_nir(model.eval(), saved.cfg, saved.frame_shape, dt))
 
 
-def model_bytes_of_nir(data: bytes, base: RunConfig | None = None, dt: float | None = None) -> bytes:
-    """A saved model file (safetensors, ``snn-explorer/1``) of a ``.nir`` file's network (``nir_import``)."""
-    saved = import_nir(graph_from_bytes(data), base, dt)
+def model_bytes_of_nir(data: bytes, base: RunConfig | None = None, dt: float | None = None,
+                       reset: str | None = None) -> bytes:
+    """A saved model file (safetensors, ``snn-explorer/1``) of a ``.nir`` file's network (``nir_import``; ``reset``:
+    the reset of neurons whose node states none, "hard" or "subtract")."""
+    saved = import_nir(graph_from_bytes(data), base, dt, reset)
     model = build_model(saved.cfg, saved.frame_shape, saved.n_classes)
     load_weights(model, saved.tensors)
     return model_to_bytes(model, saved.cfg, saved.frame_shape, saved.n_classes)
@@ -53,9 +55,10 @@ def export_file(model_path: str, out: str, dt: float = 1.0) -> dict:
             "nodes": {name: type(node).__name__ for name, node in graph.nodes.items()}}
 
 
-def import_file(nir_path: str, out: str, base: RunConfig | None = None, dt: float | None = None) -> dict:
+def import_file(nir_path: str, out: str, base: RunConfig | None = None, dt: float | None = None,
+                reset: str | None = None) -> dict:
     """``import``: read a ``.nir`` file, write the network as a model file (safetensors) to ``out``."""
-    model_data = model_bytes_of_nir(_read(nir_path, "--model"), base, dt)
+    model_data = model_bytes_of_nir(_read(nir_path, "--model"), base, dt, reset)
     _write(out, model_data, "--out")
     saved_cfg, _ = model_from_bytes(model_data)
     return {"model": nir_path, "out": out, "format": "safetensors", "bytes": len(model_data),

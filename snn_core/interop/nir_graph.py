@@ -20,10 +20,16 @@ each method's record says (``Method.nir_refusal``: the spike cap K, ASA's input-
 engine's event-driven spike times); a current gate that is one number at inference is folded into the weights.
 The graph's ``metadata`` also holds ``dt``, the config JSON, and the frame shape, so ``nir_import`` restores the
 run exactly.
+
+Where a library's importer would silently run the graph otherwise than NIR says, the export warns
+(``ReaderWarning``, one per difference, naming the library; ``reader_notes``): measured in docs/NIR.md and held
+by tests/core/interop/test_nir_libraries.py.
 """
 from __future__ import annotations
 
 import io
+import math
+import warnings
 
 import nir
 import numpy as np
@@ -44,6 +50,8 @@ NIR_DECODE = Limit(settings.MAX_NIR_DECODE_MB.name, settings.MAX_NIR_DECODE_MB.d
 # where nir 1.0 writes strings: the version, each node's type, a graph's edges, and metadata values
 NIR_STRINGS = ("version", "node/type", "node/*/type", "node/edges", "node/*/edges", "node/metadata/*",
                "node/*/metadata/*")
+# snnTorch 1.0's importer fixes dt (beta = 1 - 1e-4 / tau); SpikingJelly 2.0's defaults to it
+SNNTORCH_DT = 1e-4
 POOL = {"kernel_size": np.array([2, 2]), "stride": np.array([2, 2]), "padding": np.array([0, 0])}
 
 
@@ -125,7 +133,40 @@ def export_nir(model: nn.Module, cfg: RunConfig, frame_shape: tuple[int, ...], d
     names = list(nodes)
     metadata = {"source": "snn-explorer", "dt": float(dt), "readout": cfg.model.readout,
                 "config": cfg.to_json(), "frame_shape": np.array(frame_shape)}
-    return nir.NIRGraph(nodes=nodes, edges=list(zip(names[:-1], names[1:])), metadata=metadata)
+    graph = nir.NIRGraph(nodes=nodes, edges=list(zip(names[:-1], names[1:])), metadata=metadata)
+    for note in reader_notes(graph):
+        warnings.warn(note, ReaderWarning, stacklevel=2)
+    return graph
+
+
+class ReaderWarning(UserWarning):
+    """Another library's NIR importer runs this graph otherwise than NIR (and this engine) does, without an error."""
+
+
+def reader_notes(graph: nir.NIRGraph) -> list[str]:
+    """What snnTorch 1.0, Norse 1.1 and SpikingJelly 2.0 silently run otherwise in ``graph``, one sentence each
+    naming the library, what differs and the way round it (docs/NIR.md has the measurements). Of the failures
+    (a library raising), only the common one is listed: Norse's missing AvgPool2d, in every conv net that pools."""
+    nodes = list(graph.nodes.values())
+    dt = float(graph.metadata.get("dt", 1.0))
+    notes: list[str] = []
+    if any(isinstance(node, (nir.LIF, nir.CubaLIF)) for node in nodes) and not math.isclose(dt, SNNTORCH_DT):
+        notes.append(f"snnTorch 1.0 reads every graph at dt = {SNNTORCH_DT:g}, this one is at dt = {dt:g}: its "
+                     "LIFs would barely leak and, with thresholds rescaled by dt/tau, fire almost no spikes (a CubaLIF "
+                     f"fails its import); export with dt = {SNNTORCH_DT:g} for snnTorch")
+    if any(isinstance(node, nir.LIF) and not np.allclose(node.v_reset, 0.0) for node in nodes):
+        notes.append("snnTorch 1.0 resets every LIF to 0, not to this graph's v_reset")
+    if any(isinstance(node, nir.LIF) for node in nodes):
+        notes.append("Norse 1.1 ignores r on LIF nodes (it runs v += dt/tau (I - v)): each LIF's input is scaled "
+                     "by 1 - beta there, so it fires fewer spikes; Norse runs this engine's CUBA neuron exactly")
+    if any(isinstance(node, nir.AvgPool2d) for node in nodes):
+        notes.append("Norse 1.1 has no AvgPool2d (it maps only SumPool2d): it leaves the pooling out, and the "
+                     "network it builds fails on its first step with a shape mismatch")
+    if any((node.metadata or {}).get("reset") == "subtract" for node in nodes if hasattr(node, "metadata")):
+        notes.append("snnTorch 1.0, Norse 1.1 and SpikingJelly 2.0 ignore the neurons' metadata reset = subtract and "
+                     "reset to v_reset, so spikes differ after a neuron's first one (Norse follows it when told: "
+                     "from_nir(..., reset_method=reset_subtract))")
+    return notes
 
 
 def graph_to_bytes(graph: nir.NIRGraph) -> bytes:

@@ -11,11 +11,21 @@ those a method learns per layer (``Method.learns``: PLIF's decay): layers that d
 that method on and each layer's dynamics set to its own values (``NeuronDynamics.assign``).
 Anything else is refused with a ValueError naming the node. The network is built without BatchNorm or a current
 gate (an exported graph has both folded into the synapses) on the config the graph's metadata holds, or on ``base``.
+
+A neuron's input gain other than this engine's (``r`` other than ``tau/dt``: Norse's and SpikingJelly's ``r = 1``,
+snnTorch's ``Synaptic``) is folded into the weight and bias of the synapse before it, exactly
+(``nir_neurons.Imported.gain``); as that gain depends on dt, the graph's metadata or the caller must give dt then
+(``r = tau/dt`` ties r to dt, so a wrong default was refused as a gain other than 1; a folded gain must not hide
+it). NIR 1.0 does not say how a neuron resets: a node whose metadata states no reset
+is read as ``reset`` says ("subtract": this engine's soft reset ``v - v_threshold``; "hard": reset to
+``v_reset``); left None, it is read as NIR's reset to ``v_reset`` with a ``ResetAssumed`` warning naming the
+nodes, except in this engine's own graphs (metadata ``source``), whose soft-reset nodes all say so.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import nir
 import numpy as np
@@ -27,13 +37,18 @@ from ..config.run_config import RunConfig, parse_config_json
 from ..methods.catalogue import METHODS
 from ..network.discrete import POOL_ABOVE_WIDTH, spiking_layer_names
 from ..neurons.registry import neuron_model
-from .nir_neurons import from_node
+from .nir_neurons import RESETS, from_node, stated_reset
 
 NEURONS = (nir.LIF, nir.IF, nir.CubaLIF)
 SYNAPSES = (nir.Affine, nir.Linear, nir.Conv2d)
 
 
 REAL = "real numbers (bool, integers, floats), all finite"
+OURS = "snn-explorer"           # the graph metadata's ``source`` that ``nir_graph.export_nir`` writes
+
+
+class ResetAssumed(UserWarning):
+    """A graph's neurons were imported with NIR's reset to ``v_reset``, which the graph does not state."""
 
 
 def check_values(name: str, node: nir.NIRNode) -> None:
@@ -101,13 +116,25 @@ def chain(graph: nir.NIRGraph) -> list[tuple[str, nir.NIRNode]]:
 class _Layers:
     """The layers read off a chain: per layer its kind, synapse, pooling and neuron settings."""
 
-    def __init__(self, dt: float):
-        self.dt, self.conv, self.fc, self.neuron, self.readout = dt, [], [], None, None
+    def __init__(self, dt: float, dt_stated: bool, reset: str | None):
+        self.dt, self.dt_stated, self.reset = dt, dt_stated, reset
+        self.conv, self.fc, self.neuron, self.readout = [], [], None, None
         self.layer_neurons: list[dict] = []            # each spiking layer's own settings, in the network's order
+        self.unstated: list[str] = []                  # neuron nodes whose metadata states no reset
 
     def add(self, kind: str, name: str, neuron: nir.NIRNode, synapse: nir.NIRNode, pooled: bool) -> None:
-        """One layer: ``name`` is its neuron node's."""
-        settings = from_node(neuron, self.dt, name)
+        """One layer: ``name`` is its neuron node's; ``synapse`` takes the neuron's input gain."""
+        stated = stated_reset(neuron, name)
+        if stated is None:
+            self.unstated.append(name)
+        elif self.reset is not None and stated != self.reset:
+            raise ValueError(f"{name}: its metadata says reset={stated!r}, the import was asked for "
+                             f"reset={self.reset!r}; allowed: the reset the graph states, or leave reset unset")
+        settings, gain = from_node(neuron, self.dt, name, self.reset or "hard")
+        if gain != 1.0 and not self.dt_stated:
+            raise ValueError(f"{name}: the input gain is {gain:g} at dt={self.dt:g}, and the graph does not record its "
+                             "time step, on which the gain depends; allowed: the dt it was written at, passed to the "
+                             f"import (--dt; snnTorch and SpikingJelly write at 1e-4)")
         if self.neuron is not None and any(not _same(settings.get(k), v) for k, v in self.neuron.items()
                                            if k not in PER_LAYER):
             raise ValueError(f"{name}: neuron settings {settings} differ from the first layer's {self.neuron}; "
@@ -116,7 +143,7 @@ class _Layers:
                                 if PER_LAYER else ""))
         self.neuron = self.neuron or settings
         self.layer_neurons.append(settings)
-        (self.conv if kind == "conv" else self.fc).append((synapse, pooled))
+        (self.conv if kind == "conv" else self.fc).append((synapse, pooled, gain))
 
     def learned(self) -> list:
         """The methods whose per-layer settings (``Method.learns``) differ between this graph's layers."""
@@ -131,9 +158,10 @@ def _same(a, b) -> bool:
     return bool(np.isclose(a, b, rtol=1e-6)) if isinstance(b, float) and isinstance(a, float) else a == b
 
 
-def _read_layers(nodes: list[tuple[str, nir.NIRNode]], frame_shape: tuple[int, ...], dt: float) -> _Layers:
+def _read_layers(nodes: list[tuple[str, nir.NIRNode]], frame_shape: tuple[int, ...], dt: float,
+                 dt_stated: bool, reset: str | None) -> _Layers:
     """Walk the chain, checking each step against what this engine builds."""
-    layers, shape, at = _Layers(dt), frame_shape, 0
+    layers, shape, at = _Layers(dt, dt_stated, reset), frame_shape, 0
     while at < len(nodes):
         name, node = nodes[at]
         if isinstance(node, nir.Flatten):
@@ -148,6 +176,9 @@ def _read_layers(nodes: list[tuple[str, nir.NIRNode]], frame_shape: tuple[int, .
             if at >= len(nodes):
                 raise ValueError(f"{name}: pooling at the end of the graph; allowed: pooling before a Conv2d")
             name, node = nodes[at]
+        if isinstance(node, NEURONS):
+            raise ValueError(f"{name}: a {type(node).__name__} with no Conv2d, Affine or Linear right before it; "
+                             "allowed: every neuron fed by a synapse (which also takes its input gain dt*r/tau)")
         if isinstance(node, nir.Affine) and at == len(nodes) - 1 and not pooled:
             layers.readout = node
             break
@@ -193,10 +224,16 @@ def _metadata_config(graph: nir.NIRGraph, base: RunConfig | None) -> RunConfig:
     return base or RunConfig()
 
 
-def import_nir(graph: nir.NIRGraph, base: RunConfig | None = None, dt: float | None = None) -> SavedModel:
+def import_nir(graph: nir.NIRGraph, base: RunConfig | None = None, dt: float | None = None,
+               reset: str | None = None) -> SavedModel:
     """The config, sizes and weights of the network ``graph`` describes, ready for ``checkpoint.model_to_bytes``
-    or ``build_model`` + ``load_weights``. ``dt``: the graph's time step (default: its metadata's, else 1)."""
+    or ``build_model`` + ``load_weights``. ``dt``: the graph's time step (default: its metadata's, else 1);
+    ``reset``: how neurons whose node states no reset reset, "hard" or "subtract" (default: see the module)."""
+    if reset is not None and reset not in RESETS:
+        raise ValueError(f"reset={str(reset)[:40]!r} is not known; allowed: {', '.join(RESETS)} (or none: as the "
+                         "graph's nodes say, else reset to v_reset with a warning)")
     metadata = graph.metadata or {}
+    dt_stated = dt is not None or "dt" in metadata          # a gain to fold (r other than tau/dt) needs the true dt
     dt = time_step(dt if dt is not None else metadata.get("dt", 1.0))
     nodes = chain(graph)
     input_name = next(iter(graph.inputs))
@@ -207,9 +244,11 @@ def import_nir(graph: nir.NIRGraph, base: RunConfig | None = None, dt: float | N
         raise ValueError(f"node {input_name!r}: input shape {frame.tolist()[:8]} is not valid; allowed: positive "
                          "integers")
     frame_shape = tuple(int(n) for n in frame)
-    layers = _read_layers(nodes, frame_shape, dt)
+    layers = _read_layers(nodes, frame_shape, dt, dt_stated, reset)
     if layers.neuron is None:
         raise ValueError("the graph has no spiking layer; allowed: at least one synapse followed by a neuron")
+    if reset is None and layers.unstated and metadata.get("source") != OURS:
+        _warn_reset(layers.unstated)
     cfg = _metadata_config(graph, base)
     readout = "rate" if layers.readout is not None else str(metadata.get("readout", "count"))
     hidden = layers.fc if layers.readout is not None else layers.fc[:-1]      # a spiking readout's "out" is no fc
@@ -230,6 +269,17 @@ def import_nir(graph: nir.NIRGraph, base: RunConfig | None = None, dt: float | N
     return SavedModel(cfg, frame_shape, n_classes, tensors)
 
 
+def _warn_reset(names: list[str]) -> None:
+    """Say that ``names`` were read with NIR's reset to v_reset, and how to read them otherwise."""
+    shown = ", ".join(repr(name) for name in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    warnings.warn(f"NIR does not record how a neuron resets, and nodes {shown} do not say: imported with NIR's "
+                  "reset to v_reset (hard reset). If the library that wrote the graph resets by subtraction "
+                  "(snnTorch's default Leaky does), import with reset='subtract' (this engine's soft reset, "
+                  "v - v_threshold at the spike; snnTorch subtracts after the next leak, so its spikes can still "
+                  "differ); reset='hard' states this assumption and silences this warning", ResetAssumed,
+                  stacklevel=3)
+
+
 def _learned_state(cfg: RunConfig, layers: _Layers, learned: list) -> dict[str, torch.Tensor]:
     """The state of each layer's neuron dynamics (``layers.<i>.dynamics.*``) of the methods in ``learned``, set to
     the layer's own settings from the graph (``NeuronDynamics.assign``)."""
@@ -247,15 +297,17 @@ def _learned_state(cfg: RunConfig, layers: _Layers, learned: list) -> dict[str, 
 
 def _sizes(synapses: list) -> str:
     """Output sizes of ``(synapse, pooled)`` pairs as a config list ("128,64")."""
-    return ",".join(str(np.asarray(synapse.weight).shape[0]) for synapse, _ in synapses)
+    return ",".join(str(np.asarray(synapse.weight).shape[0]) for synapse, *_ in synapses)
 
 
 def _weights(layers: _Layers) -> list[torch.Tensor]:
-    """Weight and bias of every synapse and the readout, in the order of the network's ``state_dict``."""
+    """Weight and bias of every synapse and the readout, in the order of the network's ``state_dict``, each
+    synapse's times the input gain of the neuron after it (scaled in float64, then rounded once to float32)."""
     out = []
-    for synapse, _ in [*layers.conv, *layers.fc] + ([(layers.readout, False)] if layers.readout is not None else []):
-        weight = torch.as_tensor(np.asarray(synapse.weight), dtype=torch.float32)
+    readout = [(layers.readout, False, 1.0)] if layers.readout is not None else []
+    for synapse, _, gain in [*layers.conv, *layers.fc, *readout]:
+        weight = np.asarray(synapse.weight, dtype=np.float64) * gain
         bias = getattr(synapse, "bias", None)
-        out += [weight, torch.zeros(weight.shape[0]) if bias is None else torch.as_tensor(np.asarray(bias),
-                                                                                           dtype=torch.float32)]
+        bias = np.zeros(weight.shape[0]) if bias is None else np.asarray(bias, dtype=np.float64) * gain
+        out += [torch.as_tensor(weight, dtype=torch.float32), torch.as_tensor(bias, dtype=torch.float32)]
     return out

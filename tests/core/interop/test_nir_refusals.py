@@ -42,14 +42,16 @@ def affine(n_out: int, n_in: int) -> nir.Affine:
 
 
 def test_a_foreign_mlp_graph_imports_with_its_neuron_settings():
-    saved = import_nir(graph(affine(16, 64), lif(16, tau=4.0, r=4.0), affine(10, 16)))
+    saved = import_nir(graph(affine(16, 64), lif(16, tau=4.0, r=4.0), affine(10, 16)), reset="hard")
     assert saved.cfg.model.hidden == (16,) and saved.cfg.model.readout == "rate" and not saved.cfg.model.batch_norm
     assert saved.cfg.neuron.decay == 0.75 and saved.frame_shape == (64,) and saved.n_classes == 10
 
 
 @pytest.mark.parametrize(("nodes", "message"), [
     (lambda: [affine(16, 64), lif(16, v_leak=0.5), affine(10, 16)], r"v_leak is not 0"),
-    (lambda: [affine(16, 64), lif(16, r=1.0), affine(10, 16)], r"the input gain dt\*r/tau is 0.5; allowed: 1"),
+    (lambda: [affine(16, 64), lif(16, r=0.0), affine(10, 16)],
+     r"lif: the input gain dt\*r/tau is 0; allowed: a positive, finite number"),
+    (lambda: [lif(64), affine(10, 64)], r"lif: a LIF with no Conv2d, Affine or Linear right before it"),
     (lambda: [affine(16, 64), nir.LIF(tau=np.linspace(2, 3, 16), r=np.linspace(2, 3, 16), v_leak=np.zeros(16),
                                       v_threshold=np.ones(16)), affine(10, 16)],
      r"lif: r differs between neurons \(2 to 3\)"),

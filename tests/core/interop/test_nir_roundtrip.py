@@ -93,16 +93,17 @@ def test_lif_maps_onto_nir_so_that_forward_euler_is_our_update():
     assert node.v_threshold.tolist() == [1.5] * 3 and node.v_reset.tolist() == [-0.25] * 3
     v, current = 2.0, 0.5
     assert v + (1.0 / node.tau[0]) * (-v + node.r[0] * current) == 0.75 * v + current == 2.0
-    assert from_node(node, 1.0, "n") == {"neuron": "lif", "decay": 0.75, "threshold": 1.5, "reset": "hard",
-                                         "v-reset": -0.25}
+    assert from_node(node, 1.0, "n") == ({"neuron": "lif", "decay": 0.75, "threshold": 1.5, "reset": "hard",
+                                          "v-reset": -0.25}, 1.0)
     scaled = to_node("lif", LIFParams(decay=0.75), (1,), dt=1e-4)              # another time unit, same update
     assert math.isclose(scaled.tau[0], 4e-4) and scaled.r[0] == 4.0
-    assert math.isclose(from_node(scaled, 1e-4, "n")["decay"], 0.75)
+    assert math.isclose(from_node(scaled, 1e-4, "n").settings["decay"], 0.75)
     soft = to_node("lif", LIFParams(reset="soft"), (1,), 1.0)
-    assert soft.metadata == {"reset": "subtract"} and from_node(soft, 1.0, "n")["reset"] == "soft"
+    assert soft.metadata == {"reset": "subtract"} and from_node(soft, 1.0, "n").settings["reset"] == "soft"
     no_leak = to_node("lif", LIFParams(decay=1.0), (2,), 1.0)
     assert isinstance(no_leak, nir.IF) and no_leak.r.tolist() == [1.0, 1.0]
-    assert from_node(no_leak, 1.0, "n")["decay"] == 1.0
+    assert from_node(no_leak, 1.0, "n") == ({"neuron": "lif", "decay": 1.0, "threshold": 1.0, "reset": "hard",
+                                             "v-reset": 0.0}, 1.0)
 
 
 def test_cuba_maps_onto_nir_cubalif_with_the_current_scaled_by_one_minus_beta():
@@ -113,4 +114,5 @@ def test_cuba_maps_onto_nir_cubalif_with_the_current_scaled_by_one_minus_beta():
     v_nir = (1 - 1 / node.tau_mem[0]) * 0.0 + (node.r[0] / node.tau_mem[0]) * i_nir
     assert math.isclose(i_nir, (1 - beta) * 1.0) and math.isclose(v_nir, (1 - beta) * (alpha * 0 + 1.0))
     assert node.metadata == {"reset": "subtract"}
-    assert math.isclose(from_node(node, 1.0, "n")["tau-syn"], 2.0)
+    settings, gain = from_node(node, 1.0, "n")
+    assert math.isclose(settings["tau-syn"], 2.0) and gain == 1.0
