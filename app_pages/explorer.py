@@ -22,7 +22,7 @@ with st.expander("Open saved work", expanded=trainer is None, icon=":material/fo
                     help="a path the app's server can read; opened when you press Enter")
 message = st.session_state.get("saved_message")
 if message is not None:
-    (st.error if message[0] == "error" else st.success)(message[1])
+    {"error": st.error, "warning": st.warning}.get(message[0], st.success)(message[1])
 if trainer is None:
     st.info("No model yet: train one on the **Train & watch** page, then come back here to look inside it, "
             "or open a saved model above.")

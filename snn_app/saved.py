@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from snn_core.checkpoint import MAX_FILE_MB, load_weights, read_model_file
 from snn_core.config.check import runnable_config
 from snn_core.config.run_config import RunConfig, section_names
 from snn_core.interop.nir_files import model_bytes_of_nir
+from snn_core.interop.nir_import import ResetAssumed
 from snn_core.training.trainer import Trainer
 
 from . import sidebar, training
@@ -120,7 +122,8 @@ def opened_model(trainer: Trainer) -> tuple[str, str] | None:
 def _open(name: str, load) -> None:
     """Open a saved file with ``load()`` and put it in the session, or keep the session as it is and say why."""
     try:
-        with st.spinner(f"Opening {name}..."):
+        with st.spinner(f"Opening {name}..."), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResetAssumed)
             opened = load()
     except (ValueError, OSError) as problem:                   # OSError: a path the server may not read
         st.session_state.saved_message = ("error", escape_markdown(f"Cannot open {name}: {problem}", 2000))
@@ -128,7 +131,10 @@ def _open(name: str, load) -> None:
     put_in_session(opened)
     what = ("its model is open below, and the sidebar has its settings" if opened.kind == "model"
             else "the sidebar has its settings; train them on **Train & watch**")
-    st.session_state.saved_message = ("success", f"Opened **{escape_markdown(opened.name, 2000)}**: {what}.")
+    assumed = [escape_markdown(str(w.message), 1000) for w in caught if issubclass(w.category, ResetAssumed)]
+    st.session_state.saved_message = ("warning" if assumed else "success",
+                                      f"Opened **{escape_markdown(opened.name, 2000)}**: {what}."
+                                      + "".join(f"\n\nNote: {note}" for note in assumed))
 
 
 def open_upload() -> None:

@@ -62,3 +62,20 @@ def test_opening_a_nir_file_in_the_explorer_shows_it(trained, tmp_path):
 def test_a_broken_nir_file_is_refused_with_the_reason(trained):
     with pytest.raises(ValueError, match="not a NIR graph that nir"):
         saved.read("model.nir", nir_file(trained)[:200])
+
+
+def test_a_graph_from_elsewhere_that_does_not_say_its_reset_opens_with_a_visible_note(trained, tmp_path):
+    """NIR 1.0 has no reset field: a graph without this engine's markers is imported as reset to v_reset, and the
+    explorer says so (the import's ResetAssumed warning), instead of a plain success."""
+    from snn_core.interop.nir_graph import export_nir, graph_to_bytes
+
+    graph = export_nir(trained.model, trained.cfg, tuple(trained.dataset.frame_shape))
+    graph.metadata = {}                                            # what another library writes: no source, no dt
+    path = tmp_path / "elsewhere.nir"
+    path.write_bytes(graph_to_bytes(graph))
+    app = open_script("app.py")
+    app = app.switch_page("app_pages/explorer.py").run()
+    app.text_input(key="saved_path").input(str(path)).run()
+    assert not app.exception and not app.error and not app.success
+    note = shown_text(app.warning[0].value)
+    assert "Opened **elsewhere.nir**" in note and "Note:" in note and "reset" in note
