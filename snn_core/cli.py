@@ -9,6 +9,7 @@
     python -m snn_core import --model model.nir --out run.safetensors
     python -m snn_core compare ... --executor ray --ray-address auto                  (docs/CLUSTER.md)
     python -m snn_core data fetch nmnist      (download N-MNIST where --dataset nmnist reads it; also dvs-gesture, shd)
+    python -m snn_core --version              (the installed version, e.g. "snn-explorer 0.1.0"; also `snn --version`)
 
 Every config field is an option (generated from the config specs); naming a dataset (``--dataset nmnist``,
 or ``dataset=nmnist`` in ``--base``) also applies that dataset's defaults beneath the options given.
@@ -31,7 +32,9 @@ new, never a folder, device or FIFO), a ``--config`` that is not a regular file,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import importlib.metadata
 import json
 import math
 import os
@@ -40,6 +43,9 @@ import stat
 import sys
 import tempfile
 import threading
+import warnings
+from collections.abc import Iterator
+from typing import Any
 
 from . import settings
 from .config.check import require_valid
@@ -65,6 +71,7 @@ MAX_WORKERS = 256               # worker processes, or a local Ray's CPUs
 MAX_SEEDS = 1000                # seeds of one compare/sweep/reproduce
 MAX_VALUES = 100                # values of one sweep
 MAX_RUNS = 10_000               # runs of one compare/sweep (seeds x arms or values)
+DISTRIBUTION = "snn-explorer"     # the name pip installs this project under (pyproject.toml [project] name)
 OUTPUT_ALLOWED = "a regular file (new, or one to replace) in an existing, writable folder"
 
 
@@ -100,8 +107,19 @@ def program_name() -> str:
     return "python -m snn_core" if called in ("", "__main__.py", "-c") else called
 
 
+def installed_version() -> str:
+    """This install's version, as pip recorded it (``pip show snn-explorer``): pyproject's ``version`` is its one
+    source. A source tree run without installing has no record, and says so instead of guessing a number."""
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed: run `pip install -e .` in the checkout to record a version)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog=program_name(), description="SNN Explorer engine, headless.")
+    parser.add_argument("--version", action="version", version=f"{DISTRIBUTION} {installed_version()}",
+                        help="print the installed version and exit")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     train = commands.add_parser("train", help="train one configuration and print its results as JSON")
     _add_config_options(train)
@@ -149,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the graph's time step (default: its metadata's, else 1)")
     imports.add_argument("--config", metavar="FILE", help="a graph from elsewhere: the run config to complete it "
                                                           "(dataset, T, ...; default: the defaults)")
+    imports.add_argument("--assume-reset", choices=("hard", "subtract"), default=None,
+                         help="how the graph's neurons reset where it does not say (NIR has no field for it): hard = "
+                              "to v_reset, subtract = v - v_threshold; default: as each node's metadata says, else "
+                              "hard, with a note")
     inspect = commands.add_parser("inspect", help="read one event file (.bin .raw .dat .aedat4 .npy .npz .h5) and "
                                                   "print what it holds as JSON")
     inspect.add_argument("file", metavar="FILE", help="the event file")
@@ -557,17 +579,35 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from .interop.nir_files import export_file
+    from .interop.nir_graph import ReaderWarning
     check_outputs((args.out, "--out"))
-    print(json.dumps(export_file(args.model, args.out, args.dt), indent=2))
+    with _notes(ReaderWarning):
+        print(json.dumps(export_file(args.model, args.out, args.dt), indent=2))
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
     from .interop.nir_files import import_file
+    from .interop.nir_import import ResetAssumed
     check_outputs((args.out, "--out"))
     base = _start_config(args) if args.config else None
-    print(json.dumps(import_file(args.model, args.out, base, args.dt), indent=2))
+    with _notes(ResetAssumed):
+        print(json.dumps(import_file(args.model, args.out, base, args.dt, args.assume_reset), indent=2))
     return 0
+
+
+@contextlib.contextmanager
+def _notes(category: type[Warning]) -> Iterator[None]:
+    """The block's warnings of ``category`` (what another library would run otherwise, an assumption the import
+    made) printed to stderr as one ``note:`` line each, after the block, instead of Python's warning format."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", category)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, category):
+            print(f"note: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -588,7 +628,7 @@ def _data(args: argparse.Namespace) -> int:
     """``data fetch NAME [--to DIR]``: the dataset downloaded (``snn_core.data.fetch``), a tqdm bar on stderr."""
     from .data.fetch import fetch_dataset, fetched
 
-    bars = {}
+    bars: dict[str, Any] = {}      # label -> its tqdm bar (tqdm ships no types)
 
     def progress(done: int, total: int, label: str) -> None:
         if args.quiet:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import field
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 MAX_SHOWN = 80                 # characters of a value quoted in an error message
 
@@ -19,11 +19,21 @@ class Config(Protocol):
     one implementation): five sections, each read by field name. Those rooms cannot import the config, not even
     for hints: it is built from the methods' records and reads the data and network registries."""
 
-    data: Any
-    model: Any
-    neuron: Any
-    methods: Any
-    training: Any
+    # read-only (properties), as on the frozen ``RunConfig``: a settable member would not match a frozen field
+    @property
+    def data(self) -> Any: ...
+
+    @property
+    def model(self) -> Any: ...
+
+    @property
+    def neuron(self) -> Any: ...
+
+    @property
+    def methods(self) -> Any: ...
+
+    @property
+    def training(self) -> Any: ...
 
 
 def spec(default, cli: str, help: str, *, choices=None, lo=None, hi=None, kind=None, length=None,
@@ -44,6 +54,12 @@ class Section:
     ``snn_core.config.check``'s question, so any combination of valid fields can be built, then checked."""
 
     SECTION: ClassVar[str] = ""
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]     # every section is a @dataclass
+
+    if TYPE_CHECKING:
+        # The rooms below ``config`` name a section by this base (they cannot import its class, see ``Config``) and
+        # read its fields by name: to a type checker any field name is Any there, as in ``Config``.
+        def __getattr__(self, name: str) -> Any: ...
 
     def __post_init__(self) -> None:
         for fld in dataclasses.fields(self):

@@ -66,7 +66,8 @@ class _Walk:
     def __init__(self, what: str, limit: Limit, strings: Sequence[str], sequences: Sequence[str]):
         self.what, self.limit, self.strings, self.sequences = what, limit, tuple(strings), tuple(sequences)
         self.max_bytes = int(limit.megabytes() * MB)
-        self.total, self.objects, self.variable = 0, 0, []
+        self.total, self.objects = 0, 0
+        self.variable: list[str] = []
 
     def refuse(self, name: str, problem: str) -> HDF5Refusal:
         return HDF5Refusal(f"{self.what}: {_shown('/' + name)} {problem}")
@@ -222,7 +223,12 @@ def check(handle: h5py.File, *, what: str, limit: Limit = FILE_DECODE, strings: 
     try:
         walk.attributes("", handle, h5py.h5o.get_info(handle.id).num_attrs)
         links: list = []                      # h5py cannot raise out of the visit: collect, then check
-        handle.visititems_links(lambda name, link: links.append((name, link)) or len(links) > MAX_OBJECTS or None)
+
+        def collect(name, link) -> bool | None:
+            links.append((name, link))
+            return True if len(links) > MAX_OBJECTS else None     # anything but None stops h5py's visit
+
+        handle.visititems_links(collect)
         for name, link in links:
             walk.link(handle, name, link)
         if measure:

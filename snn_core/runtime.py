@@ -6,7 +6,7 @@ import torch
 from . import settings
 
 DEFAULT_THREADS = settings.THREADS.default      # settings.THREADS says why 1, and why at most 256
-MAX_THREADS = settings.THREADS.kind.high        # the CLI's --threads bound too (snn_core.cli)
+MAX_THREADS = settings.MAX_THREADS              # the CLI's --threads bound too (snn_core.cli)
 
 
 def resolve_device(requested: str = "auto") -> torch.device:

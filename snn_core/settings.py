@@ -87,7 +87,7 @@ class Setting:
 
     name: str
     kind: Megabytes | Count | Folder | Flag
-    default: object
+    default: Any            # of the type ``kind`` parses to, or None
     meaning: str
     is_not: str = "valid"
     note: str = ""          # what a special value means, e.g. "(0 keeps nothing)"
@@ -136,7 +136,9 @@ RUN_CACHE_MB = Setting("SNN_RUN_CACHE_MB", Megabytes(zero=True), 500,
                        "the run cache's size cap (its folder, and its copy in memory)", is_not="a cache size")
 # benchmarks/threads.py: on 2 cores one thread per process beat two (docs/PERFORMANCE.md); more than 256 only
 # oversubscribes any machine (the CLI's --threads bound too)
-THREADS = Setting("SNN_THREADS", Count(1, 256), 1, "torch CPU threads per process, where `--threads` is not given")
+MAX_THREADS = 256
+THREADS = Setting("SNN_THREADS", Count(1, MAX_THREADS), 1,
+                  "torch CPU threads per process, where `--threads` is not given")
 TRACEBACK = Setting("SNN_TRACEBACK", Flag(), False,
                     "the CLI raises an unexpected error with its traceback instead of one line", unset="off")
 SETTINGS = (DATA_DIR, DATA_CACHE_MB, FRAME_CACHE_DIR, FRAME_CACHE_MB, LOADER_WORKERS, MAX_FILE_DECODE_MB,

@@ -164,7 +164,7 @@ def estimate(cfg: RunConfig, info: DatasetInfo) -> MemoryEstimate:
     """The run's estimated peak memory (see the module's docstring for each part)."""
     inputs, neurons, weights = layer_sizes(cfg, info)
     per_sample = cfg.data.time_steps * (inputs + sum(neurons)) * BYTES_PER_VALUE
-    activations = cfg.training.batch_size * per_sample * BACKWARD_FACTOR
+    activations: float = cfg.training.batch_size * per_sample * BACKWARD_FACTOR
     for method in METHODS:
         activations *= method.memory_factor(cfg)
     return MemoryEstimate(
@@ -213,7 +213,7 @@ def memory_rule(cfg: RunConfig, info: DatasetInfo) -> list[str]:
     if need.total <= budget:
         return []
     parts = {name: getattr(need, name) for name in LOWER}
-    largest = max(parts, key=parts.get)
+    largest = max(parts, key=lambda name: parts[name])
     shown = ", ".join(f"{name} {size / MB:,.0f} MB" for name, size in parts.items())
     wanted = [key for key in FIELDS if key != "channels" or cfg.model.arch == "conv"]
     first = [FIELDS[key] for key in LOWER[largest] if key in wanted]

@@ -96,7 +96,8 @@ def _real_data_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
 
 def _network_rules(cfg: RunConfig, info: DatasetInfo) -> list[str]:
     """The discrete network's shape (``snn_core.network.discrete``) against the dataset's frames."""
-    model, problems = cfg.model, []
+    model = cfg.model
+    problems: list[str] = []
     if model.engine != "discrete":
         return problems
     if model.arch == "conv" and len(info.frame_shape) != 3:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from ..data import DATASETS
 from ..data.framing import EVENT_CODES
@@ -187,7 +187,10 @@ class TrainingConfig(Section):
                             "spike deletion and weight noise (fixed noise seed)", kind=bool)
 
 
-def with_method_settings(section: type[Section]) -> type[Section]:
+S = TypeVar("S", bound=Section)
+
+
+def with_method_settings(section: type[S]) -> type[S]:
     """``section`` with the fields the methods add to it (``Method.settings``), after its own, in the methods'
     order; the same class when no method adds any. A frozen dataclass like the section, of the same name and
     module (so configs pickle to worker processes)."""
@@ -200,11 +203,18 @@ def with_method_settings(section: type[Section]) -> type[Section]:
                                                  "__qualname__": section.__qualname__})
 
 
-DataConfig = with_method_settings(DataConfig)
-ModelConfig = with_method_settings(ModelConfig)
-NeuronConfig = with_method_settings(NeuronConfig)
-MethodsConfig = with_method_settings(MethodsConfig)
-TrainingConfig = with_method_settings(TrainingConfig)
+# Each name is rebound to its subclass on purpose: pickles and ``__qualname__`` find the section by that name, and
+# a type checker sees the same class (``with_method_settings`` returns a subclass); mypy refuses any rebinding.
+DataConfig = with_method_settings(DataConfig)                   # type: ignore[misc]
+ModelConfig = with_method_settings(ModelConfig)                 # type: ignore[misc]
+NeuronConfig = with_method_settings(NeuronConfig)               # type: ignore[misc]
+MethodsConfig = with_method_settings(MethodsConfig)             # type: ignore[misc]
+TrainingConfig = with_method_settings(TrainingConfig)           # type: ignore[misc]
+
+
+def section_class(fld: dataclasses.Field) -> type[Section]:
+    """The class of the ``RunConfig`` section ``fld``: its default factory (each section defaults to its class)."""
+    return cast(type[Section], fld.default_factory)
 
 
 @dataclass(frozen=True)
@@ -232,9 +242,9 @@ class RunConfig:
         unknown = set(tree) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"unknown config section(s) {_names(unknown)}; allowed: {section_names()}")
-        sections = {}
+        sections: dict[str, Any] = {}          # section name -> its instance, of the class its field names
         for f in dataclasses.fields(cls):
-            section_cls = f.default_factory
+            section_cls = section_class(f)
             values = tree.get(f.name, {})
             allowed = {g.name for g in dataclasses.fields(section_cls)}
             if not isinstance(values, dict):
@@ -343,6 +353,6 @@ def cli_index() -> dict[str, tuple[str, dataclasses.Field]]:
     """CLI option name -> (section name, field), over the whole tree."""
     index = {}
     for section in dataclasses.fields(RunConfig):
-        for fld in dataclasses.fields(section.default_factory):
+        for fld in dataclasses.fields(section_class(section)):
             index[fld.metadata["cli"]] = (section.name, fld)
     return index

@@ -189,9 +189,9 @@ def event_folder_files(root: Path, suffixes: tuple[str, ...]) -> FileList:
                          "folders")
     split_dirs = {p.name.lower(): p for p in subfolders if p.name.lower() in SPLITS}
     if "train" in split_dirs:
-        names = sorted({c.name for split in split_dirs.values() for c in _subfolders(split)})
-        pairs = {split: _class_folders(folder, tuple(names), suffixes) for split, folder in split_dirs.items()}
-        files = FileList(root, tuple(names), tuple(pairs["train"]), tuple(pairs.get("test", ())))
+        names = tuple(sorted({c.name for split in split_dirs.values() for c in _subfolders(split)}))
+        pairs = {split: _class_folders(folder, names, suffixes) for split, folder in split_dirs.items()}
+        files = FileList(root, names, tuple(pairs["train"]), tuple(pairs.get("test", ())))
     else:
         names = tuple(p.name for p in subfolders)
         files = FileList(root, names, tuple(_class_folders(root, names, suffixes)) if names else (), ())
@@ -220,7 +220,7 @@ def _csv_rows(table: Path) -> list[dict]:
                                      f"{_listed(sorted(str(name) for name in reader.fieldnames or ()))}")
                 if None in row or any(row.get(key) is None for key in ("file", "label")):
                     raise ValueError(f"{table}: line {reader.line_num} has {'more' if None in row else 'fewer'} "
-                                     f"values than the header's {len(reader.fieldnames)} columns; {allowed}")
+                                     f"values than the header's {len(reader.fieldnames or ())} columns; {allowed}")
                 rows.append(row)
     except csv.Error as problem:
         raise ValueError(f"{table}: cannot be read after line {reader.line_num} ({str(problem)[:100]}); "

@@ -214,7 +214,8 @@ def read_bin(path, *, sensor_size=None, sample: int = 0) -> Recording:
 def _prophesee_header(path: str) -> tuple[dict[str, str], int]:
     """The ASCII ``% key value`` lines a Prophesee .raw/.dat starts with, as {lower-case key: value}, and their
     length in bytes (expelliarmus skips the same lines: every line that starts with '%')."""
-    header, lines = {}, 0
+    header: dict[str, str] = {}
+    lines = 0
     with open(path, "rb") as handle:
         while handle.peek(1)[:1] == b"%":
             lines += 1

@@ -274,10 +274,10 @@ def _warn_reset(names: list[str]) -> None:
     shown = ", ".join(repr(name) for name in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     warnings.warn(f"NIR does not record how a neuron resets, and nodes {shown} do not say: imported with NIR's "
                   "reset to v_reset (hard reset). If the library that wrote the graph resets by subtraction "
-                  "(snnTorch's default Leaky does), import with reset='subtract' (this engine's soft reset, "
-                  "v - v_threshold at the spike; snnTorch subtracts after the next leak, so its spikes can still "
-                  "differ); reset='hard' states this assumption and silences this warning", ResetAssumed,
-                  stacklevel=3)
+                  "(snnTorch's default Leaky does), import with reset='subtract' (CLI: --assume-reset subtract; "
+                  "this engine's soft reset, v - v_threshold at the spike; snnTorch subtracts after the next leak, "
+                  "so its spikes can still differ); reset='hard' (--assume-reset hard) states this assumption and "
+                  "silences this warning", ResetAssumed, stacklevel=3)
 
 
 def _learned_state(cfg: RunConfig, layers: _Layers, learned: list) -> dict[str, torch.Tensor]:

@@ -26,7 +26,7 @@ def _first(factories: list):
 def build_discrete_model(cfg: Config, frame_shape: tuple[int, ...], n_classes: int) -> Network:
     """The time-stepped network, its slots filled by the methods ``cfg`` switches on."""
     gates = [factory for method in METHODS if method.gates and (factory := method.gates(cfg))]
-    dynamics = [factory for method in METHODS if method.dynamics and (factory := method.dynamics(cfg))]
+    dynamics = [made for method in METHODS if method.dynamics and (made := method.dynamics(cfg))]
     return build_network(cfg, frame_shape, n_classes, _first(gates), _first(dynamics))
 
 

@@ -43,8 +43,8 @@ class SpikeTally:
     def __init__(self, layer_names: list[str]):
         self.names = layer_names
         self.samples = 0
-        self.per_step: list[torch.Tensor | None] = [None] * len(layer_names)     # (T,)
-        self.per_neuron: list[torch.Tensor | None] = [None] * len(layer_names)   # (N_l,)
+        self.per_step: list[torch.Tensor] = []        # per layer: (T,), from the first batch on
+        self.per_neuron: list[torch.Tensor] = []      # per layer: (N_l,)
 
     def add(self, spikes: tuple[torch.Tensor, ...]) -> None:
         """Add one batch: ``spikes[l]`` is ``[T, B, ...]`` for layer l."""
@@ -52,8 +52,9 @@ class SpikeTally:
         for index, layer_spikes in enumerate(spikes):
             flat = layer_spikes.detach().flatten(2).double()                    # (T, B, N_l)
             step_sum, neuron_sum = flat.sum((1, 2)).cpu(), flat.sum((0, 1)).cpu()
-            if self.per_step[index] is None:
-                self.per_step[index], self.per_neuron[index] = step_sum, neuron_sum
+            if index == len(self.per_step):                                     # the first batch
+                self.per_step.append(step_sum)
+                self.per_neuron.append(neuron_sum)
             else:
                 self.per_step[index] += step_sum
                 self.per_neuron[index] += neuron_sum

@@ -24,6 +24,8 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from ..network.protocol import Network
+
 Perturbation = Callable[[torch.Tensor], torch.Tensor]     # inputs [T, B, ...] -> perturbed inputs
 
 NOISE_SEED = 20_231_001
@@ -82,13 +84,13 @@ def deletion(frames: torch.Tensor, p: float, generator: torch.Generator) -> torc
     return kept.to(frames.device, frames.dtype)
 
 
-def synapse_weights(model: nn.Module) -> list[torch.Tensor]:
+def synapse_weights(model: nn.Module | Network) -> list[torch.Tensor]:
     """The weight of every Linear and Conv module: the synapses (BatchNorm scales are not synapses)."""
     return [module.weight for module in model.modules() if isinstance(module, SYNAPSES)]
 
 
 @contextmanager
-def weight_noise(model: nn.Module, sigma: float, generator: torch.Generator) -> Iterator[None]:
+def weight_noise(model: nn.Module | Network, sigma: float, generator: torch.Generator) -> Iterator[None]:
     """Inside the block every synapse weight is w (1 + sigma eps); the exact weights come back afterwards."""
     _check_level("weight noise sigma", sigma, math.inf)
     weights = synapse_weights(model)
@@ -121,7 +123,7 @@ def noise_generator(kind: str, level: float) -> torch.Generator:
     return torch.Generator().manual_seed(NOISE_SEED + zlib.crc32(f"{kind}={level_key(level)}".encode()))
 
 
-def robustness_curves(accuracy: Callable[[Perturbation | None], float], model: nn.Module,
+def robustness_curves(accuracy: Callable[[Perturbation | None], float], model: nn.Module | Network,
                       levels: dict[str, tuple[float, ...]] = LEVELS,
                       clean: float | None = None) -> dict[str, dict[str, float]]:
     """``{kind: {level: accuracy}}`` for kind in jitter, deletion, weight_noise; level "0" is ``clean``.

@@ -15,8 +15,8 @@ is ``cross_entropy(out.logits, y)`` and ``out.predictions`` is the predicted cla
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, cast
 
 import torch
 from torch import nn
@@ -44,7 +44,8 @@ class SpikingNetwork(nn.Module):
     def __init__(self, layers: list[SpikingLayer], readout: nn.Linear | None, flatten_before: int,
                  readout_kind: str = "rate", tau_loss: float = 4.0):
         super().__init__()
-        self.layers = nn.ModuleList(layers)
+        # an nn.ModuleList, so the layers register as submodules; typed as the sequence of layers it holds
+        self.layers = cast(Sequence[SpikingLayer], nn.ModuleList(layers))
         self.readout = readout                  # None when the last layer is the spiking output "out"
         self.flatten_before = flatten_before    # index of the first fully connected layer
         self.readout_kind = readout_kind
@@ -63,7 +64,9 @@ class SpikingNetwork(nn.Module):
     @property
     def hidden_features(self) -> int:
         """Neurons of the last hidden layer (flattened): the inputs of the readout or of the output layer "out"."""
-        return (self.layers[-1].synapse if self.readout is None else self.readout).in_features
+        feeding = self.layers[-1].synapse if self.readout is None else self.readout
+        assert isinstance(feeding, nn.Linear)       # build_network: the last layers are fully connected
+        return feeding.in_features
 
     def layer_spikes(self, index: int, x: torch.Tensor) -> torch.Tensor:
         """Spikes ``(T, B, ...)`` of layer ``index`` run from rest on its input ``x[T, B, ...]``: the network
@@ -103,6 +106,7 @@ class SpikingNetwork(nn.Module):
             return ModelOutput(read.logits, tuple(spikes), trace, read.predictions, out.v_pre)
         if self.flatten_before == len(self.layers):
             x = x.flatten(2)
+        assert self.readout is not None                            # not spiking_out: the rate readout
         step_logits = self.readout(x)                              # (T, B, classes)
         trace = None if record is None else Trace(tuple(traces), step_logits[:, record].detach())
         logits = step_logits.mean(0)                               # (B, classes)
@@ -117,7 +121,7 @@ def spiking_layer_names(cfg: Config) -> list[str]:
                                                                                else [])
 
 
-def _norm(kind: type[nn.Module], features: int, cfg: Config) -> nn.Module | None:
+def _norm(kind: type[nn.BatchNorm1d | nn.BatchNorm2d], features: int, cfg: Config) -> nn.Module | None:
     """A BatchNorm of ``features`` with γ started at ``model.bn_gamma`` (β at 0), or None without BatchNorm.
     γ is set, not drawn, so the weights the global generator gives every other layer do not change with it."""
     if not cfg.model.batch_norm:

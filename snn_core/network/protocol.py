@@ -9,7 +9,7 @@ Only the ``nn.Module`` calls listed here are used from outside the engine.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 import torch
 from torch import nn
@@ -18,15 +18,24 @@ from .records import ModelOutput
 
 
 class NetworkLayer(Protocol):
-    name: str
-    synapse: nn.Module
-    gate: nn.Module | None
+    # read-only (properties): a layer may hold a narrower type, e.g. a gate that is never None
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def synapse(self) -> nn.Module: ...
+
+    @property
+    def gate(self) -> nn.Module | None: ...
 
 
 @runtime_checkable
 class Network(Protocol):
-    layers: Sequence[NetworkLayer]
     training: bool
+
+    @property
+    def layers(self) -> Sequence[NetworkLayer]:
+        """The spiking layers in forward order (read-only here, so an engine may hold a narrower layer type)."""
 
     @property
     def layer_names(self) -> list[str]:
@@ -37,14 +46,17 @@ class Network(Protocol):
 
     def parameters(self, recurse: bool = True) -> Iterator[nn.Parameter]: ...
 
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, nn.Parameter]]: ...
+
     def modules(self) -> Iterator[nn.Module]: ...
 
     def state_dict(self) -> dict[str, Any]: ...
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Any: ...
 
-    def to(self, device: torch.device | str) -> Network: ...
+    def to(self, device: torch.device | str) -> Self: ...
 
-    def train(self, mode: bool = True) -> Network: ...
+    def train(self, mode: bool = True) -> Self: ...
 
-    def eval(self) -> Network: ...
+    def eval(self) -> Self: ...

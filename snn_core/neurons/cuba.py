@@ -71,7 +71,7 @@ class CUBAState(NamedTuple):
 
     i: torch.Tensor
     v: torch.Tensor
-    count: torch.Tensor
+    count: torch.Tensor     # type: ignore[assignment]  # shadows tuple.count, a method nothing here calls
 
     @classmethod
     def zeros_like(cls, current: torch.Tensor) -> CUBAState:

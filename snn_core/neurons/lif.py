@@ -53,7 +53,7 @@ class LIFState(NamedTuple):
     """Membrane potential after reset and spikes emitted so far, one entry per neuron."""
 
     v: torch.Tensor
-    count: torch.Tensor
+    count: torch.Tensor     # type: ignore[assignment]  # shadows tuple.count, a method nothing here calls
 
     @classmethod
     def zeros_like(cls, current: torch.Tensor) -> LIFState:

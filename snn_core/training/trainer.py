@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
@@ -58,7 +58,7 @@ class EpochRecord:
         return asdict(self)
 
 
-def copy_matching_state(target: nn.Module, source: nn.Module) -> list[str]:
+def copy_matching_state(target: nn.Module | Network, source: nn.Module | Network) -> list[str]:
     """Copy every parameter and buffer of ``source`` whose name and shape ``target`` shares; returns their names.
     The values are copied, never shared, so the two modules train apart afterwards."""
     ours = target.state_dict()
@@ -121,7 +121,8 @@ class Trainer:
         self.last_evaluation: Evaluation | None = None   # of the latest closed epoch
         self._order = torch.empty(0, dtype=torch.long)
         self._cursor = 0
-        self._batches = None                  # the epoch's batches from the cursor on (data.batches), read ahead
+        # the epoch's batches (x, y) from the cursor on (data.batches), read ahead
+        self._batches: Iterator[tuple[torch.Tensor, torch.Tensor]] | None = None
         self._epoch_sums = [0.0, 0.0, 0]      # loss * n, correct, n
         self._term_sums: dict[str, float] = {}   # a hook's logged loss term -> term * n
         self._generalisation: tuple[int, dict] | None = None   # (steps, generalisation()) cache

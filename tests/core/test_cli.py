@@ -357,3 +357,27 @@ def test_every_commands_help_prints(command, capsys):
     with pytest.raises(SystemExit) as stopped:
         main([command, "--help"])
     assert stopped.value.code == 0 and "usage:" in capsys.readouterr().out
+
+
+def test_a_foreign_graph_imports_with_one_note_line_and_assume_reset_states_it(tmp_path, capsys, tiny):
+    """The import's assumption about an unmarked reset is one ``note:`` line on stderr; ``--assume-reset hard``
+    states it, so no note; ``--assume-reset subtract`` gives the soft-reset model."""
+    from snn_core.checkpoint import model_from_bytes
+    from snn_core.interop.nir_graph import export_nir, graph_to_bytes
+    from snn_core.training.trainer import Trainer
+
+    trainer = Trainer(tiny())
+    graph = export_nir(trainer.model, trainer.cfg, tuple(trainer.dataset.frame_shape))
+    graph.metadata = {}                                        # another library's graph: no markers, no dt
+    source = tmp_path / "elsewhere.nir"
+    source.write_bytes(graph_to_bytes(graph))
+    assert main(["import", "--model", str(source), "--out", str(tmp_path / "a.safetensors")]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert len(notes) == 1 and notes[0].startswith("note: NIR does not record how a neuron resets")
+    assert main(["import", "--model", str(source), "--out", str(tmp_path / "b.safetensors"),
+                 "--assume-reset", "hard"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["import", "--model", str(source), "--out", str(tmp_path / "c.safetensors"),
+                 "--assume-reset", "subtract"]) == 0
+    cfg, _ = model_from_bytes((tmp_path / "c.safetensors").read_bytes())
+    assert cfg.neuron.reset == "soft"

@@ -54,7 +54,8 @@ SETTINGS = (
 
 def rules(cfg: Config, info: DatasetInfo) -> list[str]:
     """Where ASA gates (conv layers) and what its gate needs of T and channels (``gate``)."""
-    m, problems = cfg.methods, []
+    m = cfg.methods
+    problems: list[str] = []
     if m.asa == "off" or cfg.model.engine != "discrete":
         return problems
     if m.asa in ("scalar", "random") and m.asa_constant_gate >= 1:       # a learnable gate's finite logit

@@ -22,7 +22,8 @@ Silent neurons have no gradient either: training raises their weights (``methods
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 import torch
 from torch import nn
@@ -65,7 +66,9 @@ class ExactNetwork(nn.Module):
     def __init__(self, sizes: list[int], cfg: Config):
         super().__init__()
         names = [f"fc{i}" for i in range(1, len(sizes) - 1)] + ["out"]
-        self.layers = nn.ModuleList(ExactLayer(n, a, b) for n, a, b in zip(names, sizes[:-1], sizes[1:]))
+        # an nn.ModuleList, so the layers register as submodules; typed as the sequence of layers it holds
+        self.layers = cast(Sequence[ExactLayer],
+                           nn.ModuleList(ExactLayer(n, a, b) for n, a, b in zip(names, sizes[:-1], sizes[1:])))
         self.tau_syn, self.threshold = cfg.neuron.tau_syn, cfg.neuron.threshold
         self.max_spikes, self.tau_loss = cfg.neuron.max_spikes, cfg.model.tau_loss
         self.readout_kind = cfg.model.readout                                 # first-spike or count

@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import torch
+from torch import nn
 
 from ..hooks import MethodHook
 
@@ -94,5 +95,7 @@ class WeightBump(MethodHook):
         for index, mask in enumerate(neurons_to_bump(out.spike_times, labels)):
             self.repeats[index] = -1 if mask is None else self.repeats[index] + 1
             if mask is not None:
-                weight = model.layers[index].synapse.weight                 # (N, F)
+                synapse = model.layers[index].synapse
+                assert isinstance(synapse, nn.Linear)                       # the exact engine's layers
+                weight = synapse.weight                                     # (N, F)
                 weight[mask] += self.bump * 2.0 ** min(self.repeats[index], MAX_DOUBLINGS)
