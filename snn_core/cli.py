@@ -210,8 +210,8 @@ def _add_executor_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--executor", default="local", choices=("local", "ray"),
                         help="where runs go: local = this machine's process pool (--workers); ray = one Ray task each")
     parser.add_argument("--ray-address", default=None, metavar="ADDR",
-                        help="ray: the cluster to join (e.g. auto, ray://head:10001); default: start a local Ray "
-                             "with --workers CPUs")
+                        help="ray: the cluster to join (auto or HEAD:6379 on a cluster node, ray://HEAD:10001 from "
+                             "elsewhere; docs/CLUSTER.md); default: start a local Ray with --workers CPUs")
 
 
 def _workers(args: argparse.Namespace):

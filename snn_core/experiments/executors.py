@@ -10,24 +10,30 @@ install it.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from multiprocessing import spawn
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from .. import settings
 from ..config.run_config import RunConfig
+from ..data import DATASETS, folders
 from ..results.run_result import RunResult
 from ..runtime import configure_threads
 from .slots import engine_fingerprint, failed_slot
 
 CANCEL_POLL_SECONDS = 0.1                       # how often a wait looks at the cancel event
 EXECUTORS = ("local", "ray")
-RAY_INSTALL = "pip install 'ray==2.60.0' (or the project's dev extra: pip install -e .[dev])"
+RAY_INSTALL = "pip install 'ray[client]==2.60.0' (or the project's dev extra: pip install -e .[dev])"
+WORKER_FOLDERS = (settings.DATA_DIR, settings.FRAME_CACHE_DIR)  # sent to Ray workers as the driver's absolute paths
 Slots = Iterator[tuple[int, RunResult]]         # (index in configs, run slot) as each run finishes
 Run = Callable[..., RunResult]                  # run(cfg, device[, cancel]) -> run slot, never raising
 
@@ -179,12 +185,59 @@ def ray_run(run: Run, cfg: RunConfig, device: str, threads: int | None) -> tuple
     return engine_fingerprint(), run(cfg, device)
 
 
+def worker_environment() -> dict[str, str]:
+    """The folder settings (``WORKER_FOLDERS``) as this process reads them, each an absolute path, for the Ray
+    workers' environment: a worker reads ``$SNN_DATA_DIR`` and the frame cache (``.cache/frames`` unset) relative
+    to its own working folder, where ``ray start`` ran, so a relative one would name another folder there."""
+    chosen = {setting.name: settings.read(setting) for setting in WORKER_FOLDERS}
+    return {name: os.path.abspath(os.path.expanduser(folder)) for name, folder in chosen.items() if folder is not None}
+
+
+def _data_folder(cfg: RunConfig) -> Path | None:
+    """The folder a run of ``cfg`` here reads, named as that run names it (``folders.resolve_root``: the data folder
+    as given, else the first default place that exists here); None for a procedural dataset, or when no default
+    place exists here (the worker then fails with the message a local run gives)."""
+    data = cfg.data
+    if data.dataset not in DATASETS or not DATASETS[data.dataset].reads_folder:
+        return None
+    if data.data_dir:
+        return Path(os.path.expanduser(data.data_dir))       # as resolve_root reads it, whether it exists or not
+    try:
+        return folders.resolve_root("", data.dataset)
+    except ValueError:
+        return None
+
+
+def for_worker(cfg: RunConfig) -> RunConfig:
+    """``cfg`` with its data folder as the absolute path of the folder a run here reads (``_data_folder``), so a
+    worker anywhere reads that folder and never one relative to its own working folder; else ``cfg`` itself."""
+    here = _data_folder(cfg)
+    if here is None:
+        return cfg
+    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, data_dir=os.path.abspath(here)))
+
+
+def as_run_here(slot: RunResult, cfg: RunConfig) -> RunResult:
+    """A worker's ``slot`` of ``for_worker(cfg)`` as the slot a run of ``cfg`` here gives: ``cfg`` itself (the JSON
+    and the run cache's entry are the original config's) and the data source naming the folder as ``cfg`` does
+    (``"<dataset> from <folder>: ..."``, ``data.real``), so the JSON equals the local executor's."""
+    here, data = _data_folder(cfg), slot.data
+    if here is not None and data is not None:
+        sent = f"{cfg.data.dataset} from {os.path.abspath(here)}:"
+        if data.source.startswith(sent):
+            data = dataclasses.replace(data, source=f"{cfg.data.dataset} from {here}:" + data.source[len(sent):])
+    return dataclasses.replace(slot, config=cfg, data=data)
+
+
 class RayExecutor:
-    """One Ray task per run. ``address``: the cluster to join (``ray.init(address=...)``, e.g. "auto" or
-    "ray://head:10001"); None starts a local Ray instance with ``cpus`` CPUs, unless Ray is already initialised
-    in this process (then that instance is used, as a test's ``ray.init(num_cpus=2)``). A task whose worker runs
-    other ``snn_core`` code than this process (another engine fingerprint) gives a failed slot saying so: its
-    result would not be the one cached under this code."""
+    """One Ray task per run. ``address``: the cluster to join (``ray.init(address=...)``: "auto" or "HEAD:6379" on a
+    cluster node, "ray://HEAD:10001" through Ray Client from anywhere); None starts a local Ray instance with
+    ``cpus`` CPUs, unless Ray is already initialised in this process (then that instance is used, as a test's
+    ``ray.init(num_cpus=2)``). A worker's working folder is where its node's ``ray start`` ran, so each task gets
+    what this process would read relative to its own: the config's data folder (``for_worker``) and the folder
+    settings (``worker_environment``) as absolute paths; its slot comes back holding the original config
+    (``as_run_here``). A task whose worker runs other ``snn_core`` code than this process (another engine
+    fingerprint) gives a failed slot saying so: its result would not be the one cached under this code."""
 
     def __init__(self, address: str | None = None, cpus: int = 1, threads: int | None = None):
         if cpus < 1 or (threads is not None and threads < 1):
@@ -205,9 +258,10 @@ class RayExecutor:
         if not pending or _cancelled(cancel):
             return
         self._start()
-        task = self.ray.remote(num_cpus=1, num_gpus=1 if device == "cuda" else 0, max_retries=0)(ray_run)
+        task = self.ray.remote(num_cpus=1, num_gpus=1 if device == "cuda" else 0, max_retries=0,
+                               runtime_env={"env_vars": worker_environment()})(ray_run)
         ours = engine_fingerprint()
-        refs = {task.remote(run, configs[index], device, self.threads): index for index in pending}
+        refs = {task.remote(run, for_worker(configs[index]), device, self.threads): index for index in pending}
         waiting = list(refs)
         try:
             while waiting and not _cancelled(cancel):
@@ -226,7 +280,7 @@ class RayExecutor:
         if theirs != ours:
             return failed_slot(cfg, ValueError(f"the Ray worker runs other snn_core code (engine {theirs[:12]}, here "
                                                f"{ours[:12]}); install this checkout on every node"))
-        return slot
+        return as_run_here(slot, cfg)
 
 
 def executor_for(name: str, workers: int = 1, threads: int | None = None, address: str | None = None) -> Executor:

@@ -7,7 +7,16 @@ import pytest
 from snn_core import cli
 from snn_core.experiments.batch import RunCache
 from snn_core.experiments.compare import compare
-from snn_core.experiments.executors import LocalExecutor, RayExecutor, as_executor, executor_for
+from snn_core.experiments.executors import (
+    LocalExecutor,
+    RayExecutor,
+    as_executor,
+    as_run_here,
+    executor_for,
+    for_worker,
+    worker_environment,
+)
+from snn_core.results.run_result import DataSource, RunResult
 
 QUICK = {"T": 2, "train-samples": 64, "hidden": 8}
 
@@ -40,7 +49,7 @@ def test_executor_ray_without_ray_installed_exits_2_with_how_to_install(monkeypa
     code = cli.main(["compare", "--base", "T=2 train-samples=64", "--seeds", "2", "--executor", "ray", "--no-cache"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
-    assert "needs Ray, which is not installed" in err and "pip install 'ray==2.60.0'" in err
+    assert "needs Ray, which is not installed" in err and "pip install 'ray[client]==2.60.0'" in err
 
 
 def test_a_two_seed_comparison_on_ray_equals_the_local_one_and_fills_the_same_cache(tiny):
@@ -58,6 +67,29 @@ def test_a_two_seed_comparison_on_ray_equals_the_local_one_and_fills_the_same_ca
     assert without_timings(on_ray.to_json()) == without_timings(local.to_json())
     assert without_timings(again.to_json()) == without_timings(local.to_json())
     assert on_ray.per_seed[1].variant.metrics.test_accuracy == local.per_seed[1].variant.metrics.test_accuracy
+
+
+def test_a_ray_task_gets_the_folders_this_process_would_read_as_absolute_paths(tiny, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "event-folder").mkdir(parents=True)
+    monkeypatch.setenv("SNN_DATA_DIR", "fetched")
+    monkeypatch.delenv("SNN_FRAME_CACHE_DIR", raising=False)
+    assert worker_environment() == {"SNN_DATA_DIR": str(tmp_path / "fetched"),
+                                    "SNN_FRAME_CACHE_DIR": str(tmp_path / ".cache" / "frames")}
+    digits = tiny()
+    assert for_worker(digits) is digits                                    # generated data reads no folder
+    for given, read in (("ev", tmp_path / "ev"), ("", tmp_path / "data" / "event-folder")):
+        cfg = tiny(dataset="event-folder", data_dir=given)
+        sent = for_worker(cfg)
+        assert sent.data.data_dir == str(read) and sent.with_values({"data-dir": given}) == cfg
+        # the worker's slot names the absolute folder; the driver's slot is the run of the original config
+        named = str(read.relative_to(tmp_path))
+        theirs = RunResult(sent, data=DataSource(f"event-folder from {read}: 2 training", ("a",)), cached=False)
+        ours = as_run_here(theirs, cfg)
+        assert ours.config == cfg and ours.data.source == f"event-folder from {named}: 2 training"
+    nowhere = tiny(dataset="nmnist", data_dir="")
+    monkeypatch.setattr("snn_core.data.folders.BUNDLED_SAMPLES", tmp_path / "none")
+    assert for_worker(nowhere) is nowhere              # found nowhere here: the worker says so, as a local run would
 
 
 def test_pool_workers_ignore_ctrl_c_so_only_the_parent_decides():
