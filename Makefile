@@ -1,4 +1,4 @@
-# Two commands: `make run` serves the app, `make test` runs ruff and the whole suite.
+# Two commands: `make run` serves the app, `make test` runs ruff, mypy and the whole suite.
 # Both create the venv on first use and re-install only when pyproject.toml or a requirements file changed.
 # Dependencies are declared in pyproject.toml; requirements*.txt pin torch==2.13.0 and install this project.
 PYTHON ?= python3
@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 # --no-build-isolation: the venv's own setuptools builds the editable install, so nothing is fetched to build.
 PIP_INSTALL := $(PY) -m pip install --quiet --no-build-isolation $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 
-.PHONY: run test lint typecheck install install-dev browser clean
+.PHONY: run test lint install install-dev browser clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,12 +39,9 @@ install-dev: $(VENV)/.installed-dev $(VENV)/.installed-interop
 run: install
 	$(VENV)/bin/snn-explorer --server.port $(PORT)
 
+# ruff over the repository, then mypy over snn_core ([tool.mypy] in pyproject.toml)
 lint: install-dev
 	$(PY) -m ruff check .
-
-# mypy over snn_core ([tool.mypy] in pyproject.toml). Not yet a step of `make test`: it still reports errors,
-# and it joins `lint` once it is clean.
-typecheck: install-dev
 	$(PY) -m mypy
 
 test: lint browser

@@ -70,7 +70,9 @@ def _header(data: bytes) -> dict:
 def _metadata(header: dict) -> dict:
     """The file's ``__metadata__``, checked to be an SNN Explorer model of this version with every key present."""
     metadata = header.get("__metadata__")
-    tag = metadata.get("format") if isinstance(metadata, dict) else None
+    if not isinstance(metadata, dict):
+        metadata = {}                     # no metadata object: reported below as "no format tag"
+    tag = metadata.get("format")
     if not isinstance(tag, str) or not tag.startswith(f"{FORMAT_NAME}/"):
         found = "no format tag" if tag is None else f"format {tag!r}"
         raise ValueError(f"not an SNN Explorer model file ({found}); expected format {FORMAT!r}, "

@@ -36,7 +36,7 @@ if TYPE_CHECKING:       # the config's dataset choices come from DATASETS, so co
 Frames = torch.Tensor | DiskFrames     # x of a split: in memory, or a real dataset's frames on disk
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)    # its own __init__: a validation split not given is an empty one
 class Dataset:
     name: str
     train_x: Frames                 # indexing either gives a tensor; a real dataset's stay on disk
@@ -45,14 +45,21 @@ class Dataset:
     test_y: torch.Tensor
     class_names: tuple[str, ...]
     has_time_axis: bool             # True: x is [N, T, ...] event frames; False: static, to be encoded
-    source: str = ""                # where the samples came from and how they were split (real datasets)
-    val_x: Frames = None            # the validation split, held out of train; None given: empty (no validation)
-    val_y: torch.Tensor = None
+    source: str                     # where the samples came from and how they were split (real datasets)
+    val_x: Frames                   # the validation split, held out of train; empty when there is none
+    val_y: torch.Tensor
 
-    def __post_init__(self) -> None:
-        if self.val_x is None or self.val_y is None:         # frozen: set through object's own __setattr__
-            object.__setattr__(self, "val_x", self.train_x[:0])
-            object.__setattr__(self, "val_y", self.train_y[:0])
+    def __init__(self, name: str, train_x: Frames, train_y: torch.Tensor, test_x: Frames, test_y: torch.Tensor,
+                 class_names: tuple[str, ...], has_time_axis: bool, source: str = "",
+                 val_x: Frames | None = None, val_y: torch.Tensor | None = None) -> None:
+        """The fields in their order; ``val_x`` or ``val_y`` None: no validation, an empty split (``train_x[:0]``)."""
+        if val_x is None or val_y is None:
+            val_x, val_y = train_x[:0], train_y[:0]
+        values = {"name": name, "train_x": train_x, "train_y": train_y, "test_x": test_x, "test_y": test_y,
+                  "class_names": class_names, "has_time_axis": has_time_axis, "source": source,
+                  "val_x": val_x, "val_y": val_y}
+        for key, value in values.items():           # frozen: set through object's own __setattr__
+            object.__setattr__(self, key, value)
 
     @property
     def frame_shape(self) -> tuple[int, ...]:
@@ -128,11 +135,12 @@ def _real(name: str, cfg: DataConfig) -> Dataset:
     from . import real  # tonic and the file readers are imported only when real data is asked for
 
     arrays = real.load_real_arrays(name, cfg)
-    train_x, train_y, test_x, test_y, val_x, val_y = (
-        array if isinstance(array, DiskFrames) else _tensor(array) for array in (
-            arrays.train_x, arrays.train_y, arrays.test_x, arrays.test_y, arrays.val_x, arrays.val_y))
-    return Dataset(name, train_x, train_y, test_x, test_y, arrays.class_names, has_time_axis=True,
-                   source=arrays.source, val_x=val_x, val_y=val_y)
+
+    def frames(array: DiskFrames | np.ndarray) -> Frames:
+        return array if isinstance(array, DiskFrames) else _tensor(array)
+    return Dataset(name, frames(arrays.train_x), _tensor(arrays.train_y), frames(arrays.test_x),
+                   _tensor(arrays.test_y), arrays.class_names, has_time_axis=True, source=arrays.source,
+                   val_x=frames(arrays.val_x), val_y=_tensor(arrays.val_y))
 
 
 def _real_info(name: str, sensor: tuple[int, int, int] | None, n_classes: int, defaults: dict) -> DatasetInfo:

@@ -57,7 +57,7 @@ class EventArrays:
 
 def _check_int(name: str, value, lo: int, hi: int) -> int:
     """Return value as int, or raise ValueError naming the argument, the value and the allowed range."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not lo <= value <= hi:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not lo <= int(value) <= hi:
         raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
     return int(value)
 

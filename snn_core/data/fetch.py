@@ -38,7 +38,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from ..files import member_path, write_atomically
 from .folders import user_data_dir
@@ -178,12 +178,12 @@ def _assemble(name: str, folder: Path, work: Path, assembled: Path, report: Prog
             files, size = _extract(path, work / f"extract-{archive.filename}", assembled, report,
                                    f"{name}: extracting {archive.filename}")
             text = json.dumps({**asdict(archive), "files": files, "bytes": size}).encode()
-            write_atomically(record, lambda handle: handle.write(text))
+            write_atomically(record, _writer(text))
         done.append(_record(record))
     info = {"dataset": name, "files": sum(a["files"] for a in done), "bytes": sum(a["bytes"] for a in done),
             "archives": done}
     text = json.dumps(info, indent=2).encode()
-    write_atomically(assembled / MARKER, lambda handle: handle.write(text))
+    write_atomically(assembled / MARKER, _writer(text))
     folder.mkdir(parents=True, exist_ok=True)
     os.rename(assembled, folder / WRAPPERS[name])                # complete, at once
     shutil.rmtree(work, ignore_errors=True)
@@ -341,7 +341,14 @@ def _extract(archive: Path, scratch: Path, into: Path, report: Progress, label: 
     return counts
 
 
-def _copy(source: BinaryIO, target: Path, size: int, archive: Path, name: str) -> None:
+def _writer(data: bytes) -> Callable[[BinaryIO], None]:
+    """What ``write_atomically`` calls to write ``data``."""
+    def write(handle: BinaryIO) -> None:
+        handle.write(data)
+    return write
+
+
+def _copy(source: IO[bytes], target: Path, size: int, archive: Path, name: str) -> None:
     """Copy a member's bytes, at most the ``size`` its header declares."""
     written = 0
     with open(target, "xb") as out:
@@ -395,6 +402,8 @@ def _extract_tar(archive: Path, root: Path, report: Progress, label: str) -> tup
                                  "plain files and folders")
             target.parent.mkdir(parents=True, exist_ok=True)
             source = tar.extractfile(member)
+            if source is None:                                       # only for what isfile refused above
+                raise ValueError(f"{archive.name}: member {member.name!r} has no data to read")
             _copy(source, target, member.size, archive, member.name)
             files, total = files + 1, total + member.size
             report(raw.tell(), size, label)

@@ -32,10 +32,12 @@ import math
 import os
 import re
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -44,10 +46,10 @@ from torch.utils._pytree import tree_map
 from .. import settings
 from ..files import prune_to_size, write_atomically
 
-try:
-    import fcntl
-except ImportError:                                  # Windows: no advisory locks; one framing process at a time
+if sys.platform == "win32":                          # Windows: no advisory locks; one framing process at a time
     fcntl = None
+else:
+    import fcntl
 
 CHECKPOINT_EVERY = 512         # recordings between syncs of the partial entry (what an interrupted pass keeps)
 REPORT_EVERY = 50              # recordings between progress reports
@@ -121,7 +123,7 @@ class FrameFile:
         flat = out.reshape(len(rows), self.row_bytes)
         starts = np.concatenate([[0], np.flatnonzero(np.diff(rows) != 1) + 1, [len(rows)]])
         for first, stop in zip(starts[:-1], starts[1:]):
-            self._read_into(memoryview(flat[first:stop]).cast("B"), self.offset + int(rows[first]) * self.row_bytes)
+            self._read_into(flat[first:stop].data.cast("B"), self.offset + int(rows[first]) * self.row_bytes)
         return out
 
     def _read_into(self, buffer: memoryview, position: int) -> None:
@@ -148,9 +150,10 @@ class FrameFile:
         self._lock = threading.Lock()
 
     def __del__(self) -> None:
-        if getattr(self, "_fd", None) is not None:
+        fd = getattr(self, "_fd", None)            # None: never opened (or a copy not yet opened)
+        if fd is not None:
             with contextlib.suppress(OSError):
-                os.close(self._fd)
+                os.close(fd)
 
 
 class DiskFrames:
@@ -377,7 +380,7 @@ def _frame_into(partial: Path, key: str, total: int, row_shape: tuple[int, ...],
             for i in range(done, total):
                 row = _checked(frame(i), row_shape, name(i))
                 file.seek(offset + i * row_bytes)
-                file.write(memoryview(np.ascontiguousarray(row)).cast("B"))
+                file.write(np.ascontiguousarray(row).data.cast("B"))
                 _report(report, i + 1, total, label)
                 if (i + 1) % CHECKPOINT_EVERY == 0 or time.monotonic() - last_sync > 30:
                     _sync(file)
@@ -396,7 +399,8 @@ def _frame_into(partial: Path, key: str, total: int, row_shape: tuple[int, ...],
                                  "are kept, and the next load resumes from there)") from None
             raise
     try:
-        write_atomically(partial / ARRAYS, lambda handle: np.savez(handle, **arrays))
+        # allow_pickle: numpy's default, named so that no entry of ``arrays`` can be taken for it
+        write_atomically(partial / ARRAYS, lambda handle: np.savez(handle, allow_pickle=True, **arrays))
         (partial / PROGRESS).unlink(missing_ok=True)
         (partial / LOCK).unlink(missing_ok=True)      # the lock is held until the rename is done
         final = cache_dir() / key
@@ -460,7 +464,10 @@ def _sync(file) -> None:
 
 def _write_progress(partial: Path, shape: tuple[int, ...], done: int) -> None:
     text = json.dumps({"shape": list(shape), "done": int(done)}).encode()
-    write_atomically(partial / PROGRESS, lambda handle: handle.write(text))
+
+    def write(handle: BinaryIO) -> None:
+        handle.write(text)
+    write_atomically(partial / PROGRESS, write)
 
 
 def _report(report: Progress | None, done: int, total: int, label: str) -> None:

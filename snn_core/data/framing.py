@@ -130,5 +130,5 @@ def _coded(counts: np.ndarray, code: str) -> np.ndarray:
         return fired.astype(np.uint8)
     first = np.zeros_like(counts)
     step = fired.argmax(axis=0)                         # first bin with an event (0 where there is none)
-    np.put_along_axis(first, step[None], fired.any(axis=0)[None].astype(np.uint8), axis=0)
+    np.put_along_axis(first, step[None], fired.any(axis=0, keepdims=True).astype(np.uint8), axis=0)
     return first

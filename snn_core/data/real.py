@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -102,7 +102,7 @@ def _rows(x, start: int, stop: int):
     return x.subset(slice(start, stop)) if isinstance(x, frame_cache.DiskFrames) else x[start:stop]
 
 
-def _split(train: tuple, test: tuple, data: DataConfig) -> tuple[list, list, str]:
+def _split(train: Sequence, test: Sequence, data: DataConfig) -> tuple[list, list, str]:
     """(train, test, how): the folder's own split, or a held-out part of train; each capped by a seeded draw."""
     rng = np.random.default_rng(data.data_seed)
     if test:
@@ -143,7 +143,7 @@ def _frame_files(key: str, name: str, paths: list[Path], labels: np.ndarray, spe
     if name == "dvs-gesture":
         read, common = readers.read_dvs_gesture_npy, (128, 128, 2)
     else:
-        given = (tuple(sensor) or None) if name == "event-folder" else (34, 34)
+        given = _given_sensor(sensor) if name == "event-folder" else (34, 34)
         read = functools.partial(readers.read_events, sensor_size=given)
         common = _common_sensor(paths, given, name)
 
@@ -154,6 +154,15 @@ def _frame_files(key: str, name: str, paths: list[Path], labels: np.ndarray, spe
                              label=name, name=lambda i: str(paths[i]), report=_progress.get())
 
 
+def _given_sensor(sensor: tuple[int, ...]) -> tuple[int, int] | None:
+    """``data.sensor`` (--sensor) as (W, H); None when it is empty (a size to find in the files)."""
+    if not sensor:
+        return None
+    if len(sensor) != 2:            # as the readers' sensor_size: (W, H) or nothing
+        raise ValueError(f"data.sensor (--sensor)={list(sensor)} is not valid; allowed: W,H or empty")
+    return sensor[0], sensor[1]
+
+
 def _common_sensor(paths: list[Path], given: tuple[int, int] | None, name: str) -> tuple[int, int, int]:
     """The one sensor of a folder: the given size, else the size the headers state (they must agree),
     else the largest extent of the data. Without a given size, a first pass reads each file once for its size
@@ -161,11 +170,13 @@ def _common_sensor(paths: list[Path], given: tuple[int, int] | None, name: str) 
     if given:
         return (*given, 2)
     report = _progress.get()
-    stated, extents = set(), [0, 0]
+    stated: set[tuple[int, int, int]] = set()
+    extents = [0, 0]
     for i, path in enumerate(paths):
         recording = readers.read_events(path, sensor_size=None)
         if recording.format in HEADER_FORMATS:
-            stated.add(tuple(recording.sensor_size))
+            width, height, polarities = recording.sensor_size
+            stated.add((width, height, polarities))
         extents = [max(extents[0], recording.sensor_size[0]), max(extents[1], recording.sensor_size[1])]
         del recording
         if report and (i + 1 == len(paths) or i % frame_cache.REPORT_EVERY == 0):
@@ -175,7 +186,7 @@ def _common_sensor(paths: list[Path], given: tuple[int, int] | None, name: str) 
                          "recordings of one sensor, or --sensor W,H to frame them all on one")
     if stated:
         return stated.pop()
-    return (*extents, 2)
+    return extents[0], extents[1], 2
 
 
 def _shd(root: Path, data: DataConfig) -> RealArrays:
@@ -186,9 +197,9 @@ def _shd(root: Path, data: DataConfig) -> RealArrays:
                                 seed=data.data_seed, holdout=data.holdout, caps=[data.train_samples, data.test_samples])
     arrays = frame_cache.load(key)
     if arrays is None:
-        train = _shd_pairs(train_file)                # SHD's files come in bulk: their events are read whole
-        test = _shd_pairs(test_file) if test_file else ()
-        train, test, how = _split(train, test, data)
+        read_train = _shd_pairs(train_file)           # SHD's files come in bulk: their events are read whole
+        read_test = _shd_pairs(test_file) if test_file else ()
+        train, test, how = _split(read_train, read_test, data)
         pairs = (*train, *test)
         stored = {"y": np.array([y for _, y in pairs], dtype=np.int64), "n_train": np.array(len(train)),
                   "how": np.array(how)}

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from .. import settings
 from ..config.run_config import RunConfig
@@ -99,6 +99,8 @@ def validated_result(entry, cfg: RunConfig, device_type: str) -> RunResult:
     if result["config"] != json.loads(json.dumps(cfg.to_dict())):
         raise ValueError("its stored config is not the requested one")
     record = RunResult.from_json(restore_non_finite(result, found if found is not None else []))
+    if record.metrics is None:          # _REQUIRED makes the metrics an object, so from_json read them
+        raise ValueError("it has no metrics")
     accuracy = record.metrics.test_accuracy
     if not 0 <= accuracy <= 1:
         raise ValueError(f"its metrics.test_accuracy is {accuracy!r:.40}, not a number in [0, 1]")
@@ -169,15 +171,19 @@ class RunCache:
         logged and leaves no file behind (the run's result is still returned to its caller: a cache that cannot
         write only costs a rerun)."""
         key = self.key(cfg, device)
+        directory = self.directory
         tree, found = finite_tree(replace(result, cached=None, error=None).to_json())
         entry = {"format": CACHE_FORMAT, "device": resolve_device(device).type, "result": tree, "non_finite": found}
         text = json.dumps(entry, allow_nan=False)
         self._remember(key, text)
-        if self.directory is None:
+        if directory is None:
             return
+
+        def write(file: BinaryIO) -> None:
+            file.write(text.encode())
         try:
-            self._claim()
-            write_atomically(self.directory / f"{key}.json", lambda file: file.write(text.encode()))
+            self._claim(directory)
+            write_atomically(directory / f"{key}.json", write)
         except OSError as problem:
             log.warning("run cache: entry %s not written (%s)", key[:12], problem)
             return
@@ -218,13 +224,17 @@ class RunCache:
         except OSError:
             pass
 
-    def _claim(self) -> None:
-        """Create this cache's folder with its marker (``CACHE_MARKER``), unless the marker is there already."""
-        marker = self.directory / CACHE_MARKER
+    def _claim(self, directory: Path) -> None:
+        """Create this cache's folder ``directory`` with its marker (``CACHE_MARKER``), unless the marker is there
+        already."""
+        marker = directory / CACHE_MARKER
         if marker.is_file():
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        write_atomically(marker, lambda file: file.write(f"{_MARKER_PREFIX}{self.fingerprint}\n".encode()))
+        directory.mkdir(parents=True, exist_ok=True)
+
+        def write(file: BinaryIO) -> None:
+            file.write(f"{_MARKER_PREFIX}{self.fingerprint}\n".encode())
+        write_atomically(marker, write)
 
     def _remove_orphans(self) -> None:
         """Remove other engine fingerprints' folders, the old flat layout's files, and temp files of writers that
@@ -232,11 +242,14 @@ class RunCache:
         one of ours when it holds the marker naming a fingerprint that starts with its name (or, written before
         markers, when everything in it is an entry file of ours); in it only entry, temp and marker files are
         removed, then the folder if that left it empty. A flat-layout file must begin as every entry does."""
+        root, directory = self.root, self.directory
+        if root is None or directory is None:
+            raise ValueError("run cache: _remove_orphans needs the cache's root folder (none was given)")
         try:
-            children = list(self.root.iterdir())
+            children = list(root.iterdir())
         except OSError:                                      # no folder yet
             return
-        ours = self.directory.name
+        ours = directory.name
         for child in children:
             if child.is_symlink():
                 continue
@@ -244,10 +257,10 @@ class RunCache:
                 _empty_cache_folder(child)
             elif _OLD_LAYOUT_FILE.fullmatch(child.name) and _entry_file(child):
                 _unlink(child)
-        if not (self.directory / CACHE_MARKER).is_file():
+        if not (directory / CACHE_MARKER).is_file():
             return
         now = time.time()
-        for partial in self.directory.glob("*.tmp"):
+        for partial in directory.glob("*.tmp"):
             try:
                 if _TEMP_FILE.fullmatch(partial.name) and now - partial.lstat().st_mtime > STALE_TEMP_SECONDS:
                     partial.unlink()
@@ -324,8 +337,8 @@ class RunCancelled(Exception):
 def run_safely(cfg: RunConfig, device: str, cancel: threading.Event | None = None) -> RunResult:
     """``train_run`` as a run slot: any exception becomes ``error`` instead of propagating. With ``cancel`` (runs in
     this process only), a set event stops the run after its current epoch and gives a cancelled slot."""
-    def check(_record) -> None:
-        if cancel.is_set():
+    def check(_record: object) -> None:
+        if cancel is not None and cancel.is_set():      # only passed to train_run with a cancel event
             raise RunCancelled
     try:
         result = train_run(cfg, device=device) if cancel is None else train_run(cfg, device=device, on_epoch=check)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, TypeGuard
 
 from ..config.check import require_valid
 from ..config.run_config import ALIASES, RunConfig, cli_index
@@ -84,7 +84,7 @@ def check_seeds(seeds: Sequence[int]) -> list[int]:
     return seeds
 
 
-def finished(slot: RunResult | None) -> bool:
+def finished(slot: RunResult | None) -> TypeGuard[RunResult]:
     """Whether a run slot holds a run that ended (well or failed), not one still to come or cancelled."""
     return slot is not None and not is_cancelled(slot)
 
@@ -94,10 +94,14 @@ def _settled(configs: Sequence[RunConfig], slots: Sequence[RunResult | None]) ->
     return [slot if finished(slot) else cancelled_slot(cfg) for cfg, slot in zip(configs, slots)]
 
 
-def _run_counts(slots: Sequence[RunResult | None]) -> dict[str, int]:
-    """``failed_runs`` (runs that ended in an error) and ``unfinished_runs`` (not yet run, or cancelled)."""
-    return {"failed_runs": sum(finished(slot) and not slot.ok for slot in slots),
-            "unfinished_runs": sum(not finished(slot) for slot in slots)}
+class RunCounts(NamedTuple):
+    failed: int           # runs that ended in an error
+    unfinished: int       # not yet run, or cancelled
+
+
+def _run_counts(slots: Sequence[RunResult | None]) -> RunCounts:
+    return RunCounts(failed=sum(finished(slot) and not slot.ok for slot in slots),
+                     unfinished=sum(not finished(slot) for slot in slots))
 
 
 def compare_configs(base: RunConfig, variant: RunConfig, seeds: Sequence[int]) -> list[RunConfig]:
@@ -115,14 +119,22 @@ def compare_result(base: RunConfig, variant: RunConfig, seeds: Sequence[int], sl
     seeds = check_seeds(seeds)
     if len(slots) != 2 * len(seeds):
         raise ValueError(f"{len(slots)} slots for {len(seeds)} seeds; allowed: 2 per seed, in compare_configs' order")
-    done = [index for index in range(len(seeds)) if finished(slots[2 * index]) and finished(slots[2 * index + 1])]
-    base_slots, variant_slots = [slots[2 * i] for i in done], [slots[2 * i + 1] for i in done]
+    done: list[int] = []
+    base_slots: list[RunResult] = []
+    variant_slots: list[RunResult] = []
+    for index in range(len(seeds)):
+        base_slot, variant_slot = slots[2 * index], slots[2 * index + 1]
+        if finished(base_slot) and finished(variant_slot):
+            done.append(index)
+            base_slots.append(base_slot)
+            variant_slots.append(variant_slot)
+    counts = _run_counts(slots)
     return Comparison(
         base=base, variant=variant, seeds=tuple(seeds[i] for i in done),
         per_seed=tuple(SeedPair(seeds[i], b, v) for i, b, v in zip(done, base_slots, variant_slots)),
         paired=paired_table(base_slots, variant_slots, confidence),
         base_summary=summary_table(base_slots, confidence), variant_summary=summary_table(variant_slots, confidence),
-        **_run_counts(slots))
+        failed_runs=counts.failed, unfinished_runs=counts.unfinished)
 
 
 def compare(base: RunConfig, variant: RunConfig, seeds: Sequence[int], *, workers: int | Executor = 1,
@@ -172,7 +184,9 @@ def sweep_result(cfg: RunConfig, parameter: str, seeds: Sequence[int], configs: 
                               summary_table([settled[i] for i in group], confidence),
                               paired_table(first, [settled[i] for i in group], confidence))
                    for value, group in zip(values, groups))
-    return Sweep(cfg, parameter, tuple(values), tuple(seeds), points, **_run_counts(slots))
+    counts = _run_counts(slots)
+    return Sweep(cfg, parameter, tuple(values), tuple(seeds), points, failed_runs=counts.failed,
+                 unfinished_runs=counts.unfinished)
 
 
 def sweep(cfg: RunConfig, parameter: str, values: Sequence, seeds: Sequence[int], *, workers: int | Executor = 1,

@@ -23,9 +23,10 @@ def converged(run: RunResult, window: int = WINDOW, tolerance: float = TOLERANCE
         raise ValueError(f"window={window!r}, tolerance={tolerance!r} are not valid; allowed: window >= 1, "
                          "tolerance >= 0")
     values = [record.validation_accuracy for record in run.history]
-    if not run.ok or len(values) <= window or None in values:
+    measured = [value for value in values if value is not None]
+    if not run.ok or len(values) <= window or len(measured) != len(values):
         return None
-    return max(values[-window:]) - max(values[:-window]) <= tolerance
+    return max(measured[-window:]) - max(measured[:-window]) <= tolerance
 
 
 def convergence_note(runs: Sequence[RunResult], window: int = WINDOW, tolerance: float = TOLERANCE) -> str:

@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from multiprocessing import spawn
@@ -34,7 +34,8 @@ CANCEL_POLL_SECONDS = 0.1                       # how often a wait looks at the 
 EXECUTORS = ("local", "ray")
 RAY_INSTALL = "pip install 'ray[client]==2.60.0' (or the project's dev extra: pip install -e .[dev])"
 WORKER_FOLDERS = (settings.DATA_DIR, settings.FRAME_CACHE_DIR)  # sent to Ray workers as the driver's absolute paths
-Slots = Iterator[tuple[int, RunResult]]         # (index in configs, run slot) as each run finishes
+Slots = Generator[tuple[int, RunResult], None, None]   # (index in configs, run slot) as each run finishes; a
+                                                       # caller that stops early closes it (``run_many``)
 Run = Callable[..., RunResult]                  # run(cfg, device[, cancel]) -> run slot, never raising
 
 
@@ -146,7 +147,11 @@ def _main_script_hidden() -> Iterator[None]:
         with _HIDING:
             _hiding -= 1
             if _hiding == 0:
-                spawn.get_preparation_data = spawn.get_preparation_data.args[0]
+                patched = spawn.get_preparation_data
+                if not isinstance(patched, functools.partial):
+                    raise RuntimeError(f"multiprocessing.spawn.get_preparation_data is {patched!r:.80}, not the "
+                                       "patch _main_script_hidden installed")
+                spawn.get_preparation_data = patched.args[0]
 
 
 def _without_main(prepare: Callable[[str], dict], name: str) -> dict:

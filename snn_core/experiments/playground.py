@@ -87,7 +87,7 @@ def _fail(name: str, value, allowed: str) -> None:
 
 def check_steps(steps) -> int:
     """The number of time steps, or ValueError naming it."""
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or not 1 <= steps <= MAX_STEPS:
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or not 1 <= int(steps) <= MAX_STEPS:
         _fail("steps", steps, f"an integer 1..{MAX_STEPS}")
     return int(steps)
 

@@ -51,14 +51,18 @@ def run_result(trainer: Trainer, robustness: dict | None = None, timing: Timing 
     not measured) and ``Trainer.generalisation()`` at the current weights."""
     evaluation, data = trainer.last_evaluation, trainer.dataset
     reported = trainer.history[(trainer.selected_epoch or len(trainer.history)) - 1] if trainer.history else None
-    metrics = None if evaluation is None else replace(
-        evaluation_metrics(evaluation, trainer.train_seconds, reported.validation_accuracy),
-        selected_epoch=reported.epoch,
-        train_samples=len(data.train_y), validation_samples=len(data.val_y), test_samples=len(data.test_y),
-        epochs_to_target=epochs_to_target(trainer.history, trainer.cfg.training.target_accuracy),
-        robustness=None if robustness is None else
-        {kind: RobustnessCurve.from_json(curve, f"robustness.{kind}") for kind, curve in robustness.items()},
-        **trainer.generalisation())
+    metrics = None
+    if evaluation is not None:
+        if reported is None:
+            raise ValueError("run_result: the trainer has a last evaluation but no closed epoch in its history")
+        metrics = replace(
+            evaluation_metrics(evaluation, trainer.train_seconds, reported.validation_accuracy),
+            selected_epoch=reported.epoch,
+            train_samples=len(data.train_y), validation_samples=len(data.val_y), test_samples=len(data.test_y),
+            epochs_to_target=epochs_to_target(trainer.history, trainer.cfg.training.target_accuracy),
+            robustness=None if robustness is None else
+            {kind: RobustnessCurve.from_json(curve, f"robustness.{kind}") for kind, curve in robustness.items()},
+            **trainer.generalisation())
     return RunResult(trainer.cfg, tuple(trainer.history), metrics,
                      DataSource(data.source or f"{data.name} (generated)", tuple(data.class_names)), timing)
 

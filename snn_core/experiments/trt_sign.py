@@ -128,7 +128,11 @@ class SignStudy:
 
 
 def _accuracy(slot: RunResult | None) -> float | None:
-    return slot.metrics.test_accuracy if finished(slot) and slot.ok else None
+    if not (finished(slot) and slot.ok):
+        return None
+    if slot.metrics is None:            # every run trains at least one epoch: a run that ended well has metrics
+        raise ValueError(f"the run of seed {slot.seed} ended without an error but has no metrics")
+    return slot.metrics.test_accuracy
 
 
 def _pairs(cell: Cell, runs: Mapping[RunConfig, RunResult | None], seeds, data_seeds) -> list[tuple]:
@@ -160,10 +164,13 @@ def _effect(study: Sequence[Cell], deltas: list[list[float | None]], position: i
             confidence: float) -> FactorEffect:
     """Per pair, mean Δ over the cells at the factor's second level minus that at its first; over the pairs whose
     every cell finished."""
-    complete = [i for i in range(len(deltas[0])) if all(cell[i] is not None for cell in deltas)]
     contrasts = []
-    for i in complete:
-        at = [mean(d[i] for cell, d in zip(study, deltas) if cell.levels[position] == level) for level in levels]
+    for i in range(len(deltas[0])):
+        row = [cell_deltas[i] for cell_deltas in deltas]
+        known = [delta for delta in row if delta is not None]
+        if len(known) != len(row):          # some cell's pair has not finished
+            continue
+        at = [mean(delta for cell, delta in zip(study, known) if cell.levels[position] == level) for level in levels]
         contrasts.append(at[1] - at[0])
     return FactorEffect(tuple(levels), MeanCI.from_json(mean_ci(contrasts, confidence)))
 
@@ -210,4 +217,6 @@ def reading(stats: PairedStat, adjusted_p: float | None) -> str:
     ``no evidence`` (also with too few pairs for a test)."""
     if adjusted_p is None or adjusted_p >= ALPHA:
         return "no evidence"
+    if stats.mean is None:              # a p-value comes from 2 or more pairs, which have a mean
+        raise ValueError("reading: the paired statistic has a p-value but no mean")
     return "TRT ahead" if stats.mean > 0 else "TRT behind"

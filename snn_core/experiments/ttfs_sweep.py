@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, SupportsInt
 
 import pandas as pd
 
 from ..results.comparison import MeanCI, Sweep, SweepPoint
-from ..results.run_result import RunResult
+from ..results.run_result import Metrics, RobustnessCurve, RunResult
 from ..results.table import results_table
 from .stats import mean_ci
 
@@ -26,7 +26,7 @@ PARAMETER = "max-spikes"        # the swept option (CLI name)
 JITTER = "jitter"               # the noise whose middle level the trade-off shows
 
 
-def k_label(k: int | str) -> str:
+def k_label(k: SupportsInt | str) -> str:
     """K as the page and its figures name it: "∞" for 0 (no cap), else the number."""
     return "∞" if int(k) == 0 else str(int(k))
 
@@ -89,7 +89,21 @@ def k_sweep_stats(sweep: Sweep, metrics: Sequence[str]) -> KSweepStats:
 def _point(point: SweepPoint) -> _Point:
     """A sweep point's successful runs: ended without an error, with metrics (a failed run has none)."""
     runs = [run for run in point.runs if run.ok and run.metrics is not None]
+    if not isinstance(point.value, (SupportsInt, str)):
+        raise ValueError(f"{PARAMETER} value {point.value!r:.40} is not a whole number")
     return _Point(k_label(point.value), runs, results_table(runs))
+
+
+def _metrics(run: RunResult) -> Metrics:
+    """The metrics of one of a ``_Point``'s runs (``_point`` keeps only runs that have them)."""
+    if run.metrics is None:
+        raise ValueError(f"the run of seed {run.seed} has no metrics")
+    return run.metrics
+
+
+def _curves_of(run: RunResult) -> dict[str, RobustnessCurve]:
+    """A ``_Point`` run's robustness curves by noise kind; {} when it did not measure robustness."""
+    return _metrics(run).robustness or {}
 
 
 def _stat(values: Sequence[float]) -> MeanCI:
@@ -106,7 +120,7 @@ def _middle_level(points: Sequence[_Point], kind: str) -> str | None:
     """The middle level (JSON key) of noise ``kind`` that the first run measuring it measured, or None."""
     for point in points:
         for run in point.runs:
-            curve = (run.metrics.robustness or {}).get(kind)
+            curve = _curves_of(run).get(kind)
             if curve is not None and curve.levels:
                 levels = sorted(curve.levels, key=float)
                 return levels[len(levels) // 2]
@@ -117,14 +131,14 @@ def _silent(points: Sequence[_Point]) -> dict[str, dict[str, MeanCI]]:
     silent = {}
     for point in points:
         if point.runs:
-            layers = point.runs[0].metrics.layers.silent_fraction
-            silent[point.label] = {layer: _stat([run.metrics.layers.silent_fraction[layer] for run in point.runs])
+            layers = _metrics(point.runs[0]).layers.silent_fraction
+            silent[point.label] = {layer: _stat([_metrics(run).layers.silent_fraction[layer] for run in point.runs])
                                    for layer in layers}
     return silent
 
 
 def _tcut(run: RunResult) -> list[float]:
-    decision = run.metrics.decision
+    decision = _metrics(run).decision
     return [] if decision is None else decision.accuracy_vs_tcut
 
 
@@ -145,12 +159,12 @@ def _robustness(points: Sequence[_Point]) -> dict[str, dict[str, Curve]]:
     that measured robustness: at 0 their clean test accuracy, then their accuracy at each level."""
     kinds: dict[str, dict[str, Curve]] = {}
     for point in points:
-        runs = [run for run in point.runs if run.metrics.robustness]
-        for kind, first in (runs[0].metrics.robustness if runs else {}).items():
+        runs = [run for run in point.runs if _curves_of(run)]
+        for kind, first in (_curves_of(runs[0]) if runs else {}).items():
             levels = sorted(first.levels, key=float)
             accuracy = [dict(zip(curve.levels, curve.accuracy)) for curve in
-                        (run.metrics.robustness[kind] for run in runs)]
-            stats = [_stat([run.metrics.test_accuracy for run in runs]),
+                        (_curves_of(run)[kind] for run in runs)]
+            stats = [_stat([_metrics(run).test_accuracy for run in runs]),
                      *(_stat([at_level[level] for at_level in accuracy]) for level in levels)]
             kinds.setdefault(kind, {})[point.label] = Curve((0.0, *map(float, levels)), tuple(stats))
     return kinds

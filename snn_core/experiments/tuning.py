@@ -99,7 +99,8 @@ class Trial:
     def score(self) -> float | None:
         """Mean validation accuracy over the tuning seeds; None when any run failed or has none."""
         scores = validation_scores(self.runs)
-        return None if not scores or None in scores else sum(scores) / len(scores)
+        measured = [score for score in scores if score is not None]
+        return None if not scores or len(measured) != len(scores) else sum(measured) / len(measured)
 
 
 @dataclass(frozen=True)

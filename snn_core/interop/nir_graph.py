@@ -41,7 +41,9 @@ from ..config.run_config import RunConfig
 from ..files import Limit
 from ..hdf5_safety import open_checked
 from ..methods.catalogue import METHODS
-from ..network.layers import ScaleGate
+from ..network.discrete import SpikingNetwork
+from ..network.layers import ScaleGate, SpikingLayer
+from ..network.protocol import Network
 from .nir_neurons import to_node
 
 MAX_FILE_MB = 200
@@ -55,7 +57,7 @@ SNNTORCH_DT = 1e-4
 POOL = {"kernel_size": np.array([2, 2]), "stride": np.array([2, 2]), "padding": np.array([0, 0])}
 
 
-def exportable(cfg: RunConfig, model: nn.Module) -> None:
+def exportable(cfg: RunConfig, model: Network) -> None:
     """ValueError naming what of ``cfg``/``model`` NIR cannot express (nothing: returns): each method's own refusal
     (``Method.nir_refusal``), then any current gate that is not one number at inference."""
     for method in METHODS:
@@ -68,15 +70,21 @@ def exportable(cfg: RunConfig, model: nn.Module) -> None:
                          "input and fold into no weight")
 
 
-def _folded(layer) -> tuple[np.ndarray, np.ndarray]:
+def _folded(layer: SpikingLayer) -> tuple[np.ndarray, np.ndarray]:
     """The weight and bias of a layer's Conv2d/Linear with its BatchNorm (running statistics) folded in, and a
     gate that is one number g at inference (``ScaleGate``) too: g (W x + b) = (g W) x + g b."""
     synapse = layer.synapse[-1] if isinstance(layer.synapse, nn.Sequential) else layer.synapse
+    if not isinstance(synapse, (nn.Conv2d, nn.Linear)):
+        raise ValueError(f"{layer.name}: a {type(synapse).__name__} synapse cannot be exported; allowed: "
+                         "Conv2d or Linear")
     weight = synapse.weight.detach().double()                                  # (out, in[, 3, 3])
     bias = (torch.zeros(weight.shape[0], dtype=torch.float64, device=weight.device) if synapse.bias is None
             else synapse.bias.detach().double())
     norm = layer.norm
     if isinstance(norm, nn.modules.batchnorm._BatchNorm):
+        if norm.running_mean is None or norm.running_var is None:
+            raise ValueError(f"{layer.name}: a BatchNorm without running statistics cannot be folded into its "
+                             "weights; allowed: BatchNorm with track_running_stats (the default), or none")
         scale = norm.weight.detach().double() / torch.sqrt(norm.running_var.double() + norm.eps)   # (out,)
         weight = weight * scale.view(-1, *[1] * (weight.dim() - 1))
         bias = (bias - norm.running_mean.double()) * scale + norm.bias.detach().double()
@@ -92,10 +100,11 @@ def _array(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().float().cpu().numpy()
 
 
-def _conv_nodes(layer, shape: tuple[int, ...]) -> tuple[dict, tuple[int, ...]]:
-    """Nodes of a conv layer fed ``shape = (C, H, W)``, and the shape of its output."""
+def _conv_nodes(layer: SpikingLayer, shape: tuple[int, ...]) -> tuple[dict, tuple[int, ...]]:
+    """Nodes of a conv layer (its synapse an ``nn.Sequential``, pooling first) fed ``shape = (C, H, W)``, and the
+    shape of its output."""
     nodes, (_, height, width) = {}, shape
-    if isinstance(layer.synapse[0], nn.AvgPool2d):
+    if isinstance(layer.synapse, nn.Sequential) and isinstance(layer.synapse[0], nn.AvgPool2d):
         nodes[f"{layer.name}.pool"] = nir.AvgPool2d(**POOL)
         height, width = height // 2, width // 2
     weight, bias = _folded(layer)                                                 # (out, in, 3, 3), (out,)
@@ -104,12 +113,14 @@ def _conv_nodes(layer, shape: tuple[int, ...]) -> tuple[dict, tuple[int, ...]]:
     return nodes, (weight.shape[0], height, width)
 
 
-def export_nir(model: nn.Module, cfg: RunConfig, frame_shape: tuple[int, ...], dt: float = 1.0) -> nir.NIRGraph:
+def export_nir(model: Network, cfg: RunConfig, frame_shape: tuple[int, ...], dt: float = 1.0) -> nir.NIRGraph:
     """The NIR graph of a discrete-engine network built from ``cfg`` for inputs of ``frame_shape`` per step;
     ``dt`` is the step in the graph's time unit (1: time in steps; snnTorch's importer assumes 1e-4)."""
     if not (isinstance(dt, (int, float)) and 0 < dt < float("inf")):
         raise ValueError(f"dt={dt!r} is not valid; allowed: a positive number (the time step in the graph's unit)")
     exportable(cfg, model)
+    if not isinstance(model, SpikingNetwork):
+        raise ValueError(f"a {type(model).__name__} cannot be exported to NIR; allowed: the discrete engine's network")
     nodes: dict[str, nir.NIRNode] = {"input": nir.Input(input_type={"input": np.array(frame_shape)})}
     shape = tuple(frame_shape)
     for index, layer in enumerate(model.layers):

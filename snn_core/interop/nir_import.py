@@ -118,7 +118,10 @@ class _Layers:
 
     def __init__(self, dt: float, dt_stated: bool, reset: str | None):
         self.dt, self.dt_stated, self.reset = dt, dt_stated, reset
-        self.conv, self.fc, self.neuron, self.readout = [], [], None, None
+        self.conv: list[tuple[nir.NIRNode, bool, float]] = []      # (synapse, pooled, gain) per conv layer
+        self.fc: list[tuple[nir.NIRNode, bool, float]] = []        # the same per fully connected layer
+        self.neuron: dict[str, object] | None = None               # the first layer's neuron settings
+        self.readout: nir.NIRNode | None = None
         self.layer_neurons: list[dict] = []            # each spiking layer's own settings, in the network's order
         self.unstated: list[str] = []                  # neuron nodes whose metadata states no reset
 
@@ -147,7 +150,8 @@ class _Layers:
 
     def learned(self) -> list:
         """The methods whose per-layer settings (``Method.learns``) differ between this graph's layers."""
-        return [method for method in METHODS if any(not _same(layer.get(key), self.neuron.get(key))
+        first = self.neuron if self.neuron is not None else {}     # None: no layer read, nothing to compare
+        return [method for method in METHODS if any(not _same(layer.get(key), first.get(key))
                                                     for layer in self.layer_neurons for key in method.learns)]
 
 
@@ -263,8 +267,8 @@ def import_nir(graph: nir.NIRGraph, base: RunConfig | None = None, dt: float | N
     wanted = expected_shapes(cfg, frame_shape, n_classes)
     learned_state = _learned_state(cfg, layers, learned)
     weights = iter(_weights(layers))
-    tensors = {name: learned_state[name] if name in learned_state else next(weights, None) for name in wanted}
-    tensors = {name: tensor for name, tensor in tensors.items() if tensor is not None}
+    found = {name: learned_state[name] if name in learned_state else next(weights, None) for name in wanted}
+    tensors = {name: tensor for name, tensor in found.items() if tensor is not None}   # None: weights ran out
     compare_shapes({name: tuple(t.shape) for name, t in tensors.items()}, wanted)
     return SavedModel(cfg, frame_shape, n_classes, tensors)
 
@@ -304,7 +308,8 @@ def _weights(layers: _Layers) -> list[torch.Tensor]:
     """Weight and bias of every synapse and the readout, in the order of the network's ``state_dict``, each
     synapse's times the input gain of the neuron after it (scaled in float64, then rounded once to float32)."""
     out = []
-    readout = [(layers.readout, False, 1.0)] if layers.readout is not None else []
+    readout: list[tuple[nir.NIRNode, bool, float]] = (
+        [(layers.readout, False, 1.0)] if layers.readout is not None else [])
     for synapse, _, gain in [*layers.conv, *layers.fc, *readout]:
         weight = np.asarray(synapse.weight, dtype=np.float64) * gain
         bias = getattr(synapse, "bias", None)

@@ -50,6 +50,8 @@ class DecisionTally:
         self.time_steps = steps
 
     def summary(self) -> DecisionMetrics:
+        if self.correct is None:
+            raise ValueError("no batches were added: decision metrics need at least one evaluated sample")
         steps = torch.cat(self.steps)
         decided = steps[steps < self.time_steps]
         return DecisionMetrics(

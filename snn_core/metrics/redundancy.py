@@ -182,8 +182,8 @@ class RedundancyTally:
 
 
 def _layer_scores(codes: torch.Tensor, sums: list[float]) -> RedundancyScores:
-    fractions = [float((codes == k).double().mean()) for k in range(len(PATTERNS))]
-    return RedundancyScores(*fractions, temporal_similarity=sums[0] / sums[1] if sums[1] else None,
+    noise, normal, null = (float((codes == k).double().mean()) for k in range(len(PATTERNS)))
+    return RedundancyScores(noise, normal, null, temporal_similarity=sums[0] / sums[1] if sums[1] else None,
                             channel_similarity=sums[2] / sums[3] if sums[3] else None)
 
 
@@ -193,8 +193,14 @@ def _overall_scores(layers: dict[str, RedundancyScores], widths: dict[str, int])
         pairs = [(getattr(s, field), widths[n]) for n, s in layers.items() if getattr(s, field) is not None]
         weight = sum(w for _, w in pairs)
         return sum(v * w for v, w in pairs) / weight if weight else None
-    return RedundancyScores(*(weighted(f) for f in ("noise_channels", "normal_channels", "null_channels",
-                                                     "temporal_similarity", "channel_similarity")))
+
+    def fraction(field: str) -> float:
+        value = weighted(field)           # every layer has its pattern fractions: None only with no channel at all
+        if value is None:
+            raise ValueError(f"no conv channel to weight the layers' {field} by")
+        return value
+    return RedundancyScores(fraction("noise_channels"), fraction("normal_channels"), fraction("null_channels"),
+                            weighted("temporal_similarity"), weighted("channel_similarity"))
 
 
 def mpd_histogram(values: torch.Tensor, bins: int = 50,

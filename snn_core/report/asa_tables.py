@@ -14,7 +14,7 @@ from ..experiments.convergence import convergence_note
 from ..experiments.stats import ALPHA, tost_summary
 from ..results.comparison import Comparison, MeanCI, PairedStat
 from ..results.run_result import RunResult
-from .parts import ACCURACY, NASFR, claim_verdict
+from .parts import ACCURACY, NASFR, bounds, claim_verdict, mean_of
 from .verdict import describe, detectable
 
 ASA_TARGET = {"nasfr_drop": 0.40, "accuracy_drop_points": 1.0}
@@ -32,16 +32,19 @@ class Interval(NamedTuple):
 
 def _ci(stats: MeanCI | Interval, scale: float, unit: str = "", digits: int = 2) -> str:
     """``+m [lo, hi]`` of a paired difference (``—`` where there is no CI: fewer than 2 pairs)."""
-    if stats.ci_low is None:
+    found = bounds(stats)
+    if found is None:
         return "—" if stats.mean is None else f"{stats.mean * scale:+.{digits}f}{unit} (one pair, no CI)"
-    return (f"{stats.mean * scale:+.{digits}f}{unit} [{stats.ci_low * scale:+.{digits}f}, "
-            f"{stats.ci_high * scale:+.{digits}f}]")
+    mean, low, high = found
+    return f"{mean * scale:+.{digits}f}{unit} [{low * scale:+.{digits}f}, {high * scale:+.{digits}f}]"
 
 
 def _verdict(stats: MeanCI | Interval, claimed: str, n: int, adjusted_p: float | None) -> str:
-    if stats.ci_low is None:
+    found = bounds(stats)
+    if found is None:
         return "no verdict (fewer than 2 paired seeds, or a base arm that never fired)"
-    return claim_verdict(stats.ci_low, stats.ci_high, claimed, n, adjusted_p=adjusted_p)
+    _, low, high = found
+    return claim_verdict(low, high, claimed, n, adjusted_p=adjusted_p)
 
 
 def _p(value: float | None) -> str:
@@ -71,7 +74,7 @@ def comparison_rows(results: Mapping[str, Comparison], adjusted: Mapping[str, fl
         accuracy, change = result.paired[ACCURACY], nasfr_change(result)
         nasfr = result.paired[NASFR]
         met = (change.mean is not None and -change.mean >= 100 * ASA_TARGET["nasfr_drop"]
-               and 100 * accuracy.mean >= -ASA_TARGET["accuracy_drop_points"])
+               and accuracy.mean is not None and 100 * accuracy.mean >= -ASA_TARGET["accuracy_drop_points"])
         lines.append(
             f"| {label} | {result.base_summary[NASFR].mean:.4f} → {result.variant_summary[NASFR].mean:.4f} | "
             f"{_ci(change, 1, '%', 1)} | {_p(nasfr.p_value)} ({_p(adjusted.get(f'{label}: NASFR'))}) | "
@@ -154,8 +157,8 @@ def arm_table(arms: Mapping[str, Sequence[RunResult]]) -> list[str]:
             return "—" if value is None else f"{value * scale:.{digits}f}"
 
         accuracy = table.get(ACCURACY)
-        interval = ("" if accuracy is None or accuracy.ci_low is None
-                    else f" [{100 * accuracy.ci_low:.1f}, {100 * accuracy.ci_high:.1f}]")
+        found = None if accuracy is None else bounds(accuracy)
+        interval = "" if found is None else f" [{100 * found[1]:.1f}, {100 * found[2]:.1f}]"
         lines.append(f"| {label} | {mean(ACCURACY, 100)}{interval} | {mean(VALIDATION, 100)} | "
                      f"{mean(NASFR, 1, 4)} | {mean(NOISE_CHANNELS, 100)} | {mean(NULL_CHANNELS, 100)} | "
                      f"{convergence_note(slots)} | {sum(not slot.ok for slot in slots)}/{len(slots)} |")
@@ -177,7 +180,8 @@ def noise_rows(groups: Mapping[str, Mapping[str, Comparison]]) -> list[str]:
                 continue
 
             def level(metric: str) -> str:
-                return f"{100 * base[metric].mean:.1f} → {100 * variant[metric].mean:.1f}"
+                return (f"{100 * mean_of(base[metric], f'{setting}, {label}: base {metric}'):.1f} → "
+                        f"{100 * mean_of(variant[metric], f'{setting}, {label}: variant {metric}'):.1f}")
 
             noise, null = paired[NOISE_CHANNELS], paired[NULL_CHANNELS]
             found = "no noise channels without ASA: untestable here" if base[NOISE_CHANNELS].mean == 0 else \

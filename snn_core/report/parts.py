@@ -2,9 +2,13 @@
 names of the metrics the sections look up."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Protocol
+
 from ..experiments.stats import ALPHA
+from ..metrics.decisions import DecisionMetrics
 from ..results.comparison import MeanCI
-from ..results.run_result import RunResult
+from ..results.run_result import Metrics, RunResult
 from .verdict import style_of
 
 # the metrics every section reads, by their name in a comparison's statistics (``Comparison.paired``,
@@ -13,12 +17,71 @@ ACCURACY = "test_accuracy"
 NASFR = "nasfr"
 
 
-def summary_row(name: str, table: dict[str, MeanCI], metric: str) -> str:
+class Estimate(Protocol):
+    """A mean and its 95% CI, each None where there is none: ``MeanCI``, ``PairedStat``, ``asa_tables.Interval``."""
+    @property
+    def mean(self) -> float | None: ...
+    @property
+    def ci_low(self) -> float | None: ...
+    @property
+    def ci_high(self) -> float | None: ...
+
+
+def bounds(stats: Estimate) -> tuple[float, float, float] | None:
+    """``(mean, ci_low, ci_high)`` of a statistic with a confidence interval; None without one (fewer than 2 values:
+    ``experiments.stats.mean_ci`` leaves both bounds None then, and the mean too when there is no value at all)."""
+    if stats.mean is None or stats.ci_low is None or stats.ci_high is None:
+        return None
+    return stats.mean, stats.ci_low, stats.ci_high
+
+
+def required_bounds(stats: Estimate, what: str) -> tuple[float, float, float]:
+    """``bounds`` of ``stats`` where a row needs them (a verdict read off the CI); ValueError naming ``what``
+    when there is no CI (fewer than 2 paired seeds)."""
+    found = bounds(stats)
+    if found is None:
+        raise ValueError(f"{what} has no 95% confidence interval (fewer than 2 paired seeds); its row needs one")
+    return found
+
+
+def mean_of(stats: MeanCI, what: str) -> float:
+    """The mean of a summary a table shows; ValueError naming ``what`` when it has none (no successful run: a
+    summary table lists only the metrics its successful runs report, so a listed metric has a mean)."""
+    if stats.mean is None:
+        raise ValueError(f"{what} has no mean ({stats.note or 'no successful runs'})")
+    return stats.mean
+
+
+def metrics_of(run: RunResult) -> Metrics:
+    """A finished run's final metrics; ValueError when it has none (it failed, was cancelled or closed no epoch):
+    a report reads metrics only of runs that finished."""
+    if run.metrics is None:
+        raise ValueError(f"the run of seed {run.seed} has no metrics (error: {run.error}); a report reads only "
+                         "runs that finished")
+    return run.metrics
+
+
+def decision_of(run: RunResult) -> DecisionMetrics:
+    """A finished run's decision metrics; ValueError when it has none (not a first-spike readout): only the
+    first-spike arms' decisions are read."""
+    decision = metrics_of(run).decision
+    if decision is None:
+        raise ValueError(f"the run of seed {run.seed} has no decision metrics (readout "
+                         f"{run.config.model.readout!r}); they are read only from a first-spike readout")
+    return decision
+
+
+def summary_row(name: str, table: Mapping[str, MeanCI], metric: str) -> str:
     stats, style = table[metric], style_of(metric)
+    found = bounds(stats)
+    if found is None or stats.sd is None:
+        raise ValueError(f"{name}: {metric} over {stats.n} run(s) has no sd or confidence interval ({stats.note}); "
+                         "the variability table needs at least 2 successful runs")
+    mean, low, high = found
     unit = "%" if style.unit == " points" else style.unit       # a level in %, a difference in points
-    return (f"| {name} | {style.label} | {stats.mean * style.scale:.{style.digits}f}{unit} | "
-            f"{stats.sd * style.scale:.{style.digits}f} | [{stats.ci_low * style.scale:.{style.digits}f}, "
-            f"{stats.ci_high * style.scale:.{style.digits}f}] | {stats.n} |")
+    return (f"| {name} | {style.label} | {mean * style.scale:.{style.digits}f}{unit} | "
+            f"{stats.sd * style.scale:.{style.digits}f} | [{low * style.scale:.{style.digits}f}, "
+            f"{high * style.scale:.{style.digits}f}] | {stats.n} |")
 
 
 class RunCounter:

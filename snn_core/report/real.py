@@ -22,7 +22,7 @@ from ..results.comparison import Comparison
 from .asa import OFF, TunedStudy
 from .asa_tables import comparison_rows, family
 from .budget import FULL, Budget
-from .parts import ACCURACY, RunCounter, claim_verdict
+from .parts import ACCURACY, RunCounter, claim_verdict, mean_of, required_bounds
 from .trt import table_row
 from .verdict import holm_family
 
@@ -41,6 +41,9 @@ def _sample_sizes(result: Comparison) -> str:
     for seed in result.per_seed:
         for run in (seed.base, seed.variant):
             if run.ok:
+                if run.data is None:
+                    raise ValueError(f"the finished run of seed {run.seed} has no data source; a finished run "
+                                     "records one")
                 return run.data.source
     return "no run finished"
 
@@ -48,18 +51,21 @@ def _sample_sizes(result: Comparison) -> str:
 def _ttfs_row(label: str, result: Comparison) -> str:
     """Accuracy, spikes per sample and mean decision step, base → variant with the paired accuracy Δ."""
     def arrow(metric: str, scale: float, digits: int) -> str:     # "—" where no run measured it (no decision)
-        return " → ".join(f"{summary[metric].mean * scale:.{digits}f}" if metric in summary else "—"
-                          for summary in (result.base_summary, result.variant_summary))
+        return " → ".join(f"{mean_of(summary[metric], f'{label}: {arm} {metric}') * scale:.{digits}f}"
+                          if metric in summary else "—"
+                          for arm, summary in (("base", result.base_summary), ("variant", result.variant_summary)))
 
     accuracy = result.paired[ACCURACY]
-    return (f"| {label} | {arrow(ACCURACY, 100, 1)} | {100 * accuracy.mean:+.2f} "
-            f"[{100 * accuracy.ci_low:+.2f}, {100 * accuracy.ci_high:+.2f}] | {accuracy.wins}/{accuracy.n} "
+    change, low, high = required_bounds(accuracy, f"{label}: {ACCURACY}")
+    return (f"| {label} | {arrow(ACCURACY, 100, 1)} | {100 * change:+.2f} "
+            f"[{100 * low:+.2f}, {100 * high:+.2f}] | {accuracy.wins}/{accuracy.n} "
             f"| {arrow('spikes_per_sample', 1, 0)} | {arrow('decision_step_mean', 1, 2)} |")
 
 
 def _accuracy_verdict(result: Comparison, claimed: str, adjusted_p: float | None) -> str:
     accuracy = result.paired[ACCURACY]
-    return claim_verdict(accuracy.ci_low, accuracy.ci_high, claimed, accuracy.n, adjusted_p=adjusted_p)
+    _, low, high = required_bounds(accuracy, f"the paired {ACCURACY}")
+    return claim_verdict(low, high, claimed, accuracy.n, adjusted_p=adjusted_p)
 
 
 def real_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],

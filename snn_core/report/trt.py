@@ -35,8 +35,9 @@ from ..experiments.stats import ALPHA
 from ..experiments.tuning import TUNE_SEEDS, TunedArm, plan_tuning, tuning_table
 from ..methods.presets import describe_neuron
 from ..results.comparison import Comparison, MeanCI, PairedStat
+from ..results.run_result import RunResult
 from .budget import FULL, Budget
-from .parts import ACCURACY, NASFR, RunCounter, claim_verdict, topped_up
+from .parts import ACCURACY, NASFR, RunCounter, bounds, claim_verdict, mean_of, required_bounds, topped_up
 from .trt_study import sign_pairs, sign_study, stat_cells
 from .verdict import describe, equivalence, holm_family
 
@@ -99,20 +100,29 @@ def run_rows(found: Sequence[Row], seeds: Sequence[int], workers: int | Executor
 
 
 def _arrow(result: Comparison, metric: str, scale: float, digits: int) -> str:
-    return " → ".join(f"{summary[metric].mean * scale:.{digits}f}"
-                      for summary in (result.base_summary, result.variant_summary))
+    return " → ".join(f"{mean_of(summary[metric], f'{arm} {metric}') * scale:.{digits}f}"
+                      for arm, summary in (("base", result.base_summary), ("variant", result.variant_summary)))
+
+
+def _total_seconds(run: RunResult) -> float:
+    """A finished batch run's wall time; ValueError for a run without timing (a batch records it for every run)."""
+    if run.timing is None:
+        raise ValueError(f"the run of seed {run.seed} has no timing; a finished batch run records one")
+    return run.timing.total_seconds
 
 
 def _seconds(result: Comparison) -> str:
-    per_arm = [[run.timing.total_seconds for run in runs if run.ok]
+    per_arm = [[_total_seconds(run) for run in runs if run.ok]
                for runs in ([pair.base for pair in result.per_seed], [pair.variant for pair in result.per_seed])]
     return " / ".join(f"{mean(times):.1f}" if times else "—" for times in per_arm)
 
 
 def _delta(stats: MeanCI, scale: float, digits: int) -> str:
-    if stats.ci_low is None:
+    found = bounds(stats)
+    if found is None:
         return "—" if stats.mean is None else f"{stats.mean * scale:+.{digits}f}"
-    return f"{stats.mean * scale:+.{digits}f} [{stats.ci_low * scale:+.{digits}f}, {stats.ci_high * scale:+.{digits}f}]"
+    centre, low, high = found
+    return f"{centre * scale:+.{digits}f} [{low * scale:+.{digits}f}, {high * scale:+.{digits}f}]"
 
 
 def table_row(label: str, result: Comparison, adjusted: float | None) -> str:
@@ -185,10 +195,12 @@ def _claim(claim: str, label: str, result: Comparison, metric: str, claimed: str
     difference) and the verdict, both with the row's Holm-adjusted p."""
     stats, p = result.paired[metric], adjusted.get(f"{label}|{metric}")
     measured = _named(describe(metric, stats, adjusted_p=p), variant)
-    evidence = stats.ci_low is not None and (stats.ci_low > 0 or stats.ci_high < 0) and (p is None or p < ALPHA)
+    found = bounds(stats)
+    evidence = found is not None and (found[1] > 0 or found[2] < 0) and (p is None or p < ALPHA)
     if metric == ACCURACY and not evidence:
         measured += f"; {equivalence(stats, EQUIVALENCE_MARGIN, metric)}"
-    verdict = claim_verdict(stats.ci_low, stats.ci_high, claimed, stats.n, adjusted_p=p)
+    _, low, high = required_bounds(stats, f"{label}: {metric}")
+    verdict = claim_verdict(low, high, claimed, stats.n, adjusted_p=p)
     return f"| {claim} | {measured}{note} | {verdict} |"
 
 

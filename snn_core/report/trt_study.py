@@ -12,6 +12,7 @@ from ..experiments import trt_sign, trt_table
 from ..methods.presets import describe_neuron
 from ..results.comparison import MeanCI, PairedStat
 from .budget import Budget
+from .parts import bounds
 
 
 def p_text(value: float | None) -> str:
@@ -27,9 +28,11 @@ def stat_cells(stats: PairedStat, adjusted: float | None, scale: float = 100) ->
 def _points(stats: MeanCI) -> str:
     if stats.mean is None:
         return "—"
-    if stats.ci_low is None:
+    found = bounds(stats)
+    if found is None:
         return f"{stats.mean * 100:+.1f}"
-    return f"{stats.mean * 100:+.1f} [{stats.ci_low * 100:+.1f}, {stats.ci_high * 100:+.1f}]"
+    _, low, high = found
+    return f"{stats.mean * 100:+.1f} [{low * 100:+.1f}, {high * 100:+.1f}]"
 
 
 def sign_pairs(budget: Budget) -> tuple[tuple[int, ...], tuple[int, ...]]:

@@ -20,7 +20,7 @@ from ..experiments.convergence import TOLERANCE, WINDOW, convergence_note
 from ..experiments.stats import ALPHA, mean_ci, paired, tost_summary
 from ..results.comparison import Comparison, MeanCI, PairedStat
 from ..results.run_result import RunResult
-from .parts import claim_verdict
+from .parts import bounds, claim_verdict, metrics_of, required_bounds
 from .verdict import holm_family, reached_by
 
 SIMILAR_MARGIN = 0.25                                       # of the TTFS mean
@@ -49,9 +49,10 @@ class Claim:
     @property
     def verdict(self) -> str:
         d = self.diff
-        low, high = d.ci_low, d.ci_high
-        if low is None:
+        found = bounds(d)
+        if found is None:
             return "too few seeds for a CI"
+        _, low, high = found
         if self.claimed in ("up", "down"):
             return claim_verdict(low, high, self.claimed, d.n, adjusted_p=self.adjusted_p)
         if d.ties == d.n:
@@ -65,20 +66,25 @@ class Claim:
     @property
     def significant(self) -> bool:
         """The CI excludes 0 and the Holm-adjusted p (when set) is below 0.05."""
-        d = self.diff
-        apart = d.ci_low is not None and (d.ci_low > 0 or d.ci_high < 0)
+        found = bounds(self.diff)
+        apart = found is not None and (found[1] > 0 or found[2] < 0)
         return apart and (self.adjusted_p is None or self.adjusted_p < ALPHA)
 
     def similar_verdict(self) -> str:
-        """TOST at ±``SIMILAR_MARGIN`` of the TTFS mean, and the difference as a share of that mean."""
+        """TOST at ±``SIMILAR_MARGIN`` of the TTFS mean, and the difference as a share of that mean (a row with a CI
+        of the difference: ValueError without one)."""
         d = self.diff
-        margin = SIMILAR_MARGIN * abs(self.ttfs.mean)
-        share = "" if not self.ttfs.mean else f"relaxed {d.mean / abs(self.ttfs.mean):+.0%} of TTFS; "
+        mean, low, high = required_bounds(d, f"{self.label}: relaxed − TTFS")
+        ttfs = self.ttfs.mean
+        if ttfs is None:        # a CI of the difference needs 2 or more pairs, so TTFS has values
+            raise ValueError(f"{self.label}: TTFS has no mean to set the similarity margin by")
+        margin = SIMILAR_MARGIN * abs(ttfs)
+        share = "" if not ttfs else f"relaxed {mean / abs(ttfs):+.0%} of TTFS; "
         bound = f"±{self.diff_fmt(margin).lstrip('+')} ({SIMILAR_MARGIN:.0%} of TTFS)"
-        test = tost_summary(d.mean, d.sd, d.n, margin) if margin > 0 else None
+        test = tost_summary(mean, d.sd, d.n, margin) if margin > 0 else None
         if test is not None and test.p is not None and test.p < ALPHA:
             return f"similar: {share}equivalent within {bound}, TOST p = {test.p:.3f}: reproduced"
-        if d.ci_low > margin or d.ci_high < -margin:
+        if low > margin or high < -margin:
             return f"not similar: {share}the 95% CI lies outside {bound}: not reproduced"
         shown = "" if test is None or test.p is None else f", TOST p = {test.p:.3f}"
         return f"not shown similar: {share}not equivalent within {bound}{shown}"
@@ -90,7 +96,8 @@ class Claim:
     def row(self) -> str:
         d = self.diff
         better = d.wins if self.better == "higher" else d.losses
-        interval = "" if d.ci_low is None else f" [{self.diff_fmt(d.ci_low)}, {self.diff_fmt(d.ci_high)}]"
+        found = bounds(d)
+        interval = "" if found is None else f" [{self.diff_fmt(found[1])}, {self.diff_fmt(found[2])}]"
         mde = "—" if d.mde is None else f"±{self.diff_fmt(d.mde).lstrip('+')}"
         return (f"| {self.claim} | {self.measure} | {shown(self.fmt, self.ttfs.mean)} | "
                 f"{shown(self.fmt, self.relaxed.mean)} | {shown(self.diff_fmt, d.mean)}{interval} | "
@@ -115,7 +122,7 @@ def reached_row(result: Comparison, target: float, epochs: int) -> str:
     """The epochs-to-target row: per arm "reached by epoch E in m of n runs" over the seeds where both arms ran,
     and the seeds where relaxed reached the target first (a run that never reached it counts as later than any
     that did; two such runs tie)."""
-    pairs = [(pair.base.metrics.epochs_to_target, pair.variant.metrics.epochs_to_target)
+    pairs = [(metrics_of(pair.base).epochs_to_target, metrics_of(pair.variant).epochs_to_target)
              for pair in result.per_seed if pair.base.ok and pair.variant.ok]
     if not pairs:
         return f"| faster convergence | epochs to {target:.0%} test accuracy | — | — | — | — | — | — | no runs |"
@@ -156,7 +163,7 @@ def number(digits: int, signed: bool = False) -> Callable[[float], str]:
 
 def failures(result: Comparison) -> list[str]:
     """A paragraph about a ``compare`` result's failed runs and their errors; none when every run succeeded."""
-    errors = {run.error for pair in result.per_seed for run in (pair.base, pair.variant)} - {None}
+    errors = {run.error for pair in result.per_seed for run in (pair.base, pair.variant) if run.error is not None}
     return ["", f"{result.failed_runs} run(s) failed: {'; '.join(sorted(errors))}"] if errors else []
 
 
@@ -164,5 +171,5 @@ def paired_values(result: Comparison, read: Callable[[RunResult], float | None])
     """``read(run)`` of base and variant for every seed where both succeeded and both have a value (a seed where
     either arm has none, e.g. no decision at all, is left out)."""
     pairs = [(read(pair.base), read(pair.variant)) for pair in result.per_seed if pair.base.ok and pair.variant.ok]
-    pairs = [(b, v) for b, v in pairs if b is not None and v is not None]
-    return [b for b, _ in pairs], [v for _, v in pairs]
+    measured = [(b, v) for b, v in pairs if b is not None and v is not None]
+    return [b for b, _ in measured], [v for _, v in measured]

@@ -36,6 +36,7 @@ from ..experiments.compare import compare, with_seed
 from ..experiments.stats import mean_ci
 from ..experiments.tuning import TUNE_SEEDS, Arm, TunedArm, tune, tuning_table
 from ..methods.ttfs.equivalence import engine_agreement
+from ..methods.ttfs.exact_network import ExactNetwork
 from ..methods.ttfs.presets import FAST_AND_DEEP, exact_config
 from ..methods.ttfs.weight_bump import DEVIATIONS
 from ..neurons.cuba import membrane_tau
@@ -43,7 +44,7 @@ from ..results.comparison import Comparison, MeanCI
 from ..training.evaluate import sample_inputs
 from ..training.trainer import Trainer
 from .budget import FULL, Budget
-from .parts import RunCounter, topped_up
+from .parts import RunCounter, decision_of, metrics_of, topped_up
 from .ttfs_claims import (
     ACCURACY_MARGIN,
     HEADER,
@@ -84,16 +85,16 @@ class ExactPart:
 def claim_rows(result: Comparison) -> list[Claim]:
     """TTFS (base) versus relaxed (variant) on the exact engine, claim by claim (epochs to target: ``reached_row``)."""
     return [
-        Claim("higher accuracy", "test accuracy", *paired_values(result, lambda run: run.metrics.test_accuracy), "up",
-              "higher", percent, points),
+        Claim("higher accuracy", "test accuracy", *paired_values(result, lambda run: metrics_of(run).test_accuracy),
+              "up", "higher", percent, points),
         Claim("faster convergence", f"test accuracy after epoch {EARLY_EPOCH}",
               *paired_values(result, lambda run: run.history[EARLY_EPOCH - 1].test_accuracy), "up",
               "higher", percent, points),
         Claim("similar sparsity", "spikes per sample (all layers)",
-              *paired_values(result, lambda run: run.metrics.spikes_per_sample), "similar", "lower", number(0),
+              *paired_values(result, lambda run: metrics_of(run).spikes_per_sample), "similar", "lower", number(0),
               number(0, True)),
         Claim("(not claimed)", "silent neurons (fraction of all, test set)",
-              *paired_values(result, lambda run: run.metrics.silent_fraction), "none", "lower", percent, points),
+              *paired_values(result, lambda run: metrics_of(run).silent_fraction), "none", "lower", percent, points),
     ]
 
 
@@ -104,7 +105,10 @@ def agreement_lines(cfg: RunConfig) -> list[str]:
     trainer.fit()
     trainer.select_reported_epoch()
     frames = sample_inputs(trainer, range(len(trainer.dataset.test_y)))          # (T, N, ...)
-    found = engine_agreement(trainer.model, frames)
+    model = trainer.model
+    if not isinstance(model, ExactNetwork):
+        raise ValueError(f"agreement_lines needs a config of the exact engine; this one built {type(model).__name__}")
+    found = engine_agreement(model, frames)
     lines = ["| layer | first-spike bins agree, end to end | same, given the same input events | "
              "mean exact − discrete first spike (steps) | (sample, neuron) pairs with a spike |",
              "|---|---|---|---|---|"]
@@ -174,7 +178,7 @@ def exact_lines(part: ExactPart) -> list[str]:
              *HEADER, part.rows[0].row(), reached_row(result, t.target_accuracy, t.epochs),
              *(row.row() for row in part.rows[1:]), *failures(result), "", convergence_line(result), "",
              f"Accuracy: {equivalence(accuracy, ACCURACY_MARGIN, 'test_accuracy')}."]
-    steps = [pair.base.metrics.decision.decision_step_mean for pair in result.per_seed if pair.base.ok]
+    steps = [decision_of(pair.base).decision_step_mean for pair in result.per_seed if pair.base.ok]
     decision = MeanCI.from_json(mean_ci([step for step in steps if step is not None]))
     if decision.mean is not None:
         lines += ["", f"TTFS decides at step {decision.mean:.2f} on average (first output spike); the count "

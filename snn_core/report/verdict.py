@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from ..experiments.stats import ALPHA, POWER, holm, tost_summary
-from ..results.comparison import PairedStat
+from ..results.comparison import MeanCI, PairedStat
 
 
 class MetricStyle(NamedTuple):
@@ -67,6 +67,8 @@ def _number(value: float, style: MetricStyle, signed: bool = False) -> str:
 
 
 def interval(stats: PairedStat, style: MetricStyle) -> str:
+    if stats.ci_low is None or stats.ci_high is None:
+        raise ValueError(f"the statistic over {stats.n} pair(s) has no confidence interval to show")
     return f"[{_number(stats.ci_low, style, True)}, {_number(stats.ci_high, style, True)}]"
 
 
@@ -93,21 +95,22 @@ def describe(metric: str, stats: PairedStat, *, adjusted_p: float | None = None)
     row's Holm-adjusted p within its family (``holm_family``), None when the row stands alone."""
     style = style_of(metric)
     n = stats.n
-    if n < 2 or stats.ci_low is None:
+    mean, ci_low, ci_high = stats.mean, stats.ci_low, stats.ci_high
+    if n < 2 or mean is None or ci_low is None or ci_high is None:
         return f"{style.label}: {n} paired seed(s), too few for a confidence interval"
     if stats.ties == n:
         return f"{style.label}: no change in any of {n} runs"
     tests = "" if stats.p_value is None else f", {_p(stats.p_value)}"
     tests += "" if adjusted_p is None else f", Holm-adjusted {_p(adjusted_p)}"
-    excludes_zero = stats.ci_low > 0 or stats.ci_high < 0
+    excludes_zero = ci_low > 0 or ci_high < 0
     if excludes_zero and (adjusted_p is None or adjusted_p < ALPHA):
-        direction, agreeing = ("raised", stats.wins) if stats.mean > 0 else ("lowered", stats.losses)
-        size = _number(abs(stats.mean), style) + style.unit
-        low, high = sorted(abs(bound) for bound in (stats.ci_low, stats.ci_high))
+        direction, agreeing = ("raised", stats.wins) if mean > 0 else ("lowered", stats.losses)
+        size = _number(abs(mean), style) + style.unit
+        low, high = sorted(abs(bound) for bound in (ci_low, ci_high))
         bounds = f"[{_number(low, style)}, {_number(high, style)}]"
         return f"the variant {direction} {style.label} by {size} {bounds}, {agreeing}/{n} seeds{tests}"
     why = " after Holm's correction" if excludes_zero else ""
-    return (f"{style.label} change {_number(stats.mean, style, True)}{style.unit} {interval(stats, style)}{tests}: "
+    return (f"{style.label} change {_number(mean, style, True)}{style.unit} {interval(stats, style)}{tests}: "
             f"no evidence of a difference{why} ({n} seeds){_power_clause(metric, stats)}")
 
 
@@ -126,15 +129,18 @@ def verdict(paired: Mapping[str, PairedStat], metrics: tuple[str, ...] = HEADLIN
             for metric in metrics if metric in paired]
 
 
-def equivalence(stats: PairedStat, margin: float, metric: str) -> str:
+def equivalence(stats: MeanCI, margin: float, metric: str) -> str:
     """Whether ``variant - base`` is equivalent to 0 within ±``margin`` (raw units, as the metric is stored) by two
     one-sided t-tests at alpha 0.05 (``experiments.stats``, TOST): equivalent exactly when the 90% interval of the
     mean difference lies inside ±margin. The sentence states the margin in the metric's units."""
     style = style_of(metric)
     bound = f"±{_number(margin, style)}{style.unit}"
+    too_few = f"{style.label}: {stats.n} paired seed(s), too few to test equivalence within {bound}"
+    if stats.mean is None:          # no pairs at all: no mean difference to test
+        return too_few
     p, low, high = tost_summary(stats.mean, stats.sd, stats.n, margin)
-    if p is None:
-        return f"{style.label}: {stats.n} paired seed(s), too few to test equivalence within {bound}"
+    if p is None or low is None or high is None:        # all None together: fewer than 2 pairs
+        return too_few
     if p < ALPHA:
         return f"{style.label} equivalent within {bound} (TOST {_p(p)}, {stats.n} seeds)"
     reach = f"[{_number(low, style, True)}, {_number(high, style, True)}]"

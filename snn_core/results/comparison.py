@@ -4,7 +4,9 @@ the CLI's ``compare`` and ``sweep`` print; ``from_json`` reads it back (a run's 
 with the run's seed, or with the sweep's value too)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Self, TypeVar
 
 from ..config.run_config import RunConfig, cli_index
 from .json_tree import by_name, integer, items, number, obj, text, without_non_finite_list
@@ -26,16 +28,18 @@ class MeanCI:
     def to_json(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
-    OPTIONAL = ()          # keys an older layout lacks (read as None)
+    OPTIONAL: ClassVar[tuple[str, ...]] = ()          # keys an older layout lacks (read as None)
 
     @classmethod
-    def from_json(cls, node, where: str = "statistic") -> MeanCI:
+    def from_json(cls, node, where: str = "statistic") -> Self:
         names = [f.name for f in fields(cls)]
         node = obj(node, where, names, [name for name in names if name not in cls.OPTIONAL])
         whole = {"n", "wins", "losses", "ties"}
-        return cls(**{name: integer(node[name], f"{where}.{name}") if name in whole else
-                      text(node[name], f"{where}.{name}", True) if name == "note" else
-                      number(node.get(name), f"{where}.{name}", True) for name in names})
+        # each field by name, of this class or a subclass: a count, the note, or an optional number
+        values: dict[str, Any] = {name: integer(node[name], f"{where}.{name}") if name in whole else
+                                  text(node[name], f"{where}.{name}", True) if name == "note" else
+                                  number(node.get(name), f"{where}.{name}", True) for name in names}
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -49,14 +53,17 @@ class PairedStat(MeanCI):
     p_value: float | None = None
     mde: float | None = None
 
-    OPTIONAL = ("p_value", "mde")
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("p_value", "mde")
 
 
-def _stats(node, where: str, kind: type[MeanCI]) -> dict[str, MeanCI]:
+StatT = TypeVar("StatT", bound=MeanCI)
+
+
+def _stats(node, where: str, kind: type[StatT]) -> dict[str, StatT]:
     return by_name(node, where, kind.from_json)
 
 
-def _stats_json(table: dict[str, MeanCI]) -> dict:
+def _stats_json(table: Mapping[str, MeanCI]) -> dict:
     return {name: stat.to_json() for name, stat in table.items()}
 
 

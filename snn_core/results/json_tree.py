@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..config.run_config import json_kind
 
@@ -38,6 +38,8 @@ def valid_json(result: dict, indent: int | None = None) -> str:
     (``finite_tree``); a result without one is written exactly as ``json.dumps`` would."""
     tree, found = finite_tree(result)
     if found:
+        if not isinstance(tree, dict):        # finite_tree keeps a dict a dict; anything else has no top-level key
+            raise TypeError(f"a result is an object, not {json_kind(result)}")
         tree = {**tree, "non_finite": found}
     return json.dumps(tree, indent=indent, allow_nan=False)
 
@@ -78,17 +80,22 @@ def obj(node, where: str, allowed: Collection[str] | None = None, required: Coll
     """``node`` if it is an object holding only ``allowed`` keys (None: any) and every ``required`` one."""
     if not isinstance(node, dict):
         raise ValueError(f"{where} is {json_kind(node)}; allowed: an object")
-    unknown = [key for key in node if allowed is not None and key not in allowed]
-    if unknown:
-        raise ValueError(f"{where} has unknown key(s) {', '.join(repr(key)[:40] for key in unknown[:5])}; allowed: "
-                         f"{', '.join(allowed)}")
+    if allowed is not None:
+        unknown = [key for key in node if key not in allowed]
+        if unknown:
+            raise ValueError(f"{where} has unknown key(s) {', '.join(repr(key)[:40] for key in unknown[:5])}; "
+                             f"allowed: {', '.join(allowed)}")
     missing = [key for key in required if key not in node]
     if missing:
         raise ValueError(f"{where} lacks {', '.join(missing)}")
     return node
 
 
-def number(node, where: str, optional: bool = False) -> float | None:
+@overload
+def number(node: object, where: str, optional: Literal[False] = False) -> float: ...
+@overload
+def number(node: object, where: str, optional: bool) -> float | None: ...
+def number(node: object, where: str, optional: bool = False) -> float | None:
     """A JSON number (int or float, kept as it is so a result writes back the same); null only when ``optional``."""
     if node is None and optional:
         return None
@@ -97,7 +104,11 @@ def number(node, where: str, optional: bool = False) -> float | None:
     return node
 
 
-def integer(node, where: str, optional: bool = False) -> int | None:
+@overload
+def integer(node: object, where: str, optional: Literal[False] = False) -> int: ...
+@overload
+def integer(node: object, where: str, optional: bool) -> int | None: ...
+def integer(node: object, where: str, optional: bool = False) -> int | None:
     if node is None and optional:
         return None
     if isinstance(node, bool) or not isinstance(node, int):
@@ -105,7 +116,11 @@ def integer(node, where: str, optional: bool = False) -> int | None:
     return node
 
 
-def text(node, where: str, optional: bool = False) -> str | None:
+@overload
+def text(node: object, where: str, optional: Literal[False] = False) -> str: ...
+@overload
+def text(node: object, where: str, optional: bool) -> str | None: ...
+def text(node: object, where: str, optional: bool = False) -> str | None:
     if node is None and optional:
         return None
     if not isinstance(node, str):

@@ -8,7 +8,9 @@ and refuses anything else with a ValueError naming the wrong value: cache files 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from ..config.run_config import RunConfig, json_kind
 from ..metrics.decisions import DecisionMetrics
@@ -55,9 +57,9 @@ class LayerActivity:
 
     @classmethod
     def from_json(cls, metrics: dict, where: str = "metrics") -> LayerActivity:
-        def rates(node, where):
+        def rates(node: object, where: str) -> list[float]:
             return [number(value, f"{where}[{index}]") for index, value in enumerate(items(node, where))]
-        readers = {"firing_rates_per_step": rates, "neurons": integer}
+        readers: dict[str, Callable[[Any, str], Any]] = {"firing_rates_per_step": rates, "neurons": integer}
         return cls(**{f.name: by_name(metrics.get(f"layer_{f.name}", {}), f"{where}.layer_{f.name}",
                                       readers.get(f.name, number)) for f in fields(cls)})
 
@@ -81,8 +83,17 @@ class Redundancy:
 def _scores(node, where: str) -> RedundancyScores:
     names = [f.name for f in fields(RedundancyScores)]
     node = obj(node, where, names, names)
-    return RedundancyScores(**{name: number(node[name], f"{where}.{name}", name.endswith("similarity"))
-                               for name in names})
+
+    def fraction(name: str) -> float:
+        return number(node[name], f"{where}.{name}")
+
+    def similarity(name: str) -> float | None:            # None: no counted pair
+        return number(node[name], f"{where}.{name}", True)
+
+    return RedundancyScores(noise_channels=fraction("noise_channels"), normal_channels=fraction("normal_channels"),
+                            null_channels=fraction("null_channels"),
+                            temporal_similarity=similarity("temporal_similarity"),
+                            channel_similarity=similarity("channel_similarity"))
 
 
 @dataclass(frozen=True)
@@ -155,16 +166,32 @@ class Metrics:
         node = obj(node, where, known, [key for key in SCALARS if key not in OPTIONAL_SCALARS])
         redundancy = node.get("redundancy")
         robustness = node.get("robustness")
+
+        def scalar(key: str) -> float:
+            return number(node.get(key), f"{where}.{key}")
+
+        def optional(key: str) -> float | None:               # None: not measured, or an older layout
+            return number(node.get(key), f"{where}.{key}", True)
+
+        def count(key: str) -> int | None:
+            return integer(node.get(key), f"{where}.{key}", True)
+
+        # read in the order of SCALARS, SAMPLES and GENERALISATION, so the first wrong value is the one named
         return cls(
-            **{key: number(node.get(key), f"{where}.{key}", key in OPTIONAL_SCALARS) for key in SCALARS},
+            test_accuracy=scalar("test_accuracy"), test_loss=scalar("test_loss"),
+            validation_accuracy=optional("validation_accuracy"), nasfr=scalar("nasfr"),
+            spikes_per_sample=scalar("spikes_per_sample"), silent_fraction=scalar("silent_fraction"),
+            wall_seconds=scalar("wall_seconds"),
             layers=LayerActivity.from_json(node, where),
             redundancy=None if redundancy is None else Redundancy.from_json(redundancy, f"{where}.redundancy"),
             decision=_decision(node, where),
-            **{key: integer(node.get(key), f"{where}.{key}", True)
-               for key in (*SAMPLES, "epochs_to_target", "selected_epoch")},
+            train_samples=count("train_samples"), validation_samples=count("validation_samples"),
+            test_samples=count("test_samples"), epochs_to_target=count("epochs_to_target"),
+            selected_epoch=count("selected_epoch"),
             robustness=None if robustness is None else by_name(robustness, f"{where}.robustness",
                                                                RobustnessCurve.from_json),
-            **{key: number(node.get(key), f"{where}.{key}", True) for key in GENERALISATION})
+            reversal_agreement=optional("reversal_agreement"), reversal_kl=optional("reversal_kl"),
+            train_eval_accuracy=optional("train_eval_accuracy"), train_test_gap=optional("train_test_gap"))
 
 
 def _decision(node: dict, where: str) -> DecisionMetrics | None:
@@ -184,13 +211,20 @@ def _decision(node: dict, where: str) -> DecisionMetrics | None:
 def epoch_from_json(node, where: str) -> EpochRecord:
     """One ``history`` entry (``EpochRecord.to_dict``), of any layout."""
     node = obj(node, where, EPOCH_FIELDS, EPOCH_REQUIRED)
-    values = {name: number(node[name], f"{where}.{name}") for name in EPOCH_REQUIRED}
-    values.update(epoch=integer(node["epoch"], f"{where}.epoch"), steps=integer(node["steps"], f"{where}.steps"))
-    for name in ("decision_step_mean", "no_decision_fraction", "validation_accuracy"):
-        values[name] = number(node.get(name), f"{where}.{name}", True)
-    for name in ("layer_firing_rates", "loss_terms"):
-        values[name] = by_name(node.get(name, {}), f"{where}.{name}")
-    return EpochRecord(**values)
+    values = {name: number(node[name], f"{where}.{name}") for name in EPOCH_REQUIRED}   # epoch and steps too
+
+    def optional(name: str) -> float | None:
+        return number(node.get(name), f"{where}.{name}", True)
+
+    return EpochRecord(epoch=integer(node["epoch"], f"{where}.epoch"), steps=integer(node["steps"], f"{where}.steps"),
+                       train_loss=values["train_loss"], train_accuracy=values["train_accuracy"],
+                       test_loss=values["test_loss"], test_accuracy=values["test_accuracy"], nasfr=values["nasfr"],
+                       spikes_per_sample=values["spikes_per_sample"], train_seconds=values["train_seconds"],
+                       decision_step_mean=optional("decision_step_mean"),
+                       no_decision_fraction=optional("no_decision_fraction"),
+                       validation_accuracy=optional("validation_accuracy"),
+                       layer_firing_rates=by_name(node.get("layer_firing_rates", {}), f"{where}.layer_firing_rates"),
+                       loss_terms=by_name(node.get("loss_terms", {}), f"{where}.loss_terms"))
 
 
 @dataclass(frozen=True)
@@ -260,8 +294,9 @@ class RunResult:
         """Today's layout: ``data`` when known, ``timing`` when known or in a batch slot, ``cached``/``error`` in a
         batch slot (a failed slot has no ``data``; a trainer's snapshot has no ``timing``)."""
         slot = self.cached is not None
-        tree = {"config": self.config.to_dict(), "history": [record.to_dict() for record in self.history],
-                "metrics": None if self.metrics is None else self.metrics.to_json()}
+        tree: dict[str, Any] = {
+            "config": self.config.to_dict(), "history": [record.to_dict() for record in self.history],
+            "metrics": None if self.metrics is None else self.metrics.to_json()}
         if self.data is not None:
             tree["data"] = self.data.to_json()
         if self.timing is not None or slot:
@@ -282,6 +317,8 @@ class RunResult:
                 config = RunConfig.from_dict(tree["config"])
             except (ValueError, TypeError) as problem:
                 raise ValueError(f"{where}.config: {problem}") from None
+        if config is None:          # obj() above requires "config" in the tree when none is given
+            raise ValueError(f"{where} lacks config")
         history = items(tree["history"], f"{where}.history")
         metrics, data, timing = tree["metrics"], tree.get("data"), tree.get("timing")
         slot = "cached" in tree or "error" in tree           # a batch slot (since 98b1310)

@@ -115,18 +115,21 @@ def evaluate(run: EvaluatedRun, record: Sequence[int] = (),
     wanted = torch.as_tensor(list(record), dtype=torch.long)
     if len(wanted) and (int(wanted.min()) < 0 or int(wanted.max()) >= len(data.test_y)):
         raise ValueError(f"record={list(record)} is out of range; allowed: test indices 0..{len(data.test_y) - 1}")
-    loss_sum, predictions, trace = 0.0, [], None
+    loss_sum, trace = 0.0, None
+    batch_predictions: list[torch.Tensor] = []
     for start, inputs, y in eval_batches(run):
         local = wanted[(wanted >= start) & (wanted < start + len(y))] - start
         out = run.model(inputs, local.to(run.device) if len(local) else None)
         loss_sum += float(F.cross_entropy(out.logits, y, reduction="sum"))
-        predictions.append(out.predictions.cpu())
+        batch_predictions.append(out.predictions.cpu())
         if decisions is not None:
+            if out.output_potential is None:
+                raise ValueError("the first-spike readout gave no output_potential: decision metrics need it")
             decisions.add(out.spikes[-1], out.output_potential, y)
         tally.add(out.spikes)
         redundancy.add(out.spikes)
         trace = out.trace if trace is None else join_traces(trace, out.trace)
-    predictions = torch.cat(predictions)
+    predictions = torch.cat(batch_predictions)
     accuracy = float((predictions == data.test_y).double().mean())
     return Evaluation(accuracy, loss_sum / len(data.test_y), tally.summary(), predictions, trace,
                       redundancy.summary(), None if decisions is None else decisions.summary())
@@ -216,11 +219,15 @@ def trace_samples(run: EvaluatedRun, indices: Sequence[int]) -> SampleTrace:
     if any(getattr(layer.gate, "batch_dependent", False) for layer in run.model.layers):
         wanted = sorted(set(wanted))                                 # evaluate records them in test-set order
         evaluation = evaluate(run, record=wanted)
+        if evaluation.trace is None:
+            raise ValueError(f"evaluate recorded no trace of test samples {wanted}")
         return SampleTrace(tuple(wanted), evaluation.trace, tuple(evaluation.predictions[wanted].tolist()),
                            tuple(labels[wanted].tolist()))
     inputs = sample_inputs(run, wanted)                                              # (T, b, ...)
     run.model.eval()
     out = run.model(inputs, torch.arange(len(wanted), device=run.device))
+    if out.trace is None:
+        raise ValueError(f"the model recorded no trace of test samples {wanted}")
     return SampleTrace(tuple(wanted), out.trace, tuple(out.predictions.tolist()), tuple(labels[wanted].tolist()))
 
 

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import torch
 from torch import nn
@@ -26,7 +26,7 @@ from ..config.check import require_valid
 from ..config.run_config import RunConfig
 from ..data import Dataset, load_dataset
 from ..data.batches import batches
-from ..methods.hooks import batch_loss
+from ..methods.hooks import MethodHook, batch_loss
 from ..methods.registry import REVERSAL_SCORES, build_hooks, build_model
 from ..metrics.redundancy import PatternThresholds
 from ..network.encoders import encode, to_time_major
@@ -183,6 +183,12 @@ class Trainer:
         with self.lock:
             return self._step()
 
+    @property
+    def method_hooks(self) -> list[MethodHook]:
+        """``hooks`` as what they are: an ``nn.ModuleList`` (so that ``.to`` and ``.parameters`` reach them) of
+        ``build_hooks``'s ``MethodHook``s, which it types as plain modules."""
+        return cast(list[MethodHook], list(self.hooks))
+
     def _step(self) -> StepResult:
         if self._cursor == 0:
             self._order = torch.randperm(len(self.dataset.train_y), generator=self.order_rng)
@@ -193,13 +199,13 @@ class Trainer:
         x, y = next(self._batches)
         size, y = len(y), y.to(self.device)
         self.model.train()
-        out, loss, terms = batch_loss(self.hooks, self.model, self.inputs(x, self.encode_rng), y)
+        out, loss, terms = batch_loss(self.method_hooks, self.model, self.inputs(x, self.encode_rng), y)
         for name, value in terms.items():
             self._term_sums[name] = self._term_sums.get(name, 0.0) + value.item() * size
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        for hook in self.hooks:
+        for hook in self.method_hooks:
             hook.after_step(self.model, out, y)
         self.scheduler.step()
         self.train_seconds += time.perf_counter() - started

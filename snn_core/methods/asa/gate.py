@@ -110,6 +110,7 @@ class ASA(nn.Module):
         self.gate_important, self.gate_sub_important = gate_important, gate_sub_important
         self.alpha = nn.Parameter(torch.tensor(0.5))
         self.beta = nn.Parameter(torch.tensor(0.5))
+        self.fc_time: nn.Module                           # T -> T, through T/r when r > 1
         if reduction == 1:
             self.fc_time = nn.Linear(time_steps, time_steps, bias=False)
         else:

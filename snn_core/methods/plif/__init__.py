@@ -59,8 +59,8 @@ def dynamics(cfg: Config):
 
 def learned_tau(network: Network) -> dict[str, float]:
     """Each PLIF layer's membrane time constant now, in time steps ({} for a network without PLIF)."""
-    return {layer.name: layer.dynamics.tau() for layer in network.layers
-            if isinstance(getattr(layer, "dynamics", None), LearnableDecay)}
+    return {layer.name: dynamics.tau() for layer in network.layers
+            if isinstance(dynamics := getattr(layer, "dynamics", None), LearnableDecay)}
 
 
 def layer_marks(cfg: Config) -> dict[str, str]:

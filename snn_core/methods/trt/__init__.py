@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ...fields import spec
 from ..method import Method, Setting, Twin
-from .branches import BN_STATS, PERTURBATIONS, TrtHook
+from .branches import BN_STATS, PERTURBATIONS, TrtHook, spiking
 
 if TYPE_CHECKING:
     from ...data import Dataset, DatasetInfo
@@ -75,7 +75,7 @@ def hook(cfg: Config, model: Network, data: Dataset) -> TrtHook | None:
     """TRT's two-branch loss and star head, for ``methods.trt = on``."""
     if cfg.methods.trt == "off":
         return None
-    return TrtHook(model, data.n_classes, cfg.methods, data.has_time_axis, cfg.training.seed)
+    return TrtHook(spiking(model), data.n_classes, cfg.methods, data.has_time_axis, cfg.training.seed)
 
 
 METHOD = Method(

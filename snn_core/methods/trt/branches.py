@@ -40,6 +40,7 @@ from ..hooks import BatchLoss, MethodHook
 
 if TYPE_CHECKING:
     from ...fields import Section as MethodsConfig
+    from ...network.protocol import Network
 
 PERTURBATIONS = ("reverse", "permute", "none", "playback")
 BN_STATS = ("both", "clean")   # which branches update BatchNorm's running statistics
@@ -94,11 +95,19 @@ def consistency_kl(logits: torch.Tensor, logits_perturbed: torch.Tensor, tau: fl
     return tau * tau * F.kl_div(log_q, log_p, reduction="batchmean", log_target=True)
 
 
-class StarHead(nn.Linear):
-    """The star head: logits = W (r ⊙ r̂) + b on the last hidden layer's rates; training only."""
+class StarHead(nn.Module):
+    """The star head: logits = W (r ⊙ r̂) + b on the last hidden layer's rates; training only. It holds
+    ``nn.Linear``'s parameters (``weight`` ``(out, in)``, ``bias`` ``(out,)``, left undrawn: ``star_head`` draws
+    them) but is no ``nn.Linear``: its forward takes the two branches' rates, not one input."""
+
+    def __init__(self, in_features: int, out_features: int, device: torch.device | str | None = None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = nn.Parameter(torch.empty(out_features, in_features, device=device))
+        self.bias = nn.Parameter(torch.empty(out_features, device=device))
 
     def forward(self, rates: torch.Tensor, rates_perturbed: torch.Tensor) -> torch.Tensor:
-        return super().forward(rates * rates_perturbed)
+        return F.linear(rates * rates_perturbed, self.weight, self.bias)
 
 
 def star_head(model: SpikingNetwork, n_classes: int, seed: int) -> StarHead:
@@ -130,6 +139,13 @@ def batch_stats_only(model: nn.Module) -> Iterator[None]:
     finally:
         for norm in norms:
             norm.track_running_stats = True
+
+
+def spiking(model: Network) -> SpikingNetwork:
+    """``model`` as the discrete engine's time-stepped network, the one whose first layer TRT cuts at."""
+    if not isinstance(model, SpikingNetwork):
+        raise ValueError(f"TRT's branches need the discrete engine's time-stepped network; got {type(model).__name__}")
+    return model
 
 
 def cut_spikes(model: SpikingNetwork, x: torch.Tensor) -> torch.Tensor:
@@ -190,11 +206,11 @@ def trt_loss(model: SpikingNetwork, head: StarHead, x: torch.Tensor, y: torch.Te
 
 
 @torch.no_grad()
-def reversal_scores(model: SpikingNetwork, x: torch.Tensor,
+def reversal_scores(model: Network, x: torch.Tensor,
                     has_time_axis: bool) -> tuple[torch.Tensor, torch.Tensor, float]:
     """For a batch (same cut as training): the predictions on the original and on the time-reversed
-    sample, and the summed KL(p(O) ‖ p(Ô)) at τ = 1. Used for every run, TRT or not."""
-    out, reversed_out = branches(model, x, "reverse", has_time_axis)
+    sample, and the summed KL(p(O) ‖ p(Ô)) at τ = 1. Used for every run, TRT or not (discrete engine only)."""
+    out, reversed_out = branches(spiking(model), x, "reverse", has_time_axis)
     kl = float(consistency_kl(out.logits, reversed_out.logits, 1.0)) * len(out.logits)
     return out.predictions, reversed_out.predictions, kl
 
@@ -210,6 +226,6 @@ class TrtHook(MethodHook):
         self.methods, self.has_time_axis = methods, has_time_axis
         self.generator = torch.Generator().manual_seed(seed + PERTURB_SEED_OFFSET)
 
-    def run(self, model: SpikingNetwork, x: torch.Tensor, y: torch.Tensor) -> BatchLoss:
-        terms, out = trt_loss(model, self.head, x, y, self.methods, self.has_time_axis, self.generator)
+    def run(self, model: Network, x: torch.Tensor, y: torch.Tensor) -> BatchLoss:
+        terms, out = trt_loss(spiking(model), self.head, x, y, self.methods, self.has_time_axis, self.generator)
         return BatchLoss(out, terms["total"], terms)
