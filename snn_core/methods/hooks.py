@@ -23,6 +23,9 @@ class BatchLoss(NamedTuple):
     out: ModelOutput                  # the network's output on the batch (accuracy is read from it)
     loss: torch.Tensor                # () what backward sees
     terms: dict[str, torch.Tensor]    # named terms to log as epoch means; {} when there are none
+    # () the cross-entropy of ``out`` on the original input, when the step computed it anyway (the plain loss, a
+    # method's "ce" term); None: the trainer computes it for the live charts
+    cross_entropy: torch.Tensor | None = None
 
 
 class MethodHook(nn.Module):
@@ -49,7 +52,8 @@ def batch_loss(hooks: Sequence[MethodHook], model: Network, x: torch.Tensor, y: 
     step = next((found for found in (hook.run(model, x, y) for hook in hooks) if found is not None), None)
     if step is None:
         out = model(x)
-        step = BatchLoss(out, F.cross_entropy(out.logits, y), {})
+        loss = F.cross_entropy(out.logits, y)
+        step = BatchLoss(out, loss, {}, loss)
     loss = step.loss
     for hook in hooks:
         extra = hook.extra_loss(step.out, y)

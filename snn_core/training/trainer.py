@@ -199,7 +199,7 @@ class Trainer:
         x, y = next(self._batches)
         size, y = len(y), y.to(self.device)
         self.model.train()
-        out, loss, terms = batch_loss(self.method_hooks, self.model, self.inputs(x, self.encode_rng), y)
+        out, loss, terms, step_ce = batch_loss(self.method_hooks, self.model, self.inputs(x, self.encode_rng), y)
         for name, value in terms.items():
             self._term_sums[name] = self._term_sums.get(name, 0.0) + value.item() * size
         self.optimizer.zero_grad(set_to_none=True)
@@ -212,11 +212,14 @@ class Trainer:
         self.steps += 1
         self._cursor += size
         correct = int((out.predictions == y).sum())
-        cross_entropy = float(torch.nn.functional.cross_entropy(out.logits.detach(), y))
+        loss_value = loss.item()
+        if step_ce is None:                  # a method's own loss (the exact engine's): computed for the charts only
+            step_ce = torch.nn.functional.cross_entropy(out.logits.detach(), y)
+        cross_entropy = loss_value if step_ce is loss else step_ce.item()     # plain training: the loss itself
         sums = self._epoch_sums
-        sums[0], sums[1], sums[2] = sums[0] + loss.item() * size, sums[1] + correct, sums[2] + size
+        sums[0], sums[1], sums[2] = sums[0] + loss_value * size, sums[1] + correct, sums[2] + size
         record = self._close_epoch() if self._cursor >= len(self.dataset.train_y) else None
-        return StepResult(loss.item(), correct / size, record, cross_entropy)
+        return StepResult(loss_value, correct / size, record, cross_entropy)
 
     def _epoch_batches(self):
         """The rest of the epoch's batches, from the cursor (``batch_bounds`` over the epoch's order)."""

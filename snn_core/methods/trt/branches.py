@@ -228,4 +228,4 @@ class TrtHook(MethodHook):
 
     def run(self, model: Network, x: torch.Tensor, y: torch.Tensor) -> BatchLoss:
         terms, out = trt_loss(spiking(model), self.head, x, y, self.methods, self.has_time_axis, self.generator)
-        return BatchLoss(out, terms["total"], terms)
+        return BatchLoss(out, terms["total"], terms, terms["ce"])
