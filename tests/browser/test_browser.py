@@ -1,86 +1,19 @@
 """One real-browser test: serve the app on localhost, open every page in headless Chromium, press Play, upload a file.
 
-Chromium is Debian's (/usr/bin/chromium; `make test` installs it when it can). Outside CI a machine
-without it skips this test with the reason; in CI (CI=true) a missing browser is a failure.
-Screenshots go to the git-ignored artifacts/ folder.
+The server, the browser and what a missing Chromium means are tests/browser/conftest.py's and tests/browser_app.py's.
 """
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
-import pytest
+from browser_app import assert_no_exception, open_page, screenshot
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "artifacts"
 PAGES = {"home": "", "playground": "playground", "train": "train", "explorer": "explorer", "recording": "recording",
          "compare": "compare", "redundancy": "redundancy", "ttfs": "ttfs", "trt": "trt"}
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
-
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing in CI: `make test` should have installed Debian's chromium")
-    pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the browser "
-                "test", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not answer on localhost within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield tab
-        browser.close()
-
-
-def open_page(page, server: str, path: str) -> None:
-    page.goto(f"{server}/{path}")
-    page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
-    page.wait_for_load_state("networkidle")
 
 
 def assert_no_errors(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"))
-    assert page.locator("[data-testid='stException']").count() == 0, f"{name} shows an exception"
+    """No exception box, traceback or error message on ``page`` (screenshot saved as ``name``)."""
+    assert_no_exception(page, name)
     errors = page.locator("[data-testid='stAlertContentError']")
     assert errors.count() == 0, f"{name} shows an error: {errors.all_inner_texts()}"
-    assert "Traceback" not in page.inner_text("body")
 
 
 def test_every_page_opens_without_errors(page, server):
@@ -152,8 +85,7 @@ def test_dark_mode_reaches_the_figures(page, server):
         open_page(tab, server, PAGES["playground"])
         tab.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
         background = tab.evaluate("document.querySelector('.js-plotly-plot')._fullLayout.paper_bgcolor")
-        ARTIFACTS.mkdir(exist_ok=True)
-        tab.screenshot(path=str(ARTIFACTS / "browser-dark.png"))
+        screenshot(tab, "dark")
     finally:
         tab.close()
     if background.startswith("#"):
@@ -188,8 +120,7 @@ def test_train_and_watch_is_readable_on_a_1024_px_projector(page, server):
         tab.get_by_role("button", name="Play").click()
         tab.locator("button:disabled", has_text="Play").wait_for(timeout=120_000)      # finished
         tab.locator(".js-plotly-plot").nth(3).wait_for(timeout=30_000)
-        ARTIFACTS.mkdir(exist_ok=True)
-        tab.screenshot(path=str(ARTIFACTS / "browser-train-1024.png"), full_page=True)
+        screenshot(tab, "train-1024", full_page=True)
         assert tab.evaluate(TRUNCATED) == []
         assert_no_errors(tab, "train-1024")
     finally:

@@ -1,93 +1,34 @@
 """Downloads in a real browser: every file of Train & watch's "Download this run" panel and of the Neuron
 playground's "Download these results" panel arrives in headless Chromium and holds what its name promises.
 
-The server and page fixtures follow tests/browser/test_browser.py (Debian's /usr/bin/chromium; skipped with the
-reason where it is missing, a failure in CI). Screenshots go to the git-ignored artifacts/ folder.
+The server and page fixtures are tests/browser/conftest.py's (Debian's /usr/bin/chromium; skipped with the reason
+where it is missing, a failure in CI).
 """
 import csv
 import io
 import json
-import os
-import socket
 import struct
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from browser_app import assert_no_exception, open_page
 from snn_core.checkpoint import read_model_file
 from snn_core.config.run_config import RunConfig
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 TINY_RUN = "train?epochs=1&train-samples=200&test-samples=100&T=4"
-
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing in CI: `make test` should have installed Debian's chromium")
-    pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the browser "
-                "test", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not answer on localhost within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        yield tab
-        browser.close()
-
-
-def open_page(page, server: str, path: str) -> None:
-    page.goto(f"{server}/{path}")
-    page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
-    page.wait_for_load_state("networkidle")
 
 
 def downloaded(page, label: str, file_name: str) -> bytes:
     """Press the download button ``label`` and return the file the browser saved (its name checked); a lazy
     file that could not be made fails here with the red note Streamlit shows under the button."""
+    from playwright.sync_api import TimeoutError as Timeout  # installed: the page fixture needs it
+
     button = page.locator("[data-testid='stDownloadButton']").filter(has_text=label)
     try:
         with page.expect_download(timeout=60_000) as arrival:
             button.get_by_role("button").click()
-    except sync_api.TimeoutError:
+    except Timeout:
         note = button.locator("[data-testid='stDownloadButtonError']")
         pytest.fail(f"{label} did not download: {note.all_inner_texts() or 'no note under the button'}")
     download = arrival.value
@@ -101,16 +42,9 @@ def safetensors_metadata(data: bytes) -> dict:
     return json.loads(data[8:8 + length])["__metadata__"]
 
 
-def screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"))
-
-
 def assert_no_errors(page, name: str) -> None:
-    screenshot(page, name)
-    assert page.locator("[data-testid='stException']").count() == 0, f"{name} shows an exception"
+    assert_no_exception(page, name)
     assert page.locator("[data-testid='stDownloadButtonError']").count() == 0, f"{name}: a download failed"
-    assert "Traceback" not in page.inner_text("body")
 
 
 def test_every_file_of_a_trained_run_downloads_with_its_content(page, server):
