@@ -45,7 +45,7 @@ with left:
 with right:
     st.subheader("Quick start")
     st.write("Train the default network — 64 input pixels → 128 spiking neurons → 10 digits, T = 8 steps — "
-             "and watch it learn: its 10 epochs took about 3 s in the browser on a 2-core laptop, as long as the "
+             "and watch it learn: its 10 epochs took about 3 s in the browser on a 2-core machine, as long as the "
              "engine alone (docs/LIVE_TRAINING.md).")
     st.button("Train the default model", type="primary", icon=":material/play_arrow:", key="quick_start",
               on_click=quick_start)
