@@ -34,7 +34,7 @@ def evaluation_metrics(evaluation: Evaluation, train_seconds: float,
         layers=LayerActivity(activity.firing_rate, activity.firing_rate_per_step, activity.spikes_per_sample,
                              activity.silent_fraction, activity.neurons),
         redundancy=None if redundancy is None else Redundancy(redundancy.layers, redundancy.overall),
-        decision=evaluation.decision)
+        decision=evaluation.decision, cost=evaluation.cost)
 
 
 def epochs_to_target(history: Sequence[EpochRecord], target: float) -> int | None:

@@ -9,10 +9,11 @@ and refuses anything else with a ValueError naming the wrong value: cache files 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ..config.run_config import RunConfig, json_kind
+from ..metrics.cost import CostMetrics, EnergyModel, LayerCost
 from ..metrics.decisions import DecisionMetrics
 from ..metrics.redundancy import RedundancyScores
 from ..training.trainer import EpochRecord
@@ -29,7 +30,8 @@ LAYOUTS = """The layouts a run's JSON has had (each added to the one before; a m
            timing: robustness_seconds
   4895b2c  data (source, class_names); metrics: train_samples, test_samples
   98b1310  history and metrics: validation_accuracy; metrics: validation_samples; batch slots: cached, error
-  (issue 26) metrics: selected_epoch, the epoch reported (training.select_epoch)"""
+  (issue 26) metrics: selected_epoch, the epoch reported (training.select_epoch)
+  (issue 29) metrics: cost (operations per layer and sample, energy at the stated pJ per operation)"""
 
 REDUNDANCY_SCALARS = ("noise_channels", "null_channels", "temporal_similarity", "channel_similarity")
 DECISION_KEYS = DecisionMetrics._fields
@@ -115,6 +117,36 @@ class RobustnessCurve:
         return cls(tuple(curve), tuple(curve.values()))
 
 
+COST_COUNTS = tuple(f.name for f in fields(LayerCost))
+COST_TOTALS = ("synaptic_ops", "dense_macs", "ann_macs", "energy_pj", "ann_energy_pj")
+ENERGY_KEYS = tuple(f.name for f in fields(EnergyModel))
+
+
+def cost_to_json(cost: CostMetrics) -> dict:
+    """The counts per layer with each layer's energy and share, the totals, and the prices they were taken at."""
+    energy, share = cost.layer_energy_pj, cost.energy_share
+    return {**{key: getattr(cost.energy, key) for key in ENERGY_KEYS},
+            **{key: getattr(cost, key) for key in COST_TOTALS},
+            "layers": {name: {**{key: getattr(layer, key) for key in COST_COUNTS},
+                              "energy_pj": energy[name], "energy_share": share[name]}
+                       for name, layer in cost.layers.items()}}
+
+
+def cost_from_json(node, where: str) -> CostMetrics:
+    """``cost_to_json``'s layout; the derived values (totals, energies, shares) are recomputed from the counts."""
+    node = obj(node, where, (*ENERGY_KEYS, *COST_TOTALS, "layers"), (*ENERGY_KEYS, "layers"))
+    try:
+        energy = EnergyModel(*(number(node[key], f"{where}.{key}") for key in ENERGY_KEYS))
+    except ValueError as problem:
+        raise ValueError(f"{where}: {problem}") from None
+
+    def layer(entry, at: str) -> LayerCost:
+        entry = obj(entry, at, (*COST_COUNTS, "energy_pj", "energy_share"), COST_COUNTS)
+        return LayerCost(*(number(entry[key], f"{at}.{key}") for key in COST_COUNTS))
+
+    return CostMetrics(by_name(node["layers"], f"{where}.layers", layer), energy)
+
+
 @dataclass(frozen=True)
 class Metrics:
     """A run's final metrics, the same fields for every run; what a run does not measure is None (redundancy
@@ -140,6 +172,7 @@ class Metrics:
     train_eval_accuracy: float | None = None
     train_test_gap: float | None = None
     selected_epoch: int | None = None
+    cost: CostMetrics | None = None
 
     def to_json(self) -> dict:
         overall = {} if self.redundancy is None else \
@@ -156,16 +189,17 @@ class Metrics:
             {kind: curve.to_json() for kind, curve in self.robustness.items()},
             **{key: getattr(self, key) for key in GENERALISATION},
             "selected_epoch": self.selected_epoch,
+            "cost": None if self.cost is None else cost_to_json(self.cost),
         }
 
     @classmethod
     def from_json(cls, node, where: str = "metrics") -> Metrics:
         layer_keys = [f"layer_{f.name}" for f in fields(LayerActivity)]
         known = (*SCALARS, *layer_keys, *REDUNDANCY_SCALARS, "redundancy", *DECISION_KEYS, *SAMPLES,
-                 "epochs_to_target", "robustness", *GENERALISATION, "selected_epoch")
+                 "epochs_to_target", "robustness", *GENERALISATION, "selected_epoch", "cost")
         node = obj(node, where, known, [key for key in SCALARS if key not in OPTIONAL_SCALARS])
         redundancy = node.get("redundancy")
-        robustness = node.get("robustness")
+        robustness, cost = node.get("robustness"), node.get("cost")
 
         def scalar(key: str) -> float:
             return number(node.get(key), f"{where}.{key}")
@@ -191,7 +225,8 @@ class Metrics:
             robustness=None if robustness is None else by_name(robustness, f"{where}.robustness",
                                                                RobustnessCurve.from_json),
             reversal_agreement=optional("reversal_agreement"), reversal_kl=optional("reversal_kl"),
-            train_eval_accuracy=optional("train_eval_accuracy"), train_test_gap=optional("train_test_gap"))
+            train_eval_accuracy=optional("train_eval_accuracy"), train_test_gap=optional("train_test_gap"),
+            cost=None if cost is None else cost_from_json(cost, f"{where}.cost"))
 
 
 def _decision(node: dict, where: str) -> DecisionMetrics | None:
@@ -289,6 +324,12 @@ class RunResult:
     @property
     def seed(self) -> int:
         return self.config.training.seed
+
+    def priced(self, energy: EnergyModel) -> RunResult:
+        """The same run with its operation counts priced at ``energy`` (the counts do not change)."""
+        if self.metrics is None or self.metrics.cost is None:
+            return self
+        return replace(self, metrics=replace(self.metrics, cost=self.metrics.cost.priced(energy)))
 
     def to_json(self) -> dict:
         """Today's layout: ``data`` when known, ``timing`` when known or in a batch slot, ``cached``/``error`` in a

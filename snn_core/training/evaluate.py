@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from ..config.run_config import RunConfig
 from ..data import Dataset
 from ..metrics.activity import ActivityMetrics, SpikeTally
+from ..metrics.cost import CostMetrics, CostTally
 from ..metrics.decisions import DecisionMetrics, DecisionTally
 from ..metrics.redundancy import PatternThresholds, RedundancyMetrics, RedundancyTally
 from ..network.protocol import Network
@@ -48,6 +49,7 @@ class Evaluation:
     trace: Trace | None            # internals of the recorded test samples
     redundancy: RedundancyMetrics | None = None    # of the conv layers; None without conv layers
     decision: DecisionMetrics | None = None        # first-output-spike statistics; first-spike readout only
+    cost: CostMetrics | None = None                # operations and energy per sample (``metrics.cost``)
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,12 @@ def batch_bounds(n: int, size: int) -> list[tuple[int, int]]:
 @torch.no_grad()
 def evaluate(run: EvaluatedRun, record: Sequence[int] = (),
              thresholds: PatternThresholds = PatternThresholds()) -> Evaluation:
-    """Accuracy, loss, spike activity and conv-layer redundancy (channel patterns split by
+    """Accuracy, loss, spike activity, operation counts and conv-layer redundancy (channel patterns split by
     ``thresholds``) on the whole test set; traces of the ``record`` samples."""
     run.model.eval()
     data = run.dataset
     tally = SpikeTally(run.model.layer_names)
+    cost = CostTally(run.model)
     redundancy = RedundancyTally(run.model.layer_names, thresholds)
     decisions = DecisionTally() if run.cfg.model.readout == "first-spike" else None
     wanted = torch.as_tensor(list(record), dtype=torch.long)
@@ -127,12 +130,13 @@ def evaluate(run: EvaluatedRun, record: Sequence[int] = (),
                 raise ValueError("the first-spike readout gave no output_potential: decision metrics need it")
             decisions.add(out.spikes[-1], out.output_potential, y)
         tally.add(out.spikes)
+        cost.add(inputs, out.spikes)
         redundancy.add(out.spikes)
         trace = out.trace if trace is None else join_traces(trace, out.trace)
     predictions = torch.cat(batch_predictions)
     accuracy = float((predictions == data.test_y).double().mean())
     return Evaluation(accuracy, loss_sum / len(data.test_y), tally.summary(), predictions, trace,
-                      redundancy.summary(), None if decisions is None else decisions.summary())
+                      redundancy.summary(), None if decisions is None else decisions.summary(), cost.summary())
 
 
 @torch.no_grad()

@@ -47,4 +47,5 @@ def test_a_fixed_run_reproduces_its_stored_result_exactly(name):
     # the stored config read today (settings added since take their defaults) is the config that ran
     assert RunConfig.from_dict(stored.pop("config")).with_values(LAST) == RunConfig.from_dict(now.pop("config"))
     assert now["metrics"].pop("selected_epoch") == len(now["history"])            # a key added since: the last epoch
+    assert now["metrics"].pop("cost")["synaptic_ops"] >= 0                         # added since (issue 29)
     assert now == stored

@@ -116,3 +116,12 @@ def test_garbage_is_a_value_error_naming_what_is_wrong(tree, needle):
     with pytest.raises(ValueError) as problem:
         RunResult.from_json(tree)
     assert needle in str(problem.value)
+
+
+@pytest.mark.parametrize("name", ["issue26_train_digits.json", "issue26_train_conv_first_spike.json"])
+def test_a_run_from_before_cost_accounting_loads_with_no_cost(name):
+    tree = tree_of(HERE / "old" / name)
+    result = RunResult.from_json(tree)
+    assert "cost" not in tree["metrics"] and result.metrics.cost is None
+    assert result.metrics.validation_accuracy == tree["metrics"]["validation_accuracy"]
+    assert RunResult.from_json(result.to_json()) == result

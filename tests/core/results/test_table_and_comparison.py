@@ -85,7 +85,8 @@ def test_todays_comparison_and_sweep_json_round_trip(kind, name):
 
 
 @pytest.mark.parametrize(("kind", "name"), [(Comparison, "compare_703a3de.json"), (Sweep, "sweep_703a3de.json"),
-                                            (Comparison, "compare_2ef193e.json"), (Sweep, "sweep_2ef193e.json")])
+                                            (Comparison, "compare_2ef193e.json"), (Sweep, "sweep_2ef193e.json"),
+                                            (Comparison, "compare_issue26.json"), (Sweep, "sweep_issue26.json")])
 def test_a_comparison_and_a_sweep_from_before_unfinished_runs_or_p_values_load(kind, name):
     record = kind.from_json(tree_of(HERE / "old" / name))
     assert record.unfinished_runs == 0 and record.failed_runs == 0
