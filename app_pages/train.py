@@ -3,7 +3,7 @@ trains a twin that differs in one setting beside it, in lockstep (snn_app/twin.p
 background thread (snn_app/live.py); this page only draws what they have recorded."""
 import streamlit as st
 
-from snn_app import challenges, downloads, method_readings, network_view, sidebar, state, training, twin
+from snn_app import challenges, cost_panel, downloads, method_readings, network_view, sidebar, state, training, twin
 from snn_app.text import escape_markdown
 from snn_core.metrics.activity import FIRING_RATE_EQUATIONS
 from snn_viz import run_figures
@@ -75,7 +75,7 @@ if live.main is not None and (changed := ", ".join(training.changed_options(live
     st.info(f"The sidebar settings differ from this run's ({changed}). **Reset** starts a run with them; "
             "Play and Step continue the current run.")
 with st.expander("The network", expanded=live.main is None):
-    network_view.show(st.session_state.config)
+    network_view.show(st.session_state.config, cost_panel.network_cost(live, st.session_state.config))
 
 
 @st.fragment(run_every=REFRESH_SECONDS if running else None)
@@ -92,6 +92,7 @@ def live_view() -> None:
                                        f"step {trainer.steps} of {trainer.batches_per_epoch * epochs}")
     if live.twin is not None:
         twin.show(live)
+        cost_panel.show(live)
         method_readings.show(trainer, live.twin)
         return
     history = list(trainer.history)
@@ -117,9 +118,10 @@ def live_view() -> None:
                                              lambda: run_figures.firing_rate_bars(trainer.last_evaluation.activity)),
                            config=PLOTLY_CONFIG, key="rates")
     else:
-        st.caption("Accuracy and firing rates appear after the first epoch.")
+        st.caption("Accuracy, firing rates and the cost per sample appear after the first epoch.")
     if run_figures.adds_terms([run]):          # a method's objective (TRT's terms): its own chart, not the loss
         st.plotly_chart(run_figures.objective_curves([run]), config=PLOTLY_CONFIG, key="objective")
+    cost_panel.show(live)
     method_readings.show(trainer)
 
 
@@ -131,6 +133,7 @@ with st.expander("How the firing rates and NASFR are computed"):
     st.caption("On the test set after each epoch: M samples, T steps, N_l neurons in layer l, s the spikes. SFR_l "
                "is a layer's bar in the firing-rate chart; NASFR, the network average, weights each layer by its "
                "neurons, so it is the total spikes over every neuron and step.")
+cost_panel.explain()
 method_readings.explain()
 
 if live.main is not None and live.main.history and not running:

@@ -3,13 +3,15 @@
 The buttons edit the sidebar's ``hidden`` and ``channels`` widgets (in callbacks, which run before the sidebar is
 drawn, the one moment a widget's value may be set), so the sidebar stays the one place the settings live: a change
 shows there, goes into the URL, and a combination ``check`` refuses is listed with the sidebar's other problems.
-Bounds (how many layers, how wide) come from the config fields' specs.
+Bounds (how many layers, how wide) come from the config fields' specs. Given the run's costs (when the run builds
+the network drawn and has been evaluated), each layer is coloured by its share of the energy per sample.
 """
 from __future__ import annotations
 
 import streamlit as st
 
 from snn_core.config.run_config import RunConfig, cli_index, parse_value
+from snn_core.metrics.cost import CostMetrics
 from snn_viz.network_figures import network_columns, network_diagram
 from snn_viz.style import PLOTLY_CONFIG
 
@@ -92,8 +94,9 @@ def _size_buttons(where, kind: str, index: int, cfg: RunConfig) -> None:
                 disabled=values[index] >= spec["hi"], on_click=_resize, args=(kind, index, 2, cfg))
 
 
-def show(cfg: RunConfig) -> None:
-    """The diagram of ``cfg`` (the session's valid config) with +/− for layers (above) and their widths (below)."""
+def show(cfg: RunConfig, cost: CostMetrics | None = None) -> None:
+    """The diagram of ``cfg`` (the session's valid config) with +/− for layers (above) and their widths (below);
+    with ``cost`` (the run of this network, evaluated), its layers coloured by their share of the energy."""
     st.subheader("The network")
     kinds = ("conv", "fc") if cfg.model.arch == "conv" else ("fc",)
     top = st.columns([1] * len(kinds) + [4 - len(kinds)])
@@ -101,7 +104,9 @@ def show(cfg: RunConfig) -> None:
         _layer_buttons(where, kind, cfg)
     if cfg.model.arch != "conv":
         top[-1].caption("arch = mlp: no conv layers (Network ▸ arch = conv adds them).")
-    st.plotly_chart(state.memo_figure(("network", cfg), lambda: network_diagram(cfg)), config=PLOTLY_CONFIG,
+    shares = None if cost is None else cost.energy_share
+    key = ("network", cfg, None if shares is None else tuple(shares.items()))
+    st.plotly_chart(state.memo_figure(key, lambda: network_diagram(cfg, shares)), config=PLOTLY_CONFIG,
                     key="network_diagram")
     columns = network_columns(cfg)
     below = st.columns(len(columns))
@@ -111,4 +116,6 @@ def show(cfg: RunConfig) -> None:
             _size_buttons(where, column.kind, counters[column.kind], cfg)
             counters[column.kind] += 1
     st.caption("− halves, + doubles a layer's width; the settings change in the sidebar (Network ▸ hidden, "
-               "channels), and a new run (Reset) trains them.")
+               "channels), and a new run (Reset) trains them." + ("" if cost is None else
+               " Colours: each layer's share of the run's energy per sample at its latest evaluation (see **Cost "
+               "per sample**)."))

@@ -4,9 +4,12 @@ Read from the config alone (no model is built): the input frame of the dataset, 
 its spatial size, each fully connected layer with its neurons, and the readout with its classes; a layer a method
 acts on carries that method's mark (``Method.marks``: "ASA clean" on the conv layers it gates). A layer wider than
 ``MAX_NODES`` draws ``MAX_NODES`` nodes and writes its real count, so a 2,048-neuron layer stays readable and the
-figure stays small."""
+figure stays small. Given the run's energy shares (``CostMetrics.energy_share``), each layer's nodes are coloured
+by its share of the energy per sample on one scale from grey (none) to red (all of it), with a colour bar saying so,
+and the share is written under the layer's name."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +28,8 @@ READOUT_COLOUR = "#222222"
 EDGE_COLOUR = "rgba(120, 120, 120, 0.25)"
 MARK_COLOUR = METHOD_COLOURS["with"]
 HEIGHT = 420
+# a layer's share of the energy, 0 -> 1: grey, amber, red; every stop within MIN_CONTRAST on both page backgrounds
+SHARE_SCALE = ((0.0, "#8F8F8F"), (0.5, "#C77C0E"), (1.0, "#C0392B"))
 
 
 @dataclass(frozen=True)
@@ -103,19 +108,35 @@ def _add_edges(fig: go.Figure, columns: list[Column]) -> None:
                     showlegend=False, name="connections")
 
 
-def network_diagram(cfg: RunConfig) -> go.Figure:
+def network_diagram(cfg: RunConfig, shares: Mapping[str, float] | None = None) -> go.Figure:
     """Columns of nodes from input to readout; squares are conv channels, circles neurons; a layer a method acts on is
-    framed and marked below with what the method does there."""
+    framed and marked below with what the method does there. With ``shares`` (layer name -> fraction of the energy
+    per sample), the layers it names are coloured by it (``SHARE_SCALE``, 0 to 1) with a colour bar."""
     columns = network_columns(cfg)
+    shares = {name: share for name, share in (shares or {}).items() if name in {c.name for c in columns}}
+    top = 1.95 if shares else 1.65          # room for each layer's share under its name
     fig = go.Figure()
     _add_edges(fig, columns)
+    scale_shown = False
     for index, column in enumerate(columns):
         ys = _node_ys(column.count)
         symbol = "square" if column.kind in ("conv", "input") else "circle"
+        share = shares.get(column.name)
+        marker = dict(symbol=symbol, size=20, color=_colour(column), line=dict(color="white", width=2))
+        hover = f"{column.name}: {column.detail}"
+        if share is not None:
+            marker.update(color=[share] * len(ys), colorscale=[list(stop) for stop in SHARE_SCALE], cmin=0, cmax=1,
+                          showscale=not scale_shown,
+                          colorbar=dict(title=dict(text="share of<br>energy", side="top"), tickformat=".0%",
+                                        len=0.8, thickness=14))
+            hover += f"<br>{share:.1%} of the energy per sample"
+            scale_shown = True
         fig.add_scatter(x=[index] * len(ys), y=ys, mode="markers", name=column.name, showlegend=False,
-                        marker=dict(symbol=symbol, size=20, color=_colour(column), line=dict(color="white", width=2)),
-                        hovertemplate=f"{column.name}: {column.detail}<extra></extra>")
-        fig.add_annotation(x=index, y=1.5, text=f"<b>{column.name}</b>", showarrow=False, font_size=15)
+                        marker=marker, hovertemplate=hover + "<extra></extra>")
+        fig.add_annotation(x=index, y=top - 0.15, text=f"<b>{column.name}</b>", showarrow=False, font_size=15)
+        if share is not None:
+            fig.add_annotation(x=index, y=1.47, text=f"{share:.0%}", showarrow=False,
+                               font=dict(size=13, color=OTHER_COLOUR))
         fig.add_annotation(x=index, y=-1.3, text=_count_text(column), showarrow=False, font_size=14)
         fig.add_annotation(x=index, y=-1.55, text=column.detail.replace(", ", "<br>", 1), showarrow=False,
                            font=dict(size=11, color=OTHER_COLOUR))
@@ -132,9 +153,10 @@ def network_diagram(cfg: RunConfig) -> go.Figure:
             fig.add_annotation(x=index, y=-1.85, text="<br>".join(f"⬢ {mark}" for mark in columns[index].marks),
                                showarrow=False, font=dict(size=12, color=MARK_COLOUR))
     flow = " → ".join(_count_text(c).split(" ")[0] for c in columns)
-    styled(fig, f"The network: {flow}", HEIGHT,
-           subtitle="□ conv channels · ○ neurons · ⬢ a method acts on the layer · every layer runs T steps")
-    fig.update_layout(height=HEIGHT, margin=dict(l=20, r=20, t=90, b=10), showlegend=False)
+    key = "□ conv channels · ○ neurons · ⬢ a method acts on the layer" + ("<br>" if shares else " · ") + \
+        "every layer runs T steps" + (" · colour, %: the layer's share of the run's energy" if shares else "")
+    styled(fig, f"The network: {flow}", HEIGHT, subtitle=key)
+    fig.update_layout(height=HEIGHT, margin=dict(l=20, r=20, t=110 if shares else 90, b=10), showlegend=False)
     fig.update_xaxes(visible=False, range=[-0.6, len(columns) - 0.4])
-    fig.update_yaxes(visible=False, range=[-2.0, 1.65])
+    fig.update_yaxes(visible=False, range=[-2.0, top])
     return fig

@@ -37,7 +37,7 @@ def test_play_trains_in_the_background_until_done_without_the_page_running(tiny_
     wait_for_training(at)
     assert trainer.finished and not live.playing and not at.exception
     charts = [chart.key for chart in at.get("plotly_chart")]
-    assert charts == ["network_diagram", "loss", "activity", "accuracy", "rates"]
+    assert charts == ["network_diagram", "loss", "activity", "accuracy", "rates", "cost_bars"]
     assert at.metric[0].value.endswith("%")
     assert at.button(key="play_pause").disabled            # finished: Reset to train again
 

@@ -52,9 +52,9 @@ def test_compare_live_trains_a_twin_in_lockstep_from_the_same_initial_weights(ti
     assert main.finished and twin.finished and not at.exception
     assert not matching_equal(main.model, twin.model)[1]                 # the cap changed what was learnt
     charts = [chart.key for chart in at.get("plotly_chart")]    # the network view, then the twin charts
-    assert sorted(charts) == ["network_diagram", "twin_accuracy", "twin_loss", "twin_nasfr", "twin_rates",
-                              "twin_spikes"]
-    deltas = [metric.proto.delta for metric in at.metric[4:]]
+    assert sorted(charts) == ["cost_bars", "network_diagram", "twin_accuracy", "twin_loss", "twin_nasfr",
+                              "twin_rates", "twin_spikes"]
+    deltas = [metric.proto.delta for metric in at.metric[4:8]]
     assert deltas[0].endswith("pp") and all(deltas)                         # twin − main, for every metric
 
 

@@ -1,6 +1,7 @@
 """The network diagram (snn_viz.network_figures): the layers a config builds, their counts, and where ASA gates."""
 from snn_core.config.run_config import RunConfig
-from snn_viz.network_figures import MAX_NODES, network_columns, network_diagram
+from snn_viz.network_figures import MAX_NODES, SHARE_SCALE, network_columns, network_diagram
+from snn_viz.style import INK
 
 
 def trace(fig, name):
@@ -47,3 +48,21 @@ def test_asa_on_every_conv_layer_when_it_names_none_and_a_folder_of_unknown_size
     assert columns[0].count == 0 and "size read from the files" in columns[0].detail
     assert columns[-1].count == 0 and "classes of the folder" in columns[-1].detail
     assert list(trace(network_diagram(cfg), "methods").x) == [1, 2, 3]
+
+
+def test_a_runs_energy_shares_colour_its_layers_on_one_scale_with_a_colour_bar():
+    cfg = RunConfig().with_values({"hidden": "32,16"})
+    shares = {"fc1": 0.75, "fc2": 0.2, "readout": 0.05, "conv9": 1.0}             # conv9: not in this network
+    fig = network_diagram(cfg, shares)
+    coloured = {name: trace(fig, name).marker for name in ("fc1", "fc2", "readout")}
+    for name, marker in coloured.items():
+        assert list(marker.color) == [shares[name]] * len(trace(fig, name).y)
+        assert (marker.cmin, marker.cmax) == (0, 1) and marker.colorscale[0][1] == SHARE_SCALE[0][1]
+    assert [marker.showscale for marker in coloured.values()] == [True, False, False]   # one colour bar
+    assert "share of" in coloured["fc1"].colorbar.title.text
+    assert trace(fig, "input").marker.color == INK                                  # the input costs nothing here
+    assert {"75%", "20%", "5%"} <= set(texts(fig)) and "100%" not in texts(fig)
+    assert "share of the run's energy" in fig.layout.title.subtitle.text
+    plain = network_diagram(cfg)
+    assert not any(t.marker.showscale for t in plain.data if t.mode == "markers")
+    assert "75%" not in texts(plain) and "energy" not in plain.layout.title.subtitle.text
