@@ -97,14 +97,15 @@ def nir_problem(trainer: Trainer) -> str | None:
     return None
 
 
-NIR_READERS = ("Other libraries: SpikingJelly runs this file as the app does; snnTorch needs it exported at "
-               "dt = 1e-4 (`snn export model.safetensors --dt 1e-4`); Norse reads its LIFs otherwise (docs/NIR.md).")
+NIR_READERS = ("Other libraries: snnTorch, SpikingJelly and Norse (`from_nir(graph, dt=1e-4)`) run this file with "
+               "the app's spikes; a soft reset (CUBA's too), V_reset ≠ 0, pooling in Norse and a neuron without leak "
+               "in snnTorch do not carry over (docs/NIR_INTEROP.md).")
 
 
 def nir_file(trainer: Trainer) -> bytes:
     """The trained model as a ``.nir`` file (``snn_core.interop.nir_graph``: BatchNorm folded with its running
-    statistics, time step dt = 1, time in steps). The export's notes on other libraries (``ReaderWarning``) are
-    the page's ``NIR_READERS`` caption, not warnings in the server's log."""
+    statistics, time step dt = 1e-4, the one snnTorch assumes). The export's notes on other libraries
+    (``ReaderWarning``) are the page's ``NIR_READERS`` caption, not warnings in the server's log."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ReaderWarning)
         return graph_to_bytes(export_nir(trainer.model, trainer.cfg, tuple(trainer.dataset.frame_shape)))

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..checkpoint import MAX_FILE_MB, load_weights, model_from_bytes, model_to_bytes, read_model_file
 from ..config.run_config import RunConfig
 from ..methods.registry import build_model
-from .nir_graph import export_nir, graph_from_bytes, graph_to_bytes
+from .nir_graph import DT, export_nir, graph_from_bytes, graph_to_bytes
 from .nir_import import import_nir
 
 
@@ -27,7 +27,7 @@ def _write(path: str, data: bytes, what: str) -> None:
         raise OSError(f"{what} {path}: cannot write it ({problem.strerror or problem})") from None
 
 
-def nir_bytes_of_model(data: bytes, dt: float = 1.0) -> bytes:
+def nir_bytes_of_model(data: bytes, dt: float = DT) -> bytes:
     """The ``.nir`` file of a saved model file (``checkpoint.model_to_bytes``); ValueError for what NIR cannot
     express (``nir_graph.exportable``) or a file that is no model of ours."""
     saved = read_model_file(data)
@@ -46,7 +46,7 @@ def model_bytes_of_nir(data: bytes, base: RunConfig | None = None, dt: float | N
     return model_to_bytes(model, saved.cfg, saved.frame_shape, saved.n_classes)
 
 
-def export_file(model_path: str, out: str, dt: float = 1.0) -> dict:
+def export_file(model_path: str, out: str, dt: float = DT) -> dict:
     """``export --format nir``: read ``model_path`` (safetensors), write the NIR graph to ``out``."""
     graph_data = nir_bytes_of_model(_read(model_path, "--model"), dt)
     _write(out, graph_data, "--out")

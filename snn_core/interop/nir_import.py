@@ -12,14 +12,15 @@ that method on and each layer's dynamics set to its own values (``NeuronDynamics
 Anything else is refused with a ValueError naming the node. The network is built without BatchNorm or a current
 gate (an exported graph has both folded into the synapses) on the config the graph's metadata holds, or on ``base``.
 
-A neuron's input gain other than this engine's (``r`` other than ``tau/dt``: Norse's and SpikingJelly's ``r = 1``,
-snnTorch's ``Synaptic``) is folded into the weight and bias of the synapse before it, exactly
-(``nir_neurons.Imported.gain``); as that gain depends on dt, the graph's metadata or the caller must give dt then
-(``r = tau/dt`` ties r to dt, so a wrong default was refused as a gain other than 1; a folded gain must not hide
-it). NIR 1.0 does not say how a neuron resets: a node whose metadata states no reset
-is read as ``reset`` says ("subtract": this engine's soft reset ``v - v_threshold``; "hard": reset to
-``v_reset``); left None, it is read as NIR's reset to ``v_reset`` with a ``ResetAssumed`` warning naming the
-nodes, except in this engine's own graphs (metadata ``source``), whose soft-reset nodes all say so.
+A neuron's input gain other than 1 (``dt r / tau`` with ``r`` other than ``tau/dt``: this engine's own export and
+Norse's and SpikingJelly's ``r = 1``, snnTorch's ``Synaptic``) is folded into the weight and bias of the synapse
+before it, exactly (``nir_neurons.Imported.gain``; for our export it undoes the export's ``input_scale``); as
+that gain depends on dt, the graph's metadata or the caller must give dt then (``r = tau/dt`` ties r to dt, so a
+wrong default was refused as a gain other than 1; a folded gain must not hide it). NIR 1.0 does not say how a
+neuron resets: a node whose metadata states no reset is read as ``reset`` says ("subtract": this engine's soft
+reset ``v - v_threshold``; "hard": reset to ``v_reset``); left None, it is read as NIR's reset to ``v_reset`` with
+a ``ResetAssumed`` warning naming the nodes, except in this engine's own graphs (metadata ``source``), whose
+soft-reset nodes all say so.
 """
 from __future__ import annotations
 

@@ -5,9 +5,13 @@ LIF. NIR: ``tau dv/dt = (v_leak - v) + r I``. Forward Euler over one step, the i
 
     v[t] = (1 - dt/tau) v[t-1] + (dt/tau) v_leak + (dt r / tau) I[t]
     ours: v_pre[t] = beta v[t-1] + I[t]
-    =>    tau = dt / (1 - beta),  r = tau / dt = 1 / (1 - beta),  v_leak = 0
+    =>    tau = dt / (1 - beta),  v_leak = 0,  and an input gain dt r / tau = 1 between them
 
-``beta = 1`` (no leak) has no finite tau: it is ``nir.IF`` (``dv/dt = r I``) with ``r = 1 / dt``.
+The export writes ``r = 1`` (the convention of Norse, which ignores ``r``, and of SpikingJelly's default
+``LIFNode``; snnTorch folds any ``r`` into its threshold) and folds the rest of the gain into the synapse before
+the neuron: ``I = s W x + s b`` with the scale ``s = tau / dt = 1 / (1 - beta)`` (``input_scale``), so
+``(dt r / tau) I = W x + b``, our input. ``beta = 1`` (no leak) has no finite tau: it is ``nir.IF``
+(``dv/dt = r I``) with ``r = 1 / dt`` and ``s = 1`` (the form SpikingJelly requires; Norse runs ``v += I``).
 NIR fires when ``v > v_threshold`` and sets ``v`` to ``v_reset``: ``v_threshold = V_th``, ``v_reset = V_reset``.
 Two differences are recorded, not hidden: ours fires at ``v >= V_th`` (the two differ only when ``v`` lands exactly
 on the threshold), and NIR has no reset by subtraction, so a soft-reset neuron carries ``{"reset": "subtract"}``
@@ -15,24 +19,26 @@ in its node's metadata: ``from_node`` honours it, other readers reset to ``v_res
 metadata says nothing (every other exporter's: snnTorch's default ``Leaky`` subtracts, yet writes no marker) is
 read with the reset the caller assumes (``from_node``'s ``assume``), never guessed.
 
-Other libraries' gains. Read back, any ``r`` is exact: the Euler step above adds ``(dt r / tau) I[t]``, and the
-input gain ``g = dt r / tau`` (``dt r`` for an IF) is folded into the synapse before the neuron, ``W' = g W``,
-``b' = g b``, so ``v[t] = beta v[t-1] + (W' x[t] + b')`` is the same step. Graphs in the ``r = 1`` convention
-(Norse's ``LIFBoxCell``, SpikingJelly's default ``LIFNode``) have ``g = dt / tau = 1 - beta``.
+Read back, any ``r`` is exact: the Euler step above adds ``(dt r / tau) I[t]``, and the input gain
+``g = dt r / tau`` (``dt r`` for an IF) is folded into the synapse before the neuron, ``W' = g W``,
+``b' = g b``, so ``v[t] = beta v[t-1] + (W' x[t] + b')`` is the same step: ``g = 1 - beta`` undoes our own
+export's ``s`` (the export writes its scaled weights in float64, so ``g s W`` rounds back to the float32 ``W``).
 
 CUBA. NIR: ``tau_syn dI/dt = -I + w_in S``, ``tau_mem dv/dt = (v_leak - v) + r I``; Euler with the current
-updated first within the step (the order of snnTorch's ``Synaptic`` and Norse's ``CubaLIF``)::
+updated first within the step (the order of snnTorch's ``Synaptic``, Norse's ``CubaLIF`` and SpikingJelly's
+``CUBALIFNode``)::
 
     I[t] = (1 - dt/tau_syn) I[t-1] + (dt w_in / tau_syn) S[t]
     v[t] = (1 - dt/tau_mem) v[t-1] + (dt r / tau_mem) I[t]
     ours: I[t] = alpha I[t-1] + x[t],   v_pre[t] = beta v[t-1] + (1 - beta) I[t]
 
-NIR's current is ours times ``(1 - beta)``: ``tau_syn = dt / (1 - alpha)``, ``tau_mem = dt / (1 - beta)``,
-``w_in = (1 - beta) / (1 - alpha)``, ``r = tau_mem / dt`` (a membrane gain of 1, the form snnTorch's importer
-requires). Read back, NIR's current is ours times ``1 / r`` with ``x[t] = g S[t]``, ``g = dt w_in r / tau_syn``
-(1 for our own nodes; ``tau_mem / dt`` for snnTorch's ``Synaptic``), folded into the synapse as for the LIF. Our
-CUBA neuron always resets by subtraction (metadata ``{"reset": "subtract"}``) and ties ``beta^2 = alpha``
-(tau_m = 2 tau_s); a CubaLIF node with another ratio, a ``v_leak`` or a reset to ``v_reset`` is refused.
+The export writes ``tau_syn = dt / (1 - alpha)``, ``tau_mem = dt / (1 - beta)``, ``w_in = tau_syn / dt`` and
+``r = tau_mem / dt`` (both stages' gains 1: the form snnTorch's and SpikingJelly's importers require and
+snnTorch's exporter writes), and folds ``s = 1 - beta`` into the synapse: NIR's current is ours times
+``(1 - beta)``. Read back, ``g = dt w_in r / tau_syn`` (``1 / (1 - beta)`` for our export, ``tau_mem / dt`` for
+snnTorch's ``Synaptic``) is folded into the synapse as for the LIF. Our CUBA neuron always resets by subtraction
+(metadata ``{"reset": "subtract"}``) and ties ``beta^2 = alpha`` (tau_m = 2 tau_s); a CubaLIF node with another
+ratio, a ``v_leak`` or a reset to ``v_reset`` is refused.
 """
 from __future__ import annotations
 
@@ -47,23 +53,32 @@ RESETS = ("hard", "subtract")   # a node's reset: to v_reset (NIR's), or v - v_t
 RELATIVE_TOLERANCE = 1e-6       # float32 files: parameters that agree to this are one value
 
 
+def input_scale(model: str, params) -> float:
+    """The scale ``s`` the synapse before a neuron of ``model`` ("lif" or "cuba") with ``params`` takes in the
+    export (weight and bias times ``s``), so that the input gain of its node (``to_node``) times ``s`` is 1:
+    ``1 / (1 - beta)`` for a LIF, 1 for an IF, ``1 - beta`` for a CubaLIF. The inverse of ``Imported.gain``."""
+    if model == "cuba":
+        return 1 - params.beta
+    return 1.0 if params.decay == 1.0 else 1 / (1 - params.decay)
+
+
 def to_node(model: str, params, shape: tuple[int, ...], dt: float) -> nir.NIRNode:
-    """The NIR node of one population of ``shape`` neurons of ``model`` ("lif" or "cuba") with ``params``."""
+    """The NIR node of one population of ``shape`` neurons of ``model`` ("lif" or "cuba") with ``params`` (the
+    module docstring's maps; its synapse takes ``input_scale``)."""
     def full(value: float) -> np.ndarray:
         return np.full(shape, value, dtype=np.float64)
 
     if model == "cuba":
-        alpha, beta = params.alpha, params.beta
-        return nir.CubaLIF(tau_syn=full(dt / (1 - alpha)), tau_mem=full(dt / (1 - beta)), r=full(1 / (1 - beta)),
-                           v_leak=full(0.0), v_threshold=full(params.threshold), v_reset=full(0.0),
-                           w_in=full((1 - beta) / (1 - alpha)), metadata=dict(SUBTRACT))
+        tau_syn, tau_mem = dt / (1 - params.alpha), dt / (1 - params.beta)
+        return nir.CubaLIF(tau_syn=full(tau_syn), tau_mem=full(tau_mem), r=full(tau_mem / dt), v_leak=full(0.0),
+                           v_threshold=full(params.threshold), v_reset=full(0.0), w_in=full(tau_syn / dt),
+                           metadata=dict(SUBTRACT))
     metadata = dict(SUBTRACT) if params.reset == "soft" else {}
     v_reset = full(0.0 if params.reset == "soft" else params.v_reset)
     if params.decay == 1.0:
         return nir.IF(r=full(1 / dt), v_threshold=full(params.threshold), v_reset=v_reset, metadata=metadata)
-    tau = dt / (1 - params.decay)
-    return nir.LIF(tau=full(tau), r=full(tau / dt), v_leak=full(0.0), v_threshold=full(params.threshold),
-                   v_reset=v_reset, metadata=metadata)
+    return nir.LIF(tau=full(dt / (1 - params.decay)), r=full(1.0), v_leak=full(0.0),
+                   v_threshold=full(params.threshold), v_reset=v_reset, metadata=metadata)
 
 
 def _one(values, name: str, where: str) -> float:

@@ -70,7 +70,8 @@ def test_a_graph_from_elsewhere_that_does_not_say_its_reset_opens_with_a_visible
     from snn_core.interop.nir_graph import export_nir, graph_to_bytes
 
     graph = export_nir(trained.model, trained.cfg, tuple(trained.dataset.frame_shape))
-    graph.metadata = {}                                            # what another library writes: no source, no dt
+    graph.metadata = {"dt": graph.metadata["dt"]}          # another library's: no source, no reset markers (an
+    #                                                        r = 1 graph's input gain needs its dt, so dt stays)
     path = tmp_path / "elsewhere.nir"
     path.write_bytes(graph_to_bytes(graph))
     app = open_script("app.py")

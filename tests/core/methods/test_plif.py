@@ -73,7 +73,7 @@ def test_the_cli_trains_with_plif_and_its_json_carries_the_setting(tmp_path, tin
 def test_nir_export_writes_each_layers_learned_decay_as_its_lif(tiny):
     trainer = Trainer(tiny(TWO_LAYERS, plif="on", lr=0.05), device="cpu")
     trainer.step()
-    graph = export_nir(trainer.model, trainer.cfg, trainer.dataset.frame_shape)
+    graph = export_nir(trainer.model, trainer.cfg, trainer.dataset.frame_shape, dt=1.0)
     for layer in trainer.model.layers:
         beta = float(layer.dynamics.decay().detach())
         assert graph.nodes[f"{layer.name}.neuron"].tau == pytest.approx(1 / (1 - beta), rel=1e-5)   # dt / (1 - beta)
