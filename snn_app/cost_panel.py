@@ -33,6 +33,7 @@ TOTAL = "total"
 ENERGY = "energy"                     # the energy column, in pJ until ``_in_unit`` names its unit
 OPERATIONS = ("SOPs", "dense MACs")
 COLUMNS = ("firing rate", *OPERATIONS, ENERGY, "share")
+NOT_SPIKING = "—"                # the firing-rate cell of a row that does not spike (the rate readout, the total)
 
 
 class Shown(NamedTuple):
@@ -116,8 +117,11 @@ def difference_table(main: tuple[CostMetrics, dict[str, float]], other: tuple[Co
 
 
 def _show_table(table: pd.DataFrame, key: str) -> None:
-    columns = {"firing rate": st.column_config.NumberColumn(format="%.3g", help="the layer's own spikes per "
-                                                            "neuron per step (they drive the next layer's SOPs)"),
+    table = table.assign(**{"firing rate": [NOT_SPIKING if math.isnan(rate) else f"{rate:.3g}"
+                                            for rate in table["firing rate"]]})
+    columns = {"firing rate": st.column_config.TextColumn(help="the layer's own spikes per neuron per step (they "
+                                                          "drive the next layer's SOPs); — for the rate readout and "
+                                                          "the total, which do not spike"),
                "SOPs": st.column_config.NumberColumn(format="localized", help="synaptic operations per sample: "
                                                      "spikes arriving at the layer × their fan-out"),
                "dense MACs": st.column_config.NumberColumn(format="localized", help="multiply-accumulates per "

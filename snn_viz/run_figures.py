@@ -199,7 +199,7 @@ def pair_rate_bars(labels: Sequence[str], activities: Sequence[ActivityMetrics])
         top = max(top, *rates)
         fig.add_bar(x=names, y=rates, name=label, marker_color=colour, text=[f"{r:.3f}" for r in rates],
                     textposition="outside", hovertemplate=f"{label} %{{x}}: %{{y:.4f}}<extra></extra>")
-    styled(fig, "Mean firing rate per layer (latest epoch)")
+    styled(fig, "Firing rate per layer", subtitle="mean, latest epoch")
     fig.update_layout(barmode="group")
     fig.update_xaxes(title_text="spiking layer")
     fig.update_yaxes(title_text="spikes per neuron per step", range=[0, top * 1.25])
@@ -220,7 +220,7 @@ def pair_pattern_bars(labels: Sequence[str], redundancies: Sequence[RedundancyMe
         y = [counts[layer][p] for layer in counts for p in PATTERNS]
         fig.add_bar(x=x, y=y, name=label, marker_color=colour, text=y, textposition="outside",
                     hovertemplate=f"{label}: %{{y}} channels<extra></extra>")
-    styled(fig, "Conv channels by pattern (latest epoch)")
+    styled(fig, "Channels by pattern", subtitle="conv layers, latest epoch")
     fig.update_layout(barmode="group")
     fig.update_yaxes(title_text="channels", rangemode="tozero")
     return fig
