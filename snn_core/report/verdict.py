@@ -41,13 +41,15 @@ METRIC_STYLES = {
                                       "higher"),
     "reversal_kl": MetricStyle("KL between original and time-reversed outputs", 1.0, "", 3, "lower"),
     "train_test_gap": MetricStyle("train-test accuracy gap", 100.0, " points", 1, "lower"),
+    "cost.energy_pj": MetricStyle("energy per sample", 1e-3, " nJ", 2, "lower"),     # metrics.cost, priced
+    "cost.synaptic_ops": MetricStyle("synaptic operations per sample", 1.0, "", 0, "lower"),
 }
 ROBUSTNESS_STYLES = {     # robustness.<kind>.<level>: test accuracy under that perturbation
     "jitter": "accuracy under input jitter sigma = {} steps",
     "deletion": "accuracy with input spikes deleted at p = {}",
     "weight_noise": "accuracy under weight noise sigma = {}",
 }
-HEADLINE_METRICS = ("test_accuracy", "nasfr", "spikes_per_sample", "silent_fraction", "wall_seconds")
+HEADLINE_METRICS = ("test_accuracy", "nasfr", "spikes_per_sample", "cost.energy_pj", "silent_fraction", "wall_seconds")
 
 
 def style_of(metric: str) -> MetricStyle:

@@ -19,7 +19,8 @@ def comparison(base: dict, variant: dict) -> Comparison:
 @pytest.fixture
 def result():
     base = {"test_accuracy": ci(0.97, 0.9, 1.04), "nasfr": ci(0.02, -0.01, 0.05), "spikes_per_sample": ci(50, 40, 60),
-            "silent_fraction": ci(0.0, 0.0, 0.0), "wall_seconds": ci(2.0, 1.0, 3.0)}
+            "cost.energy_pj": ci(4000.0, 3000.0, 5000.0), "silent_fraction": ci(0.0, 0.0, 0.0),
+            "wall_seconds": ci(2.0, 1.0, 3.0)}
     variant = {**base, "nasfr": ci(0.01, 0.005, 0.015), "silent_fraction": ci(0.0, 0.0, 0.0)}
     return comparison(base, variant)
 
