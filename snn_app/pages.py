@@ -50,6 +50,9 @@ PAGES = (
     PageInfo("app_pages/trt.py", "Temporal reversal (TRT)", ":material/history:",
              "Train on every clip played backwards too: a regulariser that helps shapes, and contradicts labels "
              "that are about direction."),
+    PageInfo("app_pages/energy.py", "Cost & energy", ":material/bolt:",
+             "A spike costs its fan-out: energy per sample from counted operations, and accuracy-vs-energy fronts "
+             "that say whether a method shifts the trade-off or only moves along it.", url_path="energy"),
 )
 
 

@@ -3,6 +3,7 @@
     python -m snn_core train --dataset digits --arch mlp --T 8 --epochs 10 --seed 0 --out results.json
     python -m snn_core compare --base "dataset=events-shape T=4" --variant "max-spikes=1" --seeds 10 --workers 2
     python -m snn_core sweep --base "T=4" --param max-spikes --values 1,2,3,5,0 --seeds 5 --out sweep.json
+    python -m snn_core pareto --family asa-lambda,threshold --seeds 3 --trials 2 --out fronts.json   (cost fronts)
     python -m snn_core inspect recording.raw --sensor-size 640,480     (one event file: counts, sensor, time span)
     python -m snn_core train --epochs 3 --save-model run.safetensors   (also write the trained model)
     python -m snn_core export --model run.safetensors --format nir --out model.nir     (docs/NIR.md)
@@ -129,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
     train.add_argument("--save-model", metavar="FILE", help="also write the trained model (safetensors with its "
                                                             "config, as the app's model download)")
+    _add_energy_options(train)
     compare = commands.add_parser("compare", help="train two configs on the same seeds; paired differences as JSON")
     compare.add_argument("--base", default="", metavar="'KEY=V ...'", help="base arm: train options without dashes")
     compare.add_argument("--variant", default="", metavar="'KEY=V ...'",
@@ -153,13 +155,36 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--sections", default=None, metavar="NAME,...",
                            help="only these sections, comma separated (default: all; e.g. ttfs)")
     _add_executor_options(reproduce)
+    pareto = commands.add_parser("pareto", help="accuracy-vs-cost fronts of families of tuned operating points on "
+                                                "paired seeds, and whether a method shifts its control's front")
+    pareto.add_argument("--family", default=None, metavar="NAME,...",
+                        help="families, comma separated (default: all; asa-lambda, asa-gate, threshold, ttfs-k, "
+                             "ttfs-threshold)")
+    pareto.add_argument("--trials", type=int, default=2, help="tuning trials per point, the same for every point "
+                                                               "(default 2)")
+    pareto.add_argument("--base", default="", metavar="'KEY=V ...'",
+                        help="changes on top of every family's base (train options without dashes, e.g. epochs=1)")
+    pareto.add_argument("--seeds", type=int, default=3, help="paired seeds (default 3)")
+    pareto.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed + 1, ...")
+    for flag, kind, text in (("--workers", int, "worker processes (1: run here)"),
+                             ("--threads", int, "torch threads per worker (default $SNN_THREADS or 1)")):
+        pareto.add_argument(flag, type=kind, default=1 if flag == "--workers" else None, help=text)
+    pareto.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where to run")
+    pareto.add_argument("--cache", metavar="DIR", default=None, help="result cache folder (default "
+                                                                     "$SNN_RUN_CACHE_DIR, else .cache/runs)")
+    pareto.add_argument("--no-cache", action="store_true", help="train every run, even if cached")
+    pareto.add_argument("--out", metavar="FILE", help="also write the JSON here")
+    pareto.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
+    _add_energy_options(pareto)
+    _add_executor_options(pareto)
     export = commands.add_parser("export", help="write a saved model (safetensors) as a NIR graph (docs/NIR.md)")
     export.add_argument("--model", required=True, metavar="FILE", help="the model file (train --save-model, or the "
                                                                        "app's model download)")
     export.add_argument("--format", default="nir", choices=("nir",), help="the format to write (default nir)")
     export.add_argument("--out", required=True, metavar="FILE", help="where to write it (e.g. model.nir)")
-    export.add_argument("--dt", type=float, default=1.0, help="the time step in the graph's time unit (default 1: "
-                                                              "time in steps; snnTorch's importer assumes 1e-4)")
+    export.add_argument("--dt", type=float, default=1e-4,
+                        help="the time step in the graph's time unit (default 1e-4 s: the step snnTorch's importer "
+                             "fixes and SpikingJelly's defaults to; pass it to Norse's from_nir)")
     imports = commands.add_parser("import", help="read a NIR graph into a model file the app opens (docs/NIR.md)")
     imports.add_argument("--model", required=True, metavar="FILE", help="the .nir file")
     imports.add_argument("--out", required=True, metavar="FILE", help="where to write the model (safetensors)")
@@ -203,7 +228,30 @@ def _add_batch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="train every run, even if cached")
     parser.add_argument("--out", metavar="FILE", help="also write the JSON here")
     parser.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
+    _add_energy_options(parser)
     _add_executor_options(parser)
+
+
+def _add_energy_options(parser: argparse.ArgumentParser) -> None:
+    """The prices ``metrics.cost`` puts on an operation: they price the counted operations in the JSON, so they
+    change no run (and no run cache entry)."""
+    from .metrics.cost import EnergyModel
+
+    parser.add_argument("--e-ac-pj", type=float, default=EnergyModel.e_ac_pj, metavar="PJ",
+                        help="energy of one accumulate (a spike's synaptic operation), picojoules "
+                             f"(default {EnergyModel.e_ac_pj}: 45 nm, Horowitz 2014)")
+    parser.add_argument("--e-mac-pj", type=float, default=EnergyModel.e_mac_pj, metavar="PJ",
+                        help="energy of one multiply-accumulate (dense operations, and the ANN it is compared "
+                             f"with), picojoules (default {EnergyModel.e_mac_pj})")
+
+
+def _energy(args: argparse.Namespace):
+    """``--e-ac-pj`` and ``--e-mac-pj`` as an ``EnergyModel`` (ValueError naming the option when out of range)."""
+    from .metrics.cost import EnergyModel
+    try:
+        return EnergyModel(args.e_ac_pj, args.e_mac_pj)
+    except ValueError as problem:
+        raise ValueError(f"--{str(problem).replace('_', '-')}") from None
 
 
 def _add_executor_options(parser: argparse.ArgumentParser) -> None:
@@ -366,6 +414,7 @@ def _train(args: argparse.Namespace) -> int:
 
     check_outputs((args.out, "--out"), (args.save_model, "--save-model"))
     _check_threads(args)
+    energy = _energy(args)
     cfg = config_from_args(args)
     require_valid(cfg)
     configure_threads(args.threads)
@@ -396,7 +445,7 @@ def _train(args: argparse.Namespace) -> int:
     with framing_progress(framing):
         keep = {"on_trained": save} if args.save_model else {}
         result = train_run(cfg, device=args.device, on_epoch=report, **keep)
-    code = _print_and_write(valid_json(result.to_json(), indent=2), args.out)
+    code = _print_and_write(valid_json(result.priced(energy).to_json(), indent=2), args.out)
     for message in save_failed:
         print(f"error: {message}; the result was printed above", file=sys.stderr)
     return WRITE_FAILED if save_failed else code
@@ -428,6 +477,7 @@ def _check_batch_options(args: argparse.Namespace) -> None:
     check_count("--seeds", args.seeds, 1, MAX_SEEDS)
     check_count("--workers", args.workers, 1, MAX_WORKERS)
     _check_threads(args)
+    _energy(args)
 
 
 def _batch_setup(args: argparse.Namespace) -> dict:
@@ -459,7 +509,7 @@ def _compare(args: argparse.Namespace) -> int:
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     configs = compare_configs(base, variant, seeds)
     _check_runs(len(configs), f"--seeds {args.seeds} x 2 arms")
-    slots, interrupted = run_interruptibly(configs, _batch_setup(args))
+    slots, interrupted = _priced(args, *run_interruptibly(configs, _batch_setup(args)))
     unfinished = [{"seed": seeds[i // 2], "arm": ("base", "variant")[i % 2]} for i, slot in enumerate(slots)
                   if slot is None]
     return _emit(compare_result(base, variant, seeds, slots), args.out, interrupted, unfinished)
@@ -476,10 +526,40 @@ def _sweep(args: argparse.Namespace) -> int:
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     _check_runs(len(values) * len(seeds), f"{len(values)} values x --seeds {args.seeds}")
     configs = sweep_configs(cfg, args.param, values, seeds)
-    slots, interrupted = run_interruptibly(configs, _batch_setup(args))
+    slots, interrupted = _priced(args, *run_interruptibly(configs, _batch_setup(args)))
     unfinished = [{"seed": seeds[i % len(seeds)], "value": values[i // len(seeds)]} for i, slot in enumerate(slots)
                   if slot is None]
     return _emit(sweep_result(cfg, args.param, seeds, configs, slots), args.out, interrupted, unfinished)
+
+
+def _priced(args: argparse.Namespace, slots: list, interrupted: bool) -> tuple[list, bool]:
+    """The slots with their operation counts priced at ``--e-ac-pj``/``--e-mac-pj`` (None stays None)."""
+    energy = _energy(args)
+    return [None if slot is None else slot.priced(energy) for slot in slots], interrupted
+
+
+def _pareto(args: argparse.Namespace) -> int:
+    """``pareto``: plan (every point checked), tune, run on the paired seeds, print the study's JSON; exit 1 when a
+    run failed."""
+    from .experiments.pareto import FAMILIES, plan_pareto, run_pareto
+    from .results.json_tree import valid_json
+
+    _check_batch_options(args)
+    check_count("--trials", args.trials, 1, MAX_VALUES)
+    names = list(FAMILIES) if args.family is None else [name.strip() for name in args.family.split(",")]
+    try:
+        overrides = parse_assignments(args.base)
+        RunConfig().with_values(overrides)                  # each name and value known before any family is built
+    except ValueError as problem:
+        raise ValueError(f"--base: {problem}") from None
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    plan = plan_pareto(names, seeds, args.trials, overrides)
+    _check_runs(len(plan.tuning.configs) + len(plan.points) * len(seeds), f"--family x --trials x --seeds {args.seeds}")
+    study = run_pareto(plan, energy=_energy(args), **_batch_setup(args))
+    written = _print_and_write(valid_json(study.to_json(), indent=2), args.out)
+    if study.failed_runs:
+        print(f"warning: {study.failed_runs} run(s) failed and are left out of the fronts", file=sys.stderr)
+    return written or (RUNS_FAILED if study.failed_runs else 0)
 
 
 def _check_runs(runs: int, what: str) -> None:
@@ -668,7 +748,7 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         return _fail("; ".join(problems))
     try:
-        return {"train": _train, "compare": _compare, "sweep": _sweep, "reproduce": _reproduce,
+        return {"train": _train, "compare": _compare, "sweep": _sweep, "pareto": _pareto, "reproduce": _reproduce,
                 "inspect": _inspect, "export": _export, "import": _import, "data": _data}[args.command](args)
     except KeyboardInterrupt:
         print(f"error: interrupted (Ctrl-C) during {args.command}; nothing was written", file=sys.stderr)

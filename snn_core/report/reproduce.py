@@ -16,6 +16,7 @@ from ..experiments.batch import RunCache, run_many
 from ..experiments.compare import summary_table, with_seed
 from .asa import asa_section
 from .budget import FULL, Budget
+from .pareto import pareto_section
 from .parts import RunCounter, summary_row
 from .real import real_section
 from .trt import trt_section
@@ -54,6 +55,7 @@ SECTIONS: dict[str, Section] = {     # name -> section builder, in report order
     "ttfs": ttfs_section,
     "trt": trt_section,
     "real": real_section,
+    "pareto": pareto_section,
 }
 
 

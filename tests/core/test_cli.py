@@ -54,6 +54,8 @@ def test_config_file_and_tau_option(tmp_path, capsys):
     (["train", "--tau", "-1"], "tau=-1.0 is not valid"),
     (["train", "--config", "/no/such/file.json"], "No such file"),
     (["fly"], "invalid choice: 'fly'"),
+    (["train", "--e-ac-pj", "-1"], "--e-ac-pj=-1.0 is not valid; allowed: picojoules per operation"),
+    (["compare", "--e-mac-pj", "nan"], "--e-mac-pj=nan is not valid"),
 ])
 def test_bad_options_exit_2_with_one_line(argv, needle, capsys):
     with pytest.raises(SystemExit) as stop:
@@ -105,6 +107,18 @@ def test_cli_train_json_has_every_key_of_the_issue(capsys):
     assert [set(record) >= {"decision_step_mean", "no_decision_fraction"} for record in result["history"]] == [True] * 2
     assert result["history"][-1]["no_decision_fraction"] == metrics["no_decision_fraction"]
     assert result["timing"]["robustness_seconds"] >= 0
+
+
+def test_the_energy_prices_price_the_counted_operations_and_change_no_count(capsys):
+    argv = ["train", "--T", "2", "--hidden", "8", "--epochs", "1", "--train-samples", "40", "--test-samples", "20",
+            "--robustness", "false", "--quiet"]
+    assert main(argv) == 0
+    default = json.loads(capsys.readouterr().out)["metrics"]["cost"]
+    assert main([*argv, "--e-ac-pj", "0.5", "--e-mac-pj", "2"]) == 0
+    priced = json.loads(capsys.readouterr().out)["metrics"]["cost"]
+    assert (default["e_ac_pj"], default["e_mac_pj"], priced["e_ac_pj"], priced["e_mac_pj"]) == (0.9, 4.6, 0.5, 2)
+    assert priced["synaptic_ops"] == default["synaptic_ops"] and priced["dense_macs"] == default["dense_macs"]
+    assert priced["energy_pj"] == pytest.approx(0.5 * priced["synaptic_ops"] + 2 * priced["dense_macs"])
 
 
 def test_robustness_off_leaves_it_null_and_rate_readouts_have_no_decisions(capsys):
@@ -368,7 +382,8 @@ def test_a_foreign_graph_imports_with_one_note_line_and_assume_reset_states_it(t
 
     trainer = Trainer(tiny())
     graph = export_nir(trainer.model, trainer.cfg, tuple(trainer.dataset.frame_shape))
-    graph.metadata = {}                                        # another library's graph: no markers, no dt
+    graph.metadata = {"dt": graph.metadata["dt"]}          # another library's: no source, no reset markers (an
+    #                                                        r = 1 graph's input gain needs its dt, so dt stays)
     source = tmp_path / "elsewhere.nir"
     source.write_bytes(graph_to_bytes(graph))
     assert main(["import", "--model", str(source), "--out", str(tmp_path / "a.safetensors")]) == 0
