@@ -85,6 +85,9 @@ if study.unfinished_runs:
     st.caption(f"{study.unfinished_runs} runs have not finished: each point shows the seeds that have.")
 if study.failed_runs:
     st.warning(f"{study.failed_runs} run(s) failed and are left out.")
+if weak := glue.barely_learned(study):
+    st.warning(f"These networks barely learned: {'; '.join(weak)}. Their fronts say nothing about a method; train "
+               "longer (the report's size) before reading the verdicts.")
 axis = st.radio("cost axis", list(AXES), format_func=lambda a: AXES[a], horizontal=True, key="energy_axis")
 st.plotly_chart(state.memo_figure(("energy-fronts", memo, axis), lambda: figs.fronts_figure(study.fronts, axis)),
                 config=PLOTLY_CONFIG)

@@ -16,7 +16,7 @@ JOB = "energy-fronts"            # the page's job name in the session
 WORKERS = 2                      # processes, one torch thread each
 DEFAULT_FAMILIES = ("asa-gate", "threshold")
 SCALES = {                       # label -> changes on top of every family's base (CLI names)
-    "tiny (about a minute)": {"train-samples": 200, "test-samples": 100, "epochs": 1},
+    "tiny (about a minute)": {"train-samples": 400, "test-samples": 100, "epochs": 2, "lr": 0.01},
     "the report's (minutes)": {},
 }
 
@@ -73,6 +73,20 @@ def study_of(snap: Snapshot) -> ParetoStudy | None:
         return pareto_result(study_plan, list(tuning), report)          # type: ignore[arg-type]
     except ValueError:                  # a point none of whose trials finished: the job says why when it ends
         return None
+
+
+LEARNED_ABOVE_CHANCE = 0.2     # a front whose best point is not this far above chance says nothing about a method
+
+
+def barely_learned(study: ParetoStudy) -> list[str]:
+    """The families whose best point (mean test accuracy over seeds) stays within ``LEARNED_ABOVE_CHANCE`` of
+    chance: their networks did not learn, so where their front lies is noise, not the method's trade-off."""
+    weak = []
+    for front in study.fronts:
+        means = [point.stat("accuracy").mean for point in front.points if point.runs]
+        if means and max(means) < front.chance + LEARNED_ABOVE_CHANCE:
+            weak.append(f"{front.family} (best {100 * max(means):.0f}% against {100 * front.chance:.0f}% chance)")
+    return weak
 
 
 def family_lines(families: Sequence[str]) -> list[str]:

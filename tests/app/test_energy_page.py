@@ -1,5 +1,7 @@
 """The Cost & energy page and its glue (snn_app.energy): it renders, and a tiny Pareto study runs as a background job
 to the fronts figure and the verdict table (the study's statistics: tests/core/experiments/test_pareto.py)."""
+from types import SimpleNamespace
+
 import pytest
 
 from app_runner import open_script
@@ -59,3 +61,15 @@ def test_a_tiny_study_runs_to_the_fronts_and_the_verdicts(tiny_page):
     at.radio(key="energy_axis").set_value("sops").run()
     assert not at.exception
     assert any("synaptic operations" in chart.proto.spec for chart in at.get("plotly_chart"))
+
+
+def test_a_front_whose_best_point_stays_near_chance_is_named_as_not_learned():
+    from snn_core.experiments.pareto import Front, FrontPoint, SeedPoint
+
+    def front(name: str, accuracies: list[float]) -> Front:
+        runs = [(SeedPoint(0, accuracy, 10.0, 5.0), SeedPoint(1, accuracy, 12.0, 6.0)) for accuracy in accuracies]
+        points = tuple(FrontPoint(value, {}, None, seeds, 0) for value, seeds in enumerate(runs))
+        return Front(name, "threshold", "", 0.1, points)
+
+    study = SimpleNamespace(fronts=(front("threshold", [0.12, 0.29]), front("asa-gate", [0.2, 0.31])))
+    assert glue.barely_learned(study) == ["threshold (best 29% against 10% chance)"]     # 0.31 is > chance + 0.2
