@@ -19,6 +19,7 @@ from .budget import FULL, Budget
 from .pareto import pareto_section
 from .parts import RunCounter, summary_row
 from .real import real_section
+from .t_effect import t_effect_section
 from .trt import trt_section
 from .ttfs import ttfs_section
 
@@ -56,6 +57,7 @@ SECTIONS: dict[str, Section] = {     # name -> section builder, in report order
     "trt": trt_section,
     "real": real_section,
     "pareto": pareto_section,
+    "t-effect": t_effect_section,
 }
 
 
