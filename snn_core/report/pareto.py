@@ -8,12 +8,22 @@ shifts the front": a family of points can. The families, their bases and the tes
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..experiments.batch import RunCache
 from ..experiments.fronts import BOOTSTRAP_RESAMPLES, EQUIVALENCE_MARGIN, PAD_DECADES
-from ..experiments.pareto import AXES, FAMILIES, PRIMARY_AXIS, FrontComparison, ParetoStudy, plan_pareto, run_pareto
+from ..experiments.pareto import (
+    AXES,
+    FAMILIES,
+    PRIMARY_AXIS,
+    Front,
+    FrontComparison,
+    ParetoStudy,
+    plan_pareto,
+    run_pareto,
+)
 from ..experiments.stats import ALPHA
 from ..experiments.tuning import TUNE_SEEDS
 from ..results.comparison import MeanCI
@@ -78,10 +88,32 @@ def comparison_table(comparisons: list[FrontComparison]) -> list[str]:
     return lines
 
 
-def verdict_lines(comparisons: list[FrontComparison]) -> list[str]:
-    """One sentence per test of the primary axis, naming the control."""
-    return [f"- **{c.method}** against its control **{c.control}** ({AXES[c.axis]}): {c.test.verdict}." for c in
-            comparisons]
+NARROW_SWEEP = 0.5          # a method whose points span less than half the control's cost range (in decades)
+
+
+def cost_span(front: Front, axis: str) -> float:
+    """Decades of cost between the family's cheapest and costliest point (means over seeds) on ``axis``."""
+    what = "energy_pj" if axis == "energy" else "synaptic_ops"
+    costs = [point.stat(what).mean for point in front.points if point.runs]
+    positive = [cost for cost in costs if cost is not None and cost > 0]
+    return math.log10(max(positive) / min(positive)) if positive else 0.0
+
+
+def range_note(study: ParetoStudy, c: FrontComparison) -> str:
+    """A caveat when the method's sweep spans much less cost than its control's: the dominated area rewards reaching
+    cheap points as well as accuracy at a given cost, so part of such a difference is the sweep's reach."""
+    method, control = cost_span(study.front(c.method), c.axis), cost_span(study.front(c.control), c.axis)
+    if control <= 0 or method >= NARROW_SWEEP * control:
+        return ""
+    return (f" (its points span ×{10 ** method:.2f} in cost against the control's ×{10 ** control:.2f}: part of this "
+            "difference is how far its setting moves the cost, not its accuracy at a given cost; compare the points "
+            "of similar cost in the fronts above)")
+
+
+def verdict_lines(study: ParetoStudy, comparisons: list[FrontComparison]) -> list[str]:
+    """One sentence per test of the primary axis, naming the control, with ``range_note``'s caveat where it applies."""
+    return [f"- **{c.method}** against its control **{c.control}** ({AXES[c.axis]}): {c.test.verdict}"
+            f"{range_note(study, c)}." for c in comparisons]
 
 
 def pareto_section(seeds: list[int], workers: int | Executor, cache: RunCache | None, log: Callable[[str], None],
@@ -131,7 +163,7 @@ def pareto_section(seeds: list[int], workers: int | Executor, cache: RunCache | 
         "only the costs both fronts reach (its column below): where that span is narrow (a fraction of a decade), "
         "a few percent of cost weigh as much as a wide sweep's factor of ten, so read an area difference together "
         "with the fronts above.", "",
-        *comparison_table(by_axis[PRIMARY_AXIS]), "", *verdict_lines(by_axis[PRIMARY_AXIS]), "",
+        *comparison_table(by_axis[PRIMARY_AXIS]), "", *verdict_lines(study, by_axis[PRIMARY_AXIS]), "",
         "Second view, synaptic operations instead of energy (dense MACs not counted; its own Holm family):", "",
         *comparison_table(by_axis["sops"]), "",
         f"Runs: {study.failed_runs} failed, {study.unfinished_runs} did not finish.",

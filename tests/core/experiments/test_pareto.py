@@ -201,5 +201,7 @@ def test_report_tables_mark_the_front_and_state_each_verdict():
     energy = [c for c in study.comparisons if c.axis == "energy"]
     lines = comparison_table(energy)
     assert len(lines) == 3 and lines[2].startswith("| asa-gate − threshold | 2 |") and "0/2" in lines[2]
-    assert verdict_lines(energy)[0].startswith("- **asa-gate** against its control **threshold**")
+    sentence = verdict_lines(study, energy)[0]
+    assert sentence.startswith("- **asa-gate** against its control **threshold**")
+    assert "its points span ×1.00 in cost against the control's ×9.00" in sentence   # 2000 each; 100..900 pJ
     assert "memory access" in LEFT_OUT
