@@ -13,12 +13,22 @@ from ..results.run_result import RunResult
 CANCELLED = "Cancelled"                         # the error of a run that a cancel stopped or never started
 
 
-def engine_fingerprint() -> str:
-    """SHA-256 of the torch version and every ``snn_core`` source file: a code change never serves a
-    stale cached result."""
-    digest = hashlib.sha256(torch.__version__.encode())
+NOT_IN_A_RUN = ("report",)      # rooms of snn_core that only compose and word runs: no run executes their code
+
+
+def fingerprinted_files() -> list[Path]:
+    """Every ``snn_core`` source file a run may execute: all of them but the rooms in ``NOT_IN_A_RUN`` (the report's
+    wording never changes a run's result, so editing it keeps the run cache)."""
     root = Path(__file__).parents[1]                   # snn_core/
-    for path in sorted(root.rglob("*.py")):
+    return [path for path in sorted(root.rglob("*.py")) if path.relative_to(root).parts[0] not in NOT_IN_A_RUN]
+
+
+def engine_fingerprint() -> str:
+    """SHA-256 of the torch version and every source file a run may execute (``fingerprinted_files``): a code change
+    never serves a stale cached result."""
+    digest = hashlib.sha256(torch.__version__.encode())
+    root = Path(__file__).parents[1]
+    for path in fingerprinted_files():
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -253,3 +253,12 @@ def test_a_procedural_dataset_key_does_not_look_at_any_folder(tmp_path, monkeypa
     first = cache.key(CFG, "cpu")
     (tmp_path / "data" / "digits").mkdir(parents=True)
     assert cache.key(CFG, "cpu") == first
+
+
+def test_the_fingerprint_reads_every_file_a_run_executes_and_not_the_reports_wording():
+    import snn_core
+    from snn_core.experiments.slots import fingerprinted_files
+    root = Path(snn_core.__file__).parent
+    names = {path.relative_to(root).as_posix() for path in fingerprinted_files()}
+    assert {"training/trainer.py", "metrics/cost.py", "experiments/run.py", "neurons/lif.py", "cli.py"} <= names
+    assert not any(name.startswith("report/") for name in names) and (root / "report" / "pareto.py").exists()
