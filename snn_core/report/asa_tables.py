@@ -14,7 +14,7 @@ from ..experiments.convergence import convergence_note
 from ..experiments.stats import ALPHA, tost_summary
 from ..results.comparison import Comparison, MeanCI, PairedStat
 from ..results.run_result import RunResult
-from .parts import ACCURACY, NASFR, bounds, claim_verdict, mean_of
+from .parts import ACCURACY, NASFR, bounds, claim_verdict, mean_of, p_text
 from .verdict import describe, detectable
 
 ASA_TARGET = {"nasfr_drop": 0.40, "accuracy_drop_points": 1.0}
@@ -47,10 +47,6 @@ def _verdict(stats: MeanCI | Interval, claimed: str, n: int, adjusted_p: float |
     return claim_verdict(low, high, claimed, n, adjusted_p=adjusted_p)
 
 
-def _p(value: float | None) -> str:
-    return "—" if value is None else ("< 0.001" if value < 0.001 else f"{value:.3f}")
-
-
 def nasfr_change(result: Comparison) -> Interval:
     """The paired NASFR difference in % of the base arm's mean NASFR (None where the base arm never fired)."""
     base, stats = result.base_summary[NASFR].mean, result.paired[NASFR]
@@ -77,8 +73,8 @@ def comparison_rows(results: Mapping[str, Comparison], adjusted: Mapping[str, fl
                and accuracy.mean is not None and 100 * accuracy.mean >= -ASA_TARGET["accuracy_drop_points"])
         lines.append(
             f"| {label} | {result.base_summary[NASFR].mean:.4f} → {result.variant_summary[NASFR].mean:.4f} | "
-            f"{_ci(change, 1, '%', 1)} | {_p(nasfr.p_value)} ({_p(adjusted.get(f'{label}: NASFR'))}) | "
-            f"{_ci(accuracy, 100)} | {_p(accuracy.p_value)} ({_p(adjusted.get(f'{label}: accuracy'))}) | "
+            f"{_ci(change, 1, '%', 1)} | {p_text(nasfr.p_value)} ({p_text(adjusted.get(f'{label}: NASFR'))}) | "
+            f"{_ci(accuracy, 100)} | {p_text(accuracy.p_value)} ({p_text(adjusted.get(f'{label}: accuracy'))}) | "
             f"{detectable(ACCURACY, accuracy) or '—'} | {accuracy.wins}/{accuracy.n} | {'met' if met else 'missed'} |")
     return lines
 

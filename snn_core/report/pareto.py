@@ -28,7 +28,7 @@ from ..experiments.stats import ALPHA
 from ..experiments.tuning import TUNE_SEEDS
 from ..results.comparison import MeanCI
 from .budget import FULL, Budget
-from .parts import RunCounter, topped_up
+from .parts import RunCounter, p_text, topped_up
 
 if TYPE_CHECKING:
     from ..experiments.executors import Executor
@@ -47,10 +47,6 @@ def _interval(stats: MeanCI, scale: float = 1.0, digits: int = 1) -> str:
     if stats.ci_low is None or stats.ci_high is None:
         return f"{stats.mean * scale:.{digits}f}"
     return f"{stats.mean * scale:.{digits}f} [{stats.ci_low * scale:.{digits}f}, {stats.ci_high * scale:.{digits}f}]"
-
-
-def _p(value: float | None) -> str:
-    return "—" if value is None else "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def front_tables(study: ParetoStudy) -> list[str]:
@@ -83,8 +79,8 @@ def comparison_table(comparisons: list[FrontComparison]) -> list[str]:
             "" if t.ci_low is None else f" [{t.ci_low:+.3f}, {t.ci_high:+.3f}]")
         lines.append(f"| {c.method} − {c.control} | {n} | {box} | {mean(t.method_area)} | {mean(t.control_area)} | "
                      f"{diff} | "
-                     f"{t.wins}/{t.losses} | {_p(t.p_value)} ({_p(t.holm_p)}) | {_p(t.tost_p)} "
-                     f"({_p(t.holm_tost_p)}) | {t.verdict} |")
+                     f"{t.wins}/{t.losses} | {p_text(t.p_value)} ({p_text(t.holm_p)}) | {p_text(t.tost_p)} "
+                     f"({p_text(t.holm_tost_p)}) | {t.verdict} |")
     return lines
 
 

@@ -27,6 +27,11 @@ class Estimate(Protocol):
     def ci_high(self) -> float | None: ...
 
 
+def p_text(value: float | None) -> str:
+    """A p-value as a table cell: 3 decimals, "< 0.001" below that, "—" when there is none."""
+    return "—" if value is None else "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def bounds(stats: Estimate) -> tuple[float, float, float] | None:
     """``(mean, ci_low, ci_high)`` of a statistic with a confidence interval; None without one (fewer than 2 values:
     ``experiments.stats.mean_ci`` leaves both bounds None then, and the mean too when there is no value at all)."""

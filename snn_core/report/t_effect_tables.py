@@ -21,7 +21,7 @@ from ..experiments.t_effect import (
     energy_key,
 )
 from ..results.comparison import PairedStat
-from .parts import ACCURACY, bounds, mean_of
+from .parts import ACCURACY, bounds, mean_of, p_text
 
 ENERGY = "cost.energy_pj"         # energy per sample, pJ: its column in a comparison's summaries
 
@@ -80,9 +80,7 @@ def points_ci(stats: PairedStat) -> str:
 
 
 def _p(p: float | None, adjusted: float | None) -> str:
-    def one(value: float | None) -> str:
-        return "—" if value is None else ("< 0.001" if value < 0.001 else f"{value:.3f}")
-    return f"{one(p)} ({one(adjusted)})"
+    return f"{p_text(p)} ({p_text(adjusted)})"
 
 
 def _levels(row: TComparison, metric: str, scale: float, digits: int) -> str:

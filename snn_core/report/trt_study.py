@@ -12,11 +12,7 @@ from ..experiments import trt_sign, trt_table
 from ..methods.presets import describe_neuron
 from ..results.comparison import MeanCI, PairedStat
 from .budget import Budget
-from .parts import bounds
-
-
-def p_text(value: float | None) -> str:
-    return "—" if value is None else "< 0.001" if value < 0.001 else f"{value:.3f}"
+from .parts import bounds, p_text
 
 
 def stat_cells(stats: PairedStat, adjusted: float | None, scale: float = 100) -> str:
