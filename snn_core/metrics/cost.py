@@ -194,7 +194,7 @@ class CostTally:
         if fan.dim() == 1:
             layer_input = layer_input.flatten(2)
         if events:
-            sops = float((layer_input.detach().double().sum((0, 1)) * fan).sum())
+            sops = float((layer_input.detach().sum((0, 1), dtype=torch.float64) * fan).sum())   # no float64 copy
             macs = 0.0
         else:
             sops, macs = 0.0, float(changed_steps(layer_input).sum()) * self.ann[name]
